@@ -1,0 +1,325 @@
+// tensor/gemm.c - cg_gemm: packing, cache blocking and threading around a micro-kernel.
+//
+// The structure is GotoBLAS/BLIS's. For each nc-wide column block of C and kc-deep slice of
+// k, a kc x nc panel of op(B) is packed into NR-column slivers; for each mc-high row block,
+// an mc x kc block of op(A) is packed into MR-row slivers; then the micro-kernel computes
+// every MR x NR tile of that block of C. The packed A block is sized to stay in L2 and one B
+// sliver in L1, so the kernel streams both at full speed. Transposes only change how packing
+// reads the source, so all four combinations share one path. Edges are handled by packing
+// zero-padded tails; only the kernel's store looks at the real tile size.
+#include "gemm.h"
+
+#include "alloc.h"
+#include "error.h"
+#include "gemm_kernels_internal.h"
+#include "parallel.h"
+
+#include <omp.h>
+
+#ifdef CG_USE_CBLAS
+#include <cblas.h>
+#endif
+
+// Below this many multiply-adds the whole call takes ~1 us: forking threads would cost more.
+#define SERIAL_MACS (32 * 1024)
+// Each extra thread must get at least this much work to pay for waking it (~2-5 us).
+#define MIN_MACS_PER_THREAD (256 * 1024)
+
+// One call's operands; each thread works on a row/column range of the same problem.
+typedef struct gemm_problem {
+    const cg_gemm_kernel *kernel;
+    bool trans_a, trans_b;
+    int64_t m, n, k;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    int64_t lda, ldb, ldc;
+} gemm_problem;
+
+typedef struct range {
+    int64_t begin, end;
+} range;
+
+static int64_t min64(int64_t x, int64_t y) {
+    return x < y ? x : y;
+}
+static int64_t ceil_div(int64_t x, int64_t y) {
+    return (x + y - 1) / y;
+}
+static int64_t round_up(int64_t x, int64_t y) {
+    return ceil_div(x, y) * y;
+}
+
+// Splits length into equal blocks of at most max_block (a multiple of unit), so a length just
+// over max_block gives two half blocks rather than a full one and a sliver.
+static int64_t balanced_block(int64_t length, int64_t max_block, int64_t unit) {
+    int64_t blocks = ceil_div(length, max_block);
+    return min64(round_up(ceil_div(length, blocks), unit), max_block);
+}
+
+// ---- packing -------------------------------------------------------------------------------
+
+// Per-thread packing buffers, grown and never shrunk: steady-state calls allocate nothing
+// (first-touching fresh pages costs more than a small GEMM on this kind of VM).
+typedef struct pack_buffer {
+    float *data;
+    int64_t capacity;
+} pack_buffer;
+static _Thread_local pack_buffer packed_a_buffer, packed_b_buffer;
+
+static float *reserve(pack_buffer *buffer, int64_t floats) {
+    if (floats > buffer->capacity) {
+        cg_dealloc(buffer->data);
+        buffer->data = cg_alloc((size_t)floats * sizeof(float));
+        buffer->capacity = buffer->data ? floats : 0;
+    }
+    return buffer->data;
+}
+
+// Packs op(A)[rows, cols] into MR-row slivers: dst[s*kc*mr + p*mr + i] = op(A)(rows.begin +
+// s*mr + i, cols.begin + p), zero past rows.end.
+static void pack_a(const gemm_problem *g, range rows, range cols, float *dst) {
+    int mr = g->kernel->mr;
+    int64_t kc = cols.end - cols.begin;
+    for (int64_t i0 = rows.begin; i0 < rows.end; i0 += mr, dst += kc * mr) {
+        int valid = (int)min64(mr, rows.end - i0);
+        if (g->trans_a) {
+            // A is (k, m): the mr values for one p are contiguous.
+            const float *src = g->a + cols.begin * g->lda + i0;
+            for (int64_t p = 0; p < kc; p++, src += g->lda) {
+                for (int i = 0; i < valid; i++) dst[p * mr + i] = src[i];
+                for (int i = valid; i < mr; i++) dst[p * mr + i] = 0.0f;
+            }
+        } else {
+            // A is (m, k): read each row contiguously, write it strided into the sliver.
+            for (int i = 0; i < valid; i++) {
+                const float *src = g->a + (i0 + i) * g->lda + cols.begin;
+                for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = src[p];
+            }
+            for (int i = valid; i < mr; i++)
+                for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = 0.0f;
+        }
+    }
+}
+
+// Packs op(B)[rows, cols] into NR-column slivers: dst[s*kc*nr + p*nr + j] = op(B)(rows.begin
+// + p, cols.begin + s*nr + j), zero past cols.end.
+static void pack_b(const gemm_problem *g, range rows, range cols, float *dst) {
+    int nr = g->kernel->nr;
+    int64_t kc = rows.end - rows.begin;
+    for (int64_t j0 = cols.begin; j0 < cols.end; j0 += nr, dst += kc * nr) {
+        int valid = (int)min64(nr, cols.end - j0);
+        if (!g->trans_b) {
+            // B is (k, n): the nr values for one p are contiguous.
+            const float *src = g->b + rows.begin * g->ldb + j0;
+            for (int64_t p = 0; p < kc; p++, src += g->ldb) {
+                for (int j = 0; j < valid; j++) dst[p * nr + j] = src[j];
+                for (int j = valid; j < nr; j++) dst[p * nr + j] = 0.0f;
+            }
+        } else {
+            // B is (n, k): read each row of B contiguously, write it strided into the sliver.
+            for (int j = 0; j < valid; j++) {
+                const float *src = g->b + (j0 + j) * g->ldb + rows.begin;
+                for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = src[p];
+            }
+            for (int j = valid; j < nr; j++)
+                for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = 0.0f;
+        }
+    }
+}
+
+// ---- blocking ------------------------------------------------------------------------------
+
+// C[rows, cols] (= alpha * packed A * packed B + beta * C) tile by tile. Each B sliver is
+// reused across all A slivers while it sits in L1.
+static void multiply_packed(const gemm_problem *g, range rows, range cols, int64_t kc,
+                            const float *packed_a, const float *packed_b, float beta) {
+    const cg_gemm_kernel *kr = g->kernel;
+    for (int64_t j = cols.begin; j < cols.end; j += kr->nr) {
+        const float *b_sliver = packed_b + (j - cols.begin) * kc;
+        int n_valid = (int)min64(kr->nr, cols.end - j);
+        for (int64_t i = rows.begin; i < rows.end; i += kr->mr) {
+            const float *a_sliver = packed_a + (i - rows.begin) * kc;
+            float *c = g->c + i * g->ldc + j;
+            int m_valid = (int)min64(kr->mr, rows.end - i);
+            kr->run(kc, a_sliver, b_sliver, c, g->ldc, g->alpha, beta, m_valid, n_valid);
+        }
+    }
+}
+
+// One thread's share: C[rows, cols] through the full jc/pc/ic loop nest.
+// Returns false if the packing buffers could not be allocated.
+static bool gemm_part(const gemm_problem *g, range rows, range cols) {
+    const cg_gemm_kernel *kr = g->kernel;
+    int64_t nc = balanced_block(cols.end - cols.begin, kr->nc, kr->nr);
+    int64_t kc = balanced_block(g->k, kr->kc, 1);
+    int64_t mc = balanced_block(rows.end - rows.begin, kr->mc, kr->mr);
+    float *packed_a = reserve(&packed_a_buffer, round_up(mc, kr->mr) * kc);
+    float *packed_b = reserve(&packed_b_buffer, round_up(nc, kr->nr) * kc);
+    if (!packed_a || !packed_b) return false;
+    for (int64_t jc = cols.begin; jc < cols.end; jc += nc) {
+        range col_block = {jc, min64(jc + nc, cols.end)};
+        for (int64_t pc = 0; pc < g->k; pc += kc) {
+            range k_block = {pc, min64(pc + kc, g->k)};
+            // Later k slices add to what the first one stored.
+            float beta = pc == 0 ? g->beta : 1.0f;
+            pack_b(g, k_block, col_block, packed_b);
+            for (int64_t ic = rows.begin; ic < rows.end; ic += mc) {
+                range row_block = {ic, min64(ic + mc, rows.end)};
+                pack_a(g, row_block, k_block, packed_a);
+                multiply_packed(g, row_block, col_block, k_block.end - k_block.begin, packed_a,
+                                packed_b, beta);
+            }
+        }
+    }
+    return true;
+}
+
+// ---- threading -----------------------------------------------------------------------------
+
+static int threads_for(const gemm_problem *g) {
+    int64_t macs = g->m * g->n * g->k;
+    if (macs < SERIAL_MACS) return 1;
+    int64_t useful = macs / MIN_MACS_PER_THREAD;
+    int threads = cg_num_threads();
+    return useful < threads ? (int)(useful > 1 ? useful : 1) : threads;
+}
+
+// Part `part` of `parts` of [0, length), cut at multiples of unit so tiles are not split.
+static range split(int64_t length, int64_t unit, int part, int parts) {
+    int64_t units = ceil_div(length, unit);
+    range r = {units * part / parts * unit, units * (part + 1) / parts * unit};
+    r.begin = min64(r.begin, length);
+    r.end = min64(r.end, length);
+    return r;
+}
+
+// Cuts C into a row_parts x col_parts grid, one part per thread. Each thread packs the A
+// rows and B columns of its part, so the grid with the smallest half-perimeter packs least:
+// tall-skinny conv GEMMs (small m, huge n) get split by columns only.
+static int choose_row_parts(int64_t m, int64_t n, int threads) {
+    int best = 1;
+    double best_cost = -1.0;
+    for (int rows = 1; rows <= threads; rows++) {
+        if (threads % rows) continue;
+        double cost = (double)m / rows + (double)n / (threads / rows);
+        if (best_cost < 0.0 || cost < best_cost) best = rows, best_cost = cost;
+    }
+    return best;
+}
+
+// Returns false if some thread could not allocate its packing buffers.
+static bool gemm_parallel(const gemm_problem *g, int threads) {
+    bool ok = true;
+#pragma omp parallel num_threads(threads) reduction(&& : ok)
+    {
+        int team = omp_get_num_threads(), id = omp_get_thread_num();
+        int row_parts = choose_row_parts(g->m, g->n, team), col_parts = team / row_parts;
+        range rows = split(g->m, g->kernel->mr, id / col_parts, row_parts);
+        range cols = split(g->n, g->kernel->nr, id % col_parts, col_parts);
+        if (rows.begin < rows.end && cols.begin < cols.end) ok = gemm_part(g, rows, cols);
+    }
+    return ok;
+}
+
+// ---- entry points --------------------------------------------------------------------------
+
+// C = beta * C, for the cases where op(A)*op(B) contributes nothing.
+static void scale_c(int64_t m, int64_t n, float beta, float *c, int64_t ldc) {
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++)
+            c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+}
+
+static bool valid_arguments(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                            int64_t lda, int64_t ldb, int64_t ldc) {
+    if (m < 0 || n < 0 || k < 0) {
+        cg_error(CG_ERR_ARG, "gemm: negative size m=%lld n=%lld k=%lld", (long long)m, (long long)n,
+                 (long long)k);
+        return false;
+    }
+    int64_t a_cols = trans_a ? m : k, b_cols = trans_b ? k : n;
+    if (lda < a_cols || ldb < b_cols || ldc < n) {
+        cg_error(CG_ERR_ARG,
+                 "gemm: leading dims lda=%lld ldb=%lld ldc=%lld shorter than rows "
+                 "of %lld, %lld, %lld",
+                 (long long)lda, (long long)ldb, (long long)ldc, (long long)a_cols,
+                 (long long)b_cols, (long long)n);
+        return false;
+    }
+    return true;
+}
+
+void cg_gemm_with_kernel(const cg_gemm_kernel *kernel, bool trans_a, bool trans_b, int64_t m,
+                         int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                         const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+    if (!valid_arguments(trans_a, trans_b, m, n, k, lda, ldb, ldc) || m == 0 || n == 0) return;
+    // As in BLAS, alpha == 0 does not read A or B.
+    if (k == 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    gemm_problem g = {kernel, trans_a, trans_b, m, n, k, alpha, beta, a, b, c, lda, ldb, ldc};
+    int threads = threads_for(&g);
+    bool ok =
+        threads > 1 ? gemm_parallel(&g, threads) : gemm_part(&g, (range){0, m}, (range){0, n});
+    // Out of memory for the packing buffers (already reported): still give the right answer.
+    if (!ok) cg_gemm_reference(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void cg_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+             const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+             int64_t ldc) {
+#ifdef CG_USE_CBLAS
+    if (!valid_arguments(trans_a, trans_b, m, n, k, lda, ldb, ldc) || m == 0 || n == 0) return;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, alpha, a, (int)lda, b,
+                (int)ldb, beta, c, (int)ldc);
+#else
+    cg_gemm_with_kernel(cg_gemm_select_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+                        beta, c, ldc);
+#endif
+}
+
+void cg_gemm_reference(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                       const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                       float *c, int64_t ldc) {
+    for (int64_t i = 0; i < m; i++) {
+        for (int64_t j = 0; j < n; j++) {
+            double sum = 0.0;
+            for (int64_t p = 0; p < k; p++) {
+                float a_ip = trans_a ? a[p * lda + i] : a[i * lda + p];
+                float b_pj = trans_b ? b[j * ldb + p] : b[p * ldb + j];
+                sum += (double)a_ip * b_pj;
+            }
+            float *cij = &c[i * ldc + j];
+            *cij = beta == 0.0f ? (float)(alpha * sum) : (float)(alpha * sum + beta * *cij);
+        }
+    }
+}
+
+int cg_gemm_available_kernels(const cg_gemm_kernel *kernels[3]) {
+    int count = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
+        kernels[count++] = &cg_gemm_kernel_avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        kernels[count++] = &cg_gemm_kernel_avx2;
+#endif
+    kernels[count++] = &cg_gemm_kernel_portable;
+    return count;
+}
+
+const cg_gemm_kernel *cg_gemm_select_kernel(void) {
+    const cg_gemm_kernel *kernels[3];
+    cg_gemm_available_kernels(kernels);
+    return kernels[0];
+}
+
+const char *cg_gemm_kernel_name(void) {
+#ifdef CG_USE_CBLAS
+    return "cblas";
+#else
+    return cg_gemm_select_kernel()->name;
+#endif
+}

@@ -1,0 +1,44 @@
+// tensor/gemm_kernels_internal.h - the micro-kernels behind cg_gemm, one per instruction set.
+//
+// A micro-kernel multiplies one packed MR-row sliver of A by one packed NR-column sliver of B
+// and merges the MR x NR result into C. Packing (in gemm.c) lays the slivers out so the kernel
+// reads both with unit stride:
+//   a_packed: k groups of MR floats, a_packed[p*MR + i] = op(A)(i, p)
+//   b_packed: k groups of NR floats, b_packed[p*NR + j] = op(B)(p, j)
+// Rows/columns past the matrix edge are zero in the packed slivers, so the kernel always
+// computes a full tile and only its store looks at m_valid/n_valid.
+#ifndef CG_GEMM_KERNELS_INTERNAL_H
+#define CG_GEMM_KERNELS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+// c[0:m_valid, 0:n_valid] = alpha * a_packed*b_packed + beta * c; beta == 0 never reads c.
+typedef void (*cg_gemm_micro_kernel)(int64_t k, const float *a_packed, const float *b_packed,
+                                     float *c, int64_t ldc, float alpha, float beta, int m_valid,
+                                     int n_valid);
+
+// A micro-kernel with the tile and cache-block sizes it was tuned with.
+typedef struct cg_gemm_kernel {
+    const char *name;
+    cg_gemm_micro_kernel run;
+    int mr, nr;         // register tile
+    int64_t mc, kc, nc; // cache blocks: mc x kc of A stays in L2, kc x nr of B in L1
+} cg_gemm_kernel;
+
+extern const cg_gemm_kernel cg_gemm_kernel_avx512;
+extern const cg_gemm_kernel cg_gemm_kernel_avx2;
+extern const cg_gemm_kernel cg_gemm_kernel_portable;
+
+// The kernel cg_gemm picks for this CPU.
+const cg_gemm_kernel *cg_gemm_select_kernel(void);
+
+// The kernels this CPU can run, fastest first (at most 3); returns how many.
+int cg_gemm_available_kernels(const cg_gemm_kernel *kernels[3]);
+
+// cg_gemm with a given kernel, so tests can check every kernel the CPU can run.
+void cg_gemm_with_kernel(const cg_gemm_kernel *kernel, bool trans_a, bool trans_b, int64_t m,
+                         int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                         const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+
+#endif
