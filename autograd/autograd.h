@@ -1,0 +1,73 @@
+// autograd/autograd.h - define-by-run reverse-mode differentiation, scopes, gradcheck.
+//
+// Every op that gets an input with requires_grad (while grad mode is on) records a node on
+// its output: which op (autograd/ops.def), its inputs and what it saved for backward.
+// cg_backward(loss) walks those nodes in reverse topological order and accumulates
+// d loss / d t into t->grad for every tensor on the way (leaves and intermediates).
+#ifndef CG_AUTOGRAD_H
+#define CG_AUTOGRAD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../tensor/tensor.h"
+
+// Mark a leaf as needing a gradient (torch's requires_grad_). Returns t.
+cg_tensor *cg_requires_grad(cg_tensor *t, bool requires_grad);
+
+// Backward from a one-element tensor (seed gradient 1). Frees the graph's saved data
+// afterwards: a second backward through it is an error unless retain_graph was set.
+int cg_backward(cg_tensor *loss);
+// Backward from any tensor with an explicit seed gradient of the same shape.
+int cg_backward_ex(cg_tensor *t, const cg_tensor *grad, bool retain_graph);
+
+// Set .grad to zeros (keeping its buffer). NULL or no grad yet: nothing to do.
+void cg_zero_grad(cg_tensor *t);
+
+// Grad mode. With it off, ops record nothing (torch.no_grad). Returns the previous mode:
+//   bool prev = cg_set_grad_enabled(false); ... cg_set_grad_enabled(prev);
+bool cg_set_grad_enabled(bool enabled);
+bool cg_is_grad_enabled(void);
+
+// ---- scopes: who frees intermediates ---------------------------------------------
+// Everything created between cg_scope_begin() and cg_scope_end() - op outputs, grads of
+// intermediates, temporaries - is freed by cg_scope_end(), except tensors passed to
+// cg_keep(), which move to the enclosing scope (or to the caller if there is none).
+// A kept tensor is detached from the graph (its producers are about to be freed).
+// Typical training step:
+//   cg_scope_begin();
+//   cg_tensor *loss = cg_cross_entropy(cg_module_forward(model, x), y, ...);
+//   cg_backward(loss);
+//   float l = cg_item(loss);
+//   cg_scope_end();           // frees activations; parameters and their grads live on
+void cg_scope_begin(void);
+void cg_scope_end(void);
+cg_tensor *cg_keep(cg_tensor *t);
+int cg_scope_depth(void);
+
+// ---- gradcheck -------------------------------------------------------------------
+// Central finite differences against the analytic gradient of every input that requires
+// grad. The output is reduced to a scalar L = sum(out * r) with a fixed random r, so every
+// output element counts. An element passes if |analytic - numeric| <= atol + rtol*|numeric|.
+// Defaults for float32 (zero fields): eps 1e-3, atol 1e-3, rtol 1e-2.
+typedef cg_tensor *(*cg_gradcheck_fn)(cg_tensor **inputs, void *ctx);
+typedef struct cg_gradcheck_options {
+    float eps, atol, rtol;
+    bool quiet; // do not print the first failing element
+} cg_gradcheck_options;
+typedef struct cg_gradcheck_result {
+    bool ok;
+    double max_abs_error; // largest |analytic - numeric|
+    int failed_input;     // first failing input, -1 if none
+    int64_t failed_index; // its flat element index
+} cg_gradcheck_result;
+cg_gradcheck_result cg_gradcheck(cg_gradcheck_fn fn, void *ctx, int n_inputs, cg_tensor **inputs,
+                                 const cg_gradcheck_options *options);
+
+// ---- graph export ------------------------------------------------------------------
+// Graphviz DOT of the graph behind t: a box per op, an ellipse per tensor with its shape,
+// leaves that require grad highlighted. `dot -Tpng graph.dot -o graph.png` draws it.
+int cg_graph_to_dot(const cg_tensor *t, FILE *out);
+int cg_graph_save_dot(const cg_tensor *t, const char *path);
+
+#endif

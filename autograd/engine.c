@@ -1,0 +1,251 @@
+// autograd/engine.c - recording nodes and running backward.
+//
+// The graph is the tensors themselves: each non-leaf tensor points at the node that made
+// it, and the node points at its inputs (micrograd's model). Backward orders the nodes
+// topologically from the root and calls each op's backward once, newest first.
+#include <string.h>
+
+#include "../tensor/alloc.h"
+#include "autograd.h"
+#include "autograd_internal.h"
+
+static bool grad_enabled = true;
+static uint32_t visit_epoch = 0;
+
+bool cg_set_grad_enabled(bool enabled) {
+    bool prev = grad_enabled;
+    grad_enabled = enabled;
+    return prev;
+}
+bool cg_is_grad_enabled(void) {
+    return grad_enabled;
+}
+
+cg_tensor *cg_requires_grad(cg_tensor *t, bool requires_grad) {
+    if (!cg_check_arg(t, "requires_grad", "tensor")) return NULL;
+    if (t->node && !requires_grad) {
+        cg_error(CG_ERR_STATE, "requires_grad: cannot turn off requires_grad of a non-leaf "
+                               "tensor (use cg_detach)");
+        return NULL;
+    }
+    t->requires_grad = requires_grad;
+    return t;
+}
+
+cg_node *cg_record(cg_tensor *out, const cg_op *op, int n_inputs, cg_tensor *const *inputs) {
+    if (!out || !grad_enabled || !op->backward) return NULL;
+    bool any = false;
+    for (int i = 0; i < n_inputs; i++) any |= inputs[i] && inputs[i]->requires_grad;
+    if (!any) return NULL;
+    cg_node *n = cg_alloc_zeroed(sizeof *n);
+    if (!n) return NULL;
+    n->op = op;
+    n->output = out;
+    n->n_inputs = n_inputs;
+    for (int i = 0; i < n_inputs; i++) n->inputs[i] = inputs[i];
+    out->node = n;
+    out->requires_grad = true;
+    return n;
+}
+
+bool cg_needs_grad(const cg_node *n, int i) {
+    return i < n->n_inputs && n->inputs[i] && n->inputs[i]->requires_grad;
+}
+
+cg_tensor *cg_node_save(cg_node *n, int slot, cg_tensor *t) {
+    if (!n || !t) return t;
+    cg_unscope(t);
+    cg_free(n->saved[slot]);
+    n->saved[slot] = t;
+    return t;
+}
+
+void *cg_node_set_ctx(cg_node *n, const void *ctx, size_t size) {
+    if (!n) return NULL;
+    cg_dealloc(n->ctx);
+    n->ctx = cg_alloc(size);
+    if (n->ctx) memcpy(n->ctx, ctx, size);
+    return n->ctx;
+}
+
+void cg_node_release(cg_node *n) {
+    for (int i = 0; i < CG_MAX_SAVED; i++) {
+        cg_free(n->saved[i]);
+        n->saved[i] = NULL;
+    }
+    cg_dealloc(n->ctx);
+    n->ctx = NULL;
+    n->released = true;
+}
+
+void cg_node_free(cg_node *n) {
+    if (!n) return;
+    cg_node_release(n);
+    cg_dealloc(n);
+}
+
+// ---- gradient buffers ----------------------------------------------------------------
+
+cg_tensor *cg_grad_buffer(cg_tensor *t) {
+    if (!t->grad) {
+        t->grad = cg_empty_unscoped(t->ndim, t->shape);
+        if (t->grad) memset(t->grad->data, 0, (size_t)t->numel * sizeof(float));
+    }
+    return t->grad;
+}
+
+void cg_accumulate_grad_data(cg_tensor *t, const float *g) {
+    if (!t || !t->requires_grad) return;
+    cg_tensor *buf = cg_grad_buffer(t);
+    if (!buf) return;
+    float *dst = buf->data;
+    for (int64_t i = 0; i < t->numel; i++) dst[i] += g[i];
+}
+
+void cg_accumulate_grad(cg_tensor *t, const cg_tensor *g) {
+    if (!t || !t->requires_grad || !g) return;
+    if (cg_same_shape(t, g)) {
+        cg_accumulate_grad_data(t, g->data);
+        return;
+    }
+    cg_tensor *reduced = cg_sum_to_shape(g, t->ndim, t->shape);
+    if (!reduced) return;
+    cg_accumulate_grad_data(t, reduced->data);
+    cg_free(reduced);
+}
+
+void cg_zero_grad(cg_tensor *t) {
+    if (t && t->grad) memset(t->grad->data, 0, (size_t)t->grad->numel * sizeof(float));
+}
+
+// ---- backward ------------------------------------------------------------------------
+
+typedef struct node_list {
+    cg_node **items;
+    int64_t n, cap;
+} node_list;
+
+static bool push(node_list *l, cg_node *n) {
+    if (l->n == l->cap) {
+        int64_t cap = l->cap ? 2 * l->cap : 64;
+        cg_node **items = cg_alloc((size_t)cap * sizeof *items);
+        if (!items) return false;
+        if (l->n) memcpy(items, l->items, (size_t)l->n * sizeof *items);
+        cg_dealloc(l->items);
+        l->items = items;
+        l->cap = cap;
+    }
+    l->items[l->n++] = n;
+    return true;
+}
+
+// Post-order DFS without recursion (graphs can be deep): `order` ends with the root's node.
+typedef struct frame {
+    cg_node *node;
+    int next_input;
+} frame;
+
+static bool topological_order(cg_node *root, node_list *order) {
+    int64_t cap = 64, top = 0;
+    frame *stack = cg_alloc((size_t)cap * sizeof *stack);
+    if (!stack) return false;
+    uint32_t epoch = ++visit_epoch;
+    stack[top++] = (frame){root, 0};
+    root->visit = epoch;
+    bool ok = true;
+    while (ok && top > 0) {
+        frame *f = &stack[top - 1];
+        if (f->next_input < f->node->n_inputs) {
+            cg_tensor *in = f->node->inputs[f->next_input++];
+            cg_node *child = in ? in->node : NULL;
+            if (!child || child->visit == epoch) continue;
+            child->visit = epoch;
+            if (top == cap) {
+                frame *bigger = cg_alloc((size_t)(2 * cap) * sizeof *stack);
+                if (!bigger) {
+                    ok = false;
+                    break;
+                }
+                memcpy(bigger, stack, (size_t)cap * sizeof *stack);
+                cg_dealloc(stack);
+                stack = bigger;
+                cap *= 2;
+            }
+            stack[top++] = (frame){child, 0};
+        } else {
+            ok = push(order, f->node);
+            top--;
+        }
+    }
+    cg_dealloc(stack);
+    return ok;
+}
+
+int cg_backward(cg_tensor *loss) {
+    if (!cg_check_arg(loss, "backward", "loss")) return -1;
+    if (loss->numel != 1) {
+        cg_error(CG_ERR_SHAPE,
+                 "backward: grad can be implicitly created only for one-element "
+                 "outputs, got shape %s (use cg_backward_ex with a gradient)",
+                 cg_tensor_shape_str(loss));
+        return -1;
+    }
+    float one = 1.0f;
+    cg_tensor seed = {.ndim = loss->ndim, .numel = 1, .data = &one};
+    memcpy(seed.shape, loss->shape, sizeof seed.shape);
+    return cg_backward_ex(loss, &seed, false);
+}
+
+int cg_backward_ex(cg_tensor *t, const cg_tensor *grad, bool retain_graph) {
+    if (!cg_check_arg(t, "backward", "tensor") || !cg_check_arg(grad, "backward", "gradient"))
+        return -1;
+    if (!t->requires_grad) {
+        cg_error(CG_ERR_STATE,
+                 "backward: tensor of shape %s does not require grad and has no "
+                 "graph",
+                 cg_tensor_shape_str(t));
+        return -1;
+    }
+    if (!cg_same_shape(t, grad)) {
+        cg_error(CG_ERR_SHAPE, "backward: gradient shape %s does not match tensor shape %s",
+                 cg_tensor_shape_str(grad), cg_tensor_shape_str(t));
+        return -1;
+    }
+    if (!t->node) { // a leaf: its gradient is the seed
+        cg_accumulate_grad_data(t, grad->data);
+        return 0;
+    }
+    node_list order = {0};
+    if (!topological_order(t->node, &order)) {
+        cg_dealloc(order.items);
+        return -1;
+    }
+    for (int64_t i = 0; i < order.n; i++) {
+        if (order.items[i]->released) {
+            cg_error(CG_ERR_STATE,
+                     "backward: trying to backward through the graph a second "
+                     "time: the saved data of '%s' was freed by the first backward (pass "
+                     "retain_graph=true to cg_backward_ex to keep it)",
+                     order.items[i]->op->name);
+            cg_dealloc(order.items);
+            return -1;
+        }
+    }
+    // Non-leaf grads hold this pass's gradient only; leaves accumulate across passes.
+    for (int64_t i = 0; i < order.n; i++) cg_zero_grad(order.items[i]->output);
+    cg_accumulate_grad_data(t, grad->data);
+
+    bool prev = cg_set_grad_enabled(false);
+    for (int64_t i = order.n - 1; i >= 0; i--) {
+        cg_node *n = order.items[i];
+        if (!n->output->grad) continue; // no gradient reached this node
+        cg_scope_begin();
+        n->op->backward(n, n->output->grad);
+        cg_scope_end();
+    }
+    cg_set_grad_enabled(prev);
+    if (!retain_graph)
+        for (int64_t i = 0; i < order.n; i++) cg_node_release(order.items[i]);
+    cg_dealloc(order.items);
+    return 0;
+}

@@ -1,0 +1,100 @@
+// autograd/op.h - how an op is defined (for authors of ops, inside and outside cgrad).
+//
+// An op is a plain forward function plus one cg_op descriptor next to it:
+//
+//   static void relu_backward(cg_node *n, const cg_tensor *grad_out) {
+//       // y = max(x, 0): dx = dy * (x > 0)
+//       ...
+//       cg_accumulate_grad(n->inputs[0], dx);
+//   }
+//   const cg_op cg_op_relu = {"relu", relu_backward, "input"};
+//
+//   cg_tensor *cg_relu(cg_tensor *x) {
+//       ... compute y ...
+//       cg_record(y, &cg_op_relu, 1, &x);   // no-op unless some input requires grad
+//       return y;
+//   }
+//
+// and one line `CG_OP(relu)` in autograd/ops.def, the registry of all ops.
+//
+// Backward functions run with grad mode off inside their own scope, so temporaries they
+// create are freed automatically; they add into input grads with cg_accumulate_grad*.
+#ifndef CG_OP_H
+#define CG_OP_H
+
+#include "../tensor/tensor.h"
+
+#define CG_MAX_OP_INPUTS 4
+#define CG_MAX_SAVED     4
+#define CG_MAX_OP_ARGS   16
+
+typedef struct cg_node cg_node;
+typedef void (*cg_backward_fn)(cg_node *node, const cg_tensor *grad_out);
+
+typedef struct cg_op {
+    const char *name;
+    cg_backward_fn backward; // NULL: not differentiable (nothing is recorded)
+    const char *saves;       // what forward keeps for backward, for people and graph export
+} cg_op;
+
+struct cg_node {
+    const cg_op *op;
+    cg_tensor *output; // the tensor this node produced
+    int n_inputs;
+    cg_tensor *inputs[CG_MAX_OP_INPUTS]; // not owned; NULL allowed (e.g. no bias)
+    cg_tensor *saved[CG_MAX_SAVED];      // owned: freed when the graph is released
+    double args[CG_MAX_OP_ARGS];         // scalar arguments (exponent, slope, dims, ...)
+    void *ctx;                           // owned copy of an options struct (cg_node_set_ctx)
+    bool released;                       // saved data freed by a backward without retain
+    uint32_t visit;                      // traversal mark used by backward and export
+};
+
+// Record `op` on `out` if grad mode is on and any input requires grad; returns the node
+// for the op to fill (saved, args, ctx), or NULL when nothing is recorded.
+cg_node *cg_record(cg_tensor *out, const cg_op *op, int n_inputs, cg_tensor *const *inputs);
+
+// Whether input i of the node wants a gradient.
+bool cg_needs_grad(const cg_node *n, int i);
+
+// Keep t for backward: the node takes ownership (t leaves its scope). Returns t.
+cg_tensor *cg_node_save(cg_node *n, int slot, cg_tensor *t);
+// Copy an options struct into the node (freed with the node's saved data).
+void *cg_node_set_ctx(cg_node *n, const void *ctx, size_t size);
+
+// Add g into t->grad (allocated and zeroed on first use). If g's shape is a broadcast of
+// t's shape, g is summed down to t's shape first. Does nothing if t does not require grad.
+void cg_accumulate_grad(cg_tensor *t, const cg_tensor *g);
+// Add t->numel raw floats (same order) into t->grad: for views whose grad has another shape.
+void cg_accumulate_grad_data(cg_tensor *t, const float *g);
+// t->grad, allocated and zeroed if needed, for backward code that writes in place.
+cg_tensor *cg_grad_buffer(cg_tensor *t);
+
+// ---- registry ------------------------------------------------------------------------
+int cg_op_count(void);
+const cg_op *cg_op_at(int i);
+const cg_op *cg_op_find(const char *name);
+
+// ---- helpers for op authors -----------------------------------------------------------
+// Return true if t is non-NULL; otherwise report "<op>: argument '<arg>' is NULL" unless an
+// earlier error is pending (then its message is kept). Use as: if (!cg_check_arg(x, "relu",
+// "input")) return NULL;
+bool cg_check_arg(const cg_tensor *t, const char *op, const char *arg);
+// Normalise a possibly negative dim against ndim; reports an error naming op and returns -1
+// if out of range.
+int cg_normalize_dim(int dim, int ndim, const char *op);
+// Broadcast two shapes (PyTorch rules). Returns false and reports "<op>: shapes [..] and
+// [..] cannot be broadcast" if they do not fit.
+bool cg_broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b, int *nout,
+                         int64_t *out, const char *op);
+// Strides (in elements) for reading a tensor of shape (n, shape) as if it had the broadcast
+// shape (nout, out): 0 along broadcast dims.
+void cg_broadcast_strides(int n, const int64_t *shape, int nout, const int64_t *out,
+                          int64_t *strides);
+// Sum g (shape = a broadcast of `shape`) down to `shape`; returns a new tensor.
+cg_tensor *cg_sum_to_shape(const cg_tensor *g, int ndim, const int64_t *shape);
+// Internal: an unscoped tensor (owned by nobody until given to a node or a tensor).
+cg_tensor *cg_empty_unscoped(int ndim, const int64_t *shape);
+// Take t out of its scope (the caller becomes responsible for it).
+void cg_unscope(cg_tensor *t);
+
+#endif

@@ -1,0 +1,76 @@
+// tensor/broadcast.c - argument checks and PyTorch broadcasting shared by every op.
+#include <string.h>
+
+#include "../autograd/op.h"
+#include "tensor_internal.h"
+
+bool cg_check_arg(const cg_tensor *t, const char *op, const char *arg) {
+    if (t) return true;
+    // A NULL from an earlier failure keeps that failure's message.
+    if (cg_last_error() == CG_OK) cg_error(CG_ERR_ARG, "%s: argument '%s' is NULL", op, arg);
+    return false;
+}
+
+int cg_normalize_dim(int dim, int ndim, const char *op) {
+    int lo = ndim > 0 ? -ndim : -1, hi = ndim > 0 ? ndim - 1 : 0;
+    if (dim < lo || dim > hi) {
+        cg_error(CG_ERR_ARG, "%s: dim %d out of range for a %d-d tensor (expected %d..%d)", op, dim,
+                 ndim, lo, hi);
+        return -1;
+    }
+    return dim < 0 ? dim + (ndim > 0 ? ndim : 1) : dim;
+}
+
+bool cg_broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b, int *nout,
+                         int64_t *out, const char *op) {
+    int n = na > nb ? na : nb;
+    for (int i = 0; i < n; i++) {
+        int ia = na - n + i, ib = nb - n + i;
+        int64_t sa = ia >= 0 ? a[ia] : 1, sb = ib >= 0 ? b[ib] : 1;
+        if (sa != sb && sa != 1 && sb != 1) {
+            cg_error(CG_ERR_SHAPE,
+                     "%s: shapes %s and %s cannot be broadcast (dim %d: %lld vs %lld)", op,
+                     cg_shape_str(na, a), cg_shape_str(nb, b), i, (long long)sa, (long long)sb);
+            return false;
+        }
+        out[i] = sa == 1 ? sb : sa;
+    }
+    *nout = n;
+    return true;
+}
+
+void cg_broadcast_strides(int n, const int64_t *shape, int nout, const int64_t *out,
+                          int64_t *strides) {
+    int64_t s = 1;
+    for (int i = nout - 1; i >= 0; i--) {
+        int k = n - nout + i;
+        if (k >= 0 && shape[k] != 1) {
+            strides[i] = s;
+            s *= shape[k];
+        } else {
+            strides[i] = 0;
+            if (k >= 0) s *= shape[k];
+        }
+        (void)out;
+    }
+}
+
+// Sum over the dims where `shape` was broadcast: every element of g adds into the element
+// of the result it was broadcast from.
+cg_tensor *cg_sum_to_shape(const cg_tensor *g, int ndim, const int64_t *shape) {
+    cg_tensor *r = cg_zeros(ndim, shape);
+    if (!r) return NULL;
+    int64_t strides[CG_MAX_DIMS], index[CG_MAX_DIMS] = {0};
+    cg_broadcast_strides(ndim, shape, g->ndim, g->shape, strides);
+    int64_t off = 0;
+    for (int64_t i = 0; i < g->numel; i++) {
+        r->data[off] += g->data[i];
+        for (int d = g->ndim - 1; d >= 0; d--) { // odometer step
+            off += strides[d];
+            if (++index[d] < g->shape[d]) break;
+            off -= strides[d] * g->shape[d];
+            index[d] = 0;
+        }
+    }
+    return r;
+}

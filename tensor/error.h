@@ -1,0 +1,41 @@
+// tensor/error.h - the one error channel of cgrad.
+//
+// Every function that can fail reports through cg_error(): it records a status and a
+// message that names the op, the argument and the shapes, e.g.
+//   "matmul: cannot multiply [2,3] by [4,5]: inner dims 3 != 4"
+// and then calls the error handler. Functions that return a tensor return NULL on error;
+// functions that return int return -1. Passing a NULL tensor (the result of an earlier
+// failure) to an op makes it return NULL as well without replacing the first message, so a
+// chain of calls can be checked once at the end.
+//
+// The default handler prints "cgrad: <message>" to stderr and returns; nothing exits.
+// Replace it with cg_set_error_handler() (tests install a silent one and read the message).
+#ifndef CG_ERROR_H
+#define CG_ERROR_H
+
+typedef enum cg_status {
+    CG_OK = 0,
+    CG_ERR_SHAPE,  // shapes or ranks that do not fit together
+    CG_ERR_ARG,    // a bad argument value (negative stride, dim out of range, ...)
+    CG_ERR_STATE,  // wrong use of state (backward twice through a freed graph, ...)
+    CG_ERR_MEMORY, // out of memory
+    CG_ERR_IO,     // a file could not be opened, read or written
+    CG_ERR_FORMAT, // a file's contents are corrupt, truncated or of another format
+} cg_status;
+
+typedef void (*cg_error_handler)(cg_status status, const char *message, void *userdata);
+
+// Install a handler (NULL restores the default one that prints to stderr).
+void cg_set_error_handler(cg_error_handler handler, void *userdata);
+
+// The last error since cg_clear_error() (CG_OK if none) and its message ("" if none).
+cg_status cg_last_error(void);
+const char *cg_last_error_message(void);
+void cg_clear_error(void);
+const char *cg_status_name(cg_status status);
+
+// Report an error: printf-style message, starting with the op's name. Returns NULL so a
+// function can `return cg_error(...)`.
+void *cg_error(cg_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

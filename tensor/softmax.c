@@ -1,0 +1,94 @@
+// tensor/softmax.c - softmax and log_softmax along one dim, numerically stable.
+//
+// The tensor is seen as (outer, len, inner) around `dim`; each of the outer*inner rows of
+// `len` elements (stride `inner`) is normalised on its own after subtracting its maximum.
+#include <math.h>
+
+#include "../autograd/op.h"
+#include "math.h"
+#include "parallel.h"
+
+typedef struct rows {
+    int64_t outer, len, inner;
+} rows;
+
+static bool plan_rows(const cg_tensor *x, int dim, const char *op, rows *r) {
+    int d = cg_normalize_dim(dim, x->ndim, op);
+    if (d < 0) return false;
+    r->outer = r->inner = 1;
+    r->len = x->ndim ? x->shape[d] : 1;
+    for (int k = 0; k < d; k++) r->outer *= x->shape[k];
+    for (int k = d + 1; k < x->ndim; k++) r->inner *= x->shape[k];
+    return true;
+}
+
+static void softmax_rows(const float *x, float *y, rows r, bool log_output) {
+#pragma omp parallel for collapse(2) num_threads(cg_num_threads()) if (r.outer * r.inner > 256)
+    for (int64_t o = 0; o < r.outer; o++) {
+        for (int64_t in = 0; in < r.inner; in++) {
+            const float *xr = x + o * r.len * r.inner + in;
+            float *yr = y + o * r.len * r.inner + in;
+            float max = -INFINITY;
+            for (int64_t j = 0; j < r.len; j++) max = fmaxf(max, xr[j * r.inner]);
+            double sum = 0;
+            for (int64_t j = 0; j < r.len; j++) sum += expf(xr[j * r.inner] - max);
+            float log_sum = (float)log(sum);
+            for (int64_t j = 0; j < r.len; j++) {
+                float shifted = xr[j * r.inner] - max;
+                yr[j * r.inner] = log_output ? shifted - log_sum : expf(shifted - log_sum);
+            }
+        }
+    }
+}
+
+// softmax: dx = y * (g - sum_j g_j y_j); log_softmax: dx = g - exp(y) * sum_j g_j
+static void softmax_backward(cg_node *n, const cg_tensor *grad) {
+    bool log_output = n->args[0] != 0;
+    rows r = {(int64_t)n->args[1], (int64_t)n->args[2], (int64_t)n->args[3]};
+    cg_tensor *dx_t = cg_empty_like(grad);
+    if (!dx_t) return;
+    const float *y = n->output->data, *g = grad->data;
+    float *dx = dx_t->data;
+    for (int64_t o = 0; o < r.outer; o++) {
+        for (int64_t in = 0; in < r.inner; in++) {
+            int64_t base = o * r.len * r.inner + in;
+            double dot = 0;
+            for (int64_t j = 0; j < r.len; j++) {
+                int64_t k = base + j * r.inner;
+                dot += log_output ? g[k] : g[k] * y[k];
+            }
+            for (int64_t j = 0; j < r.len; j++) {
+                int64_t k = base + j * r.inner;
+                dx[k] = log_output ? g[k] - expf(y[k]) * (float)dot : y[k] * (g[k] - (float)dot);
+            }
+        }
+    }
+    cg_accumulate_grad(n->inputs[0], dx_t);
+}
+
+const cg_op cg_op_softmax = {"softmax", softmax_backward, "output"};
+const cg_op cg_op_log_softmax = {"log_softmax", softmax_backward, "output"};
+
+static cg_tensor *softmax(cg_tensor *x, int dim, bool log_output, const cg_op *op) {
+    if (!cg_check_arg(x, op->name, "input")) return NULL;
+    rows r;
+    if (!plan_rows(x, dim, op->name, &r)) return NULL;
+    cg_tensor *y = cg_empty_like(x);
+    if (!y) return NULL;
+    softmax_rows(x->data, y->data, r, log_output);
+    cg_node *n = cg_record(y, op, 1, &x);
+    if (n) {
+        n->args[0] = log_output;
+        n->args[1] = (double)r.outer;
+        n->args[2] = (double)r.len;
+        n->args[3] = (double)r.inner;
+    }
+    return y;
+}
+
+cg_tensor *cg_softmax(cg_tensor *x, int dim) {
+    return softmax(x, dim, false, &cg_op_softmax);
+}
+cg_tensor *cg_log_softmax(cg_tensor *x, int dim) {
+    return softmax(x, dim, true, &cg_op_log_softmax);
+}

@@ -1,0 +1,229 @@
+// tensor/tensor.c - tensor creation, ownership and element access.
+#include "tensor.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../autograd/autograd_internal.h"
+#include "alloc.h"
+
+static int64_t shape_numel(int ndim, const int64_t *shape) {
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= shape[i];
+    return n;
+}
+
+static bool check_shape(int ndim, const int64_t *shape, const char *op) {
+    if (ndim < 0 || ndim > CG_MAX_DIMS) {
+        cg_error(CG_ERR_SHAPE, "%s: %d dims requested, cgrad supports 0..%d", op, ndim,
+                 CG_MAX_DIMS);
+        return false;
+    }
+    if (ndim > 0 && !shape) {
+        cg_error(CG_ERR_ARG, "%s: shape is NULL for %d dims", op, ndim);
+        return false;
+    }
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0) {
+            cg_error(CG_ERR_SHAPE, "%s: negative size %lld in dim %d of shape %s", op,
+                     (long long)shape[i], i, cg_shape_str(ndim, shape));
+            return false;
+        }
+    }
+    return true;
+}
+
+// A tensor header pointing at `storage` (whose refcount the caller already counted).
+static cg_tensor *tensor_header(int ndim, const int64_t *shape, cg_storage *storage,
+                                int64_t offset) {
+    cg_tensor *t = cg_alloc_zeroed(sizeof *t);
+    if (!t) return NULL;
+    t->ndim = ndim;
+    for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
+    t->numel = shape_numel(ndim, shape);
+    t->storage = storage;
+    t->offset = offset;
+    t->data = storage->data + offset;
+    return t;
+}
+
+cg_tensor *cg_empty_unscoped(int ndim, const int64_t *shape) {
+    if (!check_shape(ndim, shape, "empty")) return NULL;
+    int64_t numel = shape_numel(ndim, shape);
+    cg_storage *s = cg_alloc(sizeof *s);
+    if (!s) return NULL;
+    s->data = cg_alloc((size_t)(numel > 0 ? numel : 1) * sizeof(float));
+    if (!s->data) {
+        cg_dealloc(s);
+        return NULL;
+    }
+    s->numel = numel;
+    s->refcount = 1;
+    cg_tensor *t = tensor_header(ndim, shape, s, 0);
+    if (!t) {
+        cg_dealloc(s->data);
+        cg_dealloc(s);
+    }
+    return t;
+}
+
+cg_tensor *cg_empty(int ndim, const int64_t *shape) {
+    cg_tensor *t = cg_empty_unscoped(ndim, shape);
+    if (t) cg_scope_adopt(t);
+    return t;
+}
+
+// A new tensor sharing t's storage from element `offset` on (views).
+cg_tensor *cg_tensor_view_of(cg_tensor *t, int ndim, const int64_t *shape, int64_t offset) {
+    t->storage->refcount++;
+    cg_tensor *v = tensor_header(ndim, shape, t->storage, t->offset + offset);
+    if (!v) {
+        t->storage->refcount--;
+        return NULL;
+    }
+    cg_scope_adopt(v);
+    return v;
+}
+
+cg_tensor *cg_zeros(int ndim, const int64_t *shape) {
+    return cg_full(ndim, shape, 0.0f);
+}
+cg_tensor *cg_ones(int ndim, const int64_t *shape) {
+    return cg_full(ndim, shape, 1.0f);
+}
+
+cg_tensor *cg_full(int ndim, const int64_t *shape, float value) {
+    cg_tensor *t = cg_empty(ndim, shape);
+    return t ? cg_fill_(t, value) : NULL;
+}
+
+cg_tensor *cg_fill_(cg_tensor *t, float value) {
+    if (!cg_check_arg(t, "fill_", "tensor")) return NULL;
+    for (int64_t i = 0; i < t->numel; i++) t->data[i] = value;
+    return t;
+}
+
+cg_tensor *cg_scalar(float value) {
+    return cg_full(0, NULL, value);
+}
+
+cg_tensor *cg_arange(float start, float end, float step) {
+    if (step == 0 || !isfinite(step) || !isfinite(start) || !isfinite(end))
+        return cg_error(CG_ERR_ARG,
+                        "arange: step must be non-zero and bounds finite (start %g, "
+                        "end %g, step %g)",
+                        start, end, step);
+    if ((end - start) / step < 0)
+        return cg_error(CG_ERR_ARG, "arange: step %g does not lead from %g to %g", step, start,
+                        end);
+    // torch.arange: ceil((end - start) / step) elements, computed in double.
+    int64_t n = (int64_t)ceil(((double)end - start) / step);
+    cg_tensor *t = cg_empty(CG_SHAPE(n));
+    if (!t) return NULL;
+    for (int64_t i = 0; i < n; i++) t->data[i] = (float)(start + (double)i * step);
+    return t;
+}
+
+cg_tensor *cg_from_data(int ndim, const int64_t *shape, const float *data) {
+    if (!data) return cg_error(CG_ERR_ARG, "from_data: data is NULL");
+    cg_tensor *t = cg_empty(ndim, shape);
+    if (t) memcpy(t->data, data, (size_t)t->numel * sizeof(float));
+    return t;
+}
+
+cg_tensor *cg_empty_like(const cg_tensor *t) {
+    if (!cg_check_arg(t, "empty_like", "tensor")) return NULL;
+    return cg_empty(t->ndim, t->shape);
+}
+cg_tensor *cg_zeros_like(const cg_tensor *t) {
+    if (!cg_check_arg(t, "zeros_like", "tensor")) return NULL;
+    return cg_zeros(t->ndim, t->shape);
+}
+cg_tensor *cg_ones_like(const cg_tensor *t) {
+    if (!cg_check_arg(t, "ones_like", "tensor")) return NULL;
+    return cg_ones(t->ndim, t->shape);
+}
+
+void cg_free(cg_tensor *t) {
+    if (!t) return;
+    cg_scope_remove(t);
+    cg_free(t->grad);
+    if (t->node) cg_node_free(t->node);
+    if (--t->storage->refcount == 0) {
+        cg_dealloc(t->storage->data);
+        cg_dealloc(t->storage);
+    }
+    cg_dealloc(t);
+}
+
+// ---- element access ---------------------------------------------------------------
+
+int64_t cg_size(const cg_tensor *t, int dim) {
+    if (!cg_check_arg(t, "size", "tensor")) return -1;
+    int d = cg_normalize_dim(dim, t->ndim, "size");
+    return d < 0 ? -1 : t->shape[d];
+}
+
+float cg_item(const cg_tensor *t) {
+    if (!cg_check_arg(t, "item", "tensor")) return NAN;
+    if (t->numel != 1) {
+        cg_error(CG_ERR_SHAPE, "item: a tensor of shape %s has %lld elements, not one",
+                 cg_tensor_shape_str(t), (long long)t->numel);
+        return NAN;
+    }
+    return t->data[0];
+}
+
+static int64_t flat_index(const cg_tensor *t, int n, const int64_t *index, const char *op) {
+    if (n != t->ndim) {
+        cg_error(CG_ERR_ARG, "%s: %d indices for a tensor of shape %s", op, n,
+                 cg_tensor_shape_str(t));
+        return -1;
+    }
+    int64_t flat = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t k = index[i] < 0 ? index[i] + t->shape[i] : index[i];
+        if (k < 0 || k >= t->shape[i]) {
+            cg_error(CG_ERR_ARG, "%s: index %lld out of range for dim %d of shape %s", op,
+                     (long long)index[i], i, cg_tensor_shape_str(t));
+            return -1;
+        }
+        flat = flat * t->shape[i] + k;
+    }
+    return flat;
+}
+
+float cg_get(const cg_tensor *t, int n, const int64_t *index) {
+    if (!cg_check_arg(t, "get", "tensor")) return NAN;
+    int64_t i = flat_index(t, n, index, "get");
+    return i < 0 ? NAN : t->data[i];
+}
+
+void cg_set(cg_tensor *t, int n, const int64_t *index, float value) {
+    if (!cg_check_arg(t, "set", "tensor")) return;
+    int64_t i = flat_index(t, n, index, "set");
+    if (i >= 0) t->data[i] = value;
+}
+
+bool cg_same_shape(const cg_tensor *a, const cg_tensor *b) {
+    if (!a || !b || a->ndim != b->ndim) return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return false;
+    return true;
+}
+
+const char *cg_shape_str(int ndim, const int64_t *shape) {
+    static _Thread_local char ring[8][96];
+    static _Thread_local int next;
+    char *buf = ring[next++ % 8];
+    size_t len = 0;
+    buf[len++] = '[';
+    for (int i = 0; i < ndim && len < 80; i++)
+        len += (size_t)snprintf(buf + len, 96 - len, i ? ",%lld" : "%lld", (long long)shape[i]);
+    snprintf(buf + len, 96 - len, "]");
+    return buf;
+}
+
+const char *cg_tensor_shape_str(const cg_tensor *t) {
+    return t ? cg_shape_str(t->ndim, t->shape) : "(null)";
+}

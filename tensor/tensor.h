@@ -1,0 +1,140 @@
+// tensor/tensor.h - float32 N-d tensors: creation, views, element access, printing.
+//
+// A cg_tensor is a shape plus a pointer into reference-counted contiguous storage
+// (row-major, C order). cgrad has one dtype, float32; index results (argmax, randint,
+// randperm, class labels) are whole numbers stored as float32, exact up to 2^24.
+//
+// Ownership (see also cg_scope_begin in autograd/autograd.h):
+//  - a tensor created while a scope is open belongs to the innermost scope and is freed
+//    when that scope ends, unless cg_keep() hands it to the enclosing one;
+//  - a tensor created with no scope open belongs to the caller, who frees it with cg_free();
+//  - a tensor's .grad belongs to the tensor and is freed with it.
+//
+// Shapes are passed as (ndim, const int64_t *shape); CG_SHAPE(2, 3) writes both:
+//   cg_tensor *x = cg_zeros(CG_SHAPE(2, 3));
+#ifndef CG_TENSOR_H
+#define CG_TENSOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+
+#define CG_MAX_DIMS 8
+
+// CG_SHAPE(a, b, ...) expands to `ndim, (int64_t[]){a, b, ...}`.
+#define CG_SHAPE(...)                                                                              \
+    (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]) {                       \
+        __VA_ARGS__                                                                                \
+    }
+// CG_DIMS(0, 2) expands to `2, (int[]){0, 2}` for reductions; CG_ALL_DIMS means every dim.
+#define CG_DIMS(...)                                                                               \
+    (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), (int[]) {                                   \
+        __VA_ARGS__                                                                                \
+    }
+#define CG_ALL_DIMS 0, NULL
+
+typedef struct cg_storage {
+    float *data;
+    int64_t numel;
+    int refcount;
+} cg_storage;
+
+typedef struct cg_tensor cg_tensor;
+struct cg_node;
+struct cg_scope;
+
+struct cg_tensor {
+    int ndim;
+    int64_t shape[CG_MAX_DIMS];
+    int64_t numel;
+    float *data; // == storage->data + offset; numel contiguous floats
+    cg_storage *storage;
+    int64_t offset;
+
+    // autograd
+    bool requires_grad;   // leaf: set by the user; non-leaf: any input requires grad
+    cg_tensor *grad;      // same shape; allocated by backward, owned by this tensor
+    struct cg_node *node; // the op application that produced this tensor (NULL: leaf)
+    const char *name;     // optional label for printing and graph export (not owned)
+
+    // ownership bookkeeping (see above)
+    struct cg_scope *scope; // NULL: owned by the caller or by a graph node
+    cg_tensor *scope_prev, *scope_next;
+};
+
+// ---- creation ----------------------------------------------------------------
+cg_tensor *cg_empty(int ndim, const int64_t *shape); // uninitialised
+cg_tensor *cg_zeros(int ndim, const int64_t *shape);
+cg_tensor *cg_ones(int ndim, const int64_t *shape);
+cg_tensor *cg_full(int ndim, const int64_t *shape, float value);
+cg_tensor *cg_scalar(float value);                        // 0-d tensor
+cg_tensor *cg_arange(float start, float end, float step); // [start, end) as torch.arange
+cg_tensor *cg_from_data(int ndim, const int64_t *shape, const float *data); // copies data
+cg_tensor *cg_empty_like(const cg_tensor *t);
+cg_tensor *cg_zeros_like(const cg_tensor *t);
+cg_tensor *cg_ones_like(const cg_tensor *t);
+// A differentiable copy with its own storage (torch.clone).
+cg_tensor *cg_copy(cg_tensor *t);
+void cg_free(cg_tensor *t); // NULL is fine; frees the tensor, its grad and its graph node
+
+// ---- random numbers ----------------------------------------------------------
+// A PCG32 generator: the same seed gives the same numbers on every run and machine.
+// Functions take a cg_rng* or NULL for the global generator (seeded by cg_manual_seed).
+typedef struct cg_rng {
+    uint64_t state, inc;
+} cg_rng;
+void cg_rng_seed(cg_rng *rng, uint64_t seed);
+void cg_manual_seed(uint64_t seed);
+cg_rng *cg_global_rng(void);
+uint32_t cg_rng_next(cg_rng *rng);
+float cg_rng_uniform(cg_rng *rng); // [0, 1)
+float cg_rng_normal(cg_rng *rng);  // N(0, 1)
+
+cg_tensor *cg_rand(int ndim, const int64_t *shape, cg_rng *rng);  // U[0, 1)
+cg_tensor *cg_randn(int ndim, const int64_t *shape, cg_rng *rng); // N(0, 1)
+cg_tensor *cg_uniform(int ndim, const int64_t *shape, float low, float high, cg_rng *rng);
+cg_tensor *cg_normal(int ndim, const int64_t *shape, float mean, float std, cg_rng *rng);
+cg_tensor *cg_randint(int64_t low, int64_t high, int ndim, const int64_t *shape, cg_rng *rng);
+cg_tensor *cg_randperm(int64_t n, cg_rng *rng);
+// In-place fills (used by initialisers); return t.
+cg_tensor *cg_uniform_(cg_tensor *t, float low, float high, cg_rng *rng);
+cg_tensor *cg_normal_(cg_tensor *t, float mean, float std, cg_rng *rng);
+cg_tensor *cg_fill_(cg_tensor *t, float value);
+
+// ---- views and layout ----------------------------------------------------------
+// Views share storage with their input, as in PyTorch; they are differentiable.
+cg_tensor *cg_reshape(cg_tensor *t, int ndim, const int64_t *shape); // one dim may be -1
+cg_tensor *cg_view(cg_tensor *t, int ndim, const int64_t *shape);    // same as reshape
+cg_tensor *cg_flatten(cg_tensor *t, int start_dim, int end_dim);     // negative dims count back
+cg_tensor *cg_squeeze(cg_tensor *t, int dim);                        // drops dim if size 1
+cg_tensor *cg_squeeze_all(cg_tensor *t);                             // drops every size-1 dim
+cg_tensor *cg_unsqueeze(cg_tensor *t, int dim);
+// Rows [start, start+length) along `dim`. A view when dim 0 (or every dim before `dim` has
+// size 1), otherwise a copy. cg_slice(t, a, b) is rows [a, b) of dim 0: mini-batches.
+cg_tensor *cg_narrow(cg_tensor *t, int dim, int64_t start, int64_t length);
+cg_tensor *cg_slice(cg_tensor *t, int64_t start, int64_t end);
+cg_tensor *cg_detach(cg_tensor *t); // shares storage, no graph, requires_grad false
+// permute/transpose always copy (cgrad tensors are contiguous); differentiable.
+cg_tensor *cg_permute(cg_tensor *t, const int *dims);
+cg_tensor *cg_transpose(cg_tensor *t, int dim0, int dim1);
+// Concatenate along dim (copy, differentiable).
+cg_tensor *cg_cat(int n, cg_tensor *const *tensors, int dim);
+
+// ---- element access and shape helpers ----------------------------------------
+int64_t cg_size(const cg_tensor *t, int dim);                  // negative dims count from the end
+float cg_item(const cg_tensor *t);                             // the value of a one-element tensor
+float cg_get(const cg_tensor *t, int n, const int64_t *index); // cg_get(t, CG_SHAPE(i, j))
+void cg_set(cg_tensor *t, int n, const int64_t *index, float value);
+bool cg_same_shape(const cg_tensor *a, const cg_tensor *b);
+// "[2,3]" - written into a small rotating buffer, valid for the next few calls (messages).
+const char *cg_shape_str(int ndim, const int64_t *shape);
+const char *cg_tensor_shape_str(const cg_tensor *t);
+
+// ---- printing ----------------------------------------------------------------
+// PyTorch style: tensor([[1.0000, 2.0000], ...], requires_grad=True)
+void cg_print(const cg_tensor *t);
+void cg_fprint(FILE *f, const cg_tensor *t);
+
+#endif
