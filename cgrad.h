@@ -15,5 +15,11 @@
 #include "tensor/parallel.h"
 #include "autograd/autograd.h"
 #include "autograd/op.h"
+#include "nn/module.h"
+#include "nn/init.h"
+#include "nn/conv.h"
+#include "nn/layers.h"
+#include "nn/loss.h"
+#include "optim/optim.h"
 
 #endif

@@ -1,0 +1,44 @@
+// nn/layers.h - layers other than convolution (which is in nn/conv.h), as torch.nn.
+// Each constructor returns a module owning its parameters (PyTorch's default
+// initialisation, PyTorch's state_dict names); cg_module_forward runs it.
+#ifndef CG_LAYERS_H
+#define CG_LAYERS_H
+
+#include "module.h"
+
+// Linear: x (..., in) -> (..., out); weight (out, in), bias (out).
+cg_module *cg_Linear(int in_features, int out_features, bool bias);
+cg_tensor *cg_linear(cg_tensor *x, cg_tensor *weight, cg_tensor *bias); // x W^T + b
+
+cg_module *cg_ReLU(void);
+cg_module *cg_LeakyReLU(float negative_slope);
+cg_module *cg_Sigmoid(void);
+cg_module *cg_Tanh(void);
+cg_module *cg_Flatten(int start_dim, int end_dim); // nn.Flatten() is (1, -1)
+cg_module *cg_Dropout(float p);                    // identity in eval mode
+
+// Pooling: kernel, stride (0: = kernel), padding, ceil_mode, as nn.MaxPool2d/AvgPool2d
+// (AvgPool2d counts padding in the divisor: count_include_pad=True, PyTorch's default).
+// Input (N, C, H, W) or (C, H, W).
+typedef struct cg_pool_options {
+    int kernel_size[2]; // a 0 second entry repeats the first
+    int stride[2];      // 0: the kernel size; a 0 second entry repeats the first
+    int padding[2];
+    bool ceil_mode;
+} cg_pool_options;
+cg_tensor *cg_max_pool2d(cg_tensor *x, const cg_pool_options *options);
+cg_tensor *cg_avg_pool2d(cg_tensor *x, const cg_pool_options *options);
+cg_tensor *cg_adaptive_avg_pool2d(cg_tensor *x, int out_h, int out_w);
+cg_module *cg_MaxPool2d(const cg_pool_options *options);
+cg_module *cg_AvgPool2d(const cg_pool_options *options);
+cg_module *cg_AdaptiveAvgPool2d(int out_h, int out_w);
+
+// BatchNorm2d: batch statistics in training (running stats updated with `momentum`,
+// unbiased variance), running statistics in eval. Parameters weight/bias, buffers
+// running_mean, running_var, num_batches_tracked. momentum 0.1 and eps 1e-5 are PyTorch's.
+cg_module *cg_BatchNorm2d(int num_features, float eps, float momentum);
+
+// Sequential: children named "0", "1", ...; forward runs them in order.
+cg_module *cg_Sequential(int n, cg_module *const *modules);
+
+#endif

@@ -1,0 +1,275 @@
+// nn/module.c - the module tree: registration, naming, modes, printing, summary.
+#include "module.h"
+
+#include <string.h>
+
+#include "../autograd/autograd.h"
+#include "../autograd/op.h"
+#include "../tensor/alloc.h"
+
+cg_module *cg_module_new(const cg_module_class *cls, void *impl) {
+    cg_module *m = cg_alloc_zeroed(sizeof *m);
+    if (!m) return NULL;
+    m->cls = cls;
+    m->training = true;
+    m->impl = impl;
+    return m;
+}
+
+static cg_tensor *add_tensor(cg_module *m, const char *name, cg_tensor *t, bool param) {
+    int *count = param ? &m->n_params : &m->n_buffers;
+    if (*count == CG_MODULE_MAX_TENSORS) {
+        cg_error(CG_ERR_STATE, "%s: more than %d %s", m->cls->name, CG_MODULE_MAX_TENSORS,
+                 param ? "parameters" : "buffers");
+        cg_free(t);
+        return NULL;
+    }
+    if (t) {
+        cg_unscope(t); // the module owns it now
+        if (param) t->requires_grad = true;
+        t->name = name;
+    }
+    (param ? m->param_names : m->buffer_names)[*count] = name;
+    (param ? m->params : m->buffers)[(*count)++] = t;
+    return t;
+}
+
+cg_tensor *cg_module_add_param(cg_module *m, const char *name, cg_tensor *t) {
+    return add_tensor(m, name, t, true);
+}
+cg_tensor *cg_module_add_buffer(cg_module *m, const char *name, cg_tensor *t) {
+    return add_tensor(m, name, t, false);
+}
+
+cg_module *cg_module_add_child(cg_module *m, const char *name, cg_module *child) {
+    if (!m || !child) return NULL;
+    if (m->n_children == m->cap_children) {
+        int cap = m->cap_children ? 2 * m->cap_children : 8;
+        char **names = cg_alloc((size_t)cap * sizeof *names);
+        cg_module **kids = cg_alloc((size_t)cap * sizeof *kids);
+        if (!names || !kids) return NULL;
+        if (m->n_children) {
+            memcpy(names, m->child_names, (size_t)m->n_children * sizeof *names);
+            memcpy(kids, m->children, (size_t)m->n_children * sizeof *kids);
+        }
+        cg_dealloc(m->child_names);
+        cg_dealloc(m->children);
+        m->child_names = names;
+        m->children = kids;
+        m->cap_children = cap;
+    }
+    size_t len = strlen(name) + 1;
+    char *copy = cg_alloc(len);
+    if (!copy) return NULL;
+    memcpy(copy, name, len);
+    m->child_names[m->n_children] = copy;
+    m->children[m->n_children++] = child;
+    return child;
+}
+
+cg_tensor *cg_module_param(const cg_module *m, const char *name) {
+    for (int i = 0; m && i < m->n_params; i++)
+        if (strcmp(m->param_names[i], name) == 0) return m->params[i];
+    return NULL;
+}
+cg_tensor *cg_module_buffer(const cg_module *m, const char *name) {
+    for (int i = 0; m && i < m->n_buffers; i++)
+        if (strcmp(m->buffer_names[i], name) == 0) return m->buffers[i];
+    return NULL;
+}
+
+void cg_module_free(cg_module *m) {
+    if (!m) return;
+    for (int i = 0; i < m->n_children; i++) {
+        cg_module_free(m->children[i]);
+        cg_dealloc(m->child_names[i]);
+    }
+    cg_dealloc(m->children);
+    cg_dealloc(m->child_names);
+    for (int i = 0; i < m->n_params; i++) cg_free(m->params[i]);
+    for (int i = 0; i < m->n_buffers; i++) cg_free(m->buffers[i]);
+    if (m->cls->destroy) m->cls->destroy(m);
+    cg_dealloc(m->impl);
+    cg_dealloc(m);
+}
+
+void cg_module_train(cg_module *m, bool training) {
+    if (!m) return;
+    m->training = training;
+    for (int i = 0; i < m->n_children; i++) cg_module_train(m->children[i], training);
+}
+void cg_module_eval(cg_module *m) {
+    cg_module_train(m, false);
+}
+
+void cg_module_zero_grad(cg_module *m) {
+    if (!m) return;
+    for (int i = 0; i < m->n_params; i++) cg_zero_grad(m->params[i]);
+    for (int i = 0; i < m->n_children; i++) cg_module_zero_grad(m->children[i]);
+}
+
+int64_t cg_module_num_parameters(const cg_module *m) {
+    if (!m) return 0;
+    int64_t n = 0;
+    for (int i = 0; i < m->n_params; i++) n += m->params[i] ? m->params[i]->numel : 0;
+    for (int i = 0; i < m->n_children; i++) n += cg_module_num_parameters(m->children[i]);
+    return n;
+}
+
+cg_module *cg_module_get(cg_module *m, const char *path) {
+    while (m && *path) {
+        const char *dot = strchr(path, '.');
+        size_t len = dot ? (size_t)(dot - path) : strlen(path);
+        cg_module *next = NULL;
+        for (int i = 0; i < m->n_children && !next; i++)
+            if (strlen(m->child_names[i]) == len && strncmp(m->child_names[i], path, len) == 0)
+                next = m->children[i];
+        m = next;
+        path += len + (dot ? 1 : 0);
+    }
+    return m;
+}
+
+// ---- named lists -------------------------------------------------------------------------
+
+static void list_push(cg_tensor_list *l, int *cap, const char *prefix, const char *name,
+                      cg_tensor *t) {
+    if (!t) return;
+    if (l->count == *cap) {
+        *cap = *cap ? 2 * *cap : 16;
+        cg_named_tensor *items = cg_alloc((size_t)*cap * sizeof *items);
+        if (!items) return;
+        if (l->count) memcpy(items, l->items, (size_t)l->count * sizeof *items);
+        cg_dealloc(l->items);
+        l->items = items;
+    }
+    cg_named_tensor *it = &l->items[l->count++];
+    snprintf(it->name, sizeof it->name, "%s%s", prefix, name);
+    it->tensor = t;
+}
+
+static void collect(const cg_module *m, const char *prefix, bool buffers, cg_tensor_list *l,
+                    int *cap) {
+    for (int i = 0; i < m->n_params; i++)
+        list_push(l, cap, prefix, m->param_names[i], m->params[i]);
+    for (int i = 0; buffers && i < m->n_buffers; i++)
+        list_push(l, cap, prefix, m->buffer_names[i], m->buffers[i]);
+    for (int i = 0; i < m->n_children; i++) {
+        char child_prefix[CG_NAME_MAX];
+        snprintf(child_prefix, sizeof child_prefix, "%s%s.", prefix, m->child_names[i]);
+        collect(m->children[i], child_prefix, buffers, l, cap);
+    }
+}
+
+cg_tensor_list cg_module_named_parameters(const cg_module *m) {
+    cg_tensor_list l = {0, NULL};
+    int cap = 0;
+    if (m) collect(m, "", false, &l, &cap);
+    return l;
+}
+
+cg_tensor_list cg_module_state_dict(const cg_module *m) {
+    cg_tensor_list l = {0, NULL};
+    int cap = 0;
+    if (m) collect(m, "", true, &l, &cap);
+    return l;
+}
+
+void cg_tensor_list_free(cg_tensor_list *list) {
+    if (!list) return;
+    cg_dealloc(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+// ---- forward, with an optional recorder for summary() ---------------------------------------
+
+typedef struct summary_row {
+    const cg_module *module;
+    int64_t shape[CG_MAX_DIMS];
+    int ndim;
+} summary_row;
+static summary_row *recorder;
+static int recorder_count, recorder_cap;
+
+cg_tensor *cg_module_forward(cg_module *m, cg_tensor *x) {
+    if (!m) return cg_error(CG_ERR_ARG, "module_forward: module is NULL");
+    if (!cg_check_arg(x, m->cls->name, "input")) return NULL;
+    cg_tensor *y = m->cls->forward(m, x);
+    if (recorder && y && m->n_children == 0 && recorder_count < recorder_cap) {
+        summary_row *r = &recorder[recorder_count++];
+        r->module = m;
+        r->ndim = y->ndim;
+        memcpy(r->shape, y->shape, sizeof r->shape);
+    }
+    return y;
+}
+
+// ---- printing ------------------------------------------------------------------------------
+
+static void print_tree(const cg_module *m, FILE *out, int indent) {
+    char line[256] = "";
+    if (m->cls->describe)
+        m->cls->describe(m, line, sizeof line);
+    else
+        snprintf(line, sizeof line, "%s()", m->cls->name);
+    if (m->n_children == 0) {
+        fputs(line, out);
+        return;
+    }
+    fprintf(out, "%s(\n", m->cls->name);
+    for (int i = 0; i < m->n_children; i++) {
+        fprintf(out, "%*s(%s): ", indent + 2, "", m->child_names[i]);
+        print_tree(m->children[i], out, indent + 2);
+        fputc('\n', out);
+    }
+    fprintf(out, "%*s)", indent, "");
+}
+
+void cg_module_print(const cg_module *m, FILE *out) {
+    if (!m) return;
+    print_tree(m, out, 0);
+    fputc('\n', out);
+}
+
+static int64_t own_parameters(const cg_module *m) {
+    int64_t n = 0;
+    for (int i = 0; i < m->n_params; i++) n += m->params[i] ? m->params[i]->numel : 0;
+    return n;
+}
+
+int cg_module_summary(cg_module *m, int ndim, const int64_t *input_shape, FILE *out) {
+    summary_row rows[256];
+    recorder = rows;
+    recorder_count = 0;
+    recorder_cap = 256;
+    bool prev = cg_set_grad_enabled(false);
+    cg_scope_begin();
+    cg_tensor *y = cg_module_forward(m, cg_zeros(ndim, input_shape));
+    cg_scope_end();
+    cg_set_grad_enabled(prev);
+    recorder = NULL;
+    if (!y) return -1;
+    const char *rule = "----------------------------------------------------------------";
+    fprintf(out, "%s\n%25s %25s %15s\n%s\n", rule, "Layer (type)", "Output Shape", "Param #",
+            "================================================================");
+    int64_t total = 0, trainable = 0;
+    for (int i = 0; i < recorder_count; i++) {
+        char name[64], shape[96];
+        int64_t own = own_parameters(rows[i].module);
+        snprintf(name, sizeof name, "%s-%d", rows[i].module->cls->name, i + 1);
+        int64_t s[CG_MAX_DIMS];
+        memcpy(s, rows[i].shape, sizeof s);
+        s[0] = -1; // the batch dim, as torchsummary prints it
+        snprintf(shape, sizeof shape, "%s", cg_shape_str(rows[i].ndim, s));
+        fprintf(out, "%25s %25s %15lld\n", name, shape, (long long)own);
+        total += own;
+        for (int p = 0; p < rows[i].module->n_params; p++)
+            if (rows[i].module->params[p] && rows[i].module->params[p]->requires_grad)
+                trainable += rows[i].module->params[p]->numel;
+    }
+    fprintf(out, "================================================================\n");
+    fprintf(out, "Total params: %lld\nTrainable params: %lld\nNon-trainable params: %lld\n%s\n",
+            (long long)total, (long long)trainable, (long long)(total - trainable), rule);
+    return 0;
+}

@@ -1,0 +1,95 @@
+// nn/module.h - the module interface every layer shares (torch.nn.Module).
+//
+// A module owns named parameters ("weight", "bias"), named buffers ("running_mean") and
+// named children ("0", "features"); together they form a tree whose dotted names are
+// PyTorch's state_dict names ("features.0.weight"). Parameters and buffers are created
+// outside any scope and live until cg_module_free().
+//
+//   cg_module *model = cg_Sequential(3, (cg_module *[]){cg_Linear(4, 8, NULL), cg_ReLU(),
+//                                                         cg_Linear(8, 1, NULL)});
+//   cg_tensor *y = cg_module_forward(model, x);
+//   ...
+//   cg_module_free(model);
+#ifndef CG_MODULE_H
+#define CG_MODULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../tensor/tensor.h"
+
+#define CG_MODULE_MAX_TENSORS 8
+#define CG_NAME_MAX           128
+
+typedef struct cg_module cg_module;
+
+// What a kind of layer does; one static instance per layer type.
+typedef struct cg_module_class {
+    const char *name;                                  // "Conv2d", as PyTorch prints it
+    cg_tensor *(*forward)(cg_module *m, cg_tensor *x); // x -> y, recording the graph
+    void (*destroy)(cg_module *m);                     // frees m->impl's contents; may be NULL
+    // One line like PyTorch's repr: "Conv2d(1, 8, kernel_size=(3, 3), stride=(1, 1))".
+    void (*describe)(const cg_module *m, char *buf, size_t size);
+} cg_module_class;
+
+struct cg_module {
+    const cg_module_class *cls;
+    bool training; // train mode (default) or eval mode
+    int n_params;
+    const char *param_names[CG_MODULE_MAX_TENSORS];
+    cg_tensor *params[CG_MODULE_MAX_TENSORS];
+    int n_buffers;
+    const char *buffer_names[CG_MODULE_MAX_TENSORS];
+    cg_tensor *buffers[CG_MODULE_MAX_TENSORS];
+    int n_children, cap_children;
+    char **child_names;
+    cg_module **children;
+    void *impl; // the layer's own configuration/state, allocated with cg_alloc
+};
+
+// ---- using modules -----------------------------------------------------------------
+cg_tensor *cg_module_forward(cg_module *m, cg_tensor *x);
+void cg_module_free(cg_module *m);                    // frees the tree, its parameters and buffers
+void cg_module_train(cg_module *m, bool training);    // recursive, as model.train(mode)
+void cg_module_eval(cg_module *m);                    // cg_module_train(m, false)
+void cg_module_zero_grad(cg_module *m);               // zeroes every parameter's grad
+int64_t cg_module_num_parameters(const cg_module *m); // total elements of all parameters
+
+// A flat list of (dotted name, tensor); free with cg_tensor_list_free.
+typedef struct cg_named_tensor {
+    char name[CG_NAME_MAX];
+    cg_tensor *tensor;
+} cg_named_tensor;
+typedef struct cg_tensor_list {
+    int count;
+    cg_named_tensor *items;
+} cg_tensor_list;
+// Parameters in registration order, depth first, as model.named_parameters().
+cg_tensor_list cg_module_named_parameters(const cg_module *m);
+// Parameters and buffers, as model.state_dict() orders them (per module: params, buffers).
+cg_tensor_list cg_module_state_dict(const cg_module *m);
+void cg_tensor_list_free(cg_tensor_list *list);
+// The module at a dotted path ("features.0"), or NULL.
+cg_module *cg_module_get(cg_module *m, const char *path);
+
+// Print the module tree as PyTorch's repr(model).
+void cg_module_print(const cg_module *m, FILE *out);
+// torchsummary-style table: layer, output shape, parameter count, totals. Runs one forward
+// pass (no grad) on zeros of `input_shape` (including the batch dim) to learn the shapes.
+int cg_module_summary(cg_module *m, int ndim, const int64_t *input_shape, FILE *out);
+
+// ---- writing modules -----------------------------------------------------------------
+// A new module of class `cls` owning `impl` (may be NULL), in training mode.
+cg_module *cg_module_new(const cg_module_class *cls, void *impl);
+// Register a parameter/buffer (the module takes ownership; t leaves any scope; NULL is
+// allowed for an absent bias and is skipped by the lists). Parameters get requires_grad.
+cg_tensor *cg_module_add_param(cg_module *m, const char *name, cg_tensor *t);
+cg_tensor *cg_module_add_buffer(cg_module *m, const char *name, cg_tensor *t);
+// Register a child; names are copied. Returns child (NULL if child is NULL).
+cg_module *cg_module_add_child(cg_module *m, const char *name, cg_module *child);
+// The named parameter/buffer of this module (not its children), or NULL.
+cg_tensor *cg_module_param(const cg_module *m, const char *name);
+cg_tensor *cg_module_buffer(const cg_module *m, const char *name);
+
+#endif

@@ -1,0 +1,65 @@
+// optim/optim.h - optimizers and learning-rate schedules, with torch.optim's update rules.
+//
+// An optimizer holds the parameter tensors it updates (not owned) and its per-parameter
+// state (owned). cg_optimizer_step() applies one update from the parameters' .grad;
+// parameters whose grad is NULL are skipped, as in PyTorch.
+#ifndef CG_OPTIM_H
+#define CG_OPTIM_H
+
+#include "../nn/module.h"
+#include "../tensor/tensor.h"
+
+typedef struct cg_optimizer cg_optimizer;
+
+// torch.optim.SGD(params, lr, momentum, dampening, weight_decay, nesterov).
+typedef struct cg_sgd_options {
+    float lr;
+    float momentum;
+    float dampening;
+    float weight_decay;
+    bool nesterov; // requires momentum > 0 and dampening == 0, as PyTorch
+} cg_sgd_options;
+// torch.optim.Adam / AdamW. Zero fields take PyTorch's defaults except lr (required):
+// betas (0.9, 0.999), eps 1e-8; weight_decay default 0 for Adam, 0.01 for AdamW (set
+// weight_decay_set to use 0 with AdamW).
+typedef struct cg_adam_options {
+    float lr;
+    float beta1, beta2;
+    float eps;
+    float weight_decay;
+    bool weight_decay_set;
+    bool amsgrad;
+} cg_adam_options;
+
+// `params` is copied (the tensors are not); see cg_module_named_parameters().
+cg_optimizer *cg_sgd(int n_params, cg_tensor *const *params, const cg_sgd_options *options);
+cg_optimizer *cg_adam(int n_params, cg_tensor *const *params, const cg_adam_options *options);
+cg_optimizer *cg_adamw(int n_params, cg_tensor *const *params, const cg_adam_options *options);
+// Convenience: all parameters of a module.
+cg_optimizer *cg_sgd_for(cg_module *model, const cg_sgd_options *options);
+cg_optimizer *cg_adam_for(cg_module *model, const cg_adam_options *options);
+cg_optimizer *cg_adamw_for(cg_module *model, const cg_adam_options *options);
+
+int cg_optimizer_step(cg_optimizer *opt);
+void cg_optimizer_zero_grad(cg_optimizer *opt);
+float cg_optimizer_lr(const cg_optimizer *opt);
+void cg_optimizer_set_lr(cg_optimizer *opt, float lr);
+void cg_optimizer_free(cg_optimizer *opt);
+
+// The optimizer's state as named tensors, for checkpoints: names "<param index>.<key>"
+// like PyTorch's state_dict()["state"] ("0.momentum_buffer", "3.exp_avg_sq") plus "step"
+// entries as one-element tensors. The tensors are the live state (load writes into them);
+// cg_optimizer_state creates missing state buffers so a fresh optimizer can be loaded.
+cg_tensor_list cg_optimizer_state(cg_optimizer *opt);
+
+// ---- learning-rate schedules (call cg_scheduler_step once per epoch, as PyTorch) -------
+typedef struct cg_scheduler cg_scheduler;
+cg_scheduler *cg_step_lr(cg_optimizer *opt, int step_size, float gamma); // StepLR
+cg_scheduler *cg_cosine_annealing_lr(cg_optimizer *opt, int t_max,
+                                     float eta_min); // CosineAnnealingLR
+void cg_scheduler_step(cg_scheduler *s);
+int cg_scheduler_epoch(const cg_scheduler *s);           // last_epoch, for checkpoints
+void cg_scheduler_set_epoch(cg_scheduler *s, int epoch); // restores lr for that epoch
+void cg_scheduler_free(cg_scheduler *s);
+
+#endif
