@@ -1,0 +1,49 @@
+# scripts/setup.sh - sourced by scripts/run and scripts/test: install what is missing.
+#
+# Installs Debian packages with apt-get when running as root, through sudo otherwise,
+# and says what to install by hand when neither is possible.
+
+cg_missing_packages() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$pkg")
+    done
+    echo "${missing[@]}"
+}
+
+cg_install_packages() {
+    local missing
+    missing=$(cg_missing_packages "$@")
+    [ -z "$missing" ] && return 0
+    echo "cgrad: installing missing packages: $missing"
+    local apt=(apt-get)
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            apt=(sudo apt-get)
+        else
+            echo "cgrad: these Debian packages are missing: $missing" >&2
+            echo "cgrad: install them as root:  apt-get install $missing" >&2
+            return 1
+        fi
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${apt[@]}" update -q >/dev/null || { echo "cgrad: apt-get update failed" >&2; return 1; }
+    # shellcheck disable=SC2086
+    "${apt[@]}" install -y -q --no-install-recommends $missing >/dev/null ||
+        { echo "cgrad: apt-get install $missing failed" >&2; return 1; }
+}
+
+# What building and testing cgrad needs (Python/torch is only for regenerating fixtures
+# and for the PyTorch side of the benchmarks, so it is not installed here).
+CG_BUILD_PACKAGES=(gcc make cmake pkg-config libc6-dev libgomp1 zlib1g-dev libcmocka-dev libstb-dev)
+CG_DATA_PACKAGES=(dataset-fashion-mnist)
+
+cg_configure_and_build() {  # cg_configure_and_build BUILD_DIR [cmake args...]
+    local dir=$1
+    shift
+    cmake -S "$CG_ROOT" -B "$dir" "$@" >"$dir.configure.log" 2>&1 ||
+        { cat "$dir.configure.log" >&2; return 1; }
+    cmake --build "$dir" -j "$(nproc)" 2>&1 | grep -vE '^\[ *[0-9]+%\]|^-- ' || true
+    [ "${PIPESTATUS[0]}" -eq 0 ]
+}
