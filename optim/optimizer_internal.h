@@ -1,0 +1,59 @@
+// optim/optimizer_internal.h - what every optimizer shares: a small class table, the
+// parameter list and per-parameter state tensors (not installed).
+//
+// State lives in opt->state[i * n_keys + k] for parameter i and key k (the class's
+// state_names). Buffers are created on the parameter's first update (or by
+// cg_optimizer_state for loading) outside any scope and are owned by the optimizer. Every
+// optimizer with state keeps a one-element "step" tensor per parameter: 0 means "no
+// update yet", which is how SGD tells a momentum buffer that does not exist yet (PyTorch's
+// None) from a zero buffer, so a run restored from a checkpoint continues exactly.
+#ifndef CG_OPTIMIZER_INTERNAL_H
+#define CG_OPTIMIZER_INTERNAL_H
+
+#include "optim.h"
+
+#define CG_OPTIM_MAX_KEYS 4
+
+typedef struct cg_optimizer_class {
+    const char *name; // "SGD", "Adam", "AdamW", as PyTorch names them (for messages)
+    // Update parameter p (index i) from p->grad with its state tensors (all allocated).
+    void (*step)(cg_optimizer *opt, cg_tensor *p, cg_tensor **state);
+    // The per-parameter state keys of this optimizer instance in PyTorch's order
+    // ("step", "exp_avg", ...); returns how many (0: stateless, e.g. SGD without momentum).
+    int (*state_names)(const cg_optimizer *opt, const char **names);
+} cg_optimizer_class;
+
+struct cg_optimizer {
+    const cg_optimizer_class *cls;
+    double lr; // double like PyTorch's param_groups lr, so schedules recur identically
+    int n_params;
+    cg_tensor **params; // copied pointer list; the tensors are not owned
+    int n_keys;         // state tensors per parameter
+    const char *keys[CG_OPTIM_MAX_KEYS];
+    cg_tensor **state; // n_params * n_keys, NULL until created
+    union {
+        cg_sgd_options sgd;
+        struct {
+            cg_adam_options options;
+            bool decoupled; // AdamW
+        } adam;
+    } u;
+};
+
+// A new optimizer of class cls over params (copied); NULL with an error naming the class
+// if the list is empty or holds NULL. The caller fills opt->u, then calls
+// cg_optimizer_init_state().
+cg_optimizer *cg_optimizer_new(const cg_optimizer_class *cls, int n_params,
+                               cg_tensor *const *params, float lr);
+// Ask the class for its state keys and allocate the (empty) state table.
+int cg_optimizer_init_state(cg_optimizer *opt);
+// The index of state key `key` (e.g. "step"), or -1.
+int cg_optimizer_key(const cg_optimizer *opt, const char *key);
+// All parameters of a module as a pointer array (cg_alloc'd; free with cg_dealloc); NULL
+// and n = 0 if it has none.
+cg_tensor **cg_optimizer_module_params(cg_module *model, int *n);
+
+// Elementwise loops run on cg_num_threads() threads above this many elements.
+#define CG_OPTIM_PARALLEL_MIN (1 << 15)
+
+#endif
