@@ -76,6 +76,20 @@ static float *reserve(pack_buffer *buffer, int64_t floats) {
     return buffer->data;
 }
 
+// See cg_gemm_pack_transposed. Reads each stored row contiguously and writes it strided
+// into the sliver; kernels with wide registers replace this with in-register transposes.
+static void transpose_pack(const cg_gemm_kernel *kernel, const float *src, int64_t ld, int rows,
+                           int64_t kc, int width, float *dst) {
+    if (kernel->pack_transposed) {
+        kernel->pack_transposed(src, ld, rows, kc, width, dst);
+        return;
+    }
+    for (int r = 0; r < rows; r++)
+        for (int64_t p = 0; p < kc; p++) dst[p * width + r] = src[r * ld + p];
+    for (int r = rows; r < width; r++)
+        for (int64_t p = 0; p < kc; p++) dst[p * width + r] = 0.0f;
+}
+
 // Packs op(A)[rows, cols] into MR-row slivers: dst[s*kc*mr + p*mr + i] = op(A)(rows.begin +
 // s*mr + i, cols.begin + p), zero past rows.end.
 static void pack_a(const gemm_problem *g, range rows, range cols, float *dst) {
@@ -91,13 +105,7 @@ static void pack_a(const gemm_problem *g, range rows, range cols, float *dst) {
                 for (int i = valid; i < mr; i++) dst[p * mr + i] = 0.0f;
             }
         } else {
-            // A is (m, k): read each row contiguously, write it strided into the sliver.
-            for (int i = 0; i < valid; i++) {
-                const float *src = g->a + (i0 + i) * g->lda + cols.begin;
-                for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = src[p];
-            }
-            for (int i = valid; i < mr; i++)
-                for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = 0.0f;
+            transpose_pack(g->kernel, g->a + i0 * g->lda + cols.begin, g->lda, valid, kc, mr, dst);
         }
     }
 }
@@ -117,13 +125,7 @@ static void pack_b(const gemm_problem *g, range rows, range cols, float *dst) {
                 for (int j = valid; j < nr; j++) dst[p * nr + j] = 0.0f;
             }
         } else {
-            // B is (n, k): read each row of B contiguously, write it strided into the sliver.
-            for (int j = 0; j < valid; j++) {
-                const float *src = g->b + (j0 + j) * g->ldb + rows.begin;
-                for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = src[p];
-            }
-            for (int j = valid; j < nr; j++)
-                for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = 0.0f;
+            transpose_pack(g->kernel, g->b + j0 * g->ldb + rows.begin, g->ldb, valid, kc, nr, dst);
         }
     }
 }

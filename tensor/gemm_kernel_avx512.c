@@ -48,7 +48,11 @@ AVX512 static void kernel_avx512(int64_t k, const float *a, const float *b, floa
     for (int i = 0; i < MR; i++)
         for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
     // C is only touched at the end; start fetching it now so the store does not stall.
-    for (int i = 0; i < m_valid; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+    for (int i = 0; i < m_valid; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + 16), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
     for (int64_t p = 0; p < k; p++) {
         __m512 bv[NV];
         for (int v = 0; v < NV; v++) bv[v] = _mm512_load_ps(b + 16 * v);
@@ -63,14 +67,70 @@ AVX512 static void kernel_avx512(int64_t k, const float *a, const float *b, floa
     store_tile(acc, c, ldc, alpha, beta, m_valid, n_valid);
 }
 
+// Transposes 16 rows of 16 floats in registers: afterwards v[j] holds column j.
+AVX512 static void transpose16(__m512 v[16]) {
+    __m512 t[16];
+    // Interleave row pairs, then row quads: within each 128-bit lane, v[4i+q] then holds
+    // rows 4i..4i+3 of that lane's column q.
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        v[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        v[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        v[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        v[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    // Then gather each column's four 128-bit lanes from the four row quads.
+    for (int q = 0; q < 4; q++) {
+        t[q] = _mm512_shuffle_f32x4(v[q], v[4 + q], 0x88);
+        t[q + 4] = _mm512_shuffle_f32x4(v[q], v[4 + q], 0xDD);
+        t[q + 8] = _mm512_shuffle_f32x4(v[8 + q], v[12 + q], 0x88);
+        t[q + 12] = _mm512_shuffle_f32x4(v[8 + q], v[12 + q], 0xDD);
+    }
+    for (int q = 0; q < 4; q++) {
+        v[q] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0x88);
+        v[q + 8] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0xDD);
+        v[q + 4] = _mm512_shuffle_f32x4(t[q + 4], t[q + 12], 0x88);
+        v[q + 12] = _mm512_shuffle_f32x4(t[q + 4], t[q + 12], 0xDD);
+    }
+}
+
+static __mmask16 first_lanes(int64_t n) {
+    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+}
+
+// cg_gemm_pack_transposed in 16 x 16 blocks: the scalar loop does one strided store per float,
+// which made packing cost as much as the multiply for small-m shapes like conv weight grads.
+AVX512 static void pack_transposed(const float *src, int64_t ld, int rows, int64_t kc, int width,
+                                   float *dst) {
+    for (int r0 = 0; r0 < width; r0 += 16) {
+        __mmask16 store_lanes = first_lanes(width - r0);
+        for (int64_t p = 0; p < kc; p += 16) {
+            int depth = kc - p < 16 ? (int)(kc - p) : 16;
+            __mmask16 load_lanes = first_lanes(depth);
+            __m512 v[16];
+            for (int r = 0; r < 16; r++)
+                v[r] = r0 + r < rows ? _mm512_maskz_loadu_ps(load_lanes, src + (r0 + r) * ld + p)
+                                     : _mm512_setzero_ps();
+            transpose16(v);
+            for (int q = 0; q < depth; q++)
+                _mm512_mask_storeu_ps(dst + (p + q) * width + r0, store_lanes, v[q]);
+        }
+    }
+}
+
 const cg_gemm_kernel cg_gemm_kernel_avx512 = {
+
     .name = "avx512",
     .run = kernel_avx512,
+    .pack_transposed = pack_transposed,
     .mr = MR,
     .nr = NR,
-    .mc = 168,
-    .kc = 384,
-    .nc = 4096,
+    .mc = 112,
+    .kc = 1024,
+    .nc = 2048,
 };
 
 #endif

@@ -18,12 +18,19 @@ typedef void (*cg_gemm_micro_kernel)(int64_t k, const float *a_packed, const flo
                                      float *c, int64_t ldc, float alpha, float beta, int m_valid,
                                      int n_valid);
 
+// Packs a block whose packed order is the transpose of its stored order (A not transposed,
+// B transposed): dst[p*width + r] = src[r*ld + p] for r < rows and p < kc, zero for
+// rows <= r < width.
+typedef void (*cg_gemm_pack_transposed)(const float *src, int64_t ld, int rows, int64_t kc,
+                                        int width, float *dst);
+
 // A micro-kernel with the tile and cache-block sizes it was tuned with.
 typedef struct cg_gemm_kernel {
     const char *name;
     cg_gemm_micro_kernel run;
-    int mr, nr;         // register tile
-    int64_t mc, kc, nc; // cache blocks: mc x kc of A stays in L2, kc x nr of B in L1
+    cg_gemm_pack_transposed pack_transposed; // NULL: gemm.c's scalar loop
+    int mr, nr;                              // register tile
+    int64_t mc, kc, nc;                      // cache blocks of A (mc x kc) and B (kc x nc)
 } cg_gemm_kernel;
 
 extern const cg_gemm_kernel cg_gemm_kernel_avx512;
