@@ -16,6 +16,10 @@ cg_module *cg_Sigmoid(void);
 cg_module *cg_Tanh(void);
 cg_module *cg_Flatten(int start_dim, int end_dim); // nn.Flatten() is (1, -1)
 cg_module *cg_Dropout(float p);                    // identity in eval mode
+// Inverted dropout: in training, zero each element with probability p (global generator)
+// and scale the rest by 1/(1-p); p = 1 gives zeros. Returns x itself when !training or p = 0.
+// p outside [0, 1] is an error.
+cg_tensor *cg_dropout(cg_tensor *x, float p, bool training);
 
 // Pooling: kernel, stride (0: = kernel), padding, ceil_mode, as nn.MaxPool2d/AvgPool2d
 // (AvgPool2d counts padding in the divisor: count_include_pad=True, PyTorch's default).
@@ -36,7 +40,15 @@ cg_module *cg_AdaptiveAvgPool2d(int out_h, int out_w);
 // BatchNorm2d: batch statistics in training (running stats updated with `momentum`,
 // unbiased variance), running statistics in eval. Parameters weight/bias, buffers
 // running_mean, running_var, num_batches_tracked. momentum 0.1 and eps 1e-5 are PyTorch's.
+// eps and momentum are used as given (no zero-means-default); momentum in [0, 1].
 cg_module *cg_BatchNorm2d(int num_features, float eps, float momentum);
+// The functional form (F.batch_norm): x (N, C, H, W); running_mean, running_var, weight,
+// bias (C), each may be NULL (weight NULL: 1, bias NULL: 0) except that eval mode needs the
+// running statistics. In training the running statistics, when given, are updated in place.
+// Differentiable in x, weight and bias.
+cg_tensor *cg_batch_norm2d(cg_tensor *x, cg_tensor *running_mean, cg_tensor *running_var,
+                           cg_tensor *weight, cg_tensor *bias, bool training, float momentum,
+                           float eps);
 
 // Sequential: children named "0", "1", ...; forward runs them in order.
 cg_module *cg_Sequential(int n, cg_module *const *modules);

@@ -1,0 +1,80 @@
+// nn/activation.c - modules wrapping elementwise activations and flatten (torch.nn.ReLU, ...).
+//
+// The math and its backward live in tensor/unary.c and tensor/view.c; these modules only hold
+// the arguments and print them as PyTorch does.
+#include <stdio.h>
+
+#include "../tensor/math.h"
+#include "layers.h"
+#include "layers_internal.h"
+
+static cg_tensor *relu_forward(cg_module *m, cg_tensor *x) {
+    (void)m;
+    return cg_relu(x);
+}
+static cg_tensor *sigmoid_forward(cg_module *m, cg_tensor *x) {
+    (void)m;
+    return cg_sigmoid(x);
+}
+static cg_tensor *tanh_forward(cg_module *m, cg_tensor *x) {
+    (void)m;
+    return cg_tanh(x);
+}
+
+// NULL describe prints "Name()".
+static const cg_module_class relu_class = {"ReLU", relu_forward, NULL, NULL};
+static const cg_module_class sigmoid_class = {"Sigmoid", sigmoid_forward, NULL, NULL};
+static const cg_module_class tanh_class = {"Tanh", tanh_forward, NULL, NULL};
+
+cg_module *cg_ReLU(void) {
+    return cg_module_new(&relu_class, NULL);
+}
+cg_module *cg_Sigmoid(void) {
+    return cg_module_new(&sigmoid_class, NULL);
+}
+cg_module *cg_Tanh(void) {
+    return cg_module_new(&tanh_class, NULL);
+}
+
+// ---- LeakyReLU ------------------------------------------------------------------------
+
+typedef struct leaky_relu_config {
+    float negative_slope;
+} leaky_relu_config;
+
+static cg_tensor *leaky_relu_forward(cg_module *m, cg_tensor *x) {
+    const leaky_relu_config *c = m->impl;
+    return cg_leaky_relu(x, c->negative_slope);
+}
+static void leaky_relu_describe(const cg_module *m, char *buf, size_t size) {
+    const leaky_relu_config *c = m->impl;
+    snprintf(buf, size, "LeakyReLU(negative_slope=%g)", (double)c->negative_slope);
+}
+static const cg_module_class leaky_relu_class = {"LeakyReLU", leaky_relu_forward, NULL,
+                                                 leaky_relu_describe};
+
+cg_module *cg_LeakyReLU(float negative_slope) {
+    leaky_relu_config c = {negative_slope};
+    return cg_module_with_config(&leaky_relu_class, &c, sizeof c);
+}
+
+// ---- Flatten --------------------------------------------------------------------------
+
+typedef struct flatten_config {
+    int start_dim, end_dim;
+} flatten_config;
+
+static cg_tensor *flatten_forward(cg_module *m, cg_tensor *x) {
+    const flatten_config *c = m->impl;
+    return cg_flatten(x, c->start_dim, c->end_dim);
+}
+static void flatten_describe(const cg_module *m, char *buf, size_t size) {
+    const flatten_config *c = m->impl;
+    snprintf(buf, size, "Flatten(start_dim=%d, end_dim=%d)", c->start_dim, c->end_dim);
+}
+static const cg_module_class flatten_class = {"Flatten", flatten_forward, NULL, flatten_describe};
+
+cg_module *cg_Flatten(int start_dim, int end_dim) {
+    flatten_config c = {start_dim, end_dim};
+    return cg_module_with_config(&flatten_class, &c, sizeof c);
+}

@@ -1,0 +1,23 @@
+// nn/layer_config.c - small helpers the layer files share (see layers_internal.h).
+#include <stdio.h>
+#include <string.h>
+
+#include "../tensor/alloc.h"
+#include "layers_internal.h"
+
+cg_module *cg_module_with_config(const cg_module_class *cls, const void *config, size_t size) {
+    void *impl = cg_alloc(size);
+    if (!impl) return NULL;
+    memcpy(impl, config, size);
+    cg_module *m = cg_module_new(cls, impl);
+    if (!m) cg_dealloc(impl);
+    return m;
+}
+
+const char *cg_pair_str(const int pair[2], char *buf, size_t size) {
+    if (pair[0] == pair[1])
+        snprintf(buf, size, "%d", pair[0]);
+    else
+        snprintf(buf, size, "(%d, %d)", pair[0], pair[1]);
+    return buf;
+}
