@@ -91,24 +91,35 @@ static void run_once(const problem *p) {
                        p->c, (int)s->n);
 }
 
-// Median seconds per call over enough repeats to fill ~0.3 s (at least 5), after warm-up.
-static double time_median(const problem *p, double budget) {
-    double start = now_seconds();
+static double seconds_per_call(const problem *p) {
+    double t0 = now_seconds();
     run_once(p);
-    run_once(p);
-    double once = (now_seconds() - start) / 2;
+    return now_seconds() - t0;
+}
+
+static double median(double *times, int count) {
+    qsort(times, (size_t)count, sizeof(double), compare_doubles);
+    return times[count / 2];
+}
+
+// Median seconds per call of each problem (theirs may be NULL) after a warm-up, over enough
+// repeats to fill ~budget seconds (at least 5). The two alternate call by call, so load from
+// other processes on the machine hits both alike and the ratio stays meaningful.
+static void time_medians(const problem *ours, const problem *theirs, double budget,
+                         double result[2]) {
+    const problem *both[2] = {ours, theirs};
+    double once = 0.0;
+    for (int w = 0; w < 2; w++)
+        for (int i = 0; i < 2; i++)
+            if (both[i]) once += seconds_per_call(both[i]) / 2;
     int repeats = (int)(budget / (once > 1e-7 ? once : 1e-7));
     repeats = repeats < 5 ? 5 : repeats > 501 ? 501 : repeats;
-    double *times = malloc((size_t)repeats * sizeof(double));
-    for (int r = 0; r < repeats; r++) {
-        double t0 = now_seconds();
-        run_once(p);
-        times[r] = now_seconds() - t0;
-    }
-    qsort(times, (size_t)repeats, sizeof(double), compare_doubles);
-    double median = times[repeats / 2];
+    double *times = malloc(2 * (size_t)repeats * sizeof(double));
+    for (int r = 0; r < repeats; r++)
+        for (int i = 0; i < 2; i++)
+            if (both[i]) times[i * repeats + r] = seconds_per_call(both[i]);
+    for (int i = 0; i < 2; i++) result[i] = both[i] ? median(times + i * repeats, repeats) : 0.0;
     free(times);
-    return median;
 }
 
 static float *random_matrix(int64_t count) {
@@ -129,12 +140,12 @@ static void bench_shape(const shape *s, int threads, const openblas *blas, const
                  random_matrix(s->m * s->n), NULL};
     double flops = 2.0 * (double)s->m * (double)s->n * (double)s->k;
     cg_set_num_threads(threads);
-    double ours = time_median(&p, opt->budget), theirs = 0.0;
-    if (blas) {
-        blas->set_threads(threads);
-        p.blas = blas;
-        theirs = time_median(&p, opt->budget);
-    }
+    problem with_blas = p;
+    with_blas.blas = blas;
+    if (blas) blas->set_threads(threads);
+    double seconds[2];
+    time_medians(&p, blas ? &with_blas : NULL, opt->budget, seconds);
+    double ours = seconds[0], theirs = seconds[1];
     double ours_gflops = flops / ours * 1e-9, theirs_gflops = blas ? flops / theirs * 1e-9 : 0.0;
     char dims[64];
     snprintf(dims, sizeof dims, "%s%s %lldx%lldx%lld", s->trans_a ? "T" : "N",

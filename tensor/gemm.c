@@ -69,6 +69,8 @@ static _Thread_local pack_buffer packed_a_buffer, packed_b_buffer;
 
 static float *reserve(pack_buffer *buffer, int64_t floats) {
     if (floats > buffer->capacity) {
+        // Whole cache lines: the slivers start on 64-byte boundaries anyway.
+        floats = round_up(floats, 16);
         cg_dealloc(buffer->data);
         buffer->data = cg_alloc((size_t)floats * sizeof(float));
         buffer->capacity = buffer->data ? floats : 0;

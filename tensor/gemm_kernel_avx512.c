@@ -121,6 +121,9 @@ AVX512 static void pack_transposed(const float *src, int64_t ld, int rows, int64
     }
 }
 
+// Blocking measured on Zen 5 (L1 48K, L2 1M): a deep kc of 1024, which halves the passes over
+// C, beat kc = 256..512 with the B sliver in L1 by ~5-10%; the 112 x 1024 A block (448K) and
+// a 128K B sliver share L2, and a 1024 x 2048 B panel (8M) stays in L3.
 const cg_gemm_kernel cg_gemm_kernel_avx512 = {
 
     .name = "avx512",
