@@ -10,6 +10,7 @@
 #include "autograd/op.h"
 #include "nn/module.h"
 #include "optim/optim.h"
+#include "tensor/alloc.h"
 #include "tensor/parallel.h"
 #include "testing.h"
 
@@ -482,17 +483,31 @@ static void test_for_module(void **state) {
     cg_module_free(root);
 }
 
+// Every test must give back what it allocated (optimizer state, parameter lists, lists).
+static int64_t live_at_start;
+static int track_memory(void **state) {
+    (void)state;
+    live_at_start = cg_alloc_get_stats().live_bytes;
+    return 0;
+}
+static int check_memory(void **state) {
+    int64_t leaked = cg_alloc_get_stats().live_bytes - live_at_start;
+    if (leaked != 0) fprintf(stderr, "leaked %lld bytes\n", (long long)leaked);
+    return cg_test_teardown(state) != 0 || leaked != 0 ? -1 : 0;
+}
+#define TEST(f) cmocka_unit_test_setup_teardown(f, track_memory, check_memory)
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_trajectories, cg_test_teardown),
-        cmocka_unit_test_teardown(test_resume_equivalence, cg_test_teardown),
-        cmocka_unit_test_teardown(test_listed_state_is_not_initialised, cg_test_teardown),
-        cmocka_unit_test_teardown(test_schedules, cg_test_teardown),
-        cmocka_unit_test_teardown(test_option_errors, cg_test_teardown),
-        cmocka_unit_test_teardown(test_state_names, cg_test_teardown),
-        cmocka_unit_test_teardown(test_skips_params_without_grad, cg_test_teardown),
-        cmocka_unit_test_teardown(test_threads_do_not_change_results, cg_test_teardown),
-        cmocka_unit_test_teardown(test_for_module, cg_test_teardown),
+        TEST(test_trajectories),
+        TEST(test_resume_equivalence),
+        TEST(test_listed_state_is_not_initialised),
+        TEST(test_schedules),
+        TEST(test_option_errors),
+        TEST(test_state_names),
+        TEST(test_skips_params_without_grad),
+        TEST(test_threads_do_not_change_results),
+        TEST(test_for_module),
     };
     cg_test_capture_errors();
     return cmocka_run_group_tests_name("optim", tests, setup, teardown);
