@@ -50,6 +50,10 @@ void cg_optimizer_free(cg_optimizer *opt);
 // like PyTorch's state_dict()["state"] ("0.momentum_buffer", "3.exp_avg_sq") plus "step"
 // entries as one-element tensors. The tensors are the live state (load writes into them);
 // cg_optimizer_state creates missing state buffers so a fresh optimizer can be loaded.
+// Keys: SGD with momentum "momentum_buffer" and "step" (cgrad's: step 0 means the buffer
+// does not exist yet, PyTorch's None; when loading a PyTorch SGD state set it to 1), SGD
+// without momentum none; Adam/AdamW "step", "exp_avg", "exp_avg_sq" (+ "max_exp_avg_sq"
+// with amsgrad). Free the list (not the tensors) with cg_tensor_list_free.
 cg_tensor_list cg_optimizer_state(cg_optimizer *opt);
 
 // ---- learning-rate schedules (call cg_scheduler_step once per epoch, as PyTorch) -------
@@ -59,7 +63,9 @@ cg_scheduler *cg_cosine_annealing_lr(cg_optimizer *opt, int t_max,
                                      float eta_min); // CosineAnnealingLR
 void cg_scheduler_step(cg_scheduler *s);
 int cg_scheduler_epoch(const cg_scheduler *s);           // last_epoch, for checkpoints
-void cg_scheduler_set_epoch(cg_scheduler *s, int epoch); // restores lr for that epoch
+// Restores the lr for that epoch by replaying the schedule from the lr the optimizer had
+// when the scheduler was created, so a resumed run gets exactly the uninterrupted lr.
+void cg_scheduler_set_epoch(cg_scheduler *s, int epoch);
 void cg_scheduler_free(cg_scheduler *s);
 
 #endif
