@@ -62,7 +62,7 @@ cg_scheduler *cg_step_lr(cg_optimizer *opt, int step_size, float gamma); // Step
 cg_scheduler *cg_cosine_annealing_lr(cg_optimizer *opt, int t_max,
                                      float eta_min); // CosineAnnealingLR
 void cg_scheduler_step(cg_scheduler *s);
-int cg_scheduler_epoch(const cg_scheduler *s);           // last_epoch, for checkpoints
+int cg_scheduler_epoch(const cg_scheduler *s); // last_epoch, for checkpoints
 // Restores the lr for that epoch by replaying the schedule from the lr the optimizer had
 // when the scheduler was created, so a resumed run gets exactly the uninterrupted lr.
 void cg_scheduler_set_epoch(cg_scheduler *s, int epoch);
