@@ -316,9 +316,9 @@ static void avg_pool_describe(const cg_module *m, char *buf, size_t size) {
 }
 static void adaptive_describe(const cg_module *m, char *buf, size_t size) {
     const pool_config *c = m->impl;
-    char out[32];
-    snprintf(buf, size, "AdaptiveAvgPool2d(output_size=%s)",
-             cg_pair_str(c->output_size, out, sizeof out));
+    // Always a tuple: the constructor takes (out_h, out_w), like nn.AdaptiveAvgPool2d((h, w)).
+    snprintf(buf, size, "AdaptiveAvgPool2d(output_size=(%d, %d))", c->output_size[0],
+             c->output_size[1]);
 }
 
 static const cg_module_class max_pool_class = {"MaxPool2d", max_pool_module_forward, NULL,
