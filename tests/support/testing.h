@@ -1,0 +1,95 @@
+// tests/support/testing.h - cmocka helpers shared by every test program.
+//
+// Include this instead of cmocka.h: it pulls in the headers cmocka needs first.
+#ifndef CG_TEST_TESTING_H
+#define CG_TEST_TESTING_H
+
+// clang-format off
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+// clang-format on
+
+#include <stdbool.h>
+
+#include "autograd/autograd.h"
+#include "fixture.h"
+#include "tensor/error.h"
+#include "tensor/tensor.h"
+
+#ifndef CG_TEST_TMP_DIR
+#define CG_TEST_TMP_DIR "/tmp"
+#endif
+
+// Fail (cmocka fail_msg) unless actual and expected have the same shape and every element
+// satisfies |actual - expected| <= atol + rtol * |expected| (NaN matches NaN, inf matches
+// the same inf). The message names `what`, the first bad index and both values, or both
+// shapes. A NULL actual fails with the last cgrad error message.
+void cg_assert_close(const cg_tensor *actual, const cg_tensor *expected, double rtol, double atol,
+                     const char *what);
+
+// Install a silent error handler that records the status and message of every error.
+void cg_test_capture_errors(void);
+// Assert that the last captured error has `status` and a message containing `substring`
+// (NULL: any message), then clear it (and cg_clear_error()).
+void cg_test_expect_error(cg_status status, const char *substring);
+// Assert that no error was captured since the last clear.
+void cg_test_expect_no_error(void);
+// Number of errors the capturing handler has seen since cg_test_capture_errors().
+int cg_test_error_count(void);
+// The last captured message ("" if none).
+const char *cg_test_last_message(void);
+
+// Run cg_gradcheck with its default float32 tolerances and fail with a message naming
+// `what`, the failing input, element and the largest error if it is not ok.
+void cg_test_gradcheck(cg_gradcheck_fn fn, void *ctx, int n, cg_tensor **inputs, const char *what);
+// The same with explicit options (NULL: defaults).
+void cg_test_gradcheck_ex(cg_gradcheck_fn fn, void *ctx, int n, cg_tensor **inputs,
+                          const cg_gradcheck_options *options, const char *what);
+
+// A fresh leaf with a copy of t's values (created in the current scope, if any).
+cg_tensor *cg_test_copy_leaf(const cg_tensor *t, bool requires_grad);
+// A leaf from literal values: cg_test_tensor(CG_SHAPE(2, 2), (float[]){1, 2, 3, 4}).
+cg_tensor *cg_test_tensor(int ndim, const int64_t *shape, const float *values);
+
+// Check one fixture case of a PyTorch reference: `n_inputs` tensors named by input_keys are
+// copied into fresh leaves (requiring grad if the case has "g<key>"), `fn` computes the
+// output, which must match tensor "out" (forward rtol/atol). If the case has "gout", backward
+// runs from the output with that gradient and every input's grad must match "g<key>" (grad
+// rtol/atol). Runs inside its own scope; `what` names the case in failure messages.
+typedef cg_tensor *(*cg_test_case_fn)(cg_tensor **inputs, const cg_fixture_case *c);
+typedef struct cg_test_tolerance {
+    double rtol, atol;           // forward
+    double grad_rtol, grad_atol; // gradients
+} cg_test_tolerance;
+// Forward rtol 1e-5 atol 1e-6, grads rtol 1e-4 atol 1e-5.
+extern const cg_test_tolerance cg_test_default_tolerance;
+void cg_test_check_case(const cg_fixture_case *c, int n_inputs, const char *const *input_keys,
+                        cg_test_case_fn fn, const cg_test_tolerance *tol);
+
+// One op checked against every fixture case named "<op>/<variant>" in `fixture`.
+typedef struct cg_test_op {
+    const char *op;      // case prefix before '/', also the cmocka test name
+    const char *fixture; // file in CG_FIXTURE_DIR
+    int n_inputs;
+    const char *keys[4]; // input tensor keys, e.g. {"a", "b"}
+    cg_test_case_fn fn;
+    const cg_test_tolerance *tol; // NULL: cg_test_default_tolerance
+} cg_test_op;
+// cmocka test function whose state is a `const cg_test_op *` (see cg_test_op_unit_test);
+// fails if the fixture has no case for the op, so a renamed case cannot pass silently.
+void cg_test_op_cases(void **state);
+// A cmocka unit test running cg_test_op_cases for one table entry (with cg_test_teardown).
+struct CMUnitTest cg_test_op_unit_test(const cg_test_op *op);
+
+// Load a fixture and fail the test if it cannot be loaded.
+cg_fixture *cg_test_load_fixture(const char *filename);
+
+// cmocka teardown: closes scopes a failed test left open, turns grad mode back on, clears
+// errors and (if cg_test_capture_errors was used) reinstalls the capturing handler with a
+// zero count, so one failure does not cascade into the following tests.
+int cg_test_teardown(void **state);
+
+#endif
