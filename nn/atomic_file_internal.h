@@ -1,0 +1,28 @@
+// nn/atomic_file_internal.h - write a file so that a crash never leaves it half-written.
+//
+// The data goes to "<path>.tmp-XXXXXX" in the same directory; commit flushes it, fsyncs it,
+// renames it over <path> (atomic on POSIX) and fsyncs the directory. Until commit the old
+// file at <path> is untouched; on any failure the temporary file is removed.
+#ifndef CG_ATOMIC_FILE_INTERNAL_H
+#define CG_ATOMIC_FILE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef struct cg_atomic_file {
+    FILE *f; // write here
+    char tmp_path[4096 + 16];
+    const char *path; // not owned
+    const char *who;  // op name for messages
+    bool failed;      // set by the writer to make commit abort
+} cg_atomic_file;
+
+// Open the temporary file. Returns 0, or -1 with CG_ERR_IO naming `who` and path.
+int cg_atomic_open(cg_atomic_file *af, const char *path, const char *who);
+// Flush, fsync, close and rename over the target. Returns 0, or -1 with CG_ERR_IO (the
+// temporary file is removed and the old file is intact). Aborts if af->failed is set.
+int cg_atomic_commit(cg_atomic_file *af);
+// Close and remove the temporary file without touching the target.
+void cg_atomic_abort(cg_atomic_file *af);
+
+#endif

@@ -1,0 +1,268 @@
+// nn/checkpoint.c - model state dicts and resumable checkpoints on top of safetensors.
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../autograd/op.h"
+#include "../tensor/alloc.h"
+#include "checkpoint.h"
+
+// ---- matching a file against the tensors we expect ------------------------------------------
+
+// Appends to a bounded message, ending it with "..." once full (cg_error keeps 512 bytes).
+typedef struct message {
+    char text[400];
+    size_t length;
+    bool full;
+} message;
+
+static void say(message *m, const char *s) {
+    if (m->full) return;
+    size_t n = strlen(s);
+    if (m->length + n + 4 >= sizeof m->text) {
+        memcpy(m->text + m->length, "...", 4);
+        m->length += 3;
+        m->full = true;
+        return;
+    }
+    memcpy(m->text + m->length, s, n + 1);
+    m->length += n;
+}
+
+// One section "missing: a, b" / "unexpected: c" / "mis-shaped: ..." of the message.
+static void say_item(message *m, const char *section, int *count, const char *item) {
+    if (*count == 0) {
+        if (m->length) say(m, "; ");
+        say(m, section);
+        say(m, ": ");
+    } else {
+        say(m, ", ");
+    }
+    say(m, item);
+    (*count)++;
+}
+
+// Check that `file` holds exactly the names of `expected` with the same shapes. Reports one
+// CG_ERR_SHAPE message listing every problem and returns -1, or returns 0.
+static int match_tensors(const char *who, const char *path, const cg_tensor_list *expected,
+                         const cg_safetensors *file) {
+    message m = {{0}, 0, false};
+    int missing = 0, unexpected = 0, misshaped = 0;
+    for (int i = 0; i < expected->count; i++)
+        if (!cg_safetensors_find(file, expected->items[i].name))
+            say_item(&m, "missing", &missing, expected->items[i].name);
+    for (int i = 0; i < file->tensors.count; i++) {
+        const char *name = file->tensors.items[i].name;
+        bool known = false;
+        for (int k = 0; k < expected->count && !known; k++)
+            known = strcmp(expected->items[k].name, name) == 0;
+        if (!known) say_item(&m, "unexpected", &unexpected, name);
+    }
+    for (int i = 0; i < expected->count; i++) {
+        const cg_tensor *want = expected->items[i].tensor;
+        const cg_tensor *got = cg_safetensors_find(file, expected->items[i].name);
+        if (got && !cg_same_shape(got, want)) {
+            char item[CG_NAME_MAX + 64];
+            snprintf(item, sizeof item, "%s (file %s, model %s)", expected->items[i].name,
+                     cg_tensor_shape_str(got), cg_tensor_shape_str(want));
+            say_item(&m, "mis-shaped", &misshaped, item);
+        }
+    }
+    if (missing + unexpected + misshaped == 0) return 0;
+    cg_error(CG_ERR_SHAPE, "%s: %s does not fit the model: %s", who, path, m.text);
+    return -1;
+}
+
+static void copy_into(const cg_tensor_list *expected, const cg_safetensors *file) {
+    for (int i = 0; i < expected->count; i++) {
+        cg_tensor *dst = expected->items[i].tensor;
+        const cg_tensor *src = cg_safetensors_find(file, expected->items[i].name);
+        memcpy(dst->data, src->data, (size_t)dst->numel * sizeof(float));
+    }
+}
+
+// ---- model state ------------------------------------------------------------------------------
+
+int cg_module_save(const char *path, const cg_module *m) {
+    if (!m) {
+        cg_error(CG_ERR_ARG, "module_save: module is NULL");
+        return -1;
+    }
+    cg_tensor_list sd = cg_module_state_dict(m);
+    const char *key = "format", *value = "pt";
+    int rc = cg_safetensors_save(path, &sd, 1, &key, &value);
+    cg_tensor_list_free(&sd);
+    return rc;
+}
+
+int cg_module_load(const char *path, cg_module *m) {
+    if (!m) {
+        cg_error(CG_ERR_ARG, "module_load: module is NULL");
+        return -1;
+    }
+    cg_safetensors file;
+    if (cg_safetensors_load(path, &file) != 0) return -1;
+    cg_tensor_list sd = cg_module_state_dict(m);
+    int rc = match_tensors("module_load", path, &sd, &file);
+    if (rc == 0) copy_into(&sd, &file);
+    cg_tensor_list_free(&sd);
+    cg_safetensors_free(&file);
+    return rc;
+}
+
+// ---- checkpoints ----------------------------------------------------------------------------
+
+#define OPTIMIZER_PREFIX "optimizer."
+
+// The model's state dict followed by the optimizer's state under "optimizer.<name>".
+static int checkpoint_tensors(const cg_module *model, cg_optimizer *opt, cg_tensor_list *out) {
+    cg_tensor_list sd = cg_module_state_dict(model);
+    cg_tensor_list os = opt ? cg_optimizer_state(opt) : (cg_tensor_list){0, NULL};
+    int n = sd.count + os.count, rc = 0;
+    out->count = 0;
+    out->items = cg_alloc((size_t)(n > 0 ? n : 1) * sizeof *out->items);
+    if (!out->items) rc = -1;
+    for (int i = 0; rc == 0 && i < sd.count; i++) out->items[out->count++] = sd.items[i];
+    for (int i = 0; rc == 0 && i < os.count; i++) {
+        cg_named_tensor *item = &out->items[out->count++];
+        if ((size_t)snprintf(item->name, sizeof item->name, OPTIMIZER_PREFIX "%s",
+                             os.items[i].name) >= sizeof item->name) {
+            cg_error(CG_ERR_ARG, "checkpoint: optimizer state name '%s' is too long",
+                     os.items[i].name);
+            rc = -1;
+        }
+        item->tensor = os.items[i].tensor;
+    }
+    cg_tensor_list_free(&sd);
+    cg_tensor_list_free(&os);
+    if (rc != 0) cg_tensor_list_free(out);
+    return rc;
+}
+
+enum { META_MAX = 12 };
+typedef struct meta_strings {
+    int count;
+    const char *keys[META_MAX];
+    char values[META_MAX][32];
+} meta_strings;
+
+static void add_meta(meta_strings *ms, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void add_meta(meta_strings *ms, const char *key, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ms->values[ms->count], sizeof ms->values[0], fmt, ap);
+    va_end(ap);
+    ms->keys[ms->count++] = key;
+}
+
+int cg_checkpoint_save(const char *path, const cg_module *model, cg_optimizer *opt,
+                       const cg_checkpoint_meta *meta) {
+    if (!model || !meta) {
+        cg_error(CG_ERR_ARG, "checkpoint_save: model or meta is NULL");
+        return -1;
+    }
+    cg_tensor_list all;
+    if (checkpoint_tensors(model, opt, &all) != 0) return -1;
+    const cg_rng *g = cg_global_rng();
+    meta_strings ms = {0};
+    add_meta(&ms, "format", "cgrad-checkpoint");
+    add_meta(&ms, "epoch", "%" PRId64, meta->epoch);
+    add_meta(&ms, "global_step", "%" PRId64, meta->global_step);
+    add_meta(&ms, "lr", "%.17g", meta->lr);
+    add_meta(&ms, "rng.state", "%" PRIu64, g->state);
+    add_meta(&ms, "rng.inc", "%" PRIu64, g->inc);
+    if (meta->has_loader) {
+        add_meta(&ms, "loader.rng.state", "%" PRIu64, meta->loader.rng.state);
+        add_meta(&ms, "loader.rng.inc", "%" PRIu64, meta->loader.rng.inc);
+        add_meta(&ms, "loader.epoch", "%" PRId64, meta->loader.epoch);
+        add_meta(&ms, "loader.batch", "%" PRId64, meta->loader.batch);
+    }
+    const char *values[META_MAX];
+    for (int i = 0; i < ms.count; i++) values[i] = ms.values[i];
+    int rc = cg_safetensors_save(path, &all, ms.count, ms.keys, values);
+    cg_tensor_list_free(&all);
+    return rc;
+}
+
+// A whole decimal number from metadata key (unsigned if `is_unsigned`), or an error.
+static int meta_integer(const cg_safetensors *file, const char *path, const char *key,
+                        bool is_unsigned, uint64_t *out) {
+    const char *s = cg_safetensors_meta(file, key);
+    char *end = NULL;
+    errno = 0;
+    if (s && *s && (*s != '-' || !is_unsigned))
+        *out = is_unsigned ? strtoull(s, &end, 10) : (uint64_t)strtoll(s, &end, 10);
+    if (!s || !end || *end || errno) {
+        cg_error(CG_ERR_FORMAT, "checkpoint_load: %s: metadata '%s' is %s%s%s", path, key,
+                 s ? "not a whole number: '" : "missing", s ? s : "", s ? "'" : "");
+        return -1;
+    }
+    return 0;
+}
+
+static int read_meta(const cg_safetensors *file, const char *path, cg_checkpoint_meta *m) {
+    const char *format = cg_safetensors_meta(file, "format");
+    if (!format || strcmp(format, "cgrad-checkpoint") != 0) {
+        cg_error(CG_ERR_FORMAT,
+                 "checkpoint_load: %s is not a cgrad checkpoint (metadata format "
+                 "'%s'); use cg_module_load for model weights",
+                 path, format ? format : "missing");
+        return -1;
+    }
+    uint64_t epoch, step, state, inc, l_state, l_inc, l_epoch, l_batch;
+    const char *lr = cg_safetensors_meta(file, "lr");
+    char *end = NULL;
+    if (lr) m->lr = strtod(lr, &end);
+    if (!lr || !end || *end || end == lr) {
+        cg_error(CG_ERR_FORMAT, "checkpoint_load: %s: metadata 'lr' is missing or not a number",
+                 path);
+        return -1;
+    }
+    if (meta_integer(file, path, "epoch", false, &epoch) ||
+        meta_integer(file, path, "global_step", false, &step) ||
+        meta_integer(file, path, "rng.state", true, &state) ||
+        meta_integer(file, path, "rng.inc", true, &inc))
+        return -1;
+    m->epoch = (int64_t)epoch;
+    m->global_step = (int64_t)step;
+    m->global_rng = (cg_rng){state, inc};
+    m->has_loader = cg_safetensors_meta(file, "loader.rng.state") != NULL;
+    if (m->has_loader) {
+        if (meta_integer(file, path, "loader.rng.state", true, &l_state) ||
+            meta_integer(file, path, "loader.rng.inc", true, &l_inc) ||
+            meta_integer(file, path, "loader.epoch", false, &l_epoch) ||
+            meta_integer(file, path, "loader.batch", false, &l_batch))
+            return -1;
+        m->loader = (cg_dataloader_state){{l_state, l_inc}, (int64_t)l_epoch, (int64_t)l_batch};
+    }
+    return 0;
+}
+
+int cg_checkpoint_load(const char *path, cg_module *model, cg_optimizer *opt,
+                       cg_checkpoint_meta *meta) {
+    if (!model) {
+        cg_error(CG_ERR_ARG, "checkpoint_load: model is NULL");
+        return -1;
+    }
+    cg_safetensors file;
+    if (cg_safetensors_load(path, &file) != 0) return -1;
+    cg_checkpoint_meta m;
+    memset(&m, 0, sizeof m);
+    cg_tensor_list all = {0, NULL};
+    int rc = read_meta(&file, path, &m);
+    if (rc == 0) rc = checkpoint_tensors(model, opt, &all);
+    if (rc == 0) rc = match_tensors("checkpoint_load", path, &all, &file);
+    if (rc == 0) {
+        copy_into(&all, &file);
+        if (opt) cg_optimizer_set_lr(opt, (float)m.lr);
+        *cg_global_rng() = m.global_rng;
+        if (meta) *meta = m;
+    }
+    cg_tensor_list_free(&all);
+    cg_safetensors_free(&file);
+    return rc;
+}

@@ -1,0 +1,193 @@
+// nn/dataloader.c - shuffled mini-batches over (x, y) with reused batch buffers.
+#include <string.h>
+
+#include "../autograd/op.h"
+#include "../tensor/alloc.h"
+#include "../tensor/tensor_internal.h"
+#include "data.h"
+
+struct cg_dataloader {
+    cg_tensor *x, *y; // the dataset (not owned)
+    int64_t n, batch;
+    int64_t x_row, y_row; // floats per sample
+    bool shuffle, drop_last, normalize;
+    float mean, inv_std;
+    cg_rng rng;       // advances with every shuffle
+    cg_rng epoch_rng; // rng as it was before the current epoch's shuffle (for checkpoints)
+    int64_t epoch, next_batch;
+    int64_t *order; // sample indices of the current epoch
+    // Owned buffers: full batches, and views of their first rows for the last partial batch.
+    cg_tensor *xb, *yb, *x_part, *y_part;
+};
+
+// An unbiased draw from [0, bound) (bound < 2^32) by rejection of the biased tail.
+static uint32_t rng_below(cg_rng *rng, uint32_t bound) {
+    uint32_t threshold = (uint32_t)(-bound) % bound;
+    for (;;) {
+        uint32_t r = cg_rng_next(rng);
+        if (r >= threshold) return r % bound;
+    }
+}
+
+static void start_epoch(cg_dataloader *dl) {
+    dl->epoch_rng = dl->rng;
+    dl->next_batch = 0;
+    for (int64_t i = 0; i < dl->n; i++) dl->order[i] = i;
+    if (!dl->shuffle) return;
+    for (int64_t i = dl->n - 1; i > 0; i--) { // Fisher-Yates
+        int64_t j = rng_below(&dl->rng, (uint32_t)(i + 1));
+        int64_t t = dl->order[i];
+        dl->order[i] = dl->order[j];
+        dl->order[j] = t;
+    }
+}
+
+// A loader-owned (rows, ...) tensor shaped like t's rows, or a view of `full`'s first rows.
+static cg_tensor *batch_buffer(const cg_tensor *t, int64_t rows, cg_tensor *full) {
+    int64_t shape[CG_MAX_DIMS];
+    memcpy(shape, t->shape, sizeof shape);
+    shape[0] = rows;
+    cg_tensor *b = full ? cg_tensor_view_of(full, t->ndim, shape, 0) : cg_empty(t->ndim, shape);
+    if (b) cg_unscope(b);
+    return b;
+}
+
+cg_dataloader *cg_dataloader_new(cg_tensor *x, cg_tensor *y, int batch, bool shuffle,
+                                 uint64_t seed) {
+    if (!cg_check_arg(x, "dataloader", "x")) return NULL;
+    if (x->ndim < 1) return cg_error(CG_ERR_SHAPE, "dataloader: x must have a batch dim, got []");
+    if (batch < 1) return cg_error(CG_ERR_ARG, "dataloader: batch must be >= 1, got %d", batch);
+    if (y && (y->ndim < 1 || y->shape[0] != x->shape[0]))
+        return cg_error(CG_ERR_SHAPE, "dataloader: x %s and y %s have different numbers of rows",
+                        cg_tensor_shape_str(x), cg_tensor_shape_str(y));
+    if (x->shape[0] > UINT32_MAX)
+        return cg_error(CG_ERR_ARG, "dataloader: %lld samples is more than 2^32",
+                        (long long)x->shape[0]);
+    cg_dataloader *dl = cg_alloc_zeroed(sizeof *dl);
+    if (!dl) return NULL;
+    dl->x = x;
+    dl->y = y;
+    dl->n = x->shape[0];
+    dl->batch = batch;
+    dl->x_row = dl->n ? x->numel / dl->n : 0;
+    dl->y_row = y && dl->n ? y->numel / dl->n : 0;
+    dl->shuffle = shuffle;
+    dl->inv_std = 1.0f;
+    cg_rng_seed(&dl->rng, seed);
+    dl->order = cg_alloc((size_t)(dl->n > 0 ? dl->n : 1) * sizeof *dl->order);
+    // A batch larger than the dataset only ever yields the (partial) whole dataset.
+    int64_t rows = batch < dl->n ? batch : (dl->n > 0 ? dl->n : 1);
+    dl->xb = batch_buffer(x, rows, NULL);
+    dl->yb = y ? batch_buffer(y, rows, NULL) : NULL;
+    int64_t rest = dl->n % dl->batch;
+    if (rest && dl->xb) dl->x_part = batch_buffer(x, rest, dl->xb);
+    if (rest && dl->yb) dl->y_part = batch_buffer(y, rest, dl->yb);
+    if (!dl->order || !dl->xb || (y && !dl->yb) || (rest && (!dl->x_part || (y && !dl->y_part)))) {
+        cg_dataloader_free(dl);
+        return NULL;
+    }
+    start_epoch(dl);
+    return dl;
+}
+
+void cg_dataloader_free(cg_dataloader *dl) {
+    if (!dl) return;
+    cg_free(dl->x_part);
+    cg_free(dl->y_part);
+    cg_free(dl->xb);
+    cg_free(dl->yb);
+    cg_dealloc(dl->order);
+    cg_dealloc(dl);
+}
+
+void cg_dataloader_set_drop_last(cg_dataloader *dl, bool drop_last) {
+    if (dl) dl->drop_last = drop_last;
+}
+
+int cg_dataloader_set_normalize(cg_dataloader *dl, float mean, float std) {
+    if (!dl || !(std > 0)) {
+        cg_error(CG_ERR_ARG, "dataloader: normalisation std must be > 0, got %g", std);
+        return -1;
+    }
+    dl->normalize = true;
+    dl->mean = mean;
+    dl->inv_std = 1.0f / std;
+    return 0;
+}
+
+int64_t cg_dataloader_num_batches(const cg_dataloader *dl) {
+    if (!dl) return 0;
+    return dl->drop_last ? dl->n / dl->batch : (dl->n + dl->batch - 1) / dl->batch;
+}
+int64_t cg_dataloader_num_samples(const cg_dataloader *dl) {
+    return dl ? dl->n : 0;
+}
+int64_t cg_dataloader_epoch(const cg_dataloader *dl) {
+    return dl ? dl->epoch : 0;
+}
+
+void cg_dataloader_reset(cg_dataloader *dl) {
+    if (dl) dl->next_batch = 0;
+}
+
+// Copy rows order[first .. first+rows) of src into dst, optionally normalised.
+static void gather_rows(const cg_dataloader *dl, const cg_tensor *src, int64_t row, float *dst,
+                        int64_t first, int64_t rows, bool normalize) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *s = src->data + dl->order[first + r] * row;
+        float *d = dst + r * row;
+        if (normalize)
+            for (int64_t k = 0; k < row; k++) d[k] = (s[k] - dl->mean) * dl->inv_std;
+        else
+            memcpy(d, s, (size_t)row * sizeof(float));
+    }
+}
+
+bool cg_dataloader_next(cg_dataloader *dl, cg_tensor **x, cg_tensor **y) {
+    if (x) *x = NULL;
+    if (y) *y = NULL;
+    if (!dl) return false;
+    if (dl->next_batch >= cg_dataloader_num_batches(dl)) {
+        dl->epoch++;
+        start_epoch(dl);
+        return false;
+    }
+    int64_t first = dl->next_batch++ * dl->batch;
+    int64_t rows = dl->n - first < dl->batch ? dl->n - first : dl->batch;
+    gather_rows(dl, dl->x, dl->x_row, dl->xb->data, first, rows, dl->normalize);
+    if (dl->y) gather_rows(dl, dl->y, dl->y_row, dl->yb->data, first, rows, false);
+    bool partial = rows < dl->batch;
+    if (x) *x = partial ? dl->x_part : dl->xb;
+    if (y) *y = partial ? dl->y_part : dl->yb;
+    return true;
+}
+
+cg_dataloader_state cg_dataloader_get_state(const cg_dataloader *dl) {
+    cg_dataloader_state s = {{0, 0}, 0, 0};
+    if (dl) {
+        s.rng = dl->epoch_rng;
+        s.epoch = dl->epoch;
+        s.batch = dl->next_batch;
+    }
+    return s;
+}
+
+int cg_dataloader_set_state(cg_dataloader *dl, const cg_dataloader_state *state) {
+    if (!dl || !state) {
+        cg_error(CG_ERR_ARG, "dataloader: set_state: loader or state is NULL");
+        return -1;
+    }
+    if (state->batch < 0 || state->batch > cg_dataloader_num_batches(dl) || state->epoch < 0) {
+        cg_error(CG_ERR_ARG,
+                 "dataloader: set_state: batch %lld / epoch %lld out of range "
+                 "(%lld batches per epoch)",
+                 (long long)state->batch, (long long)state->epoch,
+                 (long long)cg_dataloader_num_batches(dl));
+        return -1;
+    }
+    dl->rng = state->rng;
+    dl->epoch = state->epoch;
+    start_epoch(dl);
+    dl->next_batch = state->batch;
+    return 0;
+}

@@ -1,0 +1,241 @@
+// nn/image.c - image decoding/preparation (stb_image, stb_image_resize) and PNG grids
+// (stb_image_write).
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "../autograd/op.h"
+#include "../tensor/alloc.h"
+#include "atomic_file_internal.h"
+#include "image.h"
+
+// stb allocates through cgrad's allocator; realloc is malloc + copy + free.
+static void *stb_realloc_sized(void *p, size_t old_size, size_t new_size) {
+    void *q = cg_alloc(new_size);
+    if (q && p) memcpy(q, p, old_size < new_size ? old_size : new_size);
+    if (q) cg_dealloc(p);
+    return q;
+}
+
+// The implementations are static: private to this file, so a program linking cgrad can
+// still use its own copy of stb.
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_MALLOC(sz)                     cg_alloc(sz)
+#define STBI_FREE(p)                        cg_dealloc(p)
+#define STBI_REALLOC_SIZED(p, oldsz, newsz) stb_realloc_sized(p, oldsz, newsz)
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBIW_MALLOC(sz)                     cg_alloc(sz)
+#define STBIW_FREE(p)                        cg_dealloc(p)
+#define STBIW_REALLOC_SIZED(p, oldsz, newsz) stb_realloc_sized(p, oldsz, newsz)
+#define STB_IMAGE_RESIZE_STATIC
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#define STBIR_MALLOC(size, c) ((void)(c), cg_alloc(size))
+#define STBIR_FREE(ptr, c)    ((void)(c), cg_dealloc(ptr))
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wtype-limits"
+#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
+#include <stb_image.h>
+#include <stb_image_resize.h>
+#include <stb_image_write.h>
+#pragma GCC diagnostic pop
+// GCC checks "declared static but never defined" (stbi_set_unpremultiply_on_load_thread) at
+// the end of the file, outside the push/pop above.
+#pragma GCC diagnostic ignored "-Wunused-function"
+
+// ---- loading ------------------------------------------------------------------------------
+
+cg_tensor *cg_image_load_gray(const char *path) {
+    if (!path) return cg_error(CG_ERR_ARG, "image: path is NULL");
+    FILE *f = fopen(path, "rb");
+    if (!f) return cg_error(CG_ERR_IO, "image: cannot open %s: %s", path, strerror(errno));
+    int w, h, channels;
+    stbi_uc *pixels = stbi_load_from_file(f, &w, &h, &channels, 1);
+    fclose(f);
+    if (!pixels)
+        return cg_error(CG_ERR_FORMAT, "image: cannot decode %s: %s", path, stbi_failure_reason());
+    cg_tensor *t = cg_empty_unscoped(CG_SHAPE(1, 1, h, w));
+    if (t)
+        for (int64_t i = 0; i < t->numel; i++) t->data[i] = pixels[i] / 255.0f;
+    stbi_image_free(pixels);
+    return t;
+}
+
+static float border_mean(const float *p, int w, int h) {
+    double sum = 0;
+    int64_t count = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (y == 0 || y == h - 1 || x == 0 || x == w - 1) {
+                sum += p[(int64_t)y * w + x];
+                count++;
+            }
+    return count ? (float)(sum / (double)count) : 0.0f;
+}
+
+// Bounding box [x0,x1) x [y0,y1) of pixels above threshold; the whole image if none is.
+static void content_box(const float *p, int w, int h, float threshold, int box[4]) {
+    int x0 = w, y0 = h, x1 = 0, y1 = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (p[(int64_t)y * w + x] > threshold) {
+                x0 = x < x0 ? x : x0;
+                y0 = y < y0 ? y : y0;
+                x1 = x + 1 > x1 ? x + 1 : x1;
+                y1 = y + 1 > y1 ? y + 1 : y1;
+            }
+    if (x1 == 0) x0 = 0, y0 = 0, x1 = w, y1 = h;
+    box[0] = x0, box[1] = y0, box[2] = x1, box[3] = y1;
+}
+
+cg_tensor *cg_image_prepare_mnist(const cg_tensor *gray, const cg_image_options *options) {
+    if (!cg_check_arg(gray, "image_prepare", "image")) return NULL;
+    cg_image_options o = options ? *options : (cg_image_options){0};
+    int size = o.size ? o.size : 28, box_side = o.box ? o.box : size;
+    float threshold = o.crop_threshold > 0 ? o.crop_threshold : 0.1f;
+    bool shape_ok =
+        gray->ndim == 2 || (gray->ndim == 4 && gray->shape[0] == 1 && gray->shape[1] == 1);
+    if (!shape_ok)
+        return cg_error(CG_ERR_SHAPE, "image_prepare: image must be (H,W) or (1,1,H,W), got %s",
+                        cg_tensor_shape_str(gray));
+    if (size < 1 || box_side < 1 || box_side > size || size > 4096)
+        return cg_error(CG_ERR_ARG, "image_prepare: need 1 <= box (%d) <= size (%d) <= 4096",
+                        box_side, size);
+    int h = (int)gray->shape[gray->ndim - 2], w = (int)gray->shape[gray->ndim - 1];
+    if (w < 1 || h < 1)
+        return cg_error(CG_ERR_SHAPE, "image_prepare: empty image %s", cg_tensor_shape_str(gray));
+    float *work = cg_alloc((size_t)w * h * sizeof(float));
+    cg_tensor *out = cg_empty_unscoped(CG_SHAPE(1, 1, size, size));
+    float *scaled = NULL;
+    if (!work || !out) goto fail;
+    bool invert = o.invert == CG_INVERT_ALWAYS ||
+                  (o.invert == CG_INVERT_AUTO && border_mean(gray->data, w, h) > 0.5f);
+    for (int64_t i = 0; i < (int64_t)w * h; i++)
+        work[i] = invert ? 1.0f - gray->data[i] : gray->data[i];
+    int b[4] = {0, 0, w, h};
+    if (!o.no_crop) content_box(work, w, h, threshold, b);
+    int cw = b[2] - b[0], ch = b[3] - b[1], longer = cw > ch ? cw : ch;
+    int ow = (int)lround((double)cw * box_side / longer),
+        oh = (int)lround((double)ch * box_side / longer);
+    ow = ow < 1 ? 1 : ow;
+    oh = oh < 1 ? 1 : oh;
+    scaled = cg_alloc((size_t)ow * oh * sizeof(float));
+    if (!scaled) goto fail;
+    const float *crop = work + (int64_t)b[1] * w + b[0];
+    if (!stbir_resize_float(crop, cw, ch, w * (int)sizeof(float), scaled, ow, oh, 0, 1)) {
+        cg_error(CG_ERR_MEMORY, "image_prepare: resize %dx%d -> %dx%d failed", cw, ch, ow, oh);
+        goto fail;
+    }
+    memset(out->data, 0, (size_t)out->numel * sizeof(float));
+    int x0 = (size - ow) / 2, y0 = (size - oh) / 2;
+    for (int y = 0; y < oh; y++)
+        for (int x = 0; x < ow; x++) {
+            float v = scaled[(int64_t)y * ow + x];
+            out->data[(int64_t)(y0 + y) * size + x0 + x] = v < 0 ? 0 : (v > 1 ? 1 : v);
+        }
+    cg_dealloc(work);
+    cg_dealloc(scaled);
+    return out;
+fail:
+    cg_dealloc(work);
+    cg_dealloc(scaled);
+    cg_free(out);
+    return NULL;
+}
+
+cg_tensor *cg_image_load_mnist(const char *path, const cg_image_options *options) {
+    cg_tensor *gray = cg_image_load_gray(path);
+    if (!gray) return NULL;
+    cg_tensor *out = cg_image_prepare_mnist(gray, options);
+    cg_free(gray);
+    return out;
+}
+
+// ---- PNG grids ------------------------------------------------------------------------------
+
+static void write_to_file(void *context, void *data, int size) {
+    cg_atomic_file *af = context;
+    if (fwrite(data, 1, (size_t)size, af->f) != (size_t)size) af->failed = true;
+}
+
+// Min-max normalise `count` values into bytes (constant -> 128).
+static void tile_to_bytes(const float *src, int64_t count, uint8_t *dst) {
+    float lo = INFINITY, hi = -INFINITY;
+    for (int64_t i = 0; i < count; i++) {
+        float v = src[i];
+        if (isfinite(v)) lo = v < lo ? v : lo, hi = v > hi ? v : hi;
+    }
+    for (int64_t i = 0; i < count; i++) {
+        float v = src[i];
+        float u = hi > lo && isfinite(v) ? (v - lo) / (hi - lo) : 0.5f;
+        dst[i] = (uint8_t)lrintf(u * 255.0f);
+    }
+}
+
+int cg_image_save_grid(const char *path, const cg_tensor *images, int columns, int scale) {
+    if (!cg_check_arg(images, "image_save_grid", "images")) return -1;
+    if (images->ndim != 4 && images->ndim != 2) {
+        cg_error(CG_ERR_SHAPE, "image_save_grid: images must be (N,C,H,W) or (H,W), got %s",
+                 cg_tensor_shape_str(images));
+        return -1;
+    }
+    scale = scale > 0 ? scale : 1;
+    int64_t n = images->ndim == 4 ? images->shape[0] : 1,
+            c = images->ndim == 4 ? images->shape[1] : 1;
+    int64_t h = images->shape[images->ndim - 2], w = images->shape[images->ndim - 1];
+    int channels = c == 3 ? 3 : 1;
+    int64_t tiles = channels == 3 ? n : n * c;
+    if (tiles < 1 || h < 1 || w < 1) {
+        cg_error(CG_ERR_SHAPE, "image_save_grid: no pixels in %s", cg_tensor_shape_str(images));
+        return -1;
+    }
+    int64_t cols = columns > 0 ? columns : (int64_t)ceil(sqrt((double)tiles));
+    cols = cols < tiles ? cols : tiles;
+    int64_t rows = (tiles + cols - 1) / cols;
+    int64_t tw = w * scale, th = h * scale;
+    int64_t width = cols * (tw + 1) + 1, height = rows * (th + 1) + 1;
+    if (width > 16384 || height > 16384) {
+        cg_error(CG_ERR_ARG, "image_save_grid: a %lldx%lld picture is too large", (long long)width,
+                 (long long)height);
+        return -1;
+    }
+    uint8_t *pic = cg_alloc((size_t)(width * height * channels));
+    uint8_t *tile = cg_alloc((size_t)(h * w * channels));
+    if (!pic || !tile) {
+        cg_dealloc(pic);
+        cg_dealloc(tile);
+        return -1;
+    }
+    memset(pic, 48, (size_t)(width * height * channels)); // dark gray borders
+    int64_t plane = h * w;
+    for (int64_t t = 0; t < tiles; t++) {
+        const float *src = images->data + t * plane * (channels == 3 ? 3 : 1);
+        // An RGB tile's three planes are normalised together, keeping its colours.
+        tile_to_bytes(src, plane * channels, tile);
+        int64_t ox = 1 + (t % cols) * (tw + 1), oy = 1 + (t / cols) * (th + 1);
+        for (int64_t y = 0; y < th; y++)
+            for (int64_t x = 0; x < tw; x++)
+                for (int k = 0; k < channels; k++) {
+                    int64_t sp = (y / scale) * w + x / scale;
+                    uint8_t v = channels == 3 ? tile[k * plane + sp] : tile[sp];
+                    pic[((oy + y) * width + ox + x) * channels + k] = v;
+                }
+    }
+    cg_dealloc(tile);
+    cg_atomic_file af;
+    int rc = cg_atomic_open(&af, path, "image_save_grid");
+    if (rc == 0) {
+        if (!stbi_write_png_to_func(write_to_file, &af, (int)width, (int)height, channels, pic,
+                                    (int)(width * channels)))
+            af.failed = true;
+        rc = cg_atomic_commit(&af);
+    }
+    cg_dealloc(pic);
+    return rc;
+}

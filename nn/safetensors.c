@@ -1,0 +1,623 @@
+// nn/safetensors.c - reading and writing the safetensors format (see nn/checkpoint.h).
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../autograd/op.h"
+#include "../tensor/alloc.h"
+#include "atomic_file_internal.h"
+#include "checkpoint.h"
+#include "json_internal.h"
+
+#define META_VALUE_MAX 4096
+
+// ---- dtypes -----------------------------------------------------------------------------------
+
+static uint64_t load_le(const uint8_t *p, int bytes) {
+    uint64_t v = 0;
+    for (int i = bytes - 1; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+static float bits_to_float(uint32_t bits) {
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1F, mant = h & 0x3FF;
+    if (exp == 0x1F) return bits_to_float(sign | 0x7F800000u | (mant << 13)); // inf, nan
+    if (exp == 0) { // zero or subnormal: mant * 2^-24
+        float v = (float)mant * 5.9604644775390625e-8f;
+        return sign ? -v : v;
+    }
+    return bits_to_float(sign | ((exp + 112) << 23) | (mant << 13));
+}
+
+static float convert_f32(const uint8_t *p) {
+    return bits_to_float((uint32_t)load_le(p, 4));
+}
+static float convert_f64(const uint8_t *p) {
+    uint64_t bits = load_le(p, 8);
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return (float)d;
+}
+static float convert_f16(const uint8_t *p) {
+    return half_to_float((uint16_t)load_le(p, 2));
+}
+static float convert_bf16(const uint8_t *p) {
+    return bits_to_float((uint32_t)load_le(p, 2) << 16);
+}
+static float convert_i64(const uint8_t *p) {
+    return (float)(int64_t)load_le(p, 8);
+}
+static float convert_i32(const uint8_t *p) {
+    return (float)(int32_t)load_le(p, 4);
+}
+static float convert_i16(const uint8_t *p) {
+    return (float)(int16_t)load_le(p, 2);
+}
+static float convert_i8(const uint8_t *p) {
+    return (float)(int8_t)p[0];
+}
+static float convert_u8(const uint8_t *p) {
+    return (float)p[0];
+}
+static float convert_bool(const uint8_t *p) {
+    return p[0] ? 1.0f : 0.0f;
+}
+
+typedef struct dtype_info {
+    const char *name;
+    int size;
+    float (*convert)(const uint8_t *p);
+} dtype_info;
+static const dtype_info dtypes[] = {
+    {"F32", 4, convert_f32},   {"F64", 8, convert_f64}, {"F16", 2, convert_f16},
+    {"BF16", 2, convert_bf16}, {"I64", 8, convert_i64}, {"I32", 4, convert_i32},
+    {"I16", 2, convert_i16},   {"I8", 1, convert_i8},   {"U8", 1, convert_u8},
+    {"BOOL", 1, convert_bool},
+};
+
+static const dtype_info *find_dtype(const char *name) {
+    for (size_t i = 0; i < sizeof dtypes / sizeof dtypes[0]; i++)
+        if (strcmp(dtypes[i].name, name) == 0) return &dtypes[i];
+    return NULL;
+}
+
+// ---- writing ------------------------------------------------------------------------------------
+
+// A growing byte buffer for the JSON header.
+typedef struct text {
+    char *data;
+    size_t length, cap;
+    bool failed;
+} text;
+
+static void put(text *t, const char *s, size_t n) {
+    if (t->failed) return;
+    if (t->length + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 1024;
+        while (t->length + n + 1 > cap) cap *= 2;
+        char *bigger = cg_alloc(cap);
+        if (!bigger) {
+            t->failed = true;
+            return;
+        }
+        if (t->length) memcpy(bigger, t->data, t->length);
+        cg_dealloc(t->data);
+        t->data = bigger;
+        t->cap = cap;
+    }
+    memcpy(t->data + t->length, s, n);
+    t->length += n;
+}
+static void puts_(text *t, const char *s) {
+    put(t, s, strlen(s));
+}
+static void put_int(text *t, int64_t v) {
+    char buf[24];
+    put(t, buf, (size_t)snprintf(buf, sizeof buf, "%lld", (long long)v));
+}
+
+// A JSON string escaped as serde_json (and Python's json with ensure_ascii=False) does.
+static void put_json_string(text *t, const char *s) {
+    put(t, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        const char *esc = c == '"'    ? "\\\""
+                          : c == '\\' ? "\\\\"
+                          : c == '\b' ? "\\b"
+                          : c == '\f' ? "\\f"
+                          : c == '\n' ? "\\n"
+                          : c == '\r' ? "\\r"
+                          : c == '\t' ? "\\t"
+                                      : NULL;
+        char buf[8];
+        if (esc)
+            puts_(t, esc);
+        else if (c < 0x20)
+            put(t, buf, (size_t)snprintf(buf, sizeof buf, "\\u%04x", c));
+        else
+            put(t, s, 1);
+    }
+    put(t, "\"", 1);
+}
+
+static int compare_names(const void *a, const void *b) {
+    return strcmp((*(const cg_named_tensor *const *)a)->name,
+                  (*(const cg_named_tensor *const *)b)->name);
+}
+static int compare_strings(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+// Check names and tensors; fills `sorted` with pointers in name order.
+static int check_tensors(const cg_tensor_list *tensors, const cg_named_tensor **sorted) {
+    for (int i = 0; i < tensors->count; i++) {
+        const cg_named_tensor *item = &tensors->items[i];
+        if (!item->tensor) {
+            cg_error(CG_ERR_ARG, "safetensors_save: tensor '%s' is NULL", item->name);
+            return -1;
+        }
+        if (strcmp(item->name, "__metadata__") == 0) {
+            cg_error(CG_ERR_ARG, "safetensors_save: '__metadata__' cannot name a tensor");
+            return -1;
+        }
+        sorted[i] = item;
+    }
+    qsort(sorted, (size_t)tensors->count, sizeof *sorted, compare_names);
+    for (int i = 1; i < tensors->count; i++)
+        if (strcmp(sorted[i]->name, sorted[i - 1]->name) == 0) {
+            cg_error(CG_ERR_ARG, "safetensors_save: two tensors are called '%s'", sorted[i]->name);
+            return -1;
+        }
+    return 0;
+}
+
+static void build_header(text *h, int n, const cg_named_tensor *const *sorted, int n_meta,
+                         const char *const *keys, const char *const *values) {
+    puts_(h, "{");
+    if (n_meta > 0) {
+        puts_(h, "\"__metadata__\":{");
+        for (int i = 0; i < n_meta; i++) {
+            if (i) puts_(h, ",");
+            put_json_string(h, keys[i]);
+            puts_(h, ":");
+            put_json_string(h, values[i]);
+        }
+        puts_(h, "}");
+    }
+    int64_t offset = 0;
+    for (int i = 0; i < n; i++) {
+        const cg_tensor *t = sorted[i]->tensor;
+        if (i || n_meta > 0) puts_(h, ",");
+        put_json_string(h, sorted[i]->name);
+        puts_(h, ":{\"dtype\":\"F32\",\"shape\":[");
+        for (int d = 0; d < t->ndim; d++) {
+            if (d) puts_(h, ",");
+            put_int(h, t->shape[d]);
+        }
+        puts_(h, "],\"data_offsets\":[");
+        put_int(h, offset);
+        puts_(h, ",");
+        offset += t->numel * 4;
+        put_int(h, offset);
+        puts_(h, "]}");
+    }
+    puts_(h, "}");
+    while (h->length % 8) puts_(h, " ");
+}
+
+static void write_f32_le(FILE *f, const cg_tensor *t) {
+    uint8_t buf[4096];
+    int64_t i = 0;
+    while (i < t->numel) {
+        int64_t n = t->numel - i < 1024 ? t->numel - i : 1024;
+        for (int64_t k = 0; k < n; k++) {
+            uint32_t bits;
+            memcpy(&bits, &t->data[i + k], 4);
+            for (int b = 0; b < 4; b++) buf[4 * k + b] = (uint8_t)(bits >> (8 * b));
+        }
+        fwrite(buf, 1, (size_t)(4 * n), f);
+        i += n;
+    }
+}
+
+int cg_safetensors_save(const char *path, const cg_tensor_list *tensors, int n_meta,
+                        const char *const *meta_keys, const char *const *meta_values) {
+    if (!path || !tensors || n_meta < 0 || (n_meta > 0 && (!meta_keys || !meta_values))) {
+        cg_error(CG_ERR_ARG, "safetensors_save: path, tensors or metadata arrays are NULL");
+        return -1;
+    }
+    int n = tensors->count;
+    const cg_named_tensor **sorted = cg_alloc((size_t)(n > 0 ? n : 1) * sizeof *sorted);
+    // Metadata keys sorted, values following their keys: index pairs.
+    const char **pairs = cg_alloc((size_t)(2 * n_meta + 1) * sizeof *pairs);
+    text header = {0};
+    int rc = -1;
+    if (!sorted || !pairs || check_tensors(tensors, sorted) != 0) goto done;
+    for (int i = 0; i < n_meta; i++) {
+        if (!meta_keys[i] || !meta_values[i]) {
+            cg_error(CG_ERR_ARG, "safetensors_save: metadata entry %d is NULL", i);
+            goto done;
+        }
+        pairs[2 * i] = meta_keys[i];
+        pairs[2 * i + 1] = meta_values[i];
+    }
+    qsort(pairs, (size_t)n_meta, 2 * sizeof *pairs, compare_strings);
+    const char **keys = cg_alloc((size_t)(n_meta + 1) * sizeof *keys);
+    const char **values = cg_alloc((size_t)(n_meta + 1) * sizeof *values);
+    if (keys && values) {
+        for (int i = 0; i < n_meta; i++) keys[i] = pairs[2 * i], values[i] = pairs[2 * i + 1];
+        for (int i = 1; i < n_meta; i++)
+            if (strcmp(keys[i], keys[i - 1]) == 0) {
+                cg_error(CG_ERR_ARG, "safetensors_save: metadata key '%s' given twice", keys[i]);
+                header.failed = true;
+            }
+        if (!header.failed) build_header(&header, n, sorted, n_meta, keys, values);
+    }
+    cg_dealloc(keys);
+    cg_dealloc(values);
+    if (!keys || !values || header.failed) goto done;
+
+    cg_atomic_file af;
+    if (cg_atomic_open(&af, path, "safetensors_save") != 0) goto done;
+    uint8_t len[8];
+    for (int b = 0; b < 8; b++) len[b] = (uint8_t)((uint64_t)header.length >> (8 * b));
+    fwrite(len, 1, 8, af.f);
+    fwrite(header.data, 1, header.length, af.f);
+    for (int i = 0; i < n; i++) write_f32_le(af.f, sorted[i]->tensor);
+    rc = cg_atomic_commit(&af);
+done:
+    cg_dealloc(sorted);
+    cg_dealloc(pairs);
+    cg_dealloc(header.data);
+    return rc;
+}
+
+// ---- reading ------------------------------------------------------------------------------------
+
+typedef struct entry {
+    char name[CG_NAME_MAX];
+    const dtype_info *dtype;
+    int ndim;
+    int64_t shape[CG_MAX_DIMS];
+    int64_t begin, end;
+} entry;
+
+typedef struct parsed {
+    entry *entries;
+    int count, cap;
+    char **keys, **values;
+    int n_meta;
+} parsed;
+
+static void parsed_free(parsed *p) {
+    for (int i = 0; i < p->n_meta; i++) cg_dealloc(p->keys[i]), cg_dealloc(p->values[i]);
+    cg_dealloc(p->keys);
+    cg_dealloc(p->values);
+    cg_dealloc(p->entries);
+    memset(p, 0, sizeof *p);
+}
+
+static char *copy_string(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *c = cg_alloc(n);
+    if (c) memcpy(c, s, n);
+    return c;
+}
+
+// "__metadata__": {"key": "value", ...}
+static bool parse_metadata(cg_json_reader *r, parsed *p) {
+    if (p->keys) return cg_json_fail(r, "two __metadata__ entries");
+    int cap = 8;
+    p->keys = cg_alloc_zeroed((size_t)cap * sizeof(char *));
+    p->values = cg_alloc_zeroed((size_t)cap * sizeof(char *));
+    if (!p->keys || !p->values) return cg_json_fail(r, "out of memory");
+    if (!cg_json_expect(r, '{')) return false;
+    if (cg_json_accept(r, '}')) return true;
+    char key[META_VALUE_MAX], value[META_VALUE_MAX];
+    do {
+        if (!cg_json_string(r, key, sizeof key) || !cg_json_expect(r, ':') ||
+            !cg_json_string(r, value, sizeof value))
+            return false;
+        for (int i = 0; i < p->n_meta; i++)
+            if (strcmp(p->keys[i], key) == 0)
+                return cg_json_fail(r, "metadata key '%s' twice", key);
+        if (p->n_meta == cap) {
+            char **k = cg_alloc_zeroed((size_t)cap * 2 * sizeof(char *));
+            char **v = cg_alloc_zeroed((size_t)cap * 2 * sizeof(char *));
+            if (!k || !v) return cg_dealloc(k), cg_dealloc(v), cg_json_fail(r, "out of memory");
+            memcpy(k, p->keys, (size_t)cap * sizeof(char *));
+            memcpy(v, p->values, (size_t)cap * sizeof(char *));
+            cg_dealloc(p->keys), cg_dealloc(p->values);
+            p->keys = k, p->values = v, cap *= 2;
+        }
+        p->keys[p->n_meta] = copy_string(key);
+        p->values[p->n_meta] = copy_string(value);
+        if (!p->keys[p->n_meta] || !p->values[p->n_meta]) return cg_json_fail(r, "out of memory");
+        p->n_meta++;
+    } while (cg_json_accept(r, ','));
+    return cg_json_expect(r, '}');
+}
+
+// [a, b, ...] of non-negative integers into out (at most max).
+static bool parse_uint_array(cg_json_reader *r, int64_t *out, int max, int *count,
+                             const char *what) {
+    *count = 0;
+    if (!cg_json_expect(r, '[')) return false;
+    if (cg_json_accept(r, ']')) return true;
+    do {
+        if (*count == max) return cg_json_fail(r, "%s has more than %d entries", what, max);
+        if (!cg_json_uint(r, &out[(*count)++])) return false;
+    } while (cg_json_accept(r, ','));
+    return cg_json_expect(r, ']');
+}
+
+// {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]} in any key order.
+static bool parse_tensor_info(cg_json_reader *r, entry *e) {
+    bool seen[3] = {false, false, false};
+    char key[32], dtype[16];
+    if (!cg_json_expect(r, '{')) return false;
+    do {
+        if (!cg_json_string(r, key, sizeof key) || !cg_json_expect(r, ':')) return false;
+        int which = strcmp(key, "dtype") == 0          ? 0
+                    : strcmp(key, "shape") == 0        ? 1
+                    : strcmp(key, "data_offsets") == 0 ? 2
+                                                       : -1;
+        if (which < 0) return cg_json_fail(r, "unknown key '%s' in tensor '%s'", key, e->name);
+        if (seen[which]) return cg_json_fail(r, "key '%s' twice in tensor '%s'", key, e->name);
+        seen[which] = true;
+        if (which == 0) {
+            if (!cg_json_string(r, dtype, sizeof dtype)) return false;
+            e->dtype = find_dtype(dtype);
+            if (!e->dtype)
+                return cg_json_fail(r, "tensor '%s' has unsupported dtype '%s'", e->name, dtype);
+        } else if (which == 1) {
+            if (!parse_uint_array(r, e->shape, CG_MAX_DIMS, &e->ndim, "shape")) return false;
+        } else {
+            int64_t offsets[2];
+            int n;
+            if (!parse_uint_array(r, offsets, 2, &n, "data_offsets")) return false;
+            if (n != 2)
+                return cg_json_fail(r, "data_offsets of '%s' must be [begin, end]", e->name);
+            e->begin = offsets[0], e->end = offsets[1];
+        }
+    } while (cg_json_accept(r, ','));
+    if (!cg_json_expect(r, '}')) return false;
+    if (!seen[0] || !seen[1] || !seen[2])
+        return cg_json_fail(r, "tensor '%s' lacks %s", e->name,
+                            !seen[0]   ? "dtype"
+                            : !seen[1] ? "shape"
+                                       : "data_offsets");
+    return true;
+}
+
+static entry *new_entry(cg_json_reader *r, parsed *p) {
+    if (p->count == p->cap) {
+        int cap = p->cap ? 2 * p->cap : 16;
+        entry *bigger = cg_alloc((size_t)cap * sizeof *bigger);
+        if (!bigger) return cg_json_fail(r, "out of memory"), NULL;
+        if (p->count) memcpy(bigger, p->entries, (size_t)p->count * sizeof *bigger);
+        cg_dealloc(p->entries);
+        p->entries = bigger;
+        p->cap = cap;
+    }
+    entry *e = &p->entries[p->count++];
+    memset(e, 0, sizeof *e);
+    return e;
+}
+
+static bool parse_header(cg_json_reader *r, parsed *p) {
+    char name[CG_NAME_MAX];
+    if (!cg_json_expect(r, '{')) return false;
+    if (!cg_json_accept(r, '}')) {
+        do {
+            if (!cg_json_string(r, name, sizeof name) || !cg_json_expect(r, ':')) return false;
+            if (strcmp(name, "__metadata__") == 0) {
+                if (!parse_metadata(r, p)) return false;
+                continue;
+            }
+            entry *e = new_entry(r, p);
+            if (!e) return false;
+            memcpy(e->name, name, sizeof name);
+            if (!parse_tensor_info(r, e)) return false;
+        } while (cg_json_accept(r, ','));
+        if (!cg_json_expect(r, '}')) return false;
+    }
+    if (!cg_json_at_end(r)) return cg_json_fail(r, "unexpected bytes after the JSON object");
+    return true;
+}
+
+static int compare_begin(const void *a, const void *b) {
+    const entry *x = *(const entry *const *)a, *y = *(const entry *const *)b;
+    return x->begin < y->begin   ? -1
+           : x->begin > y->begin ? 1
+                                 : (x->end > y->end) - (x->end < y->end);
+}
+
+// Names unique, byte counts = numel * dtype size, offsets tiling [0, data_length) exactly.
+// Fills `order` with the entries sorted by offset.
+static int check_layout(const char *path, parsed *p, int64_t data_length, entry **order) {
+    for (int i = 0; i < p->count; i++) {
+        entry *e = &p->entries[i];
+        order[i] = e;
+        int64_t numel = 1;
+        for (int d = 0; d < e->ndim; d++) {
+            if (e->shape[d] > 0 && numel > data_length / e->shape[d]) {
+                cg_error(CG_ERR_FORMAT,
+                         "safetensors: %s: tensor '%s' shape %s is larger than the file", path,
+                         e->name, cg_shape_str(e->ndim, e->shape));
+                return -1;
+            }
+            numel *= e->shape[d];
+        }
+        if (e->end < e->begin || e->end - e->begin != numel * e->dtype->size) {
+            cg_error(CG_ERR_FORMAT,
+                     "safetensors: %s: tensor '%s': data_offsets [%lld, %lld] do not hold %s %s "
+                     "(%lld bytes)",
+                     path, e->name, (long long)e->begin, (long long)e->end, e->dtype->name,
+                     cg_shape_str(e->ndim, e->shape), (long long)(numel * e->dtype->size));
+            return -1;
+        }
+        for (int j = 0; j < i; j++)
+            if (strcmp(p->entries[j].name, e->name) == 0) {
+                cg_error(CG_ERR_FORMAT, "safetensors: %s: two tensors are called '%s'", path,
+                         e->name);
+                return -1;
+            }
+    }
+    qsort(order, (size_t)p->count, sizeof *order, compare_begin);
+    int64_t expected = 0;
+    for (int i = 0; i < p->count; i++) {
+        if (order[i]->begin != expected) {
+            cg_error(CG_ERR_FORMAT,
+                     "safetensors: %s: tensor '%s' starts at byte %lld of the data, expected %lld "
+                     "(offsets must be contiguous)",
+                     path, order[i]->name, (long long)order[i]->begin, (long long)expected);
+            return -1;
+        }
+        expected = order[i]->end;
+    }
+    if (expected != data_length) {
+        cg_error(CG_ERR_FORMAT,
+                 "safetensors: %s: the tensors end at byte %lld of the data but the file holds "
+                 "%lld data bytes (%s)",
+                 path, (long long)expected, (long long)data_length,
+                 expected > data_length ? "truncated or offsets out of range" : "trailing bytes");
+        return -1;
+    }
+    return 0;
+}
+
+// Header length and header text; returns the header (cg_alloc'd) or NULL.
+static char *read_header(FILE *f, const char *path, int64_t file_size, int64_t *header_length) {
+    uint8_t len[8];
+    if (file_size < 8 || fread(len, 1, 8, f) != 8) {
+        cg_error(CG_ERR_FORMAT,
+                 "safetensors: %s: %lld bytes, shorter than the 8-byte header length", path,
+                 (long long)file_size);
+        return NULL;
+    }
+    uint64_t n = load_le(len, 8);
+    if (n > (uint64_t)(file_size - 8) || n > CG_SAFETENSORS_MAX_HEADER || n < 2) {
+        cg_error(CG_ERR_FORMAT,
+                 "safetensors: %s: header length %llu is impossible for a file of %lld bytes "
+                 "(not a safetensors file, or truncated)",
+                 path, (unsigned long long)n, (long long)file_size);
+        return NULL;
+    }
+    char *header = cg_alloc((size_t)n);
+    if (header && fread(header, 1, (size_t)n, f) != (size_t)n) {
+        cg_error(CG_ERR_IO, "safetensors: %s: read failed: %s", path, strerror(errno));
+        cg_dealloc(header);
+        return NULL;
+    }
+    *header_length = (int64_t)n;
+    return header;
+}
+
+static int convert_tensors(const char *path, entry **order, int count, const uint8_t *data,
+                           cg_safetensors *out) {
+    out->tensors.items = cg_alloc_zeroed((size_t)(count > 0 ? count : 1) * sizeof(cg_named_tensor));
+    if (!out->tensors.items) return -1;
+    for (int i = 0; i < count; i++) {
+        entry *e = order[i];
+        cg_tensor *t = cg_empty_unscoped(e->ndim, e->shape);
+        if (!t) return -1;
+        const uint8_t *src = data + e->begin;
+        for (int64_t k = 0; k < t->numel; k++)
+            t->data[k] = e->dtype->convert(src + k * e->dtype->size);
+        memcpy(out->tensors.items[i].name, e->name, CG_NAME_MAX);
+        out->tensors.items[i].tensor = t;
+        out->tensors.count++;
+    }
+    (void)path;
+    return 0;
+}
+
+int cg_safetensors_load(const char *path, cg_safetensors *out) {
+    if (!out) {
+        cg_error(CG_ERR_ARG, "safetensors: out is NULL");
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    if (!path) {
+        cg_error(CG_ERR_ARG, "safetensors: path is NULL");
+        return -1;
+    }
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0) {
+        cg_error(CG_ERR_IO, "safetensors: cannot open %s: %s", path, strerror(errno));
+        if (f) fclose(f);
+        return -1;
+    }
+    int64_t header_length = 0, file_size = st.st_size;
+    parsed p = {0};
+    entry **order = NULL;
+    uint8_t *data = NULL;
+    int rc = -1;
+    char *header = read_header(f, path, file_size, &header_length);
+    if (!header) goto done;
+    cg_json_reader r;
+    cg_json_init(&r, header, (size_t)header_length);
+    if (!parse_header(&r, &p)) {
+        cg_error(CG_ERR_FORMAT, "safetensors: %s: bad JSON header: %s", path, r.error);
+        goto done;
+    }
+    int64_t data_length = file_size - 8 - header_length;
+    order = cg_alloc((size_t)(p.count > 0 ? p.count : 1) * sizeof *order);
+    if (!order || check_layout(path, &p, data_length, order) != 0) goto done;
+    data = cg_alloc((size_t)(data_length > 0 ? data_length : 1));
+    if (!data) goto done;
+    if ((int64_t)fread(data, 1, (size_t)data_length, f) != data_length) {
+        cg_error(CG_ERR_IO, "safetensors: %s: read failed (file changed while reading?)", path);
+        goto done;
+    }
+    if (convert_tensors(path, order, p.count, data, out) != 0) goto done;
+    out->n_meta = p.n_meta;
+    out->meta_keys = p.keys;
+    out->meta_values = p.values;
+    p.keys = p.values = NULL;
+    p.n_meta = 0;
+    rc = 0;
+done:
+    fclose(f);
+    cg_dealloc(header);
+    cg_dealloc(order);
+    cg_dealloc(data);
+    parsed_free(&p);
+    if (rc != 0) cg_safetensors_free(out);
+    return rc;
+}
+
+void cg_safetensors_free(cg_safetensors *st) {
+    if (!st) return;
+    for (int i = 0; i < st->tensors.count; i++) cg_free(st->tensors.items[i].tensor);
+    cg_tensor_list_free(&st->tensors);
+    for (int i = 0; i < st->n_meta; i++)
+        cg_dealloc(st->meta_keys[i]), cg_dealloc(st->meta_values[i]);
+    cg_dealloc(st->meta_keys);
+    cg_dealloc(st->meta_values);
+    memset(st, 0, sizeof *st);
+}
+
+cg_tensor *cg_safetensors_find(const cg_safetensors *st, const char *name) {
+    if (!st || !name) return NULL;
+    for (int i = 0; i < st->tensors.count; i++)
+        if (strcmp(st->tensors.items[i].name, name) == 0) return st->tensors.items[i].tensor;
+    return NULL;
+}
+
+const char *cg_safetensors_meta(const cg_safetensors *st, const char *key) {
+    if (!st || !key) return NULL;
+    for (int i = 0; i < st->n_meta; i++)
+        if (strcmp(st->meta_keys[i], key) == 0) return st->meta_values[i];
+    return NULL;
+}
