@@ -53,7 +53,9 @@ void *cg_alloc(size_t bytes) {
         }
     }
     if (!h) {
-        h = aligned_alloc(ALIGNMENT, sizeof(block_header) + size);
+        // aligned_alloc wants a multiple of the alignment; the header already is one.
+        size_t rounded = (size + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+        h = aligned_alloc(ALIGNMENT, sizeof(block_header) + rounded);
         if (!h) return cg_error(CG_ERR_MEMORY, "alloc: out of memory allocating %zu bytes", bytes);
         h->size_class = c;
     }
