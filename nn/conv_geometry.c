@@ -1,0 +1,343 @@
+// nn/conv_geometry.c - cg_conv_options -> cg_conv_geometry, with every argument check of
+// the convolution family in one place (messages follow PyTorch's wording and name the op,
+// the parameter and the shapes).
+#include <stdio.h>
+#include <string.h>
+
+#include "conv_geometry_internal.h"
+
+// "(h, w)" for 2-D ops, "(w,)" for 1-D ones, as PyTorch prints its tuples. Rotating
+// buffers so one message can hold several.
+static const char *pair_str(int spatial, int64_t h, int64_t w) {
+    static char bufs[8][48];
+    static int next = 0;
+    char *b = bufs[next++ % 8];
+    if (spatial == 1)
+        snprintf(b, sizeof bufs[0], "(%lld,)", (long long)w);
+    else
+        snprintf(b, sizeof bufs[0], "(%lld, %lld)", (long long)h, (long long)w);
+    return b;
+}
+
+// The (h, w) pair an option stands for. `repeat`: a 0 entry means `dflt` and a 0 second
+// entry repeats the first (stride, dilation); otherwise entries are used as given. 1-D ops
+// keep index 0 for the width and the neutral value for the height.
+static void option_pair(const int *v, int spatial, bool repeat, int dflt, int64_t *h, int64_t *w) {
+    if (spatial == 1) {
+        *h = repeat ? 1 : 0;
+        *w = repeat && v[0] == 0 ? dflt : v[0];
+        return;
+    }
+    if (!repeat) {
+        *h = v[0];
+        *w = v[1];
+        return;
+    }
+    *h = v[0] == 0 ? dflt : v[0];
+    *w = v[1] == 0 ? *h : v[1];
+}
+
+// Shapes read the same way for 1-D and 2-D: batch, channels, height, width.
+static int read_input(const char *op, int spatial, const cg_tensor *input, cg_conv_geometry *g,
+                      int64_t *channels, int64_t *h, int64_t *w) {
+    int rank = spatial + 2;
+    if (input->ndim != rank && input->ndim != rank - 1) {
+        cg_error(CG_ERR_SHAPE,
+                 "%s: expected %dD (unbatched) or %dD (batched) input, but got input of "
+                 "shape %s",
+                 op, rank - 1, rank, cg_tensor_shape_str(input));
+        return -1;
+    }
+    g->batched = input->ndim == rank;
+    g->batch = g->batched ? input->shape[0] : 1;
+    int c = g->batched ? 1 : 0;
+    *channels = input->shape[c];
+    *h = spatial == 2 ? input->shape[c + 1] : 1;
+    *w = input->shape[input->ndim - 1];
+    return 0;
+}
+
+static int read_weight(const char *op, int spatial, bool transposed, const cg_tensor *weight,
+                       cg_conv_geometry *g) {
+    if (weight->ndim != spatial + 2) {
+        const char *layout =
+            transposed ? "in_channels, out_channels/groups" : "out_channels, in_channels/groups";
+        cg_error(CG_ERR_SHAPE, "%s: weight must be %dD (%s, %s), but got weight of shape %s", op,
+                 spatial + 2, layout, spatial == 2 ? "kH, kW" : "kernel_size",
+                 cg_tensor_shape_str(weight));
+        return -1;
+    }
+    g->kernel_h = spatial == 2 ? weight->shape[2] : 1;
+    g->kernel_w = weight->shape[weight->ndim - 1];
+    return 0;
+}
+
+// stride, dilation, groups and explicit padding values (shared by both directions).
+static int read_options(const char *op, int spatial, const cg_conv_options *o, cg_conv_geometry *g,
+                        int64_t *pad_h, int64_t *pad_w) {
+    option_pair(o->stride, spatial, true, 1, &g->stride_h, &g->stride_w);
+    option_pair(o->dilation, spatial, true, 1, &g->dilation_h, &g->dilation_w);
+    option_pair(o->padding, spatial, false, 0, pad_h, pad_w);
+    option_pair(o->output_padding, spatial, false, 0, &g->output_padding_h, &g->output_padding_w);
+    g->groups = o->groups == 0 ? 1 : o->groups;
+    if (g->stride_h <= 0 || g->stride_w <= 0) {
+        cg_error(CG_ERR_ARG, "%s: non-positive stride is not supported: stride=%s", op,
+                 pair_str(spatial, g->stride_h, g->stride_w));
+        return -1;
+    }
+    if (g->dilation_h <= 0 || g->dilation_w <= 0) {
+        cg_error(CG_ERR_ARG, "%s: dilation should be greater than zero: dilation=%s", op,
+                 pair_str(spatial, g->dilation_h, g->dilation_w));
+        return -1;
+    }
+    if (g->groups <= 0) {
+        cg_error(CG_ERR_ARG, "%s: non-positive groups is not supported: groups=%lld", op,
+                 (long long)g->groups);
+        return -1;
+    }
+    if (o->padding_kind == CG_PADDING_EXPLICIT && (*pad_h < 0 || *pad_w < 0)) {
+        cg_error(CG_ERR_ARG, "%s: negative padding is not supported: padding=%s", op,
+                 pair_str(spatial, *pad_h, *pad_w));
+        return -1;
+    }
+    return 0;
+}
+
+static int check_bias(const char *op, const cg_tensor *bias, int64_t channels) {
+    if (bias && (bias->ndim != 1 || bias->shape[0] != channels)) {
+        cg_error(CG_ERR_SHAPE,
+                 "%s: bias must have shape [%lld] (one per output channel), but got "
+                 "bias of shape %s",
+                 op, (long long)channels, cg_tensor_shape_str(bias));
+        return -1;
+    }
+    return 0;
+}
+
+static int check_divisible(const char *op, const char *what, int64_t channels,
+                           const cg_conv_geometry *g, const cg_tensor *input,
+                           const cg_tensor *weight) {
+    if (channels % g->groups == 0) return 0;
+    cg_error(CG_ERR_SHAPE,
+             "%s: %s %lld is not divisible by groups=%lld (input of shape %s, weight of "
+             "shape %s)",
+             op, what, (long long)channels, (long long)g->groups, cg_tensor_shape_str(input),
+             cg_tensor_shape_str(weight));
+    return -1;
+}
+
+// `same`: total = d*(k-1) per dim, the smaller half before (PyTorch's split).
+static void same_padding(cg_conv_geometry *g) {
+    int64_t th = g->dilation_h * (g->kernel_h - 1), tw = g->dilation_w * (g->kernel_w - 1);
+    g->pad_top = th / 2;
+    g->pad_bottom = th - th / 2;
+    g->pad_left = tw / 2;
+    g->pad_right = tw - tw / 2;
+}
+
+int cg_conv_geometry_resolve(const char *op, int spatial, const cg_tensor *input,
+                             const cg_tensor *weight, const cg_tensor *bias,
+                             const cg_conv_options *options, cg_conv_geometry *g) {
+    static const cg_conv_options defaults;
+    const cg_conv_options *o = options ? options : &defaults;
+    memset(g, 0, sizeof *g);
+    g->spatial = spatial;
+    int64_t pad_h, pad_w;
+    if (read_input(op, spatial, input, g, &g->in_channels, &g->in_h, &g->in_w) < 0 ||
+        read_weight(op, spatial, false, weight, g) < 0 ||
+        read_options(op, spatial, o, g, &pad_h, &pad_w) < 0)
+        return -1;
+    g->out_channels = weight->shape[0];
+    if (check_divisible(op, "out_channels", g->out_channels, g, input, weight) < 0 ||
+        check_divisible(op, "in_channels", g->in_channels, g, input, weight) < 0)
+        return -1;
+    if (weight->shape[1] * g->groups != g->in_channels) {
+        cg_error(CG_ERR_SHAPE,
+                 "%s: Given groups=%lld, weight of size %s, expected input%s to have %lld "
+                 "channels, but got %lld channels instead",
+                 op, (long long)g->groups, cg_tensor_shape_str(weight), cg_tensor_shape_str(input),
+                 (long long)(weight->shape[1] * g->groups), (long long)g->in_channels);
+        return -1;
+    }
+    if (check_bias(op, bias, g->out_channels) < 0) return -1;
+    if (o->padding_kind == CG_PADDING_SAME) {
+        if (g->stride_h != 1 || g->stride_w != 1) {
+            cg_error(CG_ERR_ARG,
+                     "%s: padding='same' is not supported for strided convolutions "
+                     "(stride=%s)",
+                     op, pair_str(spatial, g->stride_h, g->stride_w));
+            return -1;
+        }
+        same_padding(g);
+    } else if (o->padding_kind == CG_PADDING_EXPLICIT) {
+        g->pad_top = g->pad_bottom = pad_h;
+        g->pad_left = g->pad_right = pad_w;
+    }
+    g->output_padding_h = g->output_padding_w = 0; // only meaningful for transposed ops
+    int64_t padded_h = g->in_h + g->pad_top + g->pad_bottom;
+    int64_t padded_w = g->in_w + g->pad_left + g->pad_right;
+    int64_t span_h = g->dilation_h * (g->kernel_h - 1) + 1;
+    int64_t span_w = g->dilation_w * (g->kernel_w - 1) + 1;
+    if (padded_h < span_h || padded_w < span_w) {
+        cg_error(CG_ERR_SHAPE,
+                 "%s: Calculated padded input size per channel: %s. Kernel size: %s "
+                 "(dilated: %s). Kernel size can't be greater than actual input size "
+                 "(input of shape %s, weight of shape %s)",
+                 op, pair_str(spatial, padded_h, padded_w),
+                 pair_str(spatial, g->kernel_h, g->kernel_w), pair_str(spatial, span_h, span_w),
+                 cg_tensor_shape_str(input), cg_tensor_shape_str(weight));
+        return -1;
+    }
+    g->out_h = (padded_h - span_h) / g->stride_h + 1;
+    g->out_w = (padded_w - span_w) / g->stride_w + 1;
+    return 0;
+}
+
+int cg_conv_transpose_geometry_resolve(const char *op, int spatial, const cg_tensor *input,
+                                       const cg_tensor *weight, const cg_tensor *bias,
+                                       const cg_conv_options *options, cg_conv_geometry *g) {
+    static const cg_conv_options defaults;
+    const cg_conv_options *o = options ? options : &defaults;
+    memset(g, 0, sizeof *g);
+    g->spatial = spatial;
+    int64_t pad_h, pad_w;
+    // The input is the column side of the adjoint conv2d.
+    if (read_input(op, spatial, input, g, &g->out_channels, &g->out_h, &g->out_w) < 0 ||
+        read_weight(op, spatial, true, weight, g) < 0 ||
+        read_options(op, spatial, o, g, &pad_h, &pad_w) < 0)
+        return -1;
+    if (o->padding_kind != CG_PADDING_EXPLICIT) {
+        cg_error(CG_ERR_ARG,
+                 "%s: padding='%s' is not supported (only explicit padding, as "
+                 "PyTorch's conv_transpose)",
+                 op, o->padding_kind == CG_PADDING_SAME ? "same" : "valid");
+        return -1;
+    }
+    if (check_divisible(op, "in_channels", g->out_channels, g, input, weight) < 0) return -1;
+    if (weight->shape[0] != g->out_channels) {
+        cg_error(CG_ERR_SHAPE,
+                 "%s: Given transposed=1, weight of size %s, expected input%s to have %lld "
+                 "channels, but got %lld channels instead",
+                 op, cg_tensor_shape_str(weight), cg_tensor_shape_str(input),
+                 (long long)weight->shape[0], (long long)g->out_channels);
+        return -1;
+    }
+    g->in_channels = weight->shape[1] * g->groups;
+    if (check_bias(op, bias, g->in_channels) < 0) return -1;
+    if (g->output_padding_h < 0 || g->output_padding_w < 0) {
+        cg_error(CG_ERR_ARG, "%s: negative output padding is not supported: output_padding=%s", op,
+                 pair_str(spatial, g->output_padding_h, g->output_padding_w));
+        return -1;
+    }
+    if ((g->output_padding_h >= g->stride_h && g->output_padding_h >= g->dilation_h) ||
+        (g->output_padding_w >= g->stride_w && g->output_padding_w >= g->dilation_w)) {
+        cg_error(CG_ERR_ARG,
+                 "%s: output padding must be smaller than either stride or dilation, but got "
+                 "output_padding=%s, stride=%s, dilation=%s",
+                 op, pair_str(spatial, g->output_padding_h, g->output_padding_w),
+                 pair_str(spatial, g->stride_h, g->stride_w),
+                 pair_str(spatial, g->dilation_h, g->dilation_w));
+        return -1;
+    }
+    g->pad_top = g->pad_bottom = pad_h;
+    g->pad_left = g->pad_right = pad_w;
+    g->in_h = (g->out_h - 1) * g->stride_h - 2 * pad_h + g->dilation_h * (g->kernel_h - 1) +
+              g->output_padding_h + 1;
+    g->in_w = (g->out_w - 1) * g->stride_w - 2 * pad_w + g->dilation_w * (g->kernel_w - 1) +
+              g->output_padding_w + 1;
+    if (g->in_h <= 0 || g->in_w <= 0 || g->out_h <= 0 || g->out_w <= 0) {
+        cg_error(CG_ERR_SHAPE,
+                 "%s: Given input size per channel: %s. Calculated output size per channel: "
+                 "%s. Output size is too small (input of shape %s, weight of shape %s, "
+                 "padding=%s)",
+                 op, pair_str(spatial, g->out_h, g->out_w), pair_str(spatial, g->in_h, g->in_w),
+                 cg_tensor_shape_str(input), cg_tensor_shape_str(weight),
+                 pair_str(spatial, pad_h, pad_w));
+        return -1;
+    }
+    return 0;
+}
+
+int cg_fold_geometry_resolve(const char *op, int64_t batch, int64_t channels, int64_t h, int64_t w,
+                             const cg_fold_options *o, cg_conv_geometry *g) {
+    memset(g, 0, sizeof *g);
+    g->spatial = 2;
+    g->batch = batch;
+    g->groups = 1;
+    g->in_channels = channels;
+    g->in_h = h;
+    g->in_w = w;
+    g->kernel_h = o->kernel_size[0];
+    g->kernel_w = o->kernel_size[1] ? o->kernel_size[1] : o->kernel_size[0];
+    option_pair(o->stride, 2, true, 1, &g->stride_h, &g->stride_w);
+    option_pair(o->dilation, 2, true, 1, &g->dilation_h, &g->dilation_w);
+    g->pad_top = g->pad_bottom = o->padding[0];
+    g->pad_left = g->pad_right = o->padding[1];
+    if (g->kernel_h <= 0 || g->kernel_w <= 0 || g->stride_h <= 0 || g->stride_w <= 0 ||
+        g->dilation_h <= 0 || g->dilation_w <= 0 || g->pad_top < 0 || g->pad_left < 0) {
+        cg_error(CG_ERR_ARG,
+                 "%s: kernel_size, stride and dilation must be positive and padding "
+                 "non-negative, but got kernel_size=%s, stride=%s, dilation=%s, padding=%s",
+                 op, pair_str(2, g->kernel_h, g->kernel_w), pair_str(2, g->stride_h, g->stride_w),
+                 pair_str(2, g->dilation_h, g->dilation_w), pair_str(2, g->pad_top, g->pad_left));
+        return -1;
+    }
+    g->out_channels = channels * g->kernel_h * g->kernel_w;
+    int64_t span_h = g->dilation_h * (g->kernel_h - 1) + 1;
+    int64_t span_w = g->dilation_w * (g->kernel_w - 1) + 1;
+    g->out_h = (h + 2 * g->pad_top - span_h) / g->stride_h + 1;
+    g->out_w = (w + 2 * g->pad_left - span_w) / g->stride_w + 1;
+    if (h + 2 * g->pad_top < span_h || w + 2 * g->pad_left < span_w) {
+        cg_error(CG_ERR_SHAPE,
+                 "%s: Given spatial size %s, kernel_size=%s, dilation=%s, padding=%s, "
+                 "calculated shape of the array of sliding blocks as %s, but its components "
+                 "must be at least one",
+                 op, pair_str(2, h, w), pair_str(2, g->kernel_h, g->kernel_w),
+                 pair_str(2, g->dilation_h, g->dilation_w), pair_str(2, g->pad_top, g->pad_left),
+                 pair_str(2, (h + 2 * g->pad_top - span_h) / g->stride_h + 1,
+                          (w + 2 * g->pad_left - span_w) / g->stride_w + 1));
+        return -1;
+    }
+    return 0;
+}
+
+// (N,) C, (H,) W with the batch dim only if the user's tensors have one.
+static int side_shape(const cg_conv_geometry *g, int64_t c, int64_t h, int64_t w, int64_t *shape) {
+    int nd = 0;
+    if (g->batched) shape[nd++] = g->batch;
+    shape[nd++] = c;
+    if (g->spatial == 2) shape[nd++] = h;
+    shape[nd++] = w;
+    return nd;
+}
+
+int cg_conv_image_shape(const cg_conv_geometry *g, int64_t *shape) {
+    return side_shape(g, g->in_channels, g->in_h, g->in_w, shape);
+}
+
+int cg_conv_columns_shape(const cg_conv_geometry *g, int64_t *shape) {
+    return side_shape(g, g->out_channels, g->out_h, g->out_w, shape);
+}
+
+int cg_conv2d_output_shape(const cg_tensor *input, const cg_tensor *weight,
+                           const cg_conv_options *options, int64_t *out_shape) {
+    if (!cg_check_arg(input, "conv2d", "input") || !cg_check_arg(weight, "conv2d", "weight"))
+        return -1;
+    cg_conv_geometry g;
+    if (cg_conv_geometry_resolve("conv2d", 2, input, weight, NULL, options, &g) < 0) return -1;
+    cg_conv_columns_shape(&g, out_shape);
+    return 0;
+}
+
+int cg_conv_transpose2d_output_shape(const cg_tensor *input, const cg_tensor *weight,
+                                     const cg_conv_options *options, int64_t *out_shape) {
+    if (!cg_check_arg(input, "conv_transpose2d", "input") ||
+        !cg_check_arg(weight, "conv_transpose2d", "weight"))
+        return -1;
+    cg_conv_geometry g;
+    if (cg_conv_transpose_geometry_resolve("conv_transpose2d", 2, input, weight, NULL, options,
+                                           &g) < 0)
+        return -1;
+    cg_conv_image_shape(&g, out_shape);
+    return 0;
+}
