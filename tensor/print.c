@@ -1,91 +1,198 @@
-// tensor/print.c - printing in PyTorch's style.
+// tensor/print.c - printing exactly as PyTorch 1.13 prints float tensors.
 //
-// Like torch: all-integer values print as "1.", otherwise 4 decimals, switching to
-// scientific notation when the magnitudes span too much; columns are right-aligned to
-// the widest value; tensors over 1000 elements show the first and last 3 of each dim.
+// torch/_tensor_str.py's rules: the format is chosen from the non-zero finite values (of
+// the summarised tensor when it has over 1000 elements): all-integer values print as "1.",
+// others with 4 decimals, and either switches to "%.4e" when max/min > 1000 or max > 1e8
+// (or, with decimals, min < 1e-4). Values are right-aligned to the widest, rows wrap at 80
+// columns, and summarised dims show their first and last 3 entries around "...".
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../autograd/op.h"
 #include "tensor.h"
 
+#define LINE_WIDTH 80
+#define THRESHOLD  1000
+#define EDGE_ITEMS 3
+
 typedef struct format {
-    enum { INTEGER, FIXED, SCIENTIFIC } mode;
+    bool int_mode, sci_mode;
     int width;
     bool summarize;
 } format;
 
-static int format_value(char *buf, size_t n, float v, const format *f) {
-    if (isnan(v)) return snprintf(buf, n, "nan");
-    if (isinf(v)) return snprintf(buf, n, v > 0 ? "inf" : "-inf");
-    switch (f->mode) {
-    case INTEGER:
-        return snprintf(buf, n, "%.0f.", v);
-    case FIXED:
-        return snprintf(buf, n, "%.4f", v);
-    case SCIENTIFIC:
-        return snprintf(buf, n, "%.4e", v);
+typedef struct out_buf { // a growable string: the whole tensor is laid out before printing
+    char *s;
+    size_t len, cap;
+} out_buf;
+
+static void put(out_buf *b, const char *text) {
+    size_t n = strlen(text);
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        char *s = realloc(b->s, cap);
+        if (!s) return;
+        b->s = s;
+        b->cap = cap;
     }
-    return 0;
+    memcpy(b->s + b->len, text, n + 1);
+    b->len += n;
+}
+
+static void put_spaces(out_buf *b, int n) {
+    for (int i = 0; i < n; i++) put(b, " ");
+}
+
+// The value as torch formats it, without padding.
+static void value_str(char *buf, size_t n, float v, const format *f) {
+    if (f->sci_mode)
+        snprintf(buf, n, "%.4e", v);
+    else if (f->int_mode)
+        snprintf(buf, n, isfinite(v) ? "%.0f." : "%.0f", v);
+    else
+        snprintf(buf, n, "%.4f", v);
+    if (isnan(v))
+        snprintf(buf, n, "nan");
+    else if (isinf(v))
+        snprintf(buf, n, v > 0 ? "inf" : "-inf");
+}
+
+static bool shown(const cg_tensor *t, int d, int64_t i, bool summarize) {
+    int64_t n = t->shape[d];
+    return !summarize || n <= 2 * EDGE_ITEMS || i < EDGE_ITEMS || i >= n - EDGE_ITEMS;
+}
+
+// Calls visit(v) for every value that is printed (the summarised tensor when summarising).
+static void for_shown(const cg_tensor *t, int d, int64_t offset, bool summarize,
+                      void (*visit)(float, void *), void *ctx) {
+    if (d == t->ndim) {
+        visit(t->data[offset], ctx);
+        return;
+    }
+    int64_t stride = 1;
+    for (int k = d + 1; k < t->ndim; k++) stride *= t->shape[k];
+    for (int64_t i = 0; i < t->shape[d]; i++)
+        if (shown(t, d, i, summarize))
+            for_shown(t, d + 1, offset + i * stride, summarize, visit, ctx);
+}
+
+typedef struct stats {
+    double min, max;
+    bool any, int_mode;
+} stats;
+
+static void gather(float v, void *ctx) {
+    stats *s = ctx;
+    if (!isfinite(v) || v == 0) return;
+    double a = fabs((double)v);
+    if (!s->any || a < s->min) s->min = a;
+    if (!s->any || a > s->max) s->max = a;
+    s->any = true;
+    if (v != ceilf(v)) s->int_mode = false;
+}
+
+typedef struct width_ctx {
+    format *f;
+} width_ctx;
+
+static void widen(float v, void *ctx) {
+    format *f = ctx;
+    if (!isfinite(v) || v == 0) return;
+    char buf[64];
+    value_str(buf, sizeof buf, v, f);
+    int w = (int)strlen(buf);
+    if (w > f->width) f->width = w;
 }
 
 static format choose_format(const cg_tensor *t) {
-    format f = {INTEGER, 1, t->numel > 1000};
-    float max_abs = 0, min_abs = INFINITY;
-    for (int64_t i = 0; i < t->numel; i++) {
-        float v = t->data[i];
-        if (!isfinite(v)) continue;
-        if (v != truncf(v)) f.mode = FIXED;
-        float a = fabsf(v);
-        if (a > max_abs) max_abs = a;
-        if (a > 0 && a < min_abs) min_abs = a;
-    }
-    if (f.mode == INTEGER && max_abs >= 1e8f) f.mode = SCIENTIFIC;
-    if (f.mode == FIXED && min_abs < INFINITY &&
-        (max_abs / min_abs > 1000.0f || max_abs > 1e8f || min_abs < 1e-4f))
-        f.mode = SCIENTIFIC;
-    char buf[64];
-    for (int64_t i = 0; i < t->numel; i++) {
-        int w = format_value(buf, sizeof buf, t->data[i], &f);
-        if (w > f.width) f.width = w;
-    }
+    format f = {true, false, 1, t->numel > THRESHOLD};
+    stats s = {0, 0, false, true};
+    for_shown(t, 0, 0, f.summarize, gather, &s);
+    if (!s.any) return f;
+    f.int_mode = s.int_mode;
+    double ratio = s.max / s.min;
+    f.sci_mode = ratio > 1000.0 || s.max > 1e8 || (!f.int_mode && s.min < 1e-4);
+    for_shown(t, 0, 0, f.summarize, widen, &f);
     return f;
 }
 
-// Print dim `d` of the block starting at `offset`; `indent` is the column of '['.
-static void print_dim(FILE *out, const cg_tensor *t, int d, int64_t offset, int indent,
-                      const format *f) {
-    int64_t stride = 1;
-    for (int k = d + 1; k < t->ndim; k++) stride *= t->shape[k];
-    int64_t n = t->shape[d];
-    bool cut = f->summarize && n > 6;
-    fputc('[', out);
-    for (int64_t i = 0; i < n; i++) {
-        if (cut && i == 3) {
-            i = n - 3;
-            if (d == t->ndim - 1)
-                fprintf(out, "..., ");
-            else
-                fprintf(out, "...,\n%*s", indent + 1, "");
-        }
-        if (d == t->ndim - 1) {
-            char buf[64];
-            format_value(buf, sizeof buf, t->data[offset + i], f);
-            fprintf(out, "%*s", f->width, buf);
-        } else {
-            print_dim(out, t, d + 1, offset + i * stride, indent + 1, f);
-        }
-        if (i + 1 < n) {
-            if (d == t->ndim - 1) {
-                fprintf(out, ", ");
+static void put_value(out_buf *b, float v, const format *f) {
+    char buf[64];
+    value_str(buf, sizeof buf, v, f);
+    put_spaces(b, f->width - (int)strlen(buf));
+    put(b, buf);
+}
+
+static void put_vector(out_buf *b, const cg_tensor *t, int64_t offset, int indent,
+                       const format *f) {
+    int64_t per_line = (LINE_WIDTH - indent) / (f->width + 2);
+    if (per_line < 1) per_line = 1;
+    int d = t->ndim - 1;
+    int64_t item = 0;
+    put(b, "[");
+    for (int64_t i = 0; i < t->shape[d]; i++) {
+        bool ellipsis = f->summarize && t->shape[d] > 2 * EDGE_ITEMS && i == EDGE_ITEMS;
+        if (!ellipsis && !shown(t, d, i, f->summarize)) continue;
+        if (item > 0) {
+            if (item % per_line == 0) {
+                put(b, ",\n");
+                put_spaces(b, indent + 1);
             } else {
-                fputc(',', out);
-                for (int k = 0; k < t->ndim - d - 1; k++) fputc('\n', out);
-                fprintf(out, "%*s", indent + 1, "");
+                put(b, ", ");
             }
         }
+        if (ellipsis) {
+            put(b, " ...");
+            i = t->shape[d] - EDGE_ITEMS - 1;
+        } else {
+            put_value(b, t->data[offset + i], f);
+        }
+        item++;
     }
-    fputc(']', out);
+    put(b, "]");
+}
+
+static void put_dim(out_buf *b, const cg_tensor *t, int d, int64_t offset, int indent,
+                    const format *f) {
+    if (d == t->ndim - 1) {
+        put_vector(b, t, offset, indent, f);
+        return;
+    }
+    int64_t stride = 1;
+    for (int k = d + 1; k < t->ndim; k++) stride *= t->shape[k];
+    bool first = true;
+    put(b, "[");
+    for (int64_t i = 0; i < t->shape[d]; i++) {
+        bool ellipsis = f->summarize && t->shape[d] > 2 * EDGE_ITEMS && i == EDGE_ITEMS;
+        if (!ellipsis && !shown(t, d, i, f->summarize)) continue;
+        if (!first) {
+            put(b, ",");
+            for (int k = 0; k < t->ndim - d - 1; k++) put(b, "\n");
+            put_spaces(b, indent + 1);
+        }
+        first = false;
+        if (ellipsis) {
+            put(b, "...");
+            i = t->shape[d] - EDGE_ITEMS - 1;
+        } else {
+            put_dim(b, t, d + 1, offset + i * stride, indent + 1, f);
+        }
+    }
+    put(b, "]");
+}
+
+// torch's _add_suffixes: a suffix goes on a new line when the last line would pass 80.
+static void put_suffix(out_buf *b, const char *suffix, int indent) {
+    const char *nl = strrchr(b->s, '\n');
+    size_t last_line = nl ? (size_t)(b->s + b->len - nl) + 1 : b->len + 2;
+    if (last_line + strlen(suffix) + 2 > LINE_WIDTH) {
+        put(b, ",\n");
+        put_spaces(b, indent);
+    } else {
+        put(b, ", ");
+    }
+    put(b, suffix);
 }
 
 void cg_fprint(FILE *out, const cg_tensor *t) {
@@ -93,22 +200,37 @@ void cg_fprint(FILE *out, const cg_tensor *t) {
         fprintf(out, "tensor(NULL)\n");
         return;
     }
+    out_buf b = {0};
+    const int indent = (int)strlen("tensor(");
+    put(&b, "tensor(");
     format f = choose_format(t);
-    fprintf(out, "tensor(");
     if (t->ndim == 0) {
         char buf[64];
-        format_value(buf, sizeof buf, t->data[0], &f);
-        fputs(buf, out);
+        value_str(buf, sizeof buf, t->data[0], &f);
+        put(&b, buf);
     } else if (t->numel == 0) {
-        fprintf(out, "[], size=%s", cg_tensor_shape_str(t));
+        put(&b, "[]");
     } else {
-        print_dim(out, t, 0, 0, (int)strlen("tensor("), &f);
+        put_dim(&b, t, 0, 0, indent, &f);
     }
-    if (t->node)
-        fprintf(out, ", grad_fn=<%s>", t->node->op->name);
-    else if (t->requires_grad)
-        fprintf(out, ", requires_grad=True");
-    fprintf(out, ")\n");
+    char suffix[160];
+    if (t->numel == 0 && t->ndim != 1) {
+        size_t len = (size_t)snprintf(suffix, sizeof suffix, "size=(");
+        for (int i = 0; i < t->ndim; i++)
+            len += (size_t)snprintf(suffix + len, sizeof suffix - len, i ? ", %lld" : "%lld",
+                                    (long long)t->shape[i]);
+        snprintf(suffix + len, sizeof suffix - len, t->ndim == 1 ? ",)" : ")");
+        put_suffix(&b, suffix, indent);
+    }
+    if (t->node) {
+        snprintf(suffix, sizeof suffix, "grad_fn=<%s>", t->node->op->name);
+        put_suffix(&b, suffix, indent);
+    } else if (t->requires_grad) {
+        put_suffix(&b, "requires_grad=True", indent);
+    }
+    put(&b, ")\n");
+    if (b.s) fputs(b.s, out);
+    free(b.s);
 }
 
 void cg_print(const cg_tensor *t) {
