@@ -20,6 +20,9 @@
 #include "nn/conv.h"
 #include "nn/layers.h"
 #include "nn/loss.h"
+#include "nn/data.h"
+#include "nn/image.h"
+#include "nn/checkpoint.h"
 #include "optim/optim.h"
 
 #endif
