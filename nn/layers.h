@@ -27,14 +27,15 @@ cg_tensor *cg_dropout(cg_tensor *x, float p, bool training);
 typedef struct cg_pool_options {
     int kernel_size[2]; // a 0 second entry repeats the first
     int stride[2];      // 0: the kernel size; a 0 second entry repeats the first
-    int padding[2];
-    bool ceil_mode;
+    int padding[2];     // both entries used as given; at most half the kernel
+    bool ceil_mode;     // the last window must still start inside the input or left padding
 } cg_pool_options;
 cg_tensor *cg_max_pool2d(cg_tensor *x, const cg_pool_options *options);
 cg_tensor *cg_avg_pool2d(cg_tensor *x, const cg_pool_options *options);
 cg_tensor *cg_adaptive_avg_pool2d(cg_tensor *x, int out_h, int out_w);
 cg_module *cg_MaxPool2d(const cg_pool_options *options);
 cg_module *cg_AvgPool2d(const cg_pool_options *options);
+// Adaptive: output (out_h, out_w); row i averages rows [floor(i*H/out_h), ceil((i+1)*H/out_h)).
 cg_module *cg_AdaptiveAvgPool2d(int out_h, int out_w);
 
 // BatchNorm2d: batch statistics in training (running stats updated with `momentum`,

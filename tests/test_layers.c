@@ -9,6 +9,8 @@
 
 #include "autograd/autograd.h"
 #include "nn/layers.h"
+#include "nn/loss.h"
+#include "tensor/alloc.h"
 #include "tensor/math.h"
 #include "testing.h"
 
@@ -518,6 +520,42 @@ static void test_errors(void **state) {
     cg_scope_end();
 }
 
+// One training step through every layer and loss; returns nothing, frees everything but the
+// parameters' grads.
+static void training_step(cg_module *model, cg_tensor *x, cg_tensor *target) {
+    cg_scope_begin();
+    cg_tensor *y = cg_module_forward(model, x);
+    cg_tensor *loss = cg_add(cg_cross_entropy(y, target, CG_REDUCTION_MEAN),
+                             cg_nll_loss(cg_log_softmax(y, 1), target, CG_REDUCTION_SUM));
+    loss = cg_add(loss, cg_mse_loss(y, cg_zeros_like(y), CG_REDUCTION_MEAN));
+    loss = cg_add(loss, cg_binary_cross_entropy_with_logits(y, cg_ones_like(y), CG_REDUCTION_NONE));
+    assert_int_equal(cg_backward(cg_sum(loss, CG_ALL_DIMS, false)), 0);
+    cg_scope_end();
+}
+
+// Forward, backward and scope end leave no live allocation behind (saved masks, argmax
+// indices, statistics and target copies belong to graph nodes and go with them).
+static void test_no_leaks(void **state) {
+    (void)state;
+    cg_module *model = cg_Sequential(
+        9, (cg_module *[]){cg_BatchNorm2d(2, 1e-5f, 0.1f),
+                           cg_MaxPool2d(&(cg_pool_options){.kernel_size = {2}}),
+                           cg_AvgPool2d(&(cg_pool_options){.kernel_size = {2}, .stride = {1}}),
+                           cg_AdaptiveAvgPool2d(2, 2), cg_Flatten(1, -1), cg_Linear(8, 6, true),
+                           cg_LeakyReLU(0.1f), cg_Dropout(0.3f), cg_Linear(6, 3, true)});
+    cg_tensor *x = cg_requires_grad(cg_randn(CG_SHAPE(4, 2, 8, 8), NULL), true);
+    cg_tensor *target = cg_from_data(CG_SHAPE(4), (float[]){0, 2, 1, 2});
+    training_step(model, x, target); // allocates the grads once
+    int64_t live = cg_alloc_get_stats().live_bytes;
+    training_step(model, x, target);
+    cg_module_eval(model);
+    training_step(model, x, target);
+    assert_int_equal(cg_alloc_get_stats().live_bytes, live);
+    cg_free(x);
+    cg_free(target);
+    cg_module_free(model);
+}
+
 int main(void) {
     struct CMUnitTest tests[N_OPS + 16];
     int n = 0;
@@ -536,6 +574,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_sequential_forward_and_summary, cg_test_teardown),
         cmocka_unit_test_teardown(test_shapes, cg_test_teardown),
         cmocka_unit_test_teardown(test_errors, cg_test_teardown),
+        cmocka_unit_test_teardown(test_no_leaks, cg_test_teardown),
     };
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) tests[n++] = extra[i];
     cg_manual_seed(7);
