@@ -73,31 +73,41 @@ static int read_weight(const char *op, int spatial, bool transposed, const cg_te
 }
 
 // stride, dilation, groups and explicit padding values (shared by both directions).
-static int read_options(const char *op, int spatial, const cg_conv_options *o, cg_conv_geometry *g,
+static int read_options(const char *op, int spatial, const cg_conv_options *o,
+                        const cg_tensor *input, const cg_tensor *weight, cg_conv_geometry *g,
                         int64_t *pad_h, int64_t *pad_w) {
+    const char *in_str = cg_tensor_shape_str(input), *w_str = cg_tensor_shape_str(weight);
     option_pair(o->stride, spatial, true, 1, &g->stride_h, &g->stride_w);
     option_pair(o->dilation, spatial, true, 1, &g->dilation_h, &g->dilation_w);
     option_pair(o->padding, spatial, false, 0, pad_h, pad_w);
     option_pair(o->output_padding, spatial, false, 0, &g->output_padding_h, &g->output_padding_w);
     g->groups = o->groups == 0 ? 1 : o->groups;
     if (g->stride_h <= 0 || g->stride_w <= 0) {
-        cg_error(CG_ERR_ARG, "%s: non-positive stride is not supported: stride=%s", op,
-                 pair_str(spatial, g->stride_h, g->stride_w));
+        cg_error(CG_ERR_ARG,
+                 "%s: non-positive stride is not supported: stride=%s (input of shape %s, weight "
+                 "of shape %s)",
+                 op, pair_str(spatial, g->stride_h, g->stride_w), in_str, w_str);
         return -1;
     }
     if (g->dilation_h <= 0 || g->dilation_w <= 0) {
-        cg_error(CG_ERR_ARG, "%s: dilation should be greater than zero: dilation=%s", op,
-                 pair_str(spatial, g->dilation_h, g->dilation_w));
+        cg_error(CG_ERR_ARG,
+                 "%s: dilation should be greater than zero: dilation=%s (input of shape %s, weight "
+                 "of shape %s)",
+                 op, pair_str(spatial, g->dilation_h, g->dilation_w), in_str, w_str);
         return -1;
     }
     if (g->groups <= 0) {
-        cg_error(CG_ERR_ARG, "%s: non-positive groups is not supported: groups=%lld", op,
-                 (long long)g->groups);
+        cg_error(CG_ERR_ARG,
+                 "%s: non-positive groups is not supported: groups=%lld (input of shape %s, weight "
+                 "of shape %s)",
+                 op, (long long)g->groups, in_str, w_str);
         return -1;
     }
     if (o->padding_kind == CG_PADDING_EXPLICIT && (*pad_h < 0 || *pad_w < 0)) {
-        cg_error(CG_ERR_ARG, "%s: negative padding is not supported: padding=%s", op,
-                 pair_str(spatial, *pad_h, *pad_w));
+        cg_error(CG_ERR_ARG,
+                 "%s: negative padding is not supported: padding=%s (input of shape %s, weight of "
+                 "shape %s)",
+                 op, pair_str(spatial, *pad_h, *pad_w), in_str, w_str);
         return -1;
     }
     return 0;
@@ -145,7 +155,7 @@ int cg_conv_geometry_resolve(const char *op, int spatial, const cg_tensor *input
     int64_t pad_h, pad_w;
     if (read_input(op, spatial, input, g, &g->in_channels, &g->in_h, &g->in_w) < 0 ||
         read_weight(op, spatial, false, weight, g) < 0 ||
-        read_options(op, spatial, o, g, &pad_h, &pad_w) < 0)
+        read_options(op, spatial, o, input, weight, g, &pad_h, &pad_w) < 0)
         return -1;
     g->out_channels = weight->shape[0];
     if (check_divisible(op, "out_channels", g->out_channels, g, input, weight) < 0 ||
@@ -164,8 +174,9 @@ int cg_conv_geometry_resolve(const char *op, int spatial, const cg_tensor *input
         if (g->stride_h != 1 || g->stride_w != 1) {
             cg_error(CG_ERR_ARG,
                      "%s: padding='same' is not supported for strided convolutions "
-                     "(stride=%s)",
-                     op, pair_str(spatial, g->stride_h, g->stride_w));
+                     "(stride=%s, input of shape %s, weight of shape %s)",
+                     op, pair_str(spatial, g->stride_h, g->stride_w), cg_tensor_shape_str(input),
+                     cg_tensor_shape_str(weight));
             return -1;
         }
         same_padding(g);
@@ -204,13 +215,14 @@ int cg_conv_transpose_geometry_resolve(const char *op, int spatial, const cg_ten
     // The input is the column side of the adjoint conv2d.
     if (read_input(op, spatial, input, g, &g->out_channels, &g->out_h, &g->out_w) < 0 ||
         read_weight(op, spatial, true, weight, g) < 0 ||
-        read_options(op, spatial, o, g, &pad_h, &pad_w) < 0)
+        read_options(op, spatial, o, input, weight, g, &pad_h, &pad_w) < 0)
         return -1;
     if (o->padding_kind != CG_PADDING_EXPLICIT) {
         cg_error(CG_ERR_ARG,
                  "%s: padding='%s' is not supported (only explicit padding, as "
-                 "PyTorch's conv_transpose)",
-                 op, o->padding_kind == CG_PADDING_SAME ? "same" : "valid");
+                 "PyTorch's conv_transpose); input of shape %s, weight of shape %s",
+                 op, o->padding_kind == CG_PADDING_SAME ? "same" : "valid",
+                 cg_tensor_shape_str(input), cg_tensor_shape_str(weight));
         return -1;
     }
     if (check_divisible(op, "in_channels", g->out_channels, g, input, weight) < 0) return -1;
@@ -225,18 +237,23 @@ int cg_conv_transpose_geometry_resolve(const char *op, int spatial, const cg_ten
     g->in_channels = weight->shape[1] * g->groups;
     if (check_bias(op, bias, g->in_channels) < 0) return -1;
     if (g->output_padding_h < 0 || g->output_padding_w < 0) {
-        cg_error(CG_ERR_ARG, "%s: negative output padding is not supported: output_padding=%s", op,
-                 pair_str(spatial, g->output_padding_h, g->output_padding_w));
+        cg_error(CG_ERR_ARG,
+                 "%s: negative output padding is not supported: output_padding=%s (input of "
+                 "shape %s, weight of shape %s)",
+                 op, pair_str(spatial, g->output_padding_h, g->output_padding_w),
+                 cg_tensor_shape_str(input), cg_tensor_shape_str(weight));
         return -1;
     }
     if ((g->output_padding_h >= g->stride_h && g->output_padding_h >= g->dilation_h) ||
         (g->output_padding_w >= g->stride_w && g->output_padding_w >= g->dilation_w)) {
         cg_error(CG_ERR_ARG,
                  "%s: output padding must be smaller than either stride or dilation, but got "
-                 "output_padding=%s, stride=%s, dilation=%s",
+                 "output_padding=%s, stride=%s, dilation=%s (input of shape %s, weight of "
+                 "shape %s)",
                  op, pair_str(spatial, g->output_padding_h, g->output_padding_w),
                  pair_str(spatial, g->stride_h, g->stride_w),
-                 pair_str(spatial, g->dilation_h, g->dilation_w));
+                 pair_str(spatial, g->dilation_h, g->dilation_w), cg_tensor_shape_str(input),
+                 cg_tensor_shape_str(weight));
         return -1;
     }
     g->pad_top = g->pad_bottom = pad_h;
@@ -258,8 +275,9 @@ int cg_conv_transpose_geometry_resolve(const char *op, int spatial, const cg_ten
     return 0;
 }
 
-int cg_fold_geometry_resolve(const char *op, int64_t batch, int64_t channels, int64_t h, int64_t w,
-                             const cg_fold_options *o, cg_conv_geometry *g) {
+int cg_fold_geometry_resolve(const char *op, const cg_tensor *input, int64_t batch,
+                             int64_t channels, int64_t h, int64_t w, const cg_fold_options *o,
+                             cg_conv_geometry *g) {
     memset(g, 0, sizeof *g);
     g->spatial = 2;
     g->batch = batch;
@@ -277,9 +295,11 @@ int cg_fold_geometry_resolve(const char *op, int64_t batch, int64_t channels, in
         g->dilation_h <= 0 || g->dilation_w <= 0 || g->pad_top < 0 || g->pad_left < 0) {
         cg_error(CG_ERR_ARG,
                  "%s: kernel_size, stride and dilation must be positive and padding "
-                 "non-negative, but got kernel_size=%s, stride=%s, dilation=%s, padding=%s",
+                 "non-negative, but got kernel_size=%s, stride=%s, dilation=%s, padding=%s "
+                 "(input of shape %s)",
                  op, pair_str(2, g->kernel_h, g->kernel_w), pair_str(2, g->stride_h, g->stride_w),
-                 pair_str(2, g->dilation_h, g->dilation_w), pair_str(2, g->pad_top, g->pad_left));
+                 pair_str(2, g->dilation_h, g->dilation_w), pair_str(2, g->pad_top, g->pad_left),
+                 cg_tensor_shape_str(input));
         return -1;
     }
     g->out_channels = channels * g->kernel_h * g->kernel_w;
@@ -291,11 +311,12 @@ int cg_fold_geometry_resolve(const char *op, int64_t batch, int64_t channels, in
         cg_error(CG_ERR_SHAPE,
                  "%s: Given spatial size %s, kernel_size=%s, dilation=%s, padding=%s, "
                  "calculated shape of the array of sliding blocks as %s, but its components "
-                 "must be at least one",
+                 "must be at least one (input of shape %s)",
                  op, pair_str(2, h, w), pair_str(2, g->kernel_h, g->kernel_w),
                  pair_str(2, g->dilation_h, g->dilation_w), pair_str(2, g->pad_top, g->pad_left),
                  pair_str(2, (h + 2 * g->pad_top - span_h) / g->stride_h + 1,
-                          (w + 2 * g->pad_left - span_w) / g->stride_w + 1));
+                          (w + 2 * g->pad_left - span_w) / g->stride_w + 1),
+                 cg_tensor_shape_str(input));
         return -1;
     }
     return 0;

@@ -47,8 +47,10 @@ int cg_conv_transpose_geometry_resolve(const char *op, int spatial, const cg_ten
                                        const cg_conv_options *options, cg_conv_geometry *g);
 // unfold/fold: an image (N, C, H, W) and kernel/stride/... from fold options; groups 1,
 // out_channels = C*kH*kW. out_h/out_w are the number of sliding blocks (>= 1 or error).
-int cg_fold_geometry_resolve(const char *op, int64_t batch, int64_t channels, int64_t h, int64_t w,
-                             const cg_fold_options *options, cg_conv_geometry *g);
+// `input` is only named in messages.
+int cg_fold_geometry_resolve(const char *op, const cg_tensor *input, int64_t batch,
+                             int64_t channels, int64_t h, int64_t w, const cg_fold_options *options,
+                             cg_conv_geometry *g);
 // The user-visible shapes of both sides (with or without the batch dim, 1-D or 2-D).
 int cg_conv_image_shape(const cg_conv_geometry *g, int64_t *shape);   // returns ndim
 int cg_conv_columns_shape(const cg_conv_geometry *g, int64_t *shape); // returns ndim

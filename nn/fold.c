@@ -64,7 +64,7 @@ cg_tensor *cg_unfold(cg_tensor *input, const cg_fold_options *options) {
     bool batched = input->ndim == 4;
     int c = batched ? 1 : 0;
     cg_conv_geometry g;
-    if (cg_fold_geometry_resolve("unfold", batched ? input->shape[0] : 1, input->shape[c],
+    if (cg_fold_geometry_resolve("unfold", input, batched ? input->shape[0] : 1, input->shape[c],
                                  input->shape[c + 1], input->shape[c + 2], options, &g) < 0)
         return NULL;
     g.batched = batched;
@@ -89,8 +89,8 @@ cg_tensor *cg_fold(cg_tensor *input, int out_h, int out_w, const cg_fold_options
     if (out_h <= 0 || out_w <= 0)
         return cg_error(CG_ERR_ARG, "fold: output_size must be positive, but got (%d, %d)", out_h,
                         out_w);
-    if (cg_fold_geometry_resolve("fold", batched ? input->shape[0] : 1, 1, out_h, out_w, options,
-                                 &g) < 0)
+    if (cg_fold_geometry_resolve("fold", input, batched ? input->shape[0] : 1, 1, out_h, out_w,
+                                 options, &g) < 0)
         return NULL;
     int64_t taps = g.kernel_h * g.kernel_w;
     if (rows % taps != 0)
