@@ -155,7 +155,9 @@ static bool topological_order(cg_node *root, node_list *order) {
     bool ok = true;
     while (ok && top > 0) {
         frame *f = &stack[top - 1];
-        if (f->next_input < f->node->n_inputs) {
+        // A released node's inputs may be gone (it may have owned them): don't descend;
+        // the check in cg_backward_ex reports it.
+        if (!f->node->released && f->next_input < f->node->n_inputs) {
             cg_tensor *in = f->node->inputs[f->next_input++];
             cg_node *child = in ? in->node : NULL;
             if (!child || child->visit == epoch) continue;

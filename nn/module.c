@@ -243,10 +243,13 @@ int cg_module_summary(cg_module *m, int ndim, const int64_t *input_shape, FILE *
     recorder = rows;
     recorder_count = 0;
     recorder_cap = 256;
-    bool prev = cg_set_grad_enabled(false);
+    // Eval mode for the probe pass, so it does not move BatchNorm's running statistics.
+    bool prev = cg_set_grad_enabled(false), was_training = m->training;
+    cg_module_eval(m);
     cg_scope_begin();
     cg_tensor *y = cg_module_forward(m, cg_zeros(ndim, input_shape));
     cg_scope_end();
+    cg_module_train(m, was_training);
     cg_set_grad_enabled(prev);
     recorder = NULL;
     if (!y) return -1;
