@@ -163,11 +163,11 @@ static void test_small_sizes(void **state) {
             for (size_t p = 0; p < 8; p++) check_everywhere(plain(sizes[i], sizes[j], sizes[p]));
 }
 
-// Both sides of every kernel's tile sizes (4x8, 6x16, 14x32) and their multiples.
+// Both sides of every kernel's tile sizes (4x8, 6x16, 8x48) and their multiples.
 static void test_tile_edges(void **state) {
     (void)state;
-    static const int64_t rows[] = {3, 4, 5, 6, 7, 13, 14, 15, 27, 28, 29, 43};
-    static const int64_t cols[] = {7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 97};
+    static const int64_t rows[] = {3, 4, 5, 6, 7, 8, 9, 12, 13, 15, 16, 17, 23, 24, 25, 43};
+    static const int64_t cols[] = {7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 95, 96, 97};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         for (size_t j = 0; j < sizeof cols / sizeof cols[0]; j++)
             check_everywhere(plain(rows[i], cols[j], 11));
@@ -177,14 +177,15 @@ static void test_tile_edges(void **state) {
 // column blocks, with the threshold sizes large enough to take the threaded path.
 static void test_block_edges(void **state) {
     (void)state;
-    static const int64_t ks[] = {255, 256, 257, 383, 384, 385, 769};
+    static const int64_t ks[] = {255, 256, 257, 767, 768, 769, 1537};
     for (size_t p = 0; p < sizeof ks / sizeof ks[0]; p++) {
         gemm_case t = plain(19, 37, ks[p]);
         t.beta = 0.5f;
         check_everywhere(t);
     }
-    static const int64_t ms[] = {127, 128, 129, 143, 144, 145, 167, 168, 169, 337};
+    static const int64_t ms[] = {127, 128, 129, 143, 144, 145, 289};
     for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) check_everywhere(plain(ms[i], 45, 9));
+    check_everywhere(plain(3, 1537, 5));
     check_everywhere(plain(3, 2049, 5));
     check_everywhere(plain(2, 4097, 3));
 }
