@@ -23,9 +23,11 @@ typedef struct shape {
     int64_t m, n, k;
 } shape;
 
-// Square sizes, then the three GEMMs of a 3x3 conv layer via im2col (forward, weight grad,
-// input grad) at a few ResNet/CIFAR-like sizes, and a linear layer.
+// Small and square sizes, then the three GEMMs of a 3x3 conv layer via im2col (forward, weight
+// grad, input grad) at a few ResNet/CIFAR-like sizes, and a linear layer.
 static const shape shapes[] = {
+    {"small", false, false, 32, 32, 32},
+    {"small", false, false, 64, 64, 64},
     {"square", false, false, 256, 256, 256},
     {"square", false, false, 512, 512, 512},
     {"square", false, false, 1024, 1024, 1024},

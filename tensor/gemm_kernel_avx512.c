@@ -26,14 +26,18 @@ AVX512 static __mmask16 column_mask(int v, int n_valid) {
     return (__mmask16)((1u << n) - 1);
 }
 
-AVX512 static void store_tile(__m512 acc[MR][NV], float *c, int64_t ldc, float alpha, float beta,
-                              int m_valid, int n_valid) {
+// Inlined with a constant `vectors` so each use keeps its accumulators in registers.
+#define INLINE_AVX512 AVX512 static inline __attribute__((always_inline))
+
+// c[0:m_valid, 0:n_valid] = alpha * acc + beta * c over the first `vectors` vectors of a row.
+INLINE_AVX512 void store_tile(int vectors, __m512 acc[MR][NV], float *c, int64_t ldc, float alpha,
+                              float beta, int m_valid, int n_valid) {
     __m512 valpha = _mm512_set1_ps(alpha), vbeta = _mm512_set1_ps(beta);
     __mmask16 mask[NV];
-    for (int v = 0; v < NV; v++) mask[v] = column_mask(v, n_valid);
+    for (int v = 0; v < vectors; v++) mask[v] = column_mask(v, n_valid);
     for (int i = 0; i < m_valid; i++) {
         float *row = c + i * ldc;
-        for (int v = 0; v < NV; v++) {
+        for (int v = 0; v < vectors; v++) {
             __m512 r = _mm512_mul_ps(valpha, acc[i][v]);
             // beta == 0 must not read C: it may hold NaN or be uninitialised.
             if (beta != 0.0f)
@@ -43,30 +47,43 @@ AVX512 static void store_tile(__m512 acc[MR][NV], float *c, int64_t ldc, float a
     }
 }
 
-AVX512 static void kernel_avx512(int64_t k, const float *a, const float *b, float *c, int64_t ldc,
-                                 float alpha, float beta, int m_valid, int n_valid) {
+// The tile over the first `vectors` of the NV vectors of each packed B row.
+INLINE_AVX512 void multiply_tile(int vectors, int64_t k, const float *a, const float *b, float *c,
+                                 int64_t ldc, float alpha, float beta, int m_valid, int n_valid) {
     __m512 acc[MR][NV];
 #pragma GCC unroll 8
     for (int i = 0; i < MR; i++)
-        for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
+        for (int v = 0; v < vectors; v++) acc[i][v] = _mm512_setzero_ps();
     // C is only touched at the end; start fetching it now so the store does not stall.
     for (int i = 0; i < m_valid; i++) {
-        for (int v = 0; v < NV; v++)
+        for (int v = 0; v < vectors; v++)
             _mm_prefetch((const char *)(c + i * ldc + 16 * v), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + n_valid - 1), _MM_HINT_T0);
     }
     for (int64_t p = 0; p < k; p++) {
         __m512 bv[NV];
-        for (int v = 0; v < NV; v++) bv[v] = _mm512_load_ps(b + 16 * v);
+        for (int v = 0; v < vectors; v++) bv[v] = _mm512_load_ps(b + 16 * v);
 #pragma GCC unroll 8
         for (int i = 0; i < MR; i++) {
             __m512 ai = _mm512_set1_ps(a[i]);
-            for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+            for (int v = 0; v < vectors; v++) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
         }
         a += MR;
         b += NR;
     }
-    store_tile(acc, c, ldc, alpha, beta, m_valid, n_valid);
+    store_tile(vectors, acc, c, ldc, alpha, beta, m_valid, n_valid);
+}
+
+// A right-edge tile with at most 16 or 32 real columns skips the FMAs on B's zero padding,
+// which would otherwise cost up to 2/3 of the tile (n = 256 is 5 full slivers and 16 columns).
+AVX512 static void kernel_avx512(int64_t k, const float *a, const float *b, float *c, int64_t ldc,
+                                 float alpha, float beta, int m_valid, int n_valid) {
+    if (n_valid <= 16)
+        multiply_tile(1, k, a, b, c, ldc, alpha, beta, m_valid, n_valid);
+    else if (n_valid <= 32)
+        multiply_tile(2, k, a, b, c, ldc, alpha, beta, m_valid, n_valid);
+    else
+        multiply_tile(3, k, a, b, c, ldc, alpha, beta, m_valid, n_valid);
 }
 
 // Transposes 16 rows of 16 floats in registers: afterwards v[j] holds column j.
