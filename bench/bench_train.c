@@ -1,0 +1,103 @@
+// bench_train.c - end-to-end training speed of the small Fashion-MNIST CNN (mnist_cnn's
+// default model): images/second and peak RSS, in the JSON-lines format of
+// `bench/torch_bench.py --train STEPS` so the two can be paired.
+//
+//   build/bench/bench_train --threads 2 --steps 500
+//   {"bench": "train", "name": "small_cnn", "ms": ..., "images_per_s": ..., "peak_rss_mb": ...}
+//
+// Same set-up as the PyTorch side: the training images in memory as float32 in [0,1], batch
+// 64, SGD lr 0.05 momentum 0.9, 20 warm-up steps, then `--steps` timed steps.
+#define _POSIX_C_SOURCE 200809L // clock_gettime
+#include <cgrad.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static cg_module *small_model(void) {
+    const cg_conv_options pad1 = {.padding = CG_PAIR(1)};
+    const cg_pool_options pool2 = {.kernel_size = {2}};
+    cg_module *layers[] = {cg_Conv2d(1, 8, 3, 3, &pad1),
+                           cg_ReLU(),
+                           cg_MaxPool2d(&pool2),
+                           cg_Conv2d(8, 16, 3, 3, &pad1),
+                           cg_ReLU(),
+                           cg_MaxPool2d(&pool2),
+                           cg_Flatten(1, -1),
+                           cg_Linear(784, 10, true)};
+    return cg_Sequential(8, layers);
+}
+
+// One step on the loader's next batch (starting a new epoch when one ends).
+static int step(cg_module *model, cg_optimizer *opt, cg_dataloader *dl) {
+    cg_tensor *x, *y;
+    if (!cg_dataloader_next(dl, &x, &y) && !cg_dataloader_next(dl, &x, &y)) return -1;
+    cg_scope_begin();
+    cg_optimizer_zero_grad(opt);
+    int rc = cg_backward(cg_cross_entropy(cg_module_forward(model, x), y, CG_REDUCTION_MEAN));
+    if (rc == 0) rc = cg_optimizer_step(opt);
+    cg_scope_end();
+    return rc;
+}
+
+static int parse_positive(const char *flag, const char *v, int *out) {
+    char *end;
+    long x = v ? strtol(v, &end, 10) : 0;
+    if (!v || *end || x < 1 || x > 1000000) {
+        fprintf(stderr, "bench_train: %s needs a positive integer\n", flag);
+        return -1;
+    }
+    *out = (int)x;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *data = "/usr/share/datasets/fashion-mnist";
+    int threads = 2, steps = 300, batch = 64, warmup = 20;
+    for (int i = 1; i < argc; i += 2) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int rc = 0;
+        if (!strcmp(argv[i], "--threads"))
+            rc = parse_positive(argv[i], v, &threads);
+        else if (!strcmp(argv[i], "--steps"))
+            rc = parse_positive(argv[i], v, &steps);
+        else if (!strcmp(argv[i], "--data") && v)
+            data = v;
+        else {
+            fprintf(stderr, "usage: bench_train [--threads N] [--steps N] [--data DIR]\n");
+            return 2;
+        }
+        if (rc) return 2;
+    }
+    cg_set_num_threads(threads);
+    cg_manual_seed(0);
+    cg_mnist train;
+    if (cg_mnist_load(data, true, &train)) return 1;
+    cg_module *model = small_model();
+    cg_optimizer *opt = cg_sgd_for(model, &(cg_sgd_options){.lr = 0.05f, .momentum = 0.9f});
+    cg_dataloader *dl = cg_dataloader_new(train.images, train.labels, batch, true, 0);
+    cg_dataloader_set_drop_last(dl, true); // every timed step has a full batch
+    int rc = 0;
+    for (int i = 0; i < warmup && rc == 0; i++) rc = step(model, opt, dl);
+    double start = now();
+    for (int i = 0; i < steps && rc == 0; i++) rc = step(model, opt, dl);
+    double seconds = now() - start;
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    if (rc == 0)
+        printf("{\"bench\": \"train\", \"name\": \"small_cnn\", \"ms\": %.4f, \"images_per_s\": "
+               "%.1f, \"peak_rss_mb\": %.1f}\n",
+               1e3 * seconds / steps, steps * batch / seconds, usage.ru_maxrss / 1024.0);
+    cg_dataloader_free(dl);
+    cg_optimizer_free(opt);
+    cg_module_free(model);
+    cg_mnist_free(&train);
+    return rc ? 1 : 0;
+}
