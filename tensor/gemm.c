@@ -3,8 +3,9 @@
 // The structure is GotoBLAS/BLIS's. For each nc-wide column block of C and kc-deep slice of
 // k, a kc x nc panel of op(B) is packed into NR-column slivers; for each mc-high row block,
 // an mc x kc block of op(A) is packed into MR-row slivers; then the micro-kernel computes
-// every MR x NR tile of that block of C. The packed A block is sized to stay in L2 and one B
-// sliver in L1, so the kernel streams both at full speed. Transposes only change how packing
+// every MR x NR tile of that block of C. The packed A block is sized to stay in L2 next to the
+// B sliver in use, and the B panel in L3, so the kernel streams both at full speed (each
+// kernel file says how its sizes were chosen). Transposes only change how packing
 // reads the source, so all four combinations share one path. Edges are handled by packing
 // zero-padded tails; only the kernel's store looks at the real tile size.
 #include "gemm.h"
@@ -151,16 +152,28 @@ static void multiply_packed(const gemm_problem *g, range rows, range cols, int64
     }
 }
 
+// The plain loops on C[rows, cols], for when the packing buffers cannot be allocated (already
+// reported by cg_alloc): slow, but the answer is still right.
+static void reference_part(const gemm_problem *g, range rows, range cols) {
+    const float *a = g->a + (g->trans_a ? rows.begin : rows.begin * g->lda);
+    const float *b = g->b + (g->trans_b ? cols.begin * g->ldb : cols.begin);
+    cg_gemm_reference(g->trans_a, g->trans_b, rows.end - rows.begin, cols.end - cols.begin, g->k,
+                      g->alpha, a, g->lda, b, g->ldb, g->beta,
+                      g->c + rows.begin * g->ldc + cols.begin, g->ldc);
+}
+
 // One thread's share: C[rows, cols] through the full jc/pc/ic loop nest.
-// Returns false if the packing buffers could not be allocated.
-static bool gemm_part(const gemm_problem *g, range rows, range cols) {
+static void gemm_part(const gemm_problem *g, range rows, range cols) {
     const cg_gemm_kernel *kr = g->kernel;
     int64_t nc = balanced_block(cols.end - cols.begin, kr->nc, kr->nr);
     int64_t kc = balanced_block(g->k, kr->kc, 1);
     int64_t mc = balanced_block(rows.end - rows.begin, kr->mc, kr->mr);
     float *packed_a = reserve(&packed_a_buffer, round_up(mc, kr->mr) * kc);
     float *packed_b = reserve(&packed_b_buffer, round_up(nc, kr->nr) * kc);
-    if (!packed_a || !packed_b) return false;
+    if (!packed_a || !packed_b) {
+        reference_part(g, rows, cols);
+        return;
+    }
     for (int64_t jc = cols.begin; jc < cols.end; jc += nc) {
         range col_block = {jc, min64(jc + nc, cols.end)};
         for (int64_t pc = 0; pc < g->k; pc += kc) {
@@ -176,7 +189,6 @@ static bool gemm_part(const gemm_problem *g, range rows, range cols) {
             }
         }
     }
-    return true;
 }
 
 // ---- threading -----------------------------------------------------------------------------
@@ -212,18 +224,15 @@ static int choose_row_parts(int64_t m, int64_t n, int threads) {
     return best;
 }
 
-// Returns false if some thread could not allocate its packing buffers.
-static bool gemm_parallel(const gemm_problem *g, int threads) {
-    bool ok = true;
-#pragma omp parallel num_threads(threads) reduction(&& : ok)
+static void gemm_parallel(const gemm_problem *g, int threads) {
+#pragma omp parallel num_threads(threads)
     {
         int team = omp_get_num_threads(), id = omp_get_thread_num();
         int row_parts = choose_row_parts(g->m, g->n, team), col_parts = team / row_parts;
         range rows = split(g->m, g->kernel->mr, id / col_parts, row_parts);
         range cols = split(g->n, g->kernel->nr, id % col_parts, col_parts);
-        if (rows.begin < rows.end && cols.begin < cols.end) ok = gemm_part(g, rows, cols);
+        if (rows.begin < rows.end && cols.begin < cols.end) gemm_part(g, rows, cols);
     }
-    return ok;
 }
 
 // ---- entry points --------------------------------------------------------------------------
@@ -265,10 +274,10 @@ void cg_gemm_with_kernel(const cg_gemm_kernel *kernel, bool trans_a, bool trans_
     }
     gemm_problem g = {kernel, trans_a, trans_b, m, n, k, alpha, beta, a, b, c, lda, ldb, ldc};
     int threads = threads_for(&g);
-    bool ok =
-        threads > 1 ? gemm_parallel(&g, threads) : gemm_part(&g, (range){0, m}, (range){0, n});
-    // Out of memory for the packing buffers (already reported): still give the right answer.
-    if (!ok) cg_gemm_reference(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (threads > 1)
+        gemm_parallel(&g, threads);
+    else
+        gemm_part(&g, (range){0, m}, (range){0, n});
 }
 
 void cg_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
