@@ -20,12 +20,17 @@ AVX2 static __m256i column_mask(int v, int n_valid) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n_valid - 8 * v), lane);
 }
 
-AVX2 static void store_tile(__m256 acc[MR][NV], float *c, int64_t ldc, float alpha, float beta,
-                            int m_valid, int n_valid) {
+AVX2 static inline __attribute__((always_inline)) void store_tile(__m256 acc[MR][NV], float *c,
+                                                                  int64_t ldc, float alpha,
+                                                                  float beta, int m_valid,
+                                                                  int n_valid) {
     __m256 valpha = _mm256_set1_ps(alpha), vbeta = _mm256_set1_ps(beta);
     __m256i mask[NV];
     for (int v = 0; v < NV; v++) mask[v] = column_mask(v, n_valid);
-    for (int i = 0; i < m_valid; i++) {
+        // Constant bounds, fully unrolled, keep acc in registers instead of an indexed array.
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+        if (i >= m_valid) break;
         float *row = c + i * ldc;
         for (int v = 0; v < NV; v++) {
             __m256 r = _mm256_mul_ps(valpha, acc[i][v]);
@@ -40,8 +45,14 @@ AVX2 static void store_tile(__m256 acc[MR][NV], float *c, int64_t ldc, float alp
 AVX2 static void kernel_avx2(int64_t k, const float *a, const float *b, float *c, int64_t ldc,
                              float alpha, float beta, int m_valid, int n_valid) {
     __m256 acc[MR][NV];
+#pragma GCC unroll 6
     for (int i = 0; i < MR; i++)
         for (int v = 0; v < NV; v++) acc[i][v] = _mm256_setzero_ps();
+    // C is only touched at the end; start fetching it now so the store does not stall.
+    for (int i = 0; i < m_valid; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
     for (int64_t p = 0; p < k; p++) {
         __m256 bv[NV];
         for (int v = 0; v < NV; v++) bv[v] = _mm256_load_ps(b + 8 * v);

@@ -35,7 +35,10 @@ INLINE_AVX512 void store_tile(int vectors, __m512 acc[MR][NV], float *c, int64_t
     __m512 valpha = _mm512_set1_ps(alpha), vbeta = _mm512_set1_ps(beta);
     __mmask16 mask[NV];
     for (int v = 0; v < vectors; v++) mask[v] = column_mask(v, n_valid);
-    for (int i = 0; i < m_valid; i++) {
+        // Constant bounds, fully unrolled, keep acc in registers instead of an indexed array.
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+        if (i >= m_valid) break;
         float *row = c + i * ldc;
         for (int v = 0; v < vectors; v++) {
             __m512 r = _mm512_mul_ps(valpha, acc[i][v]);
