@@ -65,8 +65,8 @@ static void usage(FILE *out) {
         "usage: mnist_cnn [flags]\n"
         "  --data DIR        the 4 MNIST files, plain or .gz (/usr/share/datasets/fashion-mnist)\n"
         "  --model small|big small: 2 convs + linear (default); big: conv-BN-ReLU x4, dropout\n"
-        "  --epochs N        training epochs (3)      --batch N      batch size (64)\n"
-        "  --lr X            SGD learning rate (0.05), cosine-annealed to 0 over the epochs\n"
+        "  --epochs N        training epochs (5)      --batch N      batch size (64)\n"
+        "  --lr X            SGD learning rate (0.02), cosine-annealed to 0 over the epochs\n"
         "  --momentum X      SGD momentum (0.9)       --seed N       random seed (42)\n"
         "  --threads N       threads (all cores)\n"
         "  --save PATH       checkpoint (model, optimizer, data order, RNG) after each epoch\n"
@@ -388,9 +388,9 @@ int main(int argc, char **argv) {
     options o = {.data = "/usr/share/datasets/fashion-mnist",
                  .model = "small",
                  .kernels = "kernels.png",
-                 .epochs = 3,
+                 .epochs = 5,
                  .batch = 64,
-                 .lr = 0.05f,
+                 .lr = 0.02f,
                  .momentum = 0.9f,
                  .seed = 42};
     int rc = parse_flags(argc, argv, &o);
