@@ -45,7 +45,10 @@ typedef enum cg_mnist_kind {
 } cg_mnist_kind;
 
 typedef struct cg_mnist {
-    cg_tensor *images;  // (N,1,H,W) (28x28 for MNIST), pixel/255 in [0,1]; owned, unscoped
+    cg_tensor *images; // (N,1,H,W) (28x28 for MNIST), pixel/255 in [0,1]; owned, unscoped
+                       // (NULL after cg_mnist_load_bytes)
+    uint8_t *pixels;   // (N,1,H,W) raw bytes after cg_mnist_load_bytes (owned), else NULL
+    int64_t height, width;
     cg_tensor *labels;  // (N) class indices as floats; owned, unscoped
     int64_t count;      // N
     int num_classes;    // largest label + 1 (10 for MNIST and Fashion-MNIST)
@@ -61,7 +64,11 @@ typedef struct cg_mnist {
 // On success fills *out (which the caller releases with cg_mnist_free) and returns 0; on
 // error returns -1 and leaves *out zeroed.
 int cg_mnist_load(const char *dir, bool train, cg_mnist *out);
-void cg_mnist_free(cg_mnist *m); // frees both tensors and zeroes *m; NULL is fine
+// The same, but the images stay bytes (out->pixels; out->images is NULL): a quarter of the
+// memory (47 MB instead of 188 MB for the 60,000 training images), as torchvision keeps
+// MNIST. cg_dataloader_new_bytes turns them into float batches as it goes.
+int cg_mnist_load_bytes(const char *dir, bool train, cg_mnist *out);
+void cg_mnist_free(cg_mnist *m); // frees everything and zeroes *m; NULL is fine
 
 // Digits or clothes? Fashion-MNIST pictures are much brighter on average (mean pixel
 // ~0.29 against ~0.13 for the digits), which is a reliable test on any few hundred images.
@@ -87,6 +94,12 @@ typedef struct cg_dataloader cg_dataloader;
 // Returns NULL (CG_ERR_ARG / CG_ERR_SHAPE) on a NULL x, batch < 1 or row counts that differ.
 cg_dataloader *cg_dataloader_new(cg_tensor *x, cg_tensor *y, int batch, bool shuffle,
                                  uint64_t seed);
+// A loader over byte samples (e.g. cg_mnist.pixels): x holds n samples of `sample_shape`
+// (sample_ndim dims, e.g. {1, 28, 28}); batches are (B, sample_shape...) floats x * scale
+// (then normalised). x and y must outlive the loader. Errors as cg_dataloader_new.
+cg_dataloader *cg_dataloader_new_bytes(const uint8_t *x, int64_t n, int sample_ndim,
+                                       const int64_t *sample_shape, float scale, cg_tensor *y,
+                                       int batch, bool shuffle, uint64_t seed);
 void cg_dataloader_free(cg_dataloader *dl); // NULL is fine
 
 // Drop the last batch if it is smaller than `batch` (torch DataLoader's drop_last).

@@ -7,7 +7,9 @@
 #include "data.h"
 
 struct cg_dataloader {
-    cg_tensor *x, *y; // the dataset (not owned)
+    cg_tensor *x, *y;       // the dataset (not owned)
+    const uint8_t *x_bytes; // or the samples as bytes (cg_dataloader_new_bytes), not owned
+    float scale;            // byte -> float factor for x_bytes
     int64_t n, batch;
     int64_t x_row, y_row; // floats per sample
     bool shuffle, drop_last, normalize;
@@ -42,34 +44,34 @@ static void start_epoch(cg_dataloader *dl) {
     }
 }
 
-// A loader-owned (rows, ...) tensor shaped like t's rows, or a view of `full`'s first rows.
-static cg_tensor *batch_buffer(const cg_tensor *t, int64_t rows, cg_tensor *full) {
-    int64_t shape[CG_MAX_DIMS];
-    memcpy(shape, t->shape, sizeof shape);
-    shape[0] = rows;
-    cg_tensor *b = full ? cg_tensor_view_of(full, t->ndim, shape, 0) : cg_empty(t->ndim, shape);
+// A loader-owned (rows, shape[1:]...) tensor, or a view of `full`'s first rows.
+static cg_tensor *batch_buffer(int ndim, const int64_t *shape, int64_t rows, cg_tensor *full) {
+    int64_t s[CG_MAX_DIMS];
+    memcpy(s, shape, (size_t)ndim * sizeof *s);
+    s[0] = rows;
+    cg_tensor *b = full ? cg_tensor_view_of(full, ndim, s, 0) : cg_empty(ndim, s);
     if (b) cg_unscope(b);
     return b;
 }
 
-cg_dataloader *cg_dataloader_new(cg_tensor *x, cg_tensor *y, int batch, bool shuffle,
-                                 uint64_t seed) {
-    if (!cg_check_arg(x, "dataloader", "x")) return NULL;
-    if (x->ndim < 1) return cg_error(CG_ERR_SHAPE, "dataloader: x must have a batch dim, got []");
+// Shared by both constructors: x is described by (x_ndim, x_shape) whatever holds it.
+static cg_dataloader *loader_new(int x_ndim, const int64_t *x_shape, cg_tensor *y, int batch,
+                                 bool shuffle, uint64_t seed) {
+    if (x_ndim < 1) return cg_error(CG_ERR_SHAPE, "dataloader: x must have a batch dim, got []");
     if (batch < 1) return cg_error(CG_ERR_ARG, "dataloader: batch must be >= 1, got %d", batch);
-    if (y && (y->ndim < 1 || y->shape[0] != x->shape[0]))
+    if (y && (y->ndim < 1 || y->shape[0] != x_shape[0]))
         return cg_error(CG_ERR_SHAPE, "dataloader: x %s and y %s have different numbers of rows",
-                        cg_tensor_shape_str(x), cg_tensor_shape_str(y));
-    if (x->shape[0] > UINT32_MAX)
+                        cg_shape_str(x_ndim, x_shape), cg_tensor_shape_str(y));
+    if (x_shape[0] > UINT32_MAX)
         return cg_error(CG_ERR_ARG, "dataloader: %lld samples is more than 2^32",
-                        (long long)x->shape[0]);
+                        (long long)x_shape[0]);
     cg_dataloader *dl = cg_alloc_zeroed(sizeof *dl);
     if (!dl) return NULL;
-    dl->x = x;
     dl->y = y;
-    dl->n = x->shape[0];
+    dl->n = x_shape[0];
     dl->batch = batch;
-    dl->x_row = dl->n ? x->numel / dl->n : 0;
+    dl->x_row = 1;
+    for (int d = 1; d < x_ndim; d++) dl->x_row *= x_shape[d];
     dl->y_row = y && dl->n ? y->numel / dl->n : 0;
     dl->shuffle = shuffle;
     dl->inv_std = 1.0f;
@@ -77,16 +79,41 @@ cg_dataloader *cg_dataloader_new(cg_tensor *x, cg_tensor *y, int batch, bool shu
     dl->order = cg_alloc((size_t)(dl->n > 0 ? dl->n : 1) * sizeof *dl->order);
     // A batch larger than the dataset only ever yields the (partial) whole dataset.
     int64_t rows = batch < dl->n ? batch : (dl->n > 0 ? dl->n : 1);
-    dl->xb = batch_buffer(x, rows, NULL);
-    dl->yb = y ? batch_buffer(y, rows, NULL) : NULL;
+    dl->xb = batch_buffer(x_ndim, x_shape, rows, NULL);
+    dl->yb = y ? batch_buffer(y->ndim, y->shape, rows, NULL) : NULL;
     int64_t rest = dl->n % dl->batch;
-    if (rest && dl->xb) dl->x_part = batch_buffer(x, rest, dl->xb);
-    if (rest && dl->yb) dl->y_part = batch_buffer(y, rest, dl->yb);
+    if (rest && dl->xb) dl->x_part = batch_buffer(x_ndim, x_shape, rest, dl->xb);
+    if (rest && dl->yb) dl->y_part = batch_buffer(y->ndim, y->shape, rest, dl->yb);
     if (!dl->order || !dl->xb || (y && !dl->yb) || (rest && (!dl->x_part || (y && !dl->y_part)))) {
         cg_dataloader_free(dl);
         return NULL;
     }
     start_epoch(dl);
+    return dl;
+}
+
+cg_dataloader *cg_dataloader_new(cg_tensor *x, cg_tensor *y, int batch, bool shuffle,
+                                 uint64_t seed) {
+    if (!cg_check_arg(x, "dataloader", "x")) return NULL;
+    cg_dataloader *dl = loader_new(x->ndim, x->shape, y, batch, shuffle, seed);
+    if (dl) dl->x = x;
+    return dl;
+}
+
+cg_dataloader *cg_dataloader_new_bytes(const uint8_t *x, int64_t n, int sample_ndim,
+                                       const int64_t *sample_shape, float scale, cg_tensor *y,
+                                       int batch, bool shuffle, uint64_t seed) {
+    if (!x || n < 0 || sample_ndim < 0 || sample_ndim >= CG_MAX_DIMS ||
+        (sample_ndim > 0 && !sample_shape))
+        return cg_error(CG_ERR_ARG, "dataloader: bad byte dataset (x %s, n %lld, %d sample dims)",
+                        x ? "set" : "NULL", (long long)n, sample_ndim);
+    int64_t shape[CG_MAX_DIMS] = {n};
+    for (int d = 0; d < sample_ndim; d++) shape[d + 1] = sample_shape[d];
+    cg_dataloader *dl = loader_new(sample_ndim + 1, shape, y, batch, shuffle, seed);
+    if (dl) {
+        dl->x_bytes = x;
+        dl->scale = scale;
+    }
     return dl;
 }
 
@@ -143,6 +170,16 @@ static void gather_rows(const cg_dataloader *dl, const cg_tensor *src, int64_t r
     }
 }
 
+// The same for byte samples: dst = (byte * scale - mean) / std.
+static void gather_byte_rows(const cg_dataloader *dl, float *dst, int64_t first, int64_t rows) {
+    float mean = dl->normalize ? dl->mean : 0.0f, inv_std = dl->normalize ? dl->inv_std : 1.0f;
+    for (int64_t r = 0; r < rows; r++) {
+        const uint8_t *s = dl->x_bytes + dl->order[first + r] * dl->x_row;
+        float *d = dst + r * dl->x_row;
+        for (int64_t k = 0; k < dl->x_row; k++) d[k] = ((float)s[k] * dl->scale - mean) * inv_std;
+    }
+}
+
 bool cg_dataloader_next(cg_dataloader *dl, cg_tensor **x, cg_tensor **y) {
     if (x) *x = NULL;
     if (y) *y = NULL;
@@ -154,7 +191,10 @@ bool cg_dataloader_next(cg_dataloader *dl, cg_tensor **x, cg_tensor **y) {
     }
     int64_t first = dl->next_batch++ * dl->batch;
     int64_t rows = dl->n - first < dl->batch ? dl->n - first : dl->batch;
-    gather_rows(dl, dl->x, dl->x_row, dl->xb->data, first, rows, dl->normalize);
+    if (dl->x_bytes)
+        gather_byte_rows(dl, dl->xb->data, first, rows);
+    else
+        gather_rows(dl, dl->x, dl->x_row, dl->xb->data, first, rows, dl->normalize);
     if (dl->y) gather_rows(dl, dl->y, dl->y_row, dl->yb->data, first, rows, false);
     bool partial = rows < dl->batch;
     if (x) *x = partial ? dl->x_part : dl->xb;

@@ -142,16 +142,22 @@ static uint8_t *read_idx_payload(gzFile f, const char *path, int64_t numel, int 
     return NULL;
 }
 
-cg_tensor *cg_idx_load(const char *path) {
+// The file's bytes (cg_dealloc them) and dims, or NULL after reporting the error.
+static uint8_t *idx_read(const char *path, int *ndim, int64_t *shape, int64_t *numel) {
     if (!path) return cg_error(CG_ERR_ARG, "idx: path is NULL");
     gzFile f = gzopen(path, "rb");
     if (!f) return cg_error(CG_ERR_IO, "idx: cannot open %s: %s", path, strerror(errno));
+    uint8_t *bytes = NULL;
+    if (read_idx_header(f, path, ndim, shape, numel) == 0)
+        bytes = read_idx_payload(f, path, *numel, *ndim, shape);
+    gzclose(f);
+    return bytes;
+}
+
+cg_tensor *cg_idx_load(const char *path) {
     int ndim;
     int64_t shape[CG_IDX_MAX_RANK], numel;
-    uint8_t *bytes = NULL;
-    if (read_idx_header(f, path, &ndim, shape, &numel) == 0)
-        bytes = read_idx_payload(f, path, numel, ndim, shape);
-    gzclose(f);
+    uint8_t *bytes = idx_read(path, &ndim, shape, &numel);
     if (!bytes) return NULL;
     cg_tensor *t = cg_empty_unscoped(ndim, shape);
     if (t)
@@ -173,13 +179,25 @@ const char *cg_mnist_class_name(cg_mnist_kind kind, int label) {
                                     : cg_mnist_digit_classes[label];
 }
 
+// The two means are far apart (0.13 vs 0.29): the first ~1000 images are plenty.
+static cg_mnist_kind kind_from_mean(double mean) {
+    return mean > 0.2 ? CG_MNIST_FASHION : CG_MNIST_DIGITS;
+}
+
 cg_mnist_kind cg_mnist_detect(const cg_tensor *images) {
     if (!images || images->numel == 0) return CG_MNIST_DIGITS;
-    // The first ~1000 images are plenty: the two means are far apart (0.13 vs 0.29).
     int64_t n = images->numel < 784 * 1000 ? images->numel : 784 * 1000;
     double sum = 0;
     for (int64_t i = 0; i < n; i++) sum += images->data[i];
-    return sum / (double)n > 0.2 ? CG_MNIST_FASHION : CG_MNIST_DIGITS;
+    return kind_from_mean(sum / (double)n);
+}
+
+static cg_mnist_kind detect_bytes(const uint8_t *pixels, int64_t numel) {
+    if (numel == 0) return CG_MNIST_DIGITS;
+    int64_t n = numel < 784 * 1000 ? numel : 784 * 1000;
+    double sum = 0;
+    for (int64_t i = 0; i < n; i++) sum += pixels[i];
+    return kind_from_mean(sum / (255.0 * (double)n));
 }
 
 // Find "<dir>/<name>" or "<dir>/<name>.gz" (also with the dotted variant of the name)
@@ -201,18 +219,23 @@ static bool find_file(const char *dir, const char *prefix, const char *suffix, c
     return false;
 }
 
-static cg_tensor *load_part(const char *dir, const char *prefix, const char *suffix) {
-    char path[4096];
+// The bytes of one of the four files, or NULL after reporting the error.
+static uint8_t *load_part(const char *dir, const char *split, const char *what, int *ndim,
+                          int64_t *shape, int64_t *numel) {
+    char prefix[32], path[4096];
+    snprintf(prefix, sizeof prefix, "%s-%s", split, what);
+    const char *suffix = strcmp(what, "images") == 0 ? "idx3-ubyte" : "idx1-ubyte";
     if (!find_file(dir, prefix, suffix, path, sizeof path))
         return cg_error(CG_ERR_IO,
                         "mnist: no %s-%s[.gz] in %s (Fashion-MNIST: apt install "
                         "dataset-fashion-mnist, files in /usr/share/datasets/fashion-mnist; "
                         "or the 4 MNIST files from https://yann.lecun.com/exdb/mnist/)",
                         prefix, suffix, dir);
-    return cg_idx_load(path);
+    return idx_read(path, ndim, shape, numel);
 }
 
-int cg_mnist_load(const char *dir, bool train, cg_mnist *out) {
+// Both loaders: images as float tensor (keep_bytes false) or as bytes.
+static int mnist_load(const char *dir, bool train, bool keep_bytes, cg_mnist *out) {
     if (!out) {
         cg_error(CG_ERR_ARG, "mnist: out is NULL");
         return -1;
@@ -223,49 +246,64 @@ int cg_mnist_load(const char *dir, bool train, cg_mnist *out) {
         return -1;
     }
     const char *split = train ? "train" : "t10k";
-    char prefix[16];
-    snprintf(prefix, sizeof prefix, "%s-images", split);
-    cg_tensor *images = load_part(dir, prefix, "idx3-ubyte");
-    snprintf(prefix, sizeof prefix, "%s-labels", split);
-    cg_tensor *labels = images ? load_part(dir, prefix, "idx1-ubyte") : NULL;
+    int ni = 0, nl = 0;
+    int64_t si[CG_IDX_MAX_RANK], sl[CG_IDX_MAX_RANK], numel_i, numel_l;
+    uint8_t *pixels = load_part(dir, split, "images", &ni, si, &numel_i);
+    uint8_t *labels = pixels ? load_part(dir, split, "labels", &nl, sl, &numel_l) : NULL;
     if (!labels) goto fail;
-    if (images->ndim != 3 || labels->ndim != 1) {
+    if (ni != 3 || nl != 1) {
         cg_error(CG_ERR_FORMAT,
                  "mnist: %s: images must be (N,H,W) and labels (N), got images %s, labels %s", dir,
-                 cg_tensor_shape_str(images), cg_tensor_shape_str(labels));
+                 cg_shape_str(ni, si), cg_shape_str(nl, sl));
         goto fail;
     }
-    if (images->shape[0] != labels->shape[0]) {
-        cg_error(CG_ERR_FORMAT, "mnist: %s: %lld %s images but %lld labels", dir,
-                 (long long)images->shape[0], split, (long long)labels->shape[0]);
+    if (si[0] != sl[0]) {
+        cg_error(CG_ERR_FORMAT, "mnist: %s: %lld %s images but %lld labels", dir, (long long)si[0],
+                 split, (long long)sl[0]);
         goto fail;
     }
-    int64_t n = images->shape[0];
-    for (int64_t i = 0; i < images->numel; i++)
-        images->data[i] /= 255.0f; // as torchvision ToTensor
+    int64_t n = si[0];
+    out->labels = cg_empty_unscoped(CG_SHAPE(n));
+    if (!out->labels) goto fail;
     int max_label = -1;
-    for (int64_t i = 0; i < n; i++)
-        if (labels->data[i] > max_label) max_label = (int)labels->data[i];
-    // (N,H,W) -> (N,1,H,W): same storage, one more dim.
-    images->shape[3] = images->shape[2];
-    images->shape[2] = images->shape[1];
-    images->shape[1] = 1;
-    images->ndim = 4;
-    out->images = images;
-    out->labels = labels;
+    for (int64_t i = 0; i < n; i++) {
+        out->labels->data[i] = labels[i];
+        if (labels[i] > max_label) max_label = labels[i];
+    }
+    cg_dealloc(labels);
+    labels = NULL;
     out->count = n;
+    out->height = si[1];
+    out->width = si[2];
     out->num_classes = max_label + 1;
-    out->kind = cg_mnist_detect(images);
+    out->kind = detect_bytes(pixels, numel_i);
+    if (keep_bytes) {
+        out->pixels = pixels;
+        return 0;
+    }
+    out->images = cg_empty_unscoped(CG_SHAPE(n, 1, si[1], si[2]));
+    if (!out->images) goto fail;
+    for (int64_t i = 0; i < numel_i; i++) out->images->data[i] = pixels[i] / 255.0f; // ToTensor
+    cg_dealloc(pixels);
     return 0;
 fail:
-    cg_free(images);
-    cg_free(labels);
+    cg_dealloc(pixels);
+    cg_dealloc(labels);
+    cg_mnist_free(out);
     return -1;
+}
+
+int cg_mnist_load(const char *dir, bool train, cg_mnist *out) {
+    return mnist_load(dir, train, false, out);
+}
+int cg_mnist_load_bytes(const char *dir, bool train, cg_mnist *out) {
+    return mnist_load(dir, train, true, out);
 }
 
 void cg_mnist_free(cg_mnist *m) {
     if (!m) return;
     cg_free(m->images);
     cg_free(m->labels);
+    cg_dealloc(m->pixels);
     memset(m, 0, sizeof *m);
 }

@@ -270,6 +270,47 @@ static void test_fashion_mnist_real(void **state) {
     cg_mnist_free(&m);
 }
 
+// The byte-backed path (cg_mnist_load_bytes + cg_dataloader_new_bytes) yields exactly the
+// batches of the float path, at a quarter of the dataset's memory.
+static void test_bytes_match_floats(void **state) {
+    (void)state;
+    cg_mnist f, b;
+    assert_int_equal(cg_mnist_load(make_mnist_dir(7, 7, 9), true, &f), 0);
+    assert_int_equal(cg_mnist_load_bytes(make_mnist_dir(7, 7, 9), true, &b), 0);
+    assert_null(b.images);
+    assert_non_null(b.pixels);
+    assert_int_equal(b.count, 7);
+    assert_int_equal(b.height, 28);
+    assert_int_equal(b.num_classes, f.num_classes);
+    assert_int_equal(b.kind, f.kind);
+    cg_dataloader *lf = cg_dataloader_new(f.images, f.labels, 3, true, 5);
+    cg_dataloader *lb = cg_dataloader_new_bytes(b.pixels, b.count, 3, (int64_t[]){1, 28, 28},
+                                                1.0f / 255.0f, b.labels, 3, true, 5);
+    assert_int_equal(cg_dataloader_set_normalize(lf, 0.25f, 0.5f), 0);
+    assert_int_equal(cg_dataloader_set_normalize(lb, 0.25f, 0.5f), 0);
+    for (int epoch = 0; epoch < 2; epoch++) {
+        cg_tensor *xf, *yf, *xb, *yb;
+        int batches = 0;
+        while (cg_dataloader_next(lf, &xf, &yf)) {
+            assert_true(cg_dataloader_next(lb, &xb, &yb));
+            assert_true(cg_same_shape(xf, xb));
+            cg_assert_close(xb, xf, 1e-6, 1e-6, "byte batch vs float batch");
+            cg_assert_close(yb, yf, 0, 0, "labels");
+            batches++;
+        }
+        assert_false(cg_dataloader_next(lb, &xb, &yb));
+        assert_int_equal(batches, 3); // 3 + 3 + 1
+    }
+    cg_dataloader_free(lf);
+    cg_dataloader_free(lb);
+    cg_mnist_free(&f);
+    cg_mnist_free(&b);
+    assert_null(b.pixels);
+    cg_test_capture_errors();
+    assert_null(cg_dataloader_new_bytes(NULL, 3, 1, (int64_t[]){4}, 1.0f, NULL, 2, false, 0));
+    cg_test_expect_error(CG_ERR_ARG, "dataloader");
+}
+
 static void test_class_names(void **state) {
     (void)state;
     assert_string_equal(cg_mnist_class_name(CG_MNIST_DIGITS, 7), "7");
@@ -291,6 +332,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_idx_fuzz, cg_test_teardown),
         cmocka_unit_test_teardown(test_mnist_generated, cg_test_teardown),
         cmocka_unit_test_teardown(test_fashion_mnist_real, cg_test_teardown),
+        cmocka_unit_test_teardown(test_bytes_match_floats, cg_test_teardown),
         cmocka_unit_test_teardown(test_class_names, cg_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
