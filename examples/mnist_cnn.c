@@ -362,6 +362,7 @@ static int run(const options *o, session *s) {
             return fail("cannot load the checkpoint",
                         cg_last_error() == CG_ERR_SHAPE ? "saved with another --model?" : NULL);
         cg_scheduler_set_epoch(s->schedule, (int)s->resumed.epoch);
+        s->step = s->resumed.global_step;
         printf("loaded %s (%lld epochs, %lld steps)\n", checkpoint, (long long)s->resumed.epoch,
                (long long)s->resumed.global_step);
     }
