@@ -249,6 +249,8 @@ static int save_checkpoint(session *s, const char *path, int epochs_done) {
 static int train(const options *o, session *s) {
     int first = (int)s->resumed.epoch;
     if (first >= o->epochs) printf("the checkpoint has %d epochs already\n", first);
+    // Saving the starting point first finds an unwritable --save path before an epoch is spent.
+    if (o->save && save_checkpoint(s, o->save, first)) return fail("cannot save", NULL);
     double start = now(), best = 0, loss, accuracy;
     for (int epoch = first; epoch < o->epochs; epoch++) {
         if (train_epoch(s, epoch + 1, o->epochs)) return 1;
