@@ -5,7 +5,8 @@
 //   build/bench/bench_train --threads 2 --steps 500
 //   {"bench": "train", "name": "small_cnn", "ms": ..., "images_per_s": ..., "peak_rss_mb": ...}
 //
-// Same set-up as the PyTorch side: the training images in memory as float32 in [0,1], batch
+// Same set-up as the PyTorch side: the training images in memory (as bytes, each batch
+// converted to float32 in [0,1], as torch_bench.py indexes its float copy), batch
 // 64, SGD lr 0.05 momentum 0.9, 20 warm-up steps, then `--steps` timed steps.
 #define _POSIX_C_SOURCE 200809L // clock_gettime
 #include <cgrad.h>
@@ -79,10 +80,12 @@ int main(int argc, char **argv) {
     cg_set_num_threads(threads);
     cg_manual_seed(0);
     cg_mnist train;
-    if (cg_mnist_load(data, true, &train)) return 1;
+    if (cg_mnist_load_bytes(data, true, &train)) return 1; // pixels stay bytes, as torchvision's
     cg_module *model = small_model();
     cg_optimizer *opt = cg_sgd_for(model, &(cg_sgd_options){.lr = 0.05f, .momentum = 0.9f});
-    cg_dataloader *dl = cg_dataloader_new(train.images, train.labels, batch, true, 0);
+    int64_t sample[] = {1, train.height, train.width};
+    cg_dataloader *dl = cg_dataloader_new_bytes(train.pixels, train.count, 3, sample, 1.0f / 255,
+                                                train.labels, batch, true, 0);
     cg_dataloader_set_drop_last(dl, true); // every timed step has a full batch
     int rc = 0;
     for (int i = 0; i < warmup && rc == 0; i++) rc = step(model, opt, dl);

@@ -333,9 +333,14 @@ static int load_data(const options *o, session *s, bool with_train) {
     s->test_loader = cg_dataloader_new(s->test.images, s->test.labels, 250, false, 0);
     cg_dataloader_set_normalize(s->test_loader, data_mean(s->test.kind), data_std(s->test.kind));
     if (!with_train) return 0;
-    if (cg_mnist_load(o->data, true, &s->train)) return fail("cannot load the training set", NULL);
+    // The 60,000 training images stay bytes (47 MB, not 188 MB as floats); the loader turns
+    // each batch into floats in [0,1].
+    if (cg_mnist_load_bytes(o->data, true, &s->train))
+        return fail("cannot load the training set", NULL);
+    int64_t sample[] = {1, s->train.height, s->train.width};
     s->train_loader =
-        cg_dataloader_new(s->train.images, s->train.labels, o->batch, true, (uint64_t)o->seed);
+        cg_dataloader_new_bytes(s->train.pixels, s->train.count, 3, sample, 1.0f / 255,
+                                s->train.labels, o->batch, true, (uint64_t)o->seed);
     cg_dataloader_set_normalize(s->train_loader, data_mean(s->test.kind), data_std(s->test.kind));
     if (s->resumed.has_loader && cg_dataloader_set_state(s->train_loader, &s->resumed.loader))
         return fail("cannot restore the data order (was --batch changed?)", NULL);
