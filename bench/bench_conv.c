@@ -1,6 +1,6 @@
 // bench/bench_conv.c - convolution speed on the performance issue's configs a-e.
 //
-//   bench_conv [--threads N] [--json] [--repeats R]
+//   bench_conv [--threads N] [--json] [--repeats R] [--only a..e]
 //
 // For each config: forward only (grad mode off) and forward + backward (input and weight
 // gradients, as PyTorch's x.requires_grad and w.requires_grad), median of R runs after
@@ -71,6 +71,7 @@ static double median_ms(run *r, bool backward, int repeats) {
 int main(int argc, char **argv) {
     int threads = 2, repeats = 15;
     bool json = false;
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = atoi(argv[++i]);
@@ -78,8 +79,11 @@ int main(int argc, char **argv) {
             repeats = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--json"))
             json = true;
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
         else {
-            fprintf(stderr, "usage: bench_conv [--threads N] [--repeats R] [--json]\n");
+            fprintf(stderr,
+                    "usage: bench_conv [--threads N] [--repeats R] [--json] [--only a..e]\n");
             return 2;
         }
     }
@@ -92,6 +96,7 @@ int main(int argc, char **argv) {
     if (!json) printf("%-9s %10s %10s   (%d threads)\n", "config", "ms", "GFLOP/s", threads);
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
         const config *c = &configs[i];
+        if (only && strcmp(only, c->name) != 0) continue;
         run r = {.c = c};
         r.opt = (cg_conv_options){.stride = {c->stride, c->stride},
                                   .padding = {c->padding, c->padding},

@@ -7,6 +7,7 @@
 // The GEMM is cg_gemm (the only matmul). Several images are unfolded side by side so one
 // GEMM covers N*H_out*W_out columns (up to a workspace budget); a 1x1, stride-1, unpadded
 // convolution skips im2col because each image already is its column matrix.
+#include <omp.h>
 #include <string.h>
 
 #include "../tensor/alloc.h"
@@ -152,10 +153,92 @@ static void scatter_side(const float *src, float *dst, int64_t nb, int64_t O, in
             memcpy(dst + (i * O + o) * P, src + o * nb * P + i * P, (size_t)P * sizeof(float));
 }
 
+// ---- image-parallel drivers ------------------------------------------------------------------
+// With at least as many images as threads, each thread takes whole images: its own column
+// buffer (per-image, small enough to stay in L2), serial GEMMs straight into the output, no
+// regrouping copies and no synchronisation inside an image. Fewer images than threads take
+// the batched path below, where one threaded GEMM covers several images' columns.
+static bool per_image(const cg_conv_geometry *g) {
+    return g->batch >= cg_num_threads();
+}
+
+// columns_n (O, P) = W x im2col(image_n), every image
+static void im2col_gemm_per_image(const cg_conv_geometry *g, const conv_dims *d, const float *image,
+                                  const float *weight, float *columns) {
+#pragma omp parallel num_threads(cg_num_threads())
+    {
+        float *cols = cg_alloc((size_t)(g->groups * d->K * d->P) * sizeof(float));
+#pragma omp for schedule(dynamic)
+        for (int64_t n = 0; n < g->batch; n++) {
+            if (!cols) continue;
+            cg_im2col(g, image + n * d->image_size, cols, d->P);
+            for (int64_t gi = 0; gi < g->groups; gi++)
+                cg_gemm(false, false, d->Og, d->P, d->K, 1.0f, weight + gi * d->Og * d->K, d->K,
+                        cols + gi * d->K * d->P, d->P, 0.0f,
+                        columns + n * d->col_size + gi * d->Og * d->P, d->P);
+        }
+        cg_dealloc(cols);
+    }
+}
+
+// image_n = col2im(W^T x columns_n), every image
+static void gemm_col2im_per_image(const cg_conv_geometry *g, const conv_dims *d,
+                                  const float *columns, const float *weight, float *image) {
+#pragma omp parallel num_threads(cg_num_threads())
+    {
+        float *cols = cg_alloc((size_t)(g->groups * d->K * d->P) * sizeof(float));
+#pragma omp for schedule(dynamic)
+        for (int64_t n = 0; n < g->batch; n++) {
+            if (!cols) continue;
+            for (int64_t gi = 0; gi < g->groups; gi++)
+                cg_gemm(true, false, d->K, d->P, d->Og, 1.0f, weight + gi * d->Og * d->K, d->K,
+                        columns + n * d->col_size + gi * d->Og * d->P, d->P, 0.0f,
+                        cols + gi * d->K * d->P, d->P);
+            float *img = image + n * d->image_size;
+            memset(img, 0, (size_t)d->image_size * sizeof(float));
+            cg_col2im(g, cols, d->P, img);
+        }
+        cg_dealloc(cols);
+    }
+}
+
+// dweight += sum_n columns_n x im2col(image_n)^T: each thread sums its images into a private
+// copy, then the copies are added in thread order (deterministic for a given thread count).
+static void weight_grad_per_image(const cg_conv_geometry *g, const conv_dims *d, const float *image,
+                                  const float *columns, float *dweight) {
+    int threads = cg_num_threads();
+    int64_t wsize = g->groups * d->Og * d->K;
+    float *partial = cg_alloc_zeroed((size_t)(threads * wsize) * sizeof(float));
+    if (!partial) return;
+#pragma omp parallel num_threads(threads)
+    {
+        float *cols = cg_alloc((size_t)(g->groups * d->K * d->P) * sizeof(float));
+        float *mine = partial + omp_get_thread_num() * wsize;
+#pragma omp for schedule(static)
+        for (int64_t n = 0; n < g->batch; n++) {
+            if (!cols) continue;
+            if (!is_pointwise(g)) cg_im2col(g, image + n * d->image_size, cols, d->P);
+            const float *unfolded = is_pointwise(g) ? image + n * d->image_size : cols;
+            for (int64_t gi = 0; gi < g->groups; gi++)
+                cg_gemm(false, true, d->Og, d->K, d->P, 1.0f,
+                        columns + n * d->col_size + gi * d->Og * d->P, d->P,
+                        unfolded + gi * d->K * d->P, d->P, 1.0f, mine + gi * d->Og * d->K, d->K);
+        }
+        cg_dealloc(cols);
+    }
+    for (int t = 0; t < threads; t++)
+        for (int64_t i = 0; i < wsize; i++) dweight[i] += partial[t * wsize + i];
+    cg_dealloc(partial);
+}
+
 // columns (N, O, P) = W x im2col(image)  [per group: (Og, K) x (K, nb*P)]
 void cg_conv_im2col_gemm(const cg_conv_geometry *g, const float *image, const float *weight,
                          float *columns) {
     conv_dims d = dims_of(g);
+    if (per_image(g) && !is_pointwise(g)) {
+        im2col_gemm_per_image(g, &d, image, weight, columns);
+        return;
+    }
     if (is_pointwise(g)) {
         for (int64_t n = 0; n < g->batch; n++)
             for (int64_t gi = 0; gi < g->groups; gi++)
@@ -184,6 +267,10 @@ done:
 void cg_conv_gemm_col2im(const cg_conv_geometry *g, const float *columns, const float *weight,
                          float *image) {
     conv_dims d = dims_of(g);
+    if (per_image(g) && !is_pointwise(g)) {
+        gemm_col2im_per_image(g, &d, columns, weight, image);
+        return;
+    }
     if (is_pointwise(g)) {
         for (int64_t n = 0; n < g->batch; n++)
             for (int64_t gi = 0; gi < g->groups; gi++)
@@ -216,6 +303,10 @@ done:
 void cg_conv_weight_grad(const cg_conv_geometry *g, const float *image, const float *columns,
                          float *dweight) {
     conv_dims d = dims_of(g);
+    if (per_image(g)) {
+        weight_grad_per_image(g, &d, image, columns, dweight);
+        return;
+    }
     if (is_pointwise(g)) {
         for (int64_t n = 0; n < g->batch; n++)
             for (int64_t gi = 0; gi < g->groups; gi++)

@@ -195,7 +195,9 @@ static void gemm_part(const gemm_problem *g, range rows, range cols) {
 
 static int threads_for(const gemm_problem *g) {
     int64_t macs = g->m * g->n * g->k;
-    if (macs < SERIAL_MACS) return 1;
+    // Called from inside a parallel region (e.g. convolution's per-image loop): the caller
+    // already uses every thread.
+    if (macs < SERIAL_MACS || omp_in_parallel()) return 1;
     int64_t useful = macs / MIN_MACS_PER_THREAD;
     int threads = cg_num_threads();
     return useful < threads ? (int)(useful > 1 ? useful : 1) : threads;
