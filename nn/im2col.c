@@ -48,13 +48,14 @@ void cg_im2col(const cg_conv_geometry *g, const float *image, float *cols, int64
                     float *dst = row + oh * Wo;
                     int64_t ih = oh * sh + dh;
                     if (ih < 0 || ih >= H) {
-                        memset(dst, 0, (size_t)Wo * sizeof(float));
+                        for (int64_t ow = 0; ow < Wo; ow++) dst[ow] = 0.0f;
                         continue;
                     }
+                    // Rows are short (often 7..56 floats): plain loops beat memcpy calls.
                     const float *src = plane + ih * W + dw; // src[ow*sw] is the tap
                     for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
                     if (sw == 1)
-                        memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
+                        for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow];
                     else
                         for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow * sw];
                     for (int64_t ow = hi; ow < Wo; ow++) dst[ow] = 0.0f;
