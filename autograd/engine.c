@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../tensor/alloc.h"
+#include "../tensor/parallel.h"
 #include "autograd.h"
 #include "autograd_internal.h"
 
@@ -99,7 +100,9 @@ void cg_accumulate_grad_data(cg_tensor *t, const float *g) {
     cg_tensor *buf = cg_grad_buffer(t);
     if (!buf) return;
     float *dst = buf->data;
-    for (int64_t i = 0; i < t->numel; i++) dst[i] += g[i];
+    int64_t n = t->numel;
+#pragma omp parallel for num_threads(cg_num_threads()) if (n > 1 << 16)
+    for (int64_t i = 0; i < n; i++) dst[i] += g[i];
 }
 
 void cg_accumulate_grad(cg_tensor *t, const cg_tensor *g) {

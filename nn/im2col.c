@@ -345,10 +345,14 @@ void cg_conv_add_bias(float *x, const float *bias, int64_t n, int64_t c, int64_t
 }
 
 void cg_conv_bias_grad(const float *g, float *dbias, int64_t n, int64_t c, int64_t p) {
-    for (int64_t i = 0; i < n * c; i++) {
-        const float *row = g + i * p;
+    // One channel per iteration: each sum is taken in the same order whatever the threads.
+#pragma omp parallel for num_threads(cg_num_threads()) if (n * c * p > CONV_PARALLEL_MIN)
+    for (int64_t ch = 0; ch < c; ch++) {
         double s = 0; // sums of many positions: double keeps them order-independent enough
-        for (int64_t j = 0; j < p; j++) s += row[j];
-        dbias[i % c] += (float)s;
+        for (int64_t i = 0; i < n; i++) {
+            const float *row = g + (i * c + ch) * p;
+            for (int64_t j = 0; j < p; j++) s += row[j];
+        }
+        dbias[ch] += (float)s;
     }
 }

@@ -61,11 +61,45 @@ static pool_window window_at(const pool_geometry *g, int64_t oh, int64_t ow) {
 
 // ---- max pooling: the output remembers where its maximum came from ----------------------
 
+// Every window lies inside the input (no padding, no ceil_mode overhang): the common
+// MaxPool2d(2) case, where window bounds need no clipping.
+static bool windows_inside(const pool_geometry *g) {
+    return !g->adaptive && g->padding[0] == 0 && g->padding[1] == 0 &&
+           (g->OH - 1) * g->stride[0] + g->kernel[0] <= g->H &&
+           (g->OW - 1) * g->stride[1] + g->kernel[1] <= g->W;
+}
+
+// One plane of max_pool_forward when windows_inside(g).
+static void max_pool_plane_inside(const pool_geometry *g, const float *xp, float *y,
+                                  float *argmax) {
+    const int64_t W = g->W, kh = g->kernel[0], kw = g->kernel[1];
+    for (int64_t oh = 0; oh < g->OH; oh++) {
+        for (int64_t ow = 0; ow < g->OW; ow++) {
+            int64_t start = oh * g->stride[0] * W + ow * g->stride[1], best_at = start;
+            float best = xp[start];
+            for (int64_t h = 0; h < kh; h++)
+                for (int64_t c = 0; c < kw; c++) {
+                    float v = xp[start + h * W + c];
+                    bool take = v > best || v != v; // NaN propagates, as PyTorch
+                    best = take ? v : best;         // selects, not branches: maxima are random
+                    best_at = take ? start + h * W + c : best_at;
+                }
+            y[oh * g->OW + ow] = best;
+            argmax[oh * g->OW + ow] = (float)best_at;
+        }
+    }
+}
+
 // x (planes, H, W) -> y (planes, OH, OW), argmax (planes, OH, OW) as flat indices in a plane
 static void max_pool_forward(const pool_geometry *g, const float *x, float *y, float *argmax) {
+    bool inside = windows_inside(g);
 #pragma omp parallel for num_threads(cg_num_threads()) if (g->planes > 1)
     for (int64_t p = 0; p < g->planes; p++) {
         const float *xp = x + p * g->H * g->W;
+        if (inside) {
+            max_pool_plane_inside(g, xp, y + p * g->OH * g->OW, argmax + p * g->OH * g->OW);
+            continue;
+        }
         for (int64_t oh = 0; oh < g->OH; oh++) {
             for (int64_t ow = 0; ow < g->OW; ow++) {
                 pool_window w = window_at(g, oh, ow);

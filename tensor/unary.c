@@ -83,7 +83,10 @@ static void unary_backward(cg_node *n, const cg_tensor *grad) {
     float *dx = dx_t->data;
     int64_t count = in->numel;
 #define LOOP(expr)                                                                                 \
-    for (int64_t i = 0; i < count; i++) {                                                          \
+    _Pragma(                                                                                       \
+        "omp parallel for num_threads(cg_num_threads()) if (count > 1 << 16)") for (int64_t i = 0; \
+                                                                                    i < count;     \
+                                                                                    i++) {         \
         float v = x[i], out = y[i];                                                                \
         (void)v;                                                                                   \
         (void)out;                                                                                 \
