@@ -69,21 +69,60 @@ static bool windows_inside(const pool_geometry *g) {
            (g->OW - 1) * g->stride[1] + g->kernel[1] <= g->W;
 }
 
+// MaxPool2d(2) on a plane without NaN: four loads per output, selects only, so the
+// compiler vectorises it (the general loop below is scalar).
+static void max_pool_plane_2x2(const pool_geometry *g, const float *xp, float *y, float *argmax) {
+    const int64_t W = g->W;
+    for (int64_t oh = 0; oh < g->OH; oh++) {
+        const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
+        for (int64_t ow = 0; ow < g->OW; ow++) {
+            float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+            float top = b > a ? b : a, bottom = d > c ? d : c, best = bottom > top ? bottom : top;
+            // The first of the four in row-major order that holds the maximum (PyTorch's).
+            // Arithmetic, not ?: chains, which compile to mispredicted branches.
+            int64_t is_a = a == best, is_b = b == best, is_c = c == best;
+            int64_t at = (1 - is_a) * (is_b + (1 - is_b) * (W + 1 - is_c));
+            y[oh * g->OW + ow] = best;
+            argmax[oh * g->OW + ow] = (float)(2 * oh * W + 2 * ow + at);
+        }
+    }
+}
+
+static bool plane_has_nan(const float *xp, int64_t n) {
+    int nan = 0;
+    for (int64_t i = 0; i < n; i++) nan |= xp[i] != xp[i];
+    return nan != 0;
+}
+
 // One plane of max_pool_forward when windows_inside(g).
 static void max_pool_plane_inside(const pool_geometry *g, const float *xp, float *y,
                                   float *argmax) {
     const int64_t W = g->W, kh = g->kernel[0], kw = g->kernel[1];
     for (int64_t oh = 0; oh < g->OH; oh++) {
         for (int64_t ow = 0; ow < g->OW; ow++) {
+            // Branch-free: which tap wins is random, so a compare-and-branch mispredicts about
+            // half the time. First the maximum (maxss), then the first tap that equals it.
             int64_t start = oh * g->stride[0] * W + ow * g->stride[1], best_at = start;
             float best = xp[start];
+            int has_nan = 0;
             for (int64_t h = 0; h < kh; h++)
                 for (int64_t c = 0; c < kw; c++) {
                     float v = xp[start + h * W + c];
-                    bool take = v > best || v != v; // NaN propagates, as PyTorch
-                    best = take ? v : best;         // selects, not branches: maxima are random
-                    best_at = take ? start + h * W + c : best_at;
+                    best = v > best ? v : best;
+                    has_nan |= v != v;
                 }
+            for (int64_t h = kh - 1; h >= 0; h--)
+                for (int64_t c = kw - 1; c >= 0; c--) {
+                    int64_t at = start + h * W + c, take = -(int64_t)(xp[at] == best);
+                    best_at ^= (best_at ^ at) & take; // at if equal: a mask, so no branch
+                }
+            if (has_nan) { // NaN propagates, as PyTorch: the first NaN wins
+                for (int64_t h = kh - 1; h >= 0; h--)
+                    for (int64_t c = kw - 1; c >= 0; c--)
+                        if (xp[start + h * W + c] != xp[start + h * W + c])
+                            best_at = start + h * W + c;
+                best = xp[best_at];
+            }
             y[oh * g->OW + ow] = best;
             argmax[oh * g->OW + ow] = (float)best_at;
         }
@@ -93,11 +132,18 @@ static void max_pool_plane_inside(const pool_geometry *g, const float *xp, float
 // x (planes, H, W) -> y (planes, OH, OW), argmax (planes, OH, OW) as flat indices in a plane
 static void max_pool_forward(const pool_geometry *g, const float *x, float *y, float *argmax) {
     bool inside = windows_inside(g);
+    bool pool_2x2 =
+        inside && g->kernel[0] == 2 && g->kernel[1] == 2 && g->stride[0] == 2 && g->stride[1] == 2;
 #pragma omp parallel for num_threads(cg_num_threads()) if (g->planes > 1)
     for (int64_t p = 0; p < g->planes; p++) {
         const float *xp = x + p * g->H * g->W;
+        float *yp = y + p * g->OH * g->OW, *ap = argmax + p * g->OH * g->OW;
+        if (pool_2x2 && !plane_has_nan(xp, g->H * g->W)) {
+            max_pool_plane_2x2(g, xp, yp, ap);
+            continue;
+        }
         if (inside) {
-            max_pool_plane_inside(g, xp, y + p * g->OH * g->OW, argmax + p * g->OH * g->OW);
+            max_pool_plane_inside(g, xp, yp, ap);
             continue;
         }
         for (int64_t oh = 0; oh < g->OH; oh++) {

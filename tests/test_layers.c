@@ -556,6 +556,37 @@ static void test_no_leaks(void **state) {
     cg_module_free(model);
 }
 
+// MaxPool2d(2) ties and NaN, on the vectorised 2x2 path and the general path (3x3 kernel):
+// as PyTorch, the first maximum in row-major order gets the gradient and NaN propagates.
+static void test_max_pool_ties_and_nan(void **state) {
+    (void)state;
+    cg_scope_begin();
+    // plane 0: all equal (first wins); plane 1: a NaN in the second window
+    const float v[2 * 16] = {1, 1, 5, 2, 1, 1, 2,   5, 0, 0, 0, 0, 0, 0, 0, 0,
+                             1, 2, 3, 4, 5, 6, NAN, 8, 9, 9, 1, 1, 9, 9, 1, 1};
+    cg_tensor *x = cg_requires_grad(cg_from_data(CG_SHAPE(1, 2, 4, 4), v), true);
+    cg_tensor *y = cg_max_pool2d(x, &(cg_pool_options){.kernel_size = {2}});
+    const float expect_y[8] = {1, 5, 0, 0, 6, NAN, 9, 1};
+    for (int i = 0; i < 8; i++) {
+        if (isnan(expect_y[i]))
+            assert_true(isnan(y->data[i]));
+        else
+            assert_true(y->data[i] == expect_y[i]);
+    }
+    cg_backward_ex(y, cg_ones_like(y), false);
+    // gradient lands on: plane 0 index 0, 2, 8, 10; plane 1 index 5, 6 (NaN), 8, 10
+    const int hit[8] = {0, 2, 8, 10, 16 + 5, 16 + 6, 16 + 8, 16 + 10};
+    float expect_g[32] = {0};
+    for (int i = 0; i < 8; i++) expect_g[hit[i]] = 1;
+    for (int i = 0; i < 32; i++) assert_true(x->grad->data[i] == expect_g[i]);
+    // a 3x3 window over the same plane 1 (general path): NaN wins over 9
+    cg_tensor *z = cg_max_pool2d(cg_slice(cg_reshape(x, CG_SHAPE(2, 1, 4, 4)), 1, 2),
+                                 &(cg_pool_options){.kernel_size = {3}, .stride = {1}});
+    assert_non_null(z);
+    assert_true(isnan(z->data[0]) && isnan(z->data[1]) && isnan(z->data[2]) && isnan(z->data[3]));
+    cg_scope_end();
+}
+
 int main(void) {
     struct CMUnitTest tests[N_OPS + 16];
     int n = 0;
@@ -575,6 +606,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_shapes, cg_test_teardown),
         cmocka_unit_test_teardown(test_errors, cg_test_teardown),
         cmocka_unit_test_teardown(test_no_leaks, cg_test_teardown),
+        cmocka_unit_test_teardown(test_max_pool_ties_and_nan, cg_test_teardown),
     };
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) tests[n++] = extra[i];
     cg_manual_seed(7);
