@@ -105,23 +105,25 @@ static double median(double *times, int count) {
 }
 
 // Median seconds per call of each problem (theirs may be NULL) after a warm-up, over enough
-// repeats to fill ~budget seconds (at least 5). The two alternate call by call, so load from
-// other processes on the machine hits both alike and the ratio stays meaningful.
+// repeats to fill ~budget seconds (at least 5). Each library is timed in its own block: with
+// 2 threads on 2 cores, alternating calls make the two thread pools (OpenMP's and OpenBLAS's,
+// both spinning between calls) fight over the cores and slow each other down.
+static double time_median(const problem *p, double budget) {
+    double once = 0.0;
+    for (int w = 0; w < 2; w++) once = seconds_per_call(p);
+    int repeats = (int)(budget / 2 / (once > 1e-7 ? once : 1e-7));
+    repeats = repeats < 5 ? 5 : repeats > 501 ? 501 : repeats;
+    double *times = malloc((size_t)repeats * sizeof(double));
+    for (int r = 0; r < repeats; r++) times[r] = seconds_per_call(p);
+    double m = median(times, repeats);
+    free(times);
+    return m;
+}
+
 static void time_medians(const problem *ours, const problem *theirs, double budget,
                          double result[2]) {
-    const problem *both[2] = {ours, theirs};
-    double once = 0.0;
-    for (int w = 0; w < 2; w++)
-        for (int i = 0; i < 2; i++)
-            if (both[i]) once += seconds_per_call(both[i]) / 2;
-    int repeats = (int)(budget / (once > 1e-7 ? once : 1e-7));
-    repeats = repeats < 5 ? 5 : repeats > 501 ? 501 : repeats;
-    double *times = malloc(2 * (size_t)repeats * sizeof(double));
-    for (int r = 0; r < repeats; r++)
-        for (int i = 0; i < 2; i++)
-            if (both[i]) times[i * repeats + r] = seconds_per_call(both[i]);
-    for (int i = 0; i < 2; i++) result[i] = both[i] ? median(times + i * repeats, repeats) : 0.0;
-    free(times);
+    result[0] = time_median(ours, budget);
+    result[1] = theirs ? time_median(theirs, budget) : 0.0;
 }
 
 static float *random_matrix(int64_t count) {
