@@ -30,10 +30,11 @@ static void valid_range(int64_t offset, int64_t stride, int64_t size, int64_t n_
     if (*lo > *hi) *lo = *hi;
 }
 
-// image (C, H, W) -> cols (C*kH*kW, H_out*W_out), row stride ld.
-void cg_im2col(const cg_conv_geometry *g, const float *image, float *cols, int64_t ld) {
+// Output rows [oh0, oh1) of image (C, H, W) -> cols (C*kH*kW, (oh1-oh0)*W_out), row stride ld.
+static void im2col_rows(const cg_conv_geometry *g, const float *image, float *cols, int64_t ld,
+                        int64_t oh0, int64_t oh1) {
     const int64_t C = g->in_channels, H = g->in_h, W = g->in_w, kh = g->kernel_h, kw = g->kernel_w,
-                  Ho = g->out_h, Wo = g->out_w, sh = g->stride_h, sw = g->stride_w;
+                  Ho = oh1 - oh0, Wo = g->out_w, sh = g->stride_h, sw = g->stride_w;
 #pragma omp parallel for num_threads(cg_num_threads()) if (C * kh * kw * Ho * Wo >                 \
                                                            CONV_PARALLEL_MIN)
     for (int64_t c = 0; c < C; c++) {
@@ -46,7 +47,7 @@ void cg_im2col(const cg_conv_geometry *g, const float *image, float *cols, int64
                 valid_range(dw, sw, W, Wo, &lo, &hi);
                 for (int64_t oh = 0; oh < Ho; oh++) {
                     float *dst = row + oh * Wo;
-                    int64_t ih = oh * sh + dh;
+                    int64_t ih = (oh0 + oh) * sh + dh;
                     if (ih < 0 || ih >= H) {
                         for (int64_t ow = 0; ow < Wo; ow++) dst[ow] = 0.0f;
                         continue;
@@ -64,11 +65,18 @@ void cg_im2col(const cg_conv_geometry *g, const float *image, float *cols, int64
     }
 }
 
-// image (C, H, W) += cols (C*kH*kW, H_out*W_out) scattered back (the adjoint of im2col).
-// Parallel over channels: overlapping taps only ever meet inside one channel's plane.
-void cg_col2im(const cg_conv_geometry *g, const float *cols, int64_t ld, float *image) {
+// image (C, H, W) -> cols (C*kH*kW, H_out*W_out), row stride ld.
+void cg_im2col(const cg_conv_geometry *g, const float *image, float *cols, int64_t ld) {
+    im2col_rows(g, image, cols, ld, 0, g->out_h);
+}
+
+// image (C, H, W) += cols (C*kH*kW, (oh1-oh0)*W_out) of output rows [oh0, oh1) scattered back
+// (the adjoint of im2col_rows). Parallel over channels: overlapping taps only ever meet
+// inside one channel's plane.
+static void col2im_rows(const cg_conv_geometry *g, const float *cols, int64_t ld, float *image,
+                        int64_t oh0, int64_t oh1) {
     const int64_t C = g->in_channels, H = g->in_h, W = g->in_w, kh = g->kernel_h, kw = g->kernel_w,
-                  Ho = g->out_h, Wo = g->out_w, sh = g->stride_h, sw = g->stride_w;
+                  Ho = oh1 - oh0, Wo = g->out_w, sh = g->stride_h, sw = g->stride_w;
 #pragma omp parallel for num_threads(cg_num_threads()) if (C * kh * kw * Ho * Wo >                 \
                                                            CONV_PARALLEL_MIN)
     for (int64_t c = 0; c < C; c++) {
@@ -80,7 +88,7 @@ void cg_col2im(const cg_conv_geometry *g, const float *cols, int64_t ld, float *
                 int64_t lo, hi;
                 valid_range(dw, sw, W, Wo, &lo, &hi);
                 for (int64_t oh = 0; oh < Ho; oh++) {
-                    int64_t ih = oh * sh + dh;
+                    int64_t ih = (oh0 + oh) * sh + dh;
                     if (ih < 0 || ih >= H) continue;
                     const float *src = row + oh * Wo;
                     float *dst = plane + ih * W + dw;
@@ -88,6 +96,10 @@ void cg_col2im(const cg_conv_geometry *g, const float *cols, int64_t ld, float *
                 }
             }
     }
+}
+
+void cg_col2im(const cg_conv_geometry *g, const float *cols, int64_t ld, float *image) {
+    col2im_rows(g, cols, ld, image, 0, g->out_h);
 }
 
 // ---- GEMM drivers -------------------------------------------------------------------------
@@ -163,41 +175,57 @@ static bool per_image(const cg_conv_geometry *g) {
     return g->batch >= cg_num_threads();
 }
 
-// columns_n (O, P) = W x im2col(image_n), every image
+// Output rows per block, so the per-thread column buffer stays bounded (4 MB) however large
+// the image (64 channels, 3x3, 224x224 would be 115 MB); smaller blocks measured slower.
+static int64_t rows_per_block(const cg_conv_geometry *g, const conv_dims *d) {
+    int64_t per_row = g->groups * d->K * g->out_w;
+    int64_t rows = per_row > 0 ? ((int64_t)1 << 20) / per_row : g->out_h;
+    return rows < 1 ? 1 : rows > g->out_h ? g->out_h : rows;
+}
+
+// columns_n (O, P) = W x im2col(image_n), every image, a block of output rows at a time
 static void im2col_gemm_per_image(const cg_conv_geometry *g, const conv_dims *d, const float *image,
                                   const float *weight, float *columns) {
+    int64_t block = rows_per_block(g, d);
 #pragma omp parallel num_threads(cg_num_threads())
     {
-        float *cols = cg_alloc((size_t)(g->groups * d->K * d->P) * sizeof(float));
+        float *cols = cg_alloc((size_t)(g->groups * d->K * block * g->out_w) * sizeof(float));
 #pragma omp for schedule(dynamic)
         for (int64_t n = 0; n < g->batch; n++) {
-            if (!cols) continue;
-            cg_im2col(g, image + n * d->image_size, cols, d->P);
-            for (int64_t gi = 0; gi < g->groups; gi++)
-                cg_gemm(false, false, d->Og, d->P, d->K, 1.0f, weight + gi * d->Og * d->K, d->K,
-                        cols + gi * d->K * d->P, d->P, 0.0f,
-                        columns + n * d->col_size + gi * d->Og * d->P, d->P);
+            for (int64_t oh0 = 0; cols && oh0 < g->out_h; oh0 += block) {
+                int64_t oh1 = oh0 + block < g->out_h ? oh0 + block : g->out_h;
+                int64_t cw = (oh1 - oh0) * g->out_w; // columns in this block
+                im2col_rows(g, image + n * d->image_size, cols, cw, oh0, oh1);
+                for (int64_t gi = 0; gi < g->groups; gi++)
+                    cg_gemm(false, false, d->Og, cw, d->K, 1.0f, weight + gi * d->Og * d->K, d->K,
+                            cols + gi * d->K * cw, cw, 0.0f,
+                            columns + n * d->col_size + gi * d->Og * d->P + oh0 * g->out_w, d->P);
+            }
         }
         cg_dealloc(cols);
     }
 }
 
-// image_n = col2im(W^T x columns_n), every image
+// image_n = col2im(W^T x columns_n), every image, a block of output rows at a time
 static void gemm_col2im_per_image(const cg_conv_geometry *g, const conv_dims *d,
                                   const float *columns, const float *weight, float *image) {
+    int64_t block = rows_per_block(g, d);
 #pragma omp parallel num_threads(cg_num_threads())
     {
-        float *cols = cg_alloc((size_t)(g->groups * d->K * d->P) * sizeof(float));
+        float *cols = cg_alloc((size_t)(g->groups * d->K * block * g->out_w) * sizeof(float));
 #pragma omp for schedule(dynamic)
         for (int64_t n = 0; n < g->batch; n++) {
-            if (!cols) continue;
-            for (int64_t gi = 0; gi < g->groups; gi++)
-                cg_gemm(true, false, d->K, d->P, d->Og, 1.0f, weight + gi * d->Og * d->K, d->K,
-                        columns + n * d->col_size + gi * d->Og * d->P, d->P, 0.0f,
-                        cols + gi * d->K * d->P, d->P);
             float *img = image + n * d->image_size;
             memset(img, 0, (size_t)d->image_size * sizeof(float));
-            cg_col2im(g, cols, d->P, img);
+            for (int64_t oh0 = 0; cols && oh0 < g->out_h; oh0 += block) {
+                int64_t oh1 = oh0 + block < g->out_h ? oh0 + block : g->out_h;
+                int64_t cw = (oh1 - oh0) * g->out_w;
+                for (int64_t gi = 0; gi < g->groups; gi++)
+                    cg_gemm(true, false, d->K, cw, d->Og, 1.0f, weight + gi * d->Og * d->K, d->K,
+                            columns + n * d->col_size + gi * d->Og * d->P + oh0 * g->out_w, d->P,
+                            0.0f, cols + gi * d->K * cw, cw);
+                col2im_rows(g, cols, cw, img, oh0, oh1);
+            }
         }
         cg_dealloc(cols);
     }
@@ -208,22 +236,24 @@ static void gemm_col2im_per_image(const cg_conv_geometry *g, const conv_dims *d,
 static void weight_grad_per_image(const cg_conv_geometry *g, const conv_dims *d, const float *image,
                                   const float *columns, float *dweight) {
     int threads = cg_num_threads();
-    int64_t wsize = g->groups * d->Og * d->K;
+    int64_t wsize = g->groups * d->Og * d->K, block = rows_per_block(g, d);
     float *partial = cg_alloc_zeroed((size_t)(threads * wsize) * sizeof(float));
     if (!partial) return;
 #pragma omp parallel num_threads(threads)
     {
-        float *cols = cg_alloc((size_t)(g->groups * d->K * d->P) * sizeof(float));
+        float *cols = cg_alloc((size_t)(g->groups * d->K * block * g->out_w) * sizeof(float));
         float *mine = partial + omp_get_thread_num() * wsize;
 #pragma omp for schedule(static)
         for (int64_t n = 0; n < g->batch; n++) {
-            if (!cols) continue;
-            if (!is_pointwise(g)) cg_im2col(g, image + n * d->image_size, cols, d->P);
-            const float *unfolded = is_pointwise(g) ? image + n * d->image_size : cols;
-            for (int64_t gi = 0; gi < g->groups; gi++)
-                cg_gemm(false, true, d->Og, d->K, d->P, 1.0f,
-                        columns + n * d->col_size + gi * d->Og * d->P, d->P,
-                        unfolded + gi * d->K * d->P, d->P, 1.0f, mine + gi * d->Og * d->K, d->K);
+            for (int64_t oh0 = 0; cols && oh0 < g->out_h; oh0 += block) {
+                int64_t oh1 = oh0 + block < g->out_h ? oh0 + block : g->out_h;
+                int64_t cw = (oh1 - oh0) * g->out_w;
+                im2col_rows(g, image + n * d->image_size, cols, cw, oh0, oh1);
+                for (int64_t gi = 0; gi < g->groups; gi++)
+                    cg_gemm(false, true, d->Og, d->K, cw, 1.0f,
+                            columns + n * d->col_size + gi * d->Og * d->P + oh0 * g->out_w, d->P,
+                            cols + gi * d->K * cw, cw, 1.0f, mine + gi * d->Og * d->K, d->K);
+            }
         }
         cg_dealloc(cols);
     }
