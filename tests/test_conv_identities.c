@@ -16,6 +16,7 @@
 #include "autograd/autograd.h"
 #include "nn/conv.h"
 #include "tensor/math.h"
+#include "tensor/parallel.h"
 #include "testing.h"
 
 #define TOL 1e-4, 1e-5
@@ -401,6 +402,36 @@ static void test_default_init_bounds(void **state) {
     check_init(cg_ConvTranspose1d(32, 8, 4, NULL), 32, "ConvTranspose1d");
 }
 
+// The image-parallel path (batch >= threads) splits a large image into blocks of output
+// rows; the batched path (batch < threads) unfolds whole images into one GEMM. Both must give
+// the same output and gradients: run a batch of 2 large images through the first and each
+// image alone through the second.
+static void test_row_blocks_match_batched_path(void **state) {
+    (void)state;
+    cg_scope_begin();
+    cg_manual_seed(3);
+    cg_set_num_threads(2);
+    const cg_conv_options opt = {.padding = {1, 1}, .stride = {1, 2}};
+    cg_tensor *x = cg_requires_grad(cg_randn(CG_SHAPE(2, 64, 48, 96), NULL), true);
+    cg_tensor *w = cg_requires_grad(cg_randn(CG_SHAPE(8, 64, 3, 3), NULL), true);
+    cg_tensor *y = cg_conv2d(x, w, NULL, &opt); // 576 x 48 columns per row: several blocks
+    cg_tensor *gy = cg_randn(y->ndim, y->shape, NULL);
+    cg_backward_ex(y, gy, false);
+    cg_tensor *dw_sum = cg_zeros_like(w);
+    for (int64_t n = 0; n < 2; n++) {
+        cg_tensor *xn = cg_requires_grad(cg_copy(cg_detach(cg_slice(x, n, n + 1))), true);
+        cg_tensor *wn = cg_requires_grad(cg_copy(cg_detach(w)), true);
+        cg_tensor *yn = cg_conv2d(xn, wn, NULL, &opt);
+        cg_assert_close(yn, cg_detach(cg_slice(y, n, n + 1)), 1e-4, 1e-4, "output per image");
+        cg_backward_ex(yn, cg_slice(gy, n, n + 1), false);
+        cg_assert_close(xn->grad, cg_detach(cg_slice(x->grad, n, n + 1)), 1e-4, 1e-4,
+                        "input grad per image");
+        for (int64_t i = 0; i < w->numel; i++) dw_sum->data[i] += wn->grad->data[i];
+    }
+    cg_assert_close(w->grad, dw_sum, 1e-4, 1e-3, "weight grad = sum of per-image grads");
+    cg_scope_end();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_backward_is_transposed_convolution, cg_test_teardown),
@@ -412,6 +443,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_module_repr, cg_test_teardown),
         cmocka_unit_test_teardown(test_conv1d_is_conv2d_of_height_one, cg_test_teardown),
         cmocka_unit_test_teardown(test_default_init_bounds, cg_test_teardown),
+        cmocka_unit_test_teardown(test_row_blocks_match_batched_path, cg_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
