@@ -6,10 +6,10 @@
 // (or, with decimals, min < 1e-4). Values are right-aligned to the widest, rows wrap at 80
 // columns, and summarised dims show their first and last 3 entries around "...".
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../autograd/op.h"
+#include "alloc.h"
 #include "tensor.h"
 
 #define LINE_WIDTH 80
@@ -31,8 +31,10 @@ static void put(out_buf *b, const char *text) {
     size_t n = strlen(text);
     if (b->len + n + 1 > b->cap) {
         size_t cap = (b->len + n + 1) * 2;
-        char *s = realloc(b->s, cap);
+        char *s = cg_alloc(cap);
         if (!s) return;
+        if (b->s) memcpy(s, b->s, b->len + 1);
+        cg_dealloc(b->s);
         b->s = s;
         b->cap = cap;
     }
@@ -230,7 +232,7 @@ void cg_fprint(FILE *out, const cg_tensor *t) {
     }
     put(&b, ")\n");
     if (b.s) fputs(b.s, out);
-    free(b.s);
+    cg_dealloc(b.s);
 }
 
 void cg_print(const cg_tensor *t) {
