@@ -71,6 +71,15 @@ void cg_conv_gemm_col2im(const cg_conv_geometry *g, const float *columns, const 
 // dweight (O, C/g, kH, kW) += sum_n columns_n (O, P) x im2col(image_n)^T, per group.
 void cg_conv_weight_grad(const cg_conv_geometry *g, const float *image, const float *columns,
                          float *dweight);
+// Depthwise convolution (groups == in_channels > 1) runs on direct loops instead
+// (nn/conv_depthwise.c); the drivers above dispatch to them, same arguments and results.
+bool cg_conv_is_depthwise(const cg_conv_geometry *g);
+void cg_conv_depthwise_forward(const cg_conv_geometry *g, const float *image, const float *weight,
+                               float *columns);
+void cg_conv_depthwise_transposed(const cg_conv_geometry *g, const float *columns,
+                                  const float *weight, float *image);
+void cg_conv_depthwise_weight_grad(const cg_conv_geometry *g, const float *image,
+                                   const float *columns, float *dweight);
 // x (N, C, P) += bias (C) along C; dbias (C) += sum over N and P of g (N, C, P).
 void cg_conv_add_bias(float *x, const float *bias, int64_t n, int64_t c, int64_t p);
 void cg_conv_bias_grad(const float *g, float *dbias, int64_t n, int64_t c, int64_t p);

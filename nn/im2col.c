@@ -265,6 +265,10 @@ static void weight_grad_per_image(const cg_conv_geometry *g, const conv_dims *d,
 // columns (N, O, P) = W x im2col(image)  [per group: (Og, K) x (K, nb*P)]
 void cg_conv_im2col_gemm(const cg_conv_geometry *g, const float *image, const float *weight,
                          float *columns) {
+    if (cg_conv_is_depthwise(g)) {
+        cg_conv_depthwise_forward(g, image, weight, columns);
+        return;
+    }
     conv_dims d = dims_of(g);
     if (per_image(g) && !is_pointwise(g)) {
         im2col_gemm_per_image(g, &d, image, weight, columns);
@@ -297,6 +301,10 @@ done:
 // image (N, C, H, W) = col2im(W^T x columns)  [per group: (K, Og) x (Og, nb*P)]
 void cg_conv_gemm_col2im(const cg_conv_geometry *g, const float *columns, const float *weight,
                          float *image) {
+    if (cg_conv_is_depthwise(g)) {
+        cg_conv_depthwise_transposed(g, columns, weight, image);
+        return;
+    }
     conv_dims d = dims_of(g);
     if (per_image(g) && !is_pointwise(g)) {
         gemm_col2im_per_image(g, &d, columns, weight, image);
@@ -333,6 +341,10 @@ done:
 // dweight += columns x im2col(image)^T  [per group: (Og, nb*P) x (nb*P, K)]
 void cg_conv_weight_grad(const cg_conv_geometry *g, const float *image, const float *columns,
                          float *dweight) {
+    if (cg_conv_is_depthwise(g)) {
+        cg_conv_depthwise_weight_grad(g, image, columns, dweight);
+        return;
+    }
     conv_dims d = dims_of(g);
     if (per_image(g)) {
         weight_grad_per_image(g, &d, image, columns, dweight);

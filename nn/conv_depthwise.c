@@ -1,0 +1,117 @@
+// nn/conv_depthwise.c - direct kernels for depthwise convolution (groups == in_channels).
+//
+// Each group sees one input channel, so im2col + GEMM would be a loop of tiny GEMMs
+// ((O/C) x kH*kW times kH*kW x P per channel) that cannot fill a micro-kernel. These loops
+// take the taps one at a time instead: for each tap, one multiply-add over a row of outputs,
+// which the compiler vectorises. They implement the same three directions as the GEMM
+// drivers in nn/im2col.c (forward, transposed, weight gradient), so conv2d and
+// conv_transpose2d both use them, forward and backward.
+#include <string.h>
+
+#include "../tensor/parallel.h"
+#include "conv_geometry_internal.h"
+
+bool cg_conv_is_depthwise(const cg_conv_geometry *g) {
+    return g->groups > 1 && g->groups == g->in_channels;
+}
+
+// Output positions o in [0, n_out) whose tap o*stride + offset lands in [0, size): [lo, hi).
+static void tap_range(int64_t offset, int64_t stride, int64_t size, int64_t n_out, int64_t *lo,
+                      int64_t *hi) {
+    *lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+    *hi = size - 1 - offset < 0 ? 0 : (size - 1 - offset) / stride + 1;
+    if (*hi > n_out) *hi = n_out;
+    if (*lo > *hi) *lo = *hi;
+}
+
+// Calls body(ih, src_offset, lo, hi) for every output row oh whose tap row is inside the
+// image, for the tap (ki, kj): outputs [lo, hi) of row oh read image row ih at
+// column ow * stride_w + dw.
+#define FOR_TAP_ROWS(g, ki, kj, ...)                                                               \
+    do {                                                                                           \
+        int64_t dh_ = (ki) * (g)->dilation_h - (g)->pad_top;                                       \
+        int64_t dw = (kj) * (g)->dilation_w - (g)->pad_left, lo, hi;                               \
+        tap_range(dw, (g)->stride_w, (g)->in_w, (g)->out_w, &lo, &hi);                             \
+        for (int64_t oh = 0; oh < (g)->out_h; oh++) {                                              \
+            int64_t ih = oh * (g)->stride_h + dh_;                                                 \
+            if (ih < 0 || ih >= (g)->in_h) continue;                                               \
+            __VA_ARGS__;                                                                           \
+        }                                                                                          \
+    } while (0)
+
+// columns (N, O, Ho, Wo) = depthwise conv of image (N, C, H, W) with weight (O, 1, kH, kW)
+void cg_conv_depthwise_forward(const cg_conv_geometry *g, const float *image, const float *weight,
+                               float *columns) {
+    const int64_t O = g->out_channels, mult = O / g->groups, P = g->out_h * g->out_w,
+                  taps = g->kernel_h * g->kernel_w, sw = g->stride_w, Wo = g->out_w;
+#pragma omp parallel for num_threads(cg_num_threads()) if (g->batch * O * P > 1 << 15)
+    for (int64_t no = 0; no < g->batch * O; no++) {
+        int64_t n = no / O, o = no % O, c = o / mult;
+        const float *x = image + (n * g->in_channels + c) * g->in_h * g->in_w;
+        float *y = columns + no * P;
+        memset(y, 0, (size_t)P * sizeof(float));
+        for (int64_t ki = 0; ki < g->kernel_h; ki++)
+            for (int64_t kj = 0; kj < g->kernel_w; kj++) {
+                float w = weight[o * taps + ki * g->kernel_w + kj];
+                FOR_TAP_ROWS(g, ki, kj, {
+                    const float *src = x + ih * g->in_w + dw;
+                    float *dst = y + oh * Wo;
+                    for (int64_t ow = lo; ow < hi; ow++) dst[ow] += w * src[ow * sw];
+                });
+            }
+    }
+}
+
+// image (N, C, H, W) = the transpose of that map applied to columns (N, O, Ho, Wo)
+void cg_conv_depthwise_transposed(const cg_conv_geometry *g, const float *columns,
+                                  const float *weight, float *image) {
+    const int64_t C = g->in_channels, O = g->out_channels, mult = O / g->groups,
+                  P = g->out_h * g->out_w, taps = g->kernel_h * g->kernel_w, sw = g->stride_w,
+                  Wo = g->out_w, plane = g->in_h * g->in_w;
+#pragma omp parallel for num_threads(cg_num_threads()) if (g->batch * O * P > 1 << 15)
+    for (int64_t nc = 0; nc < g->batch * C; nc++) {
+        int64_t n = nc / C, c = nc % C;
+        float *x = image + nc * plane;
+        memset(x, 0, (size_t)plane * sizeof(float));
+        for (int64_t o = c * mult; o < (c + 1) * mult; o++) {
+            const float *y = columns + (n * O + o) * P;
+            for (int64_t ki = 0; ki < g->kernel_h; ki++)
+                for (int64_t kj = 0; kj < g->kernel_w; kj++) {
+                    float w = weight[o * taps + ki * g->kernel_w + kj];
+                    FOR_TAP_ROWS(g, ki, kj, {
+                        float *dst = x + ih * g->in_w + dw;
+                        const float *src = y + oh * Wo;
+                        for (int64_t ow = lo; ow < hi; ow++) dst[ow * sw] += w * src[ow];
+                    });
+                }
+        }
+    }
+}
+
+// dweight (O, 1, kH, kW) += sum over n and positions of columns * the tap it multiplied.
+// One output channel per iteration, images summed in order: deterministic.
+void cg_conv_depthwise_weight_grad(const cg_conv_geometry *g, const float *image,
+                                   const float *columns, float *dweight) {
+    const int64_t C = g->in_channels, O = g->out_channels, mult = O / g->groups,
+                  P = g->out_h * g->out_w, taps = g->kernel_h * g->kernel_w, sw = g->stride_w,
+                  Wo = g->out_w, plane = g->in_h * g->in_w;
+#pragma omp parallel for num_threads(cg_num_threads()) if (g->batch * O * P > 1 << 15)
+    for (int64_t o = 0; o < O; o++) {
+        int64_t c = o / mult;
+        for (int64_t ki = 0; ki < g->kernel_h; ki++)
+            for (int64_t kj = 0; kj < g->kernel_w; kj++) {
+                double sum = 0;
+                for (int64_t n = 0; n < g->batch; n++) {
+                    const float *x = image + (n * C + c) * plane, *y = columns + (n * O + o) * P;
+                    FOR_TAP_ROWS(g, ki, kj, {
+                        const float *src = x + ih * g->in_w + dw;
+                        const float *dy = y + oh * Wo;
+                        float row = 0;
+                        for (int64_t ow = lo; ow < hi; ow++) row += dy[ow] * src[ow * sw];
+                        sum += row;
+                    });
+                }
+                dweight[o * taps + ki * g->kernel_w + kj] += (float)sum;
+            }
+    }
+}
