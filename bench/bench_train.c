@@ -2,7 +2,7 @@
 // default model): images/second and peak RSS, in the JSON-lines format of
 // `bench/torch_bench.py --train STEPS` so the two can be paired.
 //
-//   build/bench/bench_train --threads 2 --steps 500
+//   build/release/bench/bench_train --threads 2 --steps 500
 //   {"bench": "train", "name": "small_cnn", "ms": ..., "images_per_s": ..., "peak_rss_mb": ...}
 //
 // Same set-up as the PyTorch side: the training images in memory (as bytes, each batch

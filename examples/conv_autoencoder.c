@@ -2,7 +2,7 @@
 // convolutions squeeze a 28x28 picture into 32 maps of 7x7, transposed convolutions learn to
 // upsample it back. Trained with MSE and Adam; writes input/reconstruction pairs as a PNG.
 //
-//   build/examples/conv_autoencoder --epochs 3 --out reconstructions.png
+//   build/release/examples/conv_autoencoder --epochs 3 --out reconstructions.png
 #define _POSIX_C_SOURCE 200809L // clock_gettime
 #include <cgrad.h>
 #include <math.h>

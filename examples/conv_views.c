@@ -3,7 +3,8 @@
 // unrolled kernel as a 4x16 matrix, and the transposed convolution that goes back from the
 // 2x2 output to a 4x4 image - the input's shape, not its values.
 //
-// Build and run: cmake -S . -B build && cmake --build build && ./build/examples/conv_views
+// Build and run: scripts/test (or a CMake build into build/release), then
+//   ./build/release/examples/conv_views
 #include <cgrad.h>
 #include <stdio.h>
 

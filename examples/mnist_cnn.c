@@ -4,9 +4,9 @@
 // SGD with one scope per step, evaluation, resumable checkpoints, pictures of the learned
 // kernels, and classifying your own picture.
 //
-//   build/examples/mnist_cnn                                    # small model, ~90%
-//   build/examples/mnist_cnn --model big --epochs 10 --save big.ckpt
-//   build/examples/mnist_cnn --model big --resume big.ckpt --predict shoe.png
+//   build/release/examples/mnist_cnn                                    # small model, ~90%
+//   build/release/examples/mnist_cnn --model big --epochs 10 --save big.ckpt
+//   build/release/examples/mnist_cnn --model big --resume big.ckpt --predict shoe.png
 #define _POSIX_C_SOURCE 200809L // clock_gettime
 #include <cgrad.h>
 #include <math.h>
