@@ -11,12 +11,14 @@ int main(void) {
     cg_tensor *b2 = cg_requires_grad(cg_zeros(CG_SHAPE(1)), true);
     cg_tensor *params[] = {w1, b1, w2, b2};
     for (int step = 0; step <= 2000; step++) {
-        cg_scope_begin();  // everything created until cg_scope_end() is freed there
+        cg_scope_begin(); // everything created until cg_scope_end() is freed there
         cg_tensor *h = cg_tanh(cg_add(cg_matmul(x, w1), b1));
-        cg_tensor *loss = cg_mean(cg_pow(cg_sub(cg_add(cg_matmul(h, w2), b2), y), 2), CG_ALL_DIMS, false);
+        cg_tensor *loss =
+            cg_mean(cg_pow(cg_sub(cg_add(cg_matmul(h, w2), b2), y), 2), CG_ALL_DIMS, false);
         cg_backward(loss);
-        for (int i = 0; i < 4; i++) {  // SGD: p -= lr * grad, then clear the grad
-            for (int64_t j = 0; j < params[i]->numel; j++) params[i]->data[j] -= 0.05f * params[i]->grad->data[j];
+        for (int i = 0; i < 4; i++) { // SGD: p -= lr * grad, then clear the grad
+            for (int64_t j = 0; j < params[i]->numel; j++)
+                params[i]->data[j] -= 0.05f * params[i]->grad->data[j];
             cg_zero_grad(params[i]);
         }
         if (step % 500 == 0) printf("step %4d  loss %.5f\n", step, cg_item(loss));
