@@ -97,10 +97,13 @@ cg_tensor *cg_grad_buffer(cg_tensor *t) {
 
 void cg_accumulate_grad_data(cg_tensor *t, const float *g) {
     if (!t || !t->requires_grad) return;
-    cg_tensor *buf = cg_grad_buffer(t);
-    if (!buf) return;
-    float *dst = buf->data;
     int64_t n = t->numel;
+    if (!t->grad) {  // the first contribution: a copy, not zeros plus an add
+        t->grad = cg_empty_unscoped(t->ndim, t->shape);
+        if (t->grad) memcpy(t->grad->data, g, (size_t)n * sizeof(float));
+        return;
+    }
+    float *dst = t->grad->data;
 #pragma omp parallel for num_threads(cg_num_threads()) if (n > 1 << 16)
     for (int64_t i = 0; i < n; i++) dst[i] += g[i];
 }
