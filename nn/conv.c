@@ -106,23 +106,34 @@ cg_tensor *cg_conv_transpose_run(const cg_op *op, const cg_conv_geometry *g, cg_
     return out;
 }
 
-cg_tensor *cg_conv2d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
-                     const cg_conv_options *options) {
-    if (!cg_check_arg(input, "conv2d", "input") || !cg_check_arg(weight, "conv2d", "weight"))
+// Check, resolve and run a convolution of `spatial` dims (2, or 1 for the 1-D ops) named by op.
+cg_tensor *cg_conv_apply(const cg_op *op, int spatial, cg_tensor *input, cg_tensor *weight,
+                         cg_tensor *bias, const cg_conv_options *options) {
+    if (!cg_check_arg(input, op->name, "input") || !cg_check_arg(weight, op->name, "weight"))
         return NULL;
     cg_conv_geometry g;
-    if (cg_conv_geometry_resolve("conv2d", 2, input, weight, bias, options, &g) < 0) return NULL;
-    return cg_conv_run(&cg_op_conv2d, &g, input, weight, bias, NULL);
+    if (cg_conv_geometry_resolve(op->name, spatial, input, weight, bias, options, &g) < 0)
+        return NULL;
+    return cg_conv_run(op, &g, input, weight, bias, NULL);
+}
+
+cg_tensor *cg_conv_transpose_apply(const cg_op *op, int spatial, cg_tensor *input,
+                                   cg_tensor *weight, cg_tensor *bias,
+                                   const cg_conv_options *options) {
+    if (!cg_check_arg(input, op->name, "input") || !cg_check_arg(weight, op->name, "weight"))
+        return NULL;
+    cg_conv_geometry g;
+    if (cg_conv_transpose_geometry_resolve(op->name, spatial, input, weight, bias, options, &g) < 0)
+        return NULL;
+    return cg_conv_transpose_run(op, &g, input, weight, bias);
+}
+
+cg_tensor *cg_conv2d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
+                     const cg_conv_options *options) {
+    return cg_conv_apply(&cg_op_conv2d, 2, input, weight, bias, options);
 }
 
 cg_tensor *cg_conv_transpose2d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
                                const cg_conv_options *options) {
-    if (!cg_check_arg(input, "conv_transpose2d", "input") ||
-        !cg_check_arg(weight, "conv_transpose2d", "weight"))
-        return NULL;
-    cg_conv_geometry g;
-    if (cg_conv_transpose_geometry_resolve("conv_transpose2d", 2, input, weight, bias, options,
-                                           &g) < 0)
-        return NULL;
-    return cg_conv_transpose_run(&cg_op_conv_transpose2d, &g, input, weight, bias);
+    return cg_conv_transpose_apply(&cg_op_conv_transpose2d, 2, input, weight, bias, options);
 }

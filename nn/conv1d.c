@@ -14,22 +14,11 @@ const cg_op cg_op_conv_transpose1d = {"conv_transpose1d", cg_conv_transpose_back
 // input (N, C, L), weight (O, C/g, K), bias (O) -> (N, O, L_out)
 cg_tensor *cg_conv1d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
                      const cg_conv_options *options) {
-    if (!cg_check_arg(input, "conv1d", "input") || !cg_check_arg(weight, "conv1d", "weight"))
-        return NULL;
-    cg_conv_geometry g;
-    if (cg_conv_geometry_resolve("conv1d", 1, input, weight, bias, options, &g) < 0) return NULL;
-    return cg_conv_run(&cg_op_conv1d, &g, input, weight, bias, NULL);
+    return cg_conv_apply(&cg_op_conv1d, 1, input, weight, bias, options);
 }
 
 // input (N, C_in, L), weight (C_in, C_out/g, K), bias (C_out) -> (N, C_out, L_out)
 cg_tensor *cg_conv_transpose1d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
                                const cg_conv_options *options) {
-    if (!cg_check_arg(input, "conv_transpose1d", "input") ||
-        !cg_check_arg(weight, "conv_transpose1d", "weight"))
-        return NULL;
-    cg_conv_geometry g;
-    if (cg_conv_transpose_geometry_resolve("conv_transpose1d", 1, input, weight, bias, options,
-                                           &g) < 0)
-        return NULL;
-    return cg_conv_transpose_run(&cg_op_conv_transpose1d, &g, input, weight, bias);
+    return cg_conv_transpose_apply(&cg_op_conv_transpose1d, 1, input, weight, bias, options);
 }

@@ -92,6 +92,12 @@ void cg_conv_transpose_backward(cg_node *n, const cg_tensor *grad_output);
 // Allocate the output, record `op` with inputs (input, weight, bias) and the geometry.
 // `op` must be conv2d-like (cg_op_conv2d / cg_op_conv1d) for the first, transposed for
 // the second. `output` may be precomputed (the direct view) or NULL (computed here).
+// The public conv ops: check the arguments, resolve the geometry (named op->name) and run.
+cg_tensor *cg_conv_apply(const cg_op *op, int spatial, cg_tensor *input, cg_tensor *weight,
+                         cg_tensor *bias, const cg_conv_options *options);
+cg_tensor *cg_conv_transpose_apply(const cg_op *op, int spatial, cg_tensor *input,
+                                   cg_tensor *weight, cg_tensor *bias,
+                                   const cg_conv_options *options);
 cg_tensor *cg_conv_run(const cg_op *op, const cg_conv_geometry *g, cg_tensor *input,
                        cg_tensor *weight, cg_tensor *bias, cg_tensor *output);
 cg_tensor *cg_conv_transpose_run(const cg_op *op, const cg_conv_geometry *g, cg_tensor *input,
