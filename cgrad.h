@@ -1,28 +1,40 @@
 // cgrad.h - the one header users include.
 //
-// cgrad is a small autograd and neural-network library in C11: float32 tensors with
-// PyTorch's broadcasting and semantics (tensor/), define-by-run reverse-mode autodiff
-// (autograd/), layers, convolution, losses and data (nn/), and optimizers (optim/).
-// Each part documents its functions, shapes and error cases in its own header.
+// cgrad is a small autograd and neural-network library in C11. Its folders are layers, each
+// using only those above it in this list (cmake/layers.txt):
+//   tensor/    float32 tensors, storage, allocator, errors, scopes, threads, random numbers
+//   kernels/   raw-float compute: GEMM, im2col/col2im, convolution drivers
+//   autograd/  graph nodes, the backward engine, gradcheck, DOT export
+//   ops/       every differentiable op: forward, backward and descriptor in one file
+//   nn/        modules (torch.nn): layers, convolution modules, init, Sequential
+//   optim/     optimizers and learning-rate schedules
+//   io/        safetensors, checkpoints, MNIST/IDX, the data loader, images
+// Each header documents its functions, shapes and error cases where they are declared.
 #ifndef CGRAD_H
 #define CGRAD_H
 
 #include "tensor/error.h"
 #include "tensor/alloc.h"
 #include "tensor/tensor.h"
-#include "tensor/math.h"
-#include "tensor/gemm.h"
+#include "tensor/scope.h"
 #include "tensor/parallel.h"
+#include "kernels/gemm.h"
 #include "autograd/autograd.h"
 #include "autograd/op.h"
+#include "ops/registry.h"
+#include "ops/math.h"
+#include "ops/view.h"
+#include "ops/functional.h"
+#include "ops/conv.h"
+#include "ops/loss.h"
 #include "nn/module.h"
 #include "nn/init.h"
-#include "nn/conv.h"
 #include "nn/layers.h"
-#include "nn/loss.h"
-#include "nn/data.h"
-#include "nn/image.h"
-#include "nn/checkpoint.h"
+#include "nn/conv_module.h"
 #include "optim/optim.h"
+#include "io/data.h"
+#include "io/image.h"
+#include "io/safetensors.h"
+#include "io/checkpoint.h"
 
 #endif

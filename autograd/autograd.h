@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "../tensor/scope.h"
 #include "../tensor/tensor.h"
 
 // Mark a leaf as needing a gradient (torch's requires_grad_). Returns t.
@@ -28,22 +29,6 @@ void cg_zero_grad(cg_tensor *t);
 //   bool prev = cg_set_grad_enabled(false); ... cg_set_grad_enabled(prev);
 bool cg_set_grad_enabled(bool enabled);
 bool cg_is_grad_enabled(void);
-
-// ---- scopes: who frees intermediates ---------------------------------------------
-// Everything created between cg_scope_begin() and cg_scope_end() - op outputs, grads of
-// intermediates, temporaries - is freed by cg_scope_end(), except tensors passed to
-// cg_keep(), which move to the enclosing scope (or to the caller if there is none).
-// A kept tensor is detached from the graph (its producers are about to be freed).
-// Typical training step:
-//   cg_scope_begin();
-//   cg_tensor *loss = cg_cross_entropy(cg_module_forward(model, x), y, ...);
-//   cg_backward(loss);
-//   float l = cg_item(loss);
-//   cg_scope_end();           // frees activations; parameters and their grads live on
-void cg_scope_begin(void);
-void cg_scope_end(void);
-cg_tensor *cg_keep(cg_tensor *t);
-int cg_scope_depth(void);
 
 // ---- gradcheck -------------------------------------------------------------------
 // Central finite differences against the analytic gradient of every input that requires

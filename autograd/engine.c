@@ -7,8 +7,9 @@
 
 #include "../tensor/alloc.h"
 #include "../tensor/parallel.h"
+#include "../tensor/tensor_internal.h"
 #include "autograd.h"
-#include "autograd_internal.h"
+#include "op.h"
 
 static bool grad_enabled = true;
 static uint32_t visit_epoch = 0;
@@ -33,6 +34,16 @@ cg_tensor *cg_requires_grad(cg_tensor *t, bool requires_grad) {
     return t;
 }
 
+// The tensor layer frees and names nodes through these hooks (tensor_internal.h).
+static void node_free(cg_node *n) {
+    cg_node_release(n);
+    cg_dealloc(n);
+}
+static const char *node_name(const cg_node *n) {
+    return n->op->name;
+}
+static const cg_node_hooks node_hooks = {node_free, node_name};
+
 cg_node *cg_record(cg_tensor *out, const cg_op *op, int n_inputs, cg_tensor *const *inputs) {
     if (!out || !grad_enabled || !op->backward) return NULL;
     bool any = false;
@@ -40,6 +51,7 @@ cg_node *cg_record(cg_tensor *out, const cg_op *op, int n_inputs, cg_tensor *con
     if (!any) return NULL;
     cg_node *n = cg_alloc_zeroed(sizeof *n);
     if (!n) return NULL;
+    cg_set_node_hooks(&node_hooks);
     n->op = op;
     n->output = out;
     n->n_inputs = n_inputs;
@@ -79,12 +91,6 @@ void cg_node_release(cg_node *n) {
     n->released = true;
 }
 
-void cg_node_free(cg_node *n) {
-    if (!n) return;
-    cg_node_release(n);
-    cg_dealloc(n);
-}
-
 // ---- gradient buffers ----------------------------------------------------------------
 
 cg_tensor *cg_grad_buffer(cg_tensor *t) {
@@ -98,7 +104,7 @@ cg_tensor *cg_grad_buffer(cg_tensor *t) {
 void cg_accumulate_grad_data(cg_tensor *t, const float *g) {
     if (!t || !t->requires_grad) return;
     int64_t n = t->numel;
-    if (!t->grad) {  // the first contribution: a copy, not zeros plus an add
+    if (!t->grad) { // the first contribution: a copy, not zeros plus an add
         t->grad = cg_empty_unscoped(t->ndim, t->shape);
         if (t->grad) memcpy(t->grad->data, g, (size_t)n * sizeof(float));
         return;

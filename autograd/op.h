@@ -15,13 +15,14 @@
 //       return y;
 //   }
 //
-// and one line `CG_OP(relu)` in autograd/ops.def, the registry of all ops.
+// and one line `CG_OP(relu)` in ops/ops.def, the registry of all ops.
 //
 // Backward functions run with grad mode off inside their own scope, so temporaries they
 // create are freed automatically; they add into input grads with cg_accumulate_grad*.
 #ifndef CG_OP_H
 #define CG_OP_H
 
+#include "../tensor/scope.h"
 #include "../tensor/tensor.h"
 
 #define CG_MAX_OP_INPUTS 4
@@ -61,6 +62,9 @@ cg_tensor *cg_node_save(cg_node *n, int slot, cg_tensor *t);
 // Copy an options struct into the node (freed with the node's saved data).
 void *cg_node_set_ctx(cg_node *n, const void *ctx, size_t size);
 
+// Free what a node saved for backward (keeps the node itself).
+void cg_node_release(cg_node *n);
+
 // Add g into t->grad (allocated and zeroed on first use). If g's shape is a broadcast of
 // t's shape, g is summed down to t's shape first. Does nothing if t does not require grad.
 void cg_accumulate_grad(cg_tensor *t, const cg_tensor *g);
@@ -68,33 +72,5 @@ void cg_accumulate_grad(cg_tensor *t, const cg_tensor *g);
 void cg_accumulate_grad_data(cg_tensor *t, const float *g);
 // t->grad, allocated and zeroed if needed, for backward code that writes in place.
 cg_tensor *cg_grad_buffer(cg_tensor *t);
-
-// ---- registry ------------------------------------------------------------------------
-int cg_op_count(void);
-const cg_op *cg_op_at(int i);
-const cg_op *cg_op_find(const char *name);
-
-// ---- helpers for op authors -----------------------------------------------------------
-// Return true if t is non-NULL; otherwise report "<op>: argument '<arg>' is NULL" unless an
-// earlier error is pending (then its message is kept). Use as: if (!cg_check_arg(x, "relu",
-// "input")) return NULL;
-bool cg_check_arg(const cg_tensor *t, const char *op, const char *arg);
-// Normalise a possibly negative dim against ndim; reports an error naming op and returns -1
-// if out of range.
-int cg_normalize_dim(int dim, int ndim, const char *op);
-// Broadcast two shapes (PyTorch rules). Returns false and reports "<op>: shapes [..] and
-// [..] cannot be broadcast" if they do not fit.
-bool cg_broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b, int *nout,
-                         int64_t *out, const char *op);
-// Strides (in elements) for reading a tensor of shape (n, shape) as if it had the broadcast
-// shape (nout, out): 0 along broadcast dims.
-void cg_broadcast_strides(int n, const int64_t *shape, int nout, const int64_t *out,
-                          int64_t *strides);
-// Sum g (shape = a broadcast of `shape`) down to `shape`; returns a new tensor.
-cg_tensor *cg_sum_to_shape(const cg_tensor *g, int ndim, const int64_t *shape);
-// Internal: an unscoped tensor (owned by nobody until given to a node or a tensor).
-cg_tensor *cg_empty_unscoped(int ndim, const int64_t *shape);
-// Take t out of its scope (the caller becomes responsible for it).
-void cg_unscope(cg_tensor *t);
 
 #endif

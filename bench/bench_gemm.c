@@ -8,8 +8,7 @@
 // links against it. OpenBLAS picks its kernel from OPENBLAS_CORETYPE, so compare with
 //   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./bench_gemm
 #define _POSIX_C_SOURCE 200809L
-#include "tensor/gemm.h"
-#include "tensor/parallel.h"
+#include "cgrad.h"
 
 #include <dlfcn.h>
 #include <stdio.h>

@@ -4,7 +4,8 @@
 // the arguments and print them as PyTorch does.
 #include <stdio.h>
 
-#include "../tensor/math.h"
+#include "../ops/math.h"
+#include "../ops/view.h"
 #include "layers.h"
 #include "layers_internal.h"
 

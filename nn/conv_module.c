@@ -10,7 +10,7 @@
 #include "../autograd/autograd.h"
 #include "../autograd/op.h"
 #include "../tensor/alloc.h"
-#include "conv.h"
+#include "conv_module.h"
 #include "init.h"
 
 typedef enum conv_kind { CONV_2D, CONV_TRANSPOSE_2D, CONV_1D, CONV_TRANSPOSE_1D } conv_kind;

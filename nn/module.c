@@ -175,13 +175,6 @@ cg_tensor_list cg_module_state_dict(const cg_module *m) {
     return l;
 }
 
-void cg_tensor_list_free(cg_tensor_list *list) {
-    if (!list) return;
-    cg_dealloc(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
-
 // ---- forward, with an optional recorder for summary() ---------------------------------------
 
 typedef struct summary_row {

@@ -20,7 +20,6 @@
 #include "../tensor/tensor.h"
 
 #define CG_MODULE_MAX_TENSORS 8
-#define CG_NAME_MAX           128
 
 typedef struct cg_module cg_module;
 
@@ -56,20 +55,11 @@ void cg_module_eval(cg_module *m);                    // cg_module_train(m, fals
 void cg_module_zero_grad(cg_module *m);               // zeroes every parameter's grad
 int64_t cg_module_num_parameters(const cg_module *m); // total elements of all parameters
 
-// A flat list of (dotted name, tensor); free with cg_tensor_list_free.
-typedef struct cg_named_tensor {
-    char name[CG_NAME_MAX];
-    cg_tensor *tensor;
-} cg_named_tensor;
-typedef struct cg_tensor_list {
-    int count;
-    cg_named_tensor *items;
-} cg_tensor_list;
+// A flat list of (dotted name, tensor) (tensor/tensor.h); free with cg_tensor_list_free.
 // Parameters in registration order, depth first, as model.named_parameters().
 cg_tensor_list cg_module_named_parameters(const cg_module *m);
 // Parameters and buffers, as model.state_dict() orders them (per module: params, buffers).
 cg_tensor_list cg_module_state_dict(const cg_module *m);
-void cg_tensor_list_free(cg_tensor_list *list);
 // The module at a dotted path ("features.0"), or NULL.
 cg_module *cg_module_get(cg_module *m, const char *path);
 

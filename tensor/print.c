@@ -8,9 +8,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "../autograd/op.h"
 #include "alloc.h"
 #include "tensor.h"
+#include "tensor_internal.h"
 
 #define LINE_WIDTH 80
 #define THRESHOLD  1000
@@ -225,7 +225,7 @@ void cg_fprint(FILE *out, const cg_tensor *t) {
         put_suffix(&b, suffix, indent);
     }
     if (t->node) {
-        snprintf(suffix, sizeof suffix, "grad_fn=<%s>", t->node->op->name);
+        snprintf(suffix, sizeof suffix, "grad_fn=<%s>", cg_tensor_node_name(t));
         put_suffix(&b, suffix, indent);
     } else if (t->requires_grad) {
         put_suffix(&b, "requires_grad=True", indent);

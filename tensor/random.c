@@ -1,8 +1,8 @@
 // tensor/random.c - PCG32 (XSH-RR 64/32): small, fast and identical on every machine.
 #include <math.h>
 
-#include "../autograd/op.h"
 #include "tensor.h"
+#include "tensor_internal.h"
 
 static cg_rng global_rng = {0x853c49e6748fea9bULL, 0xda3e39cb94b95bdbULL};
 

@@ -4,8 +4,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "../autograd/autograd_internal.h"
 #include "alloc.h"
+#include "scope.h"
+#include "tensor_internal.h"
 
 static int64_t shape_numel(int ndim, const int64_t *shape) {
     int64_t n = 1;
@@ -144,11 +145,29 @@ cg_tensor *cg_ones_like(const cg_tensor *t) {
     return cg_ones(t->ndim, t->shape);
 }
 
+// A node exists only if the autograd layer made it, and it registered these first.
+static const cg_node_hooks *node_hooks;
+
+void cg_set_node_hooks(const cg_node_hooks *hooks) {
+    node_hooks = hooks;
+}
+
+void cg_tensor_drop_node(cg_tensor *t) {
+    if (!t->node) return;
+    node_hooks->destroy(t->node);
+    t->node = NULL;
+    t->requires_grad = false;
+}
+
+const char *cg_tensor_node_name(const cg_tensor *t) {
+    return t->node ? node_hooks->name(t->node) : NULL;
+}
+
 void cg_free(cg_tensor *t) {
     if (!t) return;
     cg_scope_remove(t);
     cg_free(t->grad);
-    if (t->node) cg_node_free(t->node);
+    if (t->node) cg_tensor_drop_node(t);
     if (--t->storage->refcount == 0) {
         cg_dealloc(t->storage->data);
         cg_dealloc(t->storage);
@@ -212,18 +231,9 @@ bool cg_same_shape(const cg_tensor *a, const cg_tensor *b) {
     return true;
 }
 
-const char *cg_shape_str(int ndim, const int64_t *shape) {
-    static _Thread_local char ring[8][96];
-    static _Thread_local int next;
-    char *buf = ring[next++ % 8];
-    size_t len = 0;
-    buf[len++] = '[';
-    for (int i = 0; i < ndim && len < 80; i++)
-        len += (size_t)snprintf(buf + len, 96 - len, i ? ",%lld" : "%lld", (long long)shape[i]);
-    snprintf(buf + len, 96 - len, "]");
-    return buf;
-}
-
-const char *cg_tensor_shape_str(const cg_tensor *t) {
-    return t ? cg_shape_str(t->ndim, t->shape) : "(null)";
+void cg_tensor_list_free(cg_tensor_list *list) {
+    if (!list) return;
+    cg_dealloc(list->items);
+    list->items = NULL;
+    list->count = 0;
 }

@@ -4,7 +4,7 @@
 // (row-major, C order). cgrad has one dtype, float32; index results (argmax, randint,
 // randperm, class labels) are whole numbers stored as float32, exact up to 2^24.
 //
-// Ownership (see also cg_scope_begin in autograd/autograd.h):
+// Ownership (see tensor/scope.h):
 //  - a tensor created while a scope is open belongs to the innermost scope and is freed
 //    when that scope ends, unless cg_keep() hands it to the enclosing one;
 //  - a tensor created with no scope open belongs to the caller, who frees it with cg_free();
@@ -75,8 +75,6 @@ cg_tensor *cg_from_data(int ndim, const int64_t *shape, const float *data); // c
 cg_tensor *cg_empty_like(const cg_tensor *t);
 cg_tensor *cg_zeros_like(const cg_tensor *t);
 cg_tensor *cg_ones_like(const cg_tensor *t);
-// A differentiable copy with its own storage (torch.clone).
-cg_tensor *cg_copy(cg_tensor *t);
 void cg_free(cg_tensor *t); // NULL is fine; frees the tensor, its grad and its graph node
 
 // ---- random numbers ----------------------------------------------------------
@@ -103,25 +101,6 @@ cg_tensor *cg_uniform_(cg_tensor *t, float low, float high, cg_rng *rng);
 cg_tensor *cg_normal_(cg_tensor *t, float mean, float std, cg_rng *rng);
 cg_tensor *cg_fill_(cg_tensor *t, float value);
 
-// ---- views and layout ----------------------------------------------------------
-// Views share storage with their input, as in PyTorch; they are differentiable.
-cg_tensor *cg_reshape(cg_tensor *t, int ndim, const int64_t *shape); // one dim may be -1
-cg_tensor *cg_view(cg_tensor *t, int ndim, const int64_t *shape);    // same as reshape
-cg_tensor *cg_flatten(cg_tensor *t, int start_dim, int end_dim);     // negative dims count back
-cg_tensor *cg_squeeze(cg_tensor *t, int dim);                        // drops dim if size 1
-cg_tensor *cg_squeeze_all(cg_tensor *t);                             // drops every size-1 dim
-cg_tensor *cg_unsqueeze(cg_tensor *t, int dim);
-// Rows [start, start+length) along `dim`. A view when dim 0 (or every dim before `dim` has
-// size 1), otherwise a copy. cg_slice(t, a, b) is rows [a, b) of dim 0: mini-batches.
-cg_tensor *cg_narrow(cg_tensor *t, int dim, int64_t start, int64_t length);
-cg_tensor *cg_slice(cg_tensor *t, int64_t start, int64_t end);
-cg_tensor *cg_detach(cg_tensor *t); // shares storage, no graph, requires_grad false
-// permute/transpose always copy (cgrad tensors are contiguous); differentiable.
-cg_tensor *cg_permute(cg_tensor *t, const int *dims);
-cg_tensor *cg_transpose(cg_tensor *t, int dim0, int dim1);
-// Concatenate along dim (copy, differentiable).
-cg_tensor *cg_cat(int n, cg_tensor *const *tensors, int dim);
-
 // ---- element access and shape helpers ----------------------------------------
 int64_t cg_size(const cg_tensor *t, int dim);                  // negative dims count from the end
 float cg_item(const cg_tensor *t);                             // the value of a one-element tensor
@@ -131,6 +110,38 @@ bool cg_same_shape(const cg_tensor *a, const cg_tensor *b);
 // "[2,3]" - written into a small rotating buffer, valid for the next few calls (messages).
 const char *cg_shape_str(int ndim, const int64_t *shape);
 const char *cg_tensor_shape_str(const cg_tensor *t);
+
+// ---- lists of named tensors (state dicts, files) ------------------------------------
+#define CG_NAME_MAX 128
+typedef struct cg_named_tensor {
+    char name[CG_NAME_MAX];
+    cg_tensor *tensor;
+} cg_named_tensor;
+typedef struct cg_tensor_list {
+    int count;
+    cg_named_tensor *items;
+} cg_tensor_list;
+void cg_tensor_list_free(cg_tensor_list *list); // frees the array, not the tensors
+
+// ---- argument checks and broadcasting (for op authors; tensor/shape.c) ---------------
+// Return true if t is non-NULL; otherwise report "<op>: argument '<arg>' is NULL" unless an
+// earlier error is pending (then its message is kept). Use as: if (!cg_check_arg(x, "relu",
+// "input")) return NULL;
+bool cg_check_arg(const cg_tensor *t, const char *op, const char *arg);
+// Normalise a possibly negative dim against ndim; reports an error naming op and returns -1
+// if out of range.
+int cg_normalize_dim(int dim, int ndim, const char *op);
+// Broadcast two shapes (PyTorch rules). Returns false and reports "<op>: shapes [..] and
+// [..] cannot be broadcast" if they do not fit.
+bool cg_broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b, int *nout,
+                         int64_t *out, const char *op);
+// Strides (in elements) for reading a tensor of shape (n, shape) as if it had the broadcast
+// shape (nout, out): 0 along broadcast dims.
+void cg_broadcast_strides(int n, const int64_t *shape, int nout, const int64_t *out,
+                          int64_t *strides);
+// Sum g (shape = a broadcast of `shape`) down to `shape`; returns a new tensor (not
+// differentiable: backward functions use it on gradients).
+cg_tensor *cg_sum_to_shape(const cg_tensor *g, int ndim, const int64_t *shape);
 
 // ---- printing ----------------------------------------------------------------
 // PyTorch style: tensor([[1.0000, 2.0000], ...], requires_grad=True)

@@ -6,9 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autograd/autograd.h"
-#include "autograd/op.h"
-#include "tensor/math.h"
+#include "cgrad.h"
 #include "testing.h"
 
 static cg_tensor *leaf(int ndim, const int64_t *shape, const float *values) {

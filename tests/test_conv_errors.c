@@ -7,9 +7,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "autograd/autograd.h"
-#include "nn/conv.h"
-#include "nn/module.h"
+#include "cgrad.h"
 #include "testing.h"
 
 #define STATUS(s) (1u << (s))

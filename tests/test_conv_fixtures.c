@@ -8,10 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "autograd/autograd.h"
-#include "nn/conv.h"
-#include "nn/module.h"
-#include "tensor/alloc.h"
+#include "cgrad.h"
 #include "testing.h"
 
 #define FIXTURE "conv.txt"

@@ -7,8 +7,7 @@
 // seconds (gradcheck costs two forwards per input element).
 #include <stdio.h>
 
-#include "autograd/autograd.h"
-#include "nn/conv.h"
+#include "cgrad.h"
 #include "testing.h"
 
 typedef enum { CONV2D, CONV_T2D, CONV1D, CONV_T1D } conv_op;

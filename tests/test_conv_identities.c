@@ -13,10 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "autograd/autograd.h"
-#include "nn/conv.h"
-#include "tensor/math.h"
-#include "tensor/parallel.h"
+#include "cgrad.h"
 #include "testing.h"
 
 #define TOL 1e-4, 1e-5

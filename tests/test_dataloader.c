@@ -2,8 +2,7 @@
 // batches, normalisation and checkpointable state.
 #include <string.h>
 
-#include "nn/data.h"
-#include "tensor/alloc.h"
+#include "cgrad.h"
 #include "testing.h"
 
 // x (n,2,3) with sample i's values 6i .. 6i+5; y (n) = i.

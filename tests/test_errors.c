@@ -5,8 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "autograd/autograd.h"
-#include "tensor/math.h"
+#include "cgrad.h"
 #include "testing.h"
 
 // Every substring in the NULL-terminated list must be in the last captured message.

@@ -18,9 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tensor/gemm.h"
-#include "tensor/gemm_kernels_internal.h"
-#include "tensor/parallel.h"
+#include "cgrad.h"
+#include "kernels/gemm_kernels_internal.h"
 
 // A value padding entries of C (between n and ldc) must keep.
 #define SENTINEL 12345.0f

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nn/image.h"
+#include "cgrad.h"
 #include "testing.h"
 
 // The test's own private copy of stb to make and decode PNGs independently of the library.

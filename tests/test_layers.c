@@ -7,11 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "autograd/autograd.h"
-#include "nn/layers.h"
-#include "nn/loss.h"
-#include "tensor/alloc.h"
-#include "tensor/math.h"
+#include "cgrad.h"
 #include "testing.h"
 
 #define FIXTURE "nn.txt"

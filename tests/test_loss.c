@@ -3,9 +3,7 @@
 // targets, shapes and reductions.
 #include <math.h>
 
-#include "autograd/autograd.h"
-#include "nn/loss.h"
-#include "tensor/math.h"
+#include "cgrad.h"
 #include "testing.h"
 
 #define FIXTURE "nn.txt"

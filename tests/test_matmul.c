@@ -4,9 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "autograd/autograd.h"
-#include "tensor/gemm.h"
-#include "tensor/math.h"
+#include "cgrad.h"
 #include "testing.h"
 
 #define FIXTURE "tensor_ops.txt"

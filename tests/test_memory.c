@@ -2,9 +2,7 @@
 // of a scope; tensors created outside any scope survive; views keep storage alive.
 #include <math.h>
 
-#include "autograd/autograd.h"
-#include "tensor/alloc.h"
-#include "tensor/math.h"
+#include "cgrad.h"
 #include "testing.h"
 
 #define STEPS 10000

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "nn/data.h"
+#include "cgrad.h"
 #include "testing.h"
 
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"

@@ -7,11 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "autograd/op.h"
-#include "nn/module.h"
-#include "optim/optim.h"
-#include "tensor/alloc.h"
-#include "tensor/parallel.h"
+#include "cgrad.h"
 #include "testing.h"
 
 #define FIXTURE  "optim.txt"

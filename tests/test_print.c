@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autograd/autograd.h"
+#include "cgrad.h"
 #include "testing.h"
 
 typedef struct print_case {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tensor/tensor.h"
+#include "cgrad.h"
 #include "testing.h"
 
 // ---- an independent PCG32 (O'Neill, pcg-random.org, pcg32_random_r / pcg32_srandom_r) ----

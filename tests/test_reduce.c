@@ -3,8 +3,7 @@
 // dims, several dims and negative dims, with and without keepdim; softmax at +-1000.
 #include <math.h>
 
-#include "autograd/autograd.h"
-#include "tensor/math.h"
+#include "cgrad.h"
 #include "testing.h"
 
 #define FIXTURE "tensor_ops.txt"

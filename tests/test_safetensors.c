@@ -10,8 +10,6 @@
 #include <sys/stat.h>
 
 #include "cgrad.h"
-#include "nn/checkpoint.h"
-#include "nn/data.h"
 #include "testing.h"
 
 static char tmp_path[512];

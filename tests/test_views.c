@@ -3,8 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "autograd/autograd.h"
-#include "tensor/math.h"
+#include "cgrad.h"
 #include "testing.h"
 
 #define FIXTURE "tensor_ops.txt"

@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autograd/autograd.h"
-#include "autograd/op.h"
+#include "cgrad.h"
 
 #ifndef CG_FIXTURE_DIR
 #define CG_FIXTURE_DIR "."

@@ -24,7 +24,7 @@
 
 #include <stdbool.h>
 
-#include "tensor/tensor.h"
+#include "cgrad.h"
 
 #define CG_FIXTURE_MAX_PARAM_VALUES 16
 

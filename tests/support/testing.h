@@ -14,10 +14,8 @@
 
 #include <stdbool.h>
 
-#include "autograd/autograd.h"
+#include "cgrad.h"
 #include "fixture.h"
-#include "tensor/error.h"
-#include "tensor/tensor.h"
 
 #ifndef CG_TEST_TMP_DIR
 #define CG_TEST_TMP_DIR "/tmp"

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "../autograd/op.h"
-#include "alloc.h"
+#include "../tensor/alloc.h"
 #include "math.h"
-#include "tensor_internal.h"
+#include "../tensor/tensor_internal.h"
 
 typedef struct reduction {
     int ndim; // input rank

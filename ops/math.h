@@ -7,7 +7,7 @@
 #ifndef CG_MATH_H
 #define CG_MATH_H
 
-#include "tensor.h"
+#include "../tensor/tensor.h"
 
 // ---- binary elementwise (broadcasting) -----------------------------------------
 cg_tensor *cg_add(cg_tensor *a, cg_tensor *b);

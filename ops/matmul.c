@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../autograd/op.h"
-#include "gemm.h"
+#include "../kernels/gemm.h"
 #include "math.h"
 
 typedef struct matmul_plan {

@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "../autograd/op.h"
-#include "tensor_internal.h"
+#include "../tensor/tensor_internal.h"
+#include "view.h"
 
 // Same elements in the same order: the gradient is g's data as is.
 static void reshape_backward(cg_node *n, const cg_tensor *g) {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "../tensor/parallel.h"
-#include "conv_geometry_internal.h"
+#include "conv_kernels.h"
 
 bool cg_conv_is_depthwise(const cg_conv_geometry *g) {
     return g->groups > 1 && g->groups == g->in_channels;

@@ -11,6 +11,7 @@
 #include "../tensor/alloc.h"
 #include "../tensor/tensor_internal.h"
 #include "conv.h"
+#include "view.h"
 
 typedef struct pad_plan {
     int ndim;

@@ -8,7 +8,7 @@
 #include "../autograd/op.h"
 #include "../tensor/alloc.h"
 #include "atomic_file_internal.h"
-#include "checkpoint.h"
+#include "safetensors.h"
 #include "json_internal.h"
 
 #define META_VALUE_MAX 4096

@@ -6,7 +6,7 @@
 
 #include "../autograd/op.h"
 #include "math.h"
-#include "parallel.h"
+#include "../tensor/parallel.h"
 
 typedef struct rows {
     int64_t outer, len, inner;

@@ -10,10 +10,10 @@
 // zero-padded tails; only the kernel's store looks at the real tile size.
 #include "gemm.h"
 
-#include "alloc.h"
-#include "error.h"
+#include "../tensor/alloc.h"
+#include "../tensor/error.h"
 #include "gemm_kernels_internal.h"
-#include "parallel.h"
+#include "../tensor/parallel.h"
 
 #include <omp.h>
 

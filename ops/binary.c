@@ -2,7 +2,7 @@
 #include "../autograd/op.h"
 #include "../tensor/parallel.h"
 #include "math.h"
-#include "tensor_internal.h"
+#include "../tensor/tensor_internal.h"
 
 typedef enum { ADD, SUB, MUL, DIV } binary_kind;
 

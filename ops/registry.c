@@ -1,7 +1,7 @@
-// autograd/registry.c - the table of every op, built from autograd/ops.def.
+// ops/registry.c - the table of every op, built from ops/ops.def.
 #include <string.h>
 
-#include "op.h"
+#include "registry.h"
 
 #define CG_OP(name) extern const cg_op cg_op_##name;
 #include "ops.def"

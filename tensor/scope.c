@@ -1,11 +1,12 @@
-// autograd/scope.c - scopes own the tensors created while they are open.
+// tensor/scope.c - scopes own the tensors created while they are open.
 //
 // A scope is a doubly linked list of tensors; scopes form a stack. cg_scope_end() frees
 // the whole list, which is what keeps a training loop's memory flat without the user
 // freeing each intermediate.
-#include "../tensor/alloc.h"
-#include "autograd.h"
-#include "autograd_internal.h"
+#include "scope.h"
+
+#include "alloc.h"
+#include "tensor_internal.h"
 
 #define MAX_SCOPE_DEPTH 64
 
@@ -69,11 +70,7 @@ void cg_scope_end(void) {
 cg_tensor *cg_keep(cg_tensor *t) {
     if (!t) return NULL;
     // The ops that made t live in the scope being closed: cut t loose from them.
-    if (t->node) {
-        cg_node_free(t->node);
-        t->node = NULL;
-        t->requires_grad = false;
-    }
+    cg_tensor_drop_node(t);
     cg_scope *s = t->scope;
     if (!s) return t;
     cg_scope_remove(t);

@@ -7,7 +7,7 @@
 // "column" side), so the kernels in nn/im2col.c exist once and run in all four roles. The
 // weight gradient is one kernel too, with the image and column arguments in place:
 // conv2d passes (input, grad_output), conv_transpose2d passes (grad_output, input).
-#include "conv_geometry_internal.h"
+#include "conv_internal.h"
 
 static int64_t image_positions(const cg_conv_geometry *g) {
     return g->in_h * g->in_w;

@@ -1,6 +1,6 @@
 // nn/im2col.c - the convolution kernels: im2col, col2im, and the GEMM drivers built on them.
 //
-// Everything in the convolution family runs on these (see conv_geometry_internal.h):
+// Everything in the convolution family runs on these (see conv_kernels.h):
 //   im2col + GEMM    conv2d forward, conv_transpose2d input grad, unfold, fold backward
 //   GEMM + col2im    conv_transpose2d forward, conv2d input grad, fold, unfold backward
 //   im2col + GEMM^T  the weight gradient of both convolutions
@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "../tensor/alloc.h"
-#include "../tensor/gemm.h"
+#include "gemm.h"
 #include "../tensor/parallel.h"
-#include "conv_geometry_internal.h"
+#include "conv_kernels.h"
 
 // Column-buffer budget in floats (16 MB): how many images one GEMM may cover.
 #define CONV_WORKSPACE_FLOATS ((int64_t)1 << 22)

@@ -1,7 +1,7 @@
-// tensor/broadcast.c - argument checks and PyTorch broadcasting shared by every op.
+// tensor/shape.c - shapes: argument checks, PyTorch broadcasting, shapes in messages.
+#include <stdio.h>
 #include <string.h>
 
-#include "../autograd/op.h"
 #include "tensor_internal.h"
 
 bool cg_check_arg(const cg_tensor *t, const char *op, const char *arg) {
@@ -73,4 +73,20 @@ cg_tensor *cg_sum_to_shape(const cg_tensor *g, int ndim, const int64_t *shape) {
         }
     }
     return r;
+}
+
+const char *cg_shape_str(int ndim, const int64_t *shape) {
+    static _Thread_local char ring[8][96];
+    static _Thread_local int next;
+    char *buf = ring[next++ % 8];
+    size_t len = 0;
+    buf[len++] = '[';
+    for (int i = 0; i < ndim && len < 80; i++)
+        len += (size_t)snprintf(buf + len, 96 - len, i ? ",%lld" : "%lld", (long long)shape[i]);
+    snprintf(buf + len, 96 - len, "]");
+    return buf;
+}
+
+const char *cg_tensor_shape_str(const cg_tensor *t) {
+    return t ? cg_shape_str(t->ndim, t->shape) : "(null)";
 }

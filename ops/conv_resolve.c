@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conv_geometry_internal.h"
+#include "conv_internal.h"
 
 // "(h, w)" for 2-D ops, "(w,)" for 1-D ones, as PyTorch prints its tuples. Rotating
 // buffers so one message can hold several.

@@ -2,7 +2,7 @@
 // kernel, is cg_conv2d itself): the sliding window and the unrolled-kernel matrix.
 #include <string.h>
 
-#include "conv_geometry_internal.h"
+#include "conv_internal.h"
 
 // The input tap of output (oh, ow) under kernel tap (ki, kj), or false if it falls in the
 // zero padding.

@@ -6,7 +6,7 @@
 // with L = H_blocks * W_blocks sliding positions, as in conv2d (groups 1, no weight).
 #include <string.h>
 
-#include "conv_geometry_internal.h"
+#include "conv_internal.h"
 
 // images (N, C, H, W) -> columns (N, C*kH*kW, L)
 static void unfold_images(const cg_conv_geometry *g, const float *images, float *columns) {

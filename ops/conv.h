@@ -1,4 +1,4 @@
-// nn/conv.h - convolution, transposed convolution, padding, unfold/fold, and the three
+// ops/conv.h - convolution, transposed convolution, padding, unfold/fold, and the three
 // views of convolution (sliding window, im2col x kernel, unrolled-kernel matrix).
 //
 // Semantics are PyTorch's (torch.nn.functional.conv2d, conv_transpose2d, conv1d,
@@ -22,7 +22,6 @@
 #define CG_CONV_H
 
 #include "../tensor/tensor.h"
-#include "module.h"
 
 typedef enum cg_padding_kind {
     CG_PADDING_EXPLICIT = 0, // use `padding` (default: 0)
@@ -108,19 +107,5 @@ int cg_conv2d_output_shape(const cg_tensor *input, const cg_tensor *weight,
                            const cg_conv_options *options, int64_t *out_shape);
 int cg_conv_transpose2d_output_shape(const cg_tensor *input, const cg_tensor *weight,
                                      const cg_conv_options *options, int64_t *out_shape);
-
-// ---- modules (weight and bias created with PyTorch's default initialisation) -------------
-// weight ~ kaiming_uniform(a = sqrt(5)), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)); bias the
-// same bound, fan_in = (in_channels/groups)*kH*kW for Conv, (out_channels/groups)*kH*kW
-// for ConvTranspose (PyTorch computes it from weight dim 1). Random numbers come from the
-// global generator (cg_manual_seed). State names: "weight", "bias".
-cg_module *cg_Conv2d(int in_channels, int out_channels, int kernel_h, int kernel_w,
-                     const cg_conv_options *options);
-cg_module *cg_ConvTranspose2d(int in_channels, int out_channels, int kernel_h, int kernel_w,
-                              const cg_conv_options *options);
-cg_module *cg_Conv1d(int in_channels, int out_channels, int kernel_size,
-                     const cg_conv_options *options);
-cg_module *cg_ConvTranspose1d(int in_channels, int out_channels, int kernel_size,
-                              const cg_conv_options *options);
 
 #endif

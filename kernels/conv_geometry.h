@@ -1,0 +1,38 @@
+// kernels/conv_geometry.h - one description of a 2-D convolution, shared by every kernel
+// and op of the convolution family (raw integers: no tensors, no options).
+//
+// A geometry always describes a conv2d: an "image" (N, C, H, W) is turned into
+// "columns" of positions (N, O, H_out, W_out) by a weight (O, C/groups, kH, kW).
+// conv_transpose2d is the adjoint of that conv2d, so it is described by the SAME struct:
+// its input is the struct's output side and its output is the struct's image side, and
+// its weight (C_in_t, C_out_t/groups, kH, kW) is read as the conv2d weight (O, C/groups, ...).
+// Two kernels then serve all four directions:
+//   cg_conv_im2col_gemm  image -> columns   conv2d forward, conv_transpose2d input grad
+//   cg_conv_gemm_col2im  columns -> image   conv_transpose2d forward, conv2d input grad
+// and one weight-gradient kernel serves both ops (roles of its two arguments swap).
+#ifndef CG_CONV_GEOMETRY_H
+#define CG_CONV_GEOMETRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct cg_conv_geometry {
+    int64_t batch; // N (1 for unbatched input)
+    bool batched;  // the user's tensors have a batch dim
+    int spatial;   // 2 for conv2d, 1 for conv1d (H = kH = 1)
+    int64_t groups;
+    int64_t in_channels, in_h, in_w;    // image side: conv2d input / conv_transpose2d output
+    int64_t out_channels, out_h, out_w; // column side: conv2d output / conv_transpose2d input
+    int64_t kernel_h, kernel_w;
+    int64_t stride_h, stride_w;
+    int64_t dilation_h, dilation_w;
+    int64_t pad_top, pad_bottom, pad_left, pad_right;
+    int64_t output_padding_h, output_padding_w; // conv_transpose only (else 0)
+} cg_conv_geometry;
+
+// Rows of one group's column matrix: (C/groups) * kH * kW.
+static inline int64_t cg_conv_col_rows(const cg_conv_geometry *g) {
+    return g->in_channels / g->groups * g->kernel_h * g->kernel_w;
+}
+
+#endif

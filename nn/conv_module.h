@@ -1,0 +1,23 @@
+// nn/conv_module.h - Conv2d, ConvTranspose2d, Conv1d, ConvTranspose1d modules over the
+// functional ops of ops/conv.h (which also defines cg_conv_options).
+#ifndef CG_CONV_MODULE_H
+#define CG_CONV_MODULE_H
+
+#include "../ops/conv.h"
+#include "module.h"
+
+// ---- modules (weight and bias created with PyTorch's default initialisation) -------------
+// weight ~ kaiming_uniform(a = sqrt(5)), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)); bias the
+// same bound, fan_in = (in_channels/groups)*kH*kW for Conv, (out_channels/groups)*kH*kW
+// for ConvTranspose (PyTorch computes it from weight dim 1). Random numbers come from the
+// global generator (cg_manual_seed). State names: "weight", "bias".
+cg_module *cg_Conv2d(int in_channels, int out_channels, int kernel_h, int kernel_w,
+                     const cg_conv_options *options);
+cg_module *cg_ConvTranspose2d(int in_channels, int out_channels, int kernel_h, int kernel_w,
+                              const cg_conv_options *options);
+cg_module *cg_Conv1d(int in_channels, int out_channels, int kernel_size,
+                     const cg_conv_options *options);
+cg_module *cg_ConvTranspose1d(int in_channels, int out_channels, int kernel_size,
+                              const cg_conv_options *options);
+
+#endif
