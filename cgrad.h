@@ -14,6 +14,7 @@
 #define CGRAD_H
 
 #include "tensor/error.h"
+#include "tensor/options.h"
 #include "tensor/alloc.h"
 #include "tensor/tensor.h"
 #include "tensor/scope.h"

@@ -1,0 +1,34 @@
+// tensor/options.h - the one rule every options struct of cgrad follows.
+//
+//  1. NULL, or a zero-initialised struct, means PyTorch's defaults for every field.
+//  2. Spatial options have a scalar field for the square case and a pair field for
+//     (height, width): `.padding = 1` is PyTorch's padding=1 and `.padding_hw = {1, 0}` is
+//     padding=(1, 0). A pair field with any non-zero entry is used as given; otherwise the
+//     scalar is used for both (0 there meaning PyTorch's default). 1-D ops read the scalars.
+//  3. A field for which 0 is a legal PyTorch value but not PyTorch's default (Adam's betas,
+//     BatchNorm's momentum, Dropout's p, ...) is a cg_optional: unset means the default and
+//     CG_SET(v) means v, so `.betas = {CG_SET(0.0), CG_SET(0.99)}` is betas=(0.0, 0.99). A
+//     bare number there does not compile, so a default can never be a value in disguise.
+//  4. Booleans are named so that false is PyTorch's default (`no_bias`, `ceil_mode`).
+#ifndef CG_OPTIONS_H
+#define CG_OPTIONS_H
+
+#include <stdbool.h>
+
+typedef struct cg_optional {
+    bool set;
+    double value;
+} cg_optional;
+
+// In an initializer: `.momentum = CG_SET(0.0)`. In an assignment: `o.momentum = cg_set(0.0)`.
+#define CG_SET(v)                                                                                  \
+    { true, (v) }
+static inline cg_optional cg_set(double v) {
+    return (cg_optional){true, v};
+}
+// The value to use: v's if set, else PyTorch's default.
+static inline double cg_optional_or(cg_optional v, double pytorch_default) {
+    return v.set ? v.value : pytorch_default;
+}
+
+#endif
