@@ -67,9 +67,36 @@ AVX2 static void kernel_avx2(int64_t k, const float *a, const float *b, float *c
     store_tile(acc, c, ldc, alpha, beta, m_valid, n_valid);
 }
 
+// kernel_avx2 on unpacked operands (cg_gemm_small_kernel). Rows of A past m_valid repeat
+// the last real row, so every broadcast reads inside A; their results are never stored.
+AVX2 static void small_kernel_avx2(int64_t k, const float *a, int64_t a_rs, int64_t a_cs,
+                                   const float *b, int64_t ldb, float *c, int64_t ldc, float alpha,
+                                   float beta, int m_valid, int n_valid) {
+    __m256 acc[MR][NV];
+    __m256i mask[NV];
+    const float *row[MR];
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+        row[i] = a + (i < m_valid ? i : m_valid - 1) * a_rs;
+        for (int v = 0; v < NV; v++) acc[i][v] = _mm256_setzero_ps();
+    }
+    for (int v = 0; v < NV; v++) mask[v] = column_mask(v, n_valid);
+    for (int64_t p = 0; p < k; p++, b += ldb) {
+        __m256 bv[NV];
+        for (int v = 0; v < NV; v++) bv[v] = _mm256_maskload_ps(b + 8 * v, mask[v]);
+#pragma GCC unroll 6
+        for (int i = 0; i < MR; i++) {
+            __m256 ai = _mm256_broadcast_ss(row[i] + p * a_cs);
+            for (int v = 0; v < NV; v++) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
+        }
+    }
+    store_tile(acc, c, ldc, alpha, beta, m_valid, n_valid);
+}
+
 const cg_gemm_kernel cg_gemm_kernel_avx2 = {
     .name = "avx2",
     .run = kernel_avx2,
+    .run_small = small_kernel_avx2,
     .mr = MR,
     .nr = NR,
     .mc = 144,
