@@ -193,11 +193,12 @@ static void gemm_part(const gemm_problem *g, range rows, range cols) {
 
 // ---- small problems ------------------------------------------------------------------------
 
-// Up to about 64 x 64 x 64 the operands sit in L1 and packing both would take as long as the
-// multiply (it was a third of a 32^3 call), so the kernel reads A and B in place. A
-// transposed B is transposed once into the packing buffer, since the kernel loads B's rows.
-#define SMALL_MACS     (96 * 96 * 96)
-#define SMALL_B_FLOATS (96 * 96) // op(B) must stay in L1/L2 while every row tile rereads it
+// Up to about 128 x 128 x 128 the operands sit in L1/L2 and packing both costs more than
+// it saves (it was a third of a 32^3 call; at 128^3 both paths run alike), so the kernel
+// reads A and B in place. A transposed B is transposed once into the packing buffer, since
+// the kernel loads B's rows.
+#define SMALL_MACS     (128 * 128 * 128)
+#define SMALL_B_FLOATS (128 * 128) // op(B) must stay in L1/L2 while every row tile rereads it
 
 static bool is_small(const gemm_problem *g) {
     return g->kernel->run_small && g->m * g->n * g->k <= SMALL_MACS &&

@@ -180,13 +180,13 @@ static void test_tile_edges(void **state) {
             check_everywhere(plain(rows[i], cols[j], 11));
 }
 
-// Around the small-problem limits (96^3 multiply-adds, a 96 x 96 op(B)), with a padded
+// Around the small-problem limits (128^3 multiply-adds, a 128 x 128 op(B)), with a padded
 // operand, which the in-place path reads with its stride.
 static void test_small_path_limits(void **state) {
     (void)state;
-    check_everywhere(plain(96, 96, 96));
-    check_everywhere(plain(97, 96, 96));
-    check_everywhere(plain(200, 40, 90));
+    check_everywhere(plain(128, 128, 128));
+    check_everywhere(plain(129, 128, 128));
+    check_everywhere(plain(200, 60, 150));
     gemm_case t = plain(33, 65, 31);
     t.pad_a = 3;
     t.pad_b = 5;
