@@ -53,7 +53,7 @@ if "small_cnn" in cg and "small_cnn" in torch:
     print(f"  images/s: cgrad {a['images_per_s']:.0f}, torch {b['images_per_s']:.0f}, "
           f"ratio {a['images_per_s'] / b['images_per_s']:.2f}")
     if "gflops" in a:
-        torch_gflops = a["mflop_per_step"] * 1e-3 / b["ms"]
+        torch_gflops = a["mflop_per_step"] / b["ms"]  # MFLOP per ms is GFLOP/s
         print(f"  step: {a['mflop_per_step']:.0f} MFLOP; cgrad {a['ms']:.2f} ms = "
               f"{a['gflops']:.1f} GFLOP/s ({share(a['gflops'])} of peak), torch {b['ms']:.2f} ms"
               f" = {torch_gflops:.1f} GFLOP/s ({share(torch_gflops)} of peak)")

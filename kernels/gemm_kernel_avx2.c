@@ -33,7 +33,7 @@ AVX2 static inline __attribute__((always_inline)) void store_tile(__m256 acc[MR]
         if (i >= m_valid) break;
         float *row = c + i * ldc;
         for (int v = 0; v < NV; v++) {
-            __m256 r = _mm256_mul_ps(valpha, acc[i][v]);
+            __m256 r = alpha == 1.0f ? acc[i][v] : _mm256_mul_ps(valpha, acc[i][v]);
             // beta == 0 must not read C: it may hold NaN or be uninitialised.
             if (beta != 0.0f)
                 r = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(row + 8 * v, mask[v]), r);

@@ -41,7 +41,9 @@ INLINE_AVX512 void store_tile(int vectors, __m512 acc[MR][NV], float *c, int64_t
         if (i >= m_valid) break;
         float *row = c + i * ldc;
         for (int v = 0; v < vectors; v++) {
-            __m512 r = _mm512_mul_ps(valpha, acc[i][v]);
+            // alpha == 1 (every call from the ops) skips the multiply: short-k tiles are
+            // store-bound.
+            __m512 r = alpha == 1.0f ? acc[i][v] : _mm512_mul_ps(valpha, acc[i][v]);
             // beta == 0 must not read C: it may hold NaN or be uninitialised.
             if (beta != 0.0f)
                 r = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(mask[v], row + 16 * v), r);
