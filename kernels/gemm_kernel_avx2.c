@@ -75,11 +75,10 @@ AVX2 static void small_kernel_avx2(int64_t k, const float *a, int64_t a_rs, int6
     __m256 acc[MR][NV];
     __m256i mask[NV];
     const float *row[MR];
+    cg_gemm_small_rows(a, a_rs, MR, m_valid, row);
 #pragma GCC unroll 6
-    for (int i = 0; i < MR; i++) {
-        row[i] = a + (i < m_valid ? i : m_valid - 1) * a_rs;
+    for (int i = 0; i < MR; i++)
         for (int v = 0; v < NV; v++) acc[i][v] = _mm256_setzero_ps();
-    }
     for (int v = 0; v < NV; v++) mask[v] = column_mask(v, n_valid);
     for (int64_t p = 0; p < k; p++, b += ldb) {
         __m256 bv[NV];

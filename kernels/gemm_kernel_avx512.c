@@ -100,11 +100,10 @@ INLINE_AVX512 void multiply_small_tile(int vectors, int64_t k, const float *a, i
     __m512 acc[MR][NV];
     __mmask16 mask[NV];
     const float *row[MR];
+    cg_gemm_small_rows(a, a_rs, MR, m_valid, row);
 #pragma GCC unroll 8
-    for (int i = 0; i < MR; i++) {
-        row[i] = a + (i < m_valid ? i : m_valid - 1) * a_rs;
+    for (int i = 0; i < MR; i++)
         for (int v = 0; v < vectors; v++) acc[i][v] = _mm512_setzero_ps();
-    }
     for (int v = 0; v < vectors; v++) mask[v] = column_mask(v, n_valid);
     for (int64_t p = 0; p < k; p++, b += ldb) {
         __m512 bv[NV];

@@ -27,6 +27,13 @@ typedef void (*cg_gemm_small_kernel)(int64_t k, const float *a, int64_t a_row_st
                                      int64_t ldc, float alpha, float beta, int m_valid,
                                      int n_valid);
 
+// The row pointers of a cg_gemm_small_kernel tile: rows past m_valid repeat the last real
+// row, so every broadcast reads inside A (their results are never stored).
+static inline void cg_gemm_small_rows(const float *a, int64_t a_row_stride, int mr, int m_valid,
+                                      const float **row) {
+    for (int i = 0; i < mr; i++) row[i] = a + (i < m_valid ? i : m_valid - 1) * a_row_stride;
+}
+
 // Packs a block whose packed order is the transpose of its stored order (A not transposed,
 // B transposed): dst[p*width + r] = src[r*ld + p] for r < rows and p < kc, zero for
 // rows <= r < width.
