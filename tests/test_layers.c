@@ -80,7 +80,6 @@ static const cg_test_op OPS[] = {
     {"batch_norm2d", FIXTURE, 3, {"x", "weight", "bias"}, run_batch_norm, &SUM_TOL},
     {"dropout", FIXTURE, 1, {"x"}, run_dropout, NULL},
 };
-#define N_OPS ((int)(sizeof OPS / sizeof OPS[0]))
 
 // ---- gradchecks (finite differences) ------------------------------------------------------
 
@@ -584,9 +583,6 @@ static void test_max_pool_ties_and_nan(void **state) {
 }
 
 int main(void) {
-    struct CMUnitTest tests[N_OPS + 16];
-    int n = 0;
-    for (int i = 0; i < N_OPS; i++) tests[n++] = cg_test_op_unit_test(&OPS[i]);
     const struct CMUnitTest extra[] = {
         cmocka_unit_test_teardown(test_gradcheck_linear, cg_test_teardown),
         cmocka_unit_test_teardown(test_gradcheck_pooling, cg_test_teardown),
@@ -604,8 +600,5 @@ int main(void) {
         cmocka_unit_test_teardown(test_no_leaks, cg_test_teardown),
         cmocka_unit_test_teardown(test_max_pool_ties_and_nan, cg_test_teardown),
     };
-    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) tests[n++] = extra[i];
-    cg_manual_seed(7);
-    cg_test_capture_errors();
-    return _cmocka_run_group_tests("layers", tests, (size_t)n, NULL, NULL);
+    return CG_TEST_RUN("layers", OPS, extra, 7);
 }

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const cg_test_tolerance cg_test_default_tolerance = {1e-5, 1e-6, 1e-4, 1e-5};
@@ -239,6 +240,19 @@ void cg_test_op_cases(void **state) {
 struct CMUnitTest cg_test_op_unit_test(const cg_test_op *op) {
     struct CMUnitTest t = {op->op, cg_test_op_cases, NULL, cg_test_teardown, (void *)op};
     return t;
+}
+
+int cg_test_run(const char *group, const cg_test_op *ops, int n_ops, const struct CMUnitTest *extra,
+                int n_extra, uint64_t seed) {
+    struct CMUnitTest *tests = calloc((size_t)(n_ops + n_extra), sizeof *tests);
+    if (!tests) return 1;
+    for (int i = 0; i < n_ops; i++) tests[i] = cg_test_op_unit_test(&ops[i]);
+    for (int i = 0; i < n_extra; i++) tests[n_ops + i] = extra[i];
+    cg_manual_seed(seed);
+    cg_test_capture_errors();
+    int failed = _cmocka_run_group_tests(group, tests, (size_t)(n_ops + n_extra), NULL, NULL);
+    free(tests);
+    return failed;
 }
 
 int cg_test_teardown(void **state) {

@@ -82,6 +82,16 @@ void cg_test_op_cases(void **state);
 // A cmocka unit test running cg_test_op_cases for one table entry (with cg_test_teardown).
 struct CMUnitTest cg_test_op_unit_test(const cg_test_op *op);
 
+// The main() of a test program built around a table of fixture ops: one cmocka test per
+// entry of `ops` (cg_test_op_unit_test), then the `extra` tests, run as group `group` with
+// the global generator seeded with `seed` and errors captured (cg_test_capture_errors).
+int cg_test_run(const char *group, const cg_test_op *ops, int n_ops, const struct CMUnitTest *extra,
+                int n_extra, uint64_t seed);
+// cg_test_run over two arrays: return CG_TEST_RUN("views", OPS, extra, 3);
+#define CG_TEST_RUN(group, ops, extra, seed)                                                       \
+    cg_test_run(group, ops, (int)(sizeof(ops) / sizeof(ops)[0]), extra,                            \
+                (int)(sizeof(extra) / sizeof(extra)[0]), seed)
+
 // Load a fixture and fail the test if it cannot be loaded.
 cg_fixture *cg_test_load_fixture(const char *filename);
 
