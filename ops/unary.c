@@ -129,36 +129,15 @@ static cg_tensor *unary(const cg_op *op, unary_forward forward, cg_tensor *x,
 #define UNARY(name, x)            unary(&cg_op_##name, name##_forward, x, NULL)
 #define UNARY_WITH(name, x, a, b) unary(&cg_op_##name, name##_forward, x, &(unary_params){a, b})
 
-cg_tensor *cg_neg(cg_tensor *x) {
-    return UNARY(neg, x);
-}
-cg_tensor *cg_exp(cg_tensor *x) {
-    return UNARY(exp, x);
-}
-cg_tensor *cg_log(cg_tensor *x) {
-    return UNARY(log, x);
-}
-cg_tensor *cg_sqrt(cg_tensor *x) {
-    return UNARY(sqrt, x);
-}
-cg_tensor *cg_abs(cg_tensor *x) {
-    return UNARY(abs, x);
-}
-cg_tensor *cg_pow(cg_tensor *x, float e) {
-    return UNARY_WITH(pow, x, e, 0);
-}
-cg_tensor *cg_relu(cg_tensor *x) {
-    return UNARY(relu, x);
-}
-cg_tensor *cg_sigmoid(cg_tensor *x) {
-    return UNARY(sigmoid, x);
-}
-cg_tensor *cg_tanh(cg_tensor *x) {
-    return UNARY(tanh, x);
-}
-cg_tensor *cg_leaky_relu(cg_tensor *x, float slope) {
-    return UNARY_WITH(leaky_relu, x, slope, 0);
-}
+// The public functions: cg_neg(x) ... without scalars, cg_pow(x, exponent) ... with one.
+#define PUBLIC_UNARY(name)                                                                         \
+    cg_tensor *cg_##name(cg_tensor *x) {                                                           \
+        return UNARY(name, x);                                                                     \
+    }
+#define PUBLIC_UNARY_WITH(name, scalar)                                                            \
+    cg_tensor *cg_##name(cg_tensor *x, float scalar) {                                             \
+        return UNARY_WITH(name, x, scalar, 0);                                                     \
+    }
 cg_tensor *cg_clamp(cg_tensor *x, float min, float max) {
     if (min > max) return cg_error(CG_ERR_ARG, "clamp: min %g is greater than max %g", min, max);
     return UNARY_WITH(clamp, x, min, max);
@@ -170,30 +149,12 @@ cg_tensor *cg_gelu(cg_tensor *x, cg_gelu_approximate approximate) {
                         (int)approximate);
     return UNARY(gelu, x);
 }
-cg_tensor *cg_silu(cg_tensor *x) {
-    return UNARY(silu, x);
-}
-cg_tensor *cg_elu(cg_tensor *x, float alpha) {
-    return UNARY_WITH(elu, x, alpha, 0);
-}
 cg_tensor *cg_softplus(cg_tensor *x, float beta, float threshold) {
     if (!(beta != 0)) return cg_error(CG_ERR_ARG, "softplus: beta must be non-zero, got %g", beta);
     return UNARY_WITH(softplus, x, beta, threshold);
 }
-cg_tensor *cg_hardswish(cg_tensor *x) {
-    return UNARY(hardswish, x);
-}
-cg_tensor *cg_add_scalar(cg_tensor *a, float s) {
-    return UNARY_WITH(add_scalar, a, s, 0);
-}
 cg_tensor *cg_sub_scalar(cg_tensor *a, float s) {
     return UNARY_WITH(add_scalar, a, -s, 0);
-}
-cg_tensor *cg_mul_scalar(cg_tensor *a, float s) {
-    return UNARY_WITH(mul_scalar, a, s, 0);
-}
-cg_tensor *cg_div_scalar(cg_tensor *a, float s) {
-    return UNARY_WITH(div_scalar, a, s, 0);
 }
 cg_tensor *cg_rsub_scalar(float s, cg_tensor *a) {
     return UNARY_WITH(rsub_scalar, a, s, 0);
@@ -201,3 +162,10 @@ cg_tensor *cg_rsub_scalar(float s, cg_tensor *a) {
 cg_tensor *cg_rdiv_scalar(float s, cg_tensor *a) {
     return UNARY_WITH(rdiv_scalar, a, s, 0);
 }
+// clang-format off
+PUBLIC_UNARY(neg) PUBLIC_UNARY(exp) PUBLIC_UNARY(log) PUBLIC_UNARY(sqrt) PUBLIC_UNARY(abs)
+PUBLIC_UNARY(relu) PUBLIC_UNARY(sigmoid) PUBLIC_UNARY(tanh) PUBLIC_UNARY(silu)
+PUBLIC_UNARY(hardswish)
+PUBLIC_UNARY_WITH(pow, exponent) PUBLIC_UNARY_WITH(leaky_relu, negative_slope)
+PUBLIC_UNARY_WITH(elu, alpha) PUBLIC_UNARY_WITH(add_scalar, s) PUBLIC_UNARY_WITH(mul_scalar, s)
+PUBLIC_UNARY_WITH(div_scalar, s)
