@@ -26,6 +26,7 @@
 #include "ops/math.h"
 #include "ops/view.h"
 #include "ops/functional.h"
+#include "ops/norm.h"
 #include "ops/conv.h"
 #include "ops/loss.h"
 #include "nn/module.h"
