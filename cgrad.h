@@ -32,6 +32,7 @@
 #include "nn/module.h"
 #include "nn/init.h"
 #include "nn/layers.h"
+#include "nn/norm.h"
 #include "nn/conv_module.h"
 #include "optim/optim.h"
 #include "io/data.h"

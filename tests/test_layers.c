@@ -200,7 +200,7 @@ static void test_reprs(void **state) {
         {cg_LeakyReLU(0.2f), "LeakyReLU(negative_slope=0.2)"},
         {cg_Flatten(1, -1), "Flatten(start_dim=1, end_dim=-1)"},
         {cg_Dropout(0.25f), "Dropout(p=0.25, inplace=False)"},
-        {cg_BatchNorm2d(16, 1e-5f, 0.1f),
+        {cg_BatchNorm2d(16, NULL),
          "BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"},
         {cg_MaxPool2d(&(cg_pool_options){.kernel_size = {2}}),
          "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"},
@@ -229,9 +229,8 @@ static void test_reprs(void **state) {
 // The model of the state_dict and print tests; parameters 12+4 + 4+4 + 8 = 32.
 static cg_module *nested_model(void) {
     cg_module *inner = cg_Sequential(2, (cg_module *[]){cg_Linear(3, 4, true), cg_ReLU()});
-    return cg_Sequential(4,
-                         (cg_module *[]){inner, cg_Dropout(0.25f), cg_BatchNorm2d(4, 1e-5f, 0.1f),
-                                         cg_Linear(4, 2, false)});
+    return cg_Sequential(4, (cg_module *[]){inner, cg_Dropout(0.25f), cg_BatchNorm2d(4, NULL),
+                                            cg_Linear(4, 2, false)});
 }
 
 static void test_state_dict_names(void **state) {
@@ -304,7 +303,7 @@ static void test_parameter_counts_and_init(void **state) {
     for (int64_t i = 0; i < b->numel; i++) assert_true(fabsf(b->data[i]) <= bound);
     cg_module_free(fc);
 
-    cg_module *bn = cg_BatchNorm2d(16, 1e-5f, 0.1f);
+    cg_module *bn = cg_BatchNorm2d(16, NULL);
     assert_int_equal(cg_module_num_parameters(bn), 32);
     for (int i = 0; i < 16; i++) {
         assert_true(cg_module_param(bn, "weight")->data[i] == 1.0f);
@@ -359,7 +358,7 @@ static void test_dropout_train_eval(void **state) {
 static void test_batch_norm_train_eval(void **state) {
     (void)state;
     cg_scope_begin();
-    cg_module *bn = cg_BatchNorm2d(3, 1e-5f, 0.1f);
+    cg_module *bn = cg_BatchNorm2d(3, NULL);
     cg_tensor *x = cg_add_scalar(cg_mul_scalar(cg_randn(CG_SHAPE(8, 3, 4, 4), NULL), 2.0f), 5.0f);
     cg_tensor *y = cg_module_forward(bn, x);
     cg_tensor *mean = cg_mean(y, CG_DIMS(0, 2, 3), false);
@@ -495,7 +494,7 @@ static void test_errors(void **state) {
     assert_null(
         cg_batch_norm2d(cg_zeros(CG_SHAPE(2, 4, 4)), NULL, NULL, NULL, NULL, true, 0.1f, 1e-5f));
     cg_test_expect_error(CG_ERR_SHAPE, "expected 4-D input");
-    cg_module *bn = cg_BatchNorm2d(3, 1e-5f, 0.1f);
+    cg_module *bn = cg_BatchNorm2d(3, NULL);
     assert_null(cg_module_forward(bn, x));
     cg_test_expect_error(CG_ERR_SHAPE, "running_mean [3] does not match the 2 channels");
     cg_module_free(bn);
@@ -504,7 +503,7 @@ static void test_errors(void **state) {
     cg_test_expect_error(CG_ERR_ARG, "Dropout: probability p = 1.5 is not in [0, 1]");
     assert_null(cg_dropout(x, -0.1f, true));
     cg_test_expect_error(CG_ERR_ARG, "dropout: probability");
-    assert_null(cg_BatchNorm2d(0, 1e-5f, 0.1f));
+    assert_null(cg_BatchNorm2d(0, NULL));
     cg_test_expect_error(CG_ERR_ARG, "BatchNorm2d");
     // A failed constructor inside Sequential: the others are freed, one clear message.
     assert_null(cg_Sequential(3, (cg_module *[]){cg_ReLU(), NULL, cg_Linear(2, 2, true)}));
@@ -533,7 +532,7 @@ static void training_step(cg_module *model, cg_tensor *x, cg_tensor *target) {
 static void test_no_leaks(void **state) {
     (void)state;
     cg_module *model = cg_Sequential(
-        9, (cg_module *[]){cg_BatchNorm2d(2, 1e-5f, 0.1f),
+        9, (cg_module *[]){cg_BatchNorm2d(2, NULL),
                            cg_MaxPool2d(&(cg_pool_options){.kernel_size = {2}}),
                            cg_AvgPool2d(&(cg_pool_options){.kernel_size = {2}, .stride = {1}}),
                            cg_AdaptiveAvgPool2d(2, 2), cg_Flatten(1, -1), cg_Linear(8, 6, true),
