@@ -33,6 +33,8 @@
 #include "nn/init.h"
 #include "nn/layers.h"
 #include "nn/norm.h"
+#include "nn/activations.h"
+#include "nn/containers.h"
 #include "nn/conv_module.h"
 #include "optim/optim.h"
 #include "io/data.h"
