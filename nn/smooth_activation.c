@@ -6,7 +6,16 @@
 #include "activations.h"
 #include "layers_internal.h"
 
-typedef enum { GELU, SILU, ELU, SOFTPLUS, HARDSWISH, SOFTMAX, LOG_SOFTMAX } activation_kind;
+// X(kind, PyTorch class name)
+// clang-format off
+#define ACTIVATIONS(X)                                                                             \
+    X(GELU, "GELU") X(SILU, "SiLU") X(ELU, "ELU") X(SOFTPLUS, "Softplus")                          \
+    X(HARDSWISH, "Hardswish") X(SOFTMAX, "Softmax") X(LOG_SOFTMAX, "LogSoftmax")
+// clang-format on
+
+#define KIND(kind, name) kind,
+typedef enum { ACTIVATIONS(KIND) } activation_kind;
+#undef KIND
 
 typedef struct activation_config {
     activation_kind kind;
@@ -60,15 +69,9 @@ static void activation_describe(const cg_module *m, char *buf, size_t size) {
         snprintf(buf, size, "%s()", m->cls->name);
 }
 
-static const cg_module_class classes[] = {
-    [GELU] = {"GELU", activation_forward, NULL, activation_describe},
-    [SILU] = {"SiLU", activation_forward, NULL, activation_describe},
-    [ELU] = {"ELU", activation_forward, NULL, activation_describe},
-    [SOFTPLUS] = {"Softplus", activation_forward, NULL, activation_describe},
-    [HARDSWISH] = {"Hardswish", activation_forward, NULL, activation_describe},
-    [SOFTMAX] = {"Softmax", activation_forward, NULL, activation_describe},
-    [LOG_SOFTMAX] = {"LogSoftmax", activation_forward, NULL, activation_describe},
-};
+#define CLASS(kind, name) [kind] = {name, activation_forward, NULL, activation_describe},
+static const cg_module_class classes[] = {ACTIVATIONS(CLASS)};
+#undef CLASS
 
 static cg_module *activation(activation_config c) {
     return cg_module_with_config(&classes[c.kind], &c, sizeof c);

@@ -92,14 +92,8 @@ static void test_modules_run_their_ops(void **state) {
 // ---- containers -----------------------------------------------------------------------------
 
 static void expect_print(const cg_module *m, const char *expected) {
-    FILE *f = tmpfile();
-    assert_non_null(f);
-    cg_module_print(m, f);
-    char buf[1024] = "";
-    rewind(f);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
+    char buf[1024];
+    cg_test_module_text(m, buf, sizeof buf);
     assert_string_equal(buf, expected);
 }
 

@@ -51,16 +51,7 @@ static cg_tensor *run_adaptive(cg_tensor **in, const cg_fixture_case *c) {
 }
 // Also checks the running statistics the op updated in place (train) or left alone (eval).
 static cg_tensor *run_batch_norm(cg_tensor **in, const cg_fixture_case *c) {
-    cg_tensor *running_mean = cg_test_copy_leaf(cg_fixture_tensor(c, "running_mean"), false);
-    cg_tensor *running_var = cg_test_copy_leaf(cg_fixture_tensor(c, "running_var"), false);
-    cg_tensor *y = cg_batch_norm2d(
-        in[0], running_mean, running_var, in[1], in[2], cg_fixture_param(c, "training", 0) != 0,
-        (float)cg_fixture_param(c, "momentum", 0), (float)cg_fixture_param(c, "eps", 0));
-    cg_assert_close(running_mean, cg_fixture_tensor(c, "running_mean_out"), 1e-5, 1e-6,
-                    "running_mean");
-    cg_assert_close(running_var, cg_fixture_tensor(c, "running_var_out"), 1e-5, 1e-6,
-                    "running_var");
-    return y;
+    return cg_test_batch_norm_case(cg_batch_norm2d, in, c);
 }
 static cg_tensor *run_dropout(cg_tensor **in, const cg_fixture_case *c) {
     return cg_dropout(in[0], (float)cg_fixture_param(c, "p", -1),
@@ -266,14 +257,8 @@ static void test_state_dict_names(void **state) {
 static void test_print_matches_pytorch(void **state) {
     (void)state;
     cg_module *model = nested_model();
-    FILE *f = tmpfile();
-    assert_non_null(f);
-    cg_module_print(model, f);
-    char text[1024] = "";
-    rewind(f);
-    size_t len = fread(text, 1, sizeof text - 1, f);
-    text[len] = '\0';
-    fclose(f);
+    char text[1024];
+    cg_test_module_text(model, text, sizeof text);
     assert_string_equal(text, "Sequential(\n"
                               "  (0): Sequential(\n"
                               "    (0): Linear(in_features=3, out_features=4, bias=True)\n"

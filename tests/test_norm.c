@@ -14,16 +14,7 @@ static float eps_of(const cg_fixture_case *c) {
 }
 
 static cg_tensor *run_batch_norm1d(cg_tensor **in, const cg_fixture_case *c) {
-    cg_tensor *running_mean = cg_test_copy_leaf(cg_fixture_tensor(c, "running_mean"), false);
-    cg_tensor *running_var = cg_test_copy_leaf(cg_fixture_tensor(c, "running_var"), false);
-    cg_tensor *y = cg_batch_norm1d(in[0], running_mean, running_var, in[1], in[2],
-                                   cg_fixture_param(c, "training", 0) != 0,
-                                   (float)cg_fixture_param(c, "momentum", 0), eps_of(c));
-    cg_assert_close(running_mean, cg_fixture_tensor(c, "running_mean_out"), 1e-5, 1e-6,
-                    "running_mean");
-    cg_assert_close(running_var, cg_fixture_tensor(c, "running_var_out"), 1e-5, 1e-6,
-                    "running_var");
-    return y;
+    return cg_test_batch_norm_case(cg_batch_norm1d, in, c);
 }
 static cg_tensor *run_instance_norm(cg_tensor **in, const cg_fixture_case *c) {
     return cg_instance_norm(in[0], 2, in[1], in[2], eps_of(c));
