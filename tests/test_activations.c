@@ -109,24 +109,25 @@ static void expect_state_dict(const cg_module *m, const char *expected) {
 
 static void test_sequential_named_and_module_list(void **state) {
     (void)state;
-    cg_module *body = cg_Sequential_named(
-        3, (const char *[]){"fc", "act", "out"},
-        (cg_module *[]){cg_Linear(4, 3, true), cg_GELU(CG_GELU_NONE), cg_Linear(3, 2, false)});
-    cg_module *list = cg_ModuleList(1, (cg_module *[]){cg_Linear(2, 2, true)});
+    cg_module *body =
+        cg_Sequential_named(3, (const char *[]){"fc", "act", "out"},
+                            (cg_module *[]){cg_LayerNorm(CG_SHAPE(4), NULL), cg_GELU(CG_GELU_NONE),
+                                            cg_GroupNorm(2, 4, NULL)});
+    cg_module *list = cg_ModuleList(1, (cg_module *[]){cg_LayerNorm(CG_SHAPE(2), NULL)});
     assert_non_null(cg_ModuleList_append(list, cg_Identity()));
     cg_module *model =
         cg_Sequential_named(2, (const char *[]){"body", "heads"}, (cg_module *[]){body, list});
     assert_non_null(model);
-    expect_state_dict(model, "body.fc.weight body.fc.bias body.out.weight heads.0.weight "
-                             "heads.0.bias");
+    expect_state_dict(model, "body.fc.weight body.fc.bias body.out.weight body.out.bias "
+                             "heads.0.weight heads.0.bias");
     expect_print(model, "Sequential(\n"
                         "  (body): Sequential(\n"
-                        "    (fc): Linear(in_features=4, out_features=3, bias=True)\n"
+                        "    (fc): LayerNorm((4,), eps=1e-05, elementwise_affine=True)\n"
                         "    (act): GELU(approximate='none')\n"
-                        "    (out): Linear(in_features=3, out_features=2, bias=False)\n"
+                        "    (out): GroupNorm(2, 4, eps=1e-05, affine=True)\n"
                         "  )\n"
                         "  (heads): ModuleList(\n"
-                        "    (0): Linear(in_features=2, out_features=2, bias=True)\n"
+                        "    (0): LayerNorm((2,), eps=1e-05, elementwise_affine=True)\n"
                         "    (1): Identity()\n"
                         "  )\n"
                         ")\n");
@@ -150,8 +151,8 @@ static cg_tensor *run_residual(cg_tensor **in, void *ctx) {
 
 static void test_residual(void **state) {
     (void)state;
-    cg_module *block =
-        cg_Residual(cg_Sequential(2, (cg_module *[]){cg_Linear(3, 3, true), cg_Softplus(1, 20)}));
+    cg_module *block = cg_Residual(
+        cg_Sequential(2, (cg_module *[]){cg_LayerNorm(CG_SHAPE(3), NULL), cg_Softplus(1, 20)}));
     assert_non_null(block);
     expect_state_dict(block, "fn.0.weight fn.0.bias");
     cg_scope_begin();
