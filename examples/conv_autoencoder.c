@@ -145,7 +145,7 @@ int main(int argc, char **argv) {
         cg_dataloader_new(train.images, NULL, o.batch, true, (uint64_t)o.seed);
     cg_dataloader *test_dl = cg_dataloader_new(test.images, NULL, 1000, false, 0);
     cg_module *model = autoencoder();
-    cg_optimizer *opt = cg_adam_for(model, &(cg_adam_options){.lr = o.lr});
+    cg_optimizer *opt = cg_adam_for(model, &(cg_adam_options){.lr = CG_SET(o.lr)});
     rc = opt ? 0 : 1;
     if (opt) cg_module_summary(model, 4, (int64_t[]){1, 1, 28, 28}, stdout);
 

@@ -7,38 +7,60 @@
 #define CG_OPTIM_H
 
 #include "../nn/module.h"
+#include "../tensor/options.h"
 #include "../tensor/tensor.h"
 
 typedef struct cg_optimizer cg_optimizer;
 
-// torch.optim.SGD(params, lr, momentum, dampening, weight_decay, nesterov).
+// Options follow tensor/options.h: NULL or {0} is PyTorch's defaults, and a field whose 0
+// is legal but not the default is a cg_optional (`.lr = CG_SET(0.01)`,
+// `.betas = {CG_SET(0.0), CG_SET(0.99)}`). Every optimizer's lr is written the same way.
+
+// torch.optim.SGD(params, lr, momentum, dampening, weight_decay, nesterov, maximize=...).
+// PyTorch's SGD has no default lr, so lr is required: leaving it unset is an error
+// ("SGD: lr is required"); CG_SET(0.0) is a legal (frozen) lr.
 typedef struct cg_sgd_options {
-    float lr;
-    float momentum;
-    float dampening;
-    float weight_decay;
-    bool nesterov; // requires momentum > 0 and dampening == 0, as PyTorch
+    cg_optional lr;
+    double momentum, dampening, weight_decay; // default 0
+    bool nesterov;                            // requires momentum > 0 and dampening == 0
+    bool maximize;                            // ascend instead of descend
 } cg_sgd_options;
-// torch.optim.Adam / AdamW. Zero fields take PyTorch's defaults except lr (required):
-// betas (0.9, 0.999), eps 1e-8; weight_decay default 0 for Adam, 0.01 for AdamW (set
-// weight_decay_set to use 0 with AdamW).
+// torch.optim.Adam / AdamW: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0 (Adam) or
+// 1e-2 (AdamW; CG_SET(0.0) turns it off).
 typedef struct cg_adam_options {
-    float lr;
-    float beta1, beta2;
-    float eps;
-    float weight_decay;
-    bool weight_decay_set;
-    bool amsgrad;
+    cg_optional lr;
+    cg_optional betas[2];
+    cg_optional eps;
+    cg_optional weight_decay;
+    bool amsgrad, maximize;
 } cg_adam_options;
+// torch.optim.RMSprop: lr 1e-2, alpha 0.99, eps 1e-8, weight_decay 0, momentum 0.
+typedef struct cg_rmsprop_options {
+    cg_optional lr, alpha, eps;
+    double weight_decay, momentum;
+    bool centered, maximize;
+} cg_rmsprop_options;
+// torch.optim.Adagrad: lr 1e-2, lr_decay 0, weight_decay 0, initial_accumulator_value 0,
+// eps 1e-10.
+typedef struct cg_adagrad_options {
+    cg_optional lr;
+    double lr_decay, weight_decay, initial_accumulator_value;
+    cg_optional eps;
+    bool maximize;
+} cg_adagrad_options;
 
 // `params` is copied (the tensors are not); see cg_module_named_parameters().
 cg_optimizer *cg_sgd(int n_params, cg_tensor *const *params, const cg_sgd_options *options);
 cg_optimizer *cg_adam(int n_params, cg_tensor *const *params, const cg_adam_options *options);
 cg_optimizer *cg_adamw(int n_params, cg_tensor *const *params, const cg_adam_options *options);
+cg_optimizer *cg_rmsprop(int n_params, cg_tensor *const *params, const cg_rmsprop_options *options);
+cg_optimizer *cg_adagrad(int n_params, cg_tensor *const *params, const cg_adagrad_options *options);
 // Convenience: all parameters of a module.
 cg_optimizer *cg_sgd_for(cg_module *model, const cg_sgd_options *options);
 cg_optimizer *cg_adam_for(cg_module *model, const cg_adam_options *options);
 cg_optimizer *cg_adamw_for(cg_module *model, const cg_adam_options *options);
+cg_optimizer *cg_rmsprop_for(cg_module *model, const cg_rmsprop_options *options);
+cg_optimizer *cg_adagrad_for(cg_module *model, const cg_adagrad_options *options);
 
 int cg_optimizer_step(cg_optimizer *opt);
 void cg_optimizer_zero_grad(cg_optimizer *opt);
@@ -53,7 +75,8 @@ void cg_optimizer_free(cg_optimizer *opt);
 // Keys: SGD with momentum "momentum_buffer" and "step" (cgrad's: step 0 means the buffer
 // does not exist yet, PyTorch's None; when loading a PyTorch SGD state set it to 1), SGD
 // without momentum none; Adam/AdamW "step", "exp_avg", "exp_avg_sq" (+ "max_exp_avg_sq"
-// with amsgrad). Free the list (not the tensors) with cg_tensor_list_free.
+// with amsgrad); RMSprop "step", "square_avg" (+ "momentum_buffer" with momentum, "grad_avg"
+// when centered); Adagrad "step", "sum". Free the list (not the tensors) with cg_tensor_list_free.
 cg_tensor_list cg_optimizer_state(cg_optimizer *opt);
 
 // ---- learning-rate schedules (call cg_scheduler_step once per epoch, as PyTorch) -------

@@ -21,7 +21,28 @@ typedef struct cg_optimizer_class {
     // The per-parameter state keys of this optimizer instance in PyTorch's order
     // ("step", "exp_avg", ...); returns how many (0: stateless, e.g. SGD without momentum).
     int (*state_names)(const cg_optimizer *opt, const char **names);
+    // The value a new state buffer `key` starts with (NULL: every buffer starts at 0).
+    float (*state_start)(const cg_optimizer *opt, int key);
 } cg_optimizer_class;
+
+// Resolved options (PyTorch's defaults filled in, validated), in double like PyTorch's
+// Python scalars; each update casts them to float where PyTorch's kernels do.
+typedef struct cg_sgd_config {
+    double momentum, dampening, weight_decay;
+    bool nesterov, maximize;
+} cg_sgd_config;
+typedef struct cg_adam_config {
+    double beta1, beta2, eps, weight_decay;
+    bool amsgrad, maximize, decoupled; // decoupled: AdamW
+} cg_adam_config;
+typedef struct cg_rmsprop_config {
+    double alpha, eps, weight_decay, momentum;
+    bool centered, maximize;
+} cg_rmsprop_config;
+typedef struct cg_adagrad_config {
+    double lr_decay, weight_decay, initial_accumulator_value, eps;
+    bool maximize;
+} cg_adagrad_config;
 
 struct cg_optimizer {
     const cg_optimizer_class *cls;
@@ -32,11 +53,10 @@ struct cg_optimizer {
     const char *keys[CG_OPTIM_MAX_KEYS];
     cg_tensor **state; // n_params * n_keys, NULL until created
     union {
-        cg_sgd_options sgd;
-        struct {
-            cg_adam_options options;
-            bool decoupled; // AdamW
-        } adam;
+        cg_sgd_config sgd;
+        cg_adam_config adam;
+        cg_rmsprop_config rmsprop;
+        cg_adagrad_config adagrad;
     } u;
 };
 
@@ -44,14 +64,30 @@ struct cg_optimizer {
 // if the list is empty or holds NULL. The caller fills opt->u, then calls
 // cg_optimizer_init_state().
 cg_optimizer *cg_optimizer_new(const cg_optimizer_class *cls, int n_params,
-                               cg_tensor *const *params, float lr);
-// Ask the class for its state keys and allocate the (empty) state table.
-int cg_optimizer_init_state(cg_optimizer *opt);
+                               cg_tensor *const *params, double lr);
+// Ask the class for its state keys and allocate the (empty) state table; frees opt and
+// returns NULL on failure, else returns opt.
+cg_optimizer *cg_optimizer_init_state(cg_optimizer *opt);
 // The index of state key `key` (e.g. "step"), or -1.
 int cg_optimizer_key(const cg_optimizer *opt, const char *key);
 // All parameters of a module as a pointer array (cg_alloc'd; free with cg_dealloc); NULL
 // and n = 0 if it has none.
 cg_tensor **cg_optimizer_module_params(cg_module *model, int *n);
+
+// The body of every cg_<optimizer>_for: `make` is the constructor call over (n, params).
+#define CG_OPTIMIZER_FOR(name, model, make)                                                        \
+    do {                                                                                           \
+        if (!(model)) return cg_error(CG_ERR_ARG, "%s: model is NULL", name);                      \
+        int n;                                                                                     \
+        cg_tensor **params = cg_optimizer_module_params(model, &n);                                \
+        cg_optimizer *made = make;                                                                 \
+        cg_dealloc(params);                                                                        \
+        return made;                                                                               \
+    } while (0)
+
+// Validation of one option value: false with "<optimizer>: invalid <name>=<v> (must be
+// <rule>)" unless ok.
+bool cg_optim_check(const char *optimizer, const char *name, double v, bool ok, const char *rule);
 
 // Elementwise loops run on cg_num_threads() threads above this many elements.
 #define CG_OPTIM_PARALLEL_MIN (1 << 15)

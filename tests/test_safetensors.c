@@ -373,8 +373,8 @@ static run new_run(uint64_t seed, cg_tensor *x, cg_tensor *y) {
     r.model =
         cg_Sequential(3, (cg_module *[]){cg_Linear(4, 8, true), cg_Tanh(), cg_Linear(8, 2, true)});
     r.opt = cg_sgd_for(
-        r.model,
-        &(cg_sgd_options){.lr = 0.1f, .momentum = 0.9f, .dampening = 0.1f, .weight_decay = 1e-3f});
+        r.model, &(cg_sgd_options){
+                     .lr = CG_SET(0.1), .momentum = 0.9, .dampening = 0.1, .weight_decay = 1e-3});
     r.dl = cg_dataloader_new(x, y, 7, true, seed * 3 + 1);
     return r;
 }
