@@ -79,16 +79,84 @@ void cg_optimizer_free(cg_optimizer *opt);
 // when centered); Adagrad "step", "sum". Free the list (not the tensors) with cg_tensor_list_free.
 cg_tensor_list cg_optimizer_state(cg_optimizer *opt);
 
-// ---- learning-rate schedules (call cg_scheduler_step once per epoch, as PyTorch) -------
+// ---- learning-rate schedules ----------------------------------------------------------
+// As torch.optim.lr_scheduler: call cg_scheduler_step once per epoch (OneCycleLR: once per
+// batch), after cg_optimizer_step. Creating a schedule applies its epoch-0 lr at once, as
+// PyTorch's constructors do (LinearLR starts at lr * start_factor, OneCycleLR at
+// max_lr / div_factor). Several schedules may drive one optimizer: each multiplies the lr
+// the previous one left (PyTorch's "chainable" form).
 typedef struct cg_scheduler cg_scheduler;
 cg_scheduler *cg_step_lr(cg_optimizer *opt, int step_size, float gamma); // StepLR
 cg_scheduler *cg_cosine_annealing_lr(cg_optimizer *opt, int t_max,
-                                     float eta_min); // CosineAnnealingLR
-void cg_scheduler_step(cg_scheduler *s);
-int cg_scheduler_epoch(const cg_scheduler *s); // last_epoch, for checkpoints
+                                     float eta_min);              // CosineAnnealingLR
+cg_scheduler *cg_exponential_lr(cg_optimizer *opt, double gamma); // ExponentialLR
+
+// LinearLR (warmup): the lr factor goes linearly from start_factor (default 1/3, in (0, 1])
+// to end_factor (default 1, in [0, 1]) over total_iters (default 5) steps.
+typedef struct cg_linear_lr_options {
+    double start_factor;
+    cg_optional end_factor;
+    int total_iters;
+} cg_linear_lr_options;
+cg_scheduler *cg_linear_lr(cg_optimizer *opt, const cg_linear_lr_options *options);
+
+// OneCycleLR: max_lr and total_steps are required (> 0); pct_start 0.3, cosine annealing
+// (anneal_linear: PyTorch's anneal_strategy='linear'), div_factor 25, final_div_factor
+// 1e4. cgrad does not cycle momentum: this is PyTorch's OneCycleLR(..., cycle_momentum=False).
+// Stepping past total_steps is an error, as PyTorch.
+typedef struct cg_one_cycle_lr_options {
+    double max_lr;
+    int total_steps;
+    cg_optional pct_start;
+    bool anneal_linear, three_phase;
+    double div_factor, final_div_factor;
+} cg_one_cycle_lr_options;
+cg_scheduler *cg_one_cycle_lr(cg_optimizer *opt, const cg_one_cycle_lr_options *options);
+
+// ReduceLROnPlateau: step with cg_scheduler_step_metric(s, validation_metric). Defaults:
+// mode 'min' (mode_max: 'max'), factor 0.1 (in [0, 1)), patience 10, threshold 1e-4
+// relative (threshold_abs: 'abs'), cooldown 0, min_lr 0, eps 1e-8.
+typedef struct cg_plateau_options {
+    bool mode_max;
+    cg_optional factor, patience, threshold;
+    bool threshold_abs;
+    int cooldown;
+    double min_lr;
+    cg_optional eps;
+} cg_plateau_options;
+cg_scheduler *cg_reduce_lr_on_plateau(cg_optimizer *opt, const cg_plateau_options *options);
+
+// Chains, which take ownership of the n schedules (all on the same optimizer; not
+// ReduceLROnPlateau); on error they free them too.
+// ChainedScheduler: every step steps all of them, in order.
+cg_scheduler *cg_chained_scheduler(int n, cg_scheduler **schedules);
+// SequentialLR: schedule i runs from milestones[i-1] (0 for the first) to milestones[i],
+// each restarting from the optimizer's initial lr; milestones are n - 1 increasing epochs.
+cg_scheduler *cg_sequential_lr(int n, cg_scheduler **schedules, const int *milestones);
+
+// 0, or -1 with an error (OneCycleLR past total_steps; ReduceLROnPlateau, which needs
+// cg_scheduler_step_metric).
+int cg_scheduler_step(cg_scheduler *s);
+int cg_scheduler_step_metric(cg_scheduler *s, double metric); // ReduceLROnPlateau only
+int cg_scheduler_epoch(const cg_scheduler *s);                // last_epoch, for checkpoints
 // Restores the lr for that epoch by replaying the schedule from the lr the optimizer had
-// when the scheduler was created, so a resumed run gets exactly the uninterrupted lr.
+// when the first schedule was attached, so a resumed run gets exactly the uninterrupted
+// lr. ReduceLROnPlateau depends on the metrics it saw: it restores the epoch count only (the
+// lr comes from the checkpoint, cg_checkpoint_load).
 void cg_scheduler_set_epoch(cg_scheduler *s, int epoch);
 void cg_scheduler_free(cg_scheduler *s);
+
+// ---- gradient clipping (torch.nn.utils) --------------------------------------------------
+// clip_grad_norm_: the norm of all gradients together (as if concatenated) with norm_type p
+// (2 for Euclidean, INFINITY for the max norm, any p > 0); if it exceeds max_norm every
+// gradient is scaled by max_norm / (total + 1e-6). Returns the total norm before clipping
+// (NAN/inf passes through, as PyTorch with error_if_nonfinite=False), or -1 with an error.
+// Parameters without a grad are skipped.
+double cg_clip_grad_norm(int n_params, cg_tensor *const *params, double max_norm, double norm_type);
+// clip_grad_value_: clamp every gradient element into [-clip_value, clip_value]. 0 or -1.
+int cg_clip_grad_value(int n_params, cg_tensor *const *params, double clip_value);
+// The same over an optimizer's parameters (the usual call between backward and step).
+double cg_optimizer_clip_grad_norm(cg_optimizer *opt, double max_norm, double norm_type);
+int cg_optimizer_clip_grad_value(cg_optimizer *opt, double clip_value);
 
 #endif

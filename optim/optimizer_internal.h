@@ -47,6 +47,9 @@ typedef struct cg_adagrad_config {
 struct cg_optimizer {
     const cg_optimizer_class *cls;
     double lr; // double like PyTorch's param_groups lr, so schedules recur identically
+    // PyTorch's param_groups "initial_lr": the lr when the first schedule was attached.
+    bool has_initial_lr;
+    double initial_lr;
     int n_params;
     cg_tensor **params; // copied pointer list; the tensors are not owned
     int n_keys;         // state tensors per parameter
