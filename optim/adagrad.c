@@ -60,16 +60,12 @@ cg_optimizer *cg_adagrad(int n_params, cg_tensor *const *params,
         .eps = cg_optional_or(o->eps, 1e-10),
         .maximize = o->maximize,
     };
-    if (!cg_optim_check("Adagrad", "lr_decay", c.lr_decay, c.lr_decay >= 0, ">= 0") ||
-        !cg_optim_check("Adagrad", "weight_decay", c.weight_decay, c.weight_decay >= 0, ">= 0") ||
-        !cg_optim_check("Adagrad", "initial_accumulator_value", c.initial_accumulator_value,
-                        c.initial_accumulator_value >= 0, ">= 0") ||
-        !cg_optim_check("Adagrad", "eps", c.eps, c.eps >= 0, ">= 0"))
+    if (!CG_OPTIM_NONNEGATIVE("Adagrad", {"lr_decay", c.lr_decay}, {"weight_decay", c.weight_decay},
+                              {"initial_accumulator_value", c.initial_accumulator_value},
+                              {"eps", c.eps}))
         return NULL;
-    cg_optimizer *opt =
-        cg_optimizer_new(&adagrad_class, n_params, params, cg_optional_or(o->lr, 1e-2));
-    if (opt) opt->u.adagrad = c;
-    return cg_optimizer_init_state(opt);
+    return cg_optimizer_make(&adagrad_class, n_params, params, cg_optional_or(o->lr, 1e-2), &c,
+                             sizeof c);
 }
 
 cg_optimizer *cg_adagrad_for(cg_module *model, const cg_adagrad_options *options) {

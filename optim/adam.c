@@ -94,8 +94,7 @@ static bool adam_resolve(const char *name, bool decoupled, const cg_adam_options
     };
     return cg_optim_check(name, "beta1", c->beta1, c->beta1 >= 0 && c->beta1 < 1, "in [0, 1)") &&
            cg_optim_check(name, "beta2", c->beta2, c->beta2 >= 0 && c->beta2 < 1, "in [0, 1)") &&
-           cg_optim_check(name, "eps", c->eps, c->eps >= 0, ">= 0") &&
-           cg_optim_check(name, "weight_decay", c->weight_decay, c->weight_decay >= 0, ">= 0");
+           CG_OPTIM_NONNEGATIVE(name, {"eps", c->eps}, {"weight_decay", c->weight_decay});
 }
 
 static cg_optimizer *adam_new(const cg_optimizer_class *cls, bool decoupled, int n_params,
@@ -103,9 +102,7 @@ static cg_optimizer *adam_new(const cg_optimizer_class *cls, bool decoupled, int
     cg_adam_config c;
     if (!adam_resolve(cls->name, decoupled, options, &c)) return NULL;
     double lr = cg_optional_or(options ? options->lr : (cg_optional){0}, 1e-3);
-    cg_optimizer *opt = cg_optimizer_new(cls, n_params, params, lr);
-    if (opt) opt->u.adam = c;
-    return cg_optimizer_init_state(opt);
+    return cg_optimizer_make(cls, n_params, params, lr, &c, sizeof c);
 }
 
 cg_optimizer *cg_adam(int n_params, cg_tensor *const *params, const cg_adam_options *options) {

@@ -38,6 +38,22 @@ cg_optimizer *cg_optimizer_init_state(cg_optimizer *opt) {
     return NULL;
 }
 
+cg_optimizer *cg_optimizer_make(const cg_optimizer_class *cls, int n_params,
+                                cg_tensor *const *params, double lr, const void *config,
+                                size_t size) {
+    cg_optimizer *opt = cg_optimizer_new(cls, n_params, params, lr);
+    if (opt) memcpy(&opt->u, config, size);
+    return cg_optimizer_init_state(opt);
+}
+
+bool cg_optim_nonnegative(const char *optimizer, const cg_optim_value *values, int n) {
+    for (int i = 0; i < n; i++)
+        if (!cg_optim_check(optimizer, values[i].name, values[i].value, values[i].value >= 0,
+                            ">= 0"))
+            return false;
+    return true;
+}
+
 bool cg_optim_check(const char *optimizer, const char *name, double v, bool ok, const char *rule) {
     if (!ok) cg_error(CG_ERR_ARG, "%s: invalid %s=%g (must be %s)", optimizer, name, v, rule);
     return ok;

@@ -88,9 +88,26 @@ cg_tensor **cg_optimizer_module_params(cg_module *model, int *n);
         return made;                                                                               \
     } while (0)
 
+// cg_optimizer_new, the resolved config (size bytes) copied into opt->u, then
+// cg_optimizer_init_state: what every constructor ends with.
+cg_optimizer *cg_optimizer_make(const cg_optimizer_class *cls, int n_params,
+                                cg_tensor *const *params, double lr, const void *config,
+                                size_t size);
+
 // Validation of one option value: false with "<optimizer>: invalid <name>=<v> (must be
 // <rule>)" unless ok.
 bool cg_optim_check(const char *optimizer, const char *name, double v, bool ok, const char *rule);
+// The same for values that must all be >= 0:
+//   CG_OPTIM_NONNEGATIVE("SGD", {"momentum", m}, {"weight_decay", wd})
+typedef struct cg_optim_value {
+    const char *name;
+    double value;
+} cg_optim_value;
+bool cg_optim_nonnegative(const char *optimizer, const cg_optim_value *values, int n);
+#define CG_OPTIM_NONNEGATIVE(optimizer, ...)                                                       \
+    cg_optim_nonnegative(                                                                          \
+        optimizer, (const cg_optim_value[]){__VA_ARGS__},                                          \
+        (int)(sizeof((const cg_optim_value[]){__VA_ARGS__}) / sizeof(cg_optim_value)))
 
 // Elementwise loops run on cg_num_threads() threads above this many elements.
 #define CG_OPTIM_PARALLEL_MIN (1 << 15)

@@ -86,15 +86,11 @@ cg_optimizer *cg_rmsprop(int n_params, cg_tensor *const *params,
         .centered = o->centered,
         .maximize = o->maximize,
     };
-    if (!cg_optim_check("RMSprop", "alpha", c.alpha, c.alpha >= 0, ">= 0") ||
-        !cg_optim_check("RMSprop", "eps", c.eps, c.eps >= 0, ">= 0") ||
-        !cg_optim_check("RMSprop", "momentum", c.momentum, c.momentum >= 0, ">= 0") ||
-        !cg_optim_check("RMSprop", "weight_decay", c.weight_decay, c.weight_decay >= 0, ">= 0"))
+    if (!CG_OPTIM_NONNEGATIVE("RMSprop", {"alpha", c.alpha}, {"eps", c.eps},
+                              {"momentum", c.momentum}, {"weight_decay", c.weight_decay}))
         return NULL;
-    cg_optimizer *opt =
-        cg_optimizer_new(&rmsprop_class, n_params, params, cg_optional_or(o->lr, 1e-2));
-    if (opt) opt->u.rmsprop = c;
-    return cg_optimizer_init_state(opt);
+    return cg_optimizer_make(&rmsprop_class, n_params, params, cg_optional_or(o->lr, 1e-2), &c,
+                             sizeof c);
 }
 
 cg_optimizer *cg_rmsprop_for(cg_module *model, const cg_rmsprop_options *options) {

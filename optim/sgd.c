@@ -59,8 +59,7 @@ static bool sgd_resolve(const cg_sgd_options *o, cg_sgd_config *c) {
         return false;
     }
     *c = (cg_sgd_config){o->momentum, o->dampening, o->weight_decay, o->nesterov, o->maximize};
-    if (!cg_optim_check("SGD", "momentum", c->momentum, c->momentum >= 0, ">= 0") ||
-        !cg_optim_check("SGD", "weight_decay", c->weight_decay, c->weight_decay >= 0, ">= 0"))
+    if (!CG_OPTIM_NONNEGATIVE("SGD", {"momentum", c->momentum}, {"weight_decay", c->weight_decay}))
         return false;
     if (c->nesterov && (c->momentum <= 0 || c->dampening != 0)) {
         cg_error(CG_ERR_ARG,
@@ -75,9 +74,7 @@ static bool sgd_resolve(const cg_sgd_options *o, cg_sgd_config *c) {
 cg_optimizer *cg_sgd(int n_params, cg_tensor *const *params, const cg_sgd_options *options) {
     cg_sgd_config c;
     if (!sgd_resolve(options, &c)) return NULL;
-    cg_optimizer *opt = cg_optimizer_new(&sgd_class, n_params, params, options->lr.value);
-    if (opt) opt->u.sgd = c;
-    return cg_optimizer_init_state(opt);
+    return cg_optimizer_make(&sgd_class, n_params, params, options->lr.value, &c, sizeof c);
 }
 
 cg_optimizer *cg_sgd_for(cg_module *model, const cg_sgd_options *options) {

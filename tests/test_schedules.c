@@ -241,18 +241,7 @@ static void test_schedule_errors(void **state) {
     cg_free(w);
 }
 
-static int64_t live_at_start;
-static int track_memory(void **state) {
-    (void)state;
-    live_at_start = cg_alloc_get_stats().live_bytes;
-    return 0;
-}
-static int check_memory(void **state) {
-    int64_t leaked = cg_alloc_get_stats().live_bytes - live_at_start;
-    if (leaked != 0) fprintf(stderr, "leaked %lld bytes\n", (long long)leaked);
-    return cg_test_teardown(state) != 0 || leaked != 0 ? -1 : 0;
-}
-#define TEST(f) cmocka_unit_test_setup_teardown(f, track_memory, check_memory)
+#define TEST(f) CG_TEST_NO_LEAKS(f)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
