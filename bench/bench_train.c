@@ -42,7 +42,7 @@ static int step(cg_module *model, cg_optimizer *opt, cg_dataloader *dl) {
     if (!cg_dataloader_next(dl, &x, &y) && !cg_dataloader_next(dl, &x, &y)) return -1;
     cg_scope_begin();
     cg_optimizer_zero_grad(opt);
-    int rc = cg_backward(cg_cross_entropy(cg_module_forward(model, x), y, CG_REDUCTION_MEAN));
+    int rc = cg_backward(cg_cross_entropy(cg_module_forward(model, x), y, NULL));
     if (rc == 0) rc = cg_optimizer_step(opt);
     cg_scope_end();
     return rc;

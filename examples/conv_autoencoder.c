@@ -94,7 +94,7 @@ static double run_epoch(cg_module *model, cg_optimizer *opt, cg_dataloader *dl) 
     cg_tensor *x;
     while (cg_dataloader_next(dl, &x, NULL)) {
         cg_scope_begin();
-        cg_tensor *loss = cg_mse_loss(cg_module_forward(model, x), x, CG_REDUCTION_MEAN);
+        cg_tensor *loss = cg_mse_loss(cg_module_forward(model, x), x, NULL);
         if (opt) {
             cg_optimizer_zero_grad(opt);
             if (cg_backward(loss) || cg_optimizer_step(opt)) loss = NULL;

@@ -172,7 +172,7 @@ static int64_t count_correct(cg_tensor *logits, cg_tensor *labels) {
 static float train_step(session *s, cg_tensor *x, cg_tensor *y, int64_t *correct) {
     cg_scope_begin();
     cg_tensor *logits = cg_module_forward(s->model, x);
-    cg_tensor *loss = cg_cross_entropy(logits, y, CG_REDUCTION_MEAN);
+    cg_tensor *loss = cg_cross_entropy(logits, y, NULL);
     cg_optimizer_zero_grad(s->opt);
     float value = NAN;
     if (cg_backward(loss) == 0 && cg_optimizer_step(s->opt) == 0) {
@@ -226,7 +226,8 @@ static void evaluate(session *s, double *loss, double *accuracy) {
     while (cg_dataloader_next(s->test_loader, &x, &y)) {
         cg_scope_begin();
         cg_tensor *logits = cg_module_forward(s->model, x);
-        cg_tensor *l = cg_cross_entropy(logits, y, CG_REDUCTION_SUM);
+        cg_tensor *l =
+            cg_cross_entropy(logits, y, &(cg_loss_options){.reduction = CG_REDUCTION_SUM});
         loss_sum += l ? cg_item(l) : NAN;
         correct += count_correct(logits, y);
         cg_scope_end();

@@ -392,7 +392,7 @@ static void train_steps(run *r, int steps) {
         if (!cg_dataloader_next(r->dl, &x, &y)) cg_dataloader_next(r->dl, &x, &y);
         cg_scope_begin();
         cg_tensor *noisy = cg_add(x, cg_normal(x->ndim, x->shape, 0.0f, 0.01f, NULL));
-        cg_tensor *loss = cg_mse_loss(cg_module_forward(r->model, noisy), y, CG_REDUCTION_MEAN);
+        cg_tensor *loss = cg_mse_loss(cg_module_forward(r->model, noisy), y, NULL);
         cg_optimizer_zero_grad(r->opt);
         assert_int_equal(cg_backward(loss), 0);
         assert_int_equal(cg_optimizer_step(r->opt), 0);
