@@ -94,7 +94,7 @@ static void loss_grads(const elementwise_plan *p, float x, float t, float w, flo
         if (p->log_target) {
             *dx = -expf(t), *dt = expf(t) * (t - x + 1);
         } else {
-            *dx = -t, *dt = t > 0 ? logf(t) + 1 - x : 0.0f;
+            *dx = -t, *dt = t == 0 ? NAN : logf(t) + 1 - x; // NaN at t = 0 as PyTorch (xlogy)
         }
         return;
     }
