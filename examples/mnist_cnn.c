@@ -257,7 +257,9 @@ static cg_tensor *normalize(cg_tensor *x, cg_mnist_kind kind) {
 // (everything up to the first ReLU) in features.png next to it.
 static int save_pictures(session *s, const char *kernels_path) {
     cg_module *conv = cg_module_get(s->model, "0");
-    if (cg_image_save_grid(kernels_path, cg_module_param(conv, "weight"), 8, 16)) return -1;
+    // 3x3 kernels magnified to 63x63 and numbered (output channel, input channel).
+    cg_grid_options grid = {.columns = 8, .labels = true};
+    if (cg_image_save_grid_ex(kernels_path, cg_module_param(conv, "weight"), &grid)) return -1;
     char path[4096];
     const char *slash = strrchr(kernels_path, '/');
     snprintf(path, sizeof path, "%.*sfeatures.png", slash ? (int)(slash - kernels_path + 1) : 0,
