@@ -195,7 +195,7 @@ cg_scheduler *cg_one_cycle_lr(cg_optimizer *opt, const cg_one_cycle_lr_options *
                         "required (got max_lr=%g, total_steps=%d)",
                         options ? options->max_lr : 0.0, options ? options->total_steps : 0);
     cg_one_cycle_lr_options o = *options;
-    o.pct_start = cg_optional_of(cg_optional_or(o.pct_start, 0.3));
+    o.pct_start = cg_opt(cg_optional_or(o.pct_start, 0.3));
     if (o.div_factor == 0) o.div_factor = 25;
     if (o.final_div_factor == 0) o.final_div_factor = 1e4;
     if (!(o.pct_start.value >= 0 && o.pct_start.value <= 1))
@@ -216,10 +216,10 @@ cg_scheduler *cg_one_cycle_lr(cg_optimizer *opt, const cg_one_cycle_lr_options *
 cg_scheduler *cg_reduce_lr_on_plateau(cg_optimizer *opt, const cg_plateau_options *options) {
     static const cg_plateau_options defaults = {0};
     cg_plateau_options o = options ? *options : defaults;
-    o.factor = cg_optional_of(cg_optional_or(o.factor, 0.1));
-    o.patience = cg_optional_of(cg_optional_or(o.patience, 10));
-    o.threshold = cg_optional_of(cg_optional_or(o.threshold, 1e-4));
-    o.eps = cg_optional_of(cg_optional_or(o.eps, 1e-8));
+    o.factor = cg_opt(cg_optional_or(o.factor, 0.1));
+    o.patience = cg_opt(cg_optional_or(o.patience, 10));
+    o.threshold = cg_opt(cg_optional_or(o.threshold, 1e-4));
+    o.eps = cg_opt(cg_optional_or(o.eps, 1e-8));
     const char *name = "ReduceLROnPlateau";
     if (!(o.factor.value >= 0 && o.factor.value < 1))
         return cg_error(CG_ERR_ARG, "%s: invalid factor=%g (must be < 1)", name, o.factor.value);

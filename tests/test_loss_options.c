@@ -23,8 +23,8 @@ static cg_loss_options case_options(const cg_fixture_case *c) {
         .log_target = cg_fixture_param(c, "log_target", 0) != 0,
     };
     if (cg_fixture_has(c, "ignore_index"))
-        o.ignore_index = cg_optional_of(cg_fixture_param(c, "ignore_index", 0));
-    if (cg_fixture_has(c, "beta")) o.beta = cg_optional_of(cg_fixture_param(c, "beta", 0));
+        o.ignore_index = cg_opt(cg_fixture_param(c, "ignore_index", 0));
+    if (cg_fixture_has(c, "beta")) o.beta = cg_opt(cg_fixture_param(c, "beta", 0));
     return o;
 }
 

@@ -65,7 +65,7 @@ static void set_grads(cg_tensor **params, int k) {
 
 // A fixture parameter as an option: set if the case passed it to PyTorch.
 static cg_optional opt_param(const cg_fixture_case *c, const char *key) {
-    return cg_fixture_has(c, key) ? cg_optional_of(cg_fixture_param(c, key, 0)) : (cg_optional){0};
+    return cg_fixture_has(c, key) ? cg_opt(cg_fixture_param(c, key, 0)) : (cg_optional){0};
 }
 static double num_param(const cg_fixture_case *c, const char *key) {
     return cg_fixture_param(c, key, 0);

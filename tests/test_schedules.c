@@ -27,7 +27,7 @@ static double num(const cg_fixture_case *c, const char *key) {
     return cg_fixture_param(c, key, 0);
 }
 static cg_optional opt(const cg_fixture_case *c, const char *key) {
-    return cg_fixture_has(c, key) ? cg_optional_of(num(c, key)) : (cg_optional){0};
+    return cg_fixture_has(c, key) ? cg_opt(num(c, key)) : (cg_optional){0};
 }
 
 static cg_scheduler *linear(cg_optimizer *o, const cg_fixture_case *c) {
