@@ -38,11 +38,10 @@ typedef struct cg_loss_options {
 // Class losses. input (N, C), (C) or (N, C, d1, ..., dk); target of class indices stored as
 // floats, shaped (N), () or (N, d1, ..., dk). cross_entropy also takes probability ("soft")
 // targets of the input's own shape: -sum_c w_c t_c log_softmax(x)_c per sample, the mean
-// over samples (label_smoothing mixes t with the uniform distribution first). The gradient
-// flows to the input only (targets are constants here; PyTorch would also differentiate
-// soft targets). Mean with weights divides by the summed weights of the counted targets.
-cg_tensor *cg_cross_entropy(cg_tensor *logits, const cg_tensor *target,
-                            const cg_loss_options *options);
+// over samples (label_smoothing mixes t with the uniform distribution first); probability
+// targets get a gradient too, as in PyTorch (class indices do not). Mean with weights
+// divides by the summed weights of the counted targets.
+cg_tensor *cg_cross_entropy(cg_tensor *logits, cg_tensor *target, const cg_loss_options *options);
 cg_tensor *cg_nll_loss(cg_tensor *log_probs, const cg_tensor *target,
                        const cg_loss_options *options);
 

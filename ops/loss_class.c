@@ -166,20 +166,29 @@ static int64_t x_offset(const class_plan *p, int64_t i) {
     return (i / p->S) * p->C * p->S + i % p->S;
 }
 
+// Probability targets: d loss_i / d t_c = -(1 - e) w_c l_c, times a, into dt (stride S).
+static void soft_target_grad(const class_plan *p, const float *x, float lse, const float *w,
+                             float a, float *dt) {
+    for (int64_t c = 0; c < p->C; c++)
+        dt[c * p->S] = -a * (1 - p->smoothing) * weight_at(w, c) * (x[c * p->S] - lse);
+}
+
 static void class_loss_backward(cg_node *n, const cg_tensor *grad) {
     const class_plan *p = n->ctx;
     cg_tensor *x = n->inputs[0];
     const float *t = n->saved[SAVED_TARGET]->data;
     const float *lse = n->saved[SAVED_LSE] ? n->saved[SAVED_LSE]->data : NULL;
     const float *w = n->saved[SAVED_WEIGHT] ? n->saved[SAVED_WEIGHT]->data : NULL;
-    cg_tensor *dx = cg_zeros_like(x);
-    if (!dx) return;
+    cg_tensor *dx = cg_needs_grad(n, 0) ? cg_zeros_like(x) : NULL;
+    cg_tensor *dt = p->soft && cg_needs_grad(n, 1) ? cg_empty_like(n->inputs[1]) : NULL;
     for (int64_t i = 0; i < p->N * p->S; i++) {
         int64_t off = x_offset(p, i);
-        sample_grad(p, x->data + off, lse ? lse[i] : 0.0f, p->soft ? t + off : t, i, w,
-                    cg_loss_grad_at(grad, i, p->reduce), dx->data + off);
+        float a = cg_loss_grad_at(grad, i, p->reduce), l = lse ? lse[i] : 0.0f;
+        if (dx) sample_grad(p, x->data + off, l, p->soft ? t + off : t, i, w, a, dx->data + off);
+        if (dt) soft_target_grad(p, x->data + off, l, w, a, dt->data + off);
     }
-    cg_accumulate_grad(x, dx);
+    if (dx) cg_accumulate_grad(x, dx);
+    if (dt) cg_accumulate_grad(n->inputs[1], dt);
 }
 const cg_op cg_op_cross_entropy = {"cross_entropy", class_loss_backward,
                                    "targets, log-sum-exp per sample, class weights"};
@@ -196,8 +205,8 @@ static cg_tensor *per_sample(const cg_tensor *x, const cg_tensor *t, const class
     return cg_empty(x->ndim - 1, shape);
 }
 
-static cg_tensor *class_loss(const cg_op *op, const char *input_name, cg_tensor *x,
-                             const cg_tensor *t, const cg_loss_options *options) {
+static cg_tensor *class_loss(const cg_op *op, const char *input_name, cg_tensor *x, cg_tensor *t,
+                             const cg_loss_options *options) {
     unsigned accepted = LOSS_WEIGHT | LOSS_IGNORE_INDEX;
     if (op == &cg_op_cross_entropy) accepted |= LOSS_LABEL_SMOOTHING;
     cg_loss_options o;
@@ -227,7 +236,8 @@ static cg_tensor *class_loss(const cg_op *op, const char *input_name, cg_tensor 
     }
     p.reduce.divisor = divisor;
     cg_tensor *out = cg_loss_reduce(values, p.reduce);
-    cg_node *n = out ? cg_record(out, op, 1, &x) : NULL;
+    // Probability targets are differentiable, as in PyTorch; class indices are not.
+    cg_node *n = out ? cg_record(out, op, p.soft ? 2 : 1, (cg_tensor *[]){x, t}) : NULL;
     if (!n) {
         cg_free(lse);
         return out;
@@ -239,11 +249,11 @@ static cg_tensor *class_loss(const cg_op *op, const char *input_name, cg_tensor 
     return out;
 }
 
-cg_tensor *cg_cross_entropy(cg_tensor *logits, const cg_tensor *target,
-                            const cg_loss_options *options) {
+cg_tensor *cg_cross_entropy(cg_tensor *logits, cg_tensor *target, const cg_loss_options *options) {
     return class_loss(&cg_op_cross_entropy, "logits", logits, target, options);
 }
 cg_tensor *cg_nll_loss(cg_tensor *log_probs, const cg_tensor *target,
                        const cg_loss_options *options) {
-    return class_loss(&cg_op_nll_loss, "log_probs", log_probs, target, options);
+    // Class indices only: the target is never recorded as an input, so never written.
+    return class_loss(&cg_op_nll_loss, "log_probs", log_probs, (cg_tensor *)target, options);
 }

@@ -41,7 +41,7 @@ static const cg_test_op OPS[] = {
 
 typedef struct loss_ctx {
     cg_reduction reduction;
-    const cg_tensor *target; // class indices, for the class losses
+    cg_tensor *target; // class indices, for the class losses
 } loss_ctx;
 
 static cg_tensor *grad_cross_entropy(cg_tensor **in, void *ctx) {

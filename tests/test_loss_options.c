@@ -112,6 +112,10 @@ static void test_class_gradchecks(void **state) {
             cg_tensor *x = leaf(cg_randn(CG_SHAPE(5, 4), NULL));
             cg_test_gradcheck(grad_fn, &cases[i], 1, &x, "class loss with options");
         }
+        // Probability targets are differentiable too.
+        grad_ctx both = {cross_entropy, {reductions[r], .weight = w, .label_smoothing = 0.1}, NULL};
+        cg_tensor *pair[2] = {leaf(cg_randn(CG_SHAPE(5, 4), NULL)), leaf(cg_copy(soft))};
+        cg_test_gradcheck(grad_fn, &both, 2, pair, "cross_entropy soft target");
         grad_ctx nd = {cross_entropy, full, t_nd};
         cg_tensor *x = leaf(cg_randn(CG_SHAPE(2, 4, 3), NULL));
         cg_test_gradcheck(grad_fn, &nd, 1, &x, "cross_entropy (N, C, d1)");
