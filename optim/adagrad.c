@@ -47,7 +47,7 @@ static void adagrad_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
 }
 
 static const cg_optimizer_class adagrad_class = {"Adagrad", adagrad_step, adagrad_state_names,
-                                                 adagrad_state_start};
+                                                 adagrad_state_start, NULL};
 
 cg_optimizer *cg_adagrad(int n_params, cg_tensor *const *params,
                          const cg_adagrad_options *options) {

@@ -75,8 +75,14 @@ static void adam_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
                 p->numel);
 }
 
-static const cg_optimizer_class adam_class = {"Adam", adam_step, adam_state_names, NULL};
-static const cg_optimizer_class adamw_class = {"AdamW", adam_step, adam_state_names, NULL};
+static double *adam_beta1(cg_optimizer *opt) {
+    return &opt->u.adam.beta1;
+}
+
+static const cg_optimizer_class adam_class = {"Adam", adam_step, adam_state_names, NULL,
+                                              adam_beta1};
+static const cg_optimizer_class adamw_class = {"AdamW", adam_step, adam_state_names, NULL,
+                                               adam_beta1};
 
 // PyTorch's defaults for unset fields, then its checks; false with an error.
 static bool adam_resolve(const char *name, bool decoupled, const cg_adam_options *in,

@@ -66,6 +66,8 @@ int cg_optimizer_step(cg_optimizer *opt);
 void cg_optimizer_zero_grad(cg_optimizer *opt);
 float cg_optimizer_lr(const cg_optimizer *opt);
 void cg_optimizer_set_lr(cg_optimizer *opt, float lr);
+// The momentum a schedule may cycle: SGD's / RMSprop's momentum, Adam's beta1 (NAN: none).
+double cg_optimizer_momentum(const cg_optimizer *opt);
 void cg_optimizer_free(cg_optimizer *opt);
 
 // The optimizer's state as named tensors, for checkpoints: names "<param index>.<key>"
@@ -102,7 +104,9 @@ cg_scheduler *cg_linear_lr(cg_optimizer *opt, const cg_linear_lr_options *option
 
 // OneCycleLR: max_lr and total_steps are required (> 0); pct_start 0.3, cosine annealing
 // (anneal_linear: PyTorch's anneal_strategy='linear'), div_factor 25, final_div_factor
-// 1e4. cgrad does not cycle momentum: this is PyTorch's OneCycleLR(..., cycle_momentum=False).
+// 1e4. As PyTorch it also cycles the momentum the other way, between max_momentum (0.95)
+// and base_momentum (0.85): SGD's and RMSprop's momentum (which must then be > 0) or
+// Adam's beta1; no_cycle_momentum is PyTorch's cycle_momentum=False (needed for Adagrad).
 // Stepping past total_steps is an error, as PyTorch.
 typedef struct cg_one_cycle_lr_options {
     double max_lr;
@@ -110,6 +114,8 @@ typedef struct cg_one_cycle_lr_options {
     cg_optional pct_start;
     bool anneal_linear, three_phase;
     double div_factor, final_div_factor;
+    bool no_cycle_momentum;
+    cg_optional base_momentum, max_momentum;
 } cg_one_cycle_lr_options;
 cg_scheduler *cg_one_cycle_lr(cg_optimizer *opt, const cg_one_cycle_lr_options *options);
 

@@ -1,5 +1,6 @@
 // optim/optimizer.c - what every optimizer shares: creation, the step loop over parameters,
 // zero_grad, the learning rate, state listing for checkpoints, and freeing.
+#include <math.h>
 #include <string.h>
 
 #include "../autograd/autograd.h"
@@ -124,6 +125,11 @@ void cg_optimizer_set_lr(cg_optimizer *opt, float lr) {
         return;
     }
     opt->lr = lr;
+}
+
+double cg_optimizer_momentum(const cg_optimizer *opt) {
+    double *m = opt && opt->cls->momentum ? opt->cls->momentum((cg_optimizer *)opt) : NULL;
+    return m ? *m : NAN;
 }
 
 cg_tensor_list cg_optimizer_state(cg_optimizer *opt) {

@@ -23,6 +23,8 @@ typedef struct cg_optimizer_class {
     int (*state_names)(const cg_optimizer *opt, const char **names);
     // The value a new state buffer `key` starts with (NULL: every buffer starts at 0).
     float (*state_start)(const cg_optimizer *opt, int key);
+    // Where the momentum a schedule may cycle lives (NULL: none, or not switched on).
+    double *(*momentum)(cg_optimizer *opt);
 } cg_optimizer_class;
 
 // Resolved options (PyTorch's defaults filled in, validated), in double like PyTorch's

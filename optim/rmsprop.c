@@ -71,8 +71,12 @@ static void rmsprop_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
     rmsprop_update(&s, p->data, p->grad->data, state[SQUARE_AVG]->data, m, buf, p->numel);
 }
 
-static const cg_optimizer_class rmsprop_class = {"RMSprop", rmsprop_step, rmsprop_state_names,
-                                                 NULL};
+static double *rmsprop_momentum(cg_optimizer *opt) {
+    return opt->u.rmsprop.momentum > 0 ? &opt->u.rmsprop.momentum : NULL;
+}
+
+static const cg_optimizer_class rmsprop_class = {"RMSprop", rmsprop_step, rmsprop_state_names, NULL,
+                                                 rmsprop_momentum};
 
 cg_optimizer *cg_rmsprop(int n_params, cg_tensor *const *params,
                          const cg_rmsprop_options *options) {

@@ -72,11 +72,15 @@ static bool linear_next(const cg_scheduler *s, double *lr) {
     return true;
 }
 
+static double anneal(bool linear, double from, double to, double pct) {
+    const double pi = 3.14159265358979323846;
+    return linear ? (to - from) * pct + from : to + (from - to) / 2.0 * (cos(pi * pct) + 1);
+}
+
 // OneCycleLR.get_lr(): not chainable; the phase holding step last_epoch, annealed from its
-// start lr to its end lr (cosine or linear).
+// start lr to its end lr (cosine or linear), and the momentum the opposite way.
 static bool one_cycle_next(const cg_scheduler *s, double *lr) {
     const cg_one_cycle_lr_options *o = &s->cycle;
-    const double pi = 3.14159265358979323846;
     int step = s->last_epoch, total = o->total_steps;
     if (step > total) {
         cg_error(CG_ERR_ARG,
@@ -86,22 +90,27 @@ static bool one_cycle_next(const cg_scheduler *s, double *lr) {
         return false;
     }
     double initial = o->max_lr / o->div_factor, min_lr = initial / o->final_div_factor;
-    double pct_start = o->pct_start.value;
-    double ends[3], from[3], to[3];
+    double pct_start = o->pct_start.value, lo = o->base_momentum.value, hi = o->max_momentum.value;
+    // Per phase: where it ends, and lr / momentum at its start and end.
+    double ends[3], lr_from[3], lr_to[3], m_from[3], m_to[3];
     int phases = o->three_phase ? 3 : 2;
-    ends[0] = pct_start * total - 1, from[0] = initial, to[0] = o->max_lr;
+    ends[0] = pct_start * total - 1, lr_from[0] = initial, lr_to[0] = o->max_lr;
+    m_from[0] = hi, m_to[0] = lo;
     if (o->three_phase) {
-        ends[1] = 2 * pct_start * total - 2, from[1] = o->max_lr, to[1] = initial;
-        ends[2] = total - 1, from[2] = initial, to[2] = min_lr;
+        ends[1] = 2 * pct_start * total - 2, lr_from[1] = o->max_lr, lr_to[1] = initial;
+        ends[2] = total - 1, lr_from[2] = initial, lr_to[2] = min_lr;
+        m_from[1] = lo, m_to[1] = hi, m_from[2] = m_to[2] = hi;
     } else {
-        ends[1] = total - 1, from[1] = o->max_lr, to[1] = min_lr;
+        ends[1] = total - 1, lr_from[1] = o->max_lr, lr_to[1] = min_lr;
+        m_from[1] = lo, m_to[1] = hi;
     }
     double start = 0;
     for (int i = 0; i < phases; i++) {
         if (step <= ends[i] || i == phases - 1) {
             double pct = (step - start) / (ends[i] - start);
-            *lr = o->anneal_linear ? (to[i] - from[i]) * pct + from[i]
-                                   : to[i] + (from[i] - to[i]) / 2.0 * (cos(pi * pct) + 1);
+            *lr = anneal(o->anneal_linear, lr_from[i], lr_to[i], pct);
+            double *m = o->no_cycle_momentum ? NULL : s->opt->cls->momentum(s->opt);
+            if (m) *m = anneal(o->anneal_linear, m_from[i], m_to[i], pct);
             break;
         }
         start = ends[i];
@@ -196,6 +205,14 @@ cg_scheduler *cg_one_cycle_lr(cg_optimizer *opt, const cg_one_cycle_lr_options *
                         options ? options->max_lr : 0.0, options ? options->total_steps : 0);
     cg_one_cycle_lr_options o = *options;
     o.pct_start = cg_opt(cg_optional_or(o.pct_start, 0.3));
+    o.base_momentum = cg_opt(cg_optional_or(o.base_momentum, 0.85));
+    o.max_momentum = cg_opt(cg_optional_or(o.max_momentum, 0.95));
+    if (!o.no_cycle_momentum && opt && !(opt->cls->momentum && opt->cls->momentum(opt)))
+        return cg_error(CG_ERR_ARG,
+                        "OneCycleLR: cycling momentum needs an optimizer with "
+                        "momentum (SGD or RMSprop with momentum > 0, Adam, AdamW), "
+                        "not %s; set .no_cycle_momentum = true",
+                        opt->cls->name);
     if (o.div_factor == 0) o.div_factor = 25;
     if (o.final_div_factor == 0) o.final_div_factor = 1e4;
     if (!(o.pct_start.value >= 0 && o.pct_start.value <= 1))

@@ -50,7 +50,12 @@ static void sgd_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
     sgd_update(&opt->u.sgd, (float)opt->lr, first, p->data, p->grad->data, buf, p->numel);
 }
 
-static const cg_optimizer_class sgd_class = {"SGD", sgd_step, sgd_state_names, NULL};
+// Only with momentum: without, SGD keeps no buffer to cycle.
+static double *sgd_momentum(cg_optimizer *opt) {
+    return opt->u.sgd.momentum > 0 ? &opt->u.sgd.momentum : NULL;
+}
+
+static const cg_optimizer_class sgd_class = {"SGD", sgd_step, sgd_state_names, NULL, sgd_momentum};
 
 static bool sgd_resolve(const cg_sgd_options *o, cg_sgd_config *c) {
     if (!o || !o->lr.set) {

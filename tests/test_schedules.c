@@ -36,6 +36,13 @@ static cg_scheduler *linear(cg_optimizer *o, const cg_fixture_case *c) {
     return cg_linear_lr(o, &lo);
 }
 
+// SGD (with the case's "sgd_momentum"), or Adam if the case says "adam".
+static cg_optimizer *case_optimizer(const cg_fixture_case *c, cg_tensor *w) {
+    if (num(c, "adam") != 0) return cg_adam(1, &w, &(cg_adam_options){.lr = CG_SET(num(c, "lr"))});
+    cg_sgd_options so = {.lr = CG_SET(num(c, "lr")), .momentum = num(c, "sgd_momentum")};
+    return cg_sgd(1, &w, &so);
+}
+
 // The schedule(s) a case describes, built as tests/fixtures/gen_optim.py built them.
 static cg_scheduler *case_schedule(const char *name, const cg_fixture_case *c, cg_optimizer *o) {
     if (strcmp(name, "lr/exponential") == 0) return cg_exponential_lr(o, num(c, "gamma"));
@@ -49,6 +56,9 @@ static cg_scheduler *case_schedule(const char *name, const cg_fixture_case *c, c
             .three_phase = num(c, "three_phase") != 0,
             .div_factor = num(c, "div_factor"),
             .final_div_factor = num(c, "final_div_factor"),
+            .no_cycle_momentum = num(c, "no_cycle_momentum") != 0,
+            .base_momentum = opt(c, "base_momentum"),
+            .max_momentum = opt(c, "max_momentum"),
         };
         return cg_one_cycle_lr(o, &oc);
     }
@@ -90,12 +100,12 @@ static void test_lr_sequences(void **state) {
         const char *name = cg_fixture_case_name(c);
         if (strncmp(name, "lr/", 3) != 0) continue;
         cg_tensor *w = cg_zeros(CG_SHAPE(1));
-        cg_sgd_options so = {.lr = CG_SET(num(c, "lr"))};
-        cg_optimizer *o = cg_sgd(1, &w, &so), *replay_opt = cg_sgd(1, &w, &so);
+        cg_optimizer *o = case_optimizer(c, w), *replay_opt = case_optimizer(c, w);
         cg_scheduler *s = case_schedule(name, c, o), *replay = case_schedule(name, c, replay_opt);
         if (!s || !replay) fail_msg("%s: %s", name, cg_test_last_message());
         const cg_tensor *expected = cg_fixture_tensor(c, "lr");
         const cg_tensor *metrics = cg_fixture_tensor(c, "metrics");
+        const cg_tensor *momentum = cg_fixture_tensor(c, "momentum");
         assert_non_null(expected);
         cg_tensor *lrs = cg_zeros(CG_SHAPE(expected->numel));
         for (int e = 0; e < expected->numel; e++) {
@@ -104,6 +114,9 @@ static void test_lr_sequences(void **state) {
                                : cg_scheduler_step(s);
             assert_int_equal(rc, 0);
             lrs->data[e] = cg_optimizer_lr(o);
+            if (momentum && fabs(cg_optimizer_momentum(o) - momentum->data[e]) > 1e-6)
+                fail_msg("%s: momentum %g after %d steps, PyTorch %g", name,
+                         cg_optimizer_momentum(o), e, momentum->data[e]);
             if (metrics) continue; // the plateau depends on what it saw: no replay
             cg_scheduler_set_epoch(replay, e);
             if (cg_optimizer_lr(replay_opt) != lrs->data[e])
@@ -119,7 +132,7 @@ static void test_lr_sequences(void **state) {
         cg_free(w);
         cases++;
     }
-    assert_int_equal(cases, 12);
+    assert_int_equal(cases, 14);
 }
 
 static void test_clipping(void **state) {
@@ -208,15 +221,21 @@ static void test_schedule_errors(void **state) {
     cg_test_expect_error(CG_ERR_ARG, "ExponentialLR: invalid gamma=-1");
     assert_null(cg_one_cycle_lr(o, &(cg_one_cycle_lr_options){.max_lr = 0.1}));
     cg_test_expect_error(CG_ERR_ARG, "OneCycleLR: max_lr (> 0) and total_steps (> 0) are required");
-    assert_null(cg_one_cycle_lr(
-        o, &(cg_one_cycle_lr_options){.max_lr = 0.1, .total_steps = 4, .pct_start = CG_SET(1.5)}));
+    assert_null(cg_one_cycle_lr(o, &(cg_one_cycle_lr_options){.max_lr = 0.1,
+                                                              .total_steps = 4,
+                                                              .pct_start = CG_SET(1.5),
+                                                              .no_cycle_momentum = true}));
     cg_test_expect_error(CG_ERR_ARG, "OneCycleLR: invalid pct_start=1.5");
     assert_null(cg_reduce_lr_on_plateau(o, &(cg_plateau_options){.factor = CG_SET(1.0)}));
     cg_test_expect_error(CG_ERR_ARG, "ReduceLROnPlateau: invalid factor=1 (must be < 1)");
 
     // OneCycleLR refuses to step past total_steps, as PyTorch.
-    cg_scheduler *cycle =
-        cg_one_cycle_lr(o, &(cg_one_cycle_lr_options){.max_lr = 0.1, .total_steps = 2});
+    assert_null(cg_one_cycle_lr(o, &(cg_one_cycle_lr_options){.max_lr = 0.1, .total_steps = 2}));
+    cg_test_expect_error(CG_ERR_ARG, "OneCycleLR: cycling momentum needs an optimizer with "
+                                     "momentum (SGD or RMSprop with momentum > 0, Adam, AdamW), "
+                                     "not SGD; set .no_cycle_momentum = true");
+    cg_scheduler *cycle = cg_one_cycle_lr(
+        o, &(cg_one_cycle_lr_options){.max_lr = 0.1, .total_steps = 2, .no_cycle_momentum = true});
     assert_int_equal(cg_scheduler_step(cycle), 0);
     assert_int_equal(cg_scheduler_step(cycle), 0);
     assert_int_equal(cg_scheduler_step(cycle), -1);
