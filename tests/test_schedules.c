@@ -242,6 +242,18 @@ static void test_schedule_errors(void **state) {
     cg_test_expect_error(CG_ERR_ARG, "OneCycleLR: tried to step 3 times, but total_steps is 2");
     cg_scheduler_free(cycle);
 
+    // Adagrad has no momentum to cycle (PyTorch raises too); SGD's lr 0 is legal.
+    cg_optimizer *adagrad = cg_adagrad(1, &w, NULL);
+    assert_true(isnan(cg_optimizer_momentum(adagrad)) && isnan(cg_optimizer_momentum(o)));
+    assert_null(
+        cg_one_cycle_lr(adagrad, &(cg_one_cycle_lr_options){.max_lr = 1, .total_steps = 3}));
+    cg_test_expect_error(CG_ERR_ARG, "not Adagrad; set .no_cycle_momentum = true");
+    cg_optimizer_free(adagrad);
+    cg_optimizer *frozen = cg_sgd(1, &w, &(cg_sgd_options){.lr = CG_SET(0.0), .momentum = 0.5});
+    assert_non_null(frozen);
+    assert_true(cg_optimizer_lr(frozen) == 0 && cg_optimizer_momentum(frozen) == 0.5);
+    cg_optimizer_free(frozen);
+
     cg_scheduler *plateau = cg_reduce_lr_on_plateau(o, NULL);
     assert_int_equal(cg_scheduler_step(plateau), -1);
     cg_test_expect_error(CG_ERR_ARG, "ReduceLROnPlateau: step needs the metric");
