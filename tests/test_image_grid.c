@@ -44,15 +44,16 @@ static void test_kernels_scaled_and_labelled(void **state) {
     pic = cg_image_load_gray(PATH);
     assert_int_equal(pic->shape[pic->ndim - 1], 2 * 57 + 1);
     cg_free(pic);
-    assert_int_equal(cg_image_save_grid_ex(PATH, cg_zeros(CG_SHAPE(3, 3, 3)), NULL), -1);
+    cg_tensor *cube = cg_zeros(CG_SHAPE(3, 3, 3));
+    assert_int_equal(cg_image_save_grid_ex(PATH, cube, NULL), -1);
     cg_test_expect_error(CG_ERR_SHAPE, "image_save_grid: images must be (N,C,H,W) or (H,W)");
-    cg_free(k), cg_free(maps);
+    cg_free(k), cg_free(maps), cg_free(cube);
     remove(PATH);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_kernels_scaled_and_labelled, cg_test_teardown),
+        CG_TEST_NO_LEAKS(test_kernels_scaled_and_labelled),
     };
     cg_manual_seed(3);
     cg_test_capture_errors();
