@@ -102,7 +102,8 @@ typedef struct cg_linear_lr_options {
 } cg_linear_lr_options;
 cg_scheduler *cg_linear_lr(cg_optimizer *opt, const cg_linear_lr_options *options);
 
-// OneCycleLR: max_lr and total_steps are required (> 0); pct_start 0.3, cosine annealing
+// OneCycleLR: max_lr (> 0) and total_steps (> 0; or epochs * steps_per_epoch, as PyTorch)
+// are required; pct_start 0.3, cosine annealing
 // (anneal_linear: PyTorch's anneal_strategy='linear'), div_factor 25, final_div_factor
 // 1e4. As PyTorch it also cycles the momentum the other way, between max_momentum (0.95)
 // and base_momentum (0.85): SGD's and RMSprop's momentum (which must then be > 0) or
@@ -111,6 +112,7 @@ cg_scheduler *cg_linear_lr(cg_optimizer *opt, const cg_linear_lr_options *option
 typedef struct cg_one_cycle_lr_options {
     double max_lr;
     int total_steps;
+    int epochs, steps_per_epoch; // used when total_steps is 0
     cg_optional pct_start;
     bool anneal_linear, three_phase;
     double div_factor, final_div_factor;

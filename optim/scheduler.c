@@ -198,12 +198,14 @@ cg_scheduler *cg_linear_lr(cg_optimizer *opt, const cg_linear_lr_options *option
 }
 
 cg_scheduler *cg_one_cycle_lr(cg_optimizer *opt, const cg_one_cycle_lr_options *options) {
-    if (!options || !(options->max_lr > 0) || options->total_steps <= 0)
+    cg_one_cycle_lr_options o = options ? *options : (cg_one_cycle_lr_options){0};
+    if (o.total_steps == 0 && o.epochs > 0 && o.steps_per_epoch > 0)
+        o.total_steps = o.epochs * o.steps_per_epoch;
+    if (!(o.max_lr > 0) || o.total_steps <= 0)
         return cg_error(CG_ERR_ARG,
-                        "OneCycleLR: max_lr (> 0) and total_steps (> 0) are "
-                        "required (got max_lr=%g, total_steps=%d)",
-                        options ? options->max_lr : 0.0, options ? options->total_steps : 0);
-    cg_one_cycle_lr_options o = *options;
+                        "OneCycleLR: max_lr (> 0) and total_steps (> 0) are required (got "
+                        "max_lr=%g, total_steps=%d)",
+                        o.max_lr, o.total_steps);
     o.pct_start = cg_opt(cg_optional_or(o.pct_start, 0.3));
     o.base_momentum = cg_opt(cg_optional_or(o.base_momentum, 0.85));
     o.max_momentum = cg_opt(cg_optional_or(o.max_momentum, 0.95));

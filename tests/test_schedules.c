@@ -234,8 +234,10 @@ static void test_schedule_errors(void **state) {
     cg_test_expect_error(CG_ERR_ARG, "OneCycleLR: cycling momentum needs an optimizer with "
                                      "momentum (SGD or RMSprop with momentum > 0, Adam, AdamW), "
                                      "not SGD; set .no_cycle_momentum = true");
+    // total_steps = epochs * steps_per_epoch, as PyTorch.
     cg_scheduler *cycle = cg_one_cycle_lr(
-        o, &(cg_one_cycle_lr_options){.max_lr = 0.1, .total_steps = 2, .no_cycle_momentum = true});
+        o, &(cg_one_cycle_lr_options){
+               .max_lr = 0.1, .epochs = 1, .steps_per_epoch = 2, .no_cycle_momentum = true});
     assert_int_equal(cg_scheduler_step(cycle), 0);
     assert_int_equal(cg_scheduler_step(cycle), 0);
     assert_int_equal(cg_scheduler_step(cycle), -1);
