@@ -28,10 +28,13 @@ static bool is_transposed(conv_kind k) {
     return k == CONV_TRANSPOSE_2D || k == CONV_TRANSPOSE_1D;
 }
 
-// An option pair as the module stores it: 0 means default, a 0 second entry repeats.
+// An option pair as the module stores it: cg_option_pair's rule when `repeat` (stride,
+// dilation), else both entries as given.
 static void resolved_pair(const int *v, bool repeat, int dflt, int *h, int *w) {
-    *h = repeat && v[0] == 0 ? dflt : v[0];
-    *w = repeat && v[1] == 0 ? *h : v[1];
+    int r[2] = {v[0], v[1]};
+    if (repeat) cg_option_pair(v, dflt, dflt, r);
+    *h = r[0];
+    *w = r[1];
 }
 
 // PyTorch's _reversed_padding_repeated_twice: (left, right, top, bottom) for 2-D,
@@ -90,13 +93,9 @@ static cg_tensor *conv_forward(cg_module *m, cg_tensor *x) {
 }
 
 // "(3, 3)" or "(3,)" as PyTorch prints a tuple.
-static int print_tuple(char *buf, size_t size, bool one_d, int h, int w) {
-    return one_d ? snprintf(buf, size, "(%d,)", w) : snprintf(buf, size, "(%d, %d)", h, w);
-}
-
-static const char *padding_mode_name(cg_padding_mode mode) {
-    static const char *names[] = {"zeros", "reflect", "replicate", "circular"};
-    return names[mode];
+static const char *tuple(bool one_d, int h, int w) {
+    const int64_t v[2] = {h, w};
+    return cg_tuple_str(CG_TUPLE_PYTHON, one_d ? 1 : 2, v + (one_d ? 1 : 0));
 }
 
 // PyTorch's _ConvNd.extra_repr: stride always, the rest only when not the default.
@@ -113,34 +112,25 @@ static void conv_describe(const cg_module *m, char *buf, size_t size) {
         sw = sh, dw = dh, pw = ph, opw = oph;
         sh = dh = 1, ph = oph = 0;
     }
-    char t[64];
     size_t n = 0;
-    print_tuple(t, sizeof t, one_d, c->kernel_h, c->kernel_w);
-    n += (size_t)snprintf(buf + n, size - n, "%s(%d, %d, kernel_size=%s", m->cls->name,
-                          c->in_channels, c->out_channels, t);
-    print_tuple(t, sizeof t, one_d, sh, sw);
-    n += (size_t)snprintf(buf + n, size - n, ", stride=%s", t);
+    n += (size_t)snprintf(buf + n, size - n, "%s(%d, %d, kernel_size=%s, stride=%s", m->cls->name,
+                          c->in_channels, c->out_channels, tuple(one_d, c->kernel_h, c->kernel_w),
+                          tuple(one_d, sh, sw));
     if (n < size && o->padding_kind != CG_PADDING_EXPLICIT)
         n += (size_t)snprintf(buf + n, size - n, ", padding=%s",
                               o->padding_kind == CG_PADDING_SAME ? "same" : "valid");
-    else if (n < size && (ph || pw)) {
-        print_tuple(t, sizeof t, one_d, ph, pw);
-        n += (size_t)snprintf(buf + n, size - n, ", padding=%s", t);
-    }
-    if (n < size && (dh != 1 || dw != 1)) {
-        print_tuple(t, sizeof t, one_d, dh, dw);
-        n += (size_t)snprintf(buf + n, size - n, ", dilation=%s", t);
-    }
-    if (n < size && (oph || opw)) {
-        print_tuple(t, sizeof t, one_d, oph, opw);
-        n += (size_t)snprintf(buf + n, size - n, ", output_padding=%s", t);
-    }
+    else if (n < size && (ph || pw))
+        n += (size_t)snprintf(buf + n, size - n, ", padding=%s", tuple(one_d, ph, pw));
+    if (n < size && (dh != 1 || dw != 1))
+        n += (size_t)snprintf(buf + n, size - n, ", dilation=%s", tuple(one_d, dh, dw));
+    if (n < size && (oph || opw))
+        n += (size_t)snprintf(buf + n, size - n, ", output_padding=%s", tuple(one_d, oph, opw));
     if (n < size && o->groups > 1)
         n += (size_t)snprintf(buf + n, size - n, ", groups=%d", o->groups);
     if (n < size && o->no_bias) n += (size_t)snprintf(buf + n, size - n, ", bias=False");
     if (n < size && o->padding_mode != CG_PAD_ZEROS)
         n += (size_t)snprintf(buf + n, size - n, ", padding_mode=%s",
-                              padding_mode_name(o->padding_mode));
+                              cg_padding_mode_name(o->padding_mode));
     if (n < size) snprintf(buf + n, size - n, ")");
 }
 
@@ -173,7 +163,7 @@ static bool check_module_args(const cg_module_class *cls, conv_kind kind, int in
         cg_error(CG_ERR_ARG,
                  "%s: Only \"zeros\" padding mode is supported for %s, got "
                  "padding_mode=%s",
-                 cls->name, cls->name, padding_mode_name(o->padding_mode));
+                 cls->name, cls->name, cg_padding_mode_name(o->padding_mode));
         return false;
     }
     if ((unsigned)o->padding_mode > CG_PAD_CIRCULAR) {

@@ -22,11 +22,13 @@ static cg_tensor *adaptive_module_forward(cg_module *m, cg_tensor *x) {
 }
 
 // "kernel_size=2, stride=2, padding=0"
+static const char *compact(const int pair[2]) {
+    const int64_t v[2] = {pair[0], pair[1]};
+    return cg_tuple_str(CG_TUPLE_COMPACT, 2, v);
+}
 static void describe_window(const cg_pool_options *o, char *buf, size_t size) {
-    char k[32], s[32], p[32];
-    snprintf(buf, size, "kernel_size=%s, stride=%s, padding=%s",
-             cg_pair_str(o->kernel_size, k, sizeof k), cg_pair_str(o->stride, s, sizeof s),
-             cg_pair_str(o->padding, p, sizeof p));
+    snprintf(buf, size, "kernel_size=%s, stride=%s, padding=%s", compact(o->kernel_size),
+             compact(o->stride), compact(o->padding));
 }
 static void max_pool_describe(const cg_module *m, char *buf, size_t size) {
     const cg_pool_options *o = &((const pool_config *)m->impl)->options;

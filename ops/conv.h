@@ -21,6 +21,7 @@
 #ifndef CG_CONV_H
 #define CG_CONV_H
 
+#include "../tensor/options.h"
 #include "../tensor/tensor.h"
 
 typedef enum cg_padding_kind {
@@ -31,10 +32,11 @@ typedef enum cg_padding_kind {
 } cg_padding_kind;
 
 typedef enum cg_padding_mode {
-    CG_PAD_ZEROS = 0, // constant padding (the value is 0 for convolution modules)
+    CG_PAD_ZEROS = 0, // zeros (the conv modules' default padding_mode; cg_pad: constant 0)
     CG_PAD_REFLECT,   // mirror without repeating the edge: d c | a b c d | b a
     CG_PAD_REPLICATE, // repeat the edge: a a | a b c d | d d
     CG_PAD_CIRCULAR,  // wrap around: c d | a b c d | a b
+    CG_PAD_CONSTANT,  // cg_pad only: fill with its `value` (F.pad's mode='constant')
 } cg_padding_mode;
 
 // One options struct for the whole convolution family. Zero fields mean PyTorch's defaults.
@@ -69,10 +71,15 @@ cg_tensor *cg_conv1d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
 cg_tensor *cg_conv_transpose1d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
                                const cg_conv_options *options);
 
+// The name PyTorch gives a mode: "zeros", "reflect", "replicate", "circular", "constant"
+// ("unknown" for a value outside the enum).
+const char *cg_padding_mode_name(cg_padding_mode mode);
+
 // F.pad: `pads` lists (left, right) of the last dim, then (top, bottom) of the one before,
-// ... (n_pads even, at most 2 * ndim). Constant padding fills `value` and may be negative
-// (cropping); reflect needs pad < size of that dim; reflect/replicate/circular pad the
-// last 1 or 2 dims of a 2-D/3-D (1 dim) or 3-D/4-D (2 dims) input, as PyTorch.
+// ... (n_pads even, at most 2 * ndim). CG_PAD_CONSTANT fills `value` (CG_PAD_ZEROS fills 0
+// and needs value 0) and may be negative (cropping); reflect needs pad < size of that dim;
+// reflect/replicate/circular pad the last 1 or 2 dims of a 2-D/3-D (1 dim) or 3-D/4-D (2 dims)
+// input, as PyTorch.
 cg_tensor *cg_pad(cg_tensor *input, int n_pads, const int *pads, cg_padding_mode mode, float value);
 
 // F.unfold (im2col) and F.fold (col2im):

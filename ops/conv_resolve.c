@@ -1,4 +1,4 @@
-// nn/conv_geometry.c - cg_conv_options -> cg_conv_geometry, with every argument check of
+// ops/conv_resolve.c - cg_conv_options -> cg_conv_geometry, with every argument check of
 // the convolution family in one place (messages follow PyTorch's wording and name the op,
 // the parameter and the shapes).
 #include <stdio.h>
@@ -6,35 +6,20 @@
 
 #include "conv_internal.h"
 
-// "(h, w)" for 2-D ops, "(w,)" for 1-D ones, as PyTorch prints its tuples. Rotating
-// buffers so one message can hold several.
+// "(h, w)" for 2-D ops, "(w,)" for 1-D ones, as PyTorch prints its tuples.
 static const char *pair_str(int spatial, int64_t h, int64_t w) {
-    static char bufs[8][48];
-    static int next = 0;
-    char *b = bufs[next++ % 8];
-    if (spatial == 1)
-        snprintf(b, sizeof bufs[0], "(%lld,)", (long long)w);
-    else
-        snprintf(b, sizeof bufs[0], "(%lld, %lld)", (long long)h, (long long)w);
-    return b;
+    const int64_t v[2] = {h, w};
+    return cg_tuple_str(CG_TUPLE_PYTHON, spatial, v + 2 - spatial);
 }
 
-// The (h, w) pair an option stands for. `repeat`: a 0 entry means `dflt` and a 0 second
-// entry repeats the first (stride, dilation); otherwise entries are used as given. 1-D ops
-// keep index 0 for the width and the neutral value for the height.
+// The (h, w) pair an option stands for. `repeat`: cg_option_pair's rule (stride,
+// dilation); otherwise entries are used as given. 1-D ops keep index 0 for the width and
+// the neutral value for the height.
 static void option_pair(const int *v, int spatial, bool repeat, int dflt, int64_t *h, int64_t *w) {
-    if (spatial == 1) {
-        *h = repeat ? 1 : 0;
-        *w = repeat && v[0] == 0 ? dflt : v[0];
-        return;
-    }
-    if (!repeat) {
-        *h = v[0];
-        *w = v[1];
-        return;
-    }
-    *h = v[0] == 0 ? dflt : v[0];
-    *w = v[1] == 0 ? *h : v[1];
+    int r[2] = {v[0], v[1]};
+    if (repeat) cg_option_pair(v, dflt, dflt, r);
+    *h = spatial == 1 ? (repeat ? 1 : 0) : r[0];
+    *w = spatial == 1 ? r[0] : r[1];
 }
 
 // Shapes read the same way for 1-D and 2-D: batch, channels, height, width.
@@ -285,8 +270,10 @@ int cg_fold_geometry_resolve(const char *op, const cg_tensor *input, int64_t bat
     g->in_channels = channels;
     g->in_h = h;
     g->in_w = w;
-    g->kernel_h = o->kernel_size[0];
-    g->kernel_w = o->kernel_size[1] ? o->kernel_size[1] : o->kernel_size[0];
+    int kernel[2];
+    cg_option_pair(o->kernel_size, 0, 0, kernel);
+    g->kernel_h = kernel[0];
+    g->kernel_w = kernel[1];
     option_pair(o->stride, 2, true, 1, &g->stride_h, &g->stride_w);
     option_pair(o->dilation, 2, true, 1, &g->dilation_h, &g->dilation_w);
     g->pad_top = g->pad_bottom = o->padding[0];

@@ -4,6 +4,7 @@
 #ifndef CG_FUNCTIONAL_H
 #define CG_FUNCTIONAL_H
 
+#include "../tensor/options.h"
 #include "../tensor/tensor.h"
 
 // x (..., in), weight (out, in), bias (out) or NULL -> (..., out)

@@ -1,4 +1,4 @@
-// nn/pad.c - F.pad: constant (including negative padding, which crops), reflect, replicate
+// ops/pad.c - F.pad: constant (including negative padding, which crops), reflect, replicate
 // and circular, forward and backward.
 //
 // Every mode is one rule "output position o along a dim reads input position src(o)" (or
@@ -21,17 +21,13 @@ typedef struct pad_plan {
     float value;
 } pad_plan;
 
-static const char *mode_name(cg_padding_mode mode) {
-    switch (mode) {
-    case CG_PAD_REFLECT:
-        return "reflect";
-    case CG_PAD_REPLICATE:
-        return "replicate";
-    case CG_PAD_CIRCULAR:
-        return "circular";
-    default:
-        return "constant";
-    }
+const char *cg_padding_mode_name(cg_padding_mode mode) {
+    static const char *const names[] = {"zeros", "reflect", "replicate", "circular", "constant"};
+    return (unsigned)mode < sizeof names / sizeof names[0] ? names[mode] : "unknown";
+}
+
+static bool is_constant(cg_padding_mode mode) {
+    return mode == CG_PAD_ZEROS || mode == CG_PAD_CONSTANT;
 }
 
 // The input index output position o reads along a dim of `size`, or -1 for the constant.
@@ -119,7 +115,7 @@ static int check_mode(const cg_tensor *input, int n_pads, const int *pads, cg_pa
                  "pad: %s padding with %d values pads the last %d dims of a %dD or %dD input, "
                  "but got input of shape %s (Only 2D, 3D, 4D, 5D padding with non-constant "
                  "padding are supported)",
-                 mode_name(mode), n_pads, k, k + 1, k + 2, cg_tensor_shape_str(input));
+                 cg_padding_mode_name(mode), n_pads, k, k + 1, k + 2, cg_tensor_shape_str(input));
         return -1;
     }
     for (int i = 0; i < k; i++) {
@@ -158,17 +154,28 @@ static int plan_pad(const cg_tensor *input, int n_pads, const int *pads, cg_padd
                  n_pads, cg_tensor_shape_str(input));
         return -1;
     }
-    if (mode != CG_PAD_ZEROS && check_mode(input, n_pads, pads, mode) < 0) return -1;
+    if ((unsigned)mode > CG_PAD_CONSTANT) {
+        cg_error(CG_ERR_ARG, "pad: unknown padding mode %d", (int)mode);
+        return -1;
+    }
+    if (mode == CG_PAD_ZEROS && value != 0.0f) {
+        cg_error(CG_ERR_ARG,
+                 "pad: mode zeros pads with 0 but value=%g was given (use CG_PAD_CONSTANT to fill "
+                 "a value)",
+                 (double)value);
+        return -1;
+    }
+    if (!is_constant(mode) && check_mode(input, n_pads, pads, mode) < 0) return -1;
     memset(p, 0, sizeof *p);
     p->ndim = input->ndim;
     p->mode = mode;
-    p->value = mode == CG_PAD_ZEROS ? value : 0.0f;
+    p->value = mode == CG_PAD_CONSTANT ? value : 0.0f;
     memcpy(p->in_shape, input->shape, sizeof p->in_shape);
     memcpy(p->out_shape, input->shape, sizeof p->out_shape);
     for (int i = 0; i < n_pads / 2; i++) {
         int dim = input->ndim - 1 - i;
         int64_t size = input->shape[dim] + pads[2 * i] + pads[2 * i + 1];
-        if (size < 0 || (size == 0 && mode != CG_PAD_ZEROS)) {
+        if (size < 0 || (size == 0 && !is_constant(mode))) {
             cg_error(CG_ERR_SHAPE,
                      "pad: The input size %lld, plus negative padding %d and %d resulted in a "
                      "negative output size, which is invalid. Check dimension %d of your input "

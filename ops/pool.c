@@ -247,9 +247,8 @@ int cg_pool_options_resolve(const char *op, const cg_pool_options *o, cg_pool_op
         return -1;
     }
     cg_pool_options r = *o;
-    r.kernel_size[1] = o->kernel_size[1] ? o->kernel_size[1] : o->kernel_size[0];
-    r.stride[0] = o->stride[0] ? o->stride[0] : r.kernel_size[0];
-    r.stride[1] = o->stride[0] ? (o->stride[1] ? o->stride[1] : o->stride[0]) : r.kernel_size[1];
+    cg_option_pair(o->kernel_size, 0, 0, r.kernel_size);
+    cg_option_pair(o->stride, r.kernel_size[0], r.kernel_size[1], r.stride);
     for (int i = 0; i < 2; i++) {
         if (r.kernel_size[i] <= 0 || r.stride[i] <= 0 || r.padding[i] < 0) {
             cg_error(CG_ERR_ARG,

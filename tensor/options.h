@@ -32,4 +32,9 @@ static inline double cg_optional_or(cg_optional v, double pytorch_default) {
     return v.set ? v.value : pytorch_default;
 }
 
+// The one resolver of (height, width) option pairs: a 0 entry means the default
+// (dflt_h, dflt_w) and a 0 second entry after a non-zero first repeats the first, so {2}
+// is (2, 2) and {0} the default.
+void cg_option_pair(const int pair[2], int dflt_h, int dflt_w, int out[2]);
+
 #endif

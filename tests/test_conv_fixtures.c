@@ -201,7 +201,9 @@ static cg_tensor *run_other(const cg_fixture_case *c, case_op op, case_tensors *
         int pads[8];
         int n = cg_fixture_params(c, "pads", v, 8);
         for (int i = 0; i < n && i < 8; i++) pads[i] = (int)v[i];
-        return cg_pad(t->input, n, pads, (cg_padding_mode)int_param(c, "mode"),
+        // The fixtures number modes as padding_mode; their 0 is F.pad's 'constant'.
+        int mode = int_param(c, "mode");
+        return cg_pad(t->input, n, pads, mode == 0 ? CG_PAD_CONSTANT : (cg_padding_mode)mode,
                       (float)cg_fixture_param(c, "value", 0));
     }
     cg_fold_options o = {0};

@@ -141,8 +141,8 @@ typedef struct pad_case {
 
 static const pad_case PAD_CASES[] = {
     {4, {1, 2, 3, 4}, 4, {1, 2, 0, 1}, CG_PAD_ZEROS, 0.0f},
-    {3, {2, 3, 4}, 2, {-1, 2}, CG_PAD_ZEROS, 1.5f}, // negative: crop
-    {4, {2, 1, 4, 5}, 6, {1, -2, -1, 1, 1, 0}, CG_PAD_ZEROS, -1.0f},
+    {3, {2, 3, 4}, 2, {-1, 2}, CG_PAD_CONSTANT, 1.5f}, // negative: crop
+    {4, {2, 1, 4, 5}, 6, {1, -2, -1, 1, 1, 0}, CG_PAD_CONSTANT, -1.0f},
     {2, {3, 5}, 2, {2, 1}, CG_PAD_REFLECT, 0.0f},
     {3, {2, 3, 4}, 2, {3, 2}, CG_PAD_REFLECT, 0.0f},
     {4, {1, 2, 4, 3}, 4, {2, 1, 3, 1}, CG_PAD_REFLECT, 0.0f},
