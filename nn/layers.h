@@ -7,15 +7,30 @@
 #include "../ops/functional.h"
 #include "module.h"
 
-// Linear: x (..., in) -> (..., out); weight (out, in), bias (out).
-cg_module *cg_Linear(int in_features, int out_features, bool bias);
+// Module options follow tensor/options.h: NULL (or {0}) is PyTorch's defaults, booleans
+// are named so false is the default, and a value whose 0 is legal is a CG_SET optional.
+
+// Linear: x (..., in) -> (..., out); weight (out, in), bias (out) - with a bias unless
+// no_bias, so cg_Linear(in, out, NULL) is nn.Linear(in, out).
+typedef struct cg_linear_options {
+    bool no_bias; // bias=False
+} cg_linear_options;
+cg_module *cg_Linear(int in_features, int out_features, const cg_linear_options *options);
 
 cg_module *cg_ReLU(void);
-cg_module *cg_LeakyReLU(float negative_slope);
+// negative_slope unset: 0.01; `.negative_slope = CG_SET(0.2)` is LeakyReLU(0.2).
+typedef struct cg_leaky_relu_options {
+    cg_optional negative_slope;
+} cg_leaky_relu_options;
+cg_module *cg_LeakyReLU(const cg_leaky_relu_options *options);
 cg_module *cg_Sigmoid(void);
 cg_module *cg_Tanh(void);
 cg_module *cg_Flatten(int start_dim, int end_dim); // nn.Flatten() is (1, -1)
-cg_module *cg_Dropout(float p);                    // identity in eval mode
+// Dropout (identity in eval mode): p unset is 0.5; `.p = CG_SET(0.25)` is Dropout(0.25).
+typedef struct cg_dropout_options {
+    cg_optional p;
+} cg_dropout_options;
+cg_module *cg_Dropout(const cg_dropout_options *options);
 
 cg_module *cg_MaxPool2d(const cg_pool_options *options);
 cg_module *cg_AvgPool2d(const cg_pool_options *options);

@@ -6,7 +6,7 @@
 #include "layers_internal.h"
 
 typedef struct pool_config {
-    cg_pool_options options; // resolved: every entry explicit
+    cg_pool_options options; // resolved: every value in the _hw fields
     int output_size[2];      // adaptive
 } pool_config;
 
@@ -27,8 +27,8 @@ static const char *compact(const int pair[2]) {
     return cg_tuple_str(CG_TUPLE_COMPACT, 2, v);
 }
 static void describe_window(const cg_pool_options *o, char *buf, size_t size) {
-    snprintf(buf, size, "kernel_size=%s, stride=%s, padding=%s", compact(o->kernel_size),
-             compact(o->stride), compact(o->padding));
+    snprintf(buf, size, "kernel_size=%s, stride=%s, padding=%s", compact(o->kernel_size_hw),
+             compact(o->stride_hw), compact(o->padding_hw));
 }
 static void max_pool_describe(const cg_module *m, char *buf, size_t size) {
     const cg_pool_options *o = &((const pool_config *)m->impl)->options;

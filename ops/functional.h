@@ -15,16 +15,17 @@ cg_tensor *cg_linear(cg_tensor *x, cg_tensor *weight, cg_tensor *bias); // x W^T
 // p outside [0, 1] is an error.
 cg_tensor *cg_dropout(cg_tensor *x, float p, bool training);
 
-// Pooling: kernel, stride (0: = kernel), padding, ceil_mode, as nn.MaxPool2d/AvgPool2d
-// (AvgPool2d counts padding in the divisor: count_include_pad=True, PyTorch's default).
-// Input (N, C, H, W) or (C, H, W).
+// Pooling, as nn.MaxPool2d/AvgPool2d. Input (N, C, H, W) or (C, H, W). Options follow
+// tensor/options.h: `.kernel_size = 2` is kernel_size=2, `.kernel_size_hw = {3, 2}` is
+// kernel_size=(3, 2); likewise stride (0: the kernel size), padding (at most half the
+// kernel). AvgPool2d counts padding in the divisor (count_include_pad=True, PyTorch's
+// default).
 typedef struct cg_pool_options {
-    int kernel_size[2]; // a 0 second entry repeats the first
-    int stride[2];      // 0: the kernel size; a 0 second entry repeats the first
-    int padding[2];     // both entries used as given; at most half the kernel
-    bool ceil_mode;     // the last window must still start inside the input or left padding
+    int kernel_size, stride, padding; // required, 0: = kernel_size, 0
+    int kernel_size_hw[2], stride_hw[2], padding_hw[2];
+    bool ceil_mode; // the last window must still start inside the input or left padding
 } cg_pool_options;
-// The options with every entry explicit (PyTorch's defaults for zeros), validated: 0, or -1
+// The options resolved and validated: every value in the _hw fields (scalars 0). 0, or -1
 // with an error naming op.
 int cg_pool_options_resolve(const char *op, const cg_pool_options *options,
                             cg_pool_options *resolved);

@@ -246,22 +246,23 @@ int cg_pool_options_resolve(const char *op, const cg_pool_options *o, cg_pool_op
         cg_error(CG_ERR_ARG, "%s: options are NULL (kernel_size is required)", op);
         return -1;
     }
-    cg_pool_options r = *o;
-    cg_option_pair(o->kernel_size, 0, 0, r.kernel_size);
-    cg_option_pair(o->stride, r.kernel_size[0], r.kernel_size[1], r.stride);
+    cg_pool_options r = {.ceil_mode = o->ceil_mode};
+    cg_option_hw(o->kernel_size, o->kernel_size_hw, 0, 0, r.kernel_size_hw);
+    cg_option_hw(o->stride, o->stride_hw, r.kernel_size_hw[0], r.kernel_size_hw[1], r.stride_hw);
+    cg_option_hw(o->padding, o->padding_hw, 0, 0, r.padding_hw);
+    const int *k = r.kernel_size_hw, *s = r.stride_hw, *p = r.padding_hw;
     for (int i = 0; i < 2; i++) {
-        if (r.kernel_size[i] <= 0 || r.stride[i] <= 0 || r.padding[i] < 0) {
+        if (k[i] <= 0 || s[i] <= 0 || p[i] < 0) {
             cg_error(CG_ERR_ARG,
                      "%s: kernel_size (%d, %d) and stride (%d, %d) must be > 0 and padding "
                      "(%d, %d) >= 0",
-                     op, r.kernel_size[0], r.kernel_size[1], r.stride[0], r.stride[1], r.padding[0],
-                     r.padding[1]);
+                     op, k[0], k[1], s[0], s[1], p[0], p[1]);
             return -1;
         }
-        if (2 * r.padding[i] > r.kernel_size[i]) {
+        if (2 * p[i] > k[i]) {
             cg_error(CG_ERR_ARG,
                      "%s: padding (%d, %d) should be at most half of kernel_size (%d, %d)", op,
-                     r.padding[0], r.padding[1], r.kernel_size[0], r.kernel_size[1]);
+                     p[0], p[1], k[0], k[1]);
             return -1;
         }
     }
@@ -273,9 +274,9 @@ static bool resolve_options(const cg_pool_options *o, const char *op, pool_geome
     cg_pool_options r;
     if (cg_pool_options_resolve(op, o, &r) < 0) return false;
     for (int i = 0; i < 2; i++) {
-        g->kernel[i] = r.kernel_size[i];
-        g->stride[i] = r.stride[i];
-        g->padding[i] = r.padding[i];
+        g->kernel[i] = r.kernel_size_hw[i];
+        g->stride[i] = r.stride_hw[i];
+        g->padding[i] = r.padding_hw[i];
     }
     g->adaptive = false;
     return true;

@@ -34,6 +34,12 @@ const char *cg_last_error_message(void);
 void cg_clear_error(void);
 const char *cg_status_name(cg_status status);
 
+// A context for this thread's messages: while set, every message starts with
+// "<context>: ", so "conv2d: ..." reads "features.3: conv2d: ..." (nn/module.c sets the
+// module path while a child module runs). NULL or "" clears it; the string is copied.
+void cg_error_set_context(const char *context);
+const char *cg_error_context(void); // "" when none
+
 // Report an error: printf-style message, starting with the op's name. Returns NULL so a
 // function can `return cg_error(...)`.
 void *cg_error(cg_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
