@@ -16,7 +16,7 @@
 typedef struct pad_plan {
     int ndim;
     int64_t in_shape[CG_MAX_DIMS], out_shape[CG_MAX_DIMS];
-    int64_t before[CG_MAX_DIMS]; // padding before each dim (0 for dims not padded)
+    int64_t before[CG_MAX_DIMS], after[CG_MAX_DIMS]; // padding of each dim (0: not padded)
     cg_padding_mode mode;
     float value;
 } pad_plan;
@@ -30,8 +30,16 @@ static bool is_constant(cg_padding_mode mode) {
     return mode == CG_PAD_ZEROS || mode == CG_PAD_CONSTANT;
 }
 
-// The input index output position o reads along a dim of `size`, or -1 for the constant.
-static int64_t source_index(int64_t o, int64_t before, int64_t size, cg_padding_mode mode) {
+// The input index output position o reads along a dim of `size` padded by (before,
+// after), or -1 for the constant.
+static int64_t source_index(int64_t o, int64_t before, int64_t after, int64_t size,
+                            cg_padding_mode mode) {
+    if (mode == CG_PAD_CIRCULAR) { // PyTorch crops the negative pads first, then wraps the rest
+        int64_t crop_lo = before < 0 ? -before : 0, crop_hi = after < 0 ? -after : 0;
+        int64_t kept = size - crop_lo - crop_hi; // > 0, checked
+        int64_t i = o - (before > 0 ? before : 0);
+        return crop_lo + ((i % kept) + kept) % kept;
+    }
     int64_t i = o - before;
     if (i >= 0 && i < size) return i;
     switch (mode) {
@@ -39,8 +47,6 @@ static int64_t source_index(int64_t o, int64_t before, int64_t size, cg_padding_
         return i < 0 ? -i : 2 * (size - 1) - i;
     case CG_PAD_REPLICATE:
         return i < 0 ? 0 : size - 1;
-    case CG_PAD_CIRCULAR:
-        return ((i % size) + size) % size;
     default:
         return -1;
     }
@@ -56,7 +62,7 @@ static int64_t *build_maps(const pad_plan *p, int64_t **maps) {
     for (int d = 0; d < p->ndim; d++) {
         maps[d] = next;
         for (int64_t o = 0; o < p->out_shape[d]; o++)
-            next[o] = source_index(o, p->before[d], p->in_shape[d], p->mode);
+            next[o] = source_index(o, p->before[d], p->after[d], p->in_shape[d], p->mode);
         next += p->out_shape[d];
     }
     return buf;
@@ -130,12 +136,14 @@ static int check_mode(const cg_tensor *input, int n_pads, const int *pads, cg_pa
                      lo, hi, dim, (long long)size, cg_tensor_shape_str(input));
             return -1;
         }
-        if (mode == CG_PAD_CIRCULAR && (lo > size || hi > size)) {
+        // circular wraps what is left after cropping, at most once
+        int64_t kept = size - (lo < 0 ? -lo : 0) - (hi < 0 ? -hi : 0);
+        if (mode == CG_PAD_CIRCULAR && (kept <= 0 || lo > kept || hi > kept)) {
             cg_error(CG_ERR_ARG,
                      "pad: circular padding (%d, %d) at dimension %d is larger than the input "
-                     "size %lld there (Padding value causes wrapping around more than once), "
-                     "input of shape %s",
-                     lo, hi, dim, (long long)size, cg_tensor_shape_str(input));
+                     "size %lld left there after cropping (Padding value causes wrapping around "
+                     "more than once), input of shape %s",
+                     lo, hi, dim, (long long)kept, cg_tensor_shape_str(input));
             return -1;
         }
     }
@@ -186,6 +194,7 @@ static int plan_pad(const cg_tensor *input, int n_pads, const int *pads, cg_padd
         }
         p->out_shape[dim] = size;
         p->before[dim] = pads[2 * i];
+        p->after[dim] = pads[2 * i + 1];
     }
     return 0;
 }

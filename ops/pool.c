@@ -115,9 +115,9 @@ static void max_pool_plane_inside(const pool_geometry *g, const float *xp, float
                     int64_t at = start + h * W + c, take = -(int64_t)(xp[at] == best);
                     best_at ^= (best_at ^ at) & take; // at if equal: a mask, so no branch
                 }
-            if (has_nan) { // NaN propagates, as PyTorch: the first NaN wins
-                for (int64_t h = kh - 1; h >= 0; h--)
-                    for (int64_t c = kw - 1; c >= 0; c--)
+            if (has_nan) { // NaN propagates and the last NaN wins, as PyTorch's
+                for (int64_t h = 0; h < kh; h++)     // `val > max || isnan(val)` (and the
+                    for (int64_t c = 0; c < kw; c++) // general path below)
                         if (xp[start + h * W + c] != xp[start + h * W + c])
                             best_at = start + h * W + c;
                 best = xp[best_at];

@@ -295,6 +295,11 @@ static void test_reflect_padding_larger_than_input(void **state) {
     // circular wraps at most once
     EXPECT_NULL(cg_pad(x, 4, (const int[]){4, 0, 0, 0}, CG_PAD_CIRCULAR, 0), arg_or_shape, "pad",
                 "circular", "[1,1,3,3]");
+    // ... of what is left after cropping: 3 - 1 = 2 columns cannot wrap 3, nor 0 columns 1
+    EXPECT_NULL(cg_pad(x, 4, (const int[]){-1, 3, 0, 0}, CG_PAD_CIRCULAR, 0), arg_or_shape, "pad",
+                "circular", "after cropping", "[1,1,3,3]");
+    EXPECT_NULL(cg_pad(x, 4, (const int[]){0, 0, -3, 1}, CG_PAD_CIRCULAR, 0), arg_or_shape, "pad",
+                "circular", "[1,1,3,3]");
 }
 
 static void test_pad_arguments(void **state) {

@@ -14,7 +14,7 @@
 #define FIXTURE "conv.txt"
 // The number of cases gen_conv.py writes (it prints the count on stderr); a case dropped
 // from the file or skipped here fails the count test.
-#define EXPECTED_CASES 169
+#define EXPECTED_CASES 172
 
 // Relative error below 1e-4; the absolute floor scales with the tensor's largest value, since
 // sums over many products cancel to values near zero whose float32 error is that of the terms.

@@ -150,6 +150,9 @@ static const pad_case PAD_CASES[] = {
     {3, {1, 2, 4}, 2, {4, 3}, CG_PAD_CIRCULAR, 0.0f},
     {4, {2, 1, 3, 4}, 4, {2, 3, 3, 1}, CG_PAD_CIRCULAR, 0.0f},
     {4, {1, 1, 3, 4}, 4, {-1, 2, 1, -1}, CG_PAD_CIRCULAR, 0.0f},
+    {3, {1, 2, 5}, 2, {-1, 2}, CG_PAD_CIRCULAR, 0.0f}, // crop first, then wrap the rest
+    {3, {1, 2, 5}, 2, {2, -1}, CG_PAD_CIRCULAR, 0.0f},
+    {4, {1, 1, 4, 5}, 4, {-2, 3, 1, -1}, CG_PAD_CIRCULAR, 0.0f},
 };
 
 static cg_tensor *run_pad(cg_tensor **in, void *ctx) {

@@ -431,6 +431,26 @@ static void test_row_blocks_match_batched_path(void **state) {
     cg_scope_end();
 }
 
+// Circular padding with a negative pad crops first and wraps what is left (the issue's
+// example, PyTorch's values); the gradient walks the same map, so each kept element gets
+// one plus the number of times it was wrapped.
+static void test_circular_pad_crops_first(void **state) {
+    (void)state;
+    cg_scope_begin();
+    cg_tensor *x =
+        cg_requires_grad(cg_test_tensor(CG_SHAPE(1, 1, 5), (float[]){0, 1, 2, 3, 4}), true);
+    cg_tensor *left = cg_pad(x, 2, (const int[]){-1, 2}, CG_PAD_CIRCULAR, 0);
+    cg_assert_close(left, cg_test_tensor(CG_SHAPE(1, 1, 6), (float[]){1, 2, 3, 4, 1, 2}), 0, 0,
+                    "pads (-1, 2)");
+    cg_tensor *right = cg_pad(x, 2, (const int[]){2, -1}, CG_PAD_CIRCULAR, 0);
+    cg_assert_close(right, cg_test_tensor(CG_SHAPE(1, 1, 6), (float[]){2, 3, 0, 1, 2, 3}), 0, 0,
+                    "pads (2, -1)");
+    assert_int_equal(cg_backward_ex(left, cg_ones_like(left), false), 0);
+    cg_assert_close(x->grad, cg_test_tensor(CG_SHAPE(1, 1, 5), (float[]){0, 2, 2, 1, 1}), 0, 0,
+                    "gradient of pads (-1, 2)");
+    cg_scope_end();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_backward_is_transposed_convolution, cg_test_teardown),
@@ -443,6 +463,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_conv1d_is_conv2d_of_height_one, cg_test_teardown),
         cmocka_unit_test_teardown(test_default_init_bounds, cg_test_teardown),
         cmocka_unit_test_teardown(test_row_blocks_match_batched_path, cg_test_teardown),
+        cmocka_unit_test_teardown(test_circular_pad_crops_first, cg_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
