@@ -32,10 +32,18 @@ typedef struct cg_dropout_options {
 } cg_dropout_options;
 cg_module *cg_Dropout(const cg_dropout_options *options);
 
+// Pooling modules over ops/functional.h's pooling (options: kernel_size required).
 cg_module *cg_MaxPool2d(const cg_pool_options *options);
 cg_module *cg_AvgPool2d(const cg_pool_options *options);
-// Adaptive: output (out_h, out_w); row i averages rows [floor(i*H/out_h), ceil((i+1)*H/out_h)).
+// MaxUnpool2d takes the indices of a max pooling, so it runs through its own forward
+// (cg_module_forward reports that): out_h/out_w 0 is PyTorch's default output size.
+cg_module *cg_MaxUnpool2d(const cg_pool_options *options);
+cg_tensor *cg_MaxUnpool2d_forward(cg_module *m, cg_tensor *x, cg_tensor *indices, int out_h,
+                                  int out_w);
+// Adaptive: output (out_h, out_w), an entry CG_NONE keeping the input's size (PyTorch's
+// None); row i covers rows [floor(i*H/out_h), ceil((i+1)*H/out_h)).
 cg_module *cg_AdaptiveAvgPool2d(int out_h, int out_w);
+cg_module *cg_AdaptiveMaxPool2d(int out_h, int out_w);
 
 // BatchNorm2d: batch statistics in training (running stats updated with `momentum`,
 // unbiased variance), running statistics in eval. Parameters weight/bias, buffers
