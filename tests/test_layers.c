@@ -116,14 +116,6 @@ static cg_tensor *leaf(cg_tensor *t) {
     return cg_requires_grad(t, true);
 }
 
-// Values 0.5 apart plus noise: no ties, so the max is differentiable everywhere.
-static cg_tensor *distinct(int ndim, const int64_t *shape) {
-    cg_tensor *t = cg_rand(ndim, shape, NULL);
-    cg_tensor *perm = cg_randperm(t->numel, NULL);
-    for (int64_t i = 0; i < t->numel; i++) t->data[i] = perm->data[i] * 0.5f + 0.1f * t->data[i];
-    return leaf(t);
-}
-
 static void test_gradcheck_linear(void **state) {
     (void)state;
     cg_scope_begin();
@@ -145,9 +137,9 @@ static void test_gradcheck_pooling(void **state) {
         {.kernel_size_hw = {3, 2}, .stride_hw = {2, 1}, .padding_hw = {1, 0}, .ceil_mode = true},
     };
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
-        cg_tensor *x = distinct(CG_SHAPE(2, 2, 5, 7));
+        cg_tensor *x = cg_test_distinct(CG_SHAPE(2, 2, 5, 7));
         cg_test_gradcheck(grad_max_pool, (void *)&configs[i], 1, &x, "max_pool2d");
-        cg_tensor *u = distinct(CG_SHAPE(3, 6, 5)); // unbatched
+        cg_tensor *u = cg_test_distinct(CG_SHAPE(3, 6, 5)); // unbatched
         cg_test_gradcheck(grad_max_pool, (void *)&configs[i], 1, &u, "max_pool2d unbatched");
         cg_tensor *a = leaf(cg_randn(CG_SHAPE(2, 2, 5, 7), NULL));
         cg_test_gradcheck(grad_avg_pool, (void *)&configs[i], 1, &a, "avg_pool2d");
@@ -183,12 +175,6 @@ static void test_gradcheck_dropout(void **state) {
 
 // ---- modules -----------------------------------------------------------------------------
 
-static const char *describe(const cg_module *m) {
-    static char buf[256];
-    m->cls->describe(m, buf, sizeof buf);
-    return buf;
-}
-
 static void test_reprs(void **state) {
     (void)state;
     struct {
@@ -217,7 +203,7 @@ static void test_reprs(void **state) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_non_null(cases[i].m);
-        assert_string_equal(describe(cases[i].m), cases[i].repr);
+        assert_string_equal(cg_test_describe(cases[i].m), cases[i].repr);
         cg_module_free(cases[i].m);
     }
     // Modules without arguments print "Name()" (module.c's default).

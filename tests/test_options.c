@@ -9,12 +9,6 @@ static cg_tensor *rnd(int ndim, const int64_t *shape) {
     return cg_randn(ndim, shape, NULL);
 }
 
-static const char *describe(const cg_module *m) {
-    static char buf[256];
-    m->cls->describe(m, buf, sizeof buf);
-    return buf;
-}
-
 // Rule 2: `.padding = 1` is padding=1 (both dims) and `.padding_hw = {1, 0}` is (1, 0); the
 // pair form equals padding the input by hand and convolving without padding.
 static void test_conv_scalar_and_pair(void **state) {
@@ -84,8 +78,8 @@ static void test_module_defaults(void **state) {
     cg_module *no_bias = cg_Linear(3, 2, &(cg_linear_options){.no_bias = true});
     assert_null(cg_module_param(no_bias, "bias"));
     cg_module *drop = cg_Dropout(NULL), *leaky = cg_LeakyReLU(NULL);
-    assert_string_equal(describe(drop), "Dropout(p=0.5, inplace=False)");
-    assert_string_equal(describe(leaky), "LeakyReLU(negative_slope=0.01)");
+    assert_string_equal(cg_test_describe(drop), "Dropout(p=0.5, inplace=False)");
+    assert_string_equal(cg_test_describe(leaky), "LeakyReLU(negative_slope=0.01)");
     cg_module *keep_all = cg_Dropout(&(cg_dropout_options){.p = CG_SET(0.0)});
     cg_module *relu = cg_LeakyReLU(&(cg_leaky_relu_options){.negative_slope = CG_SET(0.0)});
     cg_scope_begin();
