@@ -68,7 +68,6 @@ static const cg_test_op OPS[] = {
     {"adaptive_avg_pool2d", FIXTURE, 1, {"x"}, run_adaptive_avg, &SUM_TOL},
     {"adaptive_max_pool2d", FIXTURE, 1, {"x"}, run_adaptive_max, NULL},
 };
-#define N_OPS ((int)(sizeof OPS / sizeof OPS[0]))
 
 // ---- gradchecks ------------------------------------------------------------------------
 
@@ -216,13 +215,10 @@ static void test_errors(void **state) {
 }
 
 int main(void) {
-    struct CMUnitTest tests[N_OPS + 3];
-    int n = 0;
-    for (int i = 0; i < N_OPS; i++) tests[n++] = cg_test_op_unit_test(&OPS[i]);
-    tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_gradcheck, cg_test_teardown);
-    tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_modules, cg_test_teardown);
-    tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_errors, cg_test_teardown);
-    cg_manual_seed(11);
-    cg_test_capture_errors();
-    return _cmocka_run_group_tests("pool", tests, (size_t)n, NULL, NULL);
+    const struct CMUnitTest extra[] = {
+        cmocka_unit_test_teardown(test_gradcheck, cg_test_teardown),
+        cmocka_unit_test_teardown(test_modules, cg_test_teardown),
+        cmocka_unit_test_teardown(test_errors, cg_test_teardown),
+    };
+    return CG_TEST_RUN("pool", OPS, extra, 11);
 }
