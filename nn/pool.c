@@ -85,20 +85,30 @@ static const cg_module_class adaptive_avg_class = {"AdaptiveAvgPool2d", adaptive
 static const cg_module_class adaptive_max_class = {"AdaptiveMaxPool2d", adaptive_max_module_forward,
                                                    NULL, adaptive_describe};
 
-static cg_module *pool_module(const cg_module_class *cls, const cg_pool_options *options) {
+// `average`: the module takes exclude_pad and divisor_override but no dilation; the max
+// modules the other way round (MaxUnpool2d takes neither).
+static cg_module *pool_module(const cg_module_class *cls, const cg_pool_options *options,
+                              bool average) {
     pool_config c = {0};
     if (cg_pool_options_resolve(cls->name, options, &c.options) < 0) return NULL;
+    const cg_pool_options *r = &c.options;
+    if (!average && (r->exclude_pad || r->divisor_override))
+        return cg_error(CG_ERR_ARG, "%s: exclude_pad and divisor_override are AvgPool2d options",
+                        cls->name);
+    if ((average || cls == &unpool_class) && (r->dilation_hw[0] != 1 || r->dilation_hw[1] != 1))
+        return cg_error(CG_ERR_ARG, "%s: takes no dilation (got dilation (%d, %d))", cls->name,
+                        r->dilation_hw[0], r->dilation_hw[1]);
     return cg_module_with_config(cls, &c, sizeof c);
 }
 
 cg_module *cg_MaxPool2d(const cg_pool_options *options) {
-    return pool_module(&max_pool_class, options);
+    return pool_module(&max_pool_class, options, false);
 }
 cg_module *cg_AvgPool2d(const cg_pool_options *options) {
-    return pool_module(&avg_pool_class, options);
+    return pool_module(&avg_pool_class, options, true);
 }
 cg_module *cg_MaxUnpool2d(const cg_pool_options *options) {
-    return pool_module(&unpool_class, options);
+    return pool_module(&unpool_class, options, false);
 }
 cg_tensor *cg_MaxUnpool2d_forward(cg_module *m, cg_tensor *x, cg_tensor *indices, int out_h,
                                   int out_w) {

@@ -159,8 +159,14 @@ static void test_error_names_module_path(void **state) {
     assert_null(cg_linear(cg_zeros(CG_SHAPE(2)), cg_zeros(CG_SHAPE(3, 3)), NULL));
     assert_true(strncmp(cg_test_last_message(), "linear:", 7) == 0);
     cg_test_expect_error(CG_ERR_SHAPE, NULL);
+    // every container names its children the same way (Residual's child is "fn")
+    cg_module *res = cg_Sequential(1, (cg_module *[]){cg_Residual(cg_Linear(5, 3, NULL))});
+    assert_null(cg_module_forward(res, cg_zeros(CG_SHAPE(2, 3))));
+    assert_true(strncmp(cg_test_last_message(), "0.fn: linear:", 13) == 0);
+    cg_test_expect_error(CG_ERR_SHAPE, NULL);
     cg_scope_end();
     cg_module_free(model);
+    cg_module_free(res);
 }
 
 int main(void) {

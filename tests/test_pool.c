@@ -193,6 +193,10 @@ static void test_errors(void **state) {
     assert_null(cg_max_pool2d_with_indices(x, &k2, NULL));
     cg_test_expect_error(CG_ERR_ARG, "indices");
 
+    assert_null(cg_AvgPool2d(&(cg_pool_options){.kernel_size = 2, .dilation = 2}));
+    cg_test_expect_error(CG_ERR_ARG, "AvgPool2d: takes no dilation");
+    assert_null(cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2, .divisor_override = 2}));
+    cg_test_expect_error(CG_ERR_ARG, "MaxPool2d: exclude_pad and divisor_override");
     assert_null(cg_adaptive_max_pool2d(x, -2, 3));
     cg_test_expect_error(CG_ERR_ARG, "adaptive_max_pool2d: output size (-2, 3)");
     assert_null(cg_AdaptiveMaxPool2d(0, 1));
