@@ -98,9 +98,9 @@ int main(int argc, char **argv) {
         const config *c = &configs[i];
         if (only && strcmp(only, c->name) != 0) continue;
         run r = {.c = c};
-        r.opt = (cg_conv_options){.stride = {c->stride, c->stride},
-                                  .padding = {c->padding, c->padding},
-                                  .dilation = {c->dilation, c->dilation},
+        r.opt = (cg_conv_options){.stride = c->stride,
+                                  .padding = c->padding,
+                                  .dilation = c->dilation,
                                   .groups = c->groups};
         r.x = cg_requires_grad(cg_randn(CG_SHAPE(c->n, c->cin, c->h, c->w), NULL), true);
         r.w = c->transposed ? cg_randn(CG_SHAPE(c->cin, c->cout / c->groups, c->k, c->k), NULL)
