@@ -1,6 +1,6 @@
 // bench/bench_conv.c - convolution speed on the performance issue's configs a-e.
 //
-//   bench_conv [--threads N] [--json] [--repeats R] [--only a..e]
+//   bench_conv [--threads N] [--json] [--repeats R] [--only a..e] [--algo auto|exact|winograd]
 //
 // For each config: forward only (grad mode off) and forward + backward (input and weight
 // gradients, as PyTorch's x.requires_grad and w.requires_grad), median of R runs after
@@ -81,9 +81,14 @@ int main(int argc, char **argv) {
             json = true;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
-        else {
-            fprintf(stderr,
-                    "usage: bench_conv [--threads N] [--repeats R] [--json] [--only a..e]\n");
+        else if (!strcmp(argv[i], "--algo") && i + 1 < argc) {
+            const char *a = argv[++i];
+            cg_conv_set_algorithm(!strcmp(a, "exact")      ? CG_CONV_ALGO_EXACT
+                                  : !strcmp(a, "winograd") ? CG_CONV_ALGO_WINOGRAD
+                                                           : CG_CONV_ALGO_AUTO);
+        } else {
+            fprintf(stderr, "usage: bench_conv [--threads N] [--repeats R] [--json] [--only a..e] "
+                            "[--algo auto|exact|winograd]\n");
             return 2;
         }
     }
@@ -96,7 +101,7 @@ int main(int argc, char **argv) {
     if (!json) printf("%-9s %10s %10s   (%d threads)\n", "config", "ms", "GFLOP/s", threads);
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
         const config *c = &configs[i];
-        if (only && strcmp(only, c->name) != 0) continue;
+        if (only && !strchr(only, c->name[0])) continue;
         run r = {.c = c};
         r.opt = (cg_conv_options){.stride = {c->stride, c->stride},
                                   .padding = {c->padding, c->padding},

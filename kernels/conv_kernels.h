@@ -5,6 +5,7 @@
 #ifndef CG_CONV_KERNELS_H
 #define CG_CONV_KERNELS_H
 
+#include "conv_algorithm.h"
 #include "conv_geometry.h"
 
 // The three things a convolution layer computes, for conv2d and conv_transpose2d alike
@@ -29,6 +30,14 @@ typedef struct cg_conv_operands {
 // allocates its workspace on the calling thread, and runs the direction. 0 or -1.
 int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
                     const cg_conv_operands *x);
+
+// Winograd F(2x2, 3x3) (kernels/conv_winograd.c): whether the driver runs this geometry's
+// FORWARD and TRANSPOSED directions with it (the shape rule and cg_conv_get_algorithm()),
+// and the kernel itself: output = conv(input, weight) (+ bias), where transposed = false
+// reads image -> columns and transposed = true columns -> image (the flipped kernel). 0 / -1.
+bool cg_conv_winograd_applies(const cg_conv_geometry *g);
+int cg_conv_winograd(const cg_conv_geometry *g, bool transposed, const float *input,
+                     const float *weight, const float *bias, float *output);
 
 // image (C, H, W) of one sample -> cols (C*kH*kW, H_out*W_out), row stride ld (>= H_out*W_out,
 // so several samples can sit side by side). Out-of-image taps read 0.

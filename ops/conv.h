@@ -22,6 +22,7 @@
 #define CG_CONV_H
 
 #include "../tensor/tensor.h"
+#include "../kernels/conv_algorithm.h"
 
 typedef enum cg_padding_kind {
     CG_PADDING_EXPLICIT = 0, // use `padding` (default: 0)
