@@ -7,8 +7,8 @@
 //   WEIGHT_GRAD  dweight += columns x im2col(image)^T
 // How to cut the work is decided once per call (conv_plan) and is the same for all three:
 //  - depthwise (groups == C): direct loops (conv_depthwise.c), no GEMM;
-//  - Winograd F(2x2, 3x3) (conv_winograd.c) for the forward and transposed directions of
-//    3x3 stride-1 convolutions wide enough to pay (cg_conv_winograd_applies);
+//  - Winograd F(2x2, 3x3) (conv_winograd.c) for all three directions of 3x3 stride-1
+//    convolutions wide enough to pay (cg_conv_winograd_applies);
 //  - image-parallel (at least as many images as threads): each thread takes whole images,
 //    a block of output rows at a time, with its own slice of the workspace, serial GEMMs
 //    straight into the output, no regrouping copies and no synchronisation;
@@ -58,7 +58,7 @@ static int64_t clamp64(int64_t x, int64_t lo, int64_t hi) {
 
 static conv_plan plan_of(cg_conv_direction direction, const cg_conv_geometry *g) {
     conv_plan p = {.direction = direction, .depthwise = cg_conv_is_depthwise(g)};
-    p.winograd = !p.depthwise && direction != CG_CONV_WEIGHT_GRAD && cg_conv_winograd_applies(g);
+    p.winograd = !p.depthwise && cg_conv_winograd_applies(g);
     if (p.depthwise || p.winograd) return p;
     int threads = cg_num_threads();
     p.pointwise = is_pointwise(g);
@@ -226,11 +226,7 @@ int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
         run_depthwise(direction, g, x);
         return 0;
     }
-    if (p.winograd) {
-        bool transposed = direction == CG_CONV_TRANSPOSED;
-        return cg_conv_winograd(g, transposed, transposed ? x->columns : x->image, x->weight,
-                                x->bias, x->out);
-    }
+    if (p.winograd) return cg_conv_winograd(direction, g, x);
     // Image-parallel weight gradients sum into one private copy per thread, added in thread
     // order afterwards (deterministic for a given thread count).
     bool private_dweight = p.image_parallel && direction == CG_CONV_WEIGHT_GRAD;

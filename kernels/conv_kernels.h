@@ -31,13 +31,12 @@ typedef struct cg_conv_operands {
 int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
                     const cg_conv_operands *x);
 
-// Winograd F(2x2, 3x3) (kernels/conv_winograd.c): whether the driver runs this geometry's
-// FORWARD and TRANSPOSED directions with it (the shape rule and cg_conv_get_algorithm()),
-// and the kernel itself: output = conv(input, weight) (+ bias), where transposed = false
-// reads image -> columns and transposed = true columns -> image (the flipped kernel). 0 / -1.
+// Winograd F(2x2, 3x3) (kernels/conv_winograd.c): whether the driver runs this geometry
+// with it (the shape rule and cg_conv_get_algorithm()), and the kernel itself, with
+// cg_conv_execute's arguments and results for any direction. 0 / -1.
 bool cg_conv_winograd_applies(const cg_conv_geometry *g);
-int cg_conv_winograd(const cg_conv_geometry *g, bool transposed, const float *input,
-                     const float *weight, const float *bias, float *output);
+int cg_conv_winograd(cg_conv_direction direction, const cg_conv_geometry *g,
+                     const cg_conv_operands *x);
 
 // image (C, H, W) of one sample -> cols (C*kH*kW, H_out*W_out), row stride ld (>= H_out*W_out,
 // so several samples can sit side by side). Out-of-image taps read 0.

@@ -29,8 +29,11 @@
 
 // Floats of V and M per thread block (about 1 MB, Zen 4's L2): sets the tile block size.
 #define WINOGRAD_BLOCK_FLOATS ((int64_t)1 << 18)
-// Below this many channels the transforms cost more than the multiplies saved.
-#define WINOGRAD_MIN_CHANNELS 16
+// Below this many channels (on either side) the 16 GEMMs are too shallow (their depth is
+// the input channel count) to beat one im2col GEMM of depth 9C: measured on this machine,
+// 32 -> 64 channels is a tie, 64 -> 64 wins 1.2x at 28x28 and 2x at 56x56, 128 -> 128
+// 1.5x at 14x14 (every direction).
+#define WINOGRAD_MIN_CHANNELS 48
 
 static cg_conv_algorithm current_algorithm = CG_CONV_ALGO_AUTO;
 
@@ -120,16 +123,16 @@ static void transform_weights(const wino *w, bool transposed, const float *weigh
 #define VECTOR_CLONES
 #endif
 
-// dst[0:width] = plane row y from column x0, zero outside the image.
-static void load_row(const wino *w, const float *plane, int64_t y, int64_t x0, int64_t width,
-                     float *dst) {
-    int64_t lo = x0 < 0 ? -x0 : 0, hi = w->wi - x0 < width ? w->wi - x0 : width;
-    if (y < 0 || y >= w->hi || hi <= lo) {
+// dst[0:width] = row y of a (rows, cols) plane from column x0, zero outside the plane.
+static void load_row(const float *plane, int64_t rows, int64_t cols, int64_t y, int64_t x0,
+                     int64_t width, float *dst) {
+    int64_t lo = x0 < 0 ? -x0 : 0, hi = cols - x0 < width ? cols - x0 : width;
+    if (y < 0 || y >= rows || hi <= lo) {
         memset(dst, 0, (size_t)width * sizeof(float));
         return;
     }
     memset(dst, 0, (size_t)lo * sizeof(float));
-    memcpy(dst + lo, plane + y * w->wi + x0 + lo, (size_t)(hi - lo) * sizeof(float));
+    memcpy(dst + lo, plane + y * cols + x0 + lo, (size_t)(hi - lo) * sizeof(float));
     memset(dst + hi, 0, (size_t)(width - hi) * sizeof(float));
 }
 
@@ -139,7 +142,7 @@ VECTOR_CLONES static void input_run(const wino *w, const float *plane, int64_t t
     float r[4][2 * RUN + 2], u[4][2 * RUN + 2];
     int64_t width = 2 * L + 2;
     for (int i = 0; i < 4; i++)
-        load_row(w, plane, 2 * ty - w->pad_top + i, 2 * tx0 - w->pad_left, width, r[i]);
+        load_row(plane, w->hi, w->wi, 2 * ty - w->pad_top + i, 2 * tx0 - w->pad_left, width, r[i]);
     for (int64_t k = 0; k < width; k++) { // u = B^T d, all columns at once
         u[0][k] = r[0][k] - r[2][k];
         u[1][k] = r[1][k] + r[2][k];
@@ -179,6 +182,31 @@ VECTOR_CLONES static void output_run(const wino *w, const float *src, int64_t xs
     }
 }
 
+// The adjoint of output_run (for the weight gradient): D[xi][l] (xi stride xs) =
+// (A dy A^T)[xi] of the 2x2 output-gradient tiles (ty, tx0 + l), zero outside the plane.
+VECTOR_CLONES static void grad_run(const wino *w, const float *plane, int64_t ty, int64_t tx0,
+                                   int64_t L, float *dst, int64_t xs) {
+    float y[2][2 * RUN], q[4][2 * RUN];
+    int64_t width = 2 * L;
+    for (int i = 0; i < 2; i++) load_row(plane, w->ho, w->wo, 2 * ty + i, 2 * tx0, width, y[i]);
+    for (int64_t k = 0; k < width; k++) { // q = A dy
+        q[0][k] = y[0][k];
+        q[1][k] = y[0][k] + y[1][k];
+        q[2][k] = y[0][k] - y[1][k];
+        q[3][k] = -y[1][k];
+    }
+    for (int i = 0; i < 4; i++) { // (q A^T) row i
+        const float *x = q[i];
+        float *d0 = dst + (i * 4) * xs, *d1 = d0 + xs, *d2 = d1 + xs, *d3 = d2 + xs;
+        for (int64_t l = 0; l < L; l++) {
+            d0[l] = x[2 * l];
+            d1[l] = x[2 * l] + x[2 * l + 1];
+            d2[l] = x[2 * l] - x[2 * l + 1];
+            d3[l] = -x[2 * l + 1];
+        }
+    }
+}
+
 // Calls body(n, ty, tx0, L, offset) for each run of tiles of [t0, t1) in one tile row;
 // offset is the run's first tile relative to t0.
 #define FOR_EACH_RUN(w, t0, t1, ...)                                                               \
@@ -200,6 +228,35 @@ static void transform_input(const wino *w, const float *input, int64_t t0, int64
                                v + ci * w->block + offset, xs));
 }
 
+// D[xi][co][t - t0] = (A dy A^T)[xi] for the output-gradient tiles [t0, t1)
+static void transform_grad(const wino *w, const float *grad, int64_t t0, int64_t t1, float *d) {
+    int64_t xs = w->co * w->block, plane = w->ho * w->wo;
+    for (int64_t co = 0; co < w->co; co++)
+        FOR_EACH_RUN(w, t0, t1,
+                     grad_run(w, grad + (n * w->co + co) * plane, ty, tx0, L,
+                              d + co * w->block + offset, xs));
+}
+
+// dweight (co, ci, 3, 3) += G^T dU G, the adjoint of transform_weights (forward layout).
+static void add_weight_grad(const wino *w, const float *du, float *dweight) {
+    int64_t xs = w->co * w->ci;
+    for (int64_t k = 0; k < xs; k++) {
+        float s[3][4], *dst = dweight + k * 9;
+        for (int j = 0; j < 4; j++) { // s = G^T dU
+            float u0 = du[j * xs + k], u1 = du[(4 + j) * xs + k], u2 = du[(8 + j) * xs + k],
+                  u3 = du[(12 + j) * xs + k];
+            s[0][j] = u0 + 0.5f * (u1 + u2);
+            s[1][j] = 0.5f * (u1 - u2);
+            s[2][j] = 0.5f * (u1 + u2) + u3;
+        }
+        for (int a = 0; a < 3; a++) { // (s G) row a
+            dst[a * 3 + 0] += s[a][0] + 0.5f * (s[a][1] + s[a][2]);
+            dst[a * 3 + 1] += 0.5f * (s[a][1] - s[a][2]);
+            dst[a * 3 + 2] += 0.5f * (s[a][1] + s[a][2]) + s[a][3];
+        }
+    }
+}
+
 // output tiles [t0, t1) = A^T M A (+ bias)
 static void transform_output(const wino *w, const float *m, const float *bias, int64_t t0,
                              int64_t t1, float *output) {
@@ -210,27 +267,57 @@ static void transform_output(const wino *w, const float *m, const float *bias, i
                                 output + (n * w->co + co) * plane, ty, tx0, L));
 }
 
-int cg_conv_winograd(const cg_conv_geometry *g, bool transposed, const float *input,
-                     const float *weight, const float *bias, float *output) {
-    wino w = wino_of(g, transposed);
+// One block of tiles [t0, t1) with a thread's V and M (D for the weight gradient) buffers;
+// du is the thread's private dU (weight gradient only).
+static void run_tiles(cg_conv_direction d, const wino *w, const cg_conv_operands *x, const float *u,
+                      float *v, float *m, float *du, int64_t t0, int64_t t1) {
+    int64_t n = t1 - t0, bl = w->block;
+    if (d == CG_CONV_WEIGHT_GRAD) {
+        transform_input(w, x->image, t0, t1, v);
+        transform_grad(w, x->columns, t0, t1, m);
+        for (int xi = 0; xi < 16; xi++) // dU[xi] (co, ci) += D[xi] (co, n) x V[xi]^T (n, ci)
+            cg_gemm(false, true, w->co, w->ci, n, 1.0f, m + xi * w->co * bl, bl,
+                    v + xi * w->ci * bl, bl, 1.0f, du + xi * w->co * w->ci, w->ci);
+        return;
+    }
+    bool transposed = d == CG_CONV_TRANSPOSED;
+    transform_input(w, transposed ? x->columns : x->image, t0, t1, v);
+    for (int xi = 0; xi < 16; xi++) // M[xi] (co, n) = U[xi] (co, ci) x V[xi] (ci, n)
+        cg_gemm(false, false, w->co, n, w->ci, 1.0f, u + xi * w->co * w->ci, w->ci,
+                v + xi * w->ci * bl, bl, 0.0f, m + xi * w->co * bl, bl);
+    transform_output(w, m, x->bias, t0, t1, x->out);
+}
+
+int cg_conv_winograd(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv_operands *x) {
+    bool wgrad = d == CG_CONV_WEIGHT_GRAD;
+    wino w = wino_of(g, d == CG_CONV_TRANSPOSED);
     int threads = cg_num_threads();
-    int64_t u_floats = 16 * w.co * w.ci, slice = 16 * (w.ci + w.co) * w.block;
+    // U (transformed weights, or the summed dU), then per thread: V, M, and a private dU.
+    int64_t u_floats = 16 * w.co * w.ci, vm = 16 * (w.ci + w.co) * w.block;
+    int64_t slice = vm + (wgrad ? u_floats : 0);
     float *u = cg_alloc((size_t)(u_floats + threads * slice) * sizeof(float));
     if (!u) return -1;
-    transform_weights(&w, transposed, weight, u);
+    if (wgrad)
+        for (int t = 0; t < threads; t++)
+            memset(u + u_floats + t * slice + vm, 0, (size_t)u_floats * sizeof(float));
+    else
+        transform_weights(&w, d == CG_CONV_TRANSPOSED, x->weight, u);
     int64_t all = w.batch * w.tiles, blocks = (all + w.block - 1) / w.block;
+    // Static for the weight gradient: each thread's partial sums, added in thread order
+    // below, are then the same for a given thread count (deterministic).
 #pragma omp parallel num_threads(threads)
     {
         float *v = u + u_floats + omp_get_thread_num() * slice, *m = v + 16 * w.ci * w.block;
-#pragma omp for schedule(dynamic)
-        for (int64_t b = 0; b < blocks; b++) {
-            int64_t t0 = b * w.block, t1 = t0 + w.block < all ? t0 + w.block : all;
-            transform_input(&w, input, t0, t1, v);
-            for (int xi = 0; xi < 16; xi++)
-                cg_gemm(false, false, w.co, t1 - t0, w.ci, 1.0f, u + xi * w.co * w.ci, w.ci,
-                        v + xi * w.ci * w.block, w.block, 0.0f, m + xi * w.co * w.block, w.block);
-            transform_output(&w, m, bias, t0, t1, output);
-        }
+#pragma omp for schedule(static)
+        for (int64_t b = 0; b < blocks; b++)
+            run_tiles(d, &w, x, u, v, m, m + 16 * w.co * w.block, b * w.block,
+                      b * w.block + w.block < all ? b * w.block + w.block : all);
+    }
+    if (wgrad) {
+        memset(u, 0, (size_t)u_floats * sizeof(float));
+        for (int t = 0; t < threads; t++)
+            for (int64_t i = 0; i < u_floats; i++) u[i] += u[u_floats + t * slice + vm + i];
+        add_weight_grad(&w, u, x->out);
     }
     cg_dealloc(u);
     return 0;

@@ -192,6 +192,45 @@ static void winograd_is_chosen_by_shape(void **state) {
     cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
 }
 
+// max |out - exact| / max |exact| of one direction under the current algorithm setting.
+static double normwise_error(const shape *s, cg_conv_direction d) {
+    cg_conv_geometry g = geometry_of(s);
+    int64_t isz = g.batch * g.in_channels * g.in_h * g.in_w;
+    int64_t csz = g.batch * g.out_channels * g.out_h * g.out_w;
+    int64_t wsz = g.out_channels * cg_conv_col_rows(&g);
+    int64_t n_out = d == CG_CONV_FORWARD ? csz : d == CG_CONV_TRANSPOSED ? isz : wsz;
+    float *image = random_floats(isz), *columns = random_floats(csz), *weight = random_floats(wsz);
+    float *out = calloc((size_t)n_out, sizeof(float));
+    double *expected = malloc((size_t)n_out * sizeof(double)), err = 0.0, scale = 0.0;
+    reference(d, &g, image, columns, weight, NULL, expected);
+    cg_conv_operands x = {image, columns, weight, NULL, out};
+    assert_int_equal(cg_conv_execute(d, &g, &x), 0);
+    for (int64_t i = 0; i < n_out; i++) {
+        err = fmax(err, fabs(out[i] - expected[i]));
+        scale = fmax(scale, fabs(expected[i]));
+    }
+    free(image), free(columns), free(weight), free(out), free(expected);
+    return err / scale;
+}
+
+// The documented bound (kernels/conv_algorithm.h): Winograd's normwise error stays below
+// 1e-6 (relative to the largest output) on a 64 -> 64 channel 3x3 convolution of normal
+// data, in every direction; the exact path's is printed next to it for comparison.
+static void winograd_error_is_bounded(void **state) {
+    (void)state;
+    const shape s = {2, 64, 64, 15, 18, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    for (int d = CG_CONV_FORWARD; d <= CG_CONV_WEIGHT_GRAD; d++) {
+        cg_conv_set_algorithm(CG_CONV_ALGO_EXACT);
+        double exact = normwise_error(&s, (cg_conv_direction)d);
+        cg_conv_set_algorithm(CG_CONV_ALGO_WINOGRAD);
+        double wino = normwise_error(&s, (cg_conv_direction)d);
+        print_message("%-10s normwise error: exact %.2e, winograd %.2e\n",
+                      direction_name((cg_conv_direction)d), exact, wino);
+        assert_true(wino < 1e-6);
+    }
+    cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
+}
+
 // A geometry whose column buffer is far beyond any allocator: the driver reports
 // CG_ERR_MEMORY and returns -1 on the calling thread, before touching the (absent) data.
 static void workspace_failure_is_reported(void **state) {
@@ -216,6 +255,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_shape_every_direction),
         cmocka_unit_test(winograd_is_chosen_by_shape),
+        cmocka_unit_test(winograd_error_is_bounded),
         cmocka_unit_test(workspace_failure_is_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
