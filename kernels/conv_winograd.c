@@ -219,22 +219,20 @@ VECTOR_CLONES static void grad_run(const wino *w, const float *plane, int64_t ty
         t_ += L;                                                                                   \
     }
 
-// V[xi][ci][t - t0] = (B^T d B)[xi] for tiles [t0, t1) (flat over the batch).
-static void transform_input(const wino *w, const float *input, int64_t t0, int64_t t1, float *v) {
-    int64_t xs = w->ci * w->block, plane = w->hi * w->wi;
-    for (int64_t ci = 0; ci < w->ci; ci++)
-        FOR_EACH_RUN(w, t0, t1,
-                     input_run(w, input + (n * w->ci + ci) * plane, ty, tx0, L,
-                               v + ci * w->block + offset, xs));
-}
+// A transform of one run of tiles of one channel plane (input_run or grad_run).
+typedef void (*run_transform)(const wino *w, const float *plane, int64_t ty, int64_t tx0, int64_t L,
+                              float *dst, int64_t xs);
 
-// D[xi][co][t - t0] = (A dy A^T)[xi] for the output-gradient tiles [t0, t1)
-static void transform_grad(const wino *w, const float *grad, int64_t t0, int64_t t1, float *d) {
-    int64_t xs = w->co * w->block, plane = w->ho * w->wo;
-    for (int64_t co = 0; co < w->co; co++)
-        FOR_EACH_RUN(w, t0, t1,
-                     grad_run(w, grad + (n * w->co + co) * plane, ty, tx0, L,
-                              d + co * w->block + offset, xs));
+// dst[xi][c][t - t0] = the transform of tiles [t0, t1) (flat over the batch) of each of the
+// `channels` planes of `size` floats in src: V from the input (input_run), D from the
+// output gradient (grad_run).
+static void transform_tiles(const wino *w, run_transform run, const float *src, int64_t channels,
+                            int64_t size, int64_t t0, int64_t t1, float *dst) {
+    int64_t xs = channels * w->block;
+    for (int64_t c = 0; c < channels; c++)
+        FOR_EACH_RUN(
+            w, t0, t1,
+            run(w, src + (n * channels + c) * size, ty, tx0, L, dst + c * w->block + offset, xs));
 }
 
 // dweight (co, ci, 3, 3) += G^T dU G, the adjoint of transform_weights (forward layout).
@@ -273,15 +271,16 @@ static void run_tiles(cg_conv_direction d, const wino *w, const cg_conv_operands
                       float *v, float *m, float *du, int64_t t0, int64_t t1) {
     int64_t n = t1 - t0, bl = w->block;
     if (d == CG_CONV_WEIGHT_GRAD) {
-        transform_input(w, x->image, t0, t1, v);
-        transform_grad(w, x->columns, t0, t1, m);
+        transform_tiles(w, input_run, x->image, w->ci, w->hi * w->wi, t0, t1, v);
+        transform_tiles(w, grad_run, x->columns, w->co, w->ho * w->wo, t0, t1, m);
         for (int xi = 0; xi < 16; xi++) // dU[xi] (co, ci) += D[xi] (co, n) x V[xi]^T (n, ci)
             cg_gemm(false, true, w->co, w->ci, n, 1.0f, m + xi * w->co * bl, bl,
                     v + xi * w->ci * bl, bl, 1.0f, du + xi * w->co * w->ci, w->ci);
         return;
     }
     bool transposed = d == CG_CONV_TRANSPOSED;
-    transform_input(w, transposed ? x->columns : x->image, t0, t1, v);
+    transform_tiles(w, input_run, transposed ? x->columns : x->image, w->ci, w->hi * w->wi, t0, t1,
+                    v);
     for (int xi = 0; xi < 16; xi++) // M[xi] (co, n) = U[xi] (co, ci) x V[xi] (ci, n)
         cg_gemm(false, false, w->co, n, w->ci, 1.0f, u + xi * w->co * w->ci, w->ci,
                 v + xi * w->ci * bl, bl, 0.0f, m + xi * w->co * bl, bl);

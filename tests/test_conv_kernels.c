@@ -103,26 +103,44 @@ static const char *direction_name(cg_conv_direction d) {
     return d == CG_CONV_FORWARD ? "forward" : d == CG_CONV_TRANSPOSED ? "transposed" : "weight";
 }
 
-// Runs one direction of one shape through the driver and compares with the reference.
-static void check(const shape *s, cg_conv_direction d, bool with_bias) {
+// One direction of one shape run through the driver next to the reference: random
+// operands (and out, which the weight gradient adds to), `expected` in double.
+typedef struct problem {
+    int64_t n_out;
+    float *image, *columns, *weight, *bias, *out;
+    double *expected;
+} problem;
+
+static problem run_problem(const shape *s, cg_conv_direction d, bool with_bias) {
     cg_conv_geometry g = geometry_of(s);
     int64_t isz = g.batch * g.in_channels * g.in_h * g.in_w;
     int64_t csz = g.batch * g.out_channels * g.out_h * g.out_w;
     int64_t wsz = g.out_channels * cg_conv_col_rows(&g);
-    int64_t n_out = d == CG_CONV_FORWARD ? csz : d == CG_CONV_TRANSPOSED ? isz : wsz;
-    float *image = random_floats(isz), *columns = random_floats(csz), *weight = random_floats(wsz);
-    float *bias =
+    problem p = {.n_out = d == CG_CONV_FORWARD ? csz : d == CG_CONV_TRANSPOSED ? isz : wsz};
+    p.image = random_floats(isz), p.columns = random_floats(csz), p.weight = random_floats(wsz);
+    p.bias =
         with_bias ? random_floats(d == CG_CONV_FORWARD ? g.out_channels : g.in_channels) : NULL;
-    float *out = random_floats(n_out); // the weight gradient adds to what is there
-    double *expected = malloc((size_t)n_out * sizeof(double));
-    reference(d, &g, image, columns, weight, bias, expected);
+    p.out = random_floats(p.n_out);
+    p.expected = malloc((size_t)p.n_out * sizeof(double));
+    reference(d, &g, p.image, p.columns, p.weight, p.bias, p.expected);
     if (d == CG_CONV_WEIGHT_GRAD)
-        for (int64_t i = 0; i < n_out; i++) expected[i] += out[i];
-    cg_conv_operands x = {image, columns, weight, bias, out};
+        for (int64_t i = 0; i < p.n_out; i++) p.expected[i] += p.out[i];
+    cg_conv_operands x = {p.image, p.columns, p.weight, p.bias, p.out};
     assert_int_equal(cg_conv_execute(d, &g, &x), 0);
-    for (int64_t i = 0; i < n_out; i++) {
-        double tol = 1e-4 * (1.0 + fabs(expected[i]));
-        if (fabs(out[i] - expected[i]) > tol)
+    return p;
+}
+
+static void problem_free(problem *p) {
+    free(p->image), free(p->columns), free(p->weight), free(p->bias), free(p->out);
+    free(p->expected);
+}
+
+// Runs one direction of one shape and compares every element with the reference.
+static void check(const shape *s, cg_conv_direction d, bool with_bias) {
+    problem p = run_problem(s, d, with_bias);
+    for (int64_t i = 0; i < p.n_out; i++) {
+        double tol = 1e-4 * (1.0 + fabs(p.expected[i]));
+        if (fabs(p.out[i] - p.expected[i]) > tol)
             fail_msg("%s N%lld C%lld O%lld %lldx%lld k%lldx%lld s%lld,%lld d%lld,%lld "
                      "p%lld,%lld,%lld,%lld g%lld (%s, %d threads): [%lld] = %.7g, expected %.7g",
                      direction_name(d), (long long)s->n, (long long)s->c, (long long)s->o,
@@ -130,9 +148,9 @@ static void check(const shape *s, cg_conv_direction d, bool with_bias) {
                      (long long)s->sh, (long long)s->sw, (long long)s->dh, (long long)s->dw,
                      (long long)s->pt, (long long)s->pb, (long long)s->pl, (long long)s->pr,
                      (long long)s->groups, cg_conv_algorithm_name(cg_conv_get_algorithm()),
-                     cg_num_threads(), (long long)i, out[i], expected[i]);
+                     cg_num_threads(), (long long)i, p.out[i], p.expected[i]);
     }
-    free(image), free(columns), free(weight), free(bias), free(out), free(expected);
+    problem_free(&p);
 }
 
 static const shape shapes[] = {
@@ -192,24 +210,16 @@ static void winograd_is_chosen_by_shape(void **state) {
     cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
 }
 
-// max |out - exact| / max |exact| of one direction under the current algorithm setting.
+// max |out - exact| / max |exact| of one direction under the current algorithm setting
+// (the weight gradient's starting values cancel: both sides add the same ones).
 static double normwise_error(const shape *s, cg_conv_direction d) {
-    cg_conv_geometry g = geometry_of(s);
-    int64_t isz = g.batch * g.in_channels * g.in_h * g.in_w;
-    int64_t csz = g.batch * g.out_channels * g.out_h * g.out_w;
-    int64_t wsz = g.out_channels * cg_conv_col_rows(&g);
-    int64_t n_out = d == CG_CONV_FORWARD ? csz : d == CG_CONV_TRANSPOSED ? isz : wsz;
-    float *image = random_floats(isz), *columns = random_floats(csz), *weight = random_floats(wsz);
-    float *out = calloc((size_t)n_out, sizeof(float));
-    double *expected = malloc((size_t)n_out * sizeof(double)), err = 0.0, scale = 0.0;
-    reference(d, &g, image, columns, weight, NULL, expected);
-    cg_conv_operands x = {image, columns, weight, NULL, out};
-    assert_int_equal(cg_conv_execute(d, &g, &x), 0);
-    for (int64_t i = 0; i < n_out; i++) {
-        err = fmax(err, fabs(out[i] - expected[i]));
-        scale = fmax(scale, fabs(expected[i]));
+    problem p = run_problem(s, d, false);
+    double err = 0.0, scale = 0.0;
+    for (int64_t i = 0; i < p.n_out; i++) {
+        err = fmax(err, fabs(p.out[i] - p.expected[i]));
+        scale = fmax(scale, fabs(p.expected[i]));
     }
-    free(image), free(columns), free(weight), free(out), free(expected);
+    problem_free(&p);
     return err / scale;
 }
 
