@@ -26,6 +26,7 @@
 #include "../tensor/parallel.h"
 #include "conv_kernels.h"
 #include "gemm.h"
+#include "simd_clones.h"
 
 // Floats of V and M per thread block (about 1 MB, Zen 4's L2): sets the tile block size.
 #define WINOGRAD_BLOCK_FLOATS ((int64_t)1 << 18)
@@ -115,13 +116,8 @@ static void transform_weights(const wino *w, bool transposed, const float *weigh
 }
 
 // The transforms run on runs of up to RUN tiles of one tile row, as loops over whole rows
-// (which the compiler vectorises; cloned per instruction set and picked at load time).
+// (which the compiler vectorises; simd_clones.h picks the widest instruction set).
 #define RUN 64
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VECTOR_CLONES
-#endif
 
 // dst[0:width] = row y of a (rows, cols) plane from column x0, zero outside the plane.
 static void load_row(const float *plane, int64_t rows, int64_t cols, int64_t y, int64_t x0,
@@ -137,8 +133,8 @@ static void load_row(const float *plane, int64_t rows, int64_t cols, int64_t y, 
 }
 
 // V[xi][l] (xi stride xs) = (B^T d B)[xi] of tiles (ty, tx0 + l), l < L, of one plane.
-VECTOR_CLONES static void input_run(const wino *w, const float *plane, int64_t ty, int64_t tx0,
-                                    int64_t L, float *dst, int64_t xs) {
+CG_SIMD_CLONES static void input_run(const wino *w, const float *plane, int64_t ty, int64_t tx0,
+                                     int64_t L, float *dst, int64_t xs) {
     float r[4][2 * RUN + 2], u[4][2 * RUN + 2];
     int64_t width = 2 * L + 2;
     for (int i = 0; i < 4; i++)
@@ -162,8 +158,8 @@ VECTOR_CLONES static void input_run(const wino *w, const float *plane, int64_t t
 }
 
 // Output tiles (ty, tx0 + l), l < L, of one plane = A^T M A + b, clipped at the edge.
-VECTOR_CLONES static void output_run(const wino *w, const float *src, int64_t xs, float b,
-                                     float *plane, int64_t ty, int64_t tx0, int64_t L) {
+CG_SIMD_CLONES static void output_run(const wino *w, const float *src, int64_t xs, float b,
+                                      float *plane, int64_t ty, int64_t tx0, int64_t L) {
     float r[2][4][RUN], row[2 * RUN];
     for (int j = 0; j < 4; j++) { // r = A^T M
         const float *m0 = src + j * xs, *m1 = m0 + 4 * xs, *m2 = m1 + 4 * xs, *m3 = m2 + 4 * xs;
@@ -184,8 +180,8 @@ VECTOR_CLONES static void output_run(const wino *w, const float *src, int64_t xs
 
 // The adjoint of output_run (for the weight gradient): D[xi][l] (xi stride xs) =
 // (A dy A^T)[xi] of the 2x2 output-gradient tiles (ty, tx0 + l), zero outside the plane.
-VECTOR_CLONES static void grad_run(const wino *w, const float *plane, int64_t ty, int64_t tx0,
-                                   int64_t L, float *dst, int64_t xs) {
+CG_SIMD_CLONES static void grad_run(const wino *w, const float *plane, int64_t ty, int64_t tx0,
+                                    int64_t L, float *dst, int64_t xs) {
     float y[2][2 * RUN], q[4][2 * RUN];
     int64_t width = 2 * L;
     for (int i = 0; i < 2; i++) load_row(plane, w->ho, w->wo, 2 * ty + i, 2 * tx0, width, y[i]);

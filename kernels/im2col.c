@@ -6,44 +6,83 @@
 // whole.
 #include "../tensor/parallel.h"
 #include "conv_kernels.h"
+#include "simd_clones.h"
 
 // Below this much work per call, threads cost more than they save.
 #define CONV_PARALLEL_MIN ((int64_t)1 << 15)
 
+// One kernel tap's row of the column matrix, output rows [oh0, oh1): row[oh*Wo + ow] =
+// plane[(oh0+oh)*sh + dh][ow*sw + dw], zero outside the plane.
+CG_SIMD_CLONES static void unfold_tap(const cg_conv_geometry *g, float *plane, float *row,
+                                      int64_t dh, int64_t dw, int64_t oh0, int64_t oh1) {
+    const int64_t H = g->in_h, W = g->in_w, Wo = g->out_w, sh = g->stride_h, sw = g->stride_w;
+    int64_t lo, hi;
+    cg_conv_tap_range(dw, sw, W, Wo, &lo, &hi);
+    for (int64_t oh = 0; oh < oh1 - oh0; oh++) {
+        float *dst = row + oh * Wo;
+        int64_t ih = (oh0 + oh) * sh + dh;
+        if (ih < 0 || ih >= H) {
+            for (int64_t ow = 0; ow < Wo; ow++) dst[ow] = 0.0f;
+            continue;
+        }
+        // Rows are short (often 7..56 floats): plain loops beat memcpy calls.
+        const float *src = plane + ih * W + dw; // src[ow*sw] is the tap
+        for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
+        // Constant strides let the compiler vectorise (with shuffles); any other is scalar.
+        if (sw == 1)
+            for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow];
+        else if (sw == 2)
+            for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[2 * ow];
+        else
+            for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow * sw];
+        for (int64_t ow = hi; ow < Wo; ow++) dst[ow] = 0.0f;
+    }
+}
+
+// The adjoint of unfold_tap: the tap's row (only read) added back onto the plane.
+CG_SIMD_CLONES static void fold_tap(const cg_conv_geometry *g, float *plane, float *row, int64_t dh,
+                                    int64_t dw, int64_t oh0, int64_t oh1) {
+    const int64_t H = g->in_h, W = g->in_w, Wo = g->out_w, sh = g->stride_h, sw = g->stride_w;
+    int64_t lo, hi;
+    cg_conv_tap_range(dw, sw, W, Wo, &lo, &hi);
+    for (int64_t oh = 0; oh < oh1 - oh0; oh++) {
+        int64_t ih = (oh0 + oh) * sh + dh;
+        if (ih < 0 || ih >= H) continue;
+        const float *src = row + oh * Wo;
+        float *dst = plane + ih * W + dw;
+        if (sw == 1)
+            for (int64_t ow = lo; ow < hi; ow++) dst[ow] += src[ow];
+        else if (sw == 2)
+            for (int64_t ow = lo; ow < hi; ow++) dst[2 * ow] += src[ow];
+        else
+            for (int64_t ow = lo; ow < hi; ow++) dst[ow * sw] += src[ow];
+    }
+}
+
+// One tap's row of one plane: unfold_tap (plane -> row) or fold_tap (row -> plane).
+typedef void (*tap_fn)(const cg_conv_geometry *g, float *plane, float *row, int64_t dh, int64_t dw,
+                       int64_t oh0, int64_t oh1);
+
+// Calls tap(plane c, row (c, ki, kj) of cols) for every channel and tap, in parallel over
+// channels (overlapping taps only ever meet inside one channel's plane) unless called from
+// inside a parallel region.
+static void for_each_tap(const cg_conv_geometry *g, float *image, float *cols, int64_t ld,
+                         int64_t oh0, int64_t oh1, tap_fn tap) {
+    const int64_t C = g->in_channels, kh = g->kernel_h, kw = g->kernel_w;
+#pragma omp parallel for num_threads(cg_num_threads()) if (C * kh * kw * (oh1 - oh0) * g->out_w >  \
+                                                           CONV_PARALLEL_MIN)
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t ki = 0; ki < kh; ki++)
+            for (int64_t kj = 0; kj < kw; kj++)
+                tap(g, image + c * g->in_h * g->in_w, cols + ((c * kh + ki) * kw + kj) * ld,
+                    ki * g->dilation_h - g->pad_top, kj * g->dilation_w - g->pad_left, oh0, oh1);
+}
+
 // Output rows [oh0, oh1) of image (C, H, W) -> cols (C*kH*kW, (oh1-oh0)*W_out), row stride ld.
-// Parallel over channels unless called from inside a parallel region.
 void cg_im2col_rows(const cg_conv_geometry *g, const float *image, float *cols, int64_t ld,
                     int64_t oh0, int64_t oh1) {
-    const int64_t C = g->in_channels, H = g->in_h, W = g->in_w, kh = g->kernel_h, kw = g->kernel_w,
-                  Ho = oh1 - oh0, Wo = g->out_w, sh = g->stride_h, sw = g->stride_w;
-#pragma omp parallel for num_threads(cg_num_threads()) if (C * kh * kw * Ho * Wo >                 \
-                                                           CONV_PARALLEL_MIN)
-    for (int64_t c = 0; c < C; c++) {
-        const float *plane = image + c * H * W;
-        for (int64_t ki = 0; ki < kh; ki++)
-            for (int64_t kj = 0; kj < kw; kj++) {
-                float *row = cols + ((c * kh + ki) * kw + kj) * ld;
-                int64_t dh = ki * g->dilation_h - g->pad_top, dw = kj * g->dilation_w - g->pad_left;
-                int64_t lo, hi;
-                cg_conv_tap_range(dw, sw, W, Wo, &lo, &hi);
-                for (int64_t oh = 0; oh < Ho; oh++) {
-                    float *dst = row + oh * Wo;
-                    int64_t ih = (oh0 + oh) * sh + dh;
-                    if (ih < 0 || ih >= H) {
-                        for (int64_t ow = 0; ow < Wo; ow++) dst[ow] = 0.0f;
-                        continue;
-                    }
-                    // Rows are short (often 7..56 floats): plain loops beat memcpy calls.
-                    const float *src = plane + ih * W + dw; // src[ow*sw] is the tap
-                    for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
-                    if (sw == 1)
-                        for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow];
-                    else
-                        for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow * sw];
-                    for (int64_t ow = hi; ow < Wo; ow++) dst[ow] = 0.0f;
-                }
-            }
-    }
+    // unfold_tap only reads the image
+    for_each_tap(g, (float *)image, cols, ld, oh0, oh1, unfold_tap);
 }
 
 // image (C, H, W) -> cols (C*kH*kW, H_out*W_out), row stride ld.
@@ -51,32 +90,12 @@ void cg_im2col(const cg_conv_geometry *g, const float *image, float *cols, int64
     cg_im2col_rows(g, image, cols, ld, 0, g->out_h);
 }
 
-// image (C, H, W) += cols (C*kH*kW, (oh1-oh0)*W_out) of output rows [oh0, oh1) scattered back
-// (the adjoint of im2col_rows). Parallel over channels: overlapping taps only ever meet
-// inside one channel's plane.
+// image (C, H, W) += cols (C*kH*kW, (oh1-oh0)*W_out) of output rows [oh0, oh1) scattered
+// back (the adjoint of cg_im2col_rows).
 void cg_col2im_rows(const cg_conv_geometry *g, const float *cols, int64_t ld, float *image,
                     int64_t oh0, int64_t oh1) {
-    const int64_t C = g->in_channels, H = g->in_h, W = g->in_w, kh = g->kernel_h, kw = g->kernel_w,
-                  Ho = oh1 - oh0, Wo = g->out_w, sh = g->stride_h, sw = g->stride_w;
-#pragma omp parallel for num_threads(cg_num_threads()) if (C * kh * kw * Ho * Wo >                 \
-                                                           CONV_PARALLEL_MIN)
-    for (int64_t c = 0; c < C; c++) {
-        float *plane = image + c * H * W;
-        for (int64_t ki = 0; ki < kh; ki++)
-            for (int64_t kj = 0; kj < kw; kj++) {
-                const float *row = cols + ((c * kh + ki) * kw + kj) * ld;
-                int64_t dh = ki * g->dilation_h - g->pad_top, dw = kj * g->dilation_w - g->pad_left;
-                int64_t lo, hi;
-                cg_conv_tap_range(dw, sw, W, Wo, &lo, &hi);
-                for (int64_t oh = 0; oh < Ho; oh++) {
-                    int64_t ih = (oh0 + oh) * sh + dh;
-                    if (ih < 0 || ih >= H) continue;
-                    const float *src = row + oh * Wo;
-                    float *dst = plane + ih * W + dw;
-                    for (int64_t ow = lo; ow < hi; ow++) dst[ow * sw] += src[ow];
-                }
-            }
-    }
+    // fold_tap only reads cols
+    for_each_tap(g, image, (float *)cols, ld, oh0, oh1, fold_tap);
 }
 
 void cg_col2im(const cg_conv_geometry *g, const float *cols, int64_t ld, float *image) {
