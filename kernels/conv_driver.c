@@ -9,9 +9,9 @@
 //  - depthwise (groups == C): direct loops (conv_depthwise.c), no GEMM;
 //  - Winograd F(2x2, 3x3) (conv_winograd.c) for all three directions of 3x3 stride-1
 //    convolutions wide enough to pay (cg_conv_winograd_applies);
-//  - image-parallel (at least as many images as threads): each thread takes whole images,
-//    a block of output rows at a time, with its own slice of the workspace, serial GEMMs
-//    straight into the output, no regrouping copies and no synchronisation;
+//  - image-parallel (at least as many images as threads): each thread takes whole images
+//    (several side by side when they are small, a block of output rows at a time when they
+//    are large), with its own slice of the workspace, serial GEMMs and no synchronisation;
 //  - batched (fewer images than threads, e.g. batch 1): several images side by side in one
 //    threaded GEMM (up to a workspace budget), the column side regrouped to (O, nb*P);
 //  - pointwise (1x1, stride 1, no padding): the image already is its column matrix, so
@@ -28,9 +28,12 @@
 
 // Column-buffer budget in floats (16 MB): how many images one batched GEMM may cover.
 #define CONV_WORKSPACE_FLOATS ((int64_t)1 << 22)
+// Image-parallel threads put images side by side until a GEMM is this many columns wide:
+// one call per 14x14 image leaves the micro-kernel too little work per packed panel.
+#define CONV_WIDE_COLUMNS 768
 // Per-thread column block in floats (4 MB) however large the image (64 channels, 3x3,
 // 224x224 would be 115 MB); smaller blocks measured slower.
-#define CONV_BLOCK_FLOATS ((int64_t)1 << 20)
+#define CONV_BLOCK_FLOATS ((int64_t)1 << 17)
 
 typedef struct conv_plan {
     cg_conv_direction direction;
@@ -71,9 +74,13 @@ static conv_plan plan_of(cg_conv_direction direction, const cg_conv_geometry *g)
     p.col_size = g->out_channels * p.P;
     p.weight_size = g->out_channels * p.K;
     int64_t per_image = g->groups * p.K * p.P;
-    p.images = p.image_parallel || p.pointwise || per_image == 0
-                   ? 1
-                   : clamp64(CONV_WORKSPACE_FLOATS / per_image, 1, g->batch);
+    if (p.pointwise || per_image == 0)
+        p.images = 1;
+    else if (p.image_parallel) // small images: a few side by side per thread, in L2
+        p.images = clamp64(CONV_WIDE_COLUMNS / (p.P > 0 ? p.P : 1), 1,
+                           clamp64(CONV_BLOCK_FLOATS / per_image, 1, g->batch / threads));
+    else
+        p.images = clamp64(CONV_WORKSPACE_FLOATS / per_image, 1, g->batch);
     int64_t per_row = g->groups * p.K * g->out_w;
     p.rows = p.images > 1 || p.pointwise || per_row == 0
                  ? g->out_h
@@ -242,8 +249,9 @@ int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
             int t = omp_get_thread_num();
             float *dweight = private_dweight ? partial + t * p.weight_size : NULL;
 #pragma omp for schedule(static)
-            for (int64_t n = 0; n < g->batch; n++)
-                run_images(&p, g, x, workspace + t * slice_floats, dweight, n, 1);
+            for (int64_t n0 = 0; n0 < g->batch; n0 += p.images)
+                run_images(&p, g, x, workspace + t * slice_floats, dweight, n0,
+                           g->batch - n0 < p.images ? g->batch - n0 : p.images);
         }
         for (int64_t t = 0; t < (private_dweight ? p.slices : 0); t++)
             for (int64_t i = 0; i < p.weight_size; i++) x->out[i] += partial[t * p.weight_size + i];
