@@ -170,6 +170,8 @@ static const shape shapes[] = {
     {4, 4, 8, 14, 14, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 1},   // the ConvT config's kernel
     {2, 16, 16, 9, 9, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},   // dilated 3x3: not Winograd
     {2, 16, 16, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // 1x1 image, 3x3 kernel
+    {2, 16, 20, 17, 14, 3, 3, 1, 1, 1, 1, 2, 1, 0, 2, 1}, // larger, asymmetric padding
+    {3, 48, 56, 16, 15, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, // Winograd chosen automatically
 };
 
 static void every_shape_every_direction(void **state) {
