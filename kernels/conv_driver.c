@@ -33,7 +33,7 @@
 #define CONV_WIDE_COLUMNS 768
 // Per-thread column block in floats (4 MB) however large the image (64 channels, 3x3,
 // 224x224 would be 115 MB); smaller blocks measured slower.
-#define CONV_BLOCK_FLOATS ((int64_t)1 << 17)
+#define CONV_BLOCK_FLOATS ((int64_t)1 << 20)
 
 typedef struct conv_plan {
     cg_conv_direction direction;
