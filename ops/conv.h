@@ -23,6 +23,7 @@
 
 #include "../tensor/options.h"
 #include "../tensor/tensor.h"
+#include "../kernels/conv_algorithm.h"
 
 typedef enum cg_padding_kind {
     CG_PADDING_EXPLICIT = 0, // use `padding` (default: 0)
