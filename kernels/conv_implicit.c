@@ -56,12 +56,7 @@ CG_SIMD_CLONES static void copy_rows(const cg_conv_implicit_b *b, const segment 
             if (hi < lo) hi = lo;
             const float *src = b->image + q->base + t_off[r];
             for (int32_t ow = q->ow0; ow < lo; ow++) d[ow] = 0.0f;
-            if (sw == 1)
-                for (int32_t ow = lo; ow < hi; ow++) d[ow] = src[ow];
-            else if (sw == 2)
-                for (int32_t ow = lo; ow < hi; ow++) d[ow] = src[2 * ow];
-            else
-                for (int32_t ow = lo; ow < hi; ow++) d[ow] = src[ow * sw];
+            cg_conv_strided_copy(d, src, lo, hi, sw);
             for (int32_t ow = hi; ow < end; ow++) d[ow] = 0.0f;
         }
         for (int j = valid; j < nr; j++) dst[j] = 0.0f;

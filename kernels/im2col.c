@@ -30,13 +30,7 @@ CG_SIMD_CLONES static void unfold_tap(const cg_conv_geometry *g, float *plane, f
         // Rows are short (often 7..56 floats): plain loops beat memcpy calls.
         const float *src = plane + ih * W + dw; // src[ow*sw] is the tap
         for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
-        // Constant strides let the compiler vectorise (with shuffles); any other is scalar.
-        if (sw == 1)
-            for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow];
-        else if (sw == 2)
-            for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[2 * ow];
-        else
-            for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow * sw];
+        cg_conv_strided_copy(dst, src, lo, hi, sw);
         for (int64_t ow = hi; ow < Wo; ow++) dst[ow] = 0.0f;
     }
 }
