@@ -98,7 +98,8 @@ static conv_plan plan_of(cg_conv_direction direction, const cg_conv_geometry *g)
     p.image_size = g->in_channels * g->in_h * g->in_w;
     p.col_size = g->out_channels * p.P;
     p.weight_size = g->out_channels * p.K;
-    if (direction == CG_CONV_FORWARD && !p.pointwise && implicit_rule()) {
+    if (direction == CG_CONV_FORWARD && !p.pointwise && g->batch > 0 && p.P > 0 && p.K > 0 &&
+        implicit_rule()) {
         p.images = clamp64((IMPLICIT_COLUMNS + p.P - 1) / (p.P > 0 ? p.P : 1), 1, g->batch);
         while (p.images > 1 && !cg_conv_implicit_fits(g, p.images)) p.images /= 2;
         p.implicit = cg_conv_implicit_fits(g, p.images);
