@@ -1,0 +1,94 @@
+// dist/dist.h - data-parallel training over MPI (torch.distributed + DistributedDataParallel).
+//
+// The same program runs as one process or as R ranks under a launcher:
+//
+//   cg_dist_init(&argc, &argv);               // MPI_Init if mpirun/mpiexec/srun started us
+//   cg_ddp *ddp = cg_ddp_new(model, NULL);    // rank 0's parameters and buffers everywhere
+//   cg_dataloader_set_shard(dl, cg_dist_rank(), cg_dist_world_size(), false);
+//   while (cg_dataloader_next(dl, &x, &y)) {  // batch B / R per rank
+//       cg_scope_begin();
+//       cg_optimizer_zero_grad(opt);
+//       cg_tensor *loss = cg_cross_entropy(cg_ddp_forward(ddp, x), y, CG_REDUCTION_MEAN);
+//       cg_backward(loss);                    // buckets are all-reduced as grads get ready
+//       cg_ddp_finish(ddp);                   // wait: every rank holds the mean gradient
+//       cg_optimizer_step(opt);
+//       cg_scope_end();
+//   }
+//   cg_ddp_free(ddp);
+//   cg_dist_finalize();
+//
+// Built without MPI (-DCG_USE_MPI=OFF) or run without a launcher, the world is one rank and
+// every collective is the identity, so nothing in the program changes.
+//
+// Failure: every collective waits with a deadline (cg_dist_set_timeout, env CG_DIST_TIMEOUT,
+// default 300 s). A rank that exits makes mpirun end the job; one that stops makes the
+// others report "dist: ... did not complete within ... s" (CG_ERR_STATE), after which
+// cg_dist_finalize aborts the whole job (MPI_Abort) rather than hang in MPI_Finalize.
+#ifndef CG_DIST_H
+#define CG_DIST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../nn/module.h"
+#include "../tensor/tensor.h"
+
+// ---- the process group -------------------------------------------------------------------
+// Join the job: MPI_Init when built with MPI and started by a launcher (Open MPI's
+// OMPI_COMM_WORLD_SIZE, MPICH/PMI's PMI_SIZE / PMI_RANK, PMIx's PMIX_RANK; CG_DIST=1
+// forces it), else a world of one. argc/argv may be NULL. 0, or -1 with cg_error.
+int cg_dist_init(int *argc, char ***argv);
+void cg_dist_finalize(void);  // MPI_Finalize (MPI_Abort after a failed collective)
+int cg_dist_rank(void);       // 0 .. world size - 1; 0 in a single process
+int cg_dist_world_size(void); // 1 in a single process
+bool cg_dist_is_mpi(void);    // MPI is running (false: built without it or not launched)
+int cg_dist_barrier(void);    // 0, or -1 after the timeout
+void cg_dist_set_timeout(double seconds);
+
+// In-place collectives on n floats (blocking, with the timeout): the sum / mean over all
+// ranks, and rank 0's values on every rank. 0 or -1.
+int cg_dist_allreduce_sum(float *data, int64_t n);
+int cg_dist_allreduce_mean(float *data, int64_t n);
+int cg_dist_broadcast(float *data, int64_t n);
+// Every parameter and buffer of m takes rank 0's values (the start of DDP).
+int cg_dist_broadcast_module(const cg_module *m);
+
+// ---- DistributedDataParallel -------------------------------------------------------------
+// Gradients are averaged in buckets of about bucket_bytes, filled in reverse parameter
+// order (the order backward finishes them). A bucket's MPI_Iallreduce starts as soon as
+// autograd reports its last gradient final (cg_set_grad_ready_hook), so communication
+// overlaps the rest of backward; buckets start in the same order on every rank.
+typedef struct cg_ddp_options {
+    int64_t bucket_bytes;      // 0: 256 KiB (PyTorch's 25 MiB would be one bucket here)
+    bool no_overlap;           // start every all-reduce in cg_ddp_finish (for measuring)
+    bool no_broadcast_buffers; // default: rank 0's buffers (BN running stats) before each forward
+} cg_ddp_options;
+typedef struct cg_ddp cg_ddp;
+
+// Broadcast model's parameters and buffers from rank 0 and take over gradient averaging
+// for its parameters (one cg_ddp at a time). NULL with cg_error on failure.
+cg_ddp *cg_ddp_new(cg_module *model, const cg_ddp_options *options);
+void cg_ddp_free(cg_ddp *ddp); // NULL is fine; uninstalls the autograd hook
+// cg_module_forward, after giving every rank rank 0's buffers (torch's broadcast_buffers).
+cg_tensor *cg_ddp_forward(cg_ddp *ddp, cg_tensor *x);
+// no_sync: with sync off, backward only accumulates local gradients (gradient accumulation
+// over micro-batches); turn it on for the last micro-batch, whose cg_ddp_finish averages
+// the accumulated sum. Default on.
+void cg_ddp_set_sync(cg_ddp *ddp, bool sync);
+// After backward, before the optimizer step: start the buckets backward did not (those with
+// parameters that got no gradient on this rank count zeros), wait for all, and write the
+// mean gradient into every parameter's .grad. A parameter no rank gave a gradient keeps
+// .grad NULL, as in one process. With sync off this does nothing. 0 or -1.
+int cg_ddp_finish(cg_ddp *ddp);
+
+typedef struct cg_ddp_stats {
+    int buckets;                 // number of buckets
+    int64_t steps;               // cg_ddp_finish calls that reduced
+    int64_t started_in_backward; // bucket all-reduces started before cg_ddp_finish
+    double wait_seconds;         // total time blocked in cg_ddp_finish
+} cg_ddp_stats;
+cg_ddp_stats cg_ddp_get_stats(const cg_ddp *ddp);
+// Which bucket parameter i (cg_module_named_parameters order) is in, or -1.
+int cg_ddp_bucket_of(const cg_ddp *ddp, int param);
+
+#endif
