@@ -26,6 +26,8 @@ bool cg_comm_is_mpi(void); // MPI is initialised (world size may still be 1)
 int cg_comm_iallreduce_sum(float *data, int64_t n, cg_comm_request *req);
 int cg_comm_ibroadcast(float *data, int64_t n, cg_comm_request *req);
 int cg_comm_ibarrier(cg_comm_request *req);
+// Every rank's n values of `mine`, rank by rank, into all[size * n].
+int cg_comm_iallgather_u64(const uint64_t *mine, int n, uint64_t *all, cg_comm_request *req);
 // Let MPI progress outstanding requests without blocking (marks finished ones done).
 void cg_comm_progress(cg_comm_request *reqs, int n);
 // Wait for all n requests; -1 with a cg_error naming `what` after the timeout.

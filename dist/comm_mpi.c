@@ -118,6 +118,17 @@ int cg_comm_ibarrier(cg_comm_request *req) {
     return mpi_failed(MPI_Ibarrier(MPI_COMM_WORLD, handle(req)), "MPI_Ibarrier");
 }
 
+int cg_comm_iallgather_u64(const uint64_t *mine, int n, uint64_t *all, cg_comm_request *req) {
+    req->done = false;
+    if (!active || world_size == 1) {
+        for (int i = 0; i < n; i++) all[i] = mine[i];
+        return finished(req);
+    }
+    return mpi_failed(
+        MPI_Iallgather(mine, n, MPI_UINT64_T, all, n, MPI_UINT64_T, MPI_COMM_WORLD, handle(req)),
+        "MPI_Iallgather");
+}
+
 // Test every request not yet done; -1 on an MPI error.
 static int test_all(cg_comm_request *reqs, int n, bool *all_done) {
     *all_done = true;

@@ -31,6 +31,11 @@ int cg_comm_ibarrier(cg_comm_request *req) {
     req->done = true;
     return 0;
 }
+int cg_comm_iallgather_u64(const uint64_t *mine, int n, uint64_t *all, cg_comm_request *req) {
+    for (int i = 0; i < n; i++) all[i] = mine[i];
+    req->done = true;
+    return 0;
+}
 void cg_comm_progress(cg_comm_request *reqs, int n) {
     (void)reqs, (void)n;
 }

@@ -30,7 +30,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../io/checkpoint.h"
 #include "../nn/module.h"
+#include "../optim/optim.h"
 #include "../tensor/tensor.h"
 
 // ---- the process group -------------------------------------------------------------------
@@ -90,5 +92,17 @@ typedef struct cg_ddp_stats {
 cg_ddp_stats cg_ddp_get_stats(const cg_ddp *ddp);
 // Which bucket parameter i (cg_module_named_parameters order) is in, or -1.
 int cg_ddp_bucket_of(const cg_ddp *ddp, int param);
+
+// ---- checkpoints ---------------------------------------------------------------------------
+// Collective: every rank's global generator goes into the file (meta->n_rank_rngs), rank 0
+// writes it atomically (cg_checkpoint_save) and every rank returns rank 0's outcome.
+int cg_dist_checkpoint_save(const char *path, const cg_module *model, cg_optimizer *opt,
+                            const cg_checkpoint_meta *meta);
+// Every rank reads the file (cg_checkpoint_load) and takes back its own generator; a rank
+// the file has no generator for (resuming on more ranks) keeps the one it has. Not a
+// collective. Then cg_dataloader_set_state(dl, &meta->loader) continues the epoch, also on
+// another world size.
+int cg_dist_checkpoint_load(const char *path, cg_module *model, cg_optimizer *opt,
+                            cg_checkpoint_meta *meta);
 
 #endif
