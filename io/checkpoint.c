@@ -184,6 +184,7 @@ int cg_checkpoint_save(const char *path, const cg_module *model, cg_optimizer *o
         add_meta(&ms, "loader.epoch", "%" PRId64, meta->loader.epoch);
         add_meta(&ms, "loader.batch", "%" PRId64, meta->loader.batch);
         add_meta(&ms, "loader.sample", "%" PRId64, meta->loader.sample);
+        add_meta(&ms, "loader.world", "%" PRId64, meta->loader.world);
     }
     int ranks = meta->n_rank_rngs;
     if (ranks < 0 || ranks > CG_CHECKPOINT_MAX_RANKS) {
@@ -282,12 +283,17 @@ static int read_meta(const cg_safetensors *file, const char *path, cg_checkpoint
             meta_integer(file, path, "loader.epoch", false, &l_epoch) ||
             meta_integer(file, path, "loader.batch", false, &l_batch))
             return -1;
-        uint64_t l_sample = 0; // absent in checkpoints from before the distributed sampler
-        if (cg_safetensors_meta(file, "loader.sample") &&
-            meta_integer(file, path, "loader.sample", false, &l_sample))
+        uint64_t l_sample = 0, l_world = 1; // absent before the distributed sampler
+        if ((cg_safetensors_meta(file, "loader.sample") &&
+             meta_integer(file, path, "loader.sample", false, &l_sample)) ||
+            (cg_safetensors_meta(file, "loader.world") &&
+             meta_integer(file, path, "loader.world", false, &l_world)))
             return -1;
-        m->loader = (cg_dataloader_state){
-            {l_state, l_inc}, (int64_t)l_epoch, (int64_t)l_batch, (int64_t)l_sample};
+        m->loader = (cg_dataloader_state){{l_state, l_inc},
+                                          (int64_t)l_epoch,
+                                          (int64_t)l_batch,
+                                          (int64_t)l_sample,
+                                          (int64_t)l_world};
     }
     return read_rank_rngs(file, path, m);
 }

@@ -55,7 +55,8 @@ typedef struct cg_checkpoint_meta {
 // "optimizer.<name>" ("optimizer.0.momentum_buffer"; opt may be NULL) and in __metadata__
 // (all decimal strings): "epoch", "global_step", "lr", "rng.state", "rng.inc" (the global
 // generator), and if meta->has_loader "loader.rng.state", "loader.rng.inc", "loader.epoch",
-// "loader.batch", "loader.sample"; plus "format": "cgrad-checkpoint". Atomic. Returns 0 or -1.
+// "loader.batch", "loader.sample", "loader.world";
+// plus "format": "cgrad-checkpoint". Atomic. Returns 0 or -1.
 int cg_checkpoint_save(const char *path, const cg_module *model, cg_optimizer *opt,
                        const cg_checkpoint_meta *meta);
 // Validate everything first (tensors as cg_module_load, optimizer tensors included, and

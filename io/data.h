@@ -127,10 +127,11 @@ typedef struct cg_dataloader_state {
     int64_t epoch;
     int64_t batch;  // index of the next batch within the epoch (of this rank's shard)
     int64_t sample; // samples of the epoch's order read so far by all ranks together
+    int64_t world;  // the loader's world size (cg_dataloader_set_shard; 0 or 1: none)
 } cg_dataloader_state;
 cg_dataloader_state cg_dataloader_get_state(const cg_dataloader *dl);
 // Reproduces that epoch's order and position. If the state came from a loader with another
-// batch size or world size (`sample` does not match `batch` here), the epoch continues at
+// batch size or world size (`world` or `sample` does not match `batch` here), it continues at
 // its sample-th sample: the rest of the order, re-sharded over this loader's ranks.
 // -1 (CG_ERR_ARG) if batch or sample is out of range for this loader.
 int cg_dataloader_set_state(cg_dataloader *dl, const cg_dataloader_state *state);

@@ -241,12 +241,13 @@ static int64_t consumed(const cg_dataloader *dl, int64_t b) {
 }
 
 cg_dataloader_state cg_dataloader_get_state(const cg_dataloader *dl) {
-    cg_dataloader_state s = {{0, 0}, 0, 0, 0};
+    cg_dataloader_state s = {{0, 0}, 0, 0, 0, 1};
     if (dl) {
         s.rng = dl->epoch_rng;
         s.epoch = dl->epoch;
         s.batch = dl->next_batch;
         s.sample = consumed(dl, dl->next_batch);
+        s.world = dl->world;
     }
     return s;
 }
@@ -273,14 +274,10 @@ int cg_dataloader_set_state(cg_dataloader *dl, const cg_dataloader_state *state)
     dl->epoch = state->epoch;
     start_epoch(dl);
     dl->next_batch = state->batch;
-    // A state from another batch size or world size: continue the epoch's order at `sample`
-    // (at a batch boundary of this shard if there is one, else from there, re-sharded).
-    int64_t per = dl->batch * dl->world;
-    if (state->sample == consumed(dl, state->batch)) return 0;
-    if (state->sample % per == 0) {
-        dl->next_batch = state->sample / per;
-        return 0;
-    }
+    // A state from another batch size or world size: continue the epoch's order at `sample`,
+    // the rest of it sharded over this loader's ranks.
+    int64_t world = state->world > 0 ? state->world : 1;
+    if (world == dl->world && state->sample == consumed(dl, state->batch)) return 0;
     dl->next_batch = 0;
     dl->offset = state->sample;
     build_shard(dl);
