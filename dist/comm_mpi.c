@@ -87,27 +87,30 @@ static int finished(cg_comm_request *req) {
     return 0;
 }
 
-int cg_comm_iallreduce_sum(float *data, int64_t n, cg_comm_request *req) {
+// The common start of a collective on n floats: 1 when MPI must run it, 0 when it is
+// already complete (one process, nothing to send), -1 when n is beyond MPI's int count.
+static int begin(cg_comm_request *req, int64_t n, const char *what) {
     req->done = false;
     if (!active || world_size == 1 || n == 0) return finished(req);
     if (n > INT32_MAX) {
-        cg_error(CG_ERR_ARG, "dist: all-reduce of %lld floats is more than MPI's int count",
+        cg_error(CG_ERR_ARG, "dist: %s of %lld floats is more than MPI's int count", what,
                  (long long)n);
         return -1;
     }
+    return 1;
+}
+
+int cg_comm_iallreduce_sum(float *data, int64_t n, cg_comm_request *req) {
+    int rc = begin(req, n, "all-reduce");
+    if (rc <= 0) return rc;
     return mpi_failed(
         MPI_Iallreduce(MPI_IN_PLACE, data, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, handle(req)),
         "MPI_Iallreduce");
 }
 
 int cg_comm_ibroadcast(float *data, int64_t n, cg_comm_request *req) {
-    req->done = false;
-    if (!active || world_size == 1 || n == 0) return finished(req);
-    if (n > INT32_MAX) {
-        cg_error(CG_ERR_ARG, "dist: broadcast of %lld floats is more than MPI's int count",
-                 (long long)n);
-        return -1;
-    }
+    int rc = begin(req, n, "broadcast");
+    if (rc <= 0) return rc;
     return mpi_failed(MPI_Ibcast(data, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD, handle(req)),
                       "MPI_Ibcast");
 }

@@ -7,99 +7,42 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dist_training.h"
 #include "testing.h"
 
-enum { N = 48, GLOBAL_BATCH = 8, STEPS = 6, SIDE = 8, CLASSES = 3 };
+enum { N = CG_DT_N, GLOBAL_BATCH = CG_DT_BATCH, STEPS = 6 };
 
 static int rank, world;
-
-// (N,1,8,8) inputs and labels that every rank makes identically.
-static void make_data(cg_tensor **x, cg_tensor **y) {
-    cg_rng rng;
-    cg_rng_seed(&rng, 2024);
-    *x = cg_randn(CG_SHAPE(N, 1, SIDE, SIDE), &rng);
-    *y = cg_zeros(CG_SHAPE(N));
-    for (int i = 0; i < N; i++) (*y)->data[i] = (float)(cg_rng_next(&rng) % CLASSES);
-    cg_unscope(*x), cg_unscope(*y);
-}
-
-// The small CNN of examples/mnist_cnn.c, scaled down: conv 4 -> ReLU -> pool -> conv 6 ->
-// ReLU -> pool -> linear, 452 parameters in 6 tensors.
-static cg_module *small_cnn(uint64_t seed) {
-    cg_manual_seed(seed);
-    cg_conv_options same = {.padding = CG_PAIR(1)};
-    cg_pool_options pool = {.kernel_size = {2}};
-    cg_module *layers[] = {cg_Conv2d(1, 4, 3, 3, &same),
-                           cg_ReLU(),
-                           cg_MaxPool2d(&pool),
-                           cg_Conv2d(4, 6, 3, 3, &same),
-                           cg_ReLU(),
-                           cg_MaxPool2d(&pool),
-                           cg_Flatten(1, -1),
-                           cg_Linear(6 * 2 * 2, CLASSES, true)};
-    return cg_Sequential(8, layers);
-}
-
-static float step(cg_module *model, cg_ddp *ddp, cg_optimizer *opt, cg_tensor *x, cg_tensor *y) {
-    cg_scope_begin();
-    cg_optimizer_zero_grad(opt);
-    cg_tensor *logits = ddp ? cg_ddp_forward(ddp, x) : cg_module_forward(model, x);
-    cg_tensor *loss = cg_cross_entropy(logits, y, CG_REDUCTION_MEAN);
-    assert_int_equal(cg_backward(loss), 0);
-    if (ddp) assert_int_equal(cg_ddp_finish(ddp), 0);
-    assert_int_equal(cg_optimizer_step(opt), 0);
-    float value = cg_item(loss);
-    cg_scope_end();
-    return value;
-}
-
-// max over tensors of max|a - b| / max|b|.
-static double max_relative_difference(const cg_module *a, const cg_module *b) {
-    cg_tensor_list pa = cg_module_named_parameters(a), pb = cg_module_named_parameters(b);
-    double worst = 0;
-    for (int i = 0; i < pa.count; i++) {
-        double diff = 0, scale = 1e-12;
-        const cg_tensor *s = pa.items[i].tensor, *t = pb.items[i].tensor;
-        for (int64_t k = 0; k < t->numel; k++) {
-            diff = fmax(diff, fabs((double)s->data[k] - t->data[k]));
-            scale = fmax(scale, fabs((double)t->data[k]));
-        }
-        worst = fmax(worst, diff / scale);
-    }
-    cg_tensor_list_free(&pa), cg_tensor_list_free(&pb);
-    return worst;
-}
 
 // R ranks with B/R each for STEPS steps == one process with B: parameters and loss curve.
 static void test_matches_single_process(void **state) {
     (void)state;
     cg_tensor *x, *y;
-    make_data(&x, &y);
-    cg_sgd_options sgd = {.lr = 0.1f, .momentum = 0.9f};
+    cg_dt_make_data(&x, &y);
     // The reference: one process, the whole global batch.
-    cg_module *ref = small_cnn(7);
-    cg_optimizer *ref_opt = cg_sgd_for(ref, &sgd);
+    cg_module *ref = cg_dt_small_cnn(7);
+    cg_optimizer *ref_opt = cg_dt_optimizer(ref);
     cg_dataloader *ref_dl = cg_dataloader_new(x, y, GLOBAL_BATCH, true, 3);
     float ref_loss[STEPS];
     cg_tensor *xb, *yb;
     for (int s = 0; s < STEPS && cg_dataloader_next(ref_dl, &xb, &yb); s++)
-        ref_loss[s] = step(ref, NULL, ref_opt, xb, yb);
+        ref_loss[s] = cg_dt_step(ref, NULL, ref_opt, xb, yb);
     // Data parallel: other ranks start from other weights, the broadcast must fix that.
-    cg_module *model = small_cnn(rank == 0 ? 7 : 100 + (uint64_t)rank);
+    cg_module *model = cg_dt_small_cnn(rank == 0 ? 7 : 100 + (uint64_t)rank);
     cg_ddp *ddp = cg_ddp_new(model, &(cg_ddp_options){.bucket_bytes = 512});
     assert_non_null(ddp);
     assert_true(cg_ddp_get_stats(ddp).buckets >= 3);
-    cg_optimizer *opt = cg_sgd_for(model, &sgd);
+    cg_optimizer *opt = cg_dt_optimizer(model);
     cg_dataloader *dl = cg_dataloader_new(x, y, GLOBAL_BATCH / world, true, 3);
     assert_int_equal(cg_dataloader_set_shard(dl, rank, world, false), 0);
     double worst_loss = 0;
     for (int s = 0; s < STEPS; s++) {
         assert_true(cg_dataloader_next(dl, &xb, &yb));
-        float loss = step(model, ddp, opt, xb, yb);
+        float loss = cg_dt_step(model, ddp, opt, xb, yb);
         assert_int_equal(cg_dist_allreduce_mean(&loss, 1), 0); // the global batch's loss
         worst_loss = fmax(worst_loss, fabs(loss - ref_loss[s]) / fabs(ref_loss[s]));
     }
-    double worst = max_relative_difference(model, ref);
+    double worst = cg_dt_max_relative_difference(model, ref);
     if (rank == 0)
         printf("ddp %d ranks: max relative difference vs 1 process: parameters %.3g, loss %.3g\n",
                world, worst, worst_loss);
@@ -316,7 +259,7 @@ static void test_batchnorm_buffers_from_rank0(void **state) {
 // A checkpoint from the job holds every rank's generator; each rank gets its own back.
 static void test_checkpoint_keeps_each_rank_generator(void **state) {
     (void)state;
-    cg_module *model = small_cnn(7);
+    cg_module *model = cg_dt_small_cnn(7);
     cg_manual_seed(500 + (uint64_t)rank);
     cg_rng before = *cg_global_rng();
     char path[512];
