@@ -39,5 +39,6 @@
 #include "io/safetensors.h"
 #include "io/checkpoint.h"
 #include "dist/dist.h"
+#include "dist/ddp.h"
 
 #endif

@@ -16,6 +16,7 @@
 #include "../tensor/alloc.h"
 #include "../tensor/error.h"
 #include "comm_internal.h"
+#include "ddp.h"
 #include "dist.h"
 
 typedef struct bucket {
