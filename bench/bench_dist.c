@@ -7,7 +7,8 @@
 //
 // bench/dist runs the whole comparison. The global batch (--batch, 128) is split over the
 // ranks (strong scaling, as DDP's equal-to-one-process configuration); the data are random
-// 28x28 byte images in memory, so only compute and communication are timed.
+// 28x28 byte images in memory, so only compute and communication are timed. Besides wall
+// time it reports the CPU time of all ranks per image, which a busy machine does not skew.
 #define _POSIX_C_SOURCE 200809L // clock_gettime
 #include <cgrad.h>
 #include <stdio.h>
@@ -15,10 +16,13 @@
 #include <string.h>
 #include <time.h>
 
-static double now(void) {
+static double clock_seconds(clockid_t clock) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(clock, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+static double now(void) {
+    return clock_seconds(CLOCK_MONOTONIC);
 }
 
 // mnist_cnn's two models: conv widths and whether each block has BatchNorm.
@@ -127,10 +131,13 @@ int main(int argc, char **argv) {
     for (int i = 0; i < c.warmup && rc == 0; i++) rc = step(model, ddp, opt, dl);
     cg_ddp_stats before = cg_ddp_get_stats(ddp);
     if (rc == 0) rc = cg_dist_barrier();
-    double start = now();
+    double start = now(), cpu_start = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
     for (int i = 0; i < c.steps && rc == 0; i++) rc = step(model, ddp, opt, dl);
+    // CPU seconds of all ranks: on a shared machine wall time measures the neighbours too.
+    float cpu = (float)(clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_start);
     if (rc == 0) rc = cg_dist_barrier();
     double seconds = now() - start;
+    if (rc == 0) rc = cg_dist_allreduce_sum(&cpu, 1);
     cg_ddp_stats after = cg_ddp_get_stats(ddp);
     int64_t params = cg_module_num_parameters(model);
     double raw = rc == 0 ? allreduce_ms(params, 50) : -1;
@@ -138,11 +145,11 @@ int main(int argc, char **argv) {
         printf("{\"bench\": \"dist\", \"model\": \"%s\", \"ranks\": %d, \"threads\": %d, "
                "\"batch\": %d, \"overlap\": %s, \"buckets\": %d, \"steps\": %d, "
                "\"ms_per_step\": %.3f, \"images_per_s\": %.1f, \"allreduce_wait_ms\": %.4f, "
-               "\"grad_bytes\": %lld, \"allreduce_ms\": %.4f}\n",
+               "\"grad_bytes\": %lld, \"allreduce_ms\": %.4f, \"cpu_ms_per_image\": %.4f}\n",
                c.model, world, c.threads, c.batch, c.no_overlap ? "false" : "true", after.buckets,
                c.steps, 1e3 * seconds / c.steps, c.steps * c.batch / seconds,
                1e3 * (after.wait_seconds - before.wait_seconds) / c.steps, (long long)(params * 4),
-               raw);
+               raw, 1e3 * cpu / ((double)c.steps * c.batch));
     if (rc) fprintf(stderr, "bench_dist: rank %d: %s\n", rank, cg_last_error_message());
     cg_ddp_free(ddp), cg_optimizer_free(opt), cg_module_free(model);
     cg_dataloader_free(dl), cg_free(labels), free(pixels);
