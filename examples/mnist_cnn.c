@@ -170,6 +170,12 @@ static bool main_rank(void) {
     return cg_dist_rank() == 0;
 }
 
+// Join the MPI job if mpirun started us; ranks other than 0 print nothing to stdout.
+static int dist_join(int *argc, char ***argv) {
+    if (cg_dist_init(argc, argv)) return fail("cannot join the MPI job", NULL);
+    return !main_rank() && !freopen("/dev/null", "w", stdout);
+}
+
 // After the model exists (and a checkpoint, if any, is loaded): rank 0's weights everywhere.
 static int dist_start(const options *o, session *s) {
     int world = cg_dist_world_size();
@@ -178,7 +184,6 @@ static int dist_start(const options *o, session *s) {
                 world);
         return 1;
     }
-    if (!main_rank() && !freopen("/dev/null", "w", stdout)) return 1;
     s->ddp = cg_ddp_new(s->model, NULL);
     if (!s->ddp) return fail("cannot start data-parallel training", NULL);
     if (world > 1)
@@ -449,7 +454,7 @@ int main(int argc, char **argv) {
                  .seed = 42};
     int rc = parse_flags(argc, argv, &o);
     if (rc) return rc == 2 ? 0 : 2;
-    if (cg_dist_init(&argc, &argv)) return fail("cannot join the MPI job", NULL);
+    if (dist_join(&argc, &argv)) return 1;
     cg_set_error_handler(quiet, NULL);
     if (o.threads) cg_set_num_threads(o.threads);
     cg_manual_seed((uint64_t)o.seed); // the initial weights and dropout masks
