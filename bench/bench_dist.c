@@ -29,7 +29,7 @@ static double now(void) {
 static cg_module *conv_block(int in, int out, bool bn, cg_module **at) {
     cg_conv_options pad1 = {.padding = CG_PAIR(1), .no_bias = bn};
     at[0] = cg_Conv2d(in, out, 3, 3, &pad1);
-    at[1] = bn ? cg_BatchNorm2d(out, 1e-5f, 0.1f) : cg_ReLU();
+    at[1] = bn ? cg_BatchNorm2d(out, NULL) : cg_ReLU();
     return bn ? (at[2] = cg_ReLU()) : at[1];
 }
 static cg_module *model_named(const char *name) {
