@@ -44,6 +44,8 @@
 #include "io/image.h"
 #include "io/safetensors.h"
 #include "io/checkpoint.h"
+#include "io/training.h"
+#include "io/module_dot.h"
 #include "dist/dist.h"
 #include "dist/ddp.h"
 

@@ -58,7 +58,7 @@ static int step(cg_module *model, cg_ddp *ddp, cg_optimizer *opt, cg_dataloader 
     if (!cg_dataloader_next(dl, &x, &y) && !cg_dataloader_next(dl, &x, &y)) return -1;
     cg_scope_begin();
     cg_optimizer_zero_grad(opt);
-    int rc = cg_backward(cg_cross_entropy(cg_ddp_forward(ddp, x), y, CG_REDUCTION_MEAN));
+    int rc = cg_backward(cg_cross_entropy(cg_ddp_forward(ddp, x), y, NULL));
     if (rc == 0) rc = cg_ddp_finish(ddp);
     if (rc == 0) rc = cg_optimizer_step(opt);
     cg_scope_end();
@@ -126,7 +126,7 @@ int main(int argc, char **argv) {
     cg_module *model = model_named(c.model);
     cg_ddp_options o = {.bucket_bytes = (int64_t)c.bucket_kb << 10, .no_overlap = c.no_overlap};
     cg_ddp *ddp = cg_ddp_new(model, &o);
-    cg_optimizer *opt = cg_sgd_for(model, &(cg_sgd_options){.lr = 0.01f, .momentum = 0.9f});
+    cg_optimizer *opt = cg_sgd_for(model, &(cg_sgd_options){.lr = CG_SET(0.01), .momentum = 0.9});
     int rc = ddp && opt ? 0 : 1;
     for (int i = 0; i < c.warmup && rc == 0; i++) rc = step(model, ddp, opt, dl);
     cg_ddp_stats before = cg_ddp_get_stats(ddp);

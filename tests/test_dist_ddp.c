@@ -208,7 +208,7 @@ static void test_unused_parameter_neither_hangs_nor_diverges(void **state) {
     cg_module_add_child(m, "b", cg_Linear(5, 3, true));
     cg_module_add_child(m, "c", cg_Linear(5, 3, true));
     cg_ddp *ddp = cg_ddp_new(m, &(cg_ddp_options){.bucket_bytes = 48});
-    cg_optimizer *opt = cg_sgd_for(m, &(cg_sgd_options){.lr = 0.05f});
+    cg_optimizer *opt = cg_sgd_for(m, &(cg_sgd_options){.lr = CG_SET(0.05)});
     cg_tensor *bw = cg_module_param(m->children[1], "weight");
     cg_tensor *cw = cg_module_param(m->children[2], "weight");
     for (int s = 0; s < 4; s++) {

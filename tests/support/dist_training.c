@@ -28,14 +28,14 @@ cg_module *cg_dt_small_cnn(uint64_t seed) {
 }
 
 cg_optimizer *cg_dt_optimizer(cg_module *model) {
-    return cg_sgd_for(model, &(cg_sgd_options){.lr = 0.1f, .momentum = 0.9f});
+    return cg_sgd_for(model, &(cg_sgd_options){.lr = CG_SET(0.1), .momentum = 0.9});
 }
 
 float cg_dt_step(cg_module *model, cg_ddp *ddp, cg_optimizer *opt, cg_tensor *x, cg_tensor *y) {
     cg_scope_begin();
     cg_optimizer_zero_grad(opt);
     cg_tensor *logits = ddp ? cg_ddp_forward(ddp, x) : cg_module_forward(model, x);
-    cg_tensor *loss = cg_cross_entropy(logits, y, CG_REDUCTION_MEAN);
+    cg_tensor *loss = cg_cross_entropy(logits, y, NULL);
     float value = NAN;
     if (cg_backward(loss) == 0 && (!ddp || cg_ddp_finish(ddp) == 0) && cg_optimizer_step(opt) == 0)
         value = cg_item(loss);
