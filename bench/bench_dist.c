@@ -27,7 +27,7 @@ static double now(void) {
 
 // mnist_cnn's two models: conv widths and whether each block has BatchNorm.
 static cg_module *conv_block(int in, int out, bool bn, cg_module **at) {
-    cg_conv_options pad1 = {.padding = CG_PAIR(1), .no_bias = bn};
+    cg_conv_options pad1 = {.padding = 1, .no_bias = bn};
     at[0] = cg_Conv2d(in, out, 3, 3, &pad1);
     at[1] = bn ? cg_BatchNorm2d(out, NULL) : cg_ReLU();
     return bn ? (at[2] = cg_ReLU()) : at[1];
@@ -35,20 +35,21 @@ static cg_module *conv_block(int in, int out, bool bn, cg_module **at) {
 static cg_module *model_named(const char *name) {
     cg_module *l[24];
     int n = 0;
-    cg_pool_options pool2 = {.kernel_size = {2}};
+    cg_pool_options pool2 = {.kernel_size = 2};
     if (!strcmp(name, "small")) { // 9,098 parameters
         conv_block(1, 8, false, l + n), n += 2, l[n++] = cg_MaxPool2d(&pool2);
         conv_block(8, 16, false, l + n), n += 2, l[n++] = cg_MaxPool2d(&pool2);
-        l[n++] = cg_Flatten(1, -1), l[n++] = cg_Linear(16 * 7 * 7, 10, true);
+        l[n++] = cg_Flatten(1, -1), l[n++] = cg_Linear(16 * 7 * 7, 10, NULL);
     } else { // big: conv-BN-ReLU x 4, dropout, MLP head
         const int w = 16, widths[5] = {1, w, w, 2 * w, 2 * w};
         for (int b = 0; b < 4; b++) {
             conv_block(widths[b], widths[b + 1], true, l + n), n += 3;
             if (b % 2) l[n++] = cg_MaxPool2d(&pool2);
         }
-        l[n++] = cg_Flatten(1, -1), l[n++] = cg_Dropout(0.25f);
-        l[n++] = cg_Linear(2 * w * 7 * 7, 128, true), l[n++] = cg_ReLU();
-        l[n++] = cg_Dropout(0.25f), l[n++] = cg_Linear(128, 10, true);
+        l[n++] = cg_Flatten(1, -1), l[n++] = cg_Dropout(&(cg_dropout_options){.p = CG_SET(0.25)});
+        l[n++] = cg_Linear(2 * w * 7 * 7, 128, NULL), l[n++] = cg_ReLU();
+        l[n++] = cg_Dropout(&(cg_dropout_options){.p = CG_SET(0.25)}),
+        l[n++] = cg_Linear(128, 10, NULL);
     }
     return cg_Sequential(n, l);
 }

@@ -8,7 +8,7 @@
 //   while (cg_dataloader_next(dl, &x, &y)) {  // batch B / R per rank
 //       cg_scope_begin();
 //       cg_optimizer_zero_grad(opt);
-//       cg_tensor *loss = cg_cross_entropy(cg_ddp_forward(ddp, x), y, CG_REDUCTION_MEAN);
+//       cg_tensor *loss = cg_cross_entropy(cg_ddp_forward(ddp, x), y, NULL);
 //       cg_backward(loss);                    // buckets are all-reduced as grads get ready
 //       cg_ddp_finish(ddp);                   // wait: every rank holds the mean gradient
 //       cg_optimizer_step(opt);

@@ -87,7 +87,7 @@ static void local_grads(cg_module *model, int r, int micro_batches, cg_tensor_li
 // and with no_sync accumulation over micro-batches.
 static void run_gradient_mean(bool no_overlap, int micro_batches) {
     cg_manual_seed(5);
-    cg_module *layers[] = {cg_Linear(5, 7, true), cg_Tanh(), cg_Linear(7, 3, true)};
+    cg_module *layers[] = {cg_Linear(5, 7, NULL), cg_Tanh(), cg_Linear(7, 3, NULL)};
     cg_module *model = cg_Sequential(3, layers);
     cg_tensor_list params = cg_module_named_parameters(model);
     int64_t total = cg_module_num_parameters(model);
@@ -141,7 +141,7 @@ static void test_bucket_layout(void **state) {
     (void)state;
     cg_manual_seed(1);
     // Parameters in order: 0.weight 70, 0.bias 7, 2.weight 21, 2.bias 3 floats.
-    cg_module *layers[] = {cg_Linear(10, 7, true), cg_Tanh(), cg_Linear(7, 3, true)};
+    cg_module *layers[] = {cg_Linear(10, 7, NULL), cg_Tanh(), cg_Linear(7, 3, NULL)};
     cg_module *model = cg_Sequential(3, layers);
     cg_ddp *ddp = cg_ddp_new(model, &(cg_ddp_options){.bucket_bytes = 100});
     assert_int_equal(cg_ddp_get_stats(ddp).buckets, 3); // {2.bias, 2.weight}, {0.bias}, {0.weight}
@@ -204,9 +204,9 @@ static void test_unused_parameter_neither_hangs_nor_diverges(void **state) {
     (void)state;
     cg_manual_seed(11);
     cg_module *m = cg_module_new(&branchy_class, NULL);
-    cg_module_add_child(m, "a", cg_Linear(5, 3, true));
-    cg_module_add_child(m, "b", cg_Linear(5, 3, true));
-    cg_module_add_child(m, "c", cg_Linear(5, 3, true));
+    cg_module_add_child(m, "a", cg_Linear(5, 3, NULL));
+    cg_module_add_child(m, "b", cg_Linear(5, 3, NULL));
+    cg_module_add_child(m, "c", cg_Linear(5, 3, NULL));
     cg_ddp *ddp = cg_ddp_new(m, &(cg_ddp_options){.bucket_bytes = 48});
     cg_optimizer *opt = cg_sgd_for(m, &(cg_sgd_options){.lr = CG_SET(0.05)});
     cg_tensor *bw = cg_module_param(m->children[1], "weight");

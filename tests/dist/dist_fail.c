@@ -17,7 +17,7 @@ int main(int argc, char **argv) {
     bool stall = argc > 1 && strcmp(argv[1], "stall") == 0;
     cg_manual_seed(1);
     cg_module *model =
-        cg_Sequential(2, (cg_module *[]){cg_Linear(4, 8, true), cg_Linear(8, 2, true)});
+        cg_Sequential(2, (cg_module *[]){cg_Linear(4, 8, NULL), cg_Linear(8, 2, NULL)});
     cg_ddp *ddp = cg_ddp_new(model, &(cg_ddp_options){.bucket_bytes = 64});
     int rc = ddp ? 0 : 1;
     for (int step = 0; rc == 0 && step < 5; step++) {

@@ -14,8 +14,8 @@ void cg_dt_make_data(cg_tensor **x, cg_tensor **y) {
 
 cg_module *cg_dt_small_cnn(uint64_t seed) {
     cg_manual_seed(seed);
-    cg_conv_options same = {.padding = CG_PAIR(1)};
-    cg_pool_options pool = {.kernel_size = {2}};
+    cg_conv_options same = {.padding = 1};
+    cg_pool_options pool = {.kernel_size = 2};
     cg_module *layers[] = {cg_Conv2d(1, 4, 3, 3, &same),
                            cg_ReLU(),
                            cg_MaxPool2d(&pool),
@@ -23,7 +23,7 @@ cg_module *cg_dt_small_cnn(uint64_t seed) {
                            cg_ReLU(),
                            cg_MaxPool2d(&pool),
                            cg_Flatten(1, -1),
-                           cg_Linear(6 * 2 * 2, CG_DT_CLASSES, true)};
+                           cg_Linear(6 * 2 * 2, CG_DT_CLASSES, NULL)};
     return cg_Sequential(8, layers);
 }
 
