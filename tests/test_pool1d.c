@@ -2,6 +2,8 @@
 // against PyTorch (tests/fixtures/gen_layers.py: output and gradient; batched and unbatched,
 // padding, ceil_mode), the MaxPool1d/AvgPool1d/AdaptiveAvgPool1d modules' reprs and an error
 // for each bad argument. Gradchecks: tests/support/op_cases.def.
+#include <string.h>
+
 #include "cgrad.h"
 #include "testing.h"
 
@@ -13,21 +15,19 @@ static cg_pool_options case_options(const cg_fixture_case *c) {
                              .padding = {(int)cg_fixture_param(c, "padding", 0)},
                              .ceil_mode = cg_fixture_param(c, "ceil_mode", 0) != 0};
 }
-static cg_tensor *run_max_pool1d(cg_tensor **in, const cg_fixture_case *c) {
+// max_pool1d/... and avg_pool1d/... cases share their params.
+static cg_tensor *run_pool1d(cg_tensor **in, const cg_fixture_case *c) {
     cg_pool_options o = case_options(c);
-    return cg_max_pool1d(in[0], &o);
-}
-static cg_tensor *run_avg_pool1d(cg_tensor **in, const cg_fixture_case *c) {
-    cg_pool_options o = case_options(c);
-    return cg_avg_pool1d(in[0], &o);
+    bool max = strncmp(cg_fixture_case_name(c), "max", 3) == 0;
+    return (max ? cg_max_pool1d : cg_avg_pool1d)(in[0], &o);
 }
 static cg_tensor *run_adaptive_avg_pool1d(cg_tensor **in, const cg_fixture_case *c) {
     return cg_adaptive_avg_pool1d(in[0], (int)cg_fixture_param(c, "output_size", 0));
 }
 
 static const cg_test_op OPS[] = {
-    {"max_pool1d", FIXTURE, 1, {"x"}, run_max_pool1d, NULL},
-    {"avg_pool1d", FIXTURE, 1, {"x"}, run_avg_pool1d, NULL},
+    {"max_pool1d", FIXTURE, 1, {"x"}, run_pool1d, NULL},
+    {"avg_pool1d", FIXTURE, 1, {"x"}, run_pool1d, NULL},
     {"adaptive_avg_pool1d", FIXTURE, 1, {"x"}, run_adaptive_avg_pool1d, NULL},
 };
 
