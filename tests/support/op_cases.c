@@ -61,7 +61,7 @@ static cg_tensor *view_used_twice(cg_tensor *x) {
 #include "op_cases.def"
 #undef GC
 
-    static const op_case CASES[] = {
+static const op_case CASES[] = {
 #define GC(id, expr, ...) {.name = #id, .fn = gc_##id, __VA_ARGS__},
 #include "op_cases.def"
 #undef GC
