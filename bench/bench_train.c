@@ -3,7 +3,8 @@
 // `bench/torch_bench.py --train STEPS` so the two can be paired.
 //
 //   build/release/bench/bench_train --threads 2 --steps 500
-//   {"bench": "train", "name": "small_cnn", "ms": ..., "images_per_s": ..., "peak_rss_mb": ...}
+//   {"bench": "train", "name": "small_cnn", "ms": ..., "images_per_s": ..., "peak_rss_mb": ...,
+//    "mflop_per_step": ..., "gflops": ...}
 //
 // Same set-up as the PyTorch side: the training images in memory (as bytes, each batch
 // converted to float32 in [0,1], as torch_bench.py indexes its float copy), batch
@@ -34,6 +35,17 @@ static cg_module *small_model(void) {
                            cg_Flatten(1, -1),
                            cg_Linear(784, 10, true)};
     return cg_Sequential(8, layers);
+}
+
+// Multiply-add FLOPs (x 2) of one step of small_model on a batch: each conv and the linear
+// layer forward, their weight gradients, and their input gradients except the first conv's
+// (its input, the images, needs none, in PyTorch too). Elementwise work is not counted, so
+// "% of peak" says how much of the step is spent on useful multiply-adds.
+static double step_flops(int batch) {
+    double conv1 = 2.0 * batch * 8 * 28 * 28 * (1 * 3 * 3);
+    double conv2 = 2.0 * batch * 16 * 14 * 14 * (8 * 3 * 3);
+    double linear = 2.0 * batch * 784 * 10;
+    return 2 * conv1 + 3 * conv2 + 3 * linear;
 }
 
 // One step on the loader's next batch (starting a new epoch when one ends).
@@ -96,8 +108,9 @@ int main(int argc, char **argv) {
     getrusage(RUSAGE_SELF, &usage);
     if (rc == 0)
         printf("{\"bench\": \"train\", \"name\": \"small_cnn\", \"ms\": %.4f, \"images_per_s\": "
-               "%.1f, \"peak_rss_mb\": %.1f}\n",
-               1e3 * seconds / steps, steps * batch / seconds, usage.ru_maxrss / 1024.0);
+               "%.1f, \"peak_rss_mb\": %.1f, \"mflop_per_step\": %.1f, \"gflops\": %.2f}\n",
+               1e3 * seconds / steps, steps * batch / seconds, usage.ru_maxrss / 1024.0,
+               step_flops(batch) * 1e-6, step_flops(batch) * steps / seconds * 1e-9);
     cg_dataloader_free(dl);
     cg_optimizer_free(opt);
     cg_module_free(model);
