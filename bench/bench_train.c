@@ -54,7 +54,7 @@ static int step(cg_module *model, cg_optimizer *opt, cg_dataloader *dl) {
     if (!cg_dataloader_next(dl, &x, &y) && !cg_dataloader_next(dl, &x, &y)) return -1;
     cg_scope_begin();
     cg_optimizer_zero_grad(opt);
-    int rc = cg_backward(cg_cross_entropy(cg_module_forward(model, x), y, CG_REDUCTION_MEAN));
+    int rc = cg_backward(cg_cross_entropy(cg_module_forward(model, x), y, NULL));
     if (rc == 0) rc = cg_optimizer_step(opt);
     cg_scope_end();
     return rc;
@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
     cg_mnist train;
     if (cg_mnist_load_bytes(data, true, &train)) return 1; // pixels stay bytes, as torchvision's
     cg_module *model = small_model();
-    cg_optimizer *opt = cg_sgd_for(model, &(cg_sgd_options){.lr = 0.05f, .momentum = 0.9f});
+    cg_optimizer *opt = cg_sgd_for(model, &(cg_sgd_options){.lr = CG_SET(0.05), .momentum = 0.9});
     int64_t sample[] = {1, train.height, train.width};
     cg_dataloader *dl = cg_dataloader_new_bytes(train.pixels, train.count, 3, sample, 1.0f / 255,
                                                 train.labels, batch, true, 0);
