@@ -21,13 +21,14 @@ static cg_tensor *pool1d_forward(cg_module *m, cg_tensor *x) {
 
 static void pool1d_describe(const cg_module *m, char *buf, size_t size) {
     const pool1d_config *c = m->impl;
-    int k = c->o.kernel_size[0], s = c->o.stride[0] ? c->o.stride[0] : k, p = c->o.padding[0];
+    int k = c->o.kernel_size, s = c->o.stride ? c->o.stride : k, p = c->o.padding;
+    int d = c->o.dilation ? c->o.dilation : 1;
     if (c->kind == ADAPTIVE)
         snprintf(buf, size, "AdaptiveAvgPool1d(output_size=%d)", c->output_size);
     else if (c->kind == MAX)
         snprintf(buf, size,
-                 "MaxPool1d(kernel_size=%d, stride=%d, padding=%d, dilation=1, ceil_mode=%s)", k, s,
-                 p, c->o.ceil_mode ? "True" : "False");
+                 "MaxPool1d(kernel_size=%d, stride=%d, padding=%d, dilation=%d, ceil_mode=%s)", k,
+                 s, p, d, c->o.ceil_mode ? "True" : "False");
     else
         snprintf(buf, size, "AvgPool1d(kernel_size=(%d,), stride=(%d,), padding=(%d,))", k, s, p);
 }
@@ -39,9 +40,9 @@ static const cg_module_class adaptive_class = {"AdaptiveAvgPool1d", pool1d_forwa
 
 static cg_module *pool1d(const cg_module_class *cls, pool1d_kind kind,
                          const cg_pool_options *options) {
-    if (!options || options->kernel_size[0] <= 0)
+    if (!options || options->kernel_size <= 0)
         return cg_error(CG_ERR_ARG, "%s: kernel_size %d must be > 0", cls->name,
-                        options ? options->kernel_size[0] : 0);
+                        options ? options->kernel_size : 0);
     pool1d_config c = {.kind = kind, .o = *options};
     return cg_module_with_config(cls, &c, sizeof c);
 }

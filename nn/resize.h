@@ -13,7 +13,7 @@
 cg_module *cg_Upsample(const cg_interpolate_options *options);
 
 // 1-D pools with the cg_pool_options of the 2-D ones (1-D reads the scalar entries):
-// cg_MaxPool1d(&(cg_pool_options){.kernel_size = {3}, .stride = {2}}) is nn.MaxPool1d(3, 2).
+// cg_MaxPool1d(&(cg_pool_options){.kernel_size = 3, .stride = 2}) is nn.MaxPool1d(3, 2).
 cg_module *cg_MaxPool1d(const cg_pool_options *options);
 cg_module *cg_AvgPool1d(const cg_pool_options *options);
 cg_module *cg_AdaptiveAvgPool1d(int output_size);

@@ -7,13 +7,19 @@
 
 typedef cg_tensor *(*pool2d_fn)(cg_tensor *x, const cg_pool_options *options);
 
-// The 2-D options of a 1-D pool: window 1 x k, stride 1 x s, padding 0 x p.
+// The 2-D options of a 1-D pool: window 1 x k, stride 1 x s, padding 0 x p, dilation
+// 1 x d; ceil_mode, exclude_pad and divisor_override as given.
 static cg_pool_options as_2d(const cg_pool_options *o) {
-    int k = o->kernel_size[0], s = o->stride[0] ? o->stride[0] : k;
-    return (cg_pool_options){.kernel_size = {1, k},
-                             .stride = {1, s},
-                             .padding = {0, o->padding[0]},
-                             .ceil_mode = o->ceil_mode};
+    cg_pool_options p = *o;
+    int k = o->kernel_size, s = o->stride ? o->stride : k, d = o->dilation ? o->dilation : 1;
+    p.kernel_size = p.stride = p.padding = p.dilation = 0;
+    p.kernel_size_hw[0] = p.stride_hw[0] = p.dilation_hw[0] = 1;
+    p.kernel_size_hw[1] = k;
+    p.stride_hw[1] = s;
+    p.dilation_hw[1] = d;
+    p.padding_hw[0] = 0;
+    p.padding_hw[1] = o->padding;
+    return p;
 }
 
 static bool check_input(const char *op, const cg_tensor *x) {
@@ -27,9 +33,9 @@ static bool check_input(const char *op, const cg_tensor *x) {
 static cg_tensor *pool1d(const char *op, pool2d_fn pool, cg_tensor *x,
                          const cg_pool_options *options) {
     if (!check_input(op, x)) return NULL;
-    if (!options || options->kernel_size[0] <= 0)
+    if (!options || options->kernel_size <= 0)
         return cg_error(CG_ERR_ARG, "%s: kernel_size %d must be > 0", op,
-                        options ? options->kernel_size[0] : 0);
+                        options ? options->kernel_size : 0);
     cg_pool_options o = as_2d(options), resolved;
     if (cg_pool_options_resolve(op, &o, &resolved) < 0) return NULL;
     cg_tensor *y = pool(cg_unsqueeze(x, -2), &o);

@@ -10,9 +10,10 @@
 #define FIXTURE "layers.txt"
 
 static cg_pool_options case_options(const cg_fixture_case *c) {
-    return (cg_pool_options){.kernel_size = {(int)cg_fixture_param(c, "kernel", 0)},
-                             .stride = {(int)cg_fixture_param(c, "stride", 0)},
-                             .padding = {(int)cg_fixture_param(c, "padding", 0)},
+    return (cg_pool_options){.kernel_size = (int)cg_fixture_param(c, "kernel", 0),
+                             .stride = (int)cg_fixture_param(c, "stride", 0),
+                             .padding = (int)cg_fixture_param(c, "padding", 0),
+                             .dilation = (int)cg_fixture_param(c, "dilation", 1),
                              .ceil_mode = cg_fixture_param(c, "ceil_mode", 0) != 0};
 }
 // max_pool1d/... and avg_pool1d/... cases share their params.
@@ -44,11 +45,11 @@ static void test_modules(void **state) {
     (void)state;
     cg_scope_begin();
     cg_tensor *x = cg_randn(CG_SHAPE(2, 3, 9), NULL);
-    cg_pool_options o = {.kernel_size = {3}, .stride = {2}, .padding = {1}};
+    cg_pool_options o = {.kernel_size = 3, .stride = 2, .padding = 1};
     expect_module(cg_MaxPool1d(&o),
                   "MaxPool1d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)", x,
                   cg_max_pool1d(x, &o));
-    cg_pool_options k2 = {.kernel_size = {2}, .ceil_mode = true};
+    cg_pool_options k2 = {.kernel_size = 2, .ceil_mode = true};
     expect_module(cg_AvgPool1d(&k2), "AvgPool1d(kernel_size=(2,), stride=(2,), padding=(0,))", x,
                   cg_avg_pool1d(x, &k2));
     expect_module(cg_AdaptiveAvgPool1d(4), "AdaptiveAvgPool1d(output_size=4)", x,
@@ -60,12 +61,12 @@ static void test_errors(void **state) {
     (void)state;
     cg_scope_begin();
     cg_tensor *x = cg_randn(CG_SHAPE(2, 3, 9), NULL);
-    assert_null(cg_max_pool1d(cg_randn(CG_SHAPE(1, 2, 3, 4), NULL),
-                              &(cg_pool_options){.kernel_size = {2}}));
+    assert_null(
+        cg_max_pool1d(cg_randn(CG_SHAPE(1, 2, 3, 4), NULL), &(cg_pool_options){.kernel_size = 2}));
     cg_test_expect_error(CG_ERR_SHAPE, "max_pool1d: expected a 2-D (C, L) or 3-D (N, C, L) input");
     assert_null(cg_avg_pool1d(x, NULL));
     cg_test_expect_error(CG_ERR_ARG, "avg_pool1d: kernel_size 0 must be > 0");
-    assert_null(cg_max_pool1d(x, &(cg_pool_options){.kernel_size = {2}, .padding = {2}}));
+    assert_null(cg_max_pool1d(x, &(cg_pool_options){.kernel_size = 2, .padding = 2}));
     cg_test_expect_error(CG_ERR_ARG, "max_pool1d");
     assert_null(cg_adaptive_avg_pool1d(x, 0));
     cg_test_expect_error(CG_ERR_ARG, "adaptive_avg_pool1d: output_size 0 must be > 0");
@@ -74,7 +75,7 @@ static void test_errors(void **state) {
     cg_scope_end();
     assert_null(cg_MaxPool1d(NULL));
     cg_test_expect_error(CG_ERR_ARG, "MaxPool1d: kernel_size 0 must be > 0");
-    assert_null(cg_AvgPool1d(&(cg_pool_options){.kernel_size = {-1}}));
+    assert_null(cg_AvgPool1d(&(cg_pool_options){.kernel_size = -1}));
     cg_test_expect_error(CG_ERR_ARG, "AvgPool1d: kernel_size -1");
     assert_null(cg_AdaptiveAvgPool1d(-3));
     cg_test_expect_error(CG_ERR_ARG, "AdaptiveAvgPool1d: output_size -3");
