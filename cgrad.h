@@ -29,6 +29,7 @@
 #include "ops/functional.h"
 #include "ops/norm.h"
 #include "ops/interpolate.h"
+#include "ops/pool1d.h"
 #include "ops/conv.h"
 #include "ops/loss.h"
 #include "nn/module.h"
