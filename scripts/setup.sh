@@ -38,6 +38,8 @@ cg_install_packages() {
 # and for the PyTorch side of the benchmarks, so it is not installed here).
 CG_BUILD_PACKAGES=(gcc make cmake pkg-config libc6-dev libgomp1 zlib1g-dev libcmocka-dev libstb-dev)
 CG_DATA_PACKAGES=(dataset-fashion-mnist)
+# Data-parallel training (dist/) over MPI; without it dist/ builds as a single process.
+CG_MPI_PACKAGES=(libopenmpi-dev openmpi-bin)
 
 cg_configure_and_build() {  # cg_configure_and_build BUILD_DIR [cmake args...]
     local dir=$1
