@@ -11,7 +11,9 @@
 // 1e-4 that the PyTorch fixtures allow.
 // CG_CONV_ALGO_EXACT forces im2col + GEMM everywhere (results bitwise independent of shape
 // heuristics); CG_CONV_ALGO_WINOGRAD uses Winograd wherever the geometry allows, whatever
-// the channel count (for tests). The setting is global, like cg_set_num_threads.
+// the channel count (for tests); CG_CONV_ALGO_IMPLICIT runs every forward direction that
+// is not depthwise or pointwise as an implicit GEMM (no im2col buffer; kernels/conv_driver.c
+// says when AUTO picks it). The setting is global, like cg_set_num_threads.
 #ifndef CG_CONV_ALGORITHM_H
 #define CG_CONV_ALGORITHM_H
 
@@ -19,10 +21,12 @@ typedef enum cg_conv_algorithm {
     CG_CONV_ALGO_AUTO = 0,
     CG_CONV_ALGO_EXACT,
     CG_CONV_ALGO_WINOGRAD,
+    CG_CONV_ALGO_IMPLICIT, // implicit GEMM for every forward that is not depthwise/pointwise
 } cg_conv_algorithm;
 
 void cg_conv_set_algorithm(cg_conv_algorithm algorithm);
 cg_conv_algorithm cg_conv_get_algorithm(void);
-const char *cg_conv_algorithm_name(cg_conv_algorithm algorithm); // "auto", "exact", "winograd"
+const char *
+cg_conv_algorithm_name(cg_conv_algorithm algorithm); // "auto", "exact", "winograd", "implicit"
 
 #endif

@@ -15,7 +15,11 @@
 //  - batched (fewer images than threads, e.g. batch 1): several images side by side in one
 //    threaded GEMM (up to a workspace budget), the column side regrouped to (O, nb*P);
 //  - pointwise (1x1, stride 1, no padding): the image already is its column matrix, so
-//    there is no im2col/col2im and no column buffer.
+//    there is no im2col/col2im and no column buffer;
+//  - implicit GEMM (forward only, conv_implicit.c): no column buffer either; the GEMM packs
+//    its B slivers straight from the image, the weights are packed once per call and the
+//    GEMM's columns are every image's positions side by side (threaded over them). Only
+//    when forced, for now (implicit_rule says why).
 // The workspace is allocated once, on the calling thread, before any parallel region, so an
 // allocation failure is reported where the caller can see it (errors are thread-local).
 #include <omp.h>
@@ -23,6 +27,7 @@
 
 #include "../tensor/alloc.h"
 #include "../tensor/parallel.h"
+#include "conv_implicit.h"
 #include "conv_kernels.h"
 #include "gemm.h"
 
@@ -31,14 +36,24 @@
 // Image-parallel threads put images side by side until a GEMM is this many columns wide:
 // one call per 14x14 image leaves the micro-kernel too little work per packed panel.
 #define CONV_WIDE_COLUMNS 768
+// The implicit path puts this many columns' worth of images in one block (and one GEMM per
+// group), so its regrouped output stays in L2 for the copy to (N, O, P); a block of the
+// whole batch (one weight packing per call) measured 1% slower on config b, 14% on d.
+#define IMPLICIT_COLUMNS 768
 // Per-thread column block in floats (4 MB) however large the image (64 channels, 3x3,
 // 224x224 would be 115 MB); smaller blocks measured slower.
 #define CONV_BLOCK_FLOATS ((int64_t)1 << 20)
+// The implicit path's tap table (4 int32 per row of K), in whole cache lines: the GEMM's
+// packed panels after it must stay 64-byte aligned.
+#define TAP_FLOATS(K) ((4 * (K) + 15) / 16 * 16)
+// Below this much work, threads cost more than they save.
+#define CONV_PARALLEL_MIN ((int64_t)1 << 15)
 
 typedef struct conv_plan {
     cg_conv_direction direction;
     bool depthwise;      // direct loops, nothing below is used
     bool winograd;       // conv_winograd.c, nothing below is used
+    bool implicit;       // implicit GEMM: images, K, P, Og, sizes and implicit_floats used
     bool pointwise;      // the image (C, H*W) is its own column matrix: no im2col
     bool image_parallel; // threads take whole images (serial GEMMs); else threaded GEMMs
     int slices;          // workspace slices: one per thread of the image loop, else 1
@@ -46,6 +61,7 @@ typedef struct conv_plan {
     int64_t rows;        // output rows per block
     int64_t P, K, Og, image_size, col_size, weight_size;
     int64_t cols_floats, side_floats; // per slice: column buffer, regrouped column side
+    int64_t implicit_floats;          // implicit: cg_gemm_implicit_b's workspace
 } conv_plan;
 
 // A 1x1 kernel with stride 1 and no padding maps pixel to pixel.
@@ -57,6 +73,15 @@ static bool is_pointwise(const cg_conv_geometry *g) {
 
 static int64_t clamp64(int64_t x, int64_t lo, int64_t hi) {
     return x < lo ? lo : x > hi ? hi : x;
+}
+
+// Whether a forward runs as an implicit GEMM: only when forced (CG_CONV_ALGO_IMPLICIT). AUTO
+// does not pick it yet: at 1 thread (process CPU time, 7-run medians, two interleaved runs)
+// it measured 0.95-0.99x im2col + GEMM on config b, 0.87-0.90x on d, 0.93-0.98x on a; its row
+// copies (one per tap and output-row segment of an NR-wide sliver) cost more than im2col's
+// long rows plus pack_b's contiguous ones (docs/conv.md).
+static bool implicit_rule(void) {
+    return cg_conv_get_algorithm() == CG_CONV_ALGO_IMPLICIT;
 }
 
 static conv_plan plan_of(cg_conv_direction direction, const cg_conv_geometry *g) {
@@ -73,6 +98,24 @@ static conv_plan plan_of(cg_conv_direction direction, const cg_conv_geometry *g)
     p.image_size = g->in_channels * g->in_h * g->in_w;
     p.col_size = g->out_channels * p.P;
     p.weight_size = g->out_channels * p.K;
+    if (direction == CG_CONV_FORWARD && !p.pointwise && g->batch > 0 && p.P > 0 && p.K > 0 &&
+        implicit_rule()) {
+        p.images = clamp64((IMPLICIT_COLUMNS + p.P - 1) / (p.P > 0 ? p.P : 1), 1, g->batch);
+        while (p.images > 1 && !cg_conv_implicit_fits(g, p.images)) p.images /= 2;
+        p.implicit = cg_conv_implicit_fits(g, p.images);
+    }
+    if (p.implicit) {
+        int64_t last = g->batch % p.images; // a smaller last block may be threaded differently
+        p.implicit_floats = cg_gemm_implicit_workspace(p.Og, p.images * p.P, p.K);
+        if (last) {
+            int64_t w = cg_gemm_implicit_workspace(p.Og, last * p.P, p.K);
+            p.implicit_floats = w > p.implicit_floats ? w : p.implicit_floats;
+        }
+        p.side_floats = p.images > 1 ? (p.col_size * p.images + 15) / 16 * 16 : 0;
+        int threads = cg_num_threads(), blocks = (g->batch + p.images - 1) / p.images;
+        p.slices = blocks >= threads ? threads : 1;
+        return p;
+    }
     int64_t per_image = g->groups * p.K * p.P;
     if (p.pointwise || per_image == 0)
         p.images = 1;
@@ -208,6 +251,58 @@ static void run_images(const conv_plan *p, const cg_conv_geometry *g, const cg_c
     }
 }
 
+// out[n0:n0+nb] = the (O, nb*P) side regrouped, + bias.
+static void scatter_bias(const conv_plan *p, const float *side, const float *bias, float *out,
+                         int64_t nb, int64_t O) {
+    int64_t P = p->P;
+#pragma omp parallel for num_threads(cg_num_threads()) if (nb * O * P > CONV_PARALLEL_MIN &&       \
+                                                           !omp_in_parallel())
+    for (int64_t io = 0; io < nb * O; io++) {
+        int64_t i = io / O, o = io % O;
+        const float *src = side + o * nb * P + i * P;
+        float *dst = out + (i * O + o) * P, v = bias ? bias[o] : 0.0f;
+        for (int64_t j = 0; j < P; j++) dst[j] = src[j] + v;
+    }
+}
+
+// Images [n0, n0+nb) of the forward as implicit GEMMs, one per group, in one slice.
+static void implicit_block(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
+                           const int32_t *taps, float *slice, int64_t n0, int64_t nb) {
+    float *side = slice, *gemm_workspace = slice + p->side_floats;
+    int64_t Cg_plane = g->in_channels / g->groups * g->in_h * g->in_w, n = nb * p->P;
+    float *c = nb > 1 ? side : x->out + n0 * p->col_size;
+    int64_t ldc = nb > 1 ? n : p->P;
+    for (int64_t gi = 0; gi < g->groups; gi++) {
+        cg_conv_implicit_b b = {g, x->image + n0 * p->image_size + gi * Cg_plane, taps, p->K};
+        cg_gemm_implicit_b(p->Og, n, p->K, 1.0f, x->weight + gi * p->Og * p->K, p->K,
+                           cg_conv_implicit_pack, &b, 0.0f, c + gi * p->Og * ldc, ldc,
+                           gemm_workspace);
+    }
+    if (nb > 1)
+        scatter_bias(p, side, x->bias, x->out + n0 * p->col_size, nb, g->out_channels);
+    else if (x->bias)
+        bias_block(p, g, x->bias, x->out, (block){n0, 1, 0, g->out_h});
+}
+
+// The forward as implicit GEMMs, p->images images per block: with at least a block per
+// thread, threads take whole blocks (one parallel region per call, serial GEMMs: a fork and
+// join per small GEMM measured ruinous on a loaded machine), else threaded GEMMs.
+static void run_implicit(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
+                         float *workspace) {
+    int32_t *taps = (int32_t *)workspace;
+    float *slices = workspace + TAP_FLOATS(p->K);
+    int64_t slice_floats = p->side_floats + p->implicit_floats;
+    cg_conv_implicit_taps(g, taps);
+#pragma omp parallel num_threads(p->slices) if (p->slices > 1)
+    {
+        float *slice = slices + omp_get_thread_num() * slice_floats;
+#pragma omp for schedule(static)
+        for (int64_t n0 = 0; n0 < g->batch; n0 += p->images)
+            implicit_block(p, g, x, taps, slice, n0,
+                           g->batch - n0 < p->images ? g->batch - n0 : p->images);
+    }
+}
+
 static void run_depthwise(cg_conv_direction direction, const cg_conv_geometry *g,
                           const cg_conv_operands *x) {
     switch (direction) {
@@ -234,6 +329,15 @@ int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
         return 0;
     }
     if (p.winograd) return cg_conv_winograd(direction, g, x);
+    if (p.implicit) {
+        float *workspace =
+            cg_alloc((size_t)(TAP_FLOATS(p.K) + p.slices * (p.side_floats + p.implicit_floats)) *
+                     sizeof(float));
+        if (!workspace) return -1;
+        run_implicit(&p, g, x, workspace);
+        cg_dealloc(workspace);
+        return 0;
+    }
     // Image-parallel weight gradients sum into one private copy per thread, added in thread
     // order afterwards (deterministic for a given thread count).
     bool private_dweight = p.image_parallel && direction == CG_CONV_WEIGHT_GRAD;

@@ -46,4 +46,16 @@ static inline void cg_conv_tap_range(int64_t offset, int64_t stride, int64_t siz
     if (*lo > *hi) *lo = *hi;
 }
 
+// dst[o] = src[o * stride] for o in [lo, hi): the copy of one tap's row segment, with the
+// common strides spelled out so the compiler vectorises them (any other is scalar).
+static inline void cg_conv_strided_copy(float *dst, const float *src, int64_t lo, int64_t hi,
+                                        int64_t stride) {
+    if (stride == 1)
+        for (int64_t o = lo; o < hi; o++) dst[o] = src[o];
+    else if (stride == 2)
+        for (int64_t o = lo; o < hi; o++) dst[o] = src[2 * o];
+    else
+        for (int64_t o = lo; o < hi; o++) dst[o] = src[o * stride];
+}
+
 #endif

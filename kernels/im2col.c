@@ -4,6 +4,8 @@
 //   col2im  its adjoint: the column matrix scattered back onto the image, overlaps summed
 // kernels/conv_driver.c calls them block by block around cg_gemm; fold/unfold call them
 // whole.
+#include <omp.h>
+
 #include "../tensor/parallel.h"
 #include "conv_kernels.h"
 #include "simd_clones.h"
@@ -28,13 +30,7 @@ CG_SIMD_CLONES static void unfold_tap(const cg_conv_geometry *g, float *plane, f
         // Rows are short (often 7..56 floats): plain loops beat memcpy calls.
         const float *src = plane + ih * W + dw; // src[ow*sw] is the tap
         for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
-        // Constant strides let the compiler vectorise (with shuffles); any other is scalar.
-        if (sw == 1)
-            for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow];
-        else if (sw == 2)
-            for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[2 * ow];
-        else
-            for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow * sw];
+        cg_conv_strided_copy(dst, src, lo, hi, sw);
         for (int64_t ow = hi; ow < Wo; ow++) dst[ow] = 0.0f;
     }
 }
@@ -65,12 +61,13 @@ typedef void (*tap_fn)(const cg_conv_geometry *g, float *plane, float *row, int6
 
 // Calls tap(plane c, row (c, ki, kj) of cols) for every channel and tap, in parallel over
 // channels (overlapping taps only ever meet inside one channel's plane) unless called from
-// inside a parallel region.
+// inside a parallel region (the driver's per-image loop), where even a one-thread nested
+// region costs its setup on every call.
 static void for_each_tap(const cg_conv_geometry *g, float *image, float *cols, int64_t ld,
                          int64_t oh0, int64_t oh1, tap_fn tap) {
     const int64_t C = g->in_channels, kh = g->kernel_h, kw = g->kernel_w;
-#pragma omp parallel for num_threads(cg_num_threads()) if (C * kh * kw * (oh1 - oh0) * g->out_w >  \
-                                                           CONV_PARALLEL_MIN)
+    bool threaded = C * kh * kw * (oh1 - oh0) * g->out_w > CONV_PARALLEL_MIN && !omp_in_parallel();
+#pragma omp parallel for num_threads(cg_num_threads()) if (threaded)
     for (int64_t c = 0; c < C; c++)
         for (int64_t ki = 0; ki < kh; ki++)
             for (int64_t kj = 0; kj < kw; kj++)

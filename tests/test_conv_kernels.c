@@ -5,8 +5,9 @@
 // groups, depthwise, dilation, stride, asymmetric padding, 1x1 pointwise, batch 1 and
 // batches larger than the thread count, at 1 and 2 threads (which take the batched and the
 // image-parallel plans), with each algorithm setting (exact im2col + GEMM, automatic,
-// Winograd forced where it applies). Also: a workspace that cannot be allocated makes the
-// driver return -1 with CG_ERR_MEMORY before it reads or writes anything.
+// Winograd forced where it applies, implicit GEMM forced for every forward it can run). Also: a
+// workspace that cannot be allocated makes the driver return -1 with CG_ERR_MEMORY before it reads
+// or writes anything.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,9 +179,9 @@ static void every_shape_every_direction(void **state) {
     (void)state;
     const int threads[] = {1, 2};
     const cg_conv_algorithm algorithms[] = {CG_CONV_ALGO_EXACT, CG_CONV_ALGO_AUTO,
-                                            CG_CONV_ALGO_WINOGRAD};
+                                            CG_CONV_ALGO_WINOGRAD, CG_CONV_ALGO_IMPLICIT};
     for (size_t t = 0; t < 2; t++)
-        for (size_t a = 0; a < 3; a++) {
+        for (size_t a = 0; a < 4; a++) {
             cg_set_num_threads(threads[t]);
             cg_conv_set_algorithm(algorithms[a]);
             for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)

@@ -2,7 +2,8 @@
 //
 // Sizes cover 1, primes, both sides of each kernel's MR/NR tile and of its MC/KC/NC cache
 // blocks, all four transpose combinations, padded leading dimensions, alpha/beta variants
-// (beta == 0 on a NaN-filled C) and 1 and 2 threads.
+// (beta == 0 on a NaN-filled C) and 1 and 2 threads; and cg_gemm_implicit_b (B packed by a
+// callback) on sizes across its k slice and the MC/NC blocks.
 
 // clang-format off
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "cgrad.h"
+#include "kernels/gemm.h"
 #include "kernels/gemm_kernels_internal.h"
 
 // A value padding entries of C (between n and ldc) must keep.
@@ -289,6 +291,55 @@ static void test_num_threads(void **state) {
     assert_int_equal(cg_num_threads(), initial);
 }
 
+// cg_gemm_implicit_b's callback for a B stored (k, n) with row stride ldb: the sliver copied
+// from it, zero past j1.
+typedef struct stored_b {
+    const float *b;
+    int64_t ldb;
+} stored_b;
+
+static void pack_stored(const void *context, int64_t k0, int64_t k1, int64_t j0, int64_t j1, int nr,
+                        float *dst) {
+    const stored_b *s = context;
+    for (int64_t p = k0; p < k1; p++, dst += nr)
+        for (int j = 0; j < nr; j++) dst[j] = j0 + j < j1 ? s->b[p * s->ldb + j0 + j] : 0.0f;
+}
+
+static void check_implicit(const gemm_case *t, int threads) {
+    operands o = make_operands(t);
+    cg_gemm_reference(false, false, t->m, t->n, t->k, t->alpha, o.a, o.lda, o.b, o.ldb, t->beta,
+                      o.c_expected, o.ldc);
+    cg_set_num_threads(threads);
+    int64_t floats = cg_gemm_implicit_workspace(t->m, t->n, t->k);
+    float *workspace = cg_alloc((size_t)(floats > 0 ? floats : 1) * sizeof(float));
+    assert_non_null(workspace);
+    stored_b s = {o.b, o.ldb};
+    cg_gemm_implicit_b(t->m, t->n, t->k, t->alpha, o.a, o.lda, pack_stored, &s, t->beta, o.c, o.ldc,
+                       workspace);
+    cg_dealloc(workspace);
+    cg_set_num_threads(0);
+    char what[200];
+    describe(t, "implicit_b", threads, what, sizeof what);
+    for (int64_t i = 0; i < t->m; i++)
+        for (int64_t j = 0; j < o.ldc; j++) check_element(t, &o, i, j, what);
+    free_operands(&o);
+}
+
+// Tiles and edges, two k slices (k > 256), more rows than MC (144), more columns than NC
+// per thread, padded leading dimensions, alpha/beta, 1 and 2 threads.
+static void test_implicit_b(void **state) {
+    (void)state;
+    const int64_t sizes[][3] = {{1, 1, 1},       {7, 13, 5},     {8, 48, 16}, {64, 784, 288},
+                                {150, 100, 300}, {33, 3100, 70}, {5, 0, 3},   {4, 6, 0}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        for (int threads = 1; threads <= 2; threads++) {
+            gemm_case t = plain(sizes[i][0], sizes[i][1], sizes[i][2]);
+            check_implicit(&t, threads);
+            t.alpha = 2.0f, t.beta = 0.5f, t.pad_a = 3, t.pad_b = 5, t.pad_c = 2;
+            check_implicit(&t, threads);
+        }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_small_sizes), cmocka_unit_test(test_tile_edges),
@@ -296,6 +347,7 @@ int main(void) {
         cmocka_unit_test(test_alpha_beta),  cmocka_unit_test(test_threaded_shapes),
         cmocka_unit_test(test_degenerate),  cmocka_unit_test(test_public_entry),
         cmocka_unit_test(test_num_threads), cmocka_unit_test(test_small_path_limits),
+        cmocka_unit_test(test_implicit_b),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
