@@ -19,7 +19,7 @@ cg_module *cg_Sequential(int n, cg_module *const *modules) {
     int missing = -1;
     for (int i = 0; i < n && missing < 0; i++)
         if (!modules[i]) missing = i;
-    cg_module *m = missing < 0 ? cg_module_new(&sequential_class, NULL) : NULL;
+    cg_module *m = missing < 0 ? cg_module_new(&sequential_class, NULL, 0) : NULL;
     int added = 0;
     for (; m && added < n; added++) {
         char name[16];

@@ -20,7 +20,8 @@ typedef struct cg_optional {
     double value;
 } cg_optional;
 
-// In an initializer: `.momentum = CG_SET(0.0)`. In an assignment: `o.momentum = cg_optional_set(0.0)`.
+// In an initializer: `.momentum = CG_SET(0.0)`. In an assignment: `o.momentum =
+// cg_optional_set(0.0)`.
 #define CG_SET(v)                                                                                  \
     { true, (v) }
 static inline cg_optional cg_optional_set(double v) {
