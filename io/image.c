@@ -116,6 +116,12 @@ static bool jpeg_tables_fit(const uint8_t *b, size_t n) {
 
 // Decode `bytes` to 8-bit gray after checking the header against the limits of image.h.
 static stbi_uc *decode_gray(const char *path, const uint8_t *bytes, size_t size, int *w, int *h) {
+    // First: stbi_info already parses the DHT segments before the frame header.
+    if (size > 2 && bytes[0] == 0xFF && bytes[1] == 0xD8 && !jpeg_tables_fit(bytes, size))
+        return cg_error(CG_ERR_FORMAT,
+                        "image: cannot decode %s: a JPEG Huffman table holds more than 256 codes "
+                        "(corrupt JPEG)",
+                        path);
     int channels;
     if (size > INT32_MAX || !stbi_info_from_memory(bytes, (int)size, w, h, &channels))
         return cg_error(CG_ERR_FORMAT,
@@ -128,11 +134,6 @@ static stbi_uc *decode_gray(const char *path, const uint8_t *bytes, size_t size,
                         "image: %s: header says %dx%d pixels, beyond the limits for a %zu-byte "
                         "file (image.h: CG_IMAGE_MAX_*)",
                         path, *w, *h, size);
-    if (size > 2 && bytes[0] == 0xFF && bytes[1] == 0xD8 && !jpeg_tables_fit(bytes, size))
-        return cg_error(CG_ERR_FORMAT,
-                        "image: cannot decode %s: a JPEG Huffman table holds more than 256 codes "
-                        "(corrupt JPEG)",
-                        path);
     stbi_uc *gray = stbi_load_from_memory(bytes, (int)size, w, h, &channels, 1);
     if (!gray)
         return cg_error(CG_ERR_FORMAT, "image: cannot decode %s: %s", path, stbi_failure_reason());
