@@ -1,6 +1,7 @@
 // tests/test_reliability.c - regressions for the reliability issue (bugs 1-7 and 9): huge
 // shapes, hostile images and IDX files, NULL/negative arguments, stale temporary files, the
 // safetensors duplicate check, error messages, the allocator and module ownership.
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
