@@ -242,6 +242,13 @@ static int64_t own_parameters(const cg_module *m) {
 }
 
 int cg_module_summary(cg_module *m, int ndim, const int64_t *input_shape, FILE *out) {
+    if (!m || !out || ndim < 1 || ndim > CG_MAX_DIMS || !input_shape) {
+        cg_error(CG_ERR_ARG,
+                 "module_summary: needs a module, an output stream and an input shape "
+                 "of 1..%d dims (got %d dims%s)",
+                 CG_MAX_DIMS, ndim, input_shape ? "" : ", shape NULL");
+        return -1;
+    }
     summary_row rows[256];
     recorder = rows;
     recorder_count = 0;

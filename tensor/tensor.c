@@ -35,8 +35,9 @@ static bool check_shape(int ndim, const int64_t *shape, const char *op) {
     }
     int64_t numel;
     if (!cg_checked_numel(ndim, shape, &numel)) {
-        cg_error(CG_ERR_SHAPE, "%s: shape %s has more than 2^58 elements (size overflow)", op,
-                 cg_shape_str(ndim, shape));
+        // Named after the op being run (alloc.h), which knows why it asked for this shape.
+        cg_error(CG_ERR_SHAPE, "%s: shape %s has more than 2^58 elements (size overflow)",
+                 cg_alloc_op(), cg_shape_str(ndim, shape));
         return false;
     }
     return true;
