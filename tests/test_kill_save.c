@@ -69,16 +69,6 @@ static float loaded_signature(const char *path) {
     return v;
 }
 
-static int count_temp_files(const char *path) {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "ls -1 '%s'.tmp-* 2>/dev/null | wc -l", path);
-    FILE *p = popen(cmd, "r");
-    int n = -1;
-    assert_int_equal(fscanf(p, "%d", &n), 1);
-    pclose(p);
-    return n;
-}
-
 static void save_epoch(const char *path, float v) {
     run r = make_run(v);
     cg_checkpoint_meta meta = {.epoch = (int64_t)v, .lr = 0.01};
@@ -109,14 +99,14 @@ static void test_kill_during_save(void **state) {
         nanosleep(&pause, NULL);
         kill(child, SIGKILL);
         assert_int_equal(waitpid(child, NULL, 0), child);
-        int temps = count_temp_files(path);
+        int temps = cg_test_count_temp_files(path);
         max_temps = temps > max_temps ? temps : max_temps;
         mid_save += temps > 0;
         float v = loaded_signature(path); // also removes the dead child's temporary file
         // The first save, or a complete save of this or an earlier child.
         assert_true(v == 0 || (v >= 1000 && (int)v / 1000 <= i));
         from_children += v != 0;
-        assert_int_equal(count_temp_files(path), 0);
+        assert_int_equal(cg_test_count_temp_files(path), 0);
     }
     // Each kill leaves at most the one file the child was writing, removed by the next
     // save or load of the path.
@@ -147,7 +137,7 @@ static void expect_full_disk_safe(const char *path) {
     int status;
     assert_int_equal(waitpid(child, &status, 0), child);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    assert_int_equal(count_temp_files(path), 0);
+    assert_int_equal(cg_test_count_temp_files(path), 0);
     assert_true(loaded_signature(path) == 3.0f);
     unlink(path);
 }
@@ -172,7 +162,7 @@ static void test_full_disk(void **state) {
     assert_int_equal(cg_checkpoint_save(path, r.model, r.opt, &meta), -1);
     cg_test_expect_error(CG_ERR_IO, "the previous file is unchanged");
     free_run(&r);
-    assert_int_equal(count_temp_files(path), 0);
+    assert_int_equal(cg_test_count_temp_files(path), 0);
     assert_true(loaded_signature(path) == 3.0f);
     snprintf(cmd, sizeof cmd, "umount '%s'", dir);
     assert_int_equal(system(cmd), 0);

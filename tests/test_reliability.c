@@ -144,16 +144,6 @@ static void test_null_and_negative_arguments(void **state) {
 
 // ---- bug 5: temporary files of killed saves ------------------------------------------------
 
-static int count_temp_files(const char *path) {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "ls -1 '%s'.tmp-* 2>/dev/null | wc -l", path);
-    FILE *p = popen(cmd, "r");
-    int n = -1;
-    assert_int_equal(fscanf(p, "%d", &n), 1);
-    pclose(p);
-    return n;
-}
-
 static void touch(const char *path, long pid, int serial) {
     char name[600];
     snprintf(name, sizeof name, "%s.tmp-%ld-%d", path, pid, serial);
@@ -171,16 +161,16 @@ static void test_stale_temp_files_removed(void **state) {
     assert_int_equal(waitpid(dead, NULL, 0), dead); // its pid now names no process
     for (int i = 0; i < 5; i++) touch(path, dead, i);
     touch(path, 1, 0); // init is alive: its file may be a save in progress
-    assert_int_equal(count_temp_files(path), 6);
+    assert_int_equal(cg_test_count_temp_files(path), 6);
     cg_tensor *t = cg_ones(CG_SHAPE(3));
     cg_tensor_list list = {1, (cg_named_tensor[]){{"t", t}}};
     assert_int_equal(cg_safetensors_save(path, &list, 0, NULL, NULL), 0);
-    assert_int_equal(count_temp_files(path), 1);
+    assert_int_equal(cg_test_count_temp_files(path), 1);
     touch(path, dead, 9);
     cg_safetensors st;
     assert_int_equal(cg_safetensors_load(path, &st), 0); // a load cleans up too
     cg_safetensors_free(&st);
-    assert_int_equal(count_temp_files(path), 1);
+    assert_int_equal(cg_test_count_temp_files(path), 1);
     char live[600];
     snprintf(live, sizeof live, "%s.tmp-1-0", path);
     unlink(live);
