@@ -26,7 +26,10 @@
 #endif
 #endif
 #ifdef CG_EXACT_BLOCKS
-#include <malloc.h> // malloc_usable_size: the requested size under ASan
+// ASan's allocator interface (sanitizer/allocator_interface.h, which GCC does not ship):
+// whether p is a live block, and its requested size, asked without touching p.
+int __sanitizer_get_ownership(const volatile void *p);
+size_t __sanitizer_get_allocated_size(const volatile void *p);
 #endif
 
 #define ALIGNMENT         64
@@ -81,14 +84,14 @@ void *cg_alloc(size_t bytes) {
     void *p = NULL;
     if (bytes > EXACT_MAX_BYTES || posix_memalign(&p, ALIGNMENT, bytes ? bytes : 1) != 0)
         return out_of_memory(bytes);
-    count((int64_t)malloc_usable_size(p), 1);
+    count((int64_t)__sanitizer_get_allocated_size(p), 1);
     return p;
 }
 
 void cg_dealloc(void *ptr) {
     if (!ptr) return;
-    count(-(int64_t)malloc_usable_size(ptr), -1); // ASan reports a double free right here
-    free(ptr);
+    if (__sanitizer_get_ownership(ptr)) count(-(int64_t)__sanitizer_get_allocated_size(ptr), -1);
+    free(ptr); // ASan reports a double free (or a foreign pointer) right here
 }
 
 void cg_alloc_trim(void) {}
