@@ -67,6 +67,10 @@ static cg_dataloader *loader_new(int x_ndim, const int64_t *x_shape, cg_tensor *
     if (x_shape[0] == 0)
         return cg_error(CG_ERR_SHAPE, "dataloader: the dataset is empty (x of shape %s)",
                         cg_shape_str(x_ndim, x_shape));
+    for (int d = 1; d < x_ndim; d++) // zero-element samples: nothing to train on, and
+        if (x_shape[d] == 0)         // millions of them cost a shuffle of millions
+            return cg_error(CG_ERR_SHAPE, "dataloader: samples of x %s hold no elements",
+                            cg_shape_str(x_ndim, x_shape));
     if (x_shape[0] > UINT32_MAX)
         return cg_error(CG_ERR_ARG, "dataloader: %lld samples is more than 2^32",
                         (long long)x_shape[0]);

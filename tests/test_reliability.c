@@ -120,6 +120,13 @@ static void test_idx_empty_with_absurd_dims(void **state) {
         cg_dataloader_new_bytes((const uint8_t *)"", 0, CG_SHAPE(28, 28), 1.0f, NULL, 8, false, 0));
     cg_test_expect_error(CG_ERR_SHAPE, "empty");
     cg_free(x);
+    // 50 million items of shape [0,0] in 16 bytes (found by fuzz_idx: the loader shuffled them).
+    const uint8_t hollow[16] = {0, 0, 8, 3, 3, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    x = cg_idx_load(write_bytes("hollow.idx", hollow, sizeof hollow));
+    assert_non_null(x);
+    assert_null(cg_dataloader_new(x, NULL, 4, true, 1));
+    cg_test_expect_error(CG_ERR_SHAPE, "dataloader: samples of x [50332672,0,0] hold no elements");
+    cg_free(x);
 }
 
 // ---- bug 4: NULL and negative arguments ---------------------------------------------------

@@ -104,8 +104,9 @@ static void image_seeds(void) {
     stbi_write_png(seed("image", "stripes.png"), 12, 10, 1, pixels, 12);
     stbi_write_bmp(seed("image", "stripes.bmp"), 12, 10, 1, pixels);
     stbi_write_jpg(seed("image", "stripes.jpg"), 12, 10, 1, pixels, 90);
-    cg_tensor *grid = cg_arange(0, 16, 1);
-    cg_image_save_grid(seed("image", "grid.png"), cg_reshape(grid, CG_SHAPE(4, 4)), 0, 2);
+    cg_tensor *grid = cg_arange(0, 16, 1), *square = cg_reshape(grid, CG_SHAPE(4, 4));
+    cg_image_save_grid(seed("image", "grid.png"), square, 0, 2);
+    cg_free(square);
     cg_free(grid);
 }
 
