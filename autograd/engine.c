@@ -114,8 +114,22 @@ void cg_accumulate_grad_data(cg_tensor *t, const float *g) {
     for (int64_t i = 0; i < n; i++) dst[i] += g[i];
 }
 
+// A gradient computed by a backward function can become t->grad as it is: a temporary of the
+// running backward (innermost scope), with its own whole storage, no graph and no grad.
+static bool adoptable(const cg_tensor *t, const cg_tensor *g) {
+    return !t->grad && cg_same_shape(t, g) && cg_scope_is_innermost(g) && !g->node && !g->grad &&
+           g->offset == 0 && g->storage->refcount == 1 && g->storage->numel == g->numel;
+}
+
 void cg_accumulate_grad(cg_tensor *t, const cg_tensor *g) {
     if (!t || !t->requires_grad || !g) return;
+    if (adoptable(t, g)) { // the first contribution: no copy at all
+        cg_tensor *owned = (cg_tensor *)g;
+        cg_unscope(owned);
+        owned->requires_grad = false;
+        t->grad = owned;
+        return;
+    }
     if (cg_same_shape(t, g)) {
         cg_accumulate_grad_data(t, g->data);
         return;
@@ -249,17 +263,22 @@ int cg_backward_ex(cg_tensor *t, const cg_tensor *grad, bool retain_graph) {
     for (int64_t i = 0; i < order.n; i++) cg_zero_grad(order.items[i]->output);
     cg_accumulate_grad_data(t, grad->data);
 
+    // A backward reports failure through the error channel (it returns nothing): any error
+    // reported while it ran (an allocation, a kernel's status) fails the whole pass.
     bool prev = cg_set_grad_enabled(false);
-    for (int64_t i = order.n - 1; i >= 0; i--) {
+    int status = 0;
+    for (int64_t i = order.n - 1; i >= 0 && status == 0; i--) {
         cg_node *n = order.items[i];
         if (!n->output->grad) continue; // no gradient reached this node
+        unsigned long errors = cg_error_count();
         cg_scope_begin();
         n->op->backward(n, n->output->grad);
         cg_scope_end();
+        if (cg_error_count() != errors) status = -1;
     }
     cg_set_grad_enabled(prev);
     if (!retain_graph)
         for (int64_t i = 0; i < order.n; i++) cg_node_release(order.items[i]);
     cg_dealloc(order.items);
-    return 0;
+    return status;
 }

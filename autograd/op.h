@@ -65,10 +65,14 @@ void *cg_node_set_ctx(cg_node *n, const void *ctx, size_t size);
 // Free what a node saved for backward (keeps the node itself).
 void cg_node_release(cg_node *n);
 
-// Add g into t->grad (allocated and zeroed on first use). If g's shape is a broadcast of
-// t's shape, g is summed down to t's shape first. Does nothing if t does not require grad.
+// The one way a backward hands a gradient to an input: add g into t->grad. If g's shape is
+// a broadcast of t's shape, g is summed down to t's shape first. The first contribution to
+// a grad costs nothing when g is a temporary the backward made (innermost scope, whole
+// storage): t adopts it as its .grad instead of copying it. Does nothing if t does not
+// require grad.
 void cg_accumulate_grad(cg_tensor *t, const cg_tensor *g);
-// Add t->numel raw floats (same order) into t->grad: for views whose grad has another shape.
+// Add t->numel raw floats (same order) into t->grad: for views whose grad has another shape
+// (reshape's backward); everything else uses cg_accumulate_grad.
 void cg_accumulate_grad_data(cg_tensor *t, const float *g);
 // t->grad, allocated and zeroed if needed, for backward code that writes in place.
 cg_tensor *cg_grad_buffer(cg_tensor *t);

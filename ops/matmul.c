@@ -82,8 +82,8 @@ static void matmul_backward(cg_node *n, const cg_tensor *g) {
             cg_gemm(true, false, p->k, p->n, p->m, 1.0f, a->data + ia * mk, p->k, gi, p->n, 1.0f,
                     db->data + ib * kn, p->n);
     }
-    if (da) cg_accumulate_grad_data(a, da->data);
-    if (db) cg_accumulate_grad_data(b, db->data);
+    if (da) cg_accumulate_grad(a, da);
+    if (db) cg_accumulate_grad(b, db);
 }
 const cg_op cg_op_matmul = {"matmul", matmul_backward, "both inputs"};
 

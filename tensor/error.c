@@ -6,6 +6,7 @@
 
 static _Thread_local cg_status last_status = CG_OK;
 static _Thread_local char last_message[512];
+static _Thread_local unsigned long error_count; // every report, cleared or not
 
 static void default_handler(cg_status status, const char *message, void *userdata) {
     (void)status;
@@ -19,6 +20,10 @@ static void *handler_userdata = NULL;
 void cg_set_error_handler(cg_error_handler h, void *userdata) {
     handler = h ? h : default_handler;
     handler_userdata = h ? userdata : NULL;
+}
+
+unsigned long cg_error_count(void) {
+    return error_count;
 }
 
 cg_status cg_last_error(void) {
@@ -59,6 +64,7 @@ void *cg_error(cg_status status, const char *fmt, ...) {
     vsnprintf(last_message, sizeof last_message, fmt, ap);
     va_end(ap);
     last_status = status;
+    error_count++;
     handler(status, last_message, handler_userdata);
     return NULL;
 }

@@ -33,6 +33,10 @@ cg_status cg_last_error(void);
 const char *cg_last_error_message(void);
 void cg_clear_error(void);
 const char *cg_status_name(cg_status status);
+// How many errors this thread has reported so far (cg_clear_error does not reset it):
+// compare two readings to learn whether anything in between failed, whatever the
+// functions returned (the backward engine checks every op's backward this way).
+unsigned long cg_error_count(void);
 
 // Report an error: printf-style message, starting with the op's name. Returns NULL so a
 // function can `return cg_error(...)`.

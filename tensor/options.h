@@ -20,11 +20,10 @@ typedef struct cg_optional {
     double value;
 } cg_optional;
 
-// In an initializer: `.momentum = CG_SET(0.0)`. In an assignment: `o.momentum =
-// cg_optional_set(0.0)`.
+// In an initializer: `.momentum = CG_SET(0.0)`. In an assignment: `o.momentum = cg_opt(0.0)`.
 #define CG_SET(v)                                                                                  \
     { true, (v) }
-static inline cg_optional cg_optional_set(double v) {
+static inline cg_optional cg_opt(double v) {
     return (cg_optional){true, v};
 }
 // The value to use: v's if set, else PyTorch's default.

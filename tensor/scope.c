@@ -54,6 +54,10 @@ void cg_scope_remove(cg_tensor *t) {
     t->scope_prev = t->scope_next = NULL;
 }
 
+bool cg_scope_is_innermost(const cg_tensor *t) {
+    return depth > 0 && t->scope == &scopes[depth - 1];
+}
+
 void cg_unscope(cg_tensor *t) {
     if (t) cg_scope_remove(t);
 }

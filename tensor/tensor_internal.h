@@ -21,6 +21,8 @@ static inline void cg_contiguous_strides(int ndim, const int64_t *shape, int64_t
 void cg_scope_adopt(cg_tensor *t);
 // Take a tensor out of the scope that holds it (no-op when in none).
 void cg_scope_remove(cg_tensor *t);
+// Whether t belongs to the innermost open scope (a temporary of the code running now).
+bool cg_scope_is_innermost(const cg_tensor *t);
 
 // ---- the graph node a tensor may point at -------------------------------------------------
 // The tensor layer does not know what a node is; the layer that creates nodes (autograd)
