@@ -27,7 +27,6 @@
 
 #define CG_MAX_OP_INPUTS 4
 #define CG_MAX_SAVED     4
-#define CG_MAX_OP_ARGS   16
 
 typedef struct cg_node cg_node;
 typedef void (*cg_backward_fn)(cg_node *node, const cg_tensor *grad_out);
@@ -44,14 +43,13 @@ struct cg_node {
     int n_inputs;
     cg_tensor *inputs[CG_MAX_OP_INPUTS]; // not owned; NULL allowed (e.g. no bias)
     cg_tensor *saved[CG_MAX_SAVED];      // owned: freed when the graph is released
-    double args[CG_MAX_OP_ARGS];         // scalar arguments (exponent, slope, dims, ...)
-    void *ctx;                           // owned copy of an options struct (cg_node_set_ctx)
+    void *ctx;                           // owned: the op's typed state (cg_node_set_ctx)
     bool released;                       // saved data freed by a backward without retain
     uint32_t visit;                      // traversal mark used by backward and export
 };
 
 // Record `op` on `out` if grad mode is on and any input requires grad; returns the node
-// for the op to fill (saved, args, ctx), or NULL when nothing is recorded.
+// for the op to fill (saved, ctx), or NULL when nothing is recorded.
 cg_node *cg_record(cg_tensor *out, const cg_op *op, int n_inputs, cg_tensor *const *inputs);
 
 // Whether input i of the node wants a gradient.

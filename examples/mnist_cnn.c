@@ -148,7 +148,7 @@ static cg_module *small_model(void) {
 // Two conv-BN-ReLU blocks per stage (the convs need no bias: BN adds one), dropout, MLP head.
 #define BIG_WIDTH 16
 static void conv_bn_relu(cg_module **at, int in, int out) {
-    at[0] = conv3x3(in, out, false), at[1] = cg_BatchNorm2d(out, 1e-5f, 0.1f), at[2] = cg_ReLU();
+    at[0] = conv3x3(in, out, false), at[1] = cg_BatchNorm2d(out, NULL), at[2] = cg_ReLU();
 }
 static cg_module *big_model(void) {
     const int w = BIG_WIDTH;

@@ -22,11 +22,7 @@ cg_module *cg_AvgPool2d(const cg_pool_options *options);
 // Adaptive: output (out_h, out_w); row i averages rows [floor(i*H/out_h), ceil((i+1)*H/out_h)).
 cg_module *cg_AdaptiveAvgPool2d(int out_h, int out_w);
 
-// BatchNorm2d: batch statistics in training (running stats updated with `momentum`,
-// unbiased variance), running statistics in eval. Parameters weight/bias, buffers
-// running_mean, running_var, num_batches_tracked. momentum 0.1 and eps 1e-5 are PyTorch's.
-// eps and momentum are used as given (no zero-means-default); momentum in [0, 1].
-cg_module *cg_BatchNorm2d(int num_features, float eps, float momentum);
+// Normalisation modules (BatchNorm1d/2d, LayerNorm, GroupNorm, InstanceNorm2d): nn/norm.h.
 
 // Sequential: children named "0", "1", ...; forward runs them in order.
 cg_module *cg_Sequential(int n, cg_module *const *modules);

@@ -1,35 +1,84 @@
-// nn/sequential.c - torch.nn.Sequential: children "0", "1", ... run in order.
+// nn/sequential.c - torch.nn.Sequential (children run in order, named "0", "1", ... or as
+// given) and torch.nn.ModuleList (children only).
 #include <stdio.h>
+#include <string.h>
 
+#include "containers.h"
 #include "layers.h"
 
 static cg_tensor *sequential_forward(cg_module *m, cg_tensor *x) {
     for (int i = 0; i < m->n_children && x; i++) x = cg_module_forward(m->children[i], x);
     return x;
 }
+static cg_tensor *module_list_forward(cg_module *m, cg_tensor *x) {
+    (void)x;
+    return cg_error(CG_ERR_STATE, "%s has no forward: run its children", m->cls->name);
+}
 
-// Printed by cg_module_print from its children.
+// Printed by cg_module_print from their children.
 static const cg_module_class sequential_class = {"Sequential", sequential_forward, NULL, NULL};
+static const cg_module_class module_list_class = {"ModuleList", module_list_forward, NULL, NULL};
 
-// Takes ownership of every module, also on failure: a NULL entry (a constructor that
-// failed) makes it free the others and return NULL.
-cg_module *cg_Sequential(int n, cg_module *const *modules) {
+// Whether names (NULL: indices) are usable child names; reports the first bad one.
+static bool check_names(const char *cls, int n, const char *const *names) {
+    for (int i = 0; names && i < n; i++) {
+        bool ok = names[i] && names[i][0] && !strchr(names[i], '.');
+        for (int k = 0; ok && k < i; k++) ok = strcmp(names[k], names[i]) != 0;
+        if (!ok) {
+            cg_error(CG_ERR_ARG, "%s: name %d \"%s\" is empty, holds a '.' or repeats a name", cls,
+                     i, names[i] ? names[i] : "(null)");
+            return false;
+        }
+    }
+    return true;
+}
+
+// A container of class cls owning every module (also on failure).
+static cg_module *container(const cg_module_class *cls, int n, const char *const *names,
+                            cg_module *const *modules) {
     if (n < 0 || (n > 0 && !modules))
-        return cg_error(CG_ERR_ARG, "Sequential: %d modules at %p", n, (const void *)modules);
+        return cg_error(CG_ERR_ARG, "%s: %d modules at %p", cls->name, n, (const void *)modules);
     int missing = -1;
     for (int i = 0; i < n && missing < 0; i++)
         if (!modules[i]) missing = i;
-    cg_module *m = missing < 0 ? cg_module_new(&sequential_class, NULL, 0) : NULL;
+    bool named = check_names(cls->name, n, names);
+    cg_module *m = missing < 0 && named ? cg_module_new(cls, NULL, 0) : NULL;
     int added = 0;
     for (; m && added < n; added++) {
-        char name[16];
-        snprintf(name, sizeof name, "%d", added);
-        if (!cg_module_add_child(m, name, modules[added])) break;
+        char index[16];
+        snprintf(index, sizeof index, "%d", added);
+        if (!cg_module_add_child(m, names ? names[added] : index, modules[added])) break;
     }
     if (m && added == n) return m;
     for (int i = m ? added : 0; i < n; i++) cg_module_free(modules[i]);
     cg_module_free(m);
-    if (missing >= 0)
-        cg_error(CG_ERR_ARG, "Sequential: module %d is NULL (its constructor failed)", missing);
+    if (missing >= 0 && named)
+        cg_error(CG_ERR_ARG, "%s: module %d is NULL (its constructor failed)", cls->name, missing);
     return NULL;
+}
+
+cg_module *cg_Sequential(int n, cg_module *const *modules) {
+    return container(&sequential_class, n, NULL, modules);
+}
+cg_module *cg_Sequential_named(int n, const char *const *names, cg_module *const *modules) {
+    if (n > 0 && !names) return cg_error(CG_ERR_ARG, "Sequential: names is NULL");
+    return container(&sequential_class, n, names, modules);
+}
+cg_module *cg_ModuleList(int n, cg_module *const *modules) {
+    return container(&module_list_class, n, NULL, modules);
+}
+
+cg_module *cg_ModuleList_append(cg_module *list, cg_module *module) {
+    if (!list || list->cls != &module_list_class || !module) {
+        cg_module_free(module);
+        return cg_error(CG_ERR_ARG, "ModuleList_append: %s",
+                        !module ? "module is NULL" : "list is not a ModuleList");
+    }
+    char index[16];
+    snprintf(index, sizeof index, "%d", list->n_children);
+    if (!cg_module_add_child(list, index, module)) {
+        cg_module_free(module);
+        return NULL;
+    }
+    return module;
 }

@@ -153,6 +153,12 @@ cg_tensor *cg_nll_loss(cg_tensor *log_probs, const cg_tensor *target, cg_reducti
 
 typedef enum { MSE, BCE_WITH_LOGITS } elementwise_loss;
 
+// What an elementwise loss saves for backward (the node's ctx).
+typedef struct elementwise_plan {
+    elementwise_loss kind;
+    cg_reduction reduction;
+} elementwise_plan;
+
 // mse: (x - t)^2; bce_with_logits: max(x, 0) - x t + log(1 + exp(-|x|)), which never
 // overflows: it equals -t log(sigmoid(x)) - (1 - t) log(1 - sigmoid(x)).
 static float loss_value(elementwise_loss kind, float x, float t) {
@@ -162,8 +168,9 @@ static float loss_value(elementwise_loss kind, float x, float t) {
 
 // mse: dx = 2 (x - t) g, dt = -dx; bce_with_logits: dx = (sigmoid(x) - t) g, dt = -x g
 static void elementwise_loss_backward(cg_node *n, const cg_tensor *grad) {
-    elementwise_loss kind = (elementwise_loss)n->args[0];
-    cg_reduction r = (cg_reduction)n->args[1];
+    const elementwise_plan *p = n->ctx;
+    elementwise_loss kind = p->kind;
+    cg_reduction r = p->reduction;
     cg_tensor *x = n->inputs[0], *t = n->inputs[1];
     cg_tensor *dx = cg_needs_grad(n, 0) ? cg_empty_like(x) : NULL;
     cg_tensor *dt = cg_needs_grad(n, 1) ? cg_empty_like(t) : NULL;
@@ -198,10 +205,7 @@ static cg_tensor *elementwise(elementwise_loss kind, const cg_op *op, cg_tensor 
         values->data[i] = loss_value(kind, x->data[i], t->data[i]);
     cg_tensor *out = reduce_loss(values, r);
     cg_node *n = out ? cg_record(out, op, 2, (cg_tensor *[]){x, t}) : NULL;
-    if (n) {
-        n->args[0] = kind;
-        n->args[1] = r;
-    }
+    if (n) cg_node_set_ctx(n, &(elementwise_plan){kind, r}, sizeof(elementwise_plan));
     return out;
 }
 

@@ -35,6 +35,15 @@ cg_tensor *cg_relu(cg_tensor *x);
 cg_tensor *cg_leaky_relu(cg_tensor *x, float negative_slope); // PyTorch default 0.01
 cg_tensor *cg_sigmoid(cg_tensor *x);
 cg_tensor *cg_tanh(cg_tensor *x);
+// GELU as torch.nn.functional.gelu: exact x * Phi(x) (CG_GELU_NONE, PyTorch's default) or
+// the tanh approximation (CG_GELU_TANH, approximate='tanh').
+typedef enum { CG_GELU_NONE = 0, CG_GELU_TANH } cg_gelu_approximate;
+cg_tensor *cg_gelu(cg_tensor *x, cg_gelu_approximate approximate);
+cg_tensor *cg_silu(cg_tensor *x);             // x * sigmoid(x)
+cg_tensor *cg_elu(cg_tensor *x, float alpha); // PyTorch default alpha 1
+// log(1 + exp(beta x)) / beta, x itself where beta x > threshold (PyTorch: 1, 20).
+cg_tensor *cg_softplus(cg_tensor *x, float beta, float threshold);
+cg_tensor *cg_hardswish(cg_tensor *x); // x * relu6(x + 3) / 6
 
 // ---- comparisons and masks (not differentiable; 1.0 where true, 0.0 where false) -----
 cg_tensor *cg_eq(cg_tensor *a, cg_tensor *b);

@@ -12,7 +12,8 @@
 #include "../tensor/tensor_internal.h"
 
 typedef struct reduction {
-    int ndim; // input rank
+    int ndim;       // input rank
+    int correction; // var only: Bessel's correction
     bool reduced[CG_MAX_DIMS];
     int64_t keep_shape[CG_MAX_DIMS]; // output shape with reduced dims kept as 1
     int out_ndim;
@@ -124,7 +125,7 @@ static void var_backward(cg_node *n, const cg_tensor *g) {
     const reduction *r = n->ctx;
     cg_tensor *x = n->inputs[0];
     const float *mean = n->saved[0]->data;
-    float scale = 2.0f / (float)(r->count - (int64_t)n->args[0]);
+    float scale = 2.0f / (float)(r->count - r->correction);
     cg_tensor *dx = cg_empty_like(x);
     if (!dx) return;
     FOR_EACH_REDUCED(x, r, dx->data[i] = scale * g->data[off] * (x->data[i] - mean[off]));
@@ -137,6 +138,7 @@ cg_tensor *cg_var(cg_tensor *x, int ndims, const int *dims, int correction, bool
     reduction r;
     if (!plan_reduction(x, ndims, dims, keepdim, "var", &r)) return NULL;
     if (correction < 0) return cg_error(CG_ERR_ARG, "var: correction %d must be >= 0", correction);
+    r.correction = correction;
     cg_tensor *out = cg_empty(r.out_ndim, r.out_shape);
     cg_tensor *mean = cg_empty(x->ndim, r.keep_shape);
     double *acc = out && mean ? cg_alloc_zeroed((size_t)out->numel * sizeof *acc) : NULL;
@@ -155,7 +157,6 @@ cg_tensor *cg_var(cg_tensor *x, int ndims, const int *dims, int correction, bool
     cg_node *n = cg_record(out, &cg_op_var, 1, &x);
     if (n) {
         store_reduction(&r, n);
-        n->args[0] = correction;
         cg_node_save(n, 0, mean);
     } else {
         cg_free(mean);

@@ -8,21 +8,24 @@
 #include "math.h"
 #include "../tensor/parallel.h"
 
+// x seen as (outer, len, inner) around the softmax dim; saved in the node for backward.
 typedef struct rows {
     int64_t outer, len, inner;
+    bool log_output; // log_softmax
 } rows;
 
 static bool plan_rows(const cg_tensor *x, int dim, const char *op, rows *r) {
     int d = cg_normalize_dim(dim, x->ndim, op);
     if (d < 0) return false;
     r->outer = r->inner = 1;
+    r->log_output = false;
     r->len = x->ndim ? x->shape[d] : 1;
     for (int k = 0; k < d; k++) r->outer *= x->shape[k];
     for (int k = d + 1; k < x->ndim; k++) r->inner *= x->shape[k];
     return true;
 }
 
-static void softmax_rows(const float *x, float *y, rows r, bool log_output) {
+static void softmax_rows(const float *x, float *y, rows r) {
 #pragma omp parallel for collapse(2) num_threads(cg_num_threads()) if (r.outer * r.inner > 256)
     for (int64_t o = 0; o < r.outer; o++) {
         for (int64_t in = 0; in < r.inner; in++) {
@@ -35,7 +38,7 @@ static void softmax_rows(const float *x, float *y, rows r, bool log_output) {
             float log_sum = (float)log(sum);
             for (int64_t j = 0; j < r.len; j++) {
                 float shifted = xr[j * r.inner] - max;
-                yr[j * r.inner] = log_output ? shifted - log_sum : expf(shifted - log_sum);
+                yr[j * r.inner] = r.log_output ? shifted - log_sum : expf(shifted - log_sum);
             }
         }
     }
@@ -43,8 +46,8 @@ static void softmax_rows(const float *x, float *y, rows r, bool log_output) {
 
 // softmax: dx = y * (g - sum_j g_j y_j); log_softmax: dx = g - exp(y) * sum_j g_j
 static void softmax_backward(cg_node *n, const cg_tensor *grad) {
-    bool log_output = n->args[0] != 0;
-    rows r = {(int64_t)n->args[1], (int64_t)n->args[2], (int64_t)n->args[3]};
+    rows r = *(const rows *)n->ctx;
+    bool log_output = r.log_output;
     cg_tensor *dx_t = cg_empty_like(grad);
     if (!dx_t) return;
     const float *y = n->output->data, *g = grad->data;
@@ -75,14 +78,10 @@ static cg_tensor *softmax(cg_tensor *x, int dim, bool log_output, const cg_op *o
     if (!plan_rows(x, dim, op->name, &r)) return NULL;
     cg_tensor *y = cg_empty_like(x);
     if (!y) return NULL;
-    softmax_rows(x->data, y->data, r, log_output);
+    r.log_output = log_output;
+    softmax_rows(x->data, y->data, r);
     cg_node *n = cg_record(y, op, 1, &x);
-    if (n) {
-        n->args[0] = log_output;
-        n->args[1] = (double)r.outer;
-        n->args[2] = (double)r.len;
-        n->args[3] = (double)r.inner;
-    }
+    if (n) cg_node_set_ctx(n, &r, sizeof r);
     return y;
 }
 

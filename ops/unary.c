@@ -1,217 +1,171 @@
-// tensor/unary.c - elementwise functions of one tensor (and tensor-scalar arithmetic).
+// ops/unary.c - elementwise functions of one tensor (and tensor-scalar arithmetic).
 //
-// Every op here is y = f(x; s1, s2) elementwise, so they share one forward loop and one
-// backward, each a switch over the op; the cg_op descriptors give each its own name.
+// Every op here is y = f(x; a, b) elementwise. UNARY_OPS below is the whole list: one line
+// per op with its forward f(v) and its derivative f'(v), written with the input v, the
+// output out = f(v) and the op's scalars a, b, whichever is cheaper. One macro turns each
+// line into a forward loop, a backward and the op's cg_op descriptor.
 #include <math.h>
 
 #include "../autograd/op.h"
 #include "math.h"
 #include "../tensor/parallel.h"
 
-typedef enum {
-    NEG,
-    EXP,
-    LOG,
-    SQRT,
-    ABS,
-    POW,
-    CLAMP,
-    RELU,
-    LEAKY_RELU,
-    SIGMOID,
-    TANH,
-    ADD_SCALAR,
-    MUL_SCALAR,
-    DIV_SCALAR,
-    RSUB_SCALAR,
-    RDIV_SCALAR,
-} unary_kind;
+// The op's scalars, saved in the node for backward: the exponent (pow), the bounds (clamp),
+// the slope (leaky_relu), alpha (elu), beta and threshold (softplus), the scalar operand.
+typedef struct unary_params {
+    float a, b;
+} unary_params;
 
-static void unary_forward(unary_kind k, const float *x, float *y, int64_t n, float s1, float s2) {
-#define LOOP(expr)                                                                                 \
+// Pieces of the longer formulas, so each op still fits on its line.
+static inline float normal_cdf(float v) {
+    return 0.5f * (1.0f + erff(v * 0.70710678118654752f));
+}
+static inline float normal_pdf(float v) {
+    return 0.39894228040143268f * expf(-0.5f * v * v);
+}
+static const float GELU_K = 0.79788456080286536f, GELU_C = 0.044715f; // sqrt(2/pi), cubic
+static inline float sigmoidf(float v) {
+    return 1.0f / (1.0f + expf(-v));
+}
+static inline float gelu_tanh_inner(float v) {
+    return tanhf(GELU_K * (v + GELU_C * v * v * v));
+}
+static inline float gelu_tanh_cdf(float v) { // the tanh approximation of normal_cdf
+    return 0.5f * (1.0f + gelu_tanh_inner(v));
+}
+static inline float gelu_tanh_grad(float v) {
+    float t = gelu_tanh_inner(v);
+    return 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * GELU_K * (1.0f + 3 * GELU_C * v * v);
+}
+// as PyTorch: 0 below -3, x / 3 + 1/2 up to 3 (both ends included), 1 above
+static inline float hardswish_grad(float v) {
+    return v < -3.0f ? 0.0f : v <= 3.0f ? v / 3.0f + 0.5f : 1.0f;
+}
+static inline float softplus(float v, float beta, float threshold) {
+    return v * beta > threshold ? v : log1pf(expf(v * beta)) / beta;
+}
+
+// X(name, what backward reads, forward of v, derivative of v / out)
+// clang-format off
+#define UNARY_OPS(X)                                                                               \
+    X(neg,         "nothing", -v, -1.0f)                                                           \
+    X(exp,         "output", expf(v), out)                                                         \
+    X(log,         "input", logf(v), 1.0f / v)                                                     \
+    X(sqrt,        "output", sqrtf(v), 0.5f / out)                                                 \
+    X(abs,         "input", fabsf(v), v > 0 ? 1.0f : v < 0 ? -1.0f : 0.0f)                         \
+    X(pow,         "input, exponent", powf(v, a), a == 0 ? 0.0f : a * powf(v, a - 1))              \
+    X(clamp,       "input, bounds", fminf(fmaxf(v, a), b), v >= a && v <= b ? 1.0f : 0.0f)         \
+    X(relu,        "input", v > 0 ? v : 0.0f, v > 0 ? 1.0f : 0.0f)                                 \
+    X(leaky_relu,  "input, slope", v > 0 ? v : v * a, v > 0 ? 1.0f : a)                            \
+    X(sigmoid,     "output", sigmoidf(v), out * (1 - out))                                         \
+    X(tanh,        "output", tanhf(v), 1 - out * out)                                              \
+    X(gelu,        "input", v * normal_cdf(v), normal_cdf(v) + v * normal_pdf(v))                  \
+    X(gelu_tanh,   "input", v * gelu_tanh_cdf(v), gelu_tanh_grad(v))                               \
+    X(silu,        "input", v * sigmoidf(v), sigmoidf(v) * (1 + v * (1 - sigmoidf(v))))            \
+    X(elu,         "input, alpha", v > 0 ? v : a * expm1f(v), v > 0 ? 1.0f : a * expf(v))          \
+    X(softplus,    "input, beta, threshold", softplus(v, a, b), v * a > b ? 1.0f : sigmoidf(v * a))\
+    X(hardswish,   "input", v * fminf(fmaxf(v + 3, 0), 6) / 6, hardswish_grad(v))                  \
+    X(add_scalar,  "nothing", v + a, 1.0f)                                                         \
+    X(mul_scalar,  "scalar", v * a, a)                                                             \
+    X(div_scalar,  "scalar", v / a, 1.0f / a)                                                      \
+    X(rsub_scalar, "nothing", a - v, -1.0f)                                                        \
+    X(rdiv_scalar, "input, output", a / v, -out / v)
+// clang-format on
+
+typedef void (*unary_forward)(const float *x, float *y, int64_t n, unary_params p);
+typedef void (*unary_derivative)(const float *x, const float *y, const float *g, float *dx,
+                                 int64_t n, unary_params p);
+
+#define UNARY_FOR(n)                                                                               \
     _Pragma("omp parallel for num_threads(cg_num_threads()) if (n > 1 << 16)") for (int64_t i = 0; \
-                                                                                    i < n; i++) {  \
-        float v = x[i];                                                                            \
-        y[i] = (expr);                                                                             \
-    }                                                                                              \
-    break
-    switch (k) {
-    case NEG:
-        LOOP(-v);
-    case EXP:
-        LOOP(expf(v));
-    case LOG:
-        LOOP(logf(v));
-    case SQRT:
-        LOOP(sqrtf(v));
-    case ABS:
-        LOOP(fabsf(v));
-    case POW:
-        LOOP(powf(v, s1));
-    case CLAMP:
-        LOOP(fminf(fmaxf(v, s1), s2));
-    case RELU:
-        LOOP(v > 0 ? v : 0.0f);
-    case LEAKY_RELU:
-        LOOP(v > 0 ? v : v * s1);
-    case SIGMOID:
-        LOOP(1.0f / (1.0f + expf(-v)));
-    case TANH:
-        LOOP(tanhf(v));
-    case ADD_SCALAR:
-        LOOP(v + s1);
-    case MUL_SCALAR:
-        LOOP(v * s1);
-    case DIV_SCALAR:
-        LOOP(v / s1);
-    case RSUB_SCALAR:
-        LOOP(s1 - v);
-    case RDIV_SCALAR:
-        LOOP(s1 / v);
-    }
-#undef LOOP
-}
+                                                                                    i < n; i++)
 
-// dx = g * f'(x), written with x and y = f(x), whichever is cheaper.
-static void unary_backward(cg_node *n, const cg_tensor *grad) {
+// dx = g * f'(x); n->ctx holds the op's scalars (NULL when it has none).
+static void unary_backward(cg_node *n, const cg_tensor *grad, unary_derivative derivative) {
     cg_tensor *in = n->inputs[0];
-    unary_kind k = (unary_kind)n->args[0];
-    float s1 = (float)n->args[1], s2 = (float)n->args[2];
-    const float *x = in->data, *y = n->output->data, *g = grad->data;
-    cg_tensor *dx_t = cg_empty_like(in);
-    if (!dx_t) return;
-    float *dx = dx_t->data;
-    int64_t count = in->numel;
-#define LOOP(expr)                                                                                 \
-    _Pragma(                                                                                       \
-        "omp parallel for num_threads(cg_num_threads()) if (count > 1 << 16)") for (int64_t i = 0; \
-                                                                                    i < count;     \
-                                                                                    i++) {         \
-        float v = x[i], out = y[i];                                                                \
-        (void)v;                                                                                   \
-        (void)out;                                                                                 \
-        dx[i] = g[i] * (expr);                                                                     \
-    }                                                                                              \
-    break
-    switch (k) {
-    case NEG:
-        LOOP(-1.0f);
-    case EXP:
-        LOOP(out);
-    case LOG:
-        LOOP(1.0f / v);
-    case SQRT:
-        LOOP(0.5f / out);
-    case ABS:
-        LOOP(v > 0 ? 1.0f : v < 0 ? -1.0f : 0.0f);
-    case POW:
-        LOOP(s1 == 0 ? 0.0f : s1 * powf(v, s1 - 1.0f));
-    case CLAMP:
-        LOOP(v >= s1 && v <= s2 ? 1.0f : 0.0f);
-    case RELU:
-        LOOP(v > 0 ? 1.0f : 0.0f);
-    case LEAKY_RELU:
-        LOOP(v > 0 ? 1.0f : s1);
-    case SIGMOID:
-        LOOP(out * (1.0f - out));
-    case TANH:
-        LOOP(1.0f - out * out);
-    case ADD_SCALAR:
-        LOOP(1.0f);
-    case MUL_SCALAR:
-        LOOP(s1);
-    case DIV_SCALAR:
-        LOOP(1.0f / s1);
-    case RSUB_SCALAR:
-        LOOP(-1.0f);
-    case RDIV_SCALAR:
-        LOOP(-out / v);
-    }
-#undef LOOP
-    (void)s2;
-    cg_accumulate_grad(in, dx_t);
+    cg_tensor *dx = cg_empty_like(in);
+    if (!dx) return;
+    unary_params p = n->ctx ? *(const unary_params *)n->ctx : (unary_params){0, 0};
+    derivative(in->data, n->output->data, grad->data, dx->data, in->numel, p);
+    cg_accumulate_grad(in, dx);
 }
 
-const cg_op cg_op_neg = {"neg", unary_backward, "nothing"};
-const cg_op cg_op_exp = {"exp", unary_backward, "output"};
-const cg_op cg_op_log = {"log", unary_backward, "input"};
-const cg_op cg_op_sqrt = {"sqrt", unary_backward, "output"};
-const cg_op cg_op_abs = {"abs", unary_backward, "input"};
-const cg_op cg_op_pow = {"pow", unary_backward, "input, exponent"};
-const cg_op cg_op_clamp = {"clamp", unary_backward, "input, bounds"};
-const cg_op cg_op_relu = {"relu", unary_backward, "input"};
-const cg_op cg_op_leaky_relu = {"leaky_relu", unary_backward, "input, slope"};
-const cg_op cg_op_sigmoid = {"sigmoid", unary_backward, "output"};
-const cg_op cg_op_tanh = {"tanh", unary_backward, "output"};
-const cg_op cg_op_add_scalar = {"add_scalar", unary_backward, "nothing"};
-const cg_op cg_op_mul_scalar = {"mul_scalar", unary_backward, "scalar"};
-const cg_op cg_op_div_scalar = {"div_scalar", unary_backward, "scalar"};
-const cg_op cg_op_rsub_scalar = {"rsub_scalar", unary_backward, "nothing"};
-const cg_op cg_op_rdiv_scalar = {"rdiv_scalar", unary_backward, "input, output"};
+#define DEFINE_UNARY(name, saves, forward, derivative)                                             \
+    static void name##_forward(const float *x, float *y, int64_t n, unary_params p) {              \
+        float a = p.a, b = p.b;                                                                    \
+        (void)a, (void)b;                                                                          \
+        UNARY_FOR(n) {                                                                             \
+            float v = x[i];                                                                        \
+            y[i] = (forward);                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    static void name##_derivative(const float *x, const float *y, const float *g, float *dx,       \
+                                  int64_t n, unary_params p) {                                     \
+        float a = p.a, b = p.b;                                                                    \
+        (void)a, (void)b;                                                                          \
+        UNARY_FOR(n) {                                                                             \
+            float v = x[i], out = y[i];                                                            \
+            (void)v, (void)out;                                                                    \
+            dx[i] = g[i] * (derivative);                                                           \
+        }                                                                                          \
+    }                                                                                              \
+    static void name##_backward(cg_node *n, const cg_tensor *grad) {                               \
+        unary_backward(n, grad, name##_derivative);                                                \
+    }                                                                                              \
+    const cg_op cg_op_##name = {#name, name##_backward, saves};
+UNARY_OPS(DEFINE_UNARY)
 
-static cg_tensor *unary(unary_kind k, const cg_op *op, cg_tensor *x, float s1, float s2) {
+// y = f(x) with the op's scalars (NULL: none), recorded for backward.
+static cg_tensor *unary(const cg_op *op, unary_forward forward, cg_tensor *x,
+                        const unary_params *p) {
     if (!cg_check_arg(x, op->name, "input")) return NULL;
     cg_tensor *y = cg_empty_like(x);
     if (!y) return NULL;
-    unary_forward(k, x->data, y->data, x->numel, s1, s2);
+    forward(x->data, y->data, x->numel, p ? *p : (unary_params){0, 0});
     cg_node *n = cg_record(y, op, 1, &x);
-    if (n) {
-        n->args[0] = k;
-        n->args[1] = s1;
-        n->args[2] = s2;
-    }
+    if (n && p) cg_node_set_ctx(n, p, sizeof *p);
     return y;
 }
+#define UNARY(name, x)            unary(&cg_op_##name, name##_forward, x, NULL)
+#define UNARY_WITH(name, x, a, b) unary(&cg_op_##name, name##_forward, x, &(unary_params){a, b})
 
-cg_tensor *cg_neg(cg_tensor *x) {
-    return unary(NEG, &cg_op_neg, x, 0, 0);
-}
-cg_tensor *cg_exp(cg_tensor *x) {
-    return unary(EXP, &cg_op_exp, x, 0, 0);
-}
-cg_tensor *cg_log(cg_tensor *x) {
-    return unary(LOG, &cg_op_log, x, 0, 0);
-}
-cg_tensor *cg_sqrt(cg_tensor *x) {
-    return unary(SQRT, &cg_op_sqrt, x, 0, 0);
-}
-cg_tensor *cg_abs(cg_tensor *x) {
-    return unary(ABS, &cg_op_abs, x, 0, 0);
-}
-cg_tensor *cg_pow(cg_tensor *x, float e) {
-    return unary(POW, &cg_op_pow, x, e, 0);
-}
-cg_tensor *cg_relu(cg_tensor *x) {
-    return unary(RELU, &cg_op_relu, x, 0, 0);
-}
-cg_tensor *cg_sigmoid(cg_tensor *x) {
-    return unary(SIGMOID, &cg_op_sigmoid, x, 0, 0);
-}
-cg_tensor *cg_tanh(cg_tensor *x) {
-    return unary(TANH, &cg_op_tanh, x, 0, 0);
-}
-cg_tensor *cg_leaky_relu(cg_tensor *x, float slope) {
-    return unary(LEAKY_RELU, &cg_op_leaky_relu, x, slope, 0);
-}
+// The public functions: cg_neg(x) ... without scalars, cg_pow(x, exponent) ... with one.
+#define PUBLIC_UNARY(name)                                                                         \
+    cg_tensor *cg_##name(cg_tensor *x) {                                                           \
+        return UNARY(name, x);                                                                     \
+    }
+#define PUBLIC_UNARY_WITH(name, scalar)                                                            \
+    cg_tensor *cg_##name(cg_tensor *x, float scalar) {                                             \
+        return UNARY_WITH(name, x, scalar, 0);                                                     \
+    }
 cg_tensor *cg_clamp(cg_tensor *x, float min, float max) {
     if (min > max) return cg_error(CG_ERR_ARG, "clamp: min %g is greater than max %g", min, max);
-    return unary(CLAMP, &cg_op_clamp, x, min, max);
+    return UNARY_WITH(clamp, x, min, max);
 }
-cg_tensor *cg_add_scalar(cg_tensor *a, float s) {
-    return unary(ADD_SCALAR, &cg_op_add_scalar, a, s, 0);
+cg_tensor *cg_gelu(cg_tensor *x, cg_gelu_approximate approximate) {
+    if (approximate == CG_GELU_TANH) return UNARY(gelu_tanh, x);
+    if (approximate != CG_GELU_NONE)
+        return cg_error(CG_ERR_ARG, "gelu: unknown approximate %d (CG_GELU_NONE or CG_GELU_TANH)",
+                        (int)approximate);
+    return UNARY(gelu, x);
+}
+cg_tensor *cg_softplus(cg_tensor *x, float beta, float threshold) {
+    if (!(beta != 0)) return cg_error(CG_ERR_ARG, "softplus: beta must be non-zero, got %g", beta);
+    return UNARY_WITH(softplus, x, beta, threshold);
 }
 cg_tensor *cg_sub_scalar(cg_tensor *a, float s) {
-    return unary(ADD_SCALAR, &cg_op_add_scalar, a, -s, 0);
-}
-cg_tensor *cg_mul_scalar(cg_tensor *a, float s) {
-    return unary(MUL_SCALAR, &cg_op_mul_scalar, a, s, 0);
-}
-cg_tensor *cg_div_scalar(cg_tensor *a, float s) {
-    return unary(DIV_SCALAR, &cg_op_div_scalar, a, s, 0);
+    return UNARY_WITH(add_scalar, a, -s, 0);
 }
 cg_tensor *cg_rsub_scalar(float s, cg_tensor *a) {
-    return unary(RSUB_SCALAR, &cg_op_rsub_scalar, a, s, 0);
+    return UNARY_WITH(rsub_scalar, a, s, 0);
 }
 cg_tensor *cg_rdiv_scalar(float s, cg_tensor *a) {
-    return unary(RDIV_SCALAR, &cg_op_rdiv_scalar, a, s, 0);
+    return UNARY_WITH(rdiv_scalar, a, s, 0);
 }
+// clang-format off
+PUBLIC_UNARY(neg) PUBLIC_UNARY(exp) PUBLIC_UNARY(log) PUBLIC_UNARY(sqrt) PUBLIC_UNARY(abs)
+PUBLIC_UNARY(relu) PUBLIC_UNARY(sigmoid) PUBLIC_UNARY(tanh) PUBLIC_UNARY(silu)
+PUBLIC_UNARY(hardswish)
+PUBLIC_UNARY_WITH(pow, exponent) PUBLIC_UNARY_WITH(leaky_relu, negative_slope)
+PUBLIC_UNARY_WITH(elu, alpha) PUBLIC_UNARY_WITH(add_scalar, s) PUBLIC_UNARY_WITH(mul_scalar, s)
+PUBLIC_UNARY_WITH(div_scalar, s)

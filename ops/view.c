@@ -198,9 +198,15 @@ static void permute_copy(const cg_tensor *in, const int *perm, float *out) {
     }
 }
 
+// What permute saves: the permutation (dim k of the output is dim perm[k] of the input).
+typedef struct permutation {
+    int perm[CG_MAX_DIMS];
+} permutation;
+
 static void permute_backward(cg_node *n, const cg_tensor *g) {
+    const permutation *p = n->ctx;
     int nd = g->ndim, inverse[CG_MAX_DIMS];
-    for (int k = 0; k < nd; k++) inverse[(int)n->args[k]] = k;
+    for (int k = 0; k < nd; k++) inverse[p->perm[k]] = k;
     cg_tensor *dx = cg_empty_like(n->inputs[0]);
     if (!dx) return;
     permute_copy(g, inverse, dx->data);
@@ -213,7 +219,8 @@ cg_tensor *cg_permute(cg_tensor *t, const int *dims) {
     if (!dims && t->ndim > 0)
         return cg_error(CG_ERR_ARG, "permute: dims is NULL for input of shape %s",
                         cg_tensor_shape_str(t));
-    int perm[CG_MAX_DIMS];
+    permutation p = {{0}};
+    int *perm = p.perm;
     bool seen[CG_MAX_DIMS] = {false};
     int64_t shape[CG_MAX_DIMS];
     for (int k = 0; k < t->ndim; k++) {
@@ -230,7 +237,7 @@ cg_tensor *cg_permute(cg_tensor *t, const int *dims) {
     if (!out) return NULL;
     permute_copy(t, perm, out->data);
     cg_node *n = cg_record(out, &cg_op_permute, 1, &t);
-    for (int k = 0; n && k < t->ndim; k++) n->args[k] = perm[k];
+    if (n) cg_node_set_ctx(n, &p, sizeof p);
     return out;
 }
 
@@ -263,9 +270,9 @@ cg_tensor *cg_copy(cg_tensor *t) {
     return out;
 }
 
-// Each input is a block of (outer, size_i * inner) in the output.
+// Each input is a block of (outer, size_i * inner) in the output; ctx holds the dim.
 static void cat_backward(cg_node *n, const cg_tensor *g) {
-    int d = (int)n->args[0];
+    int d = *(const int *)n->ctx;
     int64_t outer = 1, inner = 1;
     for (int i = 0; i < d; i++) outer *= g->shape[i];
     for (int i = d + 1; i < g->ndim; i++) inner *= g->shape[i];
@@ -320,7 +327,7 @@ cg_tensor *cg_cat(int count, cg_tensor *const *ts, int dim) {
     // The registry keeps up to CG_MAX_OP_INPUTS inputs; longer lists are recorded pairwise.
     if (count <= CG_MAX_OP_INPUTS) {
         cg_node *n = cg_record(out, &cg_op_cat, count, ts);
-        if (n) n->args[0] = d;
+        if (n) cg_node_set_ctx(n, &d, sizeof d);
         return out;
     }
     cg_free(out);

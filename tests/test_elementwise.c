@@ -170,7 +170,6 @@ static const cg_test_op OPS[] = {
     {"eq_scalar", FIXTURE, 1, {"a"}, run_eq_scalar, NULL},
     {"where", FIXTURE, 3, {"cond", "a", "b"}, run_where, NULL},
 };
-#define N_OPS ((int)(sizeof OPS / sizeof OPS[0]))
 
 // ---- behaviour not covered by the reference values -----------------------------------------
 
@@ -264,9 +263,6 @@ static void test_large_parallel_path(void **state) {
 }
 
 int main(void) {
-    struct CMUnitTest tests[N_OPS + 8];
-    int n = 0;
-    for (int i = 0; i < N_OPS; i++) tests[n++] = cg_test_op_unit_test(&OPS[i]);
     const struct CMUnitTest extra[] = {
         cmocka_unit_test_teardown(test_same_input_twice, cg_test_teardown),
         cmocka_unit_test_teardown(test_comparison_not_differentiable, cg_test_teardown),
@@ -274,8 +270,5 @@ int main(void) {
         cmocka_unit_test_teardown(test_special_values, cg_test_teardown),
         cmocka_unit_test_teardown(test_large_parallel_path, cg_test_teardown),
     };
-    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) tests[n++] = extra[i];
-    cg_manual_seed(17);
-    cg_test_capture_errors();
-    return _cmocka_run_group_tests("elementwise", tests, (size_t)n, NULL, NULL);
+    return CG_TEST_RUN("elementwise", OPS, extra, 17);
 }

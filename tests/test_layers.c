@@ -51,16 +51,7 @@ static cg_tensor *run_adaptive(cg_tensor **in, const cg_fixture_case *c) {
 }
 // Also checks the running statistics the op updated in place (train) or left alone (eval).
 static cg_tensor *run_batch_norm(cg_tensor **in, const cg_fixture_case *c) {
-    cg_tensor *running_mean = cg_test_copy_leaf(cg_fixture_tensor(c, "running_mean"), false);
-    cg_tensor *running_var = cg_test_copy_leaf(cg_fixture_tensor(c, "running_var"), false);
-    cg_tensor *y = cg_batch_norm2d(
-        in[0], running_mean, running_var, in[1], in[2], cg_fixture_param(c, "training", 0) != 0,
-        (float)cg_fixture_param(c, "momentum", 0), (float)cg_fixture_param(c, "eps", 0));
-    cg_assert_close(running_mean, cg_fixture_tensor(c, "running_mean_out"), 1e-5, 1e-6,
-                    "running_mean");
-    cg_assert_close(running_var, cg_fixture_tensor(c, "running_var_out"), 1e-5, 1e-6,
-                    "running_var");
-    return y;
+    return cg_test_batch_norm_case(cg_batch_norm2d, in, c);
 }
 static cg_tensor *run_dropout(cg_tensor **in, const cg_fixture_case *c) {
     return cg_dropout(in[0], (float)cg_fixture_param(c, "p", -1),
@@ -80,7 +71,6 @@ static const cg_test_op OPS[] = {
     {"batch_norm2d", FIXTURE, 3, {"x", "weight", "bias"}, run_batch_norm, &SUM_TOL},
     {"dropout", FIXTURE, 1, {"x"}, run_dropout, NULL},
 };
-#define N_OPS ((int)(sizeof OPS / sizeof OPS[0]))
 
 // ---- gradchecks (finite differences) ------------------------------------------------------
 
@@ -201,7 +191,7 @@ static void test_reprs(void **state) {
         {cg_LeakyReLU(0.2f), "LeakyReLU(negative_slope=0.2)"},
         {cg_Flatten(1, -1), "Flatten(start_dim=1, end_dim=-1)"},
         {cg_Dropout(0.25f), "Dropout(p=0.25, inplace=False)"},
-        {cg_BatchNorm2d(16, 1e-5f, 0.1f),
+        {cg_BatchNorm2d(16, NULL),
          "BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"},
         {cg_MaxPool2d(&(cg_pool_options){.kernel_size = {2}}),
          "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"},
@@ -230,9 +220,8 @@ static void test_reprs(void **state) {
 // The model of the state_dict and print tests; parameters 12+4 + 4+4 + 8 = 32.
 static cg_module *nested_model(void) {
     cg_module *inner = cg_Sequential(2, (cg_module *[]){cg_Linear(3, 4, true), cg_ReLU()});
-    return cg_Sequential(4,
-                         (cg_module *[]){inner, cg_Dropout(0.25f), cg_BatchNorm2d(4, 1e-5f, 0.1f),
-                                         cg_Linear(4, 2, false)});
+    return cg_Sequential(4, (cg_module *[]){inner, cg_Dropout(0.25f), cg_BatchNorm2d(4, NULL),
+                                            cg_Linear(4, 2, false)});
 }
 
 static void test_state_dict_names(void **state) {
@@ -268,14 +257,8 @@ static void test_state_dict_names(void **state) {
 static void test_print_matches_pytorch(void **state) {
     (void)state;
     cg_module *model = nested_model();
-    FILE *f = tmpfile();
-    assert_non_null(f);
-    cg_module_print(model, f);
-    char text[1024] = "";
-    rewind(f);
-    size_t len = fread(text, 1, sizeof text - 1, f);
-    text[len] = '\0';
-    fclose(f);
+    char text[1024];
+    cg_test_module_text(model, text, sizeof text);
     assert_string_equal(text, "Sequential(\n"
                               "  (0): Sequential(\n"
                               "    (0): Linear(in_features=3, out_features=4, bias=True)\n"
@@ -305,7 +288,7 @@ static void test_parameter_counts_and_init(void **state) {
     for (int64_t i = 0; i < b->numel; i++) assert_true(fabsf(b->data[i]) <= bound);
     cg_module_free(fc);
 
-    cg_module *bn = cg_BatchNorm2d(16, 1e-5f, 0.1f);
+    cg_module *bn = cg_BatchNorm2d(16, NULL);
     assert_int_equal(cg_module_num_parameters(bn), 32);
     for (int i = 0; i < 16; i++) {
         assert_true(cg_module_param(bn, "weight")->data[i] == 1.0f);
@@ -360,7 +343,7 @@ static void test_dropout_train_eval(void **state) {
 static void test_batch_norm_train_eval(void **state) {
     (void)state;
     cg_scope_begin();
-    cg_module *bn = cg_BatchNorm2d(3, 1e-5f, 0.1f);
+    cg_module *bn = cg_BatchNorm2d(3, NULL);
     cg_tensor *x = cg_add_scalar(cg_mul_scalar(cg_randn(CG_SHAPE(8, 3, 4, 4), NULL), 2.0f), 5.0f);
     cg_tensor *y = cg_module_forward(bn, x);
     cg_tensor *mean = cg_mean(y, CG_DIMS(0, 2, 3), false);
@@ -496,7 +479,7 @@ static void test_errors(void **state) {
     assert_null(
         cg_batch_norm2d(cg_zeros(CG_SHAPE(2, 4, 4)), NULL, NULL, NULL, NULL, true, 0.1f, 1e-5f));
     cg_test_expect_error(CG_ERR_SHAPE, "expected 4-D input");
-    cg_module *bn = cg_BatchNorm2d(3, 1e-5f, 0.1f);
+    cg_module *bn = cg_BatchNorm2d(3, NULL);
     assert_null(cg_module_forward(bn, x));
     cg_test_expect_error(CG_ERR_SHAPE, "running_mean [3] does not match the 2 channels");
     cg_module_free(bn);
@@ -505,7 +488,7 @@ static void test_errors(void **state) {
     cg_test_expect_error(CG_ERR_ARG, "Dropout: probability p = 1.5 is not in [0, 1]");
     assert_null(cg_dropout(x, -0.1f, true));
     cg_test_expect_error(CG_ERR_ARG, "dropout: probability");
-    assert_null(cg_BatchNorm2d(0, 1e-5f, 0.1f));
+    assert_null(cg_BatchNorm2d(0, NULL));
     cg_test_expect_error(CG_ERR_ARG, "BatchNorm2d");
     // A failed constructor inside Sequential: the others are freed, one clear message.
     assert_null(cg_Sequential(3, (cg_module *[]){cg_ReLU(), NULL, cg_Linear(2, 2, true)}));
@@ -534,7 +517,7 @@ static void training_step(cg_module *model, cg_tensor *x, cg_tensor *target) {
 static void test_no_leaks(void **state) {
     (void)state;
     cg_module *model = cg_Sequential(
-        9, (cg_module *[]){cg_BatchNorm2d(2, 1e-5f, 0.1f),
+        9, (cg_module *[]){cg_BatchNorm2d(2, NULL),
                            cg_MaxPool2d(&(cg_pool_options){.kernel_size = {2}}),
                            cg_AvgPool2d(&(cg_pool_options){.kernel_size = {2}, .stride = {1}}),
                            cg_AdaptiveAvgPool2d(2, 2), cg_Flatten(1, -1), cg_Linear(8, 6, true),
@@ -584,9 +567,6 @@ static void test_max_pool_ties_and_nan(void **state) {
 }
 
 int main(void) {
-    struct CMUnitTest tests[N_OPS + 16];
-    int n = 0;
-    for (int i = 0; i < N_OPS; i++) tests[n++] = cg_test_op_unit_test(&OPS[i]);
     const struct CMUnitTest extra[] = {
         cmocka_unit_test_teardown(test_gradcheck_linear, cg_test_teardown),
         cmocka_unit_test_teardown(test_gradcheck_pooling, cg_test_teardown),
@@ -604,8 +584,5 @@ int main(void) {
         cmocka_unit_test_teardown(test_no_leaks, cg_test_teardown),
         cmocka_unit_test_teardown(test_max_pool_ties_and_nan, cg_test_teardown),
     };
-    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) tests[n++] = extra[i];
-    cg_manual_seed(7);
-    cg_test_capture_errors();
-    return _cmocka_run_group_tests("layers", tests, (size_t)n, NULL, NULL);
+    return CG_TEST_RUN("layers", OPS, extra, 7);
 }

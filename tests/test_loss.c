@@ -34,7 +34,6 @@ static const cg_test_op OPS[] = {
     {"mse_loss", FIXTURE, 2, {"x", "target"}, run_mse, &SUM_TOL},
     {"bce_with_logits", FIXTURE, 2, {"x", "target"}, run_bce, &SUM_TOL},
 };
-#define N_OPS ((int)(sizeof OPS / sizeof OPS[0]))
 
 // ---- gradchecks --------------------------------------------------------------------------
 
@@ -175,9 +174,6 @@ static void test_errors(void **state) {
 }
 
 int main(void) {
-    struct CMUnitTest tests[N_OPS + 8];
-    int n = 0;
-    for (int i = 0; i < N_OPS; i++) tests[n++] = cg_test_op_unit_test(&OPS[i]);
     const struct CMUnitTest extra[] = {
         cmocka_unit_test_teardown(test_gradchecks, cg_test_teardown),
         cmocka_unit_test_teardown(test_cross_entropy_is_nll_of_log_softmax, cg_test_teardown),
@@ -185,8 +181,5 @@ int main(void) {
         cmocka_unit_test_teardown(test_targets_copied, cg_test_teardown),
         cmocka_unit_test_teardown(test_errors, cg_test_teardown),
     };
-    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) tests[n++] = extra[i];
-    cg_manual_seed(5);
-    cg_test_capture_errors();
-    return _cmocka_run_group_tests("loss", tests, (size_t)n, NULL, NULL);
+    return CG_TEST_RUN("loss", OPS, extra, 5);
 }

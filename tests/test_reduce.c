@@ -88,7 +88,6 @@ static const cg_test_op OPS[] = {
     {"softmax", FIXTURE, 1, {"x"}, run_softmax, NULL},
     {"log_softmax", FIXTURE, 1, {"x"}, run_log_softmax, &LARGE_TOL},
 };
-#define N_OPS ((int)(sizeof OPS / sizeof OPS[0]))
 
 // ---- invariants beyond the reference values ------------------------------------------------
 
@@ -218,9 +217,6 @@ static void test_empty_reductions(void **state) {
 }
 
 int main(void) {
-    struct CMUnitTest tests[N_OPS + 8];
-    int n = 0;
-    for (int i = 0; i < N_OPS; i++) tests[n++] = cg_test_op_unit_test(&OPS[i]);
     const struct CMUnitTest extra[] = {
         cmocka_unit_test_teardown(test_softmax_rows_sum_to_one, cg_test_teardown),
         cmocka_unit_test_teardown(test_max_ties_first, cg_test_teardown),
@@ -228,8 +224,5 @@ int main(void) {
         cmocka_unit_test_teardown(test_large_against_double, cg_test_teardown),
         cmocka_unit_test_teardown(test_empty_reductions, cg_test_teardown),
     };
-    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) tests[n++] = extra[i];
-    cg_manual_seed(7);
-    cg_test_capture_errors();
-    return _cmocka_run_group_tests("reduce", tests, (size_t)n, NULL, NULL);
+    return CG_TEST_RUN("reduce", OPS, extra, 7);
 }

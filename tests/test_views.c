@@ -73,7 +73,6 @@ static const cg_test_op OPS[] = {
     {"unsqueeze", FIXTURE, 1, {"x"}, run_unsqueeze, NULL},
     {"arange", FIXTURE, 0, {NULL}, run_arange, NULL},
 };
-#define N_OPS ((int)(sizeof OPS / sizeof OPS[0]))
 
 // The cat cases have 1 to 3 inputs (x0, x1, x2; param n), so they are run here rather than
 // from the table, which has a fixed number of inputs per op.
@@ -245,9 +244,6 @@ static void test_view_errors(void **state) {
 }
 
 int main(void) {
-    struct CMUnitTest tests[N_OPS + 16];
-    int n = 0;
-    for (int i = 0; i < N_OPS; i++) tests[n++] = cg_test_op_unit_test(&OPS[i]);
     const struct CMUnitTest extra[] = {
         cmocka_unit_test_teardown(test_cat_cases, cg_test_teardown),
         cmocka_unit_test_teardown(test_views_share_storage, cg_test_teardown),
@@ -257,8 +253,5 @@ int main(void) {
         cmocka_unit_test_teardown(test_permute_index_mapping, cg_test_teardown),
         cmocka_unit_test_teardown(test_view_errors, cg_test_teardown),
     };
-    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) tests[n++] = extra[i];
-    cg_manual_seed(3);
-    cg_test_capture_errors();
-    return _cmocka_run_group_tests("views", tests, (size_t)n, NULL, NULL);
+    return CG_TEST_RUN("views", OPS, extra, 3);
 }

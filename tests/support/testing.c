@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const cg_test_tolerance cg_test_default_tolerance = {1e-5, 1e-6, 1e-4, 1e-5};
@@ -169,6 +170,30 @@ cg_tensor *cg_test_tensor(int ndim, const int64_t *shape, const float *values) {
     return t;
 }
 
+void cg_test_module_text(const cg_module *m, char *buf, size_t size) {
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    cg_module_print(m, f);
+    rewind(f);
+    size_t len = fread(buf, 1, size - 1, f);
+    buf[len] = '\0';
+    fclose(f);
+}
+
+cg_tensor *cg_test_batch_norm_case(cg_test_batch_norm_fn fn, cg_tensor **in,
+                                   const cg_fixture_case *c) {
+    cg_tensor *running_mean = cg_test_copy_leaf(cg_fixture_tensor(c, "running_mean"), false);
+    cg_tensor *running_var = cg_test_copy_leaf(cg_fixture_tensor(c, "running_var"), false);
+    cg_tensor *y =
+        fn(in[0], running_mean, running_var, in[1], in[2], cg_fixture_param(c, "training", 0) != 0,
+           (float)cg_fixture_param(c, "momentum", 0), (float)cg_fixture_param(c, "eps", 0));
+    cg_assert_close(running_mean, cg_fixture_tensor(c, "running_mean_out"), 1e-5, 1e-6,
+                    "running_mean");
+    cg_assert_close(running_var, cg_fixture_tensor(c, "running_var_out"), 1e-5, 1e-6,
+                    "running_var");
+    return y;
+}
+
 cg_fixture *cg_test_load_fixture(const char *filename) {
     cg_fixture *fx = cg_fixture_load(filename);
     if (!fx) fail_msg("cannot load fixture %s: %s", filename, cg_last_error_message());
@@ -240,6 +265,19 @@ void cg_test_op_cases(void **state) {
 struct CMUnitTest cg_test_op_unit_test(const cg_test_op *op) {
     struct CMUnitTest t = {op->op, cg_test_op_cases, NULL, cg_test_teardown, (void *)op};
     return t;
+}
+
+int cg_test_run(const char *group, const cg_test_op *ops, int n_ops, const struct CMUnitTest *extra,
+                int n_extra, uint64_t seed) {
+    struct CMUnitTest *tests = calloc((size_t)(n_ops + n_extra), sizeof *tests);
+    if (!tests) return 1;
+    for (int i = 0; i < n_ops; i++) tests[i] = cg_test_op_unit_test(&ops[i]);
+    for (int i = 0; i < n_extra; i++) tests[n_ops + i] = extra[i];
+    cg_manual_seed(seed);
+    cg_test_capture_errors();
+    int failed = _cmocka_run_group_tests(group, tests, (size_t)(n_ops + n_extra), NULL, NULL);
+    free(tests);
+    return failed;
 }
 
 int cg_test_teardown(void **state) {

@@ -84,6 +84,30 @@ void cg_test_op_cases(void **state);
 // A cmocka unit test running cg_test_op_cases for one table entry (with cg_test_teardown).
 struct CMUnitTest cg_test_op_unit_test(const cg_test_op *op);
 
+// The main() of a test program built around a table of fixture ops: one cmocka test per
+// entry of `ops` (cg_test_op_unit_test), then the `extra` tests, run as group `group` with
+// the global generator seeded with `seed` and errors captured (cg_test_capture_errors).
+int cg_test_run(const char *group, const cg_test_op *ops, int n_ops, const struct CMUnitTest *extra,
+                int n_extra, uint64_t seed);
+// cg_test_run over two arrays: return CG_TEST_RUN("views", OPS, extra, 3);
+#define CG_TEST_RUN(group, ops, extra, seed)                                                       \
+    cg_test_run(group, ops, (int)(sizeof(ops) / sizeof(ops)[0]), extra,                            \
+                (int)(sizeof(extra) / sizeof(extra)[0]), seed)
+
+// cg_module_print(m) into buf (size bytes, always terminated), for comparing with PyTorch.
+void cg_test_module_text(const cg_module *m, char *buf, size_t size);
+
+// A batch norm fixture case (gen_nn.py / gen_layers.py batch_norm_case): runs fn (cg_batch_norm1d
+// or cg_batch_norm2d) on inputs x, weight, bias with copies of the case's running statistics
+// and params training/momentum/eps, checks the updated statistics against running_*_out
+// and returns the output.
+typedef cg_tensor *(*cg_test_batch_norm_fn)(cg_tensor *x, cg_tensor *running_mean,
+                                            cg_tensor *running_var, cg_tensor *weight,
+                                            cg_tensor *bias, bool training, float momentum,
+                                            float eps);
+cg_tensor *cg_test_batch_norm_case(cg_test_batch_norm_fn fn, cg_tensor **in,
+                                   const cg_fixture_case *c);
+
 // Load a fixture and fail the test if it cannot be loaded.
 cg_fixture *cg_test_load_fixture(const char *filename);
 
