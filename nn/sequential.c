@@ -61,7 +61,10 @@ cg_module *cg_Sequential(int n, cg_module *const *modules) {
     return container(&sequential_class, n, NULL, modules);
 }
 cg_module *cg_Sequential_named(int n, const char *const *names, cg_module *const *modules) {
-    if (n > 0 && !names) return cg_error(CG_ERR_ARG, "Sequential: names is NULL");
+    if (n > 0 && !names) { // the container owns the modules also on failure
+        for (int i = 0; modules && i < n; i++) cg_module_free(modules[i]);
+        return cg_error(CG_ERR_ARG, "Sequential: names is NULL");
+    }
     return container(&sequential_class, n, names, modules);
 }
 cg_module *cg_ModuleList(int n, cg_module *const *modules) {
