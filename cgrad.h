@@ -43,5 +43,7 @@
 #include "io/image.h"
 #include "io/safetensors.h"
 #include "io/checkpoint.h"
+#include "io/training.h"
+#include "io/module_dot.h"
 
 #endif

@@ -27,6 +27,10 @@ typedef struct shape {
 static const shape shapes[] = {
     {"small", false, false, 32, 32, 32},
     {"small", false, false, 64, 64, 64},
+    {"small", false, true, 64, 64, 64},
+    {"small", true, false, 64, 64, 64},
+    {"small", false, false, 96, 96, 96},
+    {"small", false, false, 128, 128, 128},
     {"square", false, false, 256, 256, 256},
     {"square", false, false, 512, 512, 512},
     {"square", false, false, 1024, 1024, 1024},

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Print bench/compare's tables: cgrad vs OpenBLAS (GEMM) and cgrad vs PyTorch (conv,
-training), one row per config with the ratio. Arguments: gemm.json cg.jsonl torch.jsonl."""
+training), one row per config with the ratio and, when a peak file is given, each side's
+share of the FMA peak measured in the same run (bench_peak).
+Arguments: gemm.json cg.jsonl torch.jsonl [peak.jsonl]."""
 import json
 import sys
 
@@ -13,27 +15,47 @@ def lines(path):
 gemm_doc = json.load(open(sys.argv[1]))
 cg = {r["name"]: r for r in lines(sys.argv[2])}
 torch = {r["name"]: r for r in lines(sys.argv[3])}
+peak_rows = lines(sys.argv[4]) if len(sys.argv) > 4 else []
+peak = peak_rows[0]["gflops"] if peak_rows else None
+
+
+def share(gflops):
+    """GFLOP/s as a percentage of the measured peak, or '-' without one."""
+    return f"{100.0 * gflops / peak:.0f}%" if peak and gflops else "-"
+
+
+if peak:
+    p = peak_rows[0]
+    print(f"FMA peak ({p['isa']}, {p['threads']} thread(s)): {peak:.1f} GFLOP/s")
 
 print(f"GEMM ({gemm_doc.get('kernel', '?')} kernel) vs OpenBLAS sgemm")
-print(f"  {'shape':<34}{'cgrad GF/s':>11}{'OpenBLAS GF/s':>15}{'ratio':>8}")
+print(f"  {'shape':<44}{'cgrad GF/s':>11}{'peak':>6}{'OpenBLAS GF/s':>15}{'ratio':>8}")
 for r in gemm_doc["rows"]:
     ob = r.get("openblas_gflops")
     ratio = f"{r['gflops'] / ob:8.2f}" if ob else "       -"
     obs = f"{ob:15.1f}" if ob else f"{'-':>15}"
-    print(f"  {r['shape'] + ' ' + r['dims']:<34}{r['gflops']:11.1f}{obs}{ratio}")
+    print(f"  {r['shape'] + ' ' + r['dims']:<44}{r['gflops']:11.1f}{share(r['gflops']):>6}"
+          f"{obs}{ratio}")
 
 print("Convolution (configs a-e) vs PyTorch: ms, lower is better; speedup = torch ms / cgrad ms")
-print(f"  {'config':<12}{'cgrad ms':>10}{'torch ms':>10}{'speedup':>9}{'cgrad GF/s':>12}")
+print(f"  {'config':<12}{'cgrad ms':>10}{'torch ms':>10}{'speedup':>9}{'cgrad GF/s':>12}"
+      f"{'peak':>6}{'torch GF/s':>12}{'peak':>6}")
 for name, r in cg.items():
     if r.get("bench") != "conv" or name not in torch:
         continue
     t = torch[name]
-    print(f"  {name:<12}{r['ms']:10.2f}{t['ms']:10.2f}{t['ms'] / r['ms']:9.2f}{r['gflops']:12.1f}")
+    print(f"  {name:<12}{r['ms']:10.2f}{t['ms']:10.2f}{t['ms'] / r['ms']:9.2f}{r['gflops']:12.1f}"
+          f"{share(r['gflops']):>6}{t['gflops']:12.1f}{share(t['gflops']):>6}")
 
 if "small_cnn" in cg and "small_cnn" in torch:
     a, b = cg["small_cnn"], torch["small_cnn"]
     print("End-to-end small CNN training (batch 64, SGD momentum):")
     print(f"  images/s: cgrad {a['images_per_s']:.0f}, torch {b['images_per_s']:.0f}, "
           f"ratio {a['images_per_s'] / b['images_per_s']:.2f}")
+    if "gflops" in a:
+        torch_gflops = a["mflop_per_step"] / b["ms"]  # MFLOP per ms is GFLOP/s
+        print(f"  step: {a['mflop_per_step']:.0f} MFLOP; cgrad {a['ms']:.2f} ms = "
+              f"{a['gflops']:.1f} GFLOP/s ({share(a['gflops'])} of peak), torch {b['ms']:.2f} ms"
+              f" = {torch_gflops:.1f} GFLOP/s ({share(torch_gflops)} of peak)")
     print(f"  peak RSS: cgrad {a['peak_rss_mb']:.0f} MB, torch {b['peak_rss_mb']:.0f} MB, "
           f"ratio {a['peak_rss_mb'] / b['peak_rss_mb']:.2f}")

@@ -94,7 +94,7 @@ static double run_epoch(cg_module *model, cg_optimizer *opt, cg_dataloader *dl) 
     cg_tensor *x;
     while (cg_dataloader_next(dl, &x, NULL)) {
         cg_scope_begin();
-        cg_tensor *loss = cg_mse_loss(cg_module_forward(model, x), x, CG_REDUCTION_MEAN);
+        cg_tensor *loss = cg_mse_loss(cg_module_forward(model, x), x, NULL);
         if (opt) {
             cg_optimizer_zero_grad(opt);
             if (cg_backward(loss) || cg_optimizer_step(opt)) loss = NULL;
@@ -145,7 +145,7 @@ int main(int argc, char **argv) {
         cg_dataloader_new(train.images, NULL, o.batch, true, (uint64_t)o.seed);
     cg_dataloader *test_dl = cg_dataloader_new(test.images, NULL, 1000, false, 0);
     cg_module *model = autoencoder();
-    cg_optimizer *opt = cg_adam_for(model, &(cg_adam_options){.lr = o.lr});
+    cg_optimizer *opt = cg_adam_for(model, &(cg_adam_options){.lr = CG_SET(o.lr)});
     rc = opt ? 0 : 1;
     if (opt) cg_module_summary(model, 4, (int64_t[]){1, 1, 28, 28}, stdout);
 

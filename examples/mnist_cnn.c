@@ -172,7 +172,7 @@ static int64_t count_correct(cg_tensor *logits, cg_tensor *labels) {
 static float train_step(session *s, cg_tensor *x, cg_tensor *y, int64_t *correct) {
     cg_scope_begin();
     cg_tensor *logits = cg_module_forward(s->model, x);
-    cg_tensor *loss = cg_cross_entropy(logits, y, CG_REDUCTION_MEAN);
+    cg_tensor *loss = cg_cross_entropy(logits, y, NULL);
     cg_optimizer_zero_grad(s->opt);
     float value = NAN;
     if (cg_backward(loss) == 0 && cg_optimizer_step(s->opt) == 0) {
@@ -185,18 +185,15 @@ static float train_step(session *s, cg_tensor *x, cg_tensor *y, int64_t *correct
     return value;
 }
 
-static void progress(int epoch, int epochs, int64_t done, int64_t total, double loss,
-                     double accuracy, double images_per_s) {
-    int width = 24, filled = (int)(width * done / total);
-    fprintf(stderr, "\repoch %d/%d [%.*s%*s] %3d%%  loss %.4f  acc %5.2f%%  %6.0f img/s", epoch,
-            epochs, filled, "========================", width - filled, "",
-            (int)(100 * done / total), loss, 100 * accuracy, images_per_s);
-}
-
-// One pass over the training set; -1 if the loss is not a number any more.
+// One pass over the training set; -1 if the loss is not a number any more. The progress
+// line is redrawn on a terminal and printed once per epoch into a log (io/training.h).
 static int train_epoch(session *s, int epoch, int epochs) {
-    int64_t batches = cg_dataloader_num_batches(s->train_loader), done = 0, seen = 0, correct = 0;
-    double loss_sum = 0, start = now();
+    int64_t seen = 0, correct = 0;
+    double loss_sum = 0;
+    char metrics[96] = "";
+    cg_progress bar;
+    cg_progress_begin(&bar, stdout, cg_dataloader_num_batches(s->train_loader), "epoch %d/%d",
+                      epoch, epochs);
     cg_tensor *x, *y;
     while (cg_dataloader_next(s->train_loader, &x, &y)) {
         float loss = train_step(s, x, y, &correct);
@@ -206,35 +203,13 @@ static int train_epoch(session *s, int epoch, int epochs) {
                     (long long)s->step);
             return -1;
         }
-        s->step++, done++, seen += cg_size(x, 0), loss_sum += loss * cg_size(x, 0);
-        if (done % 20 == 0 || done == batches)
-            progress(epoch, epochs, done, batches, loss_sum / seen, (double)correct / seen,
-                     seen / (now() - start));
+        s->step++, seen += cg_size(x, 0), loss_sum += loss * cg_size(x, 0);
+        snprintf(metrics, sizeof metrics, "loss %.4f  acc %5.2f%%  %6.0f img/s", loss_sum / seen,
+                 100.0 * correct / seen, seen / cg_progress_elapsed(&bar));
+        cg_progress_step(&bar, 1, metrics);
     }
-    fputc('\n', stderr);
+    cg_progress_end(&bar, metrics);
     return 0;
-}
-
-// Mean cross-entropy and accuracy over the test set, in eval mode (BN running statistics,
-// no dropout) and without recording a graph.
-static void evaluate(session *s, double *loss, double *accuracy) {
-    cg_module_eval(s->model);
-    bool grad = cg_set_grad_enabled(false);
-    double loss_sum = 0;
-    int64_t correct = 0;
-    cg_tensor *x, *y;
-    while (cg_dataloader_next(s->test_loader, &x, &y)) {
-        cg_scope_begin();
-        cg_tensor *logits = cg_module_forward(s->model, x);
-        cg_tensor *l = cg_cross_entropy(logits, y, CG_REDUCTION_SUM);
-        loss_sum += l ? cg_item(l) : NAN;
-        correct += count_correct(logits, y);
-        cg_scope_end();
-    }
-    cg_set_grad_enabled(grad);
-    cg_module_train(s->model, true);
-    *loss = loss_sum / (double)s->test.count;
-    *accuracy = (double)correct / (double)s->test.count;
 }
 
 static int save_checkpoint(session *s, const char *path, int epochs_done) {
@@ -255,14 +230,16 @@ static int train(const options *o, session *s) {
     for (int epoch = first; epoch < o->epochs; epoch++) {
         if (train_epoch(s, epoch + 1, o->epochs)) return 1;
         cg_scheduler_step(s->schedule);
-        evaluate(s, &loss, &accuracy);
+        cg_eval_result r;
+        if (cg_evaluate(s->model, s->test_loader, &r)) return fail("evaluation failed", NULL);
+        loss = r.loss, accuracy = r.accuracy;
         best = accuracy > best ? accuracy : best;
         printf("epoch %d/%d  test loss %.4f  test accuracy %.2f%%  (%.1f s so far)\n", epoch + 1,
                o->epochs, loss, 100 * accuracy, now() - start);
         fflush(stdout);
         if (o->save && save_checkpoint(s, o->save, epoch + 1)) return fail("cannot save", NULL);
     }
-    if (first >= o->epochs) evaluate(s, &loss, &accuracy), best = accuracy;
+    if (first >= o->epochs) best = cg_evaluate_accuracy(s->model, s->test_loader);
     printf("done: %d epochs in %.1f s, best test accuracy %.2f%%, %lld parameters%s%s\n",
            o->epochs - first, now() - start, 100 * best,
            (long long)cg_module_num_parameters(s->model), o->save ? ", saved to " : "",
@@ -280,7 +257,9 @@ static cg_tensor *normalize(cg_tensor *x, cg_mnist_kind kind) {
 // (everything up to the first ReLU) in features.png next to it.
 static int save_pictures(session *s, const char *kernels_path) {
     cg_module *conv = cg_module_get(s->model, "0");
-    if (cg_image_save_grid(kernels_path, cg_module_param(conv, "weight"), 8, 16)) return -1;
+    // 3x3 kernels magnified to 63x63 and numbered (output channel, input channel).
+    cg_grid_options grid = {.columns = 8, .labels = true};
+    if (cg_image_save_grid_ex(kernels_path, cg_module_param(conv, "weight"), &grid)) return -1;
     char path[4096];
     const char *slash = strrchr(kernels_path, '/');
     snprintf(path, sizeof path, "%.*sfeatures.png", slash ? (int)(slash - kernels_path + 1) : 0,
@@ -356,7 +335,7 @@ static bool file_exists(const char *path) {
 
 static int run(const options *o, session *s) {
     s->model = strcmp(o->model, "big") ? small_model() : big_model();
-    s->opt = cg_sgd_for(s->model, &(cg_sgd_options){.lr = o->lr, .momentum = o->momentum});
+    s->opt = cg_sgd_for(s->model, &(cg_sgd_options){.lr = CG_SET(o->lr), .momentum = o->momentum});
     s->schedule = cg_cosine_annealing_lr(s->opt, o->epochs, 0.0f);
     if (!s->schedule) return fail("cannot build the model", NULL);
     // A model to predict with comes from --resume, an existing --save file, or training.
@@ -378,6 +357,7 @@ static int run(const options *o, session *s) {
     if (load_data(o, s, !predict_only)) return 1;
     if (!predict_only) {
         cg_module_summary(s->model, 4, (int64_t[]){1, 1, 28, 28}, stdout);
+        fflush(stdout); // before anything goes to stderr, also when stdout is a file
         if (train(o, s)) return 1;
         if (save_pictures(s, o->kernels)) return fail("cannot write the pictures", NULL);
     }

@@ -45,21 +45,53 @@ static void say_item(message *m, const char *section, int *count, const char *it
     (*count)++;
 }
 
-// Check that `file` holds exactly the names of `expected` with the same shapes. Reports one
-// CG_ERR_SHAPE message listing every problem and returns -1, or returns 0.
+static void report_add(char ***names, int *count, const char *name) {
+    char **grown = cg_alloc((size_t)(*count + 1) * sizeof *grown);
+    char *copy = cg_alloc(strlen(name) + 1);
+    if (!grown || !copy) {
+        cg_dealloc(grown), cg_dealloc(copy);
+        return;
+    }
+    if (*count) memcpy(grown, *names, (size_t)*count * sizeof *grown);
+    cg_dealloc(*names);
+    strcpy(copy, name);
+    grown[(*count)++] = copy;
+    *names = grown;
+}
+
+void cg_load_report_free(cg_load_report *report) {
+    if (!report) return;
+    for (int i = 0; i < report->n_missing; i++) cg_dealloc(report->missing[i]);
+    for (int i = 0; i < report->n_unexpected; i++) cg_dealloc(report->unexpected[i]);
+    cg_dealloc(report->missing);
+    cg_dealloc(report->unexpected);
+    *report = (cg_load_report){0, 0, NULL, NULL};
+}
+
+static bool in_list(const cg_tensor_list *list, const char *name) {
+    for (int k = 0; k < list->count; k++)
+        if (strcmp(list->items[k].name, name) == 0) return true;
+    return false;
+}
+
+// Check that `file` holds the names of `expected` with the same shapes (and, if strict,
+// nothing else and nothing less). Reports one CG_ERR_SHAPE message listing every problem
+// and returns -1, or returns 0. Missing and unexpected names go to *report when non-NULL.
 static int match_tensors(const char *who, const char *path, const cg_tensor_list *expected,
-                         const cg_safetensors *file) {
+                         const cg_safetensors *file, bool strict, cg_load_report *report) {
     message m = {{0}, 0, false};
     int missing = 0, unexpected = 0, misshaped = 0;
-    for (int i = 0; i < expected->count; i++)
-        if (!cg_safetensors_find(file, expected->items[i].name))
-            say_item(&m, "missing", &missing, expected->items[i].name);
+    cg_load_report found = {0, 0, NULL, NULL};
+    for (int i = 0; i < expected->count; i++) {
+        if (cg_safetensors_find(file, expected->items[i].name)) continue;
+        report_add(&found.missing, &found.n_missing, expected->items[i].name);
+        if (strict) say_item(&m, "missing", &missing, expected->items[i].name);
+    }
     for (int i = 0; i < file->tensors.count; i++) {
         const char *name = file->tensors.items[i].name;
-        bool known = false;
-        for (int k = 0; k < expected->count && !known; k++)
-            known = strcmp(expected->items[k].name, name) == 0;
-        if (!known) say_item(&m, "unexpected", &unexpected, name);
+        if (in_list(expected, name)) continue;
+        report_add(&found.unexpected, &found.n_unexpected, name);
+        if (strict) say_item(&m, "unexpected", &unexpected, name);
     }
     for (int i = 0; i < expected->count; i++) {
         const cg_tensor *want = expected->items[i].tensor;
@@ -71,16 +103,21 @@ static int match_tensors(const char *who, const char *path, const cg_tensor_list
             say_item(&m, "mis-shaped", &misshaped, item);
         }
     }
+    if (report)
+        *report = found;
+    else
+        cg_load_report_free(&found);
     if (missing + unexpected + misshaped == 0) return 0;
     cg_error(CG_ERR_SHAPE, "%s: %s does not fit the model: %s", who, path, m.text);
     return -1;
 }
 
+// Copy every expected tensor the file has (all of them after a strict match).
 static void copy_into(const cg_tensor_list *expected, const cg_safetensors *file) {
     for (int i = 0; i < expected->count; i++) {
         cg_tensor *dst = expected->items[i].tensor;
         const cg_tensor *src = cg_safetensors_find(file, expected->items[i].name);
-        memcpy(dst->data, src->data, (size_t)dst->numel * sizeof(float));
+        if (src) memcpy(dst->data, src->data, (size_t)dst->numel * sizeof(float));
     }
 }
 
@@ -99,6 +136,12 @@ int cg_module_save(const char *path, const cg_module *m) {
 }
 
 int cg_module_load(const char *path, cg_module *m) {
+    return cg_module_load_ex(path, m, NULL, NULL);
+}
+
+int cg_module_load_ex(const char *path, cg_module *m, const cg_load_options *options,
+                      cg_load_report *report) {
+    if (report) *report = (cg_load_report){0, 0, NULL, NULL};
     if (!m) {
         cg_error(CG_ERR_ARG, "module_load: module is NULL");
         return -1;
@@ -106,7 +149,8 @@ int cg_module_load(const char *path, cg_module *m) {
     cg_safetensors file;
     if (cg_safetensors_load(path, &file) != 0) return -1;
     cg_tensor_list sd = cg_module_state_dict(m);
-    int rc = match_tensors("module_load", path, &sd, &file);
+    bool strict = !(options && options->non_strict);
+    int rc = match_tensors("module_load", path, &sd, &file, strict, report);
     if (rc == 0) copy_into(&sd, &file);
     cg_tensor_list_free(&sd);
     cg_safetensors_free(&file);
@@ -255,7 +299,7 @@ int cg_checkpoint_load(const char *path, cg_module *model, cg_optimizer *opt,
     cg_tensor_list all = {0, NULL};
     int rc = read_meta(&file, path, &m);
     if (rc == 0) rc = checkpoint_tensors(model, opt, &all);
-    if (rc == 0) rc = match_tensors("checkpoint_load", path, &all, &file);
+    if (rc == 0) rc = match_tensors("checkpoint_load", path, &all, &file, true, NULL);
     if (rc == 0) {
         copy_into(&all, &file);
         if (opt) cg_optimizer_set_lr(opt, (float)m.lr);

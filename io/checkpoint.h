@@ -33,6 +33,27 @@ int cg_module_save(const char *path, const cg_module *m);
 // fc.weight (file [10,20], model [10,30])". Returns 0 or -1.
 int cg_module_load(const char *path, cg_module *m);
 
+// PyTorch's load_state_dict(strict=False): non_strict loads every tensor whose name is both
+// in the file and in the model and leaves the rest of the model as it is. A shape mismatch
+// is still an error that loads nothing, as PyTorch. false (the default) is cg_module_load.
+typedef struct cg_load_options {
+    bool non_strict;
+} cg_load_options;
+// What a load found (PyTorch's missing_keys / unexpected_keys), filled when non-NULL
+// (also when a strict load fails on them). Free with cg_load_report_free.
+typedef struct cg_load_report {
+    int n_missing, n_unexpected;
+    char **missing;    // model tensors the file does not have
+    char **unexpected; // file tensors the model does not have
+} cg_load_report;
+//   cg_load_report r;
+//   cg_module_load_ex("pretrained.safetensors", m, &(cg_load_options){.non_strict = true}, &r);
+//   for (int i = 0; i < r.n_missing; i++) printf("not in the file: %s\n", r.missing[i]);
+//   cg_load_report_free(&r);
+int cg_module_load_ex(const char *path, cg_module *m, const cg_load_options *options,
+                      cg_load_report *report);
+void cg_load_report_free(cg_load_report *report);
+
 // ---- resumable training ----------------------------------------------------------------------
 typedef struct cg_checkpoint_meta {
     int64_t epoch;       // what the caller wants to resume from (e.g. epochs completed)

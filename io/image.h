@@ -72,4 +72,16 @@ cg_tensor *cg_image_prepare_mnist(const cg_tensor *gray, const cg_image_options 
 // on failure (CG_ERR_IO) an existing file at path is unchanged. Returns 0 or -1.
 int cg_image_save_grid(const char *path, const cg_tensor *images, int columns, int scale);
 
+// The same with options: `scale` 0 magnifies small tiles to about 64 pixels (a 3x3 kernel
+// to 63x63, a 28x28 map to 56x56); `labels` adds a strip under each tile with its index in
+// white digits ("5", or "5.2" for image 5, channel 2), 7 * s pixels high (s = 2 for tiles
+// at least 40 pixels wide, else 1): height = rows * (H * scale + strip + 1) + 1.
+typedef struct cg_grid_options {
+    int columns; // tiles per row (0: ceil(sqrt(tiles)))
+    int scale;   // magnification (0: automatic, as above)
+    bool labels;
+} cg_grid_options;
+int cg_image_save_grid_ex(const char *path, const cg_tensor *images,
+                          const cg_grid_options *options);
+
 #endif

@@ -191,6 +191,45 @@ static void gemm_part(const gemm_problem *g, range rows, range cols) {
     }
 }
 
+// ---- small problems ------------------------------------------------------------------------
+
+// Up to about 128 x 128 x 128 the operands sit in L1/L2 and packing both costs more than
+// it saves (it was a third of a 32^3 call; at 128^3 both paths run alike), so the kernel
+// reads A and B in place. A transposed B is transposed once into the packing buffer, since
+// the kernel loads B's rows.
+#define SMALL_MACS     (128 * 128 * 128)
+#define SMALL_B_FLOATS (128 * 128) // op(B) must stay in L1/L2 while every row tile rereads it
+
+static bool is_small(const gemm_problem *g) {
+    return g->kernel->run_small && g->m * g->n * g->k <= SMALL_MACS &&
+           g->k * g->n <= SMALL_B_FLOATS;
+}
+
+// Column tiles outside, so one NR-wide strip of B stays in L1 across all row tiles.
+static void gemm_small(const gemm_problem *g) {
+    const cg_gemm_kernel *kr = g->kernel;
+    const float *b = g->b;
+    int64_t ldb = g->ldb;
+    if (g->trans_b) {
+        float *copy = reserve(&packed_b_buffer, g->k * g->n);
+        if (!copy) {
+            reference_part(g, (range){0, g->m}, (range){0, g->n});
+            return;
+        }
+        transpose_pack(kr, g->b, g->ldb, (int)g->n, g->k, (int)g->n, copy);
+        b = copy, ldb = g->n;
+    }
+    int64_t a_rs = g->trans_a ? 1 : g->lda, a_cs = g->trans_a ? g->lda : 1;
+    for (int64_t j = 0; j < g->n; j += kr->nr) {
+        int n_valid = (int)min64(kr->nr, g->n - j);
+        for (int64_t i = 0; i < g->m; i += kr->mr) {
+            int m_valid = (int)min64(kr->mr, g->m - i);
+            kr->run_small(g->k, g->a + i * a_rs, a_rs, a_cs, b + j, ldb, g->c + i * g->ldc + j,
+                          g->ldc, g->alpha, g->beta, m_valid, n_valid);
+        }
+    }
+}
+
 // ---- threading -----------------------------------------------------------------------------
 
 static int threads_for(const gemm_problem *g) {
@@ -276,7 +315,9 @@ void cg_gemm_with_kernel(const cg_gemm_kernel *kernel, bool trans_a, bool trans_
     }
     gemm_problem g = {kernel, trans_a, trans_b, m, n, k, alpha, beta, a, b, c, lda, ldb, ldc};
     int threads = threads_for(&g);
-    if (threads > 1)
+    if (threads == 1 && is_small(&g))
+        gemm_small(&g);
+    else if (threads > 1)
         gemm_parallel(&g, threads);
     else
         gemm_part(&g, (range){0, m}, (range){0, n});

@@ -33,7 +33,7 @@ AVX2 static inline __attribute__((always_inline)) void store_tile(__m256 acc[MR]
         if (i >= m_valid) break;
         float *row = c + i * ldc;
         for (int v = 0; v < NV; v++) {
-            __m256 r = _mm256_mul_ps(valpha, acc[i][v]);
+            __m256 r = alpha == 1.0f ? acc[i][v] : _mm256_mul_ps(valpha, acc[i][v]);
             // beta == 0 must not read C: it may hold NaN or be uninitialised.
             if (beta != 0.0f)
                 r = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(row + 8 * v, mask[v]), r);
@@ -67,9 +67,35 @@ AVX2 static void kernel_avx2(int64_t k, const float *a, const float *b, float *c
     store_tile(acc, c, ldc, alpha, beta, m_valid, n_valid);
 }
 
+// kernel_avx2 on unpacked operands (cg_gemm_small_kernel). Rows of A past m_valid repeat
+// the last real row, so every broadcast reads inside A; their results are never stored.
+AVX2 static void small_kernel_avx2(int64_t k, const float *a, int64_t a_rs, int64_t a_cs,
+                                   const float *b, int64_t ldb, float *c, int64_t ldc, float alpha,
+                                   float beta, int m_valid, int n_valid) {
+    __m256 acc[MR][NV];
+    __m256i mask[NV];
+    const float *row[MR];
+    cg_gemm_small_rows(a, a_rs, MR, m_valid, row);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++)
+        for (int v = 0; v < NV; v++) acc[i][v] = _mm256_setzero_ps();
+    for (int v = 0; v < NV; v++) mask[v] = column_mask(v, n_valid);
+    for (int64_t p = 0; p < k; p++, b += ldb) {
+        __m256 bv[NV];
+        for (int v = 0; v < NV; v++) bv[v] = _mm256_maskload_ps(b + 8 * v, mask[v]);
+#pragma GCC unroll 6
+        for (int i = 0; i < MR; i++) {
+            __m256 ai = _mm256_broadcast_ss(row[i] + p * a_cs);
+            for (int v = 0; v < NV; v++) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
+        }
+    }
+    store_tile(acc, c, ldc, alpha, beta, m_valid, n_valid);
+}
+
 const cg_gemm_kernel cg_gemm_kernel_avx2 = {
     .name = "avx2",
     .run = kernel_avx2,
+    .run_small = small_kernel_avx2,
     .mr = MR,
     .nr = NR,
     .mc = 144,

@@ -41,7 +41,9 @@ INLINE_AVX512 void store_tile(int vectors, __m512 acc[MR][NV], float *c, int64_t
         if (i >= m_valid) break;
         float *row = c + i * ldc;
         for (int v = 0; v < vectors; v++) {
-            __m512 r = _mm512_mul_ps(valpha, acc[i][v]);
+            // alpha == 1 (every call from the ops) skips the multiply: short-k tiles are
+            // store-bound.
+            __m512 r = alpha == 1.0f ? acc[i][v] : _mm512_mul_ps(valpha, acc[i][v]);
             // beta == 0 must not read C: it may hold NaN or be uninitialised.
             if (beta != 0.0f)
                 r = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(mask[v], row + 16 * v), r);
@@ -87,6 +89,43 @@ AVX512 static void kernel_avx512(int64_t k, const float *a, const float *b, floa
         multiply_tile(2, k, a, b, c, ldc, alpha, beta, m_valid, n_valid);
     else
         multiply_tile(3, k, a, b, c, ldc, alpha, beta, m_valid, n_valid);
+}
+
+// multiply_tile on unpacked operands (cg_gemm_small_kernel). Rows of A past m_valid repeat
+// the last real row, so every broadcast reads inside A; their results are never stored.
+INLINE_AVX512 void multiply_small_tile(int vectors, int64_t k, const float *a, int64_t a_rs,
+                                       int64_t a_cs, const float *b, int64_t ldb, float *c,
+                                       int64_t ldc, float alpha, float beta, int m_valid,
+                                       int n_valid) {
+    __m512 acc[MR][NV];
+    __mmask16 mask[NV];
+    const float *row[MR];
+    cg_gemm_small_rows(a, a_rs, MR, m_valid, row);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++)
+        for (int v = 0; v < vectors; v++) acc[i][v] = _mm512_setzero_ps();
+    for (int v = 0; v < vectors; v++) mask[v] = column_mask(v, n_valid);
+    for (int64_t p = 0; p < k; p++, b += ldb) {
+        __m512 bv[NV];
+        for (int v = 0; v < vectors; v++) bv[v] = _mm512_maskz_loadu_ps(mask[v], b + 16 * v);
+#pragma GCC unroll 8
+        for (int i = 0; i < MR; i++) {
+            __m512 ai = _mm512_set1_ps(row[i][p * a_cs]);
+            for (int v = 0; v < vectors; v++) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+        }
+    }
+    store_tile(vectors, acc, c, ldc, alpha, beta, m_valid, n_valid);
+}
+
+AVX512 static void small_kernel_avx512(int64_t k, const float *a, int64_t a_rs, int64_t a_cs,
+                                       const float *b, int64_t ldb, float *c, int64_t ldc,
+                                       float alpha, float beta, int m_valid, int n_valid) {
+    if (n_valid <= 16)
+        multiply_small_tile(1, k, a, a_rs, a_cs, b, ldb, c, ldc, alpha, beta, m_valid, n_valid);
+    else if (n_valid <= 32)
+        multiply_small_tile(2, k, a, a_rs, a_cs, b, ldb, c, ldc, alpha, beta, m_valid, n_valid);
+    else
+        multiply_small_tile(3, k, a, a_rs, a_cs, b, ldb, c, ldc, alpha, beta, m_valid, n_valid);
 }
 
 // Transposes 16 rows of 16 floats in registers: afterwards v[j] holds column j.
@@ -147,10 +186,10 @@ AVX512 static void pack_transposed(const float *src, int64_t ld, int rows, int64
 // beat kc = 256..512 with the B sliver in L1; the 144 x 768 A block (432K) and a 144K B
 // sliver share L2, and a 768 x 1536 B panel (4.5M) stays in L3.
 const cg_gemm_kernel cg_gemm_kernel_avx512 = {
-
     .name = "avx512",
     .run = kernel_avx512,
     .pack_transposed = pack_transposed,
+    .run_small = small_kernel_avx512,
     .mr = MR,
     .nr = NR,
     .mc = 144,

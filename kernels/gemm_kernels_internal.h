@@ -18,6 +18,22 @@ typedef void (*cg_gemm_micro_kernel)(int64_t k, const float *a_packed, const flo
                                      float *c, int64_t ldc, float alpha, float beta, int m_valid,
                                      int n_valid);
 
+// The same tile read straight from the operands, for problems small enough that packing
+// would cost as much as the multiply: op(A)(i, p) = a[i*a_row_stride + p*a_col_stride] and
+// op(B)(p, j) = b[p*ldb + j] (rows of B contiguous). Reads nothing past row m_valid of A or
+// column n_valid of B.
+typedef void (*cg_gemm_small_kernel)(int64_t k, const float *a, int64_t a_row_stride,
+                                     int64_t a_col_stride, const float *b, int64_t ldb, float *c,
+                                     int64_t ldc, float alpha, float beta, int m_valid,
+                                     int n_valid);
+
+// The row pointers of a cg_gemm_small_kernel tile: rows past m_valid repeat the last real
+// row, so every broadcast reads inside A (their results are never stored).
+static inline void cg_gemm_small_rows(const float *a, int64_t a_row_stride, int mr, int m_valid,
+                                      const float **row) {
+    for (int i = 0; i < mr; i++) row[i] = a + (i < m_valid ? i : m_valid - 1) * a_row_stride;
+}
+
 // Packs a block whose packed order is the transpose of its stored order (A not transposed,
 // B transposed): dst[p*width + r] = src[r*ld + p] for r < rows and p < kc, zero for
 // rows <= r < width.
@@ -29,6 +45,7 @@ typedef struct cg_gemm_kernel {
     const char *name;
     cg_gemm_micro_kernel run;
     cg_gemm_pack_transposed pack_transposed; // NULL: gemm.c's scalar loop
+    cg_gemm_small_kernel run_small;          // NULL: small problems are packed too
     int mr, nr;                              // register tile
     int64_t mc, kc, nc;                      // cache blocks of A (mc x kc) and B (kc x nc)
 } cg_gemm_kernel;

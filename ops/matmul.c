@@ -65,21 +65,31 @@ static void batch_offsets(const matmul_plan *p, int64_t i, int64_t *ia, int64_t 
     }
 }
 
+// The gradient buffer of input x, whose matrices hold `matrix` floats. Unless x was
+// broadcast over the batch, every batch entry writes its own matrix once, so the buffer
+// needs no zero fill (beta 0); a broadcast one sums the entries that share it (beta 1).
+static cg_tensor *gradient_buffer(const cg_tensor *x, int64_t matrix, int64_t batch, float *beta) {
+    bool written_once = x->numel == matrix * batch;
+    *beta = written_once ? 0.0f : 1.0f;
+    return written_once ? cg_empty_like(x) : cg_zeros_like(x);
+}
+
 static void matmul_backward(cg_node *n, const cg_tensor *g) {
     const matmul_plan *p = n->ctx;
     cg_tensor *a = n->inputs[0], *b = n->inputs[1];
     int64_t mk = p->m * p->k, kn = p->k * p->n, mn = p->m * p->n;
-    cg_tensor *da = cg_needs_grad(n, 0) ? cg_zeros_like(a) : NULL;
-    cg_tensor *db = cg_needs_grad(n, 1) ? cg_zeros_like(b) : NULL;
+    float beta_a = 1.0f, beta_b = 1.0f;
+    cg_tensor *da = cg_needs_grad(n, 0) ? gradient_buffer(a, mk, p->batch, &beta_a) : NULL;
+    cg_tensor *db = cg_needs_grad(n, 1) ? gradient_buffer(b, kn, p->batch, &beta_b) : NULL;
     for (int64_t i = 0; i < p->batch; i++) {
         int64_t ia, ib;
         batch_offsets(p, i, &ia, &ib);
         const float *gi = g->data + i * mn;
         if (da) // dA (m,k) += G (m,n) * B^T
-            cg_gemm(false, true, p->m, p->k, p->n, 1.0f, gi, p->n, b->data + ib * kn, p->n, 1.0f,
+            cg_gemm(false, true, p->m, p->k, p->n, 1.0f, gi, p->n, b->data + ib * kn, p->n, beta_a,
                     da->data + ia * mk, p->k);
         if (db) // dB (k,n) += A^T * G
-            cg_gemm(true, false, p->k, p->n, p->m, 1.0f, a->data + ia * mk, p->k, gi, p->n, 1.0f,
+            cg_gemm(true, false, p->k, p->n, p->m, 1.0f, a->data + ia * mk, p->k, gi, p->n, beta_b,
                     db->data + ib * kn, p->n);
     }
     if (da) cg_accumulate_grad(a, da);

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "../autograd/op.h"
+#include "../kernels/elementwise.h"
 #include "math.h"
 #include "../tensor/parallel.h"
 
@@ -80,13 +81,19 @@ typedef void (*unary_derivative)(const float *x, const float *y, const float *g,
     _Pragma("omp parallel for num_threads(cg_num_threads()) if (n > 1 << 16)") for (int64_t i = 0; \
                                                                                     i < n; i++)
 
+static void relu_derivative(const float *x, const float *y, const float *g, float *dx, int64_t n,
+                            unary_params p); // defined by UNARY_OPS below
+
 // dx = g * f'(x); n->ctx holds the op's scalars (NULL when it has none).
 static void unary_backward(cg_node *n, const cg_tensor *grad, unary_derivative derivative) {
     cg_tensor *in = n->inputs[0];
     cg_tensor *dx = cg_empty_like(in);
     if (!dx) return;
     unary_params p = n->ctx ? *(const unary_params *)n->ctx : (unary_params){0, 0};
-    derivative(in->data, n->output->data, grad->data, dx->data, in->numel, p);
+    if (derivative == relu_derivative) // the hot one in training: branch-free and vectorised
+        cg_relu_grad(in->data, grad->data, dx->data, in->numel);
+    else
+        derivative(in->data, n->output->data, grad->data, dx->data, in->numel, p);
     cg_accumulate_grad(in, dx);
 }
 

@@ -1,6 +1,7 @@
 // optim/adam.c - torch.optim.Adam and AdamW: one update with a flag for decoupled decay.
 //
 // Per element, as torch 1.13's _single_tensor_adam / _single_tensor_adamw (step t >= 1):
+//   grad = maximize ? -grad : grad
 //   AdamW: p = p * (1 - lr * weight_decay)        Adam: g = grad + weight_decay * p
 //   m = beta1 * m + (1 - beta1) * g
 //   v = beta2 * v + (1 - beta2) * g * g
@@ -21,13 +22,14 @@ static int adam_state_names(const cg_optimizer *opt, const char **names) {
     names[STEP] = "step";
     names[EXP_AVG] = "exp_avg";
     names[EXP_AVG_SQ] = "exp_avg_sq";
-    if (!opt->u.adam.options.amsgrad) return 3;
+    if (!opt->u.adam.amsgrad) return 3;
     names[MAX_EXP_AVG_SQ] = "max_exp_avg_sq";
     return 4;
 }
 
 // The scalars of one update, in float as PyTorch's kernels receive them.
 typedef struct adam_scalars {
+    float sign; // -1 for maximize
     float beta1, beta2, one_minus_beta1, one_minus_beta2, eps;
     float weight_decay; // coupled (Adam): added to the gradient
     float decay;        // decoupled (AdamW): p *= decay
@@ -40,7 +42,7 @@ static void adam_update(const adam_scalars *s, float *p, const float *grad, floa
 #pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_OPTIM_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) {
         float param = p[i] * s->decay;
-        float g = grad[i];
+        float g = s->sign * grad[i];
         if (s->weight_decay != 0) g = g + s->weight_decay * param;
         m[i] = m[i] * s->beta1 + s->one_minus_beta1 * g;
         v[i] = v[i] * s->beta2 + s->one_minus_beta2 * g * g;
@@ -52,19 +54,19 @@ static void adam_update(const adam_scalars *s, float *p, const float *grad, floa
 }
 
 static void adam_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
-    const cg_adam_options *o = &opt->u.adam.options;
-    bool decoupled = opt->u.adam.decoupled;
+    const cg_adam_config *o = &opt->u.adam;
     double step = state[STEP]->data[0] += 1;
     double bias_correction1 = 1 - pow(o->beta1, step);
     double bias_correction2 = 1 - pow(o->beta2, step);
     adam_scalars s = {
-        .beta1 = o->beta1,
-        .beta2 = o->beta2,
-        .one_minus_beta1 = (float)(1 - (double)o->beta1),
-        .one_minus_beta2 = (float)(1 - (double)o->beta2),
-        .eps = o->eps,
-        .weight_decay = decoupled ? 0.0f : o->weight_decay,
-        .decay = decoupled ? (float)(1 - opt->lr * o->weight_decay) : 1.0f,
+        .sign = o->maximize ? -1.0f : 1.0f,
+        .beta1 = (float)o->beta1,
+        .beta2 = (float)o->beta2,
+        .one_minus_beta1 = (float)(1 - o->beta1),
+        .one_minus_beta2 = (float)(1 - o->beta2),
+        .eps = (float)o->eps,
+        .weight_decay = o->decoupled ? 0.0f : (float)o->weight_decay,
+        .decay = o->decoupled ? (float)(1 - opt->lr * o->weight_decay) : 1.0f,
         .neg_step_size = (float)(-opt->lr / bias_correction1),
         .bias_correction2_sqrt = (float)sqrt(bias_correction2),
     };
@@ -73,53 +75,40 @@ static void adam_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
                 p->numel);
 }
 
-static const cg_optimizer_class adam_class = {"Adam", adam_step, adam_state_names};
-static const cg_optimizer_class adamw_class = {"AdamW", adam_step, adam_state_names};
+static double *adam_beta1(cg_optimizer *opt) {
+    return &opt->u.adam.beta1;
+}
 
-// Fill PyTorch's defaults into zero fields and validate; false with an error otherwise.
-static bool adam_options_resolve(const char *name, bool decoupled, const cg_adam_options *in,
-                                 cg_adam_options *out) {
-    if (!in) {
-        cg_error(CG_ERR_ARG, "%s: options is NULL", name);
-        return false;
-    }
-    *out = *in;
-    if (out->beta1 == 0) out->beta1 = 0.9f;
-    if (out->beta2 == 0) out->beta2 = 0.999f;
-    if (out->eps == 0) out->eps = 1e-8f;
-    if (decoupled && out->weight_decay == 0 && !out->weight_decay_set) out->weight_decay = 0.01f;
-    const float betas[2] = {out->beta1, out->beta2};
-    for (int i = 0; i < 2; i++) {
-        if (!(betas[i] >= 0 && betas[i] < 1)) {
-            cg_error(CG_ERR_ARG, "%s: invalid beta%d=%g (must be in [0, 1))", name, i + 1,
-                     betas[i]);
-            return false;
-        }
-    }
-    if (!(out->eps >= 0)) {
-        cg_error(CG_ERR_ARG, "%s: invalid eps=%g (must be >= 0)", name, out->eps);
-        return false;
-    }
-    if (!(out->weight_decay >= 0)) {
-        cg_error(CG_ERR_ARG, "%s: invalid weight_decay=%g (must be >= 0)", name, out->weight_decay);
-        return false;
-    }
-    return true;
+static const cg_optimizer_class adam_class = {"Adam", adam_step, adam_state_names, NULL,
+                                              adam_beta1};
+static const cg_optimizer_class adamw_class = {"AdamW", adam_step, adam_state_names, NULL,
+                                               adam_beta1};
+
+// PyTorch's defaults for unset fields, then its checks; false with an error.
+static bool adam_resolve(const char *name, bool decoupled, const cg_adam_options *in,
+                         cg_adam_config *c) {
+    static const cg_adam_options defaults = {0};
+    const cg_adam_options *o = in ? in : &defaults;
+    *c = (cg_adam_config){
+        .beta1 = cg_optional_or(o->betas[0], 0.9),
+        .beta2 = cg_optional_or(o->betas[1], 0.999),
+        .eps = cg_optional_or(o->eps, 1e-8),
+        .weight_decay = cg_optional_or(o->weight_decay, decoupled ? 1e-2 : 0.0),
+        .amsgrad = o->amsgrad,
+        .maximize = o->maximize,
+        .decoupled = decoupled,
+    };
+    return cg_optim_check(name, "beta1", c->beta1, c->beta1 >= 0 && c->beta1 < 1, "in [0, 1)") &&
+           cg_optim_check(name, "beta2", c->beta2, c->beta2 >= 0 && c->beta2 < 1, "in [0, 1)") &&
+           CG_OPTIM_NONNEGATIVE(name, {"eps", c->eps}, {"weight_decay", c->weight_decay});
 }
 
 static cg_optimizer *adam_new(const cg_optimizer_class *cls, bool decoupled, int n_params,
                               cg_tensor *const *params, const cg_adam_options *options) {
-    cg_adam_options resolved;
-    if (!adam_options_resolve(cls->name, decoupled, options, &resolved)) return NULL;
-    cg_optimizer *opt = cg_optimizer_new(cls, n_params, params, resolved.lr);
-    if (!opt) return NULL;
-    opt->u.adam.options = resolved;
-    opt->u.adam.decoupled = decoupled;
-    if (cg_optimizer_init_state(opt) != 0) {
-        cg_optimizer_free(opt);
-        return NULL;
-    }
-    return opt;
+    cg_adam_config c;
+    if (!adam_resolve(cls->name, decoupled, options, &c)) return NULL;
+    double lr = cg_optional_or(options ? options->lr : (cg_optional){0}, 1e-3);
+    return cg_optimizer_make(cls, n_params, params, lr, &c, sizeof c);
 }
 
 cg_optimizer *cg_adam(int n_params, cg_tensor *const *params, const cg_adam_options *options) {
@@ -129,18 +118,9 @@ cg_optimizer *cg_adamw(int n_params, cg_tensor *const *params, const cg_adam_opt
     return adam_new(&adamw_class, true, n_params, params, options);
 }
 
-static cg_optimizer *adam_for(const cg_optimizer_class *cls, bool decoupled, cg_module *model,
-                              const cg_adam_options *options) {
-    if (!model) return cg_error(CG_ERR_ARG, "%s: model is NULL", cls->name);
-    int n;
-    cg_tensor **params = cg_optimizer_module_params(model, &n);
-    cg_optimizer *opt = adam_new(cls, decoupled, n, params, options);
-    cg_dealloc(params);
-    return opt;
-}
 cg_optimizer *cg_adam_for(cg_module *model, const cg_adam_options *options) {
-    return adam_for(&adam_class, false, model, options);
+    CG_OPTIMIZER_FOR("Adam", model, cg_adam(n, params, options));
 }
 cg_optimizer *cg_adamw_for(cg_module *model, const cg_adam_options *options) {
-    return adam_for(&adamw_class, true, model, options);
+    CG_OPTIMIZER_FOR("AdamW", model, cg_adamw(n, params, options));
 }

@@ -1,5 +1,6 @@
 // optim/optimizer.c - what every optimizer shares: creation, the step loop over parameters,
 // zero_grad, the learning rate, state listing for checkpoints, and freeing.
+#include <math.h>
 #include <string.h>
 
 #include "../autograd/autograd.h"
@@ -8,7 +9,7 @@
 #include "optimizer_internal.h"
 
 cg_optimizer *cg_optimizer_new(const cg_optimizer_class *cls, int n_params,
-                               cg_tensor *const *params, float lr) {
+                               cg_tensor *const *params, double lr) {
     if (n_params <= 0 || !params)
         return cg_error(CG_ERR_ARG, "%s: got an empty parameter list", cls->name);
     for (int i = 0; i < n_params; i++)
@@ -28,11 +29,35 @@ cg_optimizer *cg_optimizer_new(const cg_optimizer_class *cls, int n_params,
     return opt;
 }
 
-int cg_optimizer_init_state(cg_optimizer *opt) {
+cg_optimizer *cg_optimizer_init_state(cg_optimizer *opt) {
+    if (!opt) return NULL;
     opt->n_keys = opt->cls->state_names(opt, opt->keys);
-    if (opt->n_keys == 0) return 0;
+    if (opt->n_keys == 0) return opt;
     opt->state = cg_alloc_zeroed((size_t)opt->n_params * opt->n_keys * sizeof *opt->state);
-    return opt->state ? 0 : -1;
+    if (opt->state) return opt;
+    cg_optimizer_free(opt);
+    return NULL;
+}
+
+cg_optimizer *cg_optimizer_make(const cg_optimizer_class *cls, int n_params,
+                                cg_tensor *const *params, double lr, const void *config,
+                                size_t size) {
+    cg_optimizer *opt = cg_optimizer_new(cls, n_params, params, lr);
+    if (opt) memcpy(&opt->u, config, size);
+    return cg_optimizer_init_state(opt);
+}
+
+bool cg_optim_nonnegative(const char *optimizer, const cg_optim_value *values, int n) {
+    for (int i = 0; i < n; i++)
+        if (!cg_optim_check(optimizer, values[i].name, values[i].value, values[i].value >= 0,
+                            ">= 0"))
+            return false;
+    return true;
+}
+
+bool cg_optim_check(const char *optimizer, const char *name, double v, bool ok, const char *rule) {
+    if (!ok) cg_error(CG_ERR_ARG, "%s: invalid %s=%g (must be %s)", optimizer, name, v, rule);
+    return ok;
 }
 
 int cg_optimizer_key(const cg_optimizer *opt, const char *key) {
@@ -53,8 +78,8 @@ cg_tensor **cg_optimizer_module_params(cg_module *model, int *n) {
     return params;
 }
 
-// Zero state tensors for parameter i ("step" is a 0-d counter, the rest shaped like it),
-// created outside any scope: the optimizer owns them.
+// State tensors for parameter i ("step" is a 0-d counter, the rest shaped like it, zero
+// or the class's start value), created outside any scope: the optimizer owns them.
 static int create_state(cg_optimizer *opt, int i) {
     cg_tensor **state = &opt->state[i * opt->n_keys];
     const cg_tensor *p = opt->params[i];
@@ -63,6 +88,8 @@ static int create_state(cg_optimizer *opt, int i) {
         state[k] = strcmp(opt->keys[k], "step") == 0 ? cg_scalar(0) : cg_zeros(p->ndim, p->shape);
         if (!state[k]) return -1;
         cg_unscope(state[k]);
+        float start = opt->cls->state_start ? opt->cls->state_start(opt, k) : 0.0f;
+        for (int64_t j = 0; start != 0 && j < state[k]->numel; j++) state[k]->data[j] = start;
     }
     return 0;
 }
@@ -104,6 +131,11 @@ void cg_optimizer_set_lr(cg_optimizer *opt, float lr) {
         return;
     }
     opt->lr = lr;
+}
+
+double cg_optimizer_momentum(const cg_optimizer *opt) {
+    double *m = opt && opt->cls->momentum ? opt->cls->momentum((cg_optimizer *)opt) : NULL;
+    return m ? *m : NAN;
 }
 
 cg_tensor_list cg_optimizer_state(cg_optimizer *opt) {

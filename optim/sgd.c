@@ -1,7 +1,8 @@
-// optim/sgd.c - torch.optim.SGD: weight decay, momentum with dampening, Nesterov.
+// optim/sgd.c - torch.optim.SGD: weight decay, momentum with dampening, Nesterov, maximize.
 //
 // Per element, as torch 1.13's _single_tensor_sgd:
-//   g = grad + weight_decay * p
+//   g = maximize ? -grad : grad
+//   g = g + weight_decay * p
 //   buf = g on the first step (PyTorch clones d_p: no dampening), else
 //   buf = momentum * buf + (1 - dampening) * g
 //   g = nesterov ? g + momentum * buf : buf
@@ -20,13 +21,14 @@ static int sgd_state_names(const cg_optimizer *opt, const char **names) {
 }
 
 // param, grad, buf: n floats; buf NULL without momentum.
-static void sgd_update(const cg_sgd_options *o, float lr, bool first, float *p, const float *grad,
+static void sgd_update(const cg_sgd_config *o, float lr, bool first, float *p, const float *grad,
                        float *buf, int64_t n) {
-    const float wd = o->weight_decay, momentum = o->momentum;
-    const float keep = (float)(1.0 - (double)o->dampening);
+    const float wd = (float)o->weight_decay, momentum = (float)o->momentum;
+    const float keep = (float)(1.0 - o->dampening);
+    const float sign = o->maximize ? -1.0f : 1.0f;
 #pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_OPTIM_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) {
-        float g = grad[i];
+        float g = sign * grad[i];
         if (wd != 0) g = g + wd * p[i];
         if (buf) {
             float b = first ? g : buf[i] * momentum + keep * g;
@@ -48,48 +50,38 @@ static void sgd_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
     sgd_update(&opt->u.sgd, (float)opt->lr, first, p->data, p->grad->data, buf, p->numel);
 }
 
-static const cg_optimizer_class sgd_class = {"SGD", sgd_step, sgd_state_names};
+// Only with momentum: without, SGD keeps no buffer to cycle.
+static double *sgd_momentum(cg_optimizer *opt) {
+    return opt->u.sgd.momentum > 0 ? &opt->u.sgd.momentum : NULL;
+}
 
-static bool sgd_options_valid(const cg_sgd_options *o) {
-    if (!o) {
-        cg_error(CG_ERR_ARG, "SGD: options is NULL");
+static const cg_optimizer_class sgd_class = {"SGD", sgd_step, sgd_state_names, NULL, sgd_momentum};
+
+static bool sgd_resolve(const cg_sgd_options *o, cg_sgd_config *c) {
+    if (!o || !o->lr.set) {
+        cg_error(CG_ERR_ARG, "SGD: lr is required (PyTorch's SGD has no default): pass "
+                             "&(cg_sgd_options){.lr = CG_SET(0.1)}");
         return false;
     }
-    if (!(o->momentum >= 0)) {
-        cg_error(CG_ERR_ARG, "SGD: invalid momentum=%g (must be >= 0)", o->momentum);
+    *c = (cg_sgd_config){o->momentum, o->dampening, o->weight_decay, o->nesterov, o->maximize};
+    if (!CG_OPTIM_NONNEGATIVE("SGD", {"momentum", c->momentum}, {"weight_decay", c->weight_decay}))
         return false;
-    }
-    if (!(o->weight_decay >= 0)) {
-        cg_error(CG_ERR_ARG, "SGD: invalid weight_decay=%g (must be >= 0)", o->weight_decay);
-        return false;
-    }
-    if (o->nesterov && (o->momentum <= 0 || o->dampening != 0)) {
+    if (c->nesterov && (c->momentum <= 0 || c->dampening != 0)) {
         cg_error(CG_ERR_ARG,
                  "SGD: nesterov requires momentum > 0 and dampening = 0 (got momentum=%g, "
                  "dampening=%g)",
-                 o->momentum, o->dampening);
+                 c->momentum, c->dampening);
         return false;
     }
     return true;
 }
 
 cg_optimizer *cg_sgd(int n_params, cg_tensor *const *params, const cg_sgd_options *options) {
-    if (!sgd_options_valid(options)) return NULL;
-    cg_optimizer *opt = cg_optimizer_new(&sgd_class, n_params, params, options->lr);
-    if (!opt) return NULL;
-    opt->u.sgd = *options;
-    if (cg_optimizer_init_state(opt) != 0) {
-        cg_optimizer_free(opt);
-        return NULL;
-    }
-    return opt;
+    cg_sgd_config c;
+    if (!sgd_resolve(options, &c)) return NULL;
+    return cg_optimizer_make(&sgd_class, n_params, params, options->lr.value, &c, sizeof c);
 }
 
 cg_optimizer *cg_sgd_for(cg_module *model, const cg_sgd_options *options) {
-    if (!model) return cg_error(CG_ERR_ARG, "SGD: model is NULL");
-    int n;
-    cg_tensor **params = cg_optimizer_module_params(model, &n);
-    cg_optimizer *opt = cg_sgd(n, params, options);
-    cg_dealloc(params);
-    return opt;
+    CG_OPTIMIZER_FOR("SGD", model, cg_sgd(n, params, options));
 }

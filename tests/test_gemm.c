@@ -138,7 +138,9 @@ static void check_case(const cg_gemm_kernel *kernel, const gemm_case *t, int thr
     free_operands(&o);
 }
 
-// The case under every available kernel, all four transpose combinations, 1 and 2 threads.
+// The case under every available kernel, all four transpose combinations, 1 and 2 threads;
+// kernels with a small-problem path also run without it, so the packed path is checked at
+// small sizes too.
 static void check_everywhere(gemm_case t) {
     const cg_gemm_kernel *kernels[3];
     int count = cg_gemm_available_kernels(kernels);
@@ -146,7 +148,13 @@ static void check_everywhere(gemm_case t) {
         t.trans_a = combo & 1;
         t.trans_b = combo >> 1;
         for (int threads = 1; threads <= 2; threads++)
-            for (int i = 0; i < count; i++) check_case(kernels[i], &t, threads);
+            for (int i = 0; i < count; i++) {
+                check_case(kernels[i], &t, threads);
+                if (!kernels[i]->run_small) continue;
+                cg_gemm_kernel packed_only = *kernels[i];
+                packed_only.run_small = NULL;
+                check_case(&packed_only, &t, threads);
+            }
     }
 }
 
@@ -170,6 +178,20 @@ static void test_tile_edges(void **state) {
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         for (size_t j = 0; j < sizeof cols / sizeof cols[0]; j++)
             check_everywhere(plain(rows[i], cols[j], 11));
+}
+
+// Around the small-problem limits (128^3 multiply-adds, a 128 x 128 op(B)), with a padded
+// operand, which the in-place path reads with its stride.
+static void test_small_path_limits(void **state) {
+    (void)state;
+    check_everywhere(plain(128, 128, 128));
+    check_everywhere(plain(129, 128, 128));
+    check_everywhere(plain(200, 60, 150));
+    gemm_case t = plain(33, 65, 31);
+    t.pad_a = 3;
+    t.pad_b = 5;
+    t.beta = 0.5f;
+    check_everywhere(t);
 }
 
 // Both sides of the cache blocks: k slices (beta applies only to the first), row blocks and
@@ -273,7 +295,7 @@ int main(void) {
         cmocka_unit_test(test_block_edges), cmocka_unit_test(test_leading_dimensions),
         cmocka_unit_test(test_alpha_beta),  cmocka_unit_test(test_threaded_shapes),
         cmocka_unit_test(test_degenerate),  cmocka_unit_test(test_public_entry),
-        cmocka_unit_test(test_num_threads),
+        cmocka_unit_test(test_num_threads), cmocka_unit_test(test_small_path_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

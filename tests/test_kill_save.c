@@ -26,7 +26,7 @@ static run make_run(float v) {
     run r;
     r.model =
         cg_Sequential(2, (cg_module *[]){cg_Linear(256, 512, true), cg_Linear(512, 256, true)});
-    r.opt = cg_adam_for(r.model, &(cg_adam_options){.lr = 0.01f});
+    r.opt = cg_adam_for(r.model, &(cg_adam_options){.lr = CG_SET(0.01)});
     cg_tensor_list params = cg_module_named_parameters(r.model);
     for (int i = 0; i < params.count; i++) {
         cg_fill_(params.items[i].tensor, v);
@@ -76,7 +76,7 @@ static void save_epoch(const char *path, float v) {
     free_run(&r);
 }
 
-// A child saves epochs 1000*i + 1, + 2, ... in a loop until it is killed.
+// Child i saves epochs 1000*(i+1) + 1, + 2, ... in a loop until it is killed.
 static void test_kill_during_save(void **state) {
     (void)state;
     char path[512];
@@ -89,8 +89,8 @@ static void test_kill_during_save(void **state) {
         pid_t child = fork();
         if (child == 0) {
             for (int k = 1;; k++) {
-                run r = make_run((float)(1000 * i + k));
-                cg_checkpoint_meta meta = {.epoch = 1000 * i + k, .lr = 0.01};
+                run r = make_run((float)(1000 * (i + 1) + k));
+                cg_checkpoint_meta meta = {.epoch = 1000 * (i + 1) + k, .lr = 0.01};
                 cg_checkpoint_save(path, r.model, r.opt, &meta);
                 free_run(&r);
             }
@@ -104,7 +104,7 @@ static void test_kill_during_save(void **state) {
         mid_save += temps > 0;
         float v = loaded_signature(path); // also removes the dead child's temporary file
         // The first save, or a complete save of this or an earlier child.
-        assert_true(v == 0 || (v >= 1000 && (int)v / 1000 <= i));
+        assert_true(v == 0 || (v >= 1000 && (int)v / 1000 <= i + 1));
         from_children += v != 0;
         assert_int_equal(cg_test_count_temp_files(path), 0);
     }

@@ -504,10 +504,13 @@ static void test_errors(void **state) {
 static void training_step(cg_module *model, cg_tensor *x, cg_tensor *target) {
     cg_scope_begin();
     cg_tensor *y = cg_module_forward(model, x);
-    cg_tensor *loss = cg_add(cg_cross_entropy(y, target, CG_REDUCTION_MEAN),
-                             cg_nll_loss(cg_log_softmax(y, 1), target, CG_REDUCTION_SUM));
-    loss = cg_add(loss, cg_mse_loss(y, cg_zeros_like(y), CG_REDUCTION_MEAN));
-    loss = cg_add(loss, cg_binary_cross_entropy_with_logits(y, cg_ones_like(y), CG_REDUCTION_NONE));
+    cg_tensor *loss = cg_add(cg_cross_entropy(y, target, NULL),
+                             cg_nll_loss(cg_log_softmax(y, 1), target,
+                                         &(cg_loss_options){.reduction = CG_REDUCTION_SUM}));
+    loss = cg_add(loss, cg_mse_loss(y, cg_zeros_like(y), NULL));
+    loss =
+        cg_add(loss, cg_binary_cross_entropy_with_logits(
+                         y, cg_ones_like(y), &(cg_loss_options){.reduction = CG_REDUCTION_NONE}));
     assert_int_equal(cg_backward(cg_sum(loss, CG_ALL_DIMS, false)), 0);
     cg_scope_end();
 }

@@ -13,16 +13,17 @@ static cg_reduction case_reduction(const cg_fixture_case *c) {
 }
 
 static cg_tensor *run_cross_entropy(cg_tensor **in, const cg_fixture_case *c) {
-    return cg_cross_entropy(in[0], in[1], case_reduction(c));
+    return cg_cross_entropy(in[0], in[1], &(cg_loss_options){.reduction = case_reduction(c)});
 }
 static cg_tensor *run_nll(cg_tensor **in, const cg_fixture_case *c) {
-    return cg_nll_loss(in[0], in[1], case_reduction(c));
+    return cg_nll_loss(in[0], in[1], &(cg_loss_options){.reduction = case_reduction(c)});
 }
 static cg_tensor *run_mse(cg_tensor **in, const cg_fixture_case *c) {
-    return cg_mse_loss(in[0], in[1], case_reduction(c));
+    return cg_mse_loss(in[0], in[1], &(cg_loss_options){.reduction = case_reduction(c)});
 }
 static cg_tensor *run_bce(cg_tensor **in, const cg_fixture_case *c) {
-    return cg_binary_cross_entropy_with_logits(in[0], in[1], case_reduction(c));
+    return cg_binary_cross_entropy_with_logits(in[0], in[1],
+                                               &(cg_loss_options){.reduction = case_reduction(c)});
 }
 
 // Reductions over a few dozen values: summation order differs from PyTorch's.
@@ -39,22 +40,24 @@ static const cg_test_op OPS[] = {
 
 typedef struct loss_ctx {
     cg_reduction reduction;
-    const cg_tensor *target; // class indices, for the class losses
+    cg_tensor *target; // class indices, for the class losses
 } loss_ctx;
 
 static cg_tensor *grad_cross_entropy(cg_tensor **in, void *ctx) {
     const loss_ctx *c = ctx;
-    return cg_cross_entropy(in[0], c->target, c->reduction);
+    return cg_cross_entropy(in[0], c->target, &(cg_loss_options){.reduction = c->reduction});
 }
 static cg_tensor *grad_nll(cg_tensor **in, void *ctx) {
     const loss_ctx *c = ctx;
-    return cg_nll_loss(in[0], c->target, c->reduction);
+    return cg_nll_loss(in[0], c->target, &(cg_loss_options){.reduction = c->reduction});
 }
 static cg_tensor *grad_mse(cg_tensor **in, void *ctx) {
-    return cg_mse_loss(in[0], in[1], ((const loss_ctx *)ctx)->reduction);
+    return cg_mse_loss(in[0], in[1],
+                       &(cg_loss_options){.reduction = ((const loss_ctx *)ctx)->reduction});
 }
 static cg_tensor *grad_bce(cg_tensor **in, void *ctx) {
-    return cg_binary_cross_entropy_with_logits(in[0], in[1], ((const loss_ctx *)ctx)->reduction);
+    return cg_binary_cross_entropy_with_logits(
+        in[0], in[1], &(cg_loss_options){.reduction = ((const loss_ctx *)ctx)->reduction});
 }
 
 static cg_tensor *leaf(cg_tensor *t) {
@@ -88,8 +91,8 @@ static void test_cross_entropy_is_nll_of_log_softmax(void **state) {
     cg_tensor *x1 = leaf(cg_randn(CG_SHAPE(8, 6), NULL));
     cg_tensor *x2 = leaf(cg_copy(cg_detach(x1)));
     cg_tensor *target = cg_randint(0, 6, CG_SHAPE(8), NULL);
-    cg_tensor *ce = cg_cross_entropy(x1, target, CG_REDUCTION_MEAN);
-    cg_tensor *nll = cg_nll_loss(cg_log_softmax(x2, 1), target, CG_REDUCTION_MEAN);
+    cg_tensor *ce = cg_cross_entropy(x1, target, NULL);
+    cg_tensor *nll = cg_nll_loss(cg_log_softmax(x2, 1), target, NULL);
     cg_assert_close(ce, nll, 1e-5, 1e-6, "cross_entropy vs nll(log_softmax)");
     assert_int_equal(cg_backward(ce), 0);
     assert_int_equal(cg_backward(nll), 0);
@@ -106,14 +109,16 @@ static void test_extreme_logits(void **state) {
     cg_scope_begin();
     cg_tensor *x = leaf(cg_test_tensor(CG_SHAPE(2, 3), (float[]){1e4f, -1e4f, 0, 3e38f, 0, 0}));
     cg_tensor *target = cg_test_tensor(CG_SHAPE(2), (float[]){1, 0});
-    cg_tensor *loss = cg_cross_entropy(x, target, CG_REDUCTION_NONE);
+    cg_tensor *loss =
+        cg_cross_entropy(x, target, &(cg_loss_options){.reduction = CG_REDUCTION_NONE});
     assert_float_equal(cg_get(loss, CG_SHAPE(0)), 2e4, 1);
     assert_float_equal(cg_get(loss, CG_SHAPE(1)), 0, 1e-6);
     assert_int_equal(cg_backward_ex(loss, cg_ones(CG_SHAPE(2)), false), 0);
     for (int i = 0; i < 6; i++) assert_true(isfinite(x->grad->data[i]));
     cg_tensor *z = leaf(cg_test_tensor(CG_SHAPE(4), (float[]){200, -200, 1e30f, -1e30f}));
     cg_tensor *t = cg_test_tensor(CG_SHAPE(4), (float[]){1, 0, 0, 1});
-    cg_tensor *bce = cg_binary_cross_entropy_with_logits(z, t, CG_REDUCTION_NONE);
+    cg_tensor *bce = cg_binary_cross_entropy_with_logits(
+        z, t, &(cg_loss_options){.reduction = CG_REDUCTION_NONE});
     cg_assert_close(bce, cg_test_tensor(CG_SHAPE(4), (float[]){0, 0, 1e30f, 1e30f}), 1e-6, 1e-30,
                     "bce with logits in both tails");
     assert_int_equal(cg_backward(cg_sum(bce, CG_ALL_DIMS, false)), 0);
@@ -129,7 +134,7 @@ static void test_targets_copied(void **state) {
     cg_scope_begin();
     cg_tensor *x = leaf(cg_zeros(CG_SHAPE(2, 2)));
     cg_tensor *target = cg_test_tensor(CG_SHAPE(2), (float[]){0, 1});
-    cg_tensor *loss = cg_nll_loss(x, target, CG_REDUCTION_SUM);
+    cg_tensor *loss = cg_nll_loss(x, target, &(cg_loss_options){.reduction = CG_REDUCTION_SUM});
     target->data[0] = 1;
     assert_int_equal(cg_backward(loss), 0);
     cg_assert_close(x->grad, cg_test_tensor(CG_SHAPE(2, 2), (float[]){-1, 0, 0, -1}), 0, 0,
@@ -142,33 +147,35 @@ static void test_errors(void **state) {
     cg_scope_begin();
     cg_tensor *x = cg_zeros(CG_SHAPE(3, 5));
     cg_tensor *bad_index = cg_test_tensor(CG_SHAPE(3), (float[]){0, 5, 1});
-    assert_null(cg_cross_entropy(x, bad_index, CG_REDUCTION_MEAN));
+    assert_null(cg_cross_entropy(x, bad_index, NULL));
     cg_test_expect_error(CG_ERR_ARG, "cross_entropy: target[1] = 5 is not a class index in [0, 5)");
-    assert_null(cg_nll_loss(x, cg_test_tensor(CG_SHAPE(3), (float[]){0, 1, -1}), CG_REDUCTION_SUM));
+    assert_null(cg_nll_loss(x, cg_test_tensor(CG_SHAPE(3), (float[]){0, 1, -1}),
+                            &(cg_loss_options){.reduction = CG_REDUCTION_SUM}));
     cg_test_expect_error(CG_ERR_ARG, "nll_loss: target[2] = -1 is not a class index in [0, 5)");
-    assert_null(
-        cg_cross_entropy(x, cg_test_tensor(CG_SHAPE(3), (float[]){0, 1.5f, 1}), CG_REDUCTION_MEAN));
+    assert_null(cg_cross_entropy(x, cg_test_tensor(CG_SHAPE(3), (float[]){0, 1.5f, 1}), NULL));
     cg_test_expect_error(CG_ERR_ARG, "target[1] = 1.5 is not a class index");
-    assert_null(
-        cg_cross_entropy(x, cg_test_tensor(CG_SHAPE(3), (float[]){NAN, 1, 1}), CG_REDUCTION_MEAN));
+    assert_null(cg_cross_entropy(x, cg_test_tensor(CG_SHAPE(3), (float[]){NAN, 1, 1}), NULL));
     cg_test_expect_error(CG_ERR_ARG, "target[0] = nan is not a class index");
-    assert_null(cg_cross_entropy(x, cg_zeros(CG_SHAPE(4)), CG_REDUCTION_MEAN));
+    assert_null(cg_cross_entropy(x, cg_zeros(CG_SHAPE(4)), NULL));
     cg_test_expect_error(CG_ERR_SHAPE, "cross_entropy: target [4] does not fit logits [3,5]");
-    assert_null(cg_cross_entropy(x, cg_zeros(CG_SHAPE(3, 1)), CG_REDUCTION_MEAN));
+    assert_null(cg_cross_entropy(x, cg_zeros(CG_SHAPE(3, 1)), NULL));
     cg_test_expect_error(CG_ERR_SHAPE, "expected [3] of class indices");
-    assert_null(
-        cg_cross_entropy(cg_zeros(CG_SHAPE(2, 3, 4)), cg_zeros(CG_SHAPE(2)), CG_REDUCTION_MEAN));
-    cg_test_expect_error(CG_ERR_SHAPE, "cross_entropy: logits must be (N, C) or (C), got [2,3,4]");
-    assert_null(cg_cross_entropy(x, cg_zeros(CG_SHAPE(3)), (cg_reduction)7));
+    // (N, C, d1) logits are valid now (issue 10): a target that fits neither form is refused.
+    assert_null(cg_cross_entropy(cg_zeros(CG_SHAPE(2, 3, 4)), cg_zeros(CG_SHAPE(2)), NULL));
+    cg_test_expect_error(CG_ERR_SHAPE, "cross_entropy: target [2] does not fit logits [2,3,4]: "
+                                       "expected [2,4] of class indices");
+    assert_null(cg_cross_entropy(x, cg_zeros(CG_SHAPE(3)),
+                                 &(cg_loss_options){.reduction = (cg_reduction)7}));
     cg_test_expect_error(CG_ERR_ARG, "cross_entropy: unknown reduction 7");
-    assert_null(cg_cross_entropy(x, NULL, CG_REDUCTION_MEAN));
+    assert_null(cg_cross_entropy(x, NULL, NULL));
     cg_test_expect_error(CG_ERR_ARG, "cross_entropy");
-    assert_null(cg_mse_loss(x, cg_zeros(CG_SHAPE(5, 3)), CG_REDUCTION_MEAN));
+    assert_null(cg_mse_loss(x, cg_zeros(CG_SHAPE(5, 3)), NULL));
     cg_test_expect_error(CG_ERR_SHAPE,
                          "mse_loss: input [3,5] and target [5,3] must have the same shape");
-    assert_null(cg_binary_cross_entropy_with_logits(x, cg_zeros(CG_SHAPE(3)), CG_REDUCTION_SUM));
+    assert_null(cg_binary_cross_entropy_with_logits(
+        x, cg_zeros(CG_SHAPE(3)), &(cg_loss_options){.reduction = CG_REDUCTION_SUM}));
     cg_test_expect_error(CG_ERR_SHAPE, "binary_cross_entropy_with_logits: input [3,5]");
-    assert_null(cg_mse_loss(NULL, x, CG_REDUCTION_SUM));
+    assert_null(cg_mse_loss(NULL, x, &(cg_loss_options){.reduction = CG_REDUCTION_SUM}));
     cg_test_expect_error(CG_ERR_ARG, "mse_loss");
     cg_scope_end();
 }

@@ -63,34 +63,75 @@ static void set_grads(cg_tensor **params, int k) {
     }
 }
 
-// The optimizer a case describes ("sgd/...", "adam/...", "adamw/...").
+// A fixture parameter as an option: set if the case passed it to PyTorch.
+static cg_optional opt_param(const cg_fixture_case *c, const char *key) {
+    return cg_fixture_has(c, key) ? cg_opt(cg_fixture_param(c, key, 0)) : (cg_optional){0};
+}
+static double num_param(const cg_fixture_case *c, const char *key) {
+    return cg_fixture_param(c, key, 0);
+}
+
+// The optimizer a case describes ("sgd/...", "adam/...", "adamw/...", "rmsprop/...",
+// "adagrad/...").
 static cg_optimizer *case_optimizer(const cg_fixture_case *c, cg_tensor **params) {
     const char *name = cg_fixture_case_name(c);
+    bool maximize = num_param(c, "maximize") != 0;
     if (strncmp(name, "sgd/", 4) == 0) {
         cg_sgd_options o = {
-            .lr = (float)cg_fixture_param(c, "lr", 0),
-            .momentum = (float)cg_fixture_param(c, "momentum", 0),
-            .dampening = (float)cg_fixture_param(c, "dampening", 0),
-            .weight_decay = (float)cg_fixture_param(c, "weight_decay", 0),
-            .nesterov = cg_fixture_param(c, "nesterov", 0) != 0,
+            .lr = opt_param(c, "lr"),
+            .momentum = num_param(c, "momentum"),
+            .dampening = num_param(c, "dampening"),
+            .weight_decay = num_param(c, "weight_decay"),
+            .nesterov = num_param(c, "nesterov") != 0,
+            .maximize = maximize,
         };
         return cg_sgd(N_PARAMS, params, &o);
     }
+    if (strncmp(name, "rmsprop/", 8) == 0) {
+        cg_rmsprop_options o = {
+            .lr = opt_param(c, "lr"),
+            .alpha = opt_param(c, "alpha"),
+            .eps = opt_param(c, "eps"),
+            .weight_decay = num_param(c, "weight_decay"),
+            .momentum = num_param(c, "momentum"),
+            .centered = num_param(c, "centered") != 0,
+            .maximize = maximize,
+        };
+        return cg_rmsprop(N_PARAMS, params, &o);
+    }
+    if (strncmp(name, "adagrad/", 8) == 0) {
+        cg_adagrad_options o = {
+            .lr = opt_param(c, "lr"),
+            .lr_decay = num_param(c, "lr_decay"),
+            .weight_decay = num_param(c, "weight_decay"),
+            .initial_accumulator_value = num_param(c, "initial_accumulator_value"),
+            .eps = opt_param(c, "eps"),
+            .maximize = maximize,
+        };
+        return cg_adagrad(N_PARAMS, params, &o);
+    }
     cg_adam_options o = {
-        .lr = (float)cg_fixture_param(c, "lr", 0),
-        .beta1 = (float)cg_fixture_param(c, "beta1", 0),
-        .beta2 = (float)cg_fixture_param(c, "beta2", 0),
-        .eps = (float)cg_fixture_param(c, "eps", 0),
-        .weight_decay = (float)cg_fixture_param(c, "weight_decay", 0),
-        .amsgrad = cg_fixture_param(c, "amsgrad", 0) != 0,
+        .lr = opt_param(c, "lr"),
+        .betas = {opt_param(c, "beta1"), opt_param(c, "beta2")},
+        .eps = opt_param(c, "eps"),
+        .weight_decay = opt_param(c, "weight_decay"),
+        .amsgrad = num_param(c, "amsgrad") != 0,
+        .maximize = maximize,
     };
     if (strncmp(name, "adamw/", 6) == 0) return cg_adamw(N_PARAMS, params, &o);
     assert_true(strncmp(name, "adam/", 5) == 0);
     return cg_adam(N_PARAMS, params, &o);
 }
 
-static const char *const STATE_KEYS[] = {"momentum_buffer", "step", "exp_avg", "exp_avg_sq",
-                                         "max_exp_avg_sq"};
+static bool is_optimizer_case(const char *name) {
+    const char *const kinds[] = {"sgd/", "adam/", "adamw/", "rmsprop/", "adagrad/"};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (strncmp(name, kinds[i], strlen(kinds[i])) == 0) return true;
+    return false;
+}
+
+static const char *const STATE_KEYS[] = {"momentum_buffer", "step",       "exp_avg",  "exp_avg_sq",
+                                         "max_exp_avg_sq",  "square_avg", "grad_avg", "sum"};
 
 static const cg_named_tensor *find_state(const cg_tensor_list *list, const char *name) {
     for (int i = 0; i < list->count; i++)
@@ -135,7 +176,7 @@ static void test_trajectories(void **state) {
     for (int ci = 0; ci < cg_fixture_count(fx); ci++) {
         const cg_fixture_case *c = cg_fixture_case_at(fx, ci);
         const char *name = cg_fixture_case_name(c);
-        if (strncmp(name, "sgd/", 4) != 0 && strncmp(name, "adam", 4) != 0) continue;
+        if (!is_optimizer_case(name)) continue;
         cg_tensor *params[N_PARAMS];
         make_params(params);
         cg_optimizer *opt = case_optimizer(c, params);
@@ -154,7 +195,7 @@ static void test_trajectories(void **state) {
         free_params(params);
         cases++;
     }
-    assert_int_equal(cases, 11);
+    assert_int_equal(cases, 24);
 }
 
 // Save after `k` steps (cg_optimizer_state of the running optimizer copied into the state
@@ -206,7 +247,7 @@ static void test_resume_equivalence(void **state) {
     for (int ci = 0; ci < cg_fixture_count(fx); ci++) {
         const cg_fixture_case *c = cg_fixture_case_at(fx, ci);
         const char *name = cg_fixture_case_name(c);
-        if (strncmp(name, "sgd/", 4) != 0 && strncmp(name, "adam", 4) != 0) continue;
+        if (!is_optimizer_case(name)) continue;
         for (size_t j = 0; j < sizeof ks / sizeof *ks; j++) resume_case(c, ks[j]);
     }
 }
@@ -238,7 +279,7 @@ static void test_schedules(void **state) {
         const char *name = cg_fixture_case_name(c);
         if (strncmp(name, "sched/", 6) != 0) continue;
         cg_tensor *w = cg_zeros(CG_SHAPE(1));
-        cg_sgd_options o = {.lr = (float)cg_fixture_param(c, "lr", 0)};
+        cg_sgd_options o = {.lr = CG_SET(cg_fixture_param(c, "lr", 0))};
         cg_optimizer *opt = cg_sgd(1, &w, &o), *replay = cg_sgd(1, &w, &o);
         bool step_lr = cg_fixture_has(c, "step_size");
         cg_scheduler *s = step_lr
@@ -294,36 +335,66 @@ static void expect_adam_error(bool decoupled, cg_adam_options o, const char *mes
 
 static void test_option_errors(void **state) {
     (void)state;
-    expect_sgd_error((cg_sgd_options){.lr = -0.1f}, "SGD: invalid learning rate lr=-0.1");
-    expect_sgd_error((cg_sgd_options){.lr = NAN}, "SGD: invalid learning rate");
-    expect_sgd_error((cg_sgd_options){.lr = 0.1f, .momentum = -0.5f}, "SGD: invalid momentum");
-    expect_sgd_error((cg_sgd_options){.lr = 0.1f, .weight_decay = -1}, "SGD: invalid weight_decay");
-    expect_sgd_error((cg_sgd_options){.lr = 0.1f, .nesterov = true}, "SGD: nesterov requires");
+    expect_sgd_error((cg_sgd_options){.lr = CG_SET(-0.1)}, "SGD: invalid learning rate lr=-0.1");
+    expect_sgd_error((cg_sgd_options){.lr = CG_SET(NAN)}, "SGD: invalid learning rate");
+    expect_sgd_error((cg_sgd_options){.lr = CG_SET(0.1), .momentum = -0.5f},
+                     "SGD: invalid momentum");
+    expect_sgd_error((cg_sgd_options){.lr = CG_SET(0.1), .weight_decay = -1},
+                     "SGD: invalid weight_decay");
+    expect_sgd_error((cg_sgd_options){.lr = CG_SET(0.1), .nesterov = true},
+                     "SGD: nesterov requires");
     expect_sgd_error(
-        (cg_sgd_options){.lr = 0.1f, .momentum = 0.9f, .dampening = 0.1f, .nesterov = true},
+        (cg_sgd_options){.lr = CG_SET(0.1), .momentum = 0.9f, .dampening = 0.1f, .nesterov = true},
         "dampening=0.1");
-    expect_adam_error(false, (cg_adam_options){.lr = -1}, "Adam: invalid learning rate");
-    expect_adam_error(false, (cg_adam_options){.lr = 0.1f, .beta1 = 1}, "Adam: invalid beta1=1");
-    expect_adam_error(false, (cg_adam_options){.lr = 0.1f, .beta1 = -0.5f},
+    expect_adam_error(false, (cg_adam_options){.lr = CG_SET(-1)}, "Adam: invalid learning rate");
+    expect_adam_error(false, (cg_adam_options){.lr = CG_SET(0.1), .betas = {CG_SET(1)}},
+                      "Adam: invalid beta1=1");
+    expect_adam_error(false, (cg_adam_options){.lr = CG_SET(0.1), .betas = {CG_SET(-0.5)}},
                       "Adam: invalid beta1=-0.5");
-    expect_adam_error(true, (cg_adam_options){.lr = 0.1f, .beta2 = 1.5f}, "AdamW: invalid beta2");
-    expect_adam_error(true, (cg_adam_options){.lr = 0.1f, .eps = -1e-8f}, "AdamW: invalid eps");
-    expect_adam_error(false, (cg_adam_options){.lr = 0.1f, .weight_decay = -0.1f},
+    expect_adam_error(true, (cg_adam_options){.lr = CG_SET(0.1), .betas = {{0}, CG_SET(1.5)}},
+                      "AdamW: invalid beta2");
+    expect_adam_error(true, (cg_adam_options){.lr = CG_SET(0.1), .eps = CG_SET(-1e-8)},
+                      "AdamW: invalid eps");
+    expect_adam_error(false, (cg_adam_options){.lr = CG_SET(0.1), .weight_decay = CG_SET(-0.1)},
                       "Adam: invalid weight_decay");
 
     cg_tensor *w = cg_zeros(CG_SHAPE(2));
-    assert_null(cg_sgd(1, &w, NULL));
-    cg_test_expect_error(CG_ERR_ARG, "SGD: options is NULL");
-    assert_null(cg_adam(0, &w, &(cg_adam_options){.lr = 0.1f}));
+    assert_null(cg_sgd(1, &w, &(cg_sgd_options){.momentum = 0.9}));
+    cg_test_expect_error(CG_ERR_ARG, "SGD: lr is required (PyTorch's SGD has no default)");
+    assert_null(cg_rmsprop(1, &w, &(cg_rmsprop_options){.alpha = CG_SET(-0.1)}));
+    cg_test_expect_error(CG_ERR_ARG, "RMSprop: invalid alpha=-0.1 (must be >= 0)");
+    assert_null(cg_rmsprop(1, &w, &(cg_rmsprop_options){.momentum = -1}));
+    cg_test_expect_error(CG_ERR_ARG, "RMSprop: invalid momentum=-1");
+    assert_null(cg_rmsprop(1, &w, &(cg_rmsprop_options){.lr = CG_SET(-2)}));
+    cg_test_expect_error(CG_ERR_ARG, "RMSprop: invalid learning rate lr=-2");
+    assert_null(cg_adagrad(1, &w, &(cg_adagrad_options){.lr_decay = -1}));
+    cg_test_expect_error(CG_ERR_ARG, "Adagrad: invalid lr_decay=-1");
+    assert_null(cg_adagrad(1, &w, &(cg_adagrad_options){.initial_accumulator_value = -0.5}));
+    cg_test_expect_error(CG_ERR_ARG, "Adagrad: invalid initial_accumulator_value=-0.5");
+    assert_null(cg_adagrad(1, &w, &(cg_adagrad_options){.eps = CG_SET(-1)}));
+    cg_test_expect_error(CG_ERR_ARG, "Adagrad: invalid eps=-1");
+    assert_null(cg_rmsprop_for(NULL, NULL));
+    cg_test_expect_error(CG_ERR_ARG, "RMSprop: model is NULL");
+    // NULL options are PyTorch's defaults, as {0}.
+    cg_optimizer *defaults = cg_adam(1, &w, NULL);
+    assert_non_null(defaults);
+    assert_true(cg_optimizer_lr(defaults) == 1e-3f);
+    cg_optimizer_free(defaults);
+    defaults = cg_adagrad(1, &w, NULL);
+    assert_true(cg_optimizer_lr(defaults) == 1e-2f);
+    cg_optimizer_free(defaults);
+    assert_null(cg_sgd(1, &w, NULL)); // NULL is PyTorch's defaults: SGD has no default lr
+    cg_test_expect_error(CG_ERR_ARG, "SGD: lr is required");
+    assert_null(cg_adam(0, &w, &(cg_adam_options){.lr = CG_SET(0.1)}));
     cg_test_expect_error(CG_ERR_ARG, "Adam: got an empty parameter list");
     cg_tensor *with_null[2] = {w, NULL};
-    assert_null(cg_sgd(2, with_null, &(cg_sgd_options){.lr = 0.1f}));
+    assert_null(cg_sgd(2, with_null, &(cg_sgd_options){.lr = CG_SET(0.1)}));
     cg_test_expect_error(CG_ERR_ARG, "SGD: parameter 1 is NULL");
-    assert_null(cg_sgd_for(NULL, &(cg_sgd_options){.lr = 0.1f}));
+    assert_null(cg_sgd_for(NULL, &(cg_sgd_options){.lr = CG_SET(0.1)}));
     cg_test_expect_error(CG_ERR_ARG, "SGD: model is NULL");
 
     // A grad of the wrong shape is refused before anything is updated.
-    cg_optimizer *opt = cg_sgd(1, &w, &(cg_sgd_options){.lr = 0.1f});
+    cg_optimizer *opt = cg_sgd(1, &w, &(cg_sgd_options){.lr = CG_SET(0.1)});
     assert_non_null(opt);
     w->grad = cg_ones(CG_SHAPE(3));
     assert_int_equal(cg_optimizer_step(opt), -1);
@@ -352,13 +423,13 @@ static void test_option_errors(void **state) {
 static void test_state_names(void **state) {
     (void)state;
     cg_tensor *ws[2] = {cg_zeros(CG_SHAPE(2, 3)), cg_zeros(CG_SHAPE(4))};
-    cg_optimizer *plain = cg_sgd(2, ws, &(cg_sgd_options){.lr = 0.1f});
+    cg_optimizer *plain = cg_sgd(2, ws, &(cg_sgd_options){.lr = CG_SET(0.1)});
     cg_tensor_list list = cg_optimizer_state(plain);
     assert_int_equal(list.count, 0); // PyTorch: momentum_buffer None, nothing to save
     cg_tensor_list_free(&list);
     cg_optimizer_free(plain);
 
-    cg_optimizer *sgd = cg_sgd(2, ws, &(cg_sgd_options){.lr = 0.1f, .momentum = 0.9f});
+    cg_optimizer *sgd = cg_sgd(2, ws, &(cg_sgd_options){.lr = CG_SET(0.1), .momentum = 0.9f});
     list = cg_optimizer_state(sgd);
     const char *sgd_names[] = {"0.momentum_buffer", "0.step", "1.momentum_buffer", "1.step"};
     assert_int_equal(list.count, 4);
@@ -369,7 +440,7 @@ static void test_state_names(void **state) {
     cg_tensor_list_free(&list);
     cg_optimizer_free(sgd);
 
-    cg_optimizer *adam = cg_adam(2, ws, &(cg_adam_options){.lr = 0.1f, .amsgrad = true});
+    cg_optimizer *adam = cg_adam(2, ws, &(cg_adam_options){.lr = CG_SET(0.1), .amsgrad = true});
     list = cg_optimizer_state(adam);
     const char *adam_names[] = {"0.step", "0.exp_avg", "0.exp_avg_sq", "0.max_exp_avg_sq",
                                 "1.step", "1.exp_avg", "1.exp_avg_sq", "1.max_exp_avg_sq"};
@@ -380,7 +451,7 @@ static void test_state_names(void **state) {
     cg_tensor_list_free(&list);
     cg_optimizer_free(adam);
 
-    cg_optimizer *adamw = cg_adamw(1, ws, &(cg_adam_options){.lr = 0.1f});
+    cg_optimizer *adamw = cg_adamw(1, ws, &(cg_adam_options){.lr = CG_SET(0.1)});
     list = cg_optimizer_state(adamw);
     assert_int_equal(list.count, 3);
     assert_string_equal(list.items[2].name, "0.exp_avg_sq");
@@ -398,7 +469,7 @@ static void test_skips_params_without_grad(void **state) {
     cg_requires_grad(ws[0], true);
     cg_requires_grad(ws[1], true);
     ws[0]->grad = cg_full(CG_SHAPE(3), 0.5f);
-    cg_optimizer *opt = cg_adam(2, ws, &(cg_adam_options){.lr = 0.1f});
+    cg_optimizer *opt = cg_adam(2, ws, &(cg_adam_options){.lr = CG_SET(0.1)});
     for (int s = 0; s < 3; s++) assert_int_equal(cg_optimizer_step(opt), 0);
     // Adam's first steps move by ~lr along -sign(g).
     assert_float_equal(ws[0]->data[0], 1.0f - 3 * 0.1f, 1e-5);
@@ -428,9 +499,10 @@ static void test_threads_do_not_change_results(void **state) {
         cg_set_num_threads(t + 1);
         cg_tensor *w = cg_test_copy_leaf(start, true);
         w->grad = cg_test_copy_leaf(grad, false);
-        cg_optimizer *opt =
-            cg_adamw(1, &w, &(cg_adam_options){.lr = 0.01f, .amsgrad = true, .weight_decay = 0.1f});
-        cg_optimizer *sgd = cg_sgd(1, &w, &(cg_sgd_options){.lr = 0.01f, .momentum = 0.9f});
+        cg_optimizer *opt = cg_adamw(
+            1, &w,
+            &(cg_adam_options){.lr = CG_SET(0.01), .amsgrad = true, .weight_decay = CG_SET(0.1)});
+        cg_optimizer *sgd = cg_sgd(1, &w, &(cg_sgd_options){.lr = CG_SET(0.01), .momentum = 0.9f});
         for (int s = 0; s < 3; s++) {
             assert_int_equal(cg_optimizer_step(opt), 0);
             assert_int_equal(cg_optimizer_step(sgd), 0);
@@ -459,12 +531,12 @@ static void test_for_module(void **state) {
     cg_tensor *weight = cg_module_param(child, "weight"), *bias = cg_module_param(root, "bias");
     weight->grad = cg_ones(CG_SHAPE(2));
     bias->grad = cg_full(CG_SHAPE(1), 2.0f);
-    cg_optimizer *opt = cg_sgd_for(root, &(cg_sgd_options){.lr = 0.5f});
+    cg_optimizer *opt = cg_sgd_for(root, &(cg_sgd_options){.lr = CG_SET(0.5)});
     assert_non_null(opt);
     assert_int_equal(cg_optimizer_step(opt), 0);
     assert_true(weight->data[0] == 0.5f && weight->data[1] == 0.5f && bias->data[0] == 0.0f);
     cg_optimizer_free(opt);
-    opt = cg_adamw_for(root, &(cg_adam_options){.lr = 0.5f});
+    opt = cg_adamw_for(root, &(cg_adam_options){.lr = CG_SET(0.5)});
     cg_tensor_list list = cg_optimizer_state(opt);
     assert_int_equal(list.count, 6);
     // named_parameters(): a module's own parameters before its children's.
@@ -473,25 +545,14 @@ static void test_for_module(void **state) {
     cg_tensor_list_free(&list);
     cg_optimizer_free(opt);
     cg_module *empty = cg_module_new(&PAIR, NULL, 0);
-    assert_null(cg_adam_for(empty, &(cg_adam_options){.lr = 0.1f}));
+    assert_null(cg_adam_for(empty, &(cg_adam_options){.lr = CG_SET(0.1)}));
     cg_test_expect_error(CG_ERR_ARG, "Adam: got an empty parameter list");
     cg_module_free(empty);
     cg_module_free(root);
 }
 
 // Every test must give back what it allocated (optimizer state, parameter lists, lists).
-static int64_t live_at_start;
-static int track_memory(void **state) {
-    (void)state;
-    live_at_start = cg_alloc_get_stats().live_bytes;
-    return 0;
-}
-static int check_memory(void **state) {
-    int64_t leaked = cg_alloc_get_stats().live_bytes - live_at_start;
-    if (leaked != 0) fprintf(stderr, "leaked %lld bytes\n", (long long)leaked);
-    return cg_test_teardown(state) != 0 || leaked != 0 ? -1 : 0;
-}
-#define TEST(f) cmocka_unit_test_setup_teardown(f, track_memory, check_memory)
+#define TEST(f) CG_TEST_NO_LEAKS(f)
 
 int main(void) {
     const struct CMUnitTest tests[] = {

@@ -372,8 +372,8 @@ static run new_run(uint64_t seed, cg_tensor *x, cg_tensor *y) {
     r.model =
         cg_Sequential(3, (cg_module *[]){cg_Linear(4, 8, true), cg_Tanh(), cg_Linear(8, 2, true)});
     r.opt = cg_sgd_for(
-        r.model,
-        &(cg_sgd_options){.lr = 0.1f, .momentum = 0.9f, .dampening = 0.1f, .weight_decay = 1e-3f});
+        r.model, &(cg_sgd_options){
+                     .lr = CG_SET(0.1), .momentum = 0.9, .dampening = 0.1, .weight_decay = 1e-3});
     r.dl = cg_dataloader_new(x, y, 7, true, seed * 3 + 1);
     return r;
 }
@@ -391,7 +391,7 @@ static void train_steps(run *r, int steps) {
         if (!cg_dataloader_next(r->dl, &x, &y)) cg_dataloader_next(r->dl, &x, &y);
         cg_scope_begin();
         cg_tensor *noisy = cg_add(x, cg_normal(x->ndim, x->shape, 0.0f, 0.01f, NULL));
-        cg_tensor *loss = cg_mse_loss(cg_module_forward(r->model, noisy), y, CG_REDUCTION_MEAN);
+        cg_tensor *loss = cg_mse_loss(cg_module_forward(r->model, noisy), y, NULL);
         cg_optimizer_zero_grad(r->opt);
         assert_int_equal(cg_backward(loss), 0);
         assert_int_equal(cg_optimizer_step(r->opt), 0);

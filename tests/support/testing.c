@@ -298,3 +298,17 @@ int cg_test_count_temp_files(const char *path) {
     pclose(p);
     return n;
 }
+
+static int64_t live_at_start;
+
+int cg_test_track_memory(void **state) {
+    (void)state;
+    live_at_start = cg_alloc_get_stats().live_bytes;
+    return 0;
+}
+
+int cg_test_check_memory(void **state) {
+    int64_t leaked = cg_alloc_get_stats().live_bytes - live_at_start;
+    if (leaked != 0) fprintf(stderr, "leaked %lld bytes\n", (long long)leaked);
+    return cg_test_teardown(state) != 0 || leaked != 0 ? -1 : 0;
+}

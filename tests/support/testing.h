@@ -115,5 +115,12 @@ cg_fixture *cg_test_load_fixture(const char *filename);
 // errors and (if cg_test_capture_errors was used) reinstalls the capturing handler with a
 // zero count, so one failure does not cascade into the following tests.
 int cg_test_teardown(void **state);
+// Setup/teardown pair that also fails a test which does not give back every byte it
+// allocated through cg_alloc: cmocka_unit_test_setup_teardown(f, cg_test_track_memory,
+// cg_test_check_memory), or CG_TEST_NO_LEAKS(f).
+int cg_test_track_memory(void **state);
+int cg_test_check_memory(void **state);
+#define CG_TEST_NO_LEAKS(f)                                                                        \
+    cmocka_unit_test_setup_teardown(f, cg_test_track_memory, cg_test_check_memory)
 
 #endif

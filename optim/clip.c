@@ -1,0 +1,99 @@
+// optim/clip.c - gradient clipping as torch.nn.utils.clip_grad_norm_ / clip_grad_value_.
+//
+// clip_grad_norm_ (1.13): norms_i = ||grad_i||_p, total = ||(norms_i)||_p (max for inf),
+// coef = min(max_norm / (total + 1e-6), 1), every grad *= coef. Sums run in double; the
+// total and the coefficient are rounded to float as PyTorch's float32 tensors hold them.
+#include <math.h>
+
+#include "../tensor/alloc.h"
+#include "optimizer_internal.h"
+
+// ||g||_p^p (or max |g| for p = inf) of one gradient.
+static double grad_power_sum(const cg_tensor *g, double p) {
+    double acc = 0;
+    for (int64_t i = 0; i < g->numel; i++) {
+        double a = fabs((double)g->data[i]);
+        acc = isinf(p) ? (a > acc || isnan(a) ? a : acc) : acc + pow(a, p);
+    }
+    return acc;
+}
+
+static bool check_params(const char *op, int n_params, cg_tensor *const *params) {
+    if (n_params < 0 || (n_params > 0 && !params)) {
+        cg_error(CG_ERR_ARG, "%s: invalid parameter list (n_params=%d)", op, n_params);
+        return false;
+    }
+    for (int i = 0; i < n_params; i++) {
+        if (!params[i]) {
+            cg_error(CG_ERR_ARG, "%s: parameter %d is NULL", op, i);
+            return false;
+        }
+    }
+    return true;
+}
+
+double cg_clip_grad_norm(int n_params, cg_tensor *const *params, double max_norm,
+                         double norm_type) {
+    const char *op = "clip_grad_norm";
+    if (!check_params(op, n_params, params)) return -1;
+    if (!(norm_type > 0)) {
+        cg_error(CG_ERR_ARG, "%s: invalid norm_type=%g (must be > 0 or INFINITY)", op, norm_type);
+        return -1;
+    }
+    if (!(max_norm >= 0)) {
+        cg_error(CG_ERR_ARG, "%s: invalid max_norm=%g (must be >= 0)", op, max_norm);
+        return -1;
+    }
+    double total = 0;
+    for (int i = 0; i < n_params; i++) {
+        if (!params[i]->grad) continue;
+        double part = grad_power_sum(params[i]->grad, norm_type);
+        if (isinf(norm_type)) {
+            total = part > total || isnan(part) ? part : total;
+        } else {
+            float norm_i = (float)pow(part, 1 / norm_type); // torch.norm of one grad
+            total += pow((double)norm_i, norm_type);
+        }
+    }
+    float norm = (float)(isinf(norm_type) ? total : pow(total, 1 / norm_type));
+    float coef = (float)(max_norm / ((double)norm + 1e-6));
+    if (coef < 1.0f || isnan(coef)) {
+        for (int i = 0; i < n_params; i++) {
+            cg_tensor *g = params[i]->grad;
+            for (int64_t j = 0; g && j < g->numel; j++) g->data[j] *= coef;
+        }
+    }
+    return norm;
+}
+
+int cg_clip_grad_value(int n_params, cg_tensor *const *params, double clip_value) {
+    const char *op = "clip_grad_value";
+    if (!check_params(op, n_params, params)) return -1;
+    if (!(clip_value >= 0)) {
+        cg_error(CG_ERR_ARG, "%s: invalid clip_value=%g (must be >= 0)", op, clip_value);
+        return -1;
+    }
+    float c = (float)clip_value;
+    for (int i = 0; i < n_params; i++) {
+        cg_tensor *g = params[i]->grad;
+        for (int64_t j = 0; g && j < g->numel; j++)
+            g->data[j] = g->data[j] < -c ? -c : g->data[j] > c ? c : g->data[j]; // NaN stays
+    }
+    return 0;
+}
+
+double cg_optimizer_clip_grad_norm(cg_optimizer *opt, double max_norm, double norm_type) {
+    if (!opt) {
+        cg_error(CG_ERR_ARG, "clip_grad_norm: optimizer is NULL");
+        return -1;
+    }
+    return cg_clip_grad_norm(opt->n_params, opt->params, max_norm, norm_type);
+}
+
+int cg_optimizer_clip_grad_value(cg_optimizer *opt, double clip_value) {
+    if (!opt) {
+        cg_error(CG_ERR_ARG, "clip_grad_value: optimizer is NULL");
+        return -1;
+    }
+    return cg_clip_grad_value(opt->n_params, opt->params, clip_value);
+}

@@ -1,0 +1,107 @@
+// tests/test_elementwise_kernels.c - the raw loops of kernels/elementwise.c against their
+// definitions: every element, sizes on both sides of the vector widths and of the threading
+// threshold, 1 and 2 threads, special values.
+
+// clang-format off
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+// clang-format on
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "cgrad.h"
+#include "kernels/elementwise.h"
+
+static uint32_t rng_state = 777u;
+
+static float random_uniform(void) {
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return (float)(rng_state >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
+}
+
+static const int64_t sizes[] = {0,  1,   15,   16,   17,    31,    32,
+                                33, 100, 4095, 4097, 65536, 65537, 200003};
+
+// dx = x > 0 ? g : 0, exactly, for every element (including x = 0, -0, NaN and g = inf, NaN).
+static void check_relu_grad(int64_t n, int threads, bool in_place) {
+    float *x = malloc((size_t)(n + 1) * sizeof(float)),
+          *g = malloc((size_t)(n + 1) * sizeof(float));
+    float *dx = malloc((size_t)(n + 1) * sizeof(float));
+    for (int64_t i = 0; i < n; i++) {
+        x[i] = random_uniform();
+        g[i] = random_uniform();
+    }
+    static const float special_x[] = {0.0f, -0.0f, NAN, INFINITY, -INFINITY, 1e-38f, -1e-38f};
+    for (int64_t i = 0; i < n && i < 7; i++) x[i] = special_x[i];
+    if (n > 10) g[8] = INFINITY, g[9] = NAN, x[8] = -1.0f, x[9] = -2.0f, g[10] = NAN, x[10] = 1.0f;
+    float *g_copy = malloc((size_t)(n + 1) * sizeof(float));
+    for (int64_t i = 0; i < n; i++) g_copy[i] = g[i];
+    cg_set_num_threads(threads);
+    cg_relu_grad(x, g, in_place ? g : dx, n);
+    cg_set_num_threads(0);
+    const float *out = in_place ? g : dx;
+    for (int64_t i = 0; i < n; i++) {
+        float want = x[i] > 0.0f ? g_copy[i] : 0.0f;
+        bool same =
+            isnan(want) ? isnan(out[i]) : out[i] == want && !signbit(out[i]) == !signbit(want);
+        if (!same)
+            fail_msg("n=%lld threads=%d: dx[%lld] = %g for x %g, g %g; want %g", (long long)n,
+                     threads, (long long)i, out[i], x[i], g_copy[i], want);
+    }
+    free(x);
+    free(g);
+    free(dx);
+    free(g_copy);
+}
+
+static void test_relu_grad(void **state) {
+    (void)state;
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        for (int threads = 1; threads <= 2; threads++) {
+            check_relu_grad(sizes[s], threads, false);
+            check_relu_grad(sizes[s], threads, true);
+        }
+}
+
+// The sum against a double running sum, within the bound elementwise.h states (with
+// margin), and bit-identical whatever the thread count.
+static void test_sum_floats(void **state) {
+    (void)state;
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int64_t n = sizes[s];
+        float *x = malloc((size_t)(n + 1) * sizeof(float));
+        double want = 0.0, magnitude = 0.0;
+        for (int64_t i = 0; i < n; i++) {
+            x[i] = random_uniform() + 0.25f;
+            want += x[i];
+            magnitude += fabs(x[i]);
+        }
+        cg_set_num_threads(1);
+        double one = cg_sum_floats(x, n);
+        cg_set_num_threads(2);
+        double two = cg_sum_floats(x, n);
+        cg_set_num_threads(0);
+        double bound = ((double)n / 32 + 2) * FLT_EPSILON * magnitude;
+        if (!(fabs(one - want) <= bound))
+            fail_msg("n=%lld: sum %.17g, want %.17g (bound %.3g)", (long long)n, one, want, bound);
+        assert_true(one == two);
+        free(x);
+    }
+    float ones[100];
+    for (int i = 0; i < 100; i++) ones[i] = 1.0f;
+    assert_true(cg_sum_floats(ones, 100) == 100.0);
+    assert_true(cg_sum_floats(ones, 0) == 0.0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_relu_grad),
+        cmocka_unit_test(test_sum_floats),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
