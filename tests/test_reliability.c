@@ -96,6 +96,12 @@ static void test_hostile_images_refused(void **state) {
                        'H',  'D', 'R', 0,   0,    0x1f, 0x40, 0,    0, 0x1f, 0x40, 8,  0};
     expect_image_refused("big.png", png, sizeof png, CG_ERR_FORMAT, "beyond the limits");
     expect_image_refused("empty.png", png, 0, CG_ERR_FORMAT, "cannot decode");
+    // A 10x10 PNG whose IDAT chunk claims 700 MB (stb grew its buffer to 1.4 GB first).
+    uint8_t idat[57] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0,    0,   0,
+                        13,   'I', 'H', 'D', 'R',  0,    0,    0,    10,   0,   0,
+                        0,    10,  8,   0,   0,    0,    0,    0,    0,    0,   0,
+                        0x2a, 0,   0,   0,   'I',  'D',  'A',  'T',  0x78, 0x5e};
+    expect_image_refused("idat.png", idat, sizeof idat, CG_ERR_FORMAT, "PNG chunk is longer");
     mkdir(tmp("a_directory.png"), 0755);
     assert_null(cg_image_load_gray(tmp("a_directory.png")));
     cg_test_expect_error(CG_ERR_IO, "is a directory");
