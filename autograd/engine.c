@@ -229,9 +229,11 @@ int cg_backward_ex(cg_tensor *t, const cg_tensor *grad, bool retain_graph) {
         return -1;
     if (!t->requires_grad) {
         cg_error(CG_ERR_STATE,
-                 "backward: tensor of shape %s does not require grad and has no "
-                 "graph",
-                 cg_tensor_shape_str(t));
+                 "backward: tensor of shape %s does not require grad and has no graph%s",
+                 cg_tensor_shape_str(t),
+                 cg_is_grad_enabled() ? ""
+                                      : " because grad mode is off (cg_set_grad_enabled(false) "
+                                        "records no graph; turn it back on before the forward)");
         return -1;
     }
     if (!cg_same_shape(t, grad)) {

@@ -24,8 +24,8 @@ static double now(void) {
 }
 
 static cg_module *small_model(void) {
-    const cg_conv_options pad1 = {.padding = CG_PAIR(1)};
-    const cg_pool_options pool2 = {.kernel_size = {2}};
+    const cg_conv_options pad1 = {.padding = 1};
+    const cg_pool_options pool2 = {.kernel_size = 2};
     cg_module *layers[] = {cg_Conv2d(1, 8, 3, 3, &pad1),
                            cg_ReLU(),
                            cg_MaxPool2d(&pool2),
@@ -33,7 +33,7 @@ static cg_module *small_model(void) {
                            cg_ReLU(),
                            cg_MaxPool2d(&pool2),
                            cg_Flatten(1, -1),
-                           cg_Linear(784, 10, true)};
+                           cg_Linear(784, 10, NULL)};
     return cg_Sequential(8, layers);
 }
 

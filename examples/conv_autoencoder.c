@@ -75,8 +75,8 @@ static int parse_flags(int argc, char **argv, options *o) {
 // A stride-2 transposed conv with kernel 3 and padding 1 gives 2H-1 rows; output_padding 1
 // adds the missing one, so each decoder layer exactly undoes an encoder layer's shape.
 static cg_module *autoencoder(void) {
-    const cg_conv_options down = {.stride = {2}, .padding = CG_PAIR(1)};
-    const cg_conv_options up = {.stride = {2}, .padding = CG_PAIR(1), .output_padding = CG_PAIR(1)};
+    const cg_conv_options down = {.stride = 2, .padding = 1};
+    const cg_conv_options up = {.stride = 2, .padding = 1, .output_padding = 1};
     cg_module *layers[] = {cg_Conv2d(1, 16, 3, 3, &down),         cg_ReLU(),
                            cg_Conv2d(16, 32, 3, 3, &down),        cg_ReLU(),
                            cg_ConvTranspose2d(32, 16, 3, 3, &up), cg_ReLU(),

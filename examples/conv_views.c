@@ -42,7 +42,7 @@ static void module_and_function(cg_tensor *x) {
 // 2. im2col: every 3x3 window of x becomes a column; the kernel becomes a row.
 static void im2col_view(cg_tensor *x, cg_tensor *kernel, cg_tensor *y) {
     heading("2. im2col: unfold the input, multiply by the flattened kernel");
-    cg_fold_options windows = {.kernel_size = {3}};
+    cg_fold_options windows = {.kernel_size = 3};
     cg_tensor *cols = cg_unfold(x, &windows); // (1, 1*3*3, 4 windows)
     show("unfold(x): one column per window position", cols);
     cg_tensor *kernel_row = cg_reshape(kernel, CG_SHAPE(1, 9));
@@ -95,14 +95,14 @@ static void conv1d_view(void) {
     heading("5. conv1d is conv2d on a 1 x L image");
     cg_tensor *signal = cg_from_data(CG_SHAPE(1, 1, 8), (const float[]){1, 3, 2, 5, 4, 0, 2, 1});
     cg_tensor *taps = cg_from_data(CG_SHAPE(1, 1, 3), (const float[]){1, -2, 1});
-    cg_conv_options stride2 = {.stride = {2}};
+    cg_conv_options stride2 = {.stride = 2};
     cg_tensor *y1 = cg_conv1d(signal, taps, NULL, &stride2);
     show("signal", signal);
     show("conv1d(signal, [1, -2, 1], stride 2)", y1);
 
     cg_tensor *image = cg_reshape(signal, CG_SHAPE(1, 1, 1, 8));
     cg_tensor *kernel = cg_reshape(taps, CG_SHAPE(1, 1, 1, 3));
-    cg_conv_options stride_1x2 = {.stride = {1, 2}};
+    cg_conv_options stride_1x2 = {.stride_hw = {1, 2}};
     cg_tensor *y2 = cg_conv2d(image, kernel, NULL, &stride_1x2);
     show("conv2d(signal as 1x8 image, 1x3 kernel, stride (1, 2))", y2);
     printf("max |conv1d - conv2d| = %g\n", max_difference(y1, cg_reshape(y2, CG_SHAPE(1, 1, 3))));

@@ -131,17 +131,17 @@ static int parse_flags(int argc, char **argv, options *o) {
 
 // ---- the models -------------------------------------------------------------------------
 static cg_module *conv3x3(int in, int out, bool bias) {
-    return cg_Conv2d(in, out, 3, 3, &(cg_conv_options){.padding = CG_PAIR(1), .no_bias = !bias});
+    return cg_Conv2d(in, out, 3, 3, &(cg_conv_options){.padding = 1, .no_bias = !bias});
 }
 static cg_module *max_pool2(void) {
-    return cg_MaxPool2d(&(cg_pool_options){.kernel_size = {2}});
+    return cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2});
 }
 
 // (N,1,28,28) -> conv 8 -> pool -> conv 16 -> pool -> (N,16*7*7) -> (N,10): 9,098 parameters.
 static cg_module *small_model(void) {
     cg_module *layers[] = {
         conv3x3(1, 8, true), cg_ReLU(),   max_pool2(),       conv3x3(8, 16, true),
-        cg_ReLU(),           max_pool2(), cg_Flatten(1, -1), cg_Linear(16 * 7 * 7, 10, true)};
+        cg_ReLU(),           max_pool2(), cg_Flatten(1, -1), cg_Linear(16 * 7 * 7, 10, NULL)};
     return cg_Sequential(8, layers);
 }
 
@@ -155,9 +155,11 @@ static cg_module *big_model(void) {
     cg_module *layers[20];
     conv_bn_relu(layers + 0, 1, w), conv_bn_relu(layers + 3, w, w), layers[6] = max_pool2();
     conv_bn_relu(layers + 7, w, 2 * w), conv_bn_relu(layers + 10, 2 * w, 2 * w);
-    layers[13] = max_pool2(), layers[14] = cg_Flatten(1, -1), layers[15] = cg_Dropout(0.25f);
-    layers[16] = cg_Linear(2 * w * 7 * 7, 128, true), layers[17] = cg_ReLU();
-    layers[18] = cg_Dropout(0.25f), layers[19] = cg_Linear(128, 10, true);
+    layers[13] = max_pool2(), layers[14] = cg_Flatten(1, -1),
+    layers[15] = cg_Dropout(&(cg_dropout_options){.p = CG_SET(0.25)});
+    layers[16] = cg_Linear(2 * w * 7 * 7, 128, NULL), layers[17] = cg_ReLU();
+    layers[18] = cg_Dropout(&(cg_dropout_options){.p = CG_SET(0.25)}),
+    layers[19] = cg_Linear(128, 10, NULL);
     return cg_Sequential(20, layers);
 }
 

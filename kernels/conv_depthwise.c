@@ -1,10 +1,10 @@
-// nn/conv_depthwise.c - direct kernels for depthwise convolution (groups == in_channels).
+// kernels/conv_depthwise.c - direct kernels for depthwise convolution (groups == in_channels).
 //
 // Each group sees one input channel, so im2col + GEMM would be a loop of tiny GEMMs
 // ((O/C) x kH*kW times kH*kW x P per channel) that cannot fill a micro-kernel. These loops
 // take the taps one at a time instead: for each tap, one multiply-add over a row of outputs,
 // which the compiler vectorises. They implement the same three directions as the GEMM
-// drivers in nn/im2col.c (forward, transposed, weight gradient), so conv2d and
+// driver in kernels/conv_driver.c (forward, transposed, weight gradient), so conv2d and
 // conv_transpose2d both use them, forward and backward.
 #include <string.h>
 
@@ -15,15 +15,6 @@ bool cg_conv_is_depthwise(const cg_conv_geometry *g) {
     return g->groups > 1 && g->groups == g->in_channels;
 }
 
-// Output positions o in [0, n_out) whose tap o*stride + offset lands in [0, size): [lo, hi).
-static void tap_range(int64_t offset, int64_t stride, int64_t size, int64_t n_out, int64_t *lo,
-                      int64_t *hi) {
-    *lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-    *hi = size - 1 - offset < 0 ? 0 : (size - 1 - offset) / stride + 1;
-    if (*hi > n_out) *hi = n_out;
-    if (*lo > *hi) *lo = *hi;
-}
-
 // Calls body(ih, src_offset, lo, hi) for every output row oh whose tap row is inside the
 // image, for the tap (ki, kj): outputs [lo, hi) of row oh read image row ih at
 // column ow * stride_w + dw.
@@ -31,7 +22,7 @@ static void tap_range(int64_t offset, int64_t stride, int64_t size, int64_t n_ou
     do {                                                                                           \
         int64_t dh_ = (ki) * (g)->dilation_h - (g)->pad_top;                                       \
         int64_t dw = (kj) * (g)->dilation_w - (g)->pad_left, lo, hi;                               \
-        tap_range(dw, (g)->stride_w, (g)->in_w, (g)->out_w, &lo, &hi);                             \
+        cg_conv_tap_range(dw, (g)->stride_w, (g)->in_w, (g)->out_w, &lo, &hi);                     \
         for (int64_t oh = 0; oh < (g)->out_h; oh++) {                                              \
             int64_t ih = oh * (g)->stride_h + dh_;                                                 \
             if (ih < 0 || ih >= (g)->in_h) continue;                                               \

@@ -7,9 +7,10 @@
 // its input is the struct's output side and its output is the struct's image side, and
 // its weight (C_in_t, C_out_t/groups, kH, kW) is read as the conv2d weight (O, C/groups, ...).
 // Two kernels then serve all four directions:
-//   cg_conv_im2col_gemm  image -> columns   conv2d forward, conv_transpose2d input grad
-//   cg_conv_gemm_col2im  columns -> image   conv_transpose2d forward, conv2d input grad
-// and one weight-gradient kernel serves both ops (roles of its two arguments swap).
+//   CG_CONV_FORWARD     image -> columns   conv2d forward, conv_transpose2d input grad
+//   CG_CONV_TRANSPOSED  columns -> image   conv_transpose2d forward, conv2d input grad
+// and the weight gradient (CG_CONV_WEIGHT_GRAD) serves both ops (the roles of image and
+// columns swap); all three run through one driver, cg_conv_execute (conv_kernels.h).
 #ifndef CG_CONV_GEOMETRY_H
 #define CG_CONV_GEOMETRY_H
 
@@ -33,6 +34,16 @@ typedef struct cg_conv_geometry {
 // Rows of one group's column matrix: (C/groups) * kH * kW.
 static inline int64_t cg_conv_col_rows(const cg_conv_geometry *g) {
     return g->in_channels / g->groups * g->kernel_h * g->kernel_w;
+}
+
+// Output positions o in [0, n_out) whose tap o*stride + offset lands in [0, size): the
+// half-open range [*lo, *hi). The one bounds rule of every loop over kernel taps.
+static inline void cg_conv_tap_range(int64_t offset, int64_t stride, int64_t size, int64_t n_out,
+                                     int64_t *lo, int64_t *hi) {
+    *lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+    *hi = size - 1 - offset < 0 ? 0 : (size - 1 - offset) / stride + 1;
+    if (*hi > n_out) *hi = n_out;
+    if (*lo > *hi) *lo = *hi;
 }
 
 #endif

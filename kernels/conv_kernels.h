@@ -1,28 +1,56 @@
-// kernels/conv_kernels.h - the raw-float kernels of the convolution family: im2col/col2im,
-// the drivers that run a whole convolution through GEMM, depthwise loops, bias.
-// Every pointer is a contiguous float array in the layout its comment gives.
+// kernels/conv_kernels.h - the raw-float kernels of the convolution family: the one driver
+// that runs a whole convolution (any direction), im2col/col2im, depthwise loops, bias.
+// Every pointer is a contiguous float array in the layout its comment gives. Kernels that
+// allocate return 0, or -1 after reporting through cg_error (nothing written is valid then).
 #ifndef CG_CONV_KERNELS_H
 #define CG_CONV_KERNELS_H
 
+#include "conv_algorithm.h"
 #include "conv_geometry.h"
+
+// The three things a convolution layer computes, for conv2d and conv_transpose2d alike
+// (the image is (N, C, H, W), the columns (N, O, H_out, W_out), the weight (O, C/g, kH, kW)):
+typedef enum cg_conv_direction {
+    CG_CONV_FORWARD,     // columns = conv(image, weight) (+ bias per O)
+    CG_CONV_TRANSPOSED,  // image = conv^T(columns, weight) (+ bias per C): overwritten
+    CG_CONV_WEIGHT_GRAD, // dweight += sum_n columns_n (O, P) x im2col(image_n)^T, per group
+} cg_conv_direction;
+
+// What each direction reads and writes; the unused fields are ignored.
+typedef struct cg_conv_operands {
+    const float *image;   // read by FORWARD and WEIGHT_GRAD
+    const float *columns; // read by TRANSPOSED and WEIGHT_GRAD
+    const float *weight;  // read by FORWARD and TRANSPOSED
+    const float *bias;    // optional (NULL): added to the output of FORWARD / TRANSPOSED
+    float *out;           // columns (FORWARD), image (TRANSPOSED), dweight (WEIGHT_GRAD, added to)
+} cg_conv_operands;
+
+// The one convolution driver (kernels/conv_driver.c): chooses how to run the geometry
+// (depthwise loops, or GEMM per image / per batch of images, with or without im2col) once,
+// allocates its workspace on the calling thread, and runs the direction. 0 or -1.
+int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
+                    const cg_conv_operands *x);
+
+// Winograd F(2x2, 3x3) (kernels/conv_winograd.c): whether the driver runs this geometry
+// with it (the shape rule and cg_conv_get_algorithm()), and the kernel itself, with
+// cg_conv_execute's arguments and results for any direction. 0 / -1.
+bool cg_conv_winograd_applies(const cg_conv_geometry *g);
+int cg_conv_winograd(cg_conv_direction direction, const cg_conv_geometry *g,
+                     const cg_conv_operands *x);
 
 // image (C, H, W) of one sample -> cols (C*kH*kW, H_out*W_out), row stride ld (>= H_out*W_out,
 // so several samples can sit side by side). Out-of-image taps read 0.
 void cg_im2col(const cg_conv_geometry *g, const float *image, float *cols, int64_t ld);
 // image (C, H, W) += cols (C*kH*kW, H_out*W_out) scattered back, overlaps summed.
 void cg_col2im(const cg_conv_geometry *g, const float *cols, int64_t ld, float *image);
+// The same for output rows [oh0, oh1) only: cols is (C*kH*kW, (oh1-oh0)*W_out).
+void cg_im2col_rows(const cg_conv_geometry *g, const float *image, float *cols, int64_t ld,
+                    int64_t oh0, int64_t oh1);
+void cg_col2im_rows(const cg_conv_geometry *g, const float *cols, int64_t ld, float *image,
+                    int64_t oh0, int64_t oh1);
 
-// columns (N, O, H_out, W_out) = conv(image (N, C, H, W), weight (O, C/g, kH, kW)), no bias.
-void cg_conv_im2col_gemm(const cg_conv_geometry *g, const float *image, const float *weight,
-                         float *columns);
-// image (N, C, H, W) = conv^T(columns (N, O, H_out, W_out), weight): overwritten.
-void cg_conv_gemm_col2im(const cg_conv_geometry *g, const float *columns, const float *weight,
-                         float *image);
-// dweight (O, C/g, kH, kW) += sum_n columns_n (O, P) x im2col(image_n)^T, per group.
-void cg_conv_weight_grad(const cg_conv_geometry *g, const float *image, const float *columns,
-                         float *dweight);
 // Depthwise convolution (groups == in_channels > 1) runs on direct loops instead
-// (kernels/conv_depthwise.c); the drivers above dispatch to them, same arguments and results.
+// (kernels/conv_depthwise.c); the driver dispatches to them, same arguments and results.
 bool cg_conv_is_depthwise(const cg_conv_geometry *g);
 void cg_conv_depthwise_forward(const cg_conv_geometry *g, const float *image, const float *weight,
                                float *columns);

@@ -54,8 +54,9 @@ static void leaky_relu_describe(const cg_module *m, char *buf, size_t size) {
 static const cg_module_class leaky_relu_class = {"LeakyReLU", leaky_relu_forward, NULL,
                                                  leaky_relu_describe};
 
-cg_module *cg_LeakyReLU(float negative_slope) {
-    leaky_relu_config c = {negative_slope};
+cg_module *cg_LeakyReLU(const cg_leaky_relu_options *options) {
+    cg_optional slope = options ? options->negative_slope : (cg_optional){0};
+    leaky_relu_config c = {(float)cg_optional_or(slope, 0.01)};
     return cg_module_with_config(&leaky_relu_class, &c, sizeof c);
 }
 

@@ -17,8 +17,9 @@ typedef enum conv_kind { CONV_2D, CONV_TRANSPOSE_2D, CONV_1D, CONV_TRANSPOSE_1D 
 
 typedef struct conv_module {
     conv_kind kind;
-    int in_channels, out_channels, kernel_h, kernel_w;
+    int in_channels, out_channels, kernel_h, kernel_w; // 1-D: kernel_h = 1
     cg_conv_options options;
+    const char *cls_name;
 } conv_module;
 
 static bool is_1d(conv_kind k) {
@@ -28,32 +29,22 @@ static bool is_transposed(conv_kind k) {
     return k == CONV_TRANSPOSE_2D || k == CONV_TRANSPOSE_1D;
 }
 
-// An option pair as the module stores it: 0 means default, a 0 second entry repeats.
-static void resolved_pair(const int *v, bool repeat, int dflt, int *h, int *w) {
-    *h = repeat && v[0] == 0 ? dflt : v[0];
-    *w = repeat && v[1] == 0 ? *h : v[1];
-}
-
 // PyTorch's _reversed_padding_repeated_twice: (left, right, top, bottom) for 2-D,
-// (left, right) for 1-D; for `same` the smaller half goes first.
+// (left, right) for 1-D; for `same` the smaller half goes first. The pairs were checked
+// when the module was made.
 static int reversed_padding(const conv_module *c, int *pads) {
     const cg_conv_options *o = &c->options;
-    int dh, dw, k[2] = {c->kernel_h, c->kernel_w}, p[2], total[2];
-    resolved_pair(o->dilation, true, 1, &dh, &dw);
-    resolved_pair(o->padding, false, 0, &p[0], &p[1]);
-    int d[2] = {dh, dw};
-    if (is_1d(c->kind)) { // index 0 is the length
-        k[0] = c->kernel_w;
-        d[0] = o->dilation[0] ? o->dilation[0] : 1;
-    }
+    cg_conv_pairs p;
+    cg_conv_options_pairs(c->cls_name, is_1d(c->kind) ? 1 : 2, o, &p);
+    int k[2] = {c->kernel_h, c->kernel_w};
     int n_dims = is_1d(c->kind) ? 1 : 2;
     for (int i = 0; i < n_dims; i++) {
-        int dim = n_dims - 1 - i; // reversed: the last dim first
-        total[dim] = d[dim] * (k[dim] - 1);
-        int before = o->padding_kind == CG_PADDING_SAME    ? total[dim] / 2
+        int dim = 1 - i; // reversed: the last dim first (1-D keeps its length at index 1)
+        int total = p.dilation[dim] * (k[dim] - 1);
+        int before = o->padding_kind == CG_PADDING_SAME    ? total / 2
                      : o->padding_kind == CG_PADDING_VALID ? 0
-                                                           : p[dim];
-        int after = o->padding_kind == CG_PADDING_SAME ? total[dim] - before : before;
+                                                           : p.padding[dim];
+        int after = o->padding_kind == CG_PADDING_SAME ? total - before : before;
         pads[2 * i] = before;
         pads[2 * i + 1] = after;
     }
@@ -72,7 +63,7 @@ static cg_tensor *conv_forward(cg_module *m, cg_tensor *x) {
         if (!padded) return NULL;
         x = padded;
         o.padding_kind = CG_PADDING_EXPLICIT;
-        o.padding[0] = o.padding[1] = 0;
+        o.padding = o.padding_hw[0] = o.padding_hw[1] = 0;
     }
     cg_tensor *y = c->kind == CONV_2D             ? cg_conv2d(x, w, b, &o)
                    : c->kind == CONV_TRANSPOSE_2D ? cg_conv_transpose2d(x, w, b, &o)
@@ -90,13 +81,9 @@ static cg_tensor *conv_forward(cg_module *m, cg_tensor *x) {
 }
 
 // "(3, 3)" or "(3,)" as PyTorch prints a tuple.
-static int print_tuple(char *buf, size_t size, bool one_d, int h, int w) {
-    return one_d ? snprintf(buf, size, "(%d,)", w) : snprintf(buf, size, "(%d, %d)", h, w);
-}
-
-static const char *padding_mode_name(cg_padding_mode mode) {
-    static const char *names[] = {"zeros", "reflect", "replicate", "circular"};
-    return names[mode];
+static const char *tuple(bool one_d, int h, int w) {
+    const int64_t v[2] = {h, w};
+    return cg_tuple_str(CG_TUPLE_PYTHON, one_d ? 1 : 2, v + (one_d ? 1 : 0));
 }
 
 // PyTorch's _ConvNd.extra_repr: stride always, the rest only when not the default.
@@ -104,43 +91,29 @@ static void conv_describe(const cg_module *m, char *buf, size_t size) {
     const conv_module *c = m->impl;
     const cg_conv_options *o = &c->options;
     bool one_d = is_1d(c->kind);
-    int sh, sw, dh, dw, ph, pw, oph, opw;
-    resolved_pair(o->stride, true, 1, &sh, &sw);
-    resolved_pair(o->dilation, true, 1, &dh, &dw);
-    resolved_pair(o->padding, false, 0, &ph, &pw);
-    resolved_pair(o->output_padding, false, 0, &oph, &opw);
-    if (one_d) { // 1-D modules keep their values at index 0
-        sw = sh, dw = dh, pw = ph, opw = oph;
-        sh = dh = 1, ph = oph = 0;
-    }
-    char t[64];
+    cg_conv_pairs p;
+    cg_conv_options_pairs(c->cls_name, one_d ? 1 : 2, o, &p);
+    int sh = p.stride[0], sw = p.stride[1], dh = p.dilation[0], dw = p.dilation[1];
+    int ph = p.padding[0], pw = p.padding[1], oph = p.output_padding[0], opw = p.output_padding[1];
     size_t n = 0;
-    print_tuple(t, sizeof t, one_d, c->kernel_h, c->kernel_w);
-    n += (size_t)snprintf(buf + n, size - n, "%s(%d, %d, kernel_size=%s", m->cls->name,
-                          c->in_channels, c->out_channels, t);
-    print_tuple(t, sizeof t, one_d, sh, sw);
-    n += (size_t)snprintf(buf + n, size - n, ", stride=%s", t);
+    n += (size_t)snprintf(buf + n, size - n, "%s(%d, %d, kernel_size=%s, stride=%s", m->cls->name,
+                          c->in_channels, c->out_channels, tuple(one_d, c->kernel_h, c->kernel_w),
+                          tuple(one_d, sh, sw));
     if (n < size && o->padding_kind != CG_PADDING_EXPLICIT)
         n += (size_t)snprintf(buf + n, size - n, ", padding=%s",
                               o->padding_kind == CG_PADDING_SAME ? "same" : "valid");
-    else if (n < size && (ph || pw)) {
-        print_tuple(t, sizeof t, one_d, ph, pw);
-        n += (size_t)snprintf(buf + n, size - n, ", padding=%s", t);
-    }
-    if (n < size && (dh != 1 || dw != 1)) {
-        print_tuple(t, sizeof t, one_d, dh, dw);
-        n += (size_t)snprintf(buf + n, size - n, ", dilation=%s", t);
-    }
-    if (n < size && (oph || opw)) {
-        print_tuple(t, sizeof t, one_d, oph, opw);
-        n += (size_t)snprintf(buf + n, size - n, ", output_padding=%s", t);
-    }
+    else if (n < size && (ph || pw))
+        n += (size_t)snprintf(buf + n, size - n, ", padding=%s", tuple(one_d, ph, pw));
+    if (n < size && (dh != 1 || dw != 1))
+        n += (size_t)snprintf(buf + n, size - n, ", dilation=%s", tuple(one_d, dh, dw));
+    if (n < size && (oph || opw))
+        n += (size_t)snprintf(buf + n, size - n, ", output_padding=%s", tuple(one_d, oph, opw));
     if (n < size && o->groups > 1)
         n += (size_t)snprintf(buf + n, size - n, ", groups=%d", o->groups);
     if (n < size && o->no_bias) n += (size_t)snprintf(buf + n, size - n, ", bias=False");
     if (n < size && o->padding_mode != CG_PAD_ZEROS)
         n += (size_t)snprintf(buf + n, size - n, ", padding_mode=%s",
-                              padding_mode_name(o->padding_mode));
+                              cg_padding_mode_name(o->padding_mode));
     if (n < size) snprintf(buf + n, size - n, ")");
 }
 
@@ -173,15 +146,16 @@ static bool check_module_args(const cg_module_class *cls, conv_kind kind, int in
         cg_error(CG_ERR_ARG,
                  "%s: Only \"zeros\" padding mode is supported for %s, got "
                  "padding_mode=%s",
-                 cls->name, cls->name, padding_mode_name(o->padding_mode));
+                 cls->name, cls->name, cg_padding_mode_name(o->padding_mode));
         return false;
     }
     if ((unsigned)o->padding_mode > CG_PAD_CIRCULAR) {
         cg_error(CG_ERR_ARG, "%s: unknown padding_mode %d", cls->name, (int)o->padding_mode);
         return false;
     }
-    int s0 = o->stride[0], s1 = is_1d(kind) ? 0 : o->stride[1];
-    if (o->padding_kind == CG_PADDING_SAME && ((s0 != 0 && s0 != 1) || (s1 != 0 && s1 != 1))) {
+    cg_conv_pairs p;
+    if (cg_conv_options_pairs(cls->name, is_1d(kind) ? 1 : 2, o, &p) < 0) return false;
+    if (o->padding_kind == CG_PADDING_SAME && (p.stride[0] != 1 || p.stride[1] != 1)) {
         cg_error(CG_ERR_ARG, "%s: padding='same' is not supported for strided convolutions",
                  cls->name);
         return false;
@@ -194,8 +168,8 @@ static cg_module *make_conv(const cg_module_class *cls, conv_kind kind, int in, 
     static const cg_conv_options defaults;
     const cg_conv_options *o = options ? options : &defaults;
     if (!check_module_args(cls, kind, in, out, kh, kw, o)) return NULL;
-    cg_module *m =
-        cg_module_new(cls, &(conv_module){kind, in, out, kh, kw, *o}, sizeof(conv_module));
+    cg_module *m = cg_module_new(cls, &(conv_module){kind, in, out, kh, kw, *o, cls->name},
+                                 sizeof(conv_module));
     if (!m) return NULL;
     int groups = o->groups == 0 ? 1 : o->groups;
     // Conv: (out, in/g, k...); ConvTranspose: (in, out/g, k...), as PyTorch.

@@ -11,6 +11,12 @@
 // same bound, fan_in = (in_channels/groups)*kH*kW for Conv, (out_channels/groups)*kH*kW
 // for ConvTranspose (PyTorch computes it from weight dim 1). Random numbers come from the
 // global generator (cg_manual_seed). State names: "weight", "bias".
+//
+// The kernel size is positional - (kernel_h, kernel_w), or kernel_size for 1-D - because it
+// is required (PyTorch has no default): C checks the count, so it cannot be left out or
+// half-given, while the options hold only what has a default (NULL: stride 1, padding 0,
+// dilation 1, groups 1, a bias, zeros padding). nn.Conv2d(1, 8, 3, padding=1) is
+// cg_Conv2d(1, 8, 3, 3, &(cg_conv_options){.padding = 1}).
 cg_module *cg_Conv2d(int in_channels, int out_channels, int kernel_h, int kernel_w,
                      const cg_conv_options *options);
 cg_module *cg_ConvTranspose2d(int in_channels, int out_channels, int kernel_h, int kernel_w,

@@ -19,9 +19,10 @@ static void dropout_describe(const cg_module *m, char *buf, size_t size) {
 static const cg_module_class dropout_class = {"Dropout", dropout_module_forward, NULL,
                                               dropout_describe};
 
-cg_module *cg_Dropout(float p) {
-    if (!(p >= 0.0f && p <= 1.0f))
+cg_module *cg_Dropout(const cg_dropout_options *options) {
+    double p = cg_optional_or(options ? options->p : (cg_optional){0}, 0.5);
+    if (!(p >= 0.0 && p <= 1.0))
         return cg_error(CG_ERR_ARG, "Dropout: probability p = %g is not in [0, 1]", (double)p);
-    dropout_config c = {p};
+    dropout_config c = {(float)p};
     return cg_module_with_config(&dropout_class, &c, sizeof c);
 }

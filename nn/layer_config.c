@@ -8,11 +8,3 @@
 cg_module *cg_module_with_config(const cg_module_class *cls, const void *config, size_t size) {
     return cg_module_new(cls, config, size);
 }
-
-const char *cg_pair_str(const int pair[2], char *buf, size_t size) {
-    if (pair[0] == pair[1])
-        snprintf(buf, size, "%d", pair[0]);
-    else
-        snprintf(buf, size, "(%d, %d)", pair[0], pair[1]);
-    return buf;
-}

@@ -7,20 +7,43 @@
 #include "../ops/functional.h"
 #include "module.h"
 
-// Linear: x (..., in) -> (..., out); weight (out, in), bias (out).
-cg_module *cg_Linear(int in_features, int out_features, bool bias);
+// Module options follow tensor/options.h: NULL (or {0}) is PyTorch's defaults, booleans
+// are named so false is the default, and a value whose 0 is legal is a CG_SET optional.
+
+// Linear: x (..., in) -> (..., out); weight (out, in), bias (out) - with a bias unless
+// no_bias, so cg_Linear(in, out, NULL) is nn.Linear(in, out).
+typedef struct cg_linear_options {
+    bool no_bias; // bias=False
+} cg_linear_options;
+cg_module *cg_Linear(int in_features, int out_features, const cg_linear_options *options);
 
 cg_module *cg_ReLU(void);
-cg_module *cg_LeakyReLU(float negative_slope);
+// negative_slope unset: 0.01; `.negative_slope = CG_SET(0.2)` is LeakyReLU(0.2).
+typedef struct cg_leaky_relu_options {
+    cg_optional negative_slope;
+} cg_leaky_relu_options;
+cg_module *cg_LeakyReLU(const cg_leaky_relu_options *options);
 cg_module *cg_Sigmoid(void);
 cg_module *cg_Tanh(void);
 cg_module *cg_Flatten(int start_dim, int end_dim); // nn.Flatten() is (1, -1)
-cg_module *cg_Dropout(float p);                    // identity in eval mode
+// Dropout (identity in eval mode): p unset is 0.5; `.p = CG_SET(0.25)` is Dropout(0.25).
+typedef struct cg_dropout_options {
+    cg_optional p;
+} cg_dropout_options;
+cg_module *cg_Dropout(const cg_dropout_options *options);
 
+// Pooling modules over ops/functional.h's pooling (options: kernel_size required).
 cg_module *cg_MaxPool2d(const cg_pool_options *options);
 cg_module *cg_AvgPool2d(const cg_pool_options *options);
-// Adaptive: output (out_h, out_w); row i averages rows [floor(i*H/out_h), ceil((i+1)*H/out_h)).
+// MaxUnpool2d takes the indices of a max pooling, so it runs through its own forward
+// (cg_module_forward reports that): out_h/out_w 0 is PyTorch's default output size.
+cg_module *cg_MaxUnpool2d(const cg_pool_options *options);
+cg_tensor *cg_MaxUnpool2d_forward(cg_module *m, cg_tensor *x, cg_tensor *indices, int out_h,
+                                  int out_w);
+// Adaptive: output (out_h, out_w), an entry CG_NONE keeping the input's size (PyTorch's
+// None); row i covers rows [floor(i*H/out_h), ceil((i+1)*H/out_h)).
 cg_module *cg_AdaptiveAvgPool2d(int out_h, int out_w);
+cg_module *cg_AdaptiveMaxPool2d(int out_h, int out_w);
 
 // Normalisation modules (BatchNorm1d/2d, LayerNorm, GroupNorm, InstanceNorm2d): nn/norm.h.
 

@@ -9,8 +9,4 @@
 // A new module of class `cls` whose impl is a cg_alloc'ed copy of `config` (size bytes).
 cg_module *cg_module_with_config(const cg_module_class *cls, const void *config, size_t size);
 
-// "2" if both entries are equal, else "(2, 3)", as PyTorch prints an int or a tuple; the
-// text goes to buf (size bytes), which is returned.
-const char *cg_pair_str(const int pair[2], char *buf, size_t size);
-
 #endif

@@ -22,7 +22,8 @@ static void linear_describe(const cg_module *m, char *buf, size_t size) {
 static const cg_module_class linear_class = {"Linear", linear_module_forward, NULL,
                                              linear_describe};
 
-cg_module *cg_Linear(int in_features, int out_features, bool bias) {
+cg_module *cg_Linear(int in_features, int out_features, const cg_linear_options *options) {
+    bool bias = !(options && options->no_bias);
     if (in_features < 0 || out_features < 0)
         return cg_error(CG_ERR_ARG, "Linear: in_features %d and out_features %d must be >= 0",
                         in_features, out_features);

@@ -1,6 +1,7 @@
 // nn/module.c - the module tree: registration, naming, modes, printing, summary.
 #include "module.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../autograd/autograd.h"
@@ -195,10 +196,46 @@ typedef struct summary_row {
 static summary_row *recorder;
 static int recorder_count, recorder_cap;
 
+// The modules running on this thread, outermost first. A module run by a running module
+// is its child: its name (found among the parent's children) extends the error context,
+// so every container names the failing layer ("features.3: conv2d: ...") without help.
+enum { MAX_RUNNING = 32 };
+static _Thread_local const cg_module *running[MAX_RUNNING];
+static _Thread_local int n_running;
+
+static const char *child_name(const cg_module *parent, const cg_module *child) {
+    for (int i = 0; i < parent->n_children; i++)
+        if (parent->children[i] == child) return parent->child_names[i];
+    return NULL;
+}
+
+// Enter m: push it and append its name to the error context; the old context is kept in
+// `saved` for leave().
+static void enter(const cg_module *m, char *saved, size_t size) {
+    const char *ctx = cg_error_context();
+    snprintf(saved, size, "%s", ctx);
+    bool has_parent = n_running > 0 && n_running <= MAX_RUNNING;
+    const char *name = has_parent ? child_name(running[n_running - 1], m) : NULL;
+    if (name) {
+        char path[192];
+        snprintf(path, sizeof path, "%s%s%s", ctx, ctx[0] ? "." : "", name);
+        cg_error_set_context(path);
+    }
+    if (n_running < MAX_RUNNING) running[n_running] = m;
+    n_running++;
+}
+static void leave(const char *saved) {
+    n_running--;
+    cg_error_set_context(saved);
+}
+
 cg_tensor *cg_module_forward(cg_module *m, cg_tensor *x) {
     if (!m) return cg_error(CG_ERR_ARG, "module_forward: module is NULL");
     if (!cg_check_arg(x, m->cls->name, "input")) return NULL;
+    char saved[192];
+    enter(m, saved, sizeof saved);
     cg_tensor *y = m->cls->forward(m, x);
+    leave(saved);
     if (recorder && y && m->n_children == 0 && recorder_count < recorder_cap) {
         summary_row *r = &recorder[recorder_count++];
         r->module = m;

@@ -5,6 +5,7 @@
 // PyTorch's state_dict names ("features.0.weight"). Parameters and buffers are created
 // outside any scope and live until cg_module_free().
 //
+//   // NULL options are PyTorch's defaults: both Linear layers have a bias.
 //   cg_module *model = cg_Sequential(3, (cg_module *[]){cg_Linear(4, 8, NULL), cg_ReLU(),
 //                                                         cg_Linear(8, 1, NULL)});
 //   cg_tensor *y = cg_module_forward(model, x);

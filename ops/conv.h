@@ -21,7 +21,9 @@
 #ifndef CG_CONV_H
 #define CG_CONV_H
 
+#include "../tensor/options.h"
 #include "../tensor/tensor.h"
+#include "../kernels/conv_algorithm.h"
 
 typedef enum cg_padding_kind {
     CG_PADDING_EXPLICIT = 0, // use `padding` (default: 0)
@@ -31,33 +33,42 @@ typedef enum cg_padding_kind {
 } cg_padding_kind;
 
 typedef enum cg_padding_mode {
-    CG_PAD_ZEROS = 0, // constant padding (the value is 0 for convolution modules)
+    CG_PAD_ZEROS = 0, // zeros (the conv modules' default padding_mode; cg_pad: constant 0)
     CG_PAD_REFLECT,   // mirror without repeating the edge: d c | a b c d | b a
     CG_PAD_REPLICATE, // repeat the edge: a a | a b c d | d d
     CG_PAD_CIRCULAR,  // wrap around: c d | a b c d | a b
+    CG_PAD_CONSTANT,  // cg_pad only: fill with its `value` (F.pad's mode='constant')
 } cg_padding_mode;
 
-// One options struct for the whole convolution family. Zero fields mean PyTorch's defaults.
-// Pairs are (height, width); 1-D ops use index 0 only.
-//  - stride, dilation: 0 means 1; a 0 second entry repeats the first, so {2} means (2, 2).
-//  - padding, output_padding: both entries are used as given ({1, 1}; CG_PAIR(1)).
+// One options struct for the whole convolution family; it follows tensor/options.h:
+// NULL or {0} is PyTorch's defaults, and each spatial option has a scalar for the square
+// (and 1-D) case plus a (height, width) pair:
+//   {.padding = 1, .stride = 2}            padding=1, stride=2
+//   {.padding_hw = {1, 0}, .stride_hw = {2, 1}}   padding=(1, 0), stride=(2, 1)
+// A pair with a non-zero entry is used as given, else the scalar for both (0 there: the
+// default - stride 1, padding 0, dilation 1, output_padding 0). 1-D ops read the scalars
+// only (a pair given to them is an error).
 //  - padding_kind: explicit (default), same or valid.
 //  - groups: 0 means 1.
 //  - no_bias, padding_mode: used by the modules (cg_Conv2d, ...); the functional ops take
 //    bias as an argument (NULL for none) and always pad with zeros.
 typedef struct cg_conv_options {
-    int stride[2];
-    int padding[2];
-    int dilation[2];
-    int output_padding[2];
+    int stride, padding, dilation, output_padding;
+    int stride_hw[2], padding_hw[2], dilation_hw[2], output_padding_hw[2];
     int groups;
     cg_padding_kind padding_kind;
     bool no_bias;
     cg_padding_mode padding_mode;
 } cg_conv_options;
 
-#define CG_PAIR(v)                                                                                 \
-    { (v), (v) }
+// The (height, width) values the spatial options stand for (1-D: index 1 is the length
+// and index 0 the neutral value). Returns 0, or -1 with an error naming op when a 1-D op
+// is given a pair field.
+typedef struct cg_conv_pairs {
+    int stride[2], padding[2], dilation[2], output_padding[2];
+} cg_conv_pairs;
+int cg_conv_options_pairs(const char *op, int spatial, const cg_conv_options *options,
+                          cg_conv_pairs *pairs);
 
 // ---- functional ops (NULL options = all defaults) ---------------------------------------
 cg_tensor *cg_conv2d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
@@ -69,20 +80,23 @@ cg_tensor *cg_conv1d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
 cg_tensor *cg_conv_transpose1d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
                                const cg_conv_options *options);
 
+// The name PyTorch gives a mode: "zeros", "reflect", "replicate", "circular", "constant"
+// ("unknown" for a value outside the enum).
+const char *cg_padding_mode_name(cg_padding_mode mode);
+
 // F.pad: `pads` lists (left, right) of the last dim, then (top, bottom) of the one before,
-// ... (n_pads even, at most 2 * ndim). Constant padding fills `value` and may be negative
-// (cropping); reflect needs pad < size of that dim; reflect/replicate/circular pad the
-// last 1 or 2 dims of a 2-D/3-D (1 dim) or 3-D/4-D (2 dims) input, as PyTorch.
+// ... (n_pads even, at most 2 * ndim). CG_PAD_CONSTANT fills `value` (CG_PAD_ZEROS fills 0
+// and needs value 0) and may be negative (cropping); reflect needs pad < size of that dim;
+// reflect/replicate/circular pad the last 1 or 2 dims of a 2-D/3-D (1 dim) or 3-D/4-D (2 dims)
+// input, as PyTorch.
 cg_tensor *cg_pad(cg_tensor *input, int n_pads, const int *pads, cg_padding_mode mode, float value);
 
 // F.unfold (im2col) and F.fold (col2im):
 //   unfold: (N, C, H, W) -> (N, C*kH*kW, L), L = number of sliding positions
 //   fold:   (N, C*kH*kW, L) -> (N, C, output_size[0], output_size[1]), summing overlaps
-typedef struct cg_fold_options {
-    int kernel_size[2]; // required; a 0 second entry repeats the first
-    int dilation[2];    // 0 means 1; a 0 second entry repeats the first
-    int padding[2];     // both entries used as given
-    int stride[2];      // 0 means 1; a 0 second entry repeats the first
+typedef struct cg_fold_options {                // tensor/options.h's rule: scalar or (h, w) pair
+    int kernel_size, dilation, padding, stride; // kernel_size required; dilation, stride 0: 1
+    int kernel_size_hw[2], dilation_hw[2], padding_hw[2], stride_hw[2];
 } cg_fold_options;
 cg_tensor *cg_unfold(cg_tensor *input, const cg_fold_options *options);
 cg_tensor *cg_fold(cg_tensor *input, int out_h, int out_w, const cg_fold_options *options);

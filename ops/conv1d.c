@@ -5,7 +5,7 @@
 // and the 2-D kernels and backwards run unchanged on the caller's tensors. Recording the
 // nodes on the caller's own tensors is what a chain of unsqueeze views would do, without
 // creating intermediates nobody owns.
-#include "conv_internal.h"
+#include "conv_record.h"
 
 const cg_op cg_op_conv1d = {"conv1d", cg_conv_backward, "geometry (input, weight by reference)"};
 const cg_op cg_op_conv_transpose1d = {"conv_transpose1d", cg_conv_transpose_backward,

@@ -1,5 +1,6 @@
 // ops/conv_internal.h - what the convolution-family op files share: resolving tensors and
-// options into a geometry (ops/conv_resolve.c) and recording conv ops (ops/conv.c).
+// options into a geometry (ops/conv_resolve.c). The conv ops' own running and recording
+// is in ops/conv_record.h.
 #ifndef CG_CONV_INTERNAL_H
 #define CG_CONV_INTERNAL_H
 
@@ -26,24 +27,5 @@ int cg_fold_geometry_resolve(const char *op, const cg_tensor *input, int64_t bat
 // The user-visible shapes of both sides (with or without the batch dim, 1-D or 2-D).
 int cg_conv_image_shape(const cg_conv_geometry *g, int64_t *shape);   // returns ndim
 int cg_conv_columns_shape(const cg_conv_geometry *g, int64_t *shape); // returns ndim
-
-// ---- the recorded ops (nn/conv.c), shared with conv1d.c and conv_views.c -------------------
-extern const cg_op cg_op_conv2d, cg_op_conv_transpose2d, cg_op_conv1d, cg_op_conv_transpose1d;
-// The two backward functions (node ctx = the geometry; inputs = input, weight, bias).
-void cg_conv_backward(cg_node *n, const cg_tensor *grad_output);
-void cg_conv_transpose_backward(cg_node *n, const cg_tensor *grad_output);
-// Allocate the output, record `op` with inputs (input, weight, bias) and the geometry.
-// `op` must be conv2d-like (cg_op_conv2d / cg_op_conv1d) for the first, transposed for
-// the second. `output` may be precomputed (the direct view) or NULL (computed here).
-// The public conv ops: check the arguments, resolve the geometry (named op->name) and run.
-cg_tensor *cg_conv_apply(const cg_op *op, int spatial, cg_tensor *input, cg_tensor *weight,
-                         cg_tensor *bias, const cg_conv_options *options);
-cg_tensor *cg_conv_transpose_apply(const cg_op *op, int spatial, cg_tensor *input,
-                                   cg_tensor *weight, cg_tensor *bias,
-                                   const cg_conv_options *options);
-cg_tensor *cg_conv_run(const cg_op *op, const cg_conv_geometry *g, cg_tensor *input,
-                       cg_tensor *weight, cg_tensor *bias, cg_tensor *output);
-cg_tensor *cg_conv_transpose_run(const cg_op *op, const cg_conv_geometry *g, cg_tensor *input,
-                                 cg_tensor *weight, cg_tensor *bias);
 
 #endif

@@ -1,4 +1,4 @@
-// nn/conv_geometry.c - cg_conv_options -> cg_conv_geometry, with every argument check of
+// ops/conv_resolve.c - cg_conv_options -> cg_conv_geometry, with every argument check of
 // the convolution family in one place (messages follow PyTorch's wording and name the op,
 // the parameter and the shapes).
 #include <stdio.h>
@@ -7,35 +7,40 @@
 #include "../tensor/checked.h"
 #include "conv_internal.h"
 
-// "(h, w)" for 2-D ops, "(w,)" for 1-D ones, as PyTorch prints its tuples. Rotating
-// buffers so one message can hold several.
+// "(h, w)" for 2-D ops, "(w,)" for 1-D ones, as PyTorch prints its tuples.
 static const char *pair_str(int spatial, int64_t h, int64_t w) {
-    static char bufs[8][48];
-    static int next = 0;
-    char *b = bufs[next++ % 8];
-    if (spatial == 1)
-        snprintf(b, sizeof bufs[0], "(%lld,)", (long long)w);
-    else
-        snprintf(b, sizeof bufs[0], "(%lld, %lld)", (long long)h, (long long)w);
-    return b;
+    const int64_t v[2] = {h, w};
+    return cg_tuple_str(CG_TUPLE_PYTHON, spatial, v + 2 - spatial);
 }
 
-// The (h, w) pair an option stands for. `repeat`: a 0 entry means `dflt` and a 0 second
-// entry repeats the first (stride, dilation); otherwise entries are used as given. 1-D ops
-// keep index 0 for the width and the neutral value for the height.
-static void option_pair(const int *v, int spatial, bool repeat, int dflt, int64_t *h, int64_t *w) {
+// One spatial option (tensor/options.h, rule 2). 1-D ops read the scalar as the length
+// and keep the neutral value for the height; a pair there is an error, not ignored.
+static int option_pair(const char *op, const char *name, int spatial, int scalar, const int hw[2],
+                       int dflt, int out[2]) {
     if (spatial == 1) {
-        *h = repeat ? 1 : 0;
-        *w = repeat && v[0] == 0 ? dflt : v[0];
-        return;
+        if (hw[0] != 0 || hw[1] != 0) {
+            cg_error(CG_ERR_ARG, "%s: %s_hw=%s is a 2-D option; 1-D ops read %s (got %s=%d)", op,
+                     name, pair_str(2, hw[0], hw[1]), name, name, scalar);
+            return -1;
+        }
+        out[0] = dflt;
+        out[1] = scalar ? scalar : dflt;
+        return 0;
     }
-    if (!repeat) {
-        *h = v[0];
-        *w = v[1];
-        return;
-    }
-    *h = v[0] == 0 ? dflt : v[0];
-    *w = v[1] == 0 ? *h : v[1];
+    cg_option_hw(scalar, hw, dflt, dflt, out);
+    return 0;
+}
+
+int cg_conv_options_pairs(const char *op, int spatial, const cg_conv_options *o, cg_conv_pairs *p) {
+    static const cg_conv_options defaults;
+    if (!o) o = &defaults;
+    if (option_pair(op, "stride", spatial, o->stride, o->stride_hw, 1, p->stride) < 0 ||
+        option_pair(op, "padding", spatial, o->padding, o->padding_hw, 0, p->padding) < 0 ||
+        option_pair(op, "dilation", spatial, o->dilation, o->dilation_hw, 1, p->dilation) < 0 ||
+        option_pair(op, "output_padding", spatial, o->output_padding, o->output_padding_hw, 0,
+                    p->output_padding) < 0)
+        return -1;
+    return 0;
 }
 
 // Shapes read the same way for 1-D and 2-D: batch, channels, height, width.
@@ -78,10 +83,12 @@ static int read_options(const char *op, int spatial, const cg_conv_options *o,
                         const cg_tensor *input, const cg_tensor *weight, cg_conv_geometry *g,
                         int64_t *pad_h, int64_t *pad_w) {
     const char *in_str = cg_tensor_shape_str(input), *w_str = cg_tensor_shape_str(weight);
-    option_pair(o->stride, spatial, true, 1, &g->stride_h, &g->stride_w);
-    option_pair(o->dilation, spatial, true, 1, &g->dilation_h, &g->dilation_w);
-    option_pair(o->padding, spatial, false, 0, pad_h, pad_w);
-    option_pair(o->output_padding, spatial, false, 0, &g->output_padding_h, &g->output_padding_w);
+    cg_conv_pairs p;
+    if (cg_conv_options_pairs(op, spatial, o, &p) < 0) return -1;
+    g->stride_h = p.stride[0], g->stride_w = p.stride[1];
+    g->dilation_h = p.dilation[0], g->dilation_w = p.dilation[1];
+    *pad_h = p.padding[0], *pad_w = p.padding[1];
+    g->output_padding_h = p.output_padding[0], g->output_padding_w = p.output_padding[1];
     g->groups = o->groups == 0 ? 1 : o->groups;
     if (g->stride_h <= 0 || g->stride_w <= 0) {
         cg_error(CG_ERR_ARG,
@@ -301,12 +308,16 @@ int cg_fold_geometry_resolve(const char *op, const cg_tensor *input, int64_t bat
     g->in_channels = channels;
     g->in_h = h;
     g->in_w = w;
-    g->kernel_h = o->kernel_size[0];
-    g->kernel_w = o->kernel_size[1] ? o->kernel_size[1] : o->kernel_size[0];
-    option_pair(o->stride, 2, true, 1, &g->stride_h, &g->stride_w);
-    option_pair(o->dilation, 2, true, 1, &g->dilation_h, &g->dilation_w);
-    g->pad_top = g->pad_bottom = o->padding[0];
-    g->pad_left = g->pad_right = o->padding[1];
+    int kernel[2], stride[2], dilation[2], padding[2];
+    cg_option_hw(o->kernel_size, o->kernel_size_hw, 0, 0, kernel);
+    cg_option_hw(o->stride, o->stride_hw, 1, 1, stride);
+    cg_option_hw(o->dilation, o->dilation_hw, 1, 1, dilation);
+    cg_option_hw(o->padding, o->padding_hw, 0, 0, padding);
+    g->kernel_h = kernel[0], g->kernel_w = kernel[1];
+    g->stride_h = stride[0], g->stride_w = stride[1];
+    g->dilation_h = dilation[0], g->dilation_w = dilation[1];
+    g->pad_top = g->pad_bottom = padding[0];
+    g->pad_left = g->pad_right = padding[1];
     if (g->kernel_h <= 0 || g->kernel_w <= 0 || g->stride_h <= 0 || g->stride_w <= 0 ||
         g->dilation_h <= 0 || g->dilation_w <= 0 || g->pad_top < 0 || g->pad_left < 0) {
         cg_error(CG_ERR_ARG,

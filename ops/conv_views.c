@@ -1,8 +1,8 @@
-// nn/conv_views.c - two of the three views of one convolution (the third, im2col x
+// ops/conv_views.c - two of the three views of one convolution (the third, im2col x
 // kernel, is cg_conv2d itself): the sliding window and the unrolled-kernel matrix.
 #include <string.h>
 
-#include "conv_internal.h"
+#include "conv_record.h"
 
 // The input tap of output (oh, ow) under kernel tap (ki, kj), or false if it falls in the
 // zero padding.
@@ -53,7 +53,7 @@ cg_tensor *cg_conv2d_direct(cg_tensor *input, cg_tensor *weight, cg_tensor *bias
     cg_tensor *out = cg_empty(cg_conv_columns_shape(&g, shape), shape);
     if (!out) return NULL;
     direct_forward(&g, input->data, weight->data, bias ? bias->data : NULL, out->data);
-    return cg_conv_run(&cg_op_conv2d, &g, input, weight, bias, out);
+    return cg_conv_record(&cg_op_conv2d, &g, out, input, weight, bias);
 }
 
 // M (C_out*H_out*W_out, C_in*H*W): row (o, oh, ow) holds the kernel of output channel o

@@ -4,6 +4,7 @@
 #ifndef CG_FUNCTIONAL_H
 #define CG_FUNCTIONAL_H
 
+#include "../tensor/options.h"
 #include "../tensor/tensor.h"
 
 // x (..., in), weight (out, in), bias (out) or NULL -> (..., out)
@@ -14,22 +15,39 @@ cg_tensor *cg_linear(cg_tensor *x, cg_tensor *weight, cg_tensor *bias); // x W^T
 // p outside [0, 1] is an error.
 cg_tensor *cg_dropout(cg_tensor *x, float p, bool training);
 
-// Pooling: kernel, stride (0: = kernel), padding, ceil_mode, as nn.MaxPool2d/AvgPool2d
-// (AvgPool2d counts padding in the divisor: count_include_pad=True, PyTorch's default).
-// Input (N, C, H, W) or (C, H, W).
+// Pooling, as nn.MaxPool2d/AvgPool2d. Input (N, C, H, W) or (C, H, W). Options follow
+// tensor/options.h: `.kernel_size = 2` is kernel_size=2, `.kernel_size_hw = {3, 2}` is
+// kernel_size=(3, 2); likewise stride (0: the kernel size), padding (at most half the
+// effective kernel) and dilation (max pooling only; 0: 1).
 typedef struct cg_pool_options {
-    int kernel_size[2]; // a 0 second entry repeats the first
-    int stride[2];      // 0: the kernel size; a 0 second entry repeats the first
-    int padding[2];     // both entries used as given; at most half the kernel
-    bool ceil_mode;     // the last window must still start inside the input or left padding
+    int kernel_size, stride, padding, dilation; // kernel_size required
+    int kernel_size_hw[2], stride_hw[2], padding_hw[2], dilation_hw[2];
+    bool ceil_mode;       // the last window must still start inside the input or left padding
+    bool exclude_pad;     // avg_pool2d: count_include_pad=False (padding not in the divisor)
+    int divisor_override; // avg_pool2d: divide every window by this (0: None)
 } cg_pool_options;
-// The options with every entry explicit (PyTorch's defaults for zeros), validated: 0, or -1
+// The options resolved and validated: every value in the _hw fields (scalars 0). 0, or -1
 // with an error naming op.
 int cg_pool_options_resolve(const char *op, const cg_pool_options *options,
                             cg_pool_options *resolved);
 cg_tensor *cg_max_pool2d(cg_tensor *x, const cg_pool_options *options);
+// return_indices=True: *indices gets the flat index in its (H, W) plane of the input each
+// output copied (a float tensor of the output's shape, not differentiable).
+cg_tensor *cg_max_pool2d_with_indices(cg_tensor *x, const cg_pool_options *options,
+                                      cg_tensor **indices);
+// The partial inverse: zeros of size (out_h, out_w) (0: PyTorch's default
+// (H-1)*stride - 2*padding + kernel_size) with x's values at `indices`.
+cg_tensor *cg_max_unpool2d(cg_tensor *x, cg_tensor *indices, const cg_pool_options *options,
+                           int out_h, int out_w);
 cg_tensor *cg_avg_pool2d(cg_tensor *x, const cg_pool_options *options);
+
+// Adaptive pooling to (out_h, out_w); an entry CG_NONE keeps the input's size (PyTorch's
+// None in output_size). Row i covers rows [floor(i*H/out_h), ceil((i+1)*H/out_h)).
+#define CG_NONE (-1)
 cg_tensor *cg_adaptive_avg_pool2d(cg_tensor *x, int out_h, int out_w);
+cg_tensor *cg_adaptive_max_pool2d(cg_tensor *x, int out_h, int out_w);
+cg_tensor *cg_adaptive_max_pool2d_with_indices(cg_tensor *x, int out_h, int out_w,
+                                               cg_tensor **indices);
 
 // The functional form (F.batch_norm): x (N, C, H, W); running_mean, running_var, weight,
 // bias (C), each may be NULL (weight NULL: 1, bias NULL: 0) except that eval mode needs the

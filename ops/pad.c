@@ -1,4 +1,4 @@
-// nn/pad.c - F.pad: constant (including negative padding, which crops), reflect, replicate
+// ops/pad.c - F.pad: constant (including negative padding, which crops), reflect, replicate
 // and circular, forward and backward.
 //
 // Every mode is one rule "output position o along a dim reads input position src(o)" (or
@@ -16,26 +16,30 @@
 typedef struct pad_plan {
     int ndim;
     int64_t in_shape[CG_MAX_DIMS], out_shape[CG_MAX_DIMS];
-    int64_t before[CG_MAX_DIMS]; // padding before each dim (0 for dims not padded)
+    int64_t before[CG_MAX_DIMS], after[CG_MAX_DIMS]; // padding of each dim (0: not padded)
     cg_padding_mode mode;
     float value;
 } pad_plan;
 
-static const char *mode_name(cg_padding_mode mode) {
-    switch (mode) {
-    case CG_PAD_REFLECT:
-        return "reflect";
-    case CG_PAD_REPLICATE:
-        return "replicate";
-    case CG_PAD_CIRCULAR:
-        return "circular";
-    default:
-        return "constant";
-    }
+const char *cg_padding_mode_name(cg_padding_mode mode) {
+    static const char *const names[] = {"zeros", "reflect", "replicate", "circular", "constant"};
+    return (unsigned)mode < sizeof names / sizeof names[0] ? names[mode] : "unknown";
 }
 
-// The input index output position o reads along a dim of `size`, or -1 for the constant.
-static int64_t source_index(int64_t o, int64_t before, int64_t size, cg_padding_mode mode) {
+static bool is_constant(cg_padding_mode mode) {
+    return mode == CG_PAD_ZEROS || mode == CG_PAD_CONSTANT;
+}
+
+// The input index output position o reads along a dim of `size` padded by (before,
+// after), or -1 for the constant.
+static int64_t source_index(int64_t o, int64_t before, int64_t after, int64_t size,
+                            cg_padding_mode mode) {
+    if (mode == CG_PAD_CIRCULAR) { // PyTorch crops the negative pads first, then wraps the rest
+        int64_t crop_lo = before < 0 ? -before : 0, crop_hi = after < 0 ? -after : 0;
+        int64_t kept = size - crop_lo - crop_hi; // > 0, checked
+        int64_t i = o - (before > 0 ? before : 0);
+        return crop_lo + ((i % kept) + kept) % kept;
+    }
     int64_t i = o - before;
     if (i >= 0 && i < size) return i;
     switch (mode) {
@@ -43,8 +47,6 @@ static int64_t source_index(int64_t o, int64_t before, int64_t size, cg_padding_
         return i < 0 ? -i : 2 * (size - 1) - i;
     case CG_PAD_REPLICATE:
         return i < 0 ? 0 : size - 1;
-    case CG_PAD_CIRCULAR:
-        return ((i % size) + size) % size;
     default:
         return -1;
     }
@@ -60,7 +62,7 @@ static int64_t *build_maps(const pad_plan *p, int64_t **maps) {
     for (int d = 0; d < p->ndim; d++) {
         maps[d] = next;
         for (int64_t o = 0; o < p->out_shape[d]; o++)
-            next[o] = source_index(o, p->before[d], p->in_shape[d], p->mode);
+            next[o] = source_index(o, p->before[d], p->after[d], p->in_shape[d], p->mode);
         next += p->out_shape[d];
     }
     return buf;
@@ -119,7 +121,7 @@ static int check_mode(const cg_tensor *input, int n_pads, const int *pads, cg_pa
                  "pad: %s padding with %d values pads the last %d dims of a %dD or %dD input, "
                  "but got input of shape %s (Only 2D, 3D, 4D, 5D padding with non-constant "
                  "padding are supported)",
-                 mode_name(mode), n_pads, k, k + 1, k + 2, cg_tensor_shape_str(input));
+                 cg_padding_mode_name(mode), n_pads, k, k + 1, k + 2, cg_tensor_shape_str(input));
         return -1;
     }
     for (int i = 0; i < k; i++) {
@@ -134,12 +136,14 @@ static int check_mode(const cg_tensor *input, int n_pads, const int *pads, cg_pa
                      lo, hi, dim, (long long)size, cg_tensor_shape_str(input));
             return -1;
         }
-        if (mode == CG_PAD_CIRCULAR && (lo > size || hi > size)) {
+        // circular wraps what is left after cropping, at most once
+        int64_t kept = size - (lo < 0 ? -lo : 0) - (hi < 0 ? -hi : 0);
+        if (mode == CG_PAD_CIRCULAR && (kept <= 0 || lo > kept || hi > kept)) {
             cg_error(CG_ERR_ARG,
                      "pad: circular padding (%d, %d) at dimension %d is larger than the input "
-                     "size %lld there (Padding value causes wrapping around more than once), "
-                     "input of shape %s",
-                     lo, hi, dim, (long long)size, cg_tensor_shape_str(input));
+                     "size %lld left there after cropping (Padding value causes wrapping around "
+                     "more than once), input of shape %s",
+                     lo, hi, dim, (long long)kept, cg_tensor_shape_str(input));
             return -1;
         }
     }
@@ -158,17 +162,28 @@ static int plan_pad(const cg_tensor *input, int n_pads, const int *pads, cg_padd
                  n_pads, cg_tensor_shape_str(input));
         return -1;
     }
-    if (mode != CG_PAD_ZEROS && check_mode(input, n_pads, pads, mode) < 0) return -1;
+    if ((unsigned)mode > CG_PAD_CONSTANT) {
+        cg_error(CG_ERR_ARG, "pad: unknown padding mode %d", (int)mode);
+        return -1;
+    }
+    if (mode == CG_PAD_ZEROS && value != 0.0f) {
+        cg_error(CG_ERR_ARG,
+                 "pad: mode zeros pads with 0 but value=%g was given (use CG_PAD_CONSTANT to fill "
+                 "a value)",
+                 (double)value);
+        return -1;
+    }
+    if (!is_constant(mode) && check_mode(input, n_pads, pads, mode) < 0) return -1;
     memset(p, 0, sizeof *p);
     p->ndim = input->ndim;
     p->mode = mode;
-    p->value = mode == CG_PAD_ZEROS ? value : 0.0f;
+    p->value = mode == CG_PAD_CONSTANT ? value : 0.0f;
     memcpy(p->in_shape, input->shape, sizeof p->in_shape);
     memcpy(p->out_shape, input->shape, sizeof p->out_shape);
     for (int i = 0; i < n_pads / 2; i++) {
         int dim = input->ndim - 1 - i;
         int64_t size = input->shape[dim] + pads[2 * i] + pads[2 * i + 1];
-        if (size < 0 || (size == 0 && mode != CG_PAD_ZEROS)) {
+        if (size < 0 || (size == 0 && !is_constant(mode))) {
             cg_error(CG_ERR_SHAPE,
                      "pad: The input size %lld, plus negative padding %d and %d resulted in a "
                      "negative output size, which is invalid. Check dimension %d of your input "
@@ -179,6 +194,7 @@ static int plan_pad(const cg_tensor *input, int n_pads, const int *pads, cg_padd
         }
         p->out_shape[dim] = size;
         p->before[dim] = pads[2 * i];
+        p->after[dim] = pads[2 * i + 1];
     }
     return 0;
 }

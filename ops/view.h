@@ -1,5 +1,5 @@
 // ops/view.h - views and layout: reshape, flatten, squeeze, narrow, permute, cat, copy.
-// Every function here is differentiable (ops/view.c) except cg_detach.
+// Every function here is differentiable (ops/view.c) except cg_detach and the writes.
 #ifndef CG_VIEW_H
 #define CG_VIEW_H
 
@@ -25,5 +25,15 @@ cg_tensor *cg_transpose(cg_tensor *t, int dim0, int dim1);
 cg_tensor *cg_cat(int n, cg_tensor *const *tensors, int dim);
 // A differentiable copy with its own storage (torch.clone).
 cg_tensor *cg_copy(cg_tensor *t);
+
+// ---- writing values (ops/copy.c; not recorded, like PyTorch's in-place ops) ----------
+// They refuse the result of an op, and a leaf that requires grad while grad mode is on
+// (write parameters inside cg_set_grad_enabled(false), as inside torch.no_grad()).
+// dst.copy_(src): same shape; returns dst, or NULL with an error.
+cg_tensor *cg_copy_(cg_tensor *dst, const cg_tensor *src);
+// n floats (n == numel, row-major) into t; returns t, or NULL with an error.
+cg_tensor *cg_copy_from_(cg_tensor *t, const float *data, int64_t n);
+// t.grad = grad (a copy, owned by t; same shape), or t.grad = None for grad NULL. 0 or -1.
+int cg_set_grad(cg_tensor *t, const cg_tensor *grad);
 
 #endif

@@ -6,6 +6,7 @@
 
 static _Thread_local cg_status last_status = CG_OK;
 static _Thread_local char last_message[512];
+static _Thread_local char context[192];
 static _Thread_local unsigned long error_count; // every report, cleared or not
 
 static void default_handler(cg_status status, const char *message, void *userdata) {
@@ -58,10 +59,18 @@ const char *cg_status_name(cg_status status) {
     return "unknown error";
 }
 
+void cg_error_set_context(const char *c) {
+    snprintf(context, sizeof context, "%s", c ? c : "");
+}
+const char *cg_error_context(void) {
+    return context;
+}
+
 void *cg_error(cg_status status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    int n = context[0] ? snprintf(last_message, sizeof last_message, "%s: ", context) : 0;
+    vsnprintf(last_message + n, sizeof last_message - (size_t)n, fmt, ap);
     va_end(ap);
     last_status = status;
     error_count++;

@@ -38,6 +38,12 @@ const char *cg_status_name(cg_status status);
 // functions returned (the backward engine checks every op's backward this way).
 unsigned long cg_error_count(void);
 
+// A context for this thread's messages: while set, every message starts with
+// "<context>: ", so "conv2d: ..." reads "features.3: conv2d: ..." (nn/module.c sets the
+// module path while a child module runs). NULL or "" clears it; the string is copied.
+void cg_error_set_context(const char *context);
+const char *cg_error_context(void); // "" when none
+
 // Report an error: printf-style message, starting with the op's name. Returns NULL so a
 // function can `return cg_error(...)`.
 void *cg_error(cg_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

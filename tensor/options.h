@@ -31,4 +31,8 @@ static inline double cg_optional_or(cg_optional v, double pytorch_default) {
     return v.set ? v.value : pytorch_default;
 }
 
+// Rule 2, the one resolver of spatial options: `hw` if it has a non-zero entry, else
+// (scalar, scalar) if scalar is non-zero, else (dflt_h, dflt_w). Writes out[2].
+void cg_option_hw(int scalar, const int hw[2], int dflt_h, int dflt_w, int out[2]);
+
 #endif

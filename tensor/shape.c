@@ -77,16 +77,34 @@ cg_tensor *cg_sum_to_shape(const cg_tensor *g, int ndim, const int64_t *shape) {
     return r;
 }
 
-const char *cg_shape_str(int ndim, const int64_t *shape) {
-    static _Thread_local char ring[8][96];
+// Sixteen rotating thread-local buffers: one message may hold several tuples and shapes,
+// and threads format their messages independently.
+const char *cg_tuple_str(cg_tuple_style style, int n, const int64_t *v) {
+    enum { SLOTS = 16, SIZE = 96 };
+    static _Thread_local char ring[SLOTS][SIZE];
     static _Thread_local int next;
-    char *buf = ring[next++ % 8];
+    char *buf = ring[next++ % SLOTS];
+    bool all_equal = n > 0;
+    for (int i = 1; i < n; i++) all_equal = all_equal && v[i] == v[0];
+    if (style == CG_TUPLE_COMPACT && all_equal) {
+        snprintf(buf, SIZE, "%lld", (long long)v[0]);
+        return buf;
+    }
+    bool shape = style == CG_TUPLE_SHAPE;
     size_t len = 0;
-    buf[len++] = '[';
-    for (int i = 0; i < ndim && len < 80; i++)
-        len += (size_t)snprintf(buf + len, 96 - len, i ? ",%lld" : "%lld", (long long)shape[i]);
-    snprintf(buf + len, 96 - len, "]");
+    buf[len++] = shape ? '[' : '(';
+    for (int i = 0; i < n && len < SIZE - 16; i++)
+        len += (size_t)snprintf(buf + len, SIZE - len, "%s%lld",
+                                i == 0  ? ""
+                                : shape ? ","
+                                        : ", ",
+                                (long long)v[i]);
+    snprintf(buf + len, SIZE - len, "%s", shape ? "]" : n == 1 ? ",)" : ")");
     return buf;
+}
+
+const char *cg_shape_str(int ndim, const int64_t *shape) {
+    return cg_tuple_str(CG_TUPLE_SHAPE, ndim, shape);
 }
 
 const char *cg_tensor_shape_str(const cg_tensor *t) {

@@ -107,7 +107,15 @@ float cg_item(const cg_tensor *t);                             // the value of a
 float cg_get(const cg_tensor *t, int n, const int64_t *index); // cg_get(t, CG_SHAPE(i, j))
 void cg_set(cg_tensor *t, int n, const int64_t *index, float value);
 bool cg_same_shape(const cg_tensor *a, const cg_tensor *b);
-// "[2,3]" - written into a small rotating buffer, valid for the next few calls (messages).
+// The one tuple formatter of cgrad (messages and reprs). The text goes to a thread-local
+// rotating buffer, valid for the next 15 calls in the same thread.
+typedef enum cg_tuple_style {
+    CG_TUPLE_SHAPE,   // [2,3]: shapes in messages
+    CG_TUPLE_PYTHON,  // (2, 3), (3,): a tuple as PyTorch's repr prints it
+    CG_TUPLE_COMPACT, // 2 when all entries are equal, else (2, 3): an int-or-tuple argument
+} cg_tuple_style;
+const char *cg_tuple_str(cg_tuple_style style, int n, const int64_t *values);
+// "[2,3]": cg_tuple_str(CG_TUPLE_SHAPE, ndim, shape).
 const char *cg_shape_str(int ndim, const int64_t *shape);
 const char *cg_tensor_shape_str(const cg_tensor *t);
 

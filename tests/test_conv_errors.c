@@ -121,11 +121,11 @@ static void test_kernel_larger_than_padded_input(void **state) {
                 "[2,3,5,5]");
     // Padding 1 still leaves 6 < 7; dilation makes a 3x3 kernel span 7.
     cg_tensor *w3 = randn(CG_SHAPE(2, 3, 3, 3));
-    cg_conv_options o = {.padding = CG_PAIR(1), .dilation = {3}};
+    cg_conv_options o = {.padding = 1, .dilation = 3};
     EXPECT_NULL(cg_conv2d(x, w3, NULL, &o), STATUS(CG_ERR_SHAPE), "conv2d", "kernel", "[1,3,4,4]",
                 "[2,3,3,3]");
     // With enough padding the same kernel fits (no error).
-    cg_conv_options fits = {.padding = CG_PAIR(2), .dilation = {3}};
+    cg_conv_options fits = {.padding = 2, .dilation = 3};
     cg_tensor *y = cg_conv2d(x, w3, NULL, &fits);
     cg_test_expect_no_error();
     assert_non_null(y);
@@ -134,7 +134,7 @@ static void test_kernel_larger_than_padded_input(void **state) {
                 "[1,2,4]");
     // unfold: no sliding position fits
     cg_tensor *x2 = randn(CG_SHAPE(1, 1, 3, 3));
-    cg_fold_options fo = {.kernel_size = {4}};
+    cg_fold_options fo = {.kernel_size = 4};
     EXPECT_NULL(cg_unfold(x2, &fo), STATUS(CG_ERR_SHAPE), "unfold", "kernel", "[1,1,3,3]");
 }
 
@@ -142,7 +142,7 @@ static void test_transposed_output_too_small(void **state) {
     (void)state;
     // (1-1)*1 - 2*2 + 1*(2-1) + 1 = -2
     cg_tensor *x = randn(CG_SHAPE(1, 2, 1, 1)), *w = randn(CG_SHAPE(2, 3, 2, 2));
-    cg_conv_options o = {.padding = CG_PAIR(2)};
+    cg_conv_options o = {.padding = 2};
     EXPECT_NULL(cg_conv_transpose2d(x, w, NULL, &o), STATUS(CG_ERR_SHAPE), "conv_transpose2d",
                 "padding", "[1,2,1,1]", "[2,3,2,2]");
 }
@@ -152,25 +152,25 @@ static void test_transposed_output_too_small(void **state) {
 static void test_negative_stride_and_dilation(void **state) {
     (void)state;
     cg_tensor *x = randn(CG_SHAPE(1, 3, 5, 5)), *w = randn(CG_SHAPE(4, 3, 3, 3));
-    cg_conv_options s = {.stride = {-1, 1}};
+    cg_conv_options s = {.stride_hw = {-1, 1}};
     EXPECT_NULL(cg_conv2d(x, w, NULL, &s), STATUS(CG_ERR_ARG), "conv2d", "stride", "[1,3,5,5]");
-    cg_conv_options d = {.dilation = {1, -2}};
+    cg_conv_options d = {.dilation_hw = {1, -2}};
     EXPECT_NULL(cg_conv2d(x, w, NULL, &d), STATUS(CG_ERR_ARG), "conv2d", "dilation", "[1,3,5,5]");
     cg_tensor *wt = randn(CG_SHAPE(3, 2, 3, 3));
     EXPECT_NULL(cg_conv_transpose2d(x, wt, NULL, &s), STATUS(CG_ERR_ARG), "conv_transpose2d",
                 "stride", "[1,3,5,5]");
     cg_tensor *x1 = randn(CG_SHAPE(1, 3, 9)), *w1 = randn(CG_SHAPE(2, 3, 3));
-    cg_conv_options s1 = {.stride = {-2}};
+    cg_conv_options s1 = {.stride = -2};
     EXPECT_NULL(cg_conv1d(x1, w1, NULL, &s1), STATUS(CG_ERR_ARG), "conv1d", "stride", "[1,3,9]");
     cg_tensor *x2 = randn(CG_SHAPE(1, 1, 5, 5));
-    cg_fold_options fo = {.kernel_size = {2}, .stride = {-1}};
+    cg_fold_options fo = {.kernel_size = 2, .stride = -1};
     EXPECT_NULL(cg_unfold(x2, &fo), STATUS(CG_ERR_ARG), "unfold", "stride", "[1,1,5,5]");
 }
 
 static void test_negative_padding(void **state) {
     (void)state;
     cg_tensor *x = randn(CG_SHAPE(1, 3, 5, 5)), *w = randn(CG_SHAPE(4, 3, 3, 3));
-    cg_conv_options o = {.padding = {1, -1}};
+    cg_conv_options o = {.padding_hw = {1, -1}};
     EXPECT_NULL(cg_conv2d(x, w, NULL, &o), STATUS(CG_ERR_ARG), "conv2d", "padding", "[1,3,5,5]");
     cg_tensor *wt = randn(CG_SHAPE(3, 2, 3, 3));
     EXPECT_NULL(cg_conv_transpose2d(x, wt, NULL, &o), STATUS(CG_ERR_ARG), "conv_transpose2d",
@@ -180,11 +180,11 @@ static void test_negative_padding(void **state) {
 static void test_same_with_stride(void **state) {
     (void)state;
     cg_tensor *x = randn(CG_SHAPE(1, 3, 5, 5)), *w = randn(CG_SHAPE(4, 3, 3, 3));
-    cg_conv_options o = {.padding_kind = CG_PADDING_SAME, .stride = {1, 2}};
+    cg_conv_options o = {.padding_kind = CG_PADDING_SAME, .stride_hw = {1, 2}};
     EXPECT_NULL(cg_conv2d(x, w, NULL, &o), STATUS(CG_ERR_ARG), "conv2d", "same", "stride",
                 "[1,3,5,5]");
     cg_tensor *x1 = randn(CG_SHAPE(1, 3, 8)), *w1 = randn(CG_SHAPE(2, 3, 3));
-    cg_conv_options o1 = {.padding_kind = CG_PADDING_SAME, .stride = {2}};
+    cg_conv_options o1 = {.padding_kind = CG_PADDING_SAME, .stride = 2};
     EXPECT_NULL(cg_conv1d(x1, w1, NULL, &o1), STATUS(CG_ERR_ARG), "conv1d", "same", "stride",
                 "[1,3,8]");
     // The module with 'same' and a stride fails when built or at the latest when run.
@@ -203,19 +203,19 @@ static void test_output_padding_too_large(void **state) {
     (void)state;
     cg_tensor *x = randn(CG_SHAPE(1, 2, 3, 3)), *w = randn(CG_SHAPE(2, 3, 3, 3));
     // output_padding must be smaller than stride or dilation: 2 >= stride 2 and >= dilation 1
-    cg_conv_options o = {.stride = {2}, .output_padding = {0, 2}};
+    cg_conv_options o = {.stride = 2, .output_padding_hw = {0, 2}};
     EXPECT_NULL(cg_conv_transpose2d(x, w, NULL, &o), STATUS(CG_ERR_ARG), "conv_transpose2d",
                 "output_padding", "[1,2,3,3]");
     // stride 1, dilation 1: any output_padding is too large
-    cg_conv_options o1 = {.output_padding = CG_PAIR(1)};
+    cg_conv_options o1 = {.output_padding = 1};
     EXPECT_NULL(cg_conv_transpose2d(x, w, NULL, &o1), STATUS(CG_ERR_ARG), "conv_transpose2d",
                 "output_padding", "[1,2,3,3]");
     // ... but smaller than the dilation is fine, as in PyTorch
-    cg_conv_options ok = {.dilation = {2}, .output_padding = CG_PAIR(1)};
+    cg_conv_options ok = {.dilation = 2, .output_padding = 1};
     assert_non_null(cg_conv_transpose2d(x, w, NULL, &ok));
     cg_test_expect_no_error();
     cg_tensor *x1 = randn(CG_SHAPE(1, 2, 4)), *w1 = randn(CG_SHAPE(2, 3, 3));
-    cg_conv_options o2 = {.stride = {3}, .output_padding = {3}};
+    cg_conv_options o2 = {.stride = 3, .output_padding = 3};
     EXPECT_NULL(cg_conv_transpose1d(x1, w1, NULL, &o2), STATUS(CG_ERR_ARG), "conv_transpose1d",
                 "output_padding", "[1,2,4]");
     // conv_transpose takes only explicit padding (PyTorch has no 'same' for it)
@@ -287,13 +287,18 @@ static void test_reflect_padding_larger_than_input(void **state) {
     EXPECT_NULL(cg_pad(x, 4, (const int[]){0, 0, 1, 4}, CG_PAD_REFLECT, 0), arg_or_shape, "pad",
                 "reflect", "[1,1,3,3]");
     // the Conv2d module pads with its mode before convolving
-    cg_conv_options o = {.padding = CG_PAIR(3), .padding_mode = CG_PAD_REFLECT};
+    cg_conv_options o = {.padding = 3, .padding_mode = CG_PAD_REFLECT};
     cg_module *m = cg_Conv2d(1, 2, 3, 3, &o);
     assert_non_null(m);
     EXPECT_NULL(cg_module_forward(m, x), arg_or_shape, "reflect", "[1,1,3,3]");
     cg_module_free(m);
     // circular wraps at most once
     EXPECT_NULL(cg_pad(x, 4, (const int[]){4, 0, 0, 0}, CG_PAD_CIRCULAR, 0), arg_or_shape, "pad",
+                "circular", "[1,1,3,3]");
+    // ... of what is left after cropping: 3 - 1 = 2 columns cannot wrap 3, nor 0 columns 1
+    EXPECT_NULL(cg_pad(x, 4, (const int[]){-1, 3, 0, 0}, CG_PAD_CIRCULAR, 0), arg_or_shape, "pad",
+                "circular", "after cropping", "[1,1,3,3]");
+    EXPECT_NULL(cg_pad(x, 4, (const int[]){0, 0, -3, 1}, CG_PAD_CIRCULAR, 0), arg_or_shape, "pad",
                 "circular", "[1,1,3,3]");
 }
 
@@ -318,7 +323,7 @@ static void test_fold_arguments(void **state) {
     (void)state;
     // fold (1, C*kH*kW = 4, L): a 4x4 output with a 2x2 kernel has 9 blocks, not 8
     cg_tensor *cols = randn(CG_SHAPE(1, 4, 8));
-    cg_fold_options o = {.kernel_size = {2}};
+    cg_fold_options o = {.kernel_size = 2};
     EXPECT_NULL(cg_fold(cols, 4, 4, &o), STATUS(CG_ERR_SHAPE), "fold", "[1,4,8]");
     // C*kH*kW = 5 is not a multiple of kH*kW = 4
     EXPECT_NULL(cg_fold(randn(CG_SHAPE(1, 5, 9)), 4, 4, &o), STATUS(CG_ERR_SHAPE), "fold",
@@ -345,7 +350,7 @@ static void test_null_arguments(void **state) {
     EXPECT_NULL(cg_conv2d_matrix(NULL, 5, 5, NULL), STATUS(CG_ERR_ARG), "conv2d_matrix", "weight");
     EXPECT_NULL(cg_pad(NULL, 2, (const int[]){1, 1}, CG_PAD_ZEROS, 0), STATUS(CG_ERR_ARG), "pad",
                 "input");
-    cg_fold_options fo = {.kernel_size = {2}};
+    cg_fold_options fo = {.kernel_size = 2};
     EXPECT_NULL(cg_unfold(NULL, &fo), STATUS(CG_ERR_ARG), "unfold", "input");
     EXPECT_NULL(cg_fold(NULL, 4, 4, &fo), STATUS(CG_ERR_ARG), "fold", "input");
     EXPECT_NULL(cg_unfold(x, NULL), STATUS(CG_ERR_ARG), "unfold");

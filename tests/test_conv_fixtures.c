@@ -14,7 +14,7 @@
 #define FIXTURE "conv.txt"
 // The number of cases gen_conv.py writes (it prints the count on stderr); a case dropped
 // from the file or skipped here fails the count test.
-#define EXPECTED_CASES 169
+#define EXPECTED_CASES 172
 
 // Relative error below 1e-4; the absolute floor scales with the tensor's largest value, since
 // sums over many products cancel to values near zero whose float32 error is that of the terms.
@@ -42,12 +42,13 @@ static void pair_param(const cg_fixture_case *c, const char *key, int out[2]) {
 }
 
 // Alternate cases spell their options two ways, so both are tested against the same numbers:
-// "explicit" writes every value (1-D cases repeat index 0 into index 1, as CG_PAIR does);
-// "compact" leaves PyTorch's defaults as 0 and a repeated second stride/dilation entry as 0.
-static void set_repeatable(int dst[2], const int src[2], bool one_d, bool compact) {
-    int second = one_d ? src[0] : src[1];
-    dst[0] = compact && src[0] == 1 && second == 1 ? 0 : src[0];
-    dst[1] = compact && second == src[0] ? 0 : second;
+// "explicit" writes every value (2-D: the _hw pairs; 1-D: the scalars); "compact" uses the
+// scalar for a square value and leaves PyTorch's defaults as 0.
+static void set_option(int *scalar, int hw[2], const int v[2], int dflt, bool one_d, bool compact) {
+    if (one_d || (compact && v[0] == v[1]))
+        *scalar = compact && v[0] == dflt ? 0 : v[0];
+    else
+        hw[0] = v[0], hw[1] = v[1];
 }
 
 static cg_conv_options conv_options_from(const cg_fixture_case *c, bool one_d, bool compact) {
@@ -57,13 +58,10 @@ static cg_conv_options conv_options_from(const cg_fixture_case *c, bool one_d, b
     pair_param(c, "dilation", dilation);
     pair_param(c, "output_padding", output_padding);
     cg_conv_options o = {0};
-    set_repeatable(o.stride, stride, one_d, compact);
-    set_repeatable(o.dilation, dilation, one_d, compact);
-    // padding and output_padding: both entries are used as given (1-D: only index 0 matters).
-    o.padding[0] = padding[0];
-    o.padding[1] = one_d ? (compact ? 0 : padding[0]) : padding[1];
-    o.output_padding[0] = output_padding[0];
-    o.output_padding[1] = one_d ? (compact ? 0 : output_padding[0]) : output_padding[1];
+    set_option(&o.stride, o.stride_hw, stride, 1, one_d, compact);
+    set_option(&o.dilation, o.dilation_hw, dilation, 1, one_d, compact);
+    set_option(&o.padding, o.padding_hw, padding, 0, one_d, compact);
+    set_option(&o.output_padding, o.output_padding_hw, output_padding, 0, one_d, compact);
     int groups = int_param(c, "groups");
     o.groups = compact && groups == 1 ? 0 : groups;
     o.padding_kind = (cg_padding_kind)int_param(c, "padding_kind");
@@ -189,10 +187,10 @@ static cg_tensor *run_module(const cg_fixture_case *c, case_op op, case_tensors 
 }
 
 static void fold_options_from(const cg_fixture_case *c, cg_fold_options *o) {
-    pair_param(c, "kernel_size", o->kernel_size);
-    pair_param(c, "dilation", o->dilation);
-    pair_param(c, "padding", o->padding);
-    pair_param(c, "stride", o->stride);
+    pair_param(c, "kernel_size", o->kernel_size_hw);
+    pair_param(c, "dilation", o->dilation_hw);
+    pair_param(c, "padding", o->padding_hw);
+    pair_param(c, "stride", o->stride_hw);
 }
 
 static cg_tensor *run_other(const cg_fixture_case *c, case_op op, case_tensors *t) {
@@ -201,7 +199,9 @@ static cg_tensor *run_other(const cg_fixture_case *c, case_op op, case_tensors *
         int pads[8];
         int n = cg_fixture_params(c, "pads", v, 8);
         for (int i = 0; i < n && i < 8; i++) pads[i] = (int)v[i];
-        return cg_pad(t->input, n, pads, (cg_padding_mode)int_param(c, "mode"),
+        // The fixtures number modes as padding_mode; their 0 is F.pad's 'constant'.
+        int mode = int_param(c, "mode");
+        return cg_pad(t->input, n, pads, mode == 0 ? CG_PAD_CONSTANT : (cg_padding_mode)mode,
                       (float)cg_fixture_param(c, "value", 0));
     }
     cg_fold_options o = {0};

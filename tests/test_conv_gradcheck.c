@@ -26,58 +26,57 @@ static const conv_case CASES[] = {
     // conv2d: kernels 1..5 and rectangular
     {CONV2D, 2, 2, 3, 5, 5, 1, 1, true, O(.groups = 0)},
     {CONV2D, 1, 2, 2, 5, 6, 2, 2, false, O(.groups = 0)},
-    {CONV2D, 2, 1, 2, 6, 5, 3, 3, true, O(.padding = {1, 1})},
-    {CONV2D, 1, 2, 2, 6, 7, 4, 4, true, O(.padding = {2, 1})},
-    {CONV2D, 1, 1, 2, 7, 7, 5, 5, true, O(.padding = {2, 2})},
-    {CONV2D, 1, 2, 3, 5, 7, 2, 4, true, O(.padding = {0, 1})},
-    {CONV2D, 1, 2, 2, 7, 5, 3, 1, false, O(.padding = {1, 0})},
+    {CONV2D, 2, 1, 2, 6, 5, 3, 3, true, O(.padding = 1)},
+    {CONV2D, 1, 2, 2, 6, 7, 4, 4, true, O(.padding_hw = {2, 1})},
+    {CONV2D, 1, 1, 2, 7, 7, 5, 5, true, O(.padding = 2)},
+    {CONV2D, 1, 2, 3, 5, 7, 2, 4, true, O(.padding_hw = {0, 1})},
+    {CONV2D, 1, 2, 2, 7, 5, 3, 1, false, O(.padding_hw = {1, 0})},
     // stride 1..3, stride > kernel, rectangular stride
-    {CONV2D, 2, 2, 2, 7, 7, 3, 3, true, O(.stride = {2})},
-    {CONV2D, 1, 2, 2, 8, 9, 3, 3, true, O(.stride = {3}, .padding = {1, 1})},
-    {CONV2D, 1, 2, 3, 7, 8, 1, 2, true, O(.stride = {3, 3})},
-    {CONV2D, 1, 1, 2, 9, 7, 2, 3, true, O(.stride = {3, 2}, .padding = {1, 2})},
+    {CONV2D, 2, 2, 2, 7, 7, 3, 3, true, O(.stride = 2)},
+    {CONV2D, 1, 2, 2, 8, 9, 3, 3, true, O(.stride = 3, .padding = 1)},
+    {CONV2D, 1, 2, 3, 7, 8, 1, 2, true, O(.stride = 3)},
+    {CONV2D, 1, 1, 2, 9, 7, 2, 3, true, O(.stride_hw = {3, 2}, .padding_hw = {1, 2})},
     // padding same (odd and even kernels, dilation) and valid
     {CONV2D, 1, 2, 2, 5, 6, 3, 3, true, O(.padding_kind = CG_PADDING_SAME)},
     {CONV2D, 1, 2, 2, 5, 6, 2, 4, true, O(.padding_kind = CG_PADDING_SAME)},
-    {CONV2D, 1, 1, 2, 6, 5, 4, 3, false, O(.padding_kind = CG_PADDING_SAME, .dilation = {2})},
+    {CONV2D, 1, 1, 2, 6, 5, 4, 3, false, O(.padding_kind = CG_PADDING_SAME, .dilation = 2)},
     {CONV2D, 2, 2, 2, 5, 5, 3, 2, true, O(.padding_kind = CG_PADDING_VALID)},
     // dilation 1..3
-    {CONV2D, 1, 2, 2, 7, 7, 3, 3, true, O(.dilation = {2}, .padding = {1, 1})},
-    {CONV2D, 1, 1, 2, 9, 8, 2, 3, true, O(.dilation = {3, 2}, .stride = {2})},
-    {CONV2D, 1, 2, 2, 7, 9, 3, 2, true, O(.dilation = {1, 3}, .padding = {2, 0})},
+    {CONV2D, 1, 2, 2, 7, 7, 3, 3, true, O(.dilation = 2, .padding = 1)},
+    {CONV2D, 1, 1, 2, 9, 8, 2, 3, true, O(.dilation_hw = {3, 2}, .stride = 2)},
+    {CONV2D, 1, 2, 2, 7, 9, 3, 2, true, O(.dilation_hw = {1, 3}, .padding_hw = {2, 0})},
     // groups 2, depthwise (groups = C_in) with multiplier 2 and 1
-    {CONV2D, 2, 4, 2, 5, 5, 3, 3, true, O(.groups = 2, .padding = {1, 1})},
-    {CONV2D, 1, 4, 6, 5, 6, 3, 2, true, O(.groups = 2, .stride = {2}, .dilation = {1, 2})},
-    {CONV2D, 1, 3, 6, 5, 5, 3, 3, true, O(.groups = 3, .padding = {1, 1})},
+    {CONV2D, 2, 4, 2, 5, 5, 3, 3, true, O(.groups = 2, .padding = 1)},
+    {CONV2D, 1, 4, 6, 5, 6, 3, 2, true, O(.groups = 2, .stride = 2, .dilation_hw = {1, 2})},
+    {CONV2D, 1, 3, 6, 5, 5, 3, 3, true, O(.groups = 3, .padding = 1)},
     {CONV2D, 2, 2, 2, 6, 5, 2, 2, false, O(.groups = 2, .padding_kind = CG_PADDING_SAME)},
     {CONV2D, 1, 4, 4, 4, 4, 1, 1, true, O(.groups = 4)},
     // unbatched
-    {CONV2D, 0, 2, 3, 5, 6, 3, 3, true, O(.padding = {1, 1}, .stride = {2, 1})},
+    {CONV2D, 0, 2, 3, 5, 6, 3, 3, true, O(.padding = 1, .stride_hw = {2, 1})},
     {CONV2D, 0, 3, 3, 5, 5, 2, 2, true, O(.groups = 3, .padding_kind = CG_PADDING_SAME)},
     // conv_transpose2d
     {CONV_T2D, 2, 2, 3, 3, 3, 1, 1, true, O(.groups = 0)},
     {CONV_T2D, 1, 2, 2, 3, 4, 3, 3, true, O(.groups = 0)},
-    {CONV_T2D, 1, 2, 2, 3, 3, 3, 3, true, O(.stride = {2}, .padding = {1, 1})},
-    {CONV_T2D, 1, 2, 2, 3, 3, 3, 3, true,
-     O(.stride = {2}, .padding = {1, 1}, .output_padding = {1, 1})},
-    {CONV_T2D, 1, 1, 2, 3, 4, 2, 4, false, O(.stride = {3, 2}, .output_padding = {2, 1})},
-    {CONV_T2D, 1, 2, 2, 3, 3, 2, 2, true, O(.stride = {3})}, // stride > kernel: gaps
-    {CONV_T2D, 1, 2, 2, 4, 3, 3, 2, true, O(.dilation = {2}, .padding = {1, 0})},
-    {CONV_T2D, 1, 1, 2, 3, 3, 2, 2, true, O(.dilation = {3}, .output_padding = {2, 1})},
-    {CONV_T2D, 2, 4, 2, 3, 3, 3, 3, true, O(.groups = 2, .stride = {2}, .padding = {1, 1})},
-    {CONV_T2D, 1, 2, 4, 3, 3, 2, 2, true, O(.groups = 2, .stride = {2})}, // depthwise x2
-    {CONV_T2D, 0, 2, 3, 3, 4, 3, 3, true, O(.stride = {2, 1}, .output_padding = {1, 0})},
-    {CONV_T2D, 1, 2, 2, 2, 3, 5, 4, true, O(.padding = {2, 1})},
+    {CONV_T2D, 1, 2, 2, 3, 3, 3, 3, true, O(.stride = 2, .padding = 1)},
+    {CONV_T2D, 1, 2, 2, 3, 3, 3, 3, true, O(.stride = 2, .padding = 1, .output_padding = 1)},
+    {CONV_T2D, 1, 1, 2, 3, 4, 2, 4, false, O(.stride_hw = {3, 2}, .output_padding_hw = {2, 1})},
+    {CONV_T2D, 1, 2, 2, 3, 3, 2, 2, true, O(.stride = 3)}, // stride > kernel: gaps
+    {CONV_T2D, 1, 2, 2, 4, 3, 3, 2, true, O(.dilation = 2, .padding_hw = {1, 0})},
+    {CONV_T2D, 1, 1, 2, 3, 3, 2, 2, true, O(.dilation = 3, .output_padding_hw = {2, 1})},
+    {CONV_T2D, 2, 4, 2, 3, 3, 3, 3, true, O(.groups = 2, .stride = 2, .padding = 1)},
+    {CONV_T2D, 1, 2, 4, 3, 3, 2, 2, true, O(.groups = 2, .stride = 2)}, // depthwise x2
+    {CONV_T2D, 0, 2, 3, 3, 4, 3, 3, true, O(.stride_hw = {2, 1}, .output_padding_hw = {1, 0})},
+    {CONV_T2D, 1, 2, 2, 2, 3, 5, 4, true, O(.padding_hw = {2, 1})},
     // conv1d
-    {CONV1D, 2, 2, 3, 0, 7, 0, 3, true, O(.padding = {1})},
-    {CONV1D, 1, 2, 2, 0, 9, 0, 2, true, O(.stride = {2}, .dilation = {3})},
+    {CONV1D, 2, 2, 3, 0, 7, 0, 3, true, O(.padding = 1)},
+    {CONV1D, 1, 2, 2, 0, 9, 0, 2, true, O(.stride = 2, .dilation = 3)},
     {CONV1D, 1, 4, 4, 0, 6, 0, 4, true, O(.groups = 2, .padding_kind = CG_PADDING_SAME)},
     {CONV1D, 0, 2, 2, 0, 5, 0, 5, false, O(.padding_kind = CG_PADDING_VALID)},
-    {CONV1D, 1, 2, 4, 0, 8, 0, 1, true, O(.groups = 2, .stride = {3})},
+    {CONV1D, 1, 2, 4, 0, 8, 0, 1, true, O(.groups = 2, .stride = 3)},
     // conv_transpose1d
-    {CONV_T1D, 2, 2, 3, 0, 4, 0, 3, true, O(.stride = {2}, .padding = {1}, .output_padding = {1})},
-    {CONV_T1D, 1, 4, 2, 0, 5, 0, 2, true, O(.groups = 2, .dilation = {2})},
-    {CONV_T1D, 0, 2, 2, 0, 3, 0, 4, false, O(.stride = {3}, .output_padding = {2})},
+    {CONV_T1D, 2, 2, 3, 0, 4, 0, 3, true, O(.stride = 2, .padding = 1, .output_padding = 1)},
+    {CONV_T1D, 1, 4, 2, 0, 5, 0, 2, true, O(.groups = 2, .dilation = 2)},
+    {CONV_T1D, 0, 2, 2, 0, 3, 0, 4, false, O(.stride = 3, .output_padding = 2)},
 };
 
 static const char *OP_NAMES[] = {"conv2d", "conv_transpose2d", "conv1d", "conv_transpose1d"};
@@ -141,8 +140,8 @@ typedef struct pad_case {
 
 static const pad_case PAD_CASES[] = {
     {4, {1, 2, 3, 4}, 4, {1, 2, 0, 1}, CG_PAD_ZEROS, 0.0f},
-    {3, {2, 3, 4}, 2, {-1, 2}, CG_PAD_ZEROS, 1.5f}, // negative: crop
-    {4, {2, 1, 4, 5}, 6, {1, -2, -1, 1, 1, 0}, CG_PAD_ZEROS, -1.0f},
+    {3, {2, 3, 4}, 2, {-1, 2}, CG_PAD_CONSTANT, 1.5f}, // negative: crop
+    {4, {2, 1, 4, 5}, 6, {1, -2, -1, 1, 1, 0}, CG_PAD_CONSTANT, -1.0f},
     {2, {3, 5}, 2, {2, 1}, CG_PAD_REFLECT, 0.0f},
     {3, {2, 3, 4}, 2, {3, 2}, CG_PAD_REFLECT, 0.0f},
     {4, {1, 2, 4, 3}, 4, {2, 1, 3, 1}, CG_PAD_REFLECT, 0.0f},
@@ -151,6 +150,9 @@ static const pad_case PAD_CASES[] = {
     {3, {1, 2, 4}, 2, {4, 3}, CG_PAD_CIRCULAR, 0.0f},
     {4, {2, 1, 3, 4}, 4, {2, 3, 3, 1}, CG_PAD_CIRCULAR, 0.0f},
     {4, {1, 1, 3, 4}, 4, {-1, 2, 1, -1}, CG_PAD_CIRCULAR, 0.0f},
+    {3, {1, 2, 5}, 2, {-1, 2}, CG_PAD_CIRCULAR, 0.0f}, // crop first, then wrap the rest
+    {3, {1, 2, 5}, 2, {2, -1}, CG_PAD_CIRCULAR, 0.0f},
+    {4, {1, 1, 4, 5}, 4, {-2, 3, 1, -1}, CG_PAD_CIRCULAR, 0.0f},
 };
 
 static cg_tensor *run_pad(cg_tensor **in, void *ctx) {
@@ -181,10 +183,10 @@ typedef struct fold_case {
 } fold_case;
 
 static const fold_case FOLD_CASES[] = {
-    {4, {2, 2, 4, 5}, {.kernel_size = {2}}},
-    {4, {1, 2, 5, 5}, {.kernel_size = {3, 2}, .stride = {2}, .padding = {1, 1}}},
-    {3, {2, 6, 5}, {.kernel_size = {2, 3}, .dilation = {2, 1}, .stride = {1, 2}}},
-    {4, {1, 1, 7, 6}, {.kernel_size = {2}, .stride = {3}, .padding = {0, 1}}},
+    {4, {2, 2, 4, 5}, {.kernel_size = 2}},
+    {4, {1, 2, 5, 5}, {.kernel_size_hw = {3, 2}, .stride = 2, .padding = 1}},
+    {3, {2, 6, 5}, {.kernel_size_hw = {2, 3}, .dilation_hw = {2, 1}, .stride_hw = {1, 2}}},
+    {4, {1, 1, 7, 6}, {.kernel_size = 2, .stride = 3, .padding_hw = {0, 1}}},
 };
 
 static cg_tensor *run_unfold(cg_tensor **in, void *ctx) {
@@ -226,7 +228,7 @@ static void test_module_padding_modes(void **state) {
     cg_manual_seed(4);
     const cg_padding_mode modes[] = {CG_PAD_REFLECT, CG_PAD_REPLICATE, CG_PAD_CIRCULAR};
     for (int i = 0; i < 3; i++) {
-        cg_conv_options o = {.padding = {1, 2}, .padding_mode = modes[i], .stride = {2, 1}};
+        cg_conv_options o = {.padding_hw = {1, 2}, .padding_mode = modes[i], .stride_hw = {2, 1}};
         cg_module *m = cg_Conv2d(2, 2, 3, 3, &o);
         cg_conv_options same = {.padding_kind = CG_PADDING_SAME, .padding_mode = modes[i]};
         cg_module *m1 = cg_Conv1d(2, 2, 4, &same);

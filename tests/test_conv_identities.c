@@ -62,20 +62,21 @@ static int for_each_combo(combo_fn fn, bool symmetric_only) {
                                    .kh = kernels[ki][0],
                                    .kw = kernels[ki][1],
                                    .groups = groups[gi]};
-                        k.opt.stride[0] = strides[si][0], k.opt.stride[1] = strides[si][1];
-                        k.opt.dilation[0] = dilations[di][0];
-                        k.opt.dilation[1] = dilations[di][1];
+                        k.opt.stride_hw[0] = strides[si][0], k.opt.stride_hw[1] = strides[si][1];
+                        k.opt.dilation_hw[0] = dilations[di][0];
+                        k.opt.dilation_hw[1] = dilations[di][1];
                         k.opt.padding_kind = paddings[pi][0];
-                        k.opt.padding[0] = paddings[pi][1], k.opt.padding[1] = paddings[pi][2];
+                        k.opt.padding_hw[0] = paddings[pi][1],
+                        k.opt.padding_hw[1] = paddings[pi][2];
                         k.opt.groups = groups[gi];
                         if (k.opt.padding_kind == CG_PADDING_SAME && si > 0) continue;
                         if (symmetric_only && k.opt.padding_kind == CG_PADDING_SAME) continue;
-                        int span_h = k.opt.dilation[0] * (k.kh - 1) + 1;
-                        int span_w = k.opt.dilation[1] * (k.kw - 1) + 1;
+                        int span_h = k.opt.dilation_hw[0] * (k.kh - 1) + 1;
+                        int span_w = k.opt.dilation_hw[1] * (k.kw - 1) + 1;
                         int pad_h =
-                            k.opt.padding_kind == CG_PADDING_EXPLICIT ? k.opt.padding[0] : 0;
+                            k.opt.padding_kind == CG_PADDING_EXPLICIT ? k.opt.padding_hw[0] : 0;
                         int pad_w =
-                            k.opt.padding_kind == CG_PADDING_EXPLICIT ? k.opt.padding[1] : 0;
+                            k.opt.padding_kind == CG_PADDING_EXPLICIT ? k.opt.padding_hw[1] : 0;
                         if (k.opt.padding_kind != CG_PADDING_SAME &&
                             (k.h + 2 * pad_h < span_h || k.w + 2 * pad_w < span_w))
                             continue;
@@ -99,12 +100,12 @@ static void restoring_output_padding(const combo *k, cg_conv_options *t) {
     cg_tensor *w = cg_zeros(CG_SHAPE(k->o, k->c / k->groups, k->kh, k->kw));
     assert_int_equal(cg_conv2d_output_shape(x, w, &k->opt, out), 0);
     *t = k->opt;
-    int sh = k->opt.stride[0], sw = k->opt.stride[1];
-    int dh = k->opt.dilation[0], dw = k->opt.dilation[1];
-    t->output_padding[0] =
-        (int)(k->h + 2 * t->padding[0] - dh * (k->kh - 1) - 1 - (out[2] - 1) * sh);
-    t->output_padding[1] =
-        (int)(k->w + 2 * t->padding[1] - dw * (k->kw - 1) - 1 - (out[3] - 1) * sw);
+    int sh = k->opt.stride_hw[0], sw = k->opt.stride_hw[1];
+    int dh = k->opt.dilation_hw[0], dw = k->opt.dilation_hw[1];
+    t->output_padding_hw[0] =
+        (int)(k->h + 2 * t->padding_hw[0] - dh * (k->kh - 1) - 1 - (out[2] - 1) * sh);
+    t->output_padding_hw[1] =
+        (int)(k->w + 2 * t->padding_hw[1] - dw * (k->kw - 1) - 1 - (out[3] - 1) * sw);
     if (t->padding_kind == CG_PADDING_VALID) t->padding_kind = CG_PADDING_EXPLICIT; // 0 padding
 }
 
@@ -175,9 +176,9 @@ static void test_unfold_times_kernel_is_conv(void **state) {
     cg_scope_begin();
     cg_tensor *x = rnd(CG_SHAPE(2, 3, 6, 7), false);
     cg_tensor *w = rnd(CG_SHAPE(4, 3, 3, 2), false);
-    cg_conv_options o = {.stride = {2, 1}, .padding = {1, 0}, .dilation = {1, 2}};
+    cg_conv_options o = {.stride_hw = {2, 1}, .padding_hw = {1, 0}, .dilation_hw = {1, 2}};
     cg_fold_options f = {
-        .kernel_size = {3, 2}, .stride = {2, 1}, .padding = {1, 0}, .dilation = {1, 2}};
+        .kernel_size_hw = {3, 2}, .stride_hw = {2, 1}, .padding_hw = {1, 0}, .dilation_hw = {1, 2}};
     cg_tensor *y = cg_conv2d(x, w, NULL, &o);
     cg_tensor *cols = cg_unfold(x, &f); // (N, C*kH*kW, L)
     cg_tensor *flat = cg_reshape(w, CG_SHAPE(4, 18));
@@ -250,7 +251,8 @@ static void test_module_equals_function(void **state) {
     cg_manual_seed(14);
     cg_scope_begin();
     cg_tensor *x = rnd(CG_SHAPE(2, 4, 6, 7), false);
-    cg_conv_options o = {.stride = {2, 1}, .padding = {1, 2}, .dilation = {1, 2}, .groups = 2};
+    cg_conv_options o = {
+        .stride_hw = {2, 1}, .padding_hw = {1, 2}, .dilation_hw = {1, 2}, .groups = 2};
     cg_module *conv = cg_Conv2d(4, 6, 3, 2, &o);
     cg_tensor *w = cg_module_param(conv, "weight"), *b = cg_module_param(conv, "bias");
     cg_assert_close(cg_module_forward(conv, x), cg_conv2d(x, w, b, &o), 0, 0, "Conv2d");
@@ -260,12 +262,12 @@ static void test_module_equals_function(void **state) {
     cg_module *reflect = cg_Conv2d(4, 6, 3, 2, &r);
     w = cg_module_param(reflect, "weight"), b = cg_module_param(reflect, "bias");
     cg_conv_options zero_pad = o;
-    zero_pad.padding[0] = zero_pad.padding[1] = 0;
+    zero_pad.padding_hw[0] = zero_pad.padding_hw[1] = 0;
     cg_tensor *padded = cg_pad(x, 4, (int[]){2, 2, 1, 1}, CG_PAD_REFLECT, 0);
     cg_assert_close(cg_module_forward(reflect, x), cg_conv2d(padded, w, b, &zero_pad), 0, 0,
                     "Conv2d reflect");
 
-    cg_conv_options t = {.stride = {2}, .padding = {1, 1}, .output_padding = {1, 0}};
+    cg_conv_options t = {.stride = 2, .padding = 1, .output_padding_hw = {1, 0}};
     cg_module *tconv = cg_ConvTranspose2d(4, 3, 3, 3, &t);
     w = cg_module_param(tconv, "weight"), b = cg_module_param(tconv, "bias");
     assert_int_equal(w->shape[0], 4); // (in, out/groups, kH, kW)
@@ -273,7 +275,7 @@ static void test_module_equals_function(void **state) {
                     "ConvTranspose2d");
 
     cg_tensor *s = rnd(CG_SHAPE(3, 4, 9), false);
-    cg_conv_options o1 = {.stride = {2}, .padding = {1}, .no_bias = true};
+    cg_conv_options o1 = {.stride = 2, .padding = 1, .no_bias = true};
     cg_module *c1 = cg_Conv1d(4, 2, 3, &o1);
     assert_null(cg_module_param(c1, "bias"));
     cg_assert_close(cg_module_forward(c1, s),
@@ -300,20 +302,20 @@ static void expect_repr(cg_module *m, const char *expected) {
 
 static void test_module_repr(void **state) {
     (void)state;
-    expect_repr(cg_Conv2d(1, 8, 3, 3, &(cg_conv_options){.padding = {1, 1}}),
+    expect_repr(cg_Conv2d(1, 8, 3, 3, &(cg_conv_options){.padding = 1}),
                 "Conv2d(1, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))");
     expect_repr(cg_Conv2d(4, 8, 2, 3,
                           &(cg_conv_options){.padding_kind = CG_PADDING_SAME,
-                                             .dilation = {2},
+                                             .dilation = 2,
                                              .groups = 2,
                                              .no_bias = true,
                                              .padding_mode = CG_PAD_REFLECT}),
                 "Conv2d(4, 8, kernel_size=(2, 3), stride=(1, 1), padding=same, dilation=(2, 2), "
                 "groups=2, bias=False, padding_mode=reflect)");
     expect_repr(
-        cg_ConvTranspose2d(2, 3, 3, 3, &(cg_conv_options){.stride = {2}, .output_padding = {1, 1}}),
+        cg_ConvTranspose2d(2, 3, 3, 3, &(cg_conv_options){.stride = 2, .output_padding = 1}),
         "ConvTranspose2d(2, 3, kernel_size=(3, 3), stride=(2, 2), output_padding=(1, 1))");
-    expect_repr(cg_Conv1d(2, 4, 5, &(cg_conv_options){.stride = {2}, .padding = {2}}),
+    expect_repr(cg_Conv1d(2, 4, 5, &(cg_conv_options){.stride = 2, .padding = 2}),
                 "Conv1d(2, 4, kernel_size=(5,), stride=(2,), padding=(2,))");
     expect_repr(cg_ConvTranspose1d(2, 4, 3, NULL),
                 "ConvTranspose1d(2, 4, kernel_size=(3,), stride=(1,))");
@@ -325,17 +327,17 @@ static void test_conv1d_is_conv2d_of_height_one(void **state) {
     (void)state;
     cg_manual_seed(15);
     const cg_conv_options cases[] = {
-        {.stride = {2}, .padding = {1}, .dilation = {2}, .groups = 2},
-        {.padding_kind = CG_PADDING_SAME, .dilation = {3}},
-        {.stride = {3}, .output_padding = {2}, .groups = 1},
+        {.stride = 2, .padding = 1, .dilation = 2, .groups = 2},
+        {.padding_kind = CG_PADDING_SAME, .dilation = 3},
+        {.stride = 3, .output_padding = 2, .groups = 1},
     };
     for (int i = 0; i < 3; i++) {
         cg_scope_begin();
         const cg_conv_options *o1 = &cases[i];
-        cg_conv_options o2 = {.stride = {1, o1->stride[0] ? o1->stride[0] : 1},
-                              .padding = {0, o1->padding[0]},
-                              .dilation = {1, o1->dilation[0] ? o1->dilation[0] : 1},
-                              .output_padding = {0, o1->output_padding[0]},
+        cg_conv_options o2 = {.stride_hw = {1, o1->stride ? o1->stride : 1},
+                              .padding_hw = {0, o1->padding},
+                              .dilation_hw = {1, o1->dilation ? o1->dilation : 1},
+                              .output_padding_hw = {0, o1->output_padding},
                               .groups = o1->groups,
                               .padding_kind = o1->padding_kind};
         cg_tensor *x = rnd(CG_SHAPE(2, 4, 11), true),
@@ -408,7 +410,7 @@ static void test_row_blocks_match_batched_path(void **state) {
     cg_scope_begin();
     cg_manual_seed(3);
     cg_set_num_threads(2);
-    const cg_conv_options opt = {.padding = {1, 1}, .stride = {1, 2}};
+    const cg_conv_options opt = {.padding = 1, .stride_hw = {1, 2}};
     cg_tensor *x = cg_requires_grad(cg_randn(CG_SHAPE(2, 64, 48, 96), NULL), true);
     cg_tensor *w = cg_requires_grad(cg_randn(CG_SHAPE(8, 64, 3, 3), NULL), true);
     cg_tensor *y = cg_conv2d(x, w, NULL, &opt); // 576 x 48 columns per row: several blocks
@@ -429,6 +431,26 @@ static void test_row_blocks_match_batched_path(void **state) {
     cg_scope_end();
 }
 
+// Circular padding with a negative pad crops first and wraps what is left (the issue's
+// example, PyTorch's values); the gradient walks the same map, so each kept element gets
+// one plus the number of times it was wrapped.
+static void test_circular_pad_crops_first(void **state) {
+    (void)state;
+    cg_scope_begin();
+    cg_tensor *x =
+        cg_requires_grad(cg_test_tensor(CG_SHAPE(1, 1, 5), (float[]){0, 1, 2, 3, 4}), true);
+    cg_tensor *left = cg_pad(x, 2, (const int[]){-1, 2}, CG_PAD_CIRCULAR, 0);
+    cg_assert_close(left, cg_test_tensor(CG_SHAPE(1, 1, 6), (float[]){1, 2, 3, 4, 1, 2}), 0, 0,
+                    "pads (-1, 2)");
+    cg_tensor *right = cg_pad(x, 2, (const int[]){2, -1}, CG_PAD_CIRCULAR, 0);
+    cg_assert_close(right, cg_test_tensor(CG_SHAPE(1, 1, 6), (float[]){2, 3, 0, 1, 2, 3}), 0, 0,
+                    "pads (2, -1)");
+    assert_int_equal(cg_backward_ex(left, cg_ones_like(left), false), 0);
+    cg_assert_close(x->grad, cg_test_tensor(CG_SHAPE(1, 1, 5), (float[]){0, 2, 2, 1, 1}), 0, 0,
+                    "gradient of pads (-1, 2)");
+    cg_scope_end();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_backward_is_transposed_convolution, cg_test_teardown),
@@ -441,6 +463,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_conv1d_is_conv2d_of_height_one, cg_test_teardown),
         cmocka_unit_test_teardown(test_default_init_bounds, cg_test_teardown),
         cmocka_unit_test_teardown(test_row_blocks_match_batched_path, cg_test_teardown),
+        cmocka_unit_test_teardown(test_circular_pad_crops_first, cg_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,7 @@ typedef struct run {
 static run make_run(float v) {
     run r;
     r.model =
-        cg_Sequential(2, (cg_module *[]){cg_Linear(256, 512, true), cg_Linear(512, 256, true)});
+        cg_Sequential(2, (cg_module *[]){cg_Linear(256, 512, NULL), cg_Linear(512, 256, NULL)});
     r.opt = cg_adam_for(r.model, &(cg_adam_options){.lr = CG_SET(0.01)});
     cg_tensor_list params = cg_module_named_parameters(r.model);
     for (int i = 0; i < params.count; i++) {

@@ -22,10 +22,10 @@ static int param_at(const cg_fixture_case *c, const char *key, int i) {
 }
 
 static cg_pool_options case_pool_options(const cg_fixture_case *c) {
-    cg_pool_options o = {{param_at(c, "kernel", 0), param_at(c, "kernel", 1)},
-                         {param_at(c, "stride", 0), param_at(c, "stride", 1)},
-                         {param_at(c, "padding", 0), param_at(c, "padding", 1)},
-                         param_at(c, "ceil_mode", 0) != 0};
+    cg_pool_options o = {.kernel_size_hw = {param_at(c, "kernel", 0), param_at(c, "kernel", 1)},
+                         .stride_hw = {param_at(c, "stride", 0), param_at(c, "stride", 1)},
+                         .padding_hw = {param_at(c, "padding", 0), param_at(c, "padding", 1)},
+                         .ceil_mode = param_at(c, "ceil_mode", 0) != 0};
     return o;
 }
 
@@ -106,14 +106,6 @@ static cg_tensor *leaf(cg_tensor *t) {
     return cg_requires_grad(t, true);
 }
 
-// Values 0.5 apart plus noise: no ties, so the max is differentiable everywhere.
-static cg_tensor *distinct(int ndim, const int64_t *shape) {
-    cg_tensor *t = cg_rand(ndim, shape, NULL);
-    cg_tensor *perm = cg_randperm(t->numel, NULL);
-    for (int64_t i = 0; i < t->numel; i++) t->data[i] = perm->data[i] * 0.5f + 0.1f * t->data[i];
-    return leaf(t);
-}
-
 static void test_gradcheck_linear(void **state) {
     (void)state;
     cg_scope_begin();
@@ -129,15 +121,15 @@ static void test_gradcheck_pooling(void **state) {
     (void)state;
     cg_scope_begin();
     const cg_pool_options configs[] = {
-        {.kernel_size = {2}, .stride = {0}, .padding = {0, 0}, .ceil_mode = false},
-        {.kernel_size = {3}, .stride = {2}, .padding = {1, 1}, .ceil_mode = false},
-        {.kernel_size = {2}, .stride = {2}, .padding = {1, 1}, .ceil_mode = true},
-        {.kernel_size = {3, 2}, .stride = {2, 1}, .padding = {1, 0}, .ceil_mode = true},
+        {.kernel_size = 2, .stride = 0, .padding = 0, .ceil_mode = false},
+        {.kernel_size = 3, .stride = 2, .padding = 1, .ceil_mode = false},
+        {.kernel_size = 2, .stride = 2, .padding = 1, .ceil_mode = true},
+        {.kernel_size_hw = {3, 2}, .stride_hw = {2, 1}, .padding_hw = {1, 0}, .ceil_mode = true},
     };
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
-        cg_tensor *x = distinct(CG_SHAPE(2, 2, 5, 7));
+        cg_tensor *x = cg_test_distinct(CG_SHAPE(2, 2, 5, 7));
         cg_test_gradcheck(grad_max_pool, (void *)&configs[i], 1, &x, "max_pool2d");
-        cg_tensor *u = distinct(CG_SHAPE(3, 6, 5)); // unbatched
+        cg_tensor *u = cg_test_distinct(CG_SHAPE(3, 6, 5)); // unbatched
         cg_test_gradcheck(grad_max_pool, (void *)&configs[i], 1, &u, "max_pool2d unbatched");
         cg_tensor *a = leaf(cg_randn(CG_SHAPE(2, 2, 5, 7), NULL));
         cg_test_gradcheck(grad_avg_pool, (void *)&configs[i], 1, &a, "avg_pool2d");
@@ -173,38 +165,35 @@ static void test_gradcheck_dropout(void **state) {
 
 // ---- modules -----------------------------------------------------------------------------
 
-static const char *describe(const cg_module *m) {
-    static char buf[256];
-    m->cls->describe(m, buf, sizeof buf);
-    return buf;
-}
-
 static void test_reprs(void **state) {
     (void)state;
     struct {
         cg_module *m;
         const char *repr;
     } cases[] = {
-        {cg_Linear(784, 10, true), "Linear(in_features=784, out_features=10, bias=True)"},
-        {cg_Linear(4, 2, false), "Linear(in_features=4, out_features=2, bias=False)"},
-        {cg_LeakyReLU(0.01f), "LeakyReLU(negative_slope=0.01)"},
-        {cg_LeakyReLU(0.2f), "LeakyReLU(negative_slope=0.2)"},
+        {cg_Linear(784, 10, NULL), "Linear(in_features=784, out_features=10, bias=True)"},
+        {cg_Linear(4, 2, &(cg_linear_options){.no_bias = true}),
+         "Linear(in_features=4, out_features=2, bias=False)"},
+        {cg_LeakyReLU(&(cg_leaky_relu_options){.negative_slope = CG_SET(0.01)}),
+         "LeakyReLU(negative_slope=0.01)"},
+        {cg_LeakyReLU(&(cg_leaky_relu_options){.negative_slope = CG_SET(0.2)}),
+         "LeakyReLU(negative_slope=0.2)"},
         {cg_Flatten(1, -1), "Flatten(start_dim=1, end_dim=-1)"},
-        {cg_Dropout(0.25f), "Dropout(p=0.25, inplace=False)"},
+        {cg_Dropout(&(cg_dropout_options){.p = CG_SET(0.25)}), "Dropout(p=0.25, inplace=False)"},
         {cg_BatchNorm2d(16, NULL),
          "BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"},
-        {cg_MaxPool2d(&(cg_pool_options){.kernel_size = {2}}),
+        {cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2}),
          "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"},
         {cg_MaxPool2d(&(cg_pool_options){
-             .kernel_size = {3, 2}, .stride = {1}, .padding = {1, 1}, .ceil_mode = true}),
+             .kernel_size_hw = {3, 2}, .stride = 1, .padding = 1, .ceil_mode = true}),
          "MaxPool2d(kernel_size=(3, 2), stride=1, padding=1, dilation=1, ceil_mode=True)"},
-        {cg_AvgPool2d(&(cg_pool_options){.kernel_size = {3}, .stride = {2}, .padding = {1, 1}}),
+        {cg_AvgPool2d(&(cg_pool_options){.kernel_size = 3, .stride = 2, .padding = 1}),
          "AvgPool2d(kernel_size=3, stride=2, padding=1)"},
         {cg_AdaptiveAvgPool2d(2, 3), "AdaptiveAvgPool2d(output_size=(2, 3))"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_non_null(cases[i].m);
-        assert_string_equal(describe(cases[i].m), cases[i].repr);
+        assert_string_equal(cg_test_describe(cases[i].m), cases[i].repr);
         cg_module_free(cases[i].m);
     }
     // Modules without arguments print "Name()" (module.c's default).
@@ -219,9 +208,11 @@ static void test_reprs(void **state) {
 
 // The model of the state_dict and print tests; parameters 12+4 + 4+4 + 8 = 32.
 static cg_module *nested_model(void) {
-    cg_module *inner = cg_Sequential(2, (cg_module *[]){cg_Linear(3, 4, true), cg_ReLU()});
-    return cg_Sequential(4, (cg_module *[]){inner, cg_Dropout(0.25f), cg_BatchNorm2d(4, NULL),
-                                            cg_Linear(4, 2, false)});
+    cg_module *inner = cg_Sequential(2, (cg_module *[]){cg_Linear(3, 4, NULL), cg_ReLU()});
+    return cg_Sequential(
+        4, (cg_module *[]){inner, cg_Dropout(&(cg_dropout_options){.p = CG_SET(0.25)}),
+                           cg_BatchNorm2d(4, NULL),
+                           cg_Linear(4, 2, &(cg_linear_options){.no_bias = true})});
 }
 
 static void test_state_dict_names(void **state) {
@@ -275,7 +266,7 @@ static void test_print_matches_pytorch(void **state) {
 static void test_parameter_counts_and_init(void **state) {
     (void)state;
     cg_manual_seed(3);
-    cg_module *fc = cg_Linear(784, 10, true);
+    cg_module *fc = cg_Linear(784, 10, NULL);
     assert_int_equal(cg_module_num_parameters(fc), 7850);
     // PyTorch's default: weight and bias both U(-1/sqrt(in), 1/sqrt(in)).
     float bound = 1.0f / sqrtf(784.0f);
@@ -300,7 +291,7 @@ static void test_parameter_counts_and_init(void **state) {
     cg_module_free(bn);
     cg_module *none =
         cg_Sequential(3, (cg_module *[]){cg_ReLU(), cg_Flatten(1, -1),
-                                         cg_MaxPool2d(&(cg_pool_options){.kernel_size = {2}})});
+                                         cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2})});
     assert_int_equal(cg_module_num_parameters(none), 0);
     cg_module_free(none);
 }
@@ -311,7 +302,7 @@ static void test_dropout_train_eval(void **state) {
     (void)state;
     cg_scope_begin();
     cg_manual_seed(11);
-    cg_module *drop = cg_Dropout(0.5f);
+    cg_module *drop = cg_Dropout(&(cg_dropout_options){.p = CG_SET(0.5)});
     cg_tensor *x = leaf(cg_full(CG_SHAPE(100, 100), 3.0f));
     cg_tensor *y = cg_module_forward(drop, x);
     int zeros = 0;
@@ -377,15 +368,16 @@ static void test_sequential_forward_and_summary(void **state) {
     (void)state;
     cg_scope_begin();
     cg_module *model =
-        cg_Sequential(6, (cg_module *[]){cg_MaxPool2d(&(cg_pool_options){.kernel_size = {2}}),
-                                         cg_Flatten(1, -1), cg_Linear(16, 10, true), cg_ReLU(),
-                                         cg_Dropout(0.5f), cg_Linear(10, 3, true)});
+        cg_Sequential(6, (cg_module *[]){cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2}),
+                                         cg_Flatten(1, -1), cg_Linear(16, 10, NULL), cg_ReLU(),
+                                         cg_Dropout(&(cg_dropout_options){.p = CG_SET(0.5)}),
+                                         cg_Linear(10, 3, NULL)});
     assert_non_null(model);
     cg_tensor *x = cg_randn(CG_SHAPE(5, 1, 8, 8), NULL);
     cg_module_eval(model);
     cg_tensor *y = cg_module_forward(model, x);
     // The same computation spelled out with the functional ops.
-    cg_tensor *h = cg_flatten(cg_max_pool2d(x, &(cg_pool_options){.kernel_size = {2}}), 1, -1);
+    cg_tensor *h = cg_flatten(cg_max_pool2d(x, &(cg_pool_options){.kernel_size = 2}), 1, -1);
     cg_module *fc1 = cg_module_get(model, "2"), *fc2 = cg_module_get(model, "5");
     h = cg_relu(cg_linear(h, cg_module_param(fc1, "weight"), cg_module_param(fc1, "bias")));
     h = cg_linear(h, cg_module_param(fc2, "weight"), cg_module_param(fc2, "bias"));
@@ -420,14 +412,13 @@ static void test_sequential_forward_and_summary(void **state) {
 static void test_shapes(void **state) {
     (void)state;
     cg_scope_begin();
-    cg_tensor *p =
-        cg_max_pool2d(cg_zeros(CG_SHAPE(2, 3, 5, 5)),
-                      &(cg_pool_options){
-                          .kernel_size = {2}, .stride = {2}, .padding = {1, 1}, .ceil_mode = true});
+    cg_tensor *p = cg_max_pool2d(
+        cg_zeros(CG_SHAPE(2, 3, 5, 5)),
+        &(cg_pool_options){.kernel_size = 2, .stride = 2, .padding = 1, .ceil_mode = true});
     assert_int_equal(p->shape[2], 3); // last window would start in the right padding: dropped
-    p = cg_avg_pool2d(cg_zeros(CG_SHAPE(3, 7, 7)),
-                      &(cg_pool_options){
-                          .kernel_size = {3}, .stride = {2}, .padding = {0, 0}, .ceil_mode = true});
+    p = cg_avg_pool2d(
+        cg_zeros(CG_SHAPE(3, 7, 7)),
+        &(cg_pool_options){.kernel_size = 3, .stride = 2, .padding = 0, .ceil_mode = true});
     assert_int_equal(p->ndim, 3);
     assert_int_equal(p->shape[1], 3);
     p = cg_adaptive_avg_pool2d(cg_zeros(CG_SHAPE(1, 2, 3, 3)), 5, 1);
@@ -443,21 +434,19 @@ static void test_errors(void **state) {
     (void)state;
     cg_scope_begin();
     cg_tensor *x = cg_zeros(CG_SHAPE(1, 2, 4, 4));
-    assert_null(
-        cg_max_pool2d(x, &(cg_pool_options){.kernel_size = {3}, .stride = {1}, .padding = {2, 2}}));
+    assert_null(cg_max_pool2d(x, &(cg_pool_options){.kernel_size = 3, .stride = 1, .padding = 2}));
     cg_test_expect_error(CG_ERR_ARG, "max_pool2d: padding (2, 2) should be at most half");
-    assert_null(cg_avg_pool2d(x, &(cg_pool_options){.kernel_size = {5}}));
+    assert_null(cg_avg_pool2d(x, &(cg_pool_options){.kernel_size = 5}));
     cg_test_expect_error(CG_ERR_SHAPE, "avg_pool2d: input [1,2,4,4] is too small");
-    assert_null(cg_max_pool2d(cg_zeros(CG_SHAPE(4, 4)), &(cg_pool_options){.kernel_size = {2}}));
+    assert_null(cg_max_pool2d(cg_zeros(CG_SHAPE(4, 4)), &(cg_pool_options){.kernel_size = 2}));
     cg_test_expect_error(CG_ERR_SHAPE, "max_pool2d: input must be (N, C, H, W) or (C, H, W)");
     assert_null(cg_max_pool2d(x, NULL));
     cg_test_expect_error(CG_ERR_ARG, "kernel_size is required");
-    assert_null(cg_max_pool2d(x, &(cg_pool_options){.kernel_size = {0}}));
+    assert_null(cg_max_pool2d(x, &(cg_pool_options){.kernel_size = 0}));
     cg_test_expect_error(CG_ERR_ARG, "must be > 0");
     assert_null(cg_adaptive_avg_pool2d(x, 0, 2));
     cg_test_expect_error(CG_ERR_ARG, "adaptive_avg_pool2d: output size (0, 2)");
-    assert_null(
-        cg_MaxPool2d(&(cg_pool_options){.kernel_size = {2}, .stride = {1}, .padding = {3, 3}}));
+    assert_null(cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2, .stride = 1, .padding = 3}));
     cg_test_expect_error(CG_ERR_ARG, "MaxPool2d: padding");
 
     assert_null(cg_linear(cg_zeros(CG_SHAPE(2, 3)), cg_zeros(CG_SHAPE(4, 5)), NULL));
@@ -484,14 +473,14 @@ static void test_errors(void **state) {
     cg_test_expect_error(CG_ERR_SHAPE, "running_mean [3] does not match the 2 channels");
     cg_module_free(bn);
 
-    assert_null(cg_Dropout(1.5f));
+    assert_null(cg_Dropout(&(cg_dropout_options){.p = CG_SET(1.5)}));
     cg_test_expect_error(CG_ERR_ARG, "Dropout: probability p = 1.5 is not in [0, 1]");
     assert_null(cg_dropout(x, -0.1f, true));
     cg_test_expect_error(CG_ERR_ARG, "dropout: probability");
     assert_null(cg_BatchNorm2d(0, NULL));
     cg_test_expect_error(CG_ERR_ARG, "BatchNorm2d");
     // A failed constructor inside Sequential: the others are freed, one clear message.
-    assert_null(cg_Sequential(3, (cg_module *[]){cg_ReLU(), NULL, cg_Linear(2, 2, true)}));
+    assert_null(cg_Sequential(3, (cg_module *[]){cg_ReLU(), NULL, cg_Linear(2, 2, NULL)}));
     cg_test_expect_error(CG_ERR_ARG, "Sequential: module 1 is NULL");
     cg_module *empty = cg_Sequential(0, NULL);
     assert_ptr_equal(cg_module_forward(empty, x), x);
@@ -520,11 +509,12 @@ static void training_step(cg_module *model, cg_tensor *x, cg_tensor *target) {
 static void test_no_leaks(void **state) {
     (void)state;
     cg_module *model = cg_Sequential(
-        9, (cg_module *[]){cg_BatchNorm2d(2, NULL),
-                           cg_MaxPool2d(&(cg_pool_options){.kernel_size = {2}}),
-                           cg_AvgPool2d(&(cg_pool_options){.kernel_size = {2}, .stride = {1}}),
-                           cg_AdaptiveAvgPool2d(2, 2), cg_Flatten(1, -1), cg_Linear(8, 6, true),
-                           cg_LeakyReLU(0.1f), cg_Dropout(0.3f), cg_Linear(6, 3, true)});
+        9, (cg_module *[]){
+               cg_BatchNorm2d(2, NULL), cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2}),
+               cg_AvgPool2d(&(cg_pool_options){.kernel_size = 2, .stride = 1}),
+               cg_AdaptiveAvgPool2d(2, 2), cg_Flatten(1, -1), cg_Linear(8, 6, NULL),
+               cg_LeakyReLU(&(cg_leaky_relu_options){.negative_slope = CG_SET(0.1)}),
+               cg_Dropout(&(cg_dropout_options){.p = CG_SET(0.3)}), cg_Linear(6, 3, NULL)});
     cg_tensor *x = cg_requires_grad(cg_randn(CG_SHAPE(4, 2, 8, 8), NULL), true);
     cg_tensor *target = cg_from_data(CG_SHAPE(4), (float[]){0, 2, 1, 2});
     training_step(model, x, target); // allocates the grads once
@@ -547,7 +537,7 @@ static void test_max_pool_ties_and_nan(void **state) {
     const float v[2 * 16] = {1, 1, 5, 2, 1, 1, 2,   5, 0, 0, 0, 0, 0, 0, 0, 0,
                              1, 2, 3, 4, 5, 6, NAN, 8, 9, 9, 1, 1, 9, 9, 1, 1};
     cg_tensor *x = cg_requires_grad(cg_from_data(CG_SHAPE(1, 2, 4, 4), v), true);
-    cg_tensor *y = cg_max_pool2d(x, &(cg_pool_options){.kernel_size = {2}});
+    cg_tensor *y = cg_max_pool2d(x, &(cg_pool_options){.kernel_size = 2});
     const float expect_y[8] = {1, 5, 0, 0, 6, NAN, 9, 1};
     for (int i = 0; i < 8; i++) {
         if (isnan(expect_y[i]))
@@ -563,7 +553,7 @@ static void test_max_pool_ties_and_nan(void **state) {
     for (int i = 0; i < 32; i++) assert_true(x->grad->data[i] == expect_g[i]);
     // a 3x3 window over the same plane 1 (general path): NaN wins over 9
     cg_tensor *z = cg_max_pool2d(cg_slice(cg_reshape(x, CG_SHAPE(2, 1, 4, 4)), 1, 2),
-                                 &(cg_pool_options){.kernel_size = {3}, .stride = {1}});
+                                 &(cg_pool_options){.kernel_size = 3, .stride = 1});
     assert_non_null(z);
     assert_true(isnan(z->data[0]) && isnan(z->data[1]) && isnan(z->data[2]) && isnan(z->data[3]));
     cg_scope_end();

@@ -35,7 +35,7 @@ static void write_file(const char *path, const uint8_t *buf, size_t n) {
 // The CNN of gen_safetensors.py: Conv2d(1,2,3), BatchNorm2d(2), ReLU, Flatten, Linear(8,3).
 static cg_module *torch_model(void) {
     return cg_Sequential(5, (cg_module *[]){cg_Conv2d(1, 2, 3, 3, NULL), cg_BatchNorm2d(2, NULL),
-                                            cg_ReLU(), cg_Flatten(1, -1), cg_Linear(8, 3, true)});
+                                            cg_ReLU(), cg_Flatten(1, -1), cg_Linear(8, 3, NULL)});
 }
 
 static void test_round_trip(void **state) {
@@ -278,8 +278,9 @@ static void test_module_load_mismatch(void **state) {
     // Linear(8,3) -> Linear(8,4), and no BatchNorm: missing, unexpected and mis-shaped.
     cg_module *m =
         cg_Sequential(5, (cg_module *[]){cg_Conv2d(1, 2, 3, 3, NULL), cg_ReLU(), cg_ReLU(),
-                                         cg_Flatten(1, -1), cg_Linear(8, 4, true)});
-    cg_module *extra = cg_Sequential(1, (cg_module *[]){cg_Linear(2, 2, false)});
+                                         cg_Flatten(1, -1), cg_Linear(8, 4, NULL)});
+    cg_module *extra =
+        cg_Sequential(1, (cg_module *[]){cg_Linear(2, 2, &(cg_linear_options){.no_bias = true})});
     cg_module_add_child(m, "head", extra);
     cg_tensor_list sd = cg_module_state_dict(m);
     cg_tensor *before = cg_copy(sd.items[0].tensor); // 0.weight must stay untouched
@@ -370,7 +371,7 @@ static run new_run(uint64_t seed, cg_tensor *x, cg_tensor *y) {
     cg_manual_seed(seed);
     run r;
     r.model =
-        cg_Sequential(3, (cg_module *[]){cg_Linear(4, 8, true), cg_Tanh(), cg_Linear(8, 2, true)});
+        cg_Sequential(3, (cg_module *[]){cg_Linear(4, 8, NULL), cg_Tanh(), cg_Linear(8, 2, NULL)});
     r.opt = cg_sgd_for(
         r.model, &(cg_sgd_options){
                      .lr = CG_SET(0.1), .momentum = 0.9, .dampening = 0.1, .weight_decay = 1e-3});
@@ -442,7 +443,7 @@ static void test_resume_is_exact(void **state) {
     assert_int_equal(cg_module_save(tmp("plain.safetensors"), a.model), 0);
     assert_int_equal(cg_checkpoint_load(tmp("plain.safetensors"), b.model, b.opt, NULL), -1);
     cg_test_expect_error(CG_ERR_FORMAT, "not a cgrad checkpoint");
-    cg_module *other = cg_Linear(4, 2, true);
+    cg_module *other = cg_Linear(4, 2, NULL);
     assert_int_equal(cg_checkpoint_load(tmp("run.ckpt"), other, NULL, NULL), -1);
     cg_test_expect_error(CG_ERR_SHAPE, "missing: weight, bias; unexpected: 0.bias, 0.weight");
     cg_module_free(other);

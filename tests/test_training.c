@@ -41,13 +41,13 @@ static void make_data(cg_tensor **images, cg_tensor **labels) {
 
 // Conv-BN-ReLU-pool, dropout, linear: parameters, buffers and RNG use all matter.
 static cg_module *make_model(void) {
-    cg_module *layers[] = {cg_Conv2d(1, 6, 3, 3, &(cg_conv_options){.padding = CG_PAIR(1)}),
+    cg_module *layers[] = {cg_Conv2d(1, 6, 3, 3, &(cg_conv_options){.padding = 1}),
                            cg_BatchNorm2d(6, NULL),
                            cg_ReLU(),
-                           cg_MaxPool2d(&(cg_pool_options){.kernel_size = {2}}),
+                           cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2}),
                            cg_Flatten(1, -1),
-                           cg_Dropout(0.3f),
-                           cg_Linear(6 * 4 * 4, N_CLASSES, true)};
+                           cg_Dropout(&(cg_dropout_options){.p = CG_SET(0.3)}),
+                           cg_Linear(6 * 4 * 4, N_CLASSES, NULL)};
     return cg_Sequential(7, layers);
 }
 
@@ -205,7 +205,7 @@ static void test_resume_other_model_fails(void **state) {
     run a = make_run(images, labels, 5);
     assert_int_equal(cg_checkpoint_save(path, a.model, a.opt, &(cg_checkpoint_meta){0}), 0);
     cg_module *other = cg_Sequential(
-        2, (cg_module *[]){cg_Flatten(1, -1), cg_Linear(SIDE * SIDE, N_CLASSES, true)});
+        2, (cg_module *[]){cg_Flatten(1, -1), cg_Linear(SIDE * SIDE, N_CLASSES, NULL)});
     cg_optimizer *opt = cg_sgd_for(other, &(cg_sgd_options){.lr = CG_SET(0.1), .momentum = 0.9});
     int64_t n;
     float *before = snapshot(other, &n);

@@ -5,7 +5,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *path = fuzz_file(".ckpt", data, size);
     cg_manual_seed(1);
-    cg_module *model = cg_Sequential(2, (cg_module *[]){cg_Linear(4, 3, true), cg_ReLU()});
+    cg_module *model = cg_Sequential(2, (cg_module *[]){cg_Linear(4, 3, NULL), cg_ReLU()});
     cg_optimizer *opt = cg_adam_for(model, &(cg_adam_options){.lr = CG_SET(0.01)});
     cg_checkpoint_meta meta;
     if (cg_checkpoint_load(path, model, opt, &meta) == 0) {

@@ -85,7 +85,7 @@ static void safetensors_seeds(void) {
 // The same model and optimizer as fuzz_checkpoint.c, after one step.
 static void checkpoint_seed(void) {
     cg_manual_seed(1);
-    cg_module *model = cg_Sequential(2, (cg_module *[]){cg_Linear(4, 3, true), cg_ReLU()});
+    cg_module *model = cg_Sequential(2, (cg_module *[]){cg_Linear(4, 3, NULL), cg_ReLU()});
     cg_optimizer *opt = cg_adam_for(model, &(cg_adam_options){.lr = CG_SET(0.01)});
     cg_scope_begin();
     cg_tensor *loss = cg_sum(cg_module_forward(model, cg_ones(CG_SHAPE(2, 4))), 0, NULL, false);

@@ -47,6 +47,15 @@ static cg_tensor *view_used_twice(cg_tensor *x) {
     cg_tensor *t = cg_transpose(x, 0, 1);
     return cg_add(cg_mul(v, v), cg_reshape(cg_tanh(t), CG_SHAPE(2, 6)));
 }
+// x (1, 2, 3, 2) put back where a 2x2 max pooling of a fixed (1, 2, 6, 4) plane found its
+// maxima, so the indices are valid and distinct.
+static cg_tensor *unpool_fixed(cg_tensor *x) {
+    const cg_pool_options k2 = {.kernel_size = 2};
+    cg_tensor *plane = cg_zeros(CG_SHAPE(1, 2, 6, 4)), *indices = NULL;
+    for (int64_t i = 0; i < plane->numel; i++) plane->data[i] = (float)((i * 7) % 48);
+    cg_max_pool2d_with_indices(plane, &k2, &indices);
+    return cg_max_unpool2d(x, indices, &k2, 0, 0);
+}
 // Class indices, as the class losses take them.
 #define CLASSES(...)                                                                               \
     cg_from_data(CG_SHAPE(sizeof((float[]){__VA_ARGS__}) / sizeof(float)), (float[]){__VA_ARGS__})
@@ -61,7 +70,7 @@ static cg_tensor *view_used_twice(cg_tensor *x) {
 #include "op_cases.def"
 #undef GC
 
-    static const op_case CASES[] = {
+static const op_case CASES[] = {
 #define GC(id, expr, ...) {.name = #id, .fn = gc_##id, __VA_ARGS__},
 #include "op_cases.def"
 #undef GC

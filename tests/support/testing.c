@@ -164,6 +164,22 @@ cg_tensor *cg_test_copy_leaf(const cg_tensor *t, bool requires_grad) {
     return c;
 }
 
+cg_tensor *cg_test_distinct(int ndim, const int64_t *shape) {
+    cg_tensor *t = cg_rand(ndim, shape, NULL);
+    cg_tensor *perm = cg_randperm(t->numel, NULL);
+    assert_non_null(t);
+    assert_non_null(perm);
+    for (int64_t i = 0; i < t->numel; i++) t->data[i] = perm->data[i] * 0.5f + 0.1f * t->data[i];
+    return cg_requires_grad(t, true);
+}
+
+const char *cg_test_describe(const cg_module *m) {
+    static char buf[256];
+    assert_non_null(m->cls->describe);
+    m->cls->describe(m, buf, sizeof buf);
+    return buf;
+}
+
 cg_tensor *cg_test_tensor(int ndim, const int64_t *shape, const float *values) {
     cg_tensor *t = cg_from_data(ndim, shape, values);
     assert_non_null(t);

@@ -51,6 +51,11 @@ void cg_test_gradcheck_ex(cg_gradcheck_fn fn, void *ctx, int n, cg_tensor **inpu
 
 // A fresh leaf with a copy of t's values (created in the current scope, if any).
 cg_tensor *cg_test_copy_leaf(const cg_tensor *t, bool requires_grad);
+// A leaf requiring grad with values 0.5 apart plus noise: no ties, so a max is
+// differentiable everywhere (global generator).
+cg_tensor *cg_test_distinct(int ndim, const int64_t *shape);
+// The module's one-line repr (describe), in a static buffer.
+const char *cg_test_describe(const cg_module *m);
 // A leaf from literal values: cg_test_tensor(CG_SHAPE(2, 2), (float[]){1, 2, 3, 4}).
 cg_tensor *cg_test_tensor(int ndim, const int64_t *shape, const float *values);
 

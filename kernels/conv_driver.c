@@ -1,0 +1,265 @@
+// kernels/conv_driver.c - the one convolution driver: every direction, every strategy.
+//
+// A convolution is a GEMM between the weight (O, K) per group and the column matrix
+// (K = C/g*kH*kW rows, one column per output position) of the image:
+//   FORWARD      columns = W x im2col(image)
+//   TRANSPOSED   image = col2im(W^T x columns)
+//   WEIGHT_GRAD  dweight += columns x im2col(image)^T
+// How to cut the work is decided once per call (conv_plan) and is the same for all three:
+//  - depthwise (groups == C): direct loops (conv_depthwise.c), no GEMM;
+//  - Winograd F(2x2, 3x3) (conv_winograd.c) for all three directions of 3x3 stride-1
+//    convolutions wide enough to pay (cg_conv_winograd_applies);
+//  - image-parallel (at least as many images as threads): each thread takes whole images
+//    (several side by side when they are small, a block of output rows at a time when they
+//    are large), with its own slice of the workspace, serial GEMMs and no synchronisation;
+//  - batched (fewer images than threads, e.g. batch 1): several images side by side in one
+//    threaded GEMM (up to a workspace budget), the column side regrouped to (O, nb*P);
+//  - pointwise (1x1, stride 1, no padding): the image already is its column matrix, so
+//    there is no im2col/col2im and no column buffer.
+// The workspace is allocated once, on the calling thread, before any parallel region, so an
+// allocation failure is reported where the caller can see it (errors are thread-local).
+#include <omp.h>
+#include <string.h>
+
+#include "../tensor/alloc.h"
+#include "../tensor/parallel.h"
+#include "conv_kernels.h"
+#include "gemm.h"
+
+// Column-buffer budget in floats (16 MB): how many images one batched GEMM may cover.
+#define CONV_WORKSPACE_FLOATS ((int64_t)1 << 22)
+// Image-parallel threads put images side by side until a GEMM is this many columns wide:
+// one call per 14x14 image leaves the micro-kernel too little work per packed panel.
+#define CONV_WIDE_COLUMNS 768
+// Per-thread column block in floats (4 MB) however large the image (64 channels, 3x3,
+// 224x224 would be 115 MB); smaller blocks measured slower.
+#define CONV_BLOCK_FLOATS ((int64_t)1 << 20)
+
+typedef struct conv_plan {
+    cg_conv_direction direction;
+    bool depthwise;      // direct loops, nothing below is used
+    bool winograd;       // conv_winograd.c, nothing below is used
+    bool pointwise;      // the image (C, H*W) is its own column matrix: no im2col
+    bool image_parallel; // threads take whole images (serial GEMMs); else threaded GEMMs
+    int slices;          // workspace slices: one per thread of the image loop, else 1
+    int64_t images;      // images per block, side by side in one GEMM
+    int64_t rows;        // output rows per block
+    int64_t P, K, Og, image_size, col_size, weight_size;
+    int64_t cols_floats, side_floats; // per slice: column buffer, regrouped column side
+} conv_plan;
+
+// A 1x1 kernel with stride 1 and no padding maps pixel to pixel.
+static bool is_pointwise(const cg_conv_geometry *g) {
+    return g->kernel_h == 1 && g->kernel_w == 1 && g->stride_h == 1 && g->stride_w == 1 &&
+           g->pad_top == 0 && g->pad_bottom == 0 && g->pad_left == 0 && g->pad_right == 0 &&
+           g->in_h == g->out_h && g->in_w == g->out_w;
+}
+
+static int64_t clamp64(int64_t x, int64_t lo, int64_t hi) {
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+static conv_plan plan_of(cg_conv_direction direction, const cg_conv_geometry *g) {
+    conv_plan p = {.direction = direction, .depthwise = cg_conv_is_depthwise(g)};
+    p.winograd = !p.depthwise && cg_conv_winograd_applies(g);
+    if (p.depthwise || p.winograd) return p;
+    int threads = cg_num_threads();
+    p.pointwise = is_pointwise(g);
+    p.image_parallel = g->batch >= threads;
+    p.slices = p.image_parallel ? threads : 1;
+    p.P = g->out_h * g->out_w;
+    p.K = cg_conv_col_rows(g);
+    p.Og = g->out_channels / g->groups;
+    p.image_size = g->in_channels * g->in_h * g->in_w;
+    p.col_size = g->out_channels * p.P;
+    p.weight_size = g->out_channels * p.K;
+    int64_t per_image = g->groups * p.K * p.P;
+    if (p.pointwise || per_image == 0)
+        p.images = 1;
+    else if (p.image_parallel) // small images: a few side by side per thread, in L2
+        p.images = clamp64(CONV_WIDE_COLUMNS / (p.P > 0 ? p.P : 1), 1,
+                           clamp64(CONV_BLOCK_FLOATS / per_image, 1, g->batch / threads));
+    else
+        p.images = clamp64(CONV_WORKSPACE_FLOATS / per_image, 1, g->batch);
+    int64_t per_row = g->groups * p.K * g->out_w;
+    p.rows = p.images > 1 || p.pointwise || per_row == 0
+                 ? g->out_h
+                 : clamp64(CONV_BLOCK_FLOATS / per_row, 1, g->out_h);
+    p.cols_floats = p.pointwise ? 0 : g->groups * p.K * p.images * p.rows * g->out_w;
+    p.side_floats = p.images > 1 ? p.col_size * p.images : 0;
+    return p;
+}
+
+// (nb, O, P) <-> (O, nb*P)
+static void gather_side(const float *src, float *dst, int64_t nb, int64_t O, int64_t P) {
+    for (int64_t i = 0; i < nb; i++)
+        for (int64_t o = 0; o < O; o++)
+            memcpy(dst + o * nb * P + i * P, src + (i * O + o) * P, (size_t)P * sizeof(float));
+}
+static void scatter_side(const float *src, float *dst, int64_t nb, int64_t O, int64_t P) {
+    for (int64_t i = 0; i < nb; i++)
+        for (int64_t o = 0; o < O; o++)
+            memcpy(dst + (i * O + o) * P, src + o * nb * P + i * P, (size_t)P * sizeof(float));
+}
+
+// One GEMM operand of a block: group gi's rows start at data + gi * group_stride.
+typedef struct operand {
+    float *data;
+    int64_t ld, group_stride;
+} operand;
+
+// The block's images [n0, n0+nb) and output rows [oh0, oh1).
+typedef struct block {
+    int64_t n0, nb, oh0, oh1;
+} block;
+
+// The image side of a block as a GEMM operand (K rows per group): the image itself when
+// pointwise, else the slice's column buffer (which im2col fills or col2im reads).
+static operand image_side(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
+                          float *cols, block b) {
+    int64_t cw = (b.oh1 - b.oh0) * g->out_w;
+    if (!p->pointwise) return (operand){cols, b.nb * cw, p->K * b.nb * cw};
+    const float *image = p->direction == CG_CONV_TRANSPOSED ? x->out : x->image;
+    return (operand){(float *)image + b.n0 * p->image_size + b.oh0 * g->out_w, p->P, p->K * p->P};
+}
+
+// The column side (Og rows per group): the columns in place for one image, else the slice's
+// regrouped (O, nb*P) copy.
+static operand column_side(const conv_plan *p, const cg_conv_operands *x, float *side, block b,
+                           int64_t out_w) {
+    if (b.nb > 1) return (operand){side, b.nb * p->P, p->Og * b.nb * p->P};
+    const float *columns = p->direction == CG_CONV_FORWARD ? x->out : x->columns;
+    return (operand){(float *)columns + b.n0 * p->col_size + b.oh0 * out_w, p->P, p->Og * p->P};
+}
+
+static void im2col_block(const conv_plan *p, const cg_conv_geometry *g, const float *image,
+                         operand cols, block b) {
+    int64_t cw = (b.oh1 - b.oh0) * g->out_w;
+    for (int64_t i = 0; i < b.nb; i++)
+        cg_im2col_rows(g, image + (b.n0 + i) * p->image_size, cols.data + i * cw, cols.ld, b.oh0,
+                       b.oh1);
+}
+
+// columns[n0:n0+nb, :, rows] += bias per output channel
+static void bias_block(const conv_plan *p, const cg_conv_geometry *g, const float *bias,
+                       float *columns, block b) {
+    int64_t start = b.oh0 * g->out_w, len = (b.oh1 - b.oh0) * g->out_w;
+    for (int64_t i = b.n0; i < b.n0 + b.nb; i++)
+        for (int64_t o = 0; o < g->out_channels; o++) {
+            float *row = columns + i * p->col_size + o * p->P + start, v = bias[o];
+            for (int64_t j = 0; j < len; j++) row[j] += v;
+        }
+}
+
+// One block with one workspace slice; dweight is where WEIGHT_GRAD adds (a thread's
+// private copy when image-parallel).
+static void run_block(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
+                      float *slice, float *dweight, block b) {
+    operand img = image_side(p, g, x, slice, b);
+    operand col = column_side(p, x, slice + p->cols_floats, b, g->out_w);
+    int64_t n = b.nb * (b.oh1 - b.oh0) * g->out_w; // GEMM width: positions in the block
+    const float *w = x->weight;
+    switch (p->direction) {
+    case CG_CONV_FORWARD:
+        if (!p->pointwise) im2col_block(p, g, x->image, img, b);
+        for (int64_t gi = 0; gi < g->groups; gi++)
+            cg_gemm(false, false, p->Og, n, p->K, 1.0f, w + gi * p->Og * p->K, p->K,
+                    img.data + gi * img.group_stride, img.ld, 0.0f,
+                    col.data + gi * col.group_stride, col.ld);
+        if (b.nb > 1)
+            scatter_side(col.data, x->out + b.n0 * p->col_size, b.nb, g->out_channels, p->P);
+        if (x->bias) bias_block(p, g, x->bias, x->out, b);
+        break;
+    case CG_CONV_TRANSPOSED:
+        if (b.nb > 1)
+            gather_side(x->columns + b.n0 * p->col_size, col.data, b.nb, g->out_channels, p->P);
+        if (!p->pointwise && b.oh0 == 0)
+            memset(x->out + b.n0 * p->image_size, 0,
+                   (size_t)(b.nb * p->image_size) * sizeof(float));
+        for (int64_t gi = 0; gi < g->groups; gi++)
+            cg_gemm(true, false, p->K, n, p->Og, 1.0f, w + gi * p->Og * p->K, p->K,
+                    col.data + gi * col.group_stride, col.ld, 0.0f,
+                    img.data + gi * img.group_stride, img.ld);
+        for (int64_t i = 0; !p->pointwise && i < b.nb; i++)
+            cg_col2im_rows(g, img.data + i * (b.oh1 - b.oh0) * g->out_w, img.ld,
+                           x->out + (b.n0 + i) * p->image_size, b.oh0, b.oh1);
+        if (x->bias && b.oh1 == g->out_h) // the images are complete only after their last block
+            cg_conv_add_bias(x->out + b.n0 * p->image_size, x->bias, b.nb, g->in_channels,
+                             g->in_h * g->in_w);
+        break;
+    case CG_CONV_WEIGHT_GRAD:
+        if (!p->pointwise) im2col_block(p, g, x->image, img, b);
+        if (b.nb > 1)
+            gather_side(x->columns + b.n0 * p->col_size, col.data, b.nb, g->out_channels, p->P);
+        for (int64_t gi = 0; gi < g->groups; gi++)
+            cg_gemm(false, true, p->Og, p->K, n, 1.0f, col.data + gi * col.group_stride, col.ld,
+                    img.data + gi * img.group_stride, img.ld, 1.0f, dweight + gi * p->Og * p->K,
+                    p->K);
+        break;
+    }
+}
+
+// Images [n0, n0+nb), a block of output rows at a time.
+static void run_images(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
+                       float *slice, float *dweight, int64_t n0, int64_t nb) {
+    for (int64_t oh0 = 0; oh0 < g->out_h; oh0 += p->rows) {
+        block b = {n0, nb, oh0, oh0 + p->rows < g->out_h ? oh0 + p->rows : g->out_h};
+        run_block(p, g, x, slice, dweight, b);
+    }
+}
+
+static void run_depthwise(cg_conv_direction direction, const cg_conv_geometry *g,
+                          const cg_conv_operands *x) {
+    switch (direction) {
+    case CG_CONV_FORWARD:
+        cg_conv_depthwise_forward(g, x->image, x->weight, x->out);
+        if (x->bias)
+            cg_conv_add_bias(x->out, x->bias, g->batch, g->out_channels, g->out_h * g->out_w);
+        break;
+    case CG_CONV_TRANSPOSED:
+        cg_conv_depthwise_transposed(g, x->columns, x->weight, x->out);
+        if (x->bias) cg_conv_add_bias(x->out, x->bias, g->batch, g->in_channels, g->in_h * g->in_w);
+        break;
+    case CG_CONV_WEIGHT_GRAD:
+        cg_conv_depthwise_weight_grad(g, x->image, x->columns, x->out);
+        break;
+    }
+}
+
+int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
+                    const cg_conv_operands *x) {
+    conv_plan p = plan_of(direction, g);
+    if (p.depthwise) {
+        run_depthwise(direction, g, x);
+        return 0;
+    }
+    if (p.winograd) return cg_conv_winograd(direction, g, x);
+    // Image-parallel weight gradients sum into one private copy per thread, added in thread
+    // order afterwards (deterministic for a given thread count).
+    bool private_dweight = p.image_parallel && direction == CG_CONV_WEIGHT_GRAD;
+    int64_t slice_floats = p.cols_floats + p.side_floats, all_slices = p.slices * slice_floats;
+    int64_t partial_floats = private_dweight ? p.slices * p.weight_size : 0;
+    float *workspace = cg_alloc((size_t)(all_slices + partial_floats) * sizeof(float));
+    if (!workspace) return -1;
+    float *partial = workspace + all_slices;
+    memset(partial, 0, (size_t)partial_floats * sizeof(float));
+    if (p.image_parallel) {
+#pragma omp parallel num_threads(p.slices)
+        {
+            int t = omp_get_thread_num();
+            float *dweight = private_dweight ? partial + t * p.weight_size : NULL;
+#pragma omp for schedule(static)
+            for (int64_t n0 = 0; n0 < g->batch; n0 += p.images)
+                run_images(&p, g, x, workspace + t * slice_floats, dweight, n0,
+                           g->batch - n0 < p.images ? g->batch - n0 : p.images);
+        }
+        for (int64_t t = 0; t < (private_dweight ? p.slices : 0); t++)
+            for (int64_t i = 0; i < p.weight_size; i++) x->out[i] += partial[t * p.weight_size + i];
+    } else {
+        for (int64_t n0 = 0; n0 < g->batch; n0 += p.images)
+            run_images(&p, g, x, workspace, x->out, n0,
+                       g->batch - n0 < p.images ? g->batch - n0 : p.images);
+    }
+    cg_dealloc(workspace);
+    return 0;
+}

@@ -1,0 +1,201 @@
+// ops/max_pool.c - max pooling (torch.nn.functional.max_pool2d with dilation and
+// return_indices), adaptive max pooling and its inverse, max_unpool2d.
+//
+// A max pooling remembers, for each output, the flat index in its plane of the input it
+// copied (PyTorch's indices); backward sends each output's gradient there. A NaN in a
+// window propagates and, with several, the last one wins: PyTorch's CPU kernel tests
+// `val > max || isnan(val)`. Every path below gives that answer.
+#include <math.h>
+#include <string.h>
+
+#include "../tensor/parallel.h"
+#include "pool_internal.h"
+
+// Every window lies inside the input (no padding, no ceil_mode overhang): the common
+// MaxPool2d(2) case, where window bounds need no clipping.
+static bool windows_inside(const pool_geometry *g) {
+    return !g->adaptive && g->padding[0] == 0 && g->padding[1] == 0 &&
+           (g->OH - 1) * g->stride[0] + (g->kernel[0] - 1) * g->dilation[0] + 1 <= g->H &&
+           (g->OW - 1) * g->stride[1] + (g->kernel[1] - 1) * g->dilation[1] + 1 <= g->W;
+}
+
+// MaxPool2d(2) on a plane without NaN: four loads per output, selects only, so the
+// compiler vectorises it (the general loop below is scalar).
+static void max_pool_plane_2x2(const pool_geometry *g, const float *xp, float *y, float *argmax) {
+    const int64_t W = g->W;
+    for (int64_t oh = 0; oh < g->OH; oh++) {
+        const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
+        for (int64_t ow = 0; ow < g->OW; ow++) {
+            float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+            float top = b > a ? b : a, bottom = d > c ? d : c, best = bottom > top ? bottom : top;
+            // The first of the four in row-major order that holds the maximum (PyTorch's).
+            // Arithmetic, not ?: chains, which compile to mispredicted branches.
+            int64_t is_a = a == best, is_b = b == best, is_c = c == best;
+            int64_t at = (1 - is_a) * (is_b + (1 - is_b) * (W + 1 - is_c));
+            y[oh * g->OW + ow] = best;
+            argmax[oh * g->OW + ow] = (float)(2 * oh * W + 2 * ow + at);
+        }
+    }
+}
+
+static bool plane_has_nan(const float *xp, int64_t n) {
+    int nan = 0;
+    for (int64_t i = 0; i < n; i++) nan |= xp[i] != xp[i];
+    return nan != 0;
+}
+
+// One plane when windows_inside(g).
+static void max_pool_plane_inside(const pool_geometry *g, const float *xp, float *y,
+                                  float *argmax) {
+    const int64_t W = g->W, kh = g->kernel[0], kw = g->kernel[1];
+    const int64_t dh = g->dilation[0] * W, dw = g->dilation[1];
+    for (int64_t oh = 0; oh < g->OH; oh++) {
+        for (int64_t ow = 0; ow < g->OW; ow++) {
+            // Branch-free: which tap wins is random, so a compare-and-branch mispredicts about
+            // half the time. First the maximum (maxss), then the first tap that equals it.
+            int64_t start = oh * g->stride[0] * W + ow * g->stride[1], best_at = start;
+            float best = xp[start];
+            int has_nan = 0;
+            for (int64_t h = 0; h < kh; h++)
+                for (int64_t c = 0; c < kw; c++) {
+                    float v = xp[start + h * dh + c * dw];
+                    best = v > best ? v : best;
+                    has_nan |= v != v;
+                }
+            for (int64_t h = kh - 1; h >= 0; h--)
+                for (int64_t c = kw - 1; c >= 0; c--) {
+                    int64_t at = start + h * dh + c * dw, take = -(int64_t)(xp[at] == best);
+                    best_at ^= (best_at ^ at) & take; // at if equal: a mask, so no branch
+                }
+            if (has_nan) { // the last NaN wins
+                for (int64_t h = 0; h < kh; h++)
+                    for (int64_t c = 0; c < kw; c++)
+                        if (xp[start + h * dh + c * dw] != xp[start + h * dh + c * dw])
+                            best_at = start + h * dh + c * dw;
+                best = xp[best_at];
+            }
+            y[oh * g->OW + ow] = best;
+            argmax[oh * g->OW + ow] = (float)best_at;
+        }
+    }
+}
+
+// One plane, any geometry (padding, ceil_mode, adaptive): windows clipped to the input.
+static void max_pool_plane_general(const pool_geometry *g, const float *xp, float *y,
+                                   float *argmax) {
+    for (int64_t oh = 0; oh < g->OH; oh++) {
+        for (int64_t ow = 0; ow < g->OW; ow++) {
+            pool_window w = cg_pool_window(g, oh, ow);
+            float best = -INFINITY;
+            int64_t best_at = w.h0 * g->W + w.w0;
+            for (int64_t h = w.h0; h < w.h1; h += w.step_h) {
+                for (int64_t c = w.w0; c < w.w1; c += w.step_w) {
+                    float v = xp[h * g->W + c];
+                    if (v > best || isnan(v)) {
+                        best = v;
+                        best_at = h * g->W + c;
+                    }
+                }
+            }
+            y[oh * g->OW + ow] = best;
+            argmax[oh * g->OW + ow] = (float)best_at;
+        }
+    }
+}
+
+// x (planes, H, W) -> y (planes, OH, OW), argmax (planes, OH, OW) as flat indices in a plane
+static void max_pool_forward(const pool_geometry *g, const float *x, float *y, float *argmax) {
+    bool inside = windows_inside(g);
+    bool pool_2x2 = inside && g->kernel[0] == 2 && g->kernel[1] == 2 && g->stride[0] == 2 &&
+                    g->stride[1] == 2 && g->dilation[0] == 1 && g->dilation[1] == 1;
+#pragma omp parallel for num_threads(cg_num_threads()) if (g->planes > 1)
+    for (int64_t p = 0; p < g->planes; p++) {
+        const float *xp = x + p * g->H * g->W;
+        float *yp = y + p * g->OH * g->OW, *ap = argmax + p * g->OH * g->OW;
+        if (pool_2x2 && !plane_has_nan(xp, g->H * g->W))
+            max_pool_plane_2x2(g, xp, yp, ap);
+        else if (inside)
+            max_pool_plane_inside(g, xp, yp, ap);
+        else
+            max_pool_plane_general(g, xp, yp, ap);
+    }
+}
+
+// dx[argmax] += g: each output's gradient goes to the one input it copied
+static void max_pool_backward(cg_node *n, const cg_tensor *grad) {
+    const pool_geometry *g = n->ctx;
+    const float *argmax = n->saved[0]->data, *dy = grad->data;
+    cg_tensor *dx_t = cg_zeros_like(n->inputs[0]);
+    if (!dx_t) return;
+    float *dx = dx_t->data;
+#pragma omp parallel for num_threads(cg_num_threads()) if (g->planes > 1)
+    for (int64_t p = 0; p < g->planes; p++) {
+        for (int64_t o = p * g->OH * g->OW; o < (p + 1) * g->OH * g->OW; o++)
+            dx[p * g->H * g->W + (int64_t)argmax[o]] += dy[o];
+    }
+    cg_accumulate_grad(n->inputs[0], dx_t);
+}
+const cg_op cg_op_max_pool2d = {"max_pool2d", max_pool_backward, "argmax indices"};
+const cg_op cg_op_adaptive_max_pool2d = {"adaptive_max_pool2d", max_pool_backward,
+                                         "argmax indices"};
+
+// Run the max pooling g on x and record it; *indices (if asked) gets a copy of the argmax.
+static cg_tensor *max_pool(const cg_op *op, cg_tensor *x, const pool_geometry *g,
+                           cg_tensor **indices) {
+    int64_t shape[4];
+    int nd = cg_pool_output_shape(x, g, shape);
+    cg_tensor *y = cg_empty(nd, shape), *argmax = cg_empty(nd, shape);
+    cg_tensor *out_indices = indices ? cg_empty(nd, shape) : NULL;
+    if (!y || !argmax || (indices && !out_indices)) {
+        cg_free(y);
+        cg_free(argmax);
+        cg_free(out_indices);
+        return NULL;
+    }
+    max_pool_forward(g, x->data, y->data, argmax->data);
+    if (indices) {
+        memcpy(out_indices->data, argmax->data, (size_t)argmax->numel * sizeof(float));
+        *indices = out_indices;
+    }
+    cg_node *n = cg_pool_record(op, y, x, g);
+    if (n)
+        cg_node_save(n, 0, argmax);
+    else
+        cg_free(argmax);
+    return y;
+}
+
+static cg_tensor *max_pool_fixed(cg_tensor *x, const cg_pool_options *options,
+                                 cg_tensor **indices) {
+    const char *op = cg_op_max_pool2d.name;
+    if (!cg_check_arg(x, op, "input")) return NULL;
+    if (options && (options->exclude_pad || options->divisor_override))
+        return cg_error(CG_ERR_ARG,
+                        "max_pool2d: exclude_pad and divisor_override are avg_pool2d options");
+    pool_geometry g;
+    if (!cg_pool_plan(op, x, options, true, &g)) return NULL;
+    return max_pool(&cg_op_max_pool2d, x, &g, indices);
+}
+
+cg_tensor *cg_max_pool2d(cg_tensor *x, const cg_pool_options *options) {
+    return max_pool_fixed(x, options, NULL);
+}
+cg_tensor *cg_max_pool2d_with_indices(cg_tensor *x, const cg_pool_options *options,
+                                      cg_tensor **indices) {
+    if (!indices) return cg_error(CG_ERR_ARG, "max_pool2d: argument 'indices' is NULL");
+    *indices = NULL;
+    return max_pool_fixed(x, options, indices);
+}
+
+cg_tensor *cg_adaptive_max_pool2d_with_indices(cg_tensor *x, int out_h, int out_w,
+                                               cg_tensor **indices) {
+    const char *op = cg_op_adaptive_max_pool2d.name;
+    if (indices) *indices = NULL;
+    pool_geometry g;
+    if (!cg_check_arg(x, op, "input") || !cg_pool_plan_adaptive(op, x, out_h, out_w, &g))
+        return NULL;
+    return max_pool(&cg_op_adaptive_max_pool2d, x, &g, indices);
+}
+cg_tensor *cg_adaptive_max_pool2d(cg_tensor *x, int out_h, int out_w) {
+    return cg_adaptive_max_pool2d_with_indices(x, out_h, out_w, NULL);
+}

@@ -1,0 +1,39 @@
+// ops/pool_internal.h - what the pooling files share (ops/pool.c: geometry, options and
+// recording; ops/max_pool.c; ops/avg_pool.c). Not installed.
+#ifndef CG_POOL_INTERNAL_H
+#define CG_POOL_INTERNAL_H
+
+#include "../autograd/op.h"
+#include "functional.h"
+
+// One pooling of (planes, H, W) -> (planes, OH, OW). Fixed windows start at
+// o * stride - padding and take kernel taps dilation apart; adaptive windows split the
+// input into OH x OW nearly equal ranges (kernel, stride, padding unused, dilation 1).
+typedef struct pool_geometry {
+    int64_t planes, H, W, OH, OW;
+    int kernel[2], stride[2], padding[2], dilation[2];
+    bool adaptive;
+    bool exclude_pad;     // average: the divisor counts only input elements
+    int divisor_override; // average: 0 = none
+} pool_geometry;
+
+// The taps of output (oh, ow): rows h0, h0 + step_h, ... < h1, columns likewise, all inside
+// the input; `divisor` is the average's divisor.
+typedef struct pool_window {
+    int64_t h0, h1, w0, w1, step_h, step_w, divisor;
+} pool_window;
+pool_window cg_pool_window(const pool_geometry *g, int64_t oh, int64_t ow);
+
+// The fixed-window geometry of x for `options` (validated, output size computed), or
+// false with an error naming op. `dilation_ok`: max pooling takes dilation, average not.
+bool cg_pool_plan(const char *op, const cg_tensor *x, const cg_pool_options *options,
+                  bool dilation_ok, pool_geometry *g);
+// The adaptive geometry of x for output (out_h, out_w), CG_NONE keeping the input's size.
+bool cg_pool_plan_adaptive(const char *op, const cg_tensor *x, int out_h, int out_w,
+                           pool_geometry *g);
+// x's shape with the last two dims replaced by (OH, OW); returns ndim.
+int cg_pool_output_shape(const cg_tensor *x, const pool_geometry *g, int64_t *shape);
+// Record op on y with input x and the geometry as context.
+cg_node *cg_pool_record(const cg_op *op, cg_tensor *y, cg_tensor *x, const pool_geometry *g);
+
+#endif

@@ -1,0 +1,274 @@
+// tests/test_conv_kernels.c - the convolution driver (kernels/conv_driver.c) and each of its
+// algorithms, on raw floats, against a direct triple loop in double precision.
+//
+// Every direction (forward, transposed, weight gradient) over many geometries: odd sizes,
+// groups, depthwise, dilation, stride, asymmetric padding, 1x1 pointwise, batch 1 and
+// batches larger than the thread count, at 1 and 2 threads (which take the batched and the
+// image-parallel plans), with each algorithm setting (exact im2col + GEMM, automatic,
+// Winograd forced where it applies). Also: a workspace that cannot be allocated makes the
+// driver return -1 with CG_ERR_MEMORY before it reads or writes anything.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/conv_kernels.h"
+#include "testing.h"
+
+// n standard-normal floats from cgrad's generator, in a plain buffer the caller frees.
+static float *random_floats(int64_t n) {
+    float *x = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    cg_tensor *t = cg_randn(CG_SHAPE(n > 0 ? n : 1), NULL);
+    assert_non_null(t);
+    memcpy(x, t->data, (size_t)(n > 0 ? n : 1) * sizeof(float));
+    cg_free(t);
+    return x;
+}
+
+typedef struct shape {
+    int64_t n, c, o, h, w, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, groups;
+} shape;
+
+static cg_conv_geometry geometry_of(const shape *s) {
+    cg_conv_geometry g = {.batch = s->n,
+                          .batched = true,
+                          .spatial = 2,
+                          .groups = s->groups,
+                          .in_channels = s->c,
+                          .in_h = s->h,
+                          .in_w = s->w,
+                          .out_channels = s->o,
+                          .kernel_h = s->kh,
+                          .kernel_w = s->kw,
+                          .stride_h = s->sh,
+                          .stride_w = s->sw,
+                          .dilation_h = s->dh,
+                          .dilation_w = s->dw,
+                          .pad_top = s->pt,
+                          .pad_bottom = s->pb,
+                          .pad_left = s->pl,
+                          .pad_right = s->pr};
+    g.out_h = (s->h + s->pt + s->pb - s->dh * (s->kh - 1) - 1) / s->sh + 1;
+    g.out_w = (s->w + s->pl + s->pr - s->dw * (s->kw - 1) - 1) / s->sw + 1;
+    return g;
+}
+
+// Calls visit(n, o, c, oh, ow, ih, iw, widx) for every (output, tap) pair inside the image.
+#define FOR_EACH_TAP(g, body)                                                                      \
+    do {                                                                                           \
+        int64_t Cg = (g)->in_channels / (g)->groups, Og = (g)->out_channels / (g)->groups;         \
+        for (int64_t n = 0; n < (g)->batch; n++)                                                   \
+            for (int64_t o = 0; o < (g)->out_channels; o++)                                        \
+                for (int64_t oh = 0; oh < (g)->out_h; oh++)                                        \
+                    for (int64_t ow = 0; ow < (g)->out_w; ow++)                                    \
+                        for (int64_t cc = 0; cc < Cg; cc++)                                        \
+                            for (int64_t ki = 0; ki < (g)->kernel_h; ki++)                         \
+                                for (int64_t kj = 0; kj < (g)->kernel_w; kj++) {                   \
+                                    int64_t ih =                                                   \
+                                        oh * (g)->stride_h - (g)->pad_top + ki * (g)->dilation_h;  \
+                                    int64_t iw =                                                   \
+                                        ow * (g)->stride_w - (g)->pad_left + kj * (g)->dilation_w; \
+                                    if (ih < 0 || ih >= (g)->in_h || iw < 0 || iw >= (g)->in_w)    \
+                                        continue;                                                  \
+                                    int64_t c = o / Og * Cg + cc;                                  \
+                                    int64_t xi = ((n * (g)->in_channels + c) * (g)->in_h + ih) *   \
+                                                     (g)->in_w +                                   \
+                                                 iw;                                               \
+                                    int64_t yi = ((n * (g)->out_channels + o) * (g)->out_h + oh) * \
+                                                     (g)->out_w +                                  \
+                                                 ow;                                               \
+                                    int64_t wi =                                                   \
+                                        ((o * Cg + cc) * (g)->kernel_h + ki) * (g)->kernel_w + kj; \
+                                    body;                                                          \
+                                }                                                                  \
+    } while (0)
+
+// The three directions by definition, in double.
+static void reference(cg_conv_direction d, const cg_conv_geometry *g, const float *image,
+                      const float *columns, const float *weight, const float *bias, double *out) {
+    int64_t isz = g->batch * g->in_channels * g->in_h * g->in_w;
+    int64_t csz = g->batch * g->out_channels * g->out_h * g->out_w;
+    int64_t wsz = g->out_channels * cg_conv_col_rows(g);
+    int64_t n_out = d == CG_CONV_FORWARD ? csz : d == CG_CONV_TRANSPOSED ? isz : wsz;
+    for (int64_t i = 0; i < n_out; i++) out[i] = 0.0;
+    if (d == CG_CONV_FORWARD) FOR_EACH_TAP(g, out[yi] += (double)weight[wi] * image[xi]);
+    if (d == CG_CONV_TRANSPOSED) FOR_EACH_TAP(g, out[xi] += (double)weight[wi] * columns[yi]);
+    if (d == CG_CONV_WEIGHT_GRAD) FOR_EACH_TAP(g, out[wi] += (double)columns[yi] * image[xi]);
+    if (!bias || d == CG_CONV_WEIGHT_GRAD) return;
+    int64_t channels = d == CG_CONV_FORWARD ? g->out_channels : g->in_channels;
+    int64_t positions = d == CG_CONV_FORWARD ? g->out_h * g->out_w : g->in_h * g->in_w;
+    for (int64_t i = 0; i < n_out; i++) out[i] += bias[i / positions % channels];
+}
+
+static const char *direction_name(cg_conv_direction d) {
+    return d == CG_CONV_FORWARD ? "forward" : d == CG_CONV_TRANSPOSED ? "transposed" : "weight";
+}
+
+// One direction of one shape run through the driver next to the reference: random
+// operands (and out, which the weight gradient adds to), `expected` in double.
+typedef struct problem {
+    int64_t n_out;
+    float *image, *columns, *weight, *bias, *out;
+    double *expected;
+} problem;
+
+static problem run_problem(const shape *s, cg_conv_direction d, bool with_bias) {
+    cg_conv_geometry g = geometry_of(s);
+    int64_t isz = g.batch * g.in_channels * g.in_h * g.in_w;
+    int64_t csz = g.batch * g.out_channels * g.out_h * g.out_w;
+    int64_t wsz = g.out_channels * cg_conv_col_rows(&g);
+    problem p = {.n_out = d == CG_CONV_FORWARD ? csz : d == CG_CONV_TRANSPOSED ? isz : wsz};
+    p.image = random_floats(isz), p.columns = random_floats(csz), p.weight = random_floats(wsz);
+    p.bias =
+        with_bias ? random_floats(d == CG_CONV_FORWARD ? g.out_channels : g.in_channels) : NULL;
+    p.out = random_floats(p.n_out);
+    p.expected = malloc((size_t)p.n_out * sizeof(double));
+    reference(d, &g, p.image, p.columns, p.weight, p.bias, p.expected);
+    if (d == CG_CONV_WEIGHT_GRAD)
+        for (int64_t i = 0; i < p.n_out; i++) p.expected[i] += p.out[i];
+    cg_conv_operands x = {p.image, p.columns, p.weight, p.bias, p.out};
+    assert_int_equal(cg_conv_execute(d, &g, &x), 0);
+    return p;
+}
+
+static void problem_free(problem *p) {
+    free(p->image), free(p->columns), free(p->weight), free(p->bias), free(p->out);
+    free(p->expected);
+}
+
+// Runs one direction of one shape and compares every element with the reference.
+static void check(const shape *s, cg_conv_direction d, bool with_bias) {
+    problem p = run_problem(s, d, with_bias);
+    for (int64_t i = 0; i < p.n_out; i++) {
+        double tol = 1e-4 * (1.0 + fabs(p.expected[i]));
+        if (fabs(p.out[i] - p.expected[i]) > tol)
+            fail_msg("%s N%lld C%lld O%lld %lldx%lld k%lldx%lld s%lld,%lld d%lld,%lld "
+                     "p%lld,%lld,%lld,%lld g%lld (%s, %d threads): [%lld] = %.7g, expected %.7g",
+                     direction_name(d), (long long)s->n, (long long)s->c, (long long)s->o,
+                     (long long)s->h, (long long)s->w, (long long)s->kh, (long long)s->kw,
+                     (long long)s->sh, (long long)s->sw, (long long)s->dh, (long long)s->dw,
+                     (long long)s->pt, (long long)s->pb, (long long)s->pl, (long long)s->pr,
+                     (long long)s->groups, cg_conv_algorithm_name(cg_conv_get_algorithm()),
+                     cg_num_threads(), (long long)i, p.out[i], p.expected[i]);
+    }
+    problem_free(&p);
+}
+
+static const shape shapes[] = {
+    // n, c, o, h, w, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, groups
+    {2, 4, 6, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // 3x3 same, odd sizes
+    {1, 16, 24, 13, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, // Winograd-sized, batch 1
+    {3, 16, 16, 8, 8, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1},   // valid 3x3
+    {2, 16, 20, 9, 6, 3, 3, 1, 1, 1, 1, 2, 1, 0, 2, 1},   // asymmetric padding
+    {5, 32, 16, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // small image, batch > threads
+    {2, 16, 16, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},   // groups
+    {2, 6, 6, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6},     // depthwise
+    {2, 4, 12, 9, 8, 3, 2, 1, 1, 1, 1, 1, 0, 1, 1, 4},    // depthwise, multiplier 3
+    {3, 8, 5, 6, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},     // pointwise
+    {2, 8, 10, 11, 9, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1},   // 1x1 stride 2 (not pointwise)
+    {2, 6, 4, 12, 11, 3, 3, 2, 3, 2, 1, 2, 2, 1, 1, 2},   // stride, dilation, groups
+    {1, 3, 5, 10, 10, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1},   // 5x5
+    {4, 4, 8, 14, 14, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 1},   // the ConvT config's kernel
+    {2, 16, 16, 9, 9, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},   // dilated 3x3: not Winograd
+    {2, 16, 16, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // 1x1 image, 3x3 kernel
+    {2, 16, 20, 17, 14, 3, 3, 1, 1, 1, 1, 2, 1, 0, 2, 1}, // larger, asymmetric padding
+    {3, 48, 56, 16, 15, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, // Winograd chosen automatically
+};
+
+static void every_shape_every_direction(void **state) {
+    (void)state;
+    const int threads[] = {1, 2};
+    const cg_conv_algorithm algorithms[] = {CG_CONV_ALGO_EXACT, CG_CONV_ALGO_AUTO,
+                                            CG_CONV_ALGO_WINOGRAD};
+    for (size_t t = 0; t < 2; t++)
+        for (size_t a = 0; a < 3; a++) {
+            cg_set_num_threads(threads[t]);
+            cg_conv_set_algorithm(algorithms[a]);
+            for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+                for (int d = CG_CONV_FORWARD; d <= CG_CONV_WEIGHT_GRAD; d++) {
+                    check(&shapes[i], (cg_conv_direction)d, false);
+                    if (d != CG_CONV_WEIGHT_GRAD) check(&shapes[i], (cg_conv_direction)d, true);
+                }
+        }
+    cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
+    cg_set_num_threads(0);
+}
+
+// Winograd applies exactly to 3x3, stride 1, dilation 1, one group (and only when forced or
+// the channels are wide enough to pay for the transforms).
+static void winograd_is_chosen_by_shape(void **state) {
+    (void)state;
+    cg_conv_set_algorithm(CG_CONV_ALGO_WINOGRAD);
+    cg_conv_geometry g = geometry_of(&shapes[1]);
+    assert_true(cg_conv_winograd_applies(&g));
+    g = geometry_of(&shapes[5]); // groups 2
+    assert_false(cg_conv_winograd_applies(&g));
+    g = geometry_of(&shapes[13]); // dilation 2
+    assert_false(cg_conv_winograd_applies(&g));
+    g = geometry_of(&shapes[10]); // stride 2
+    assert_false(cg_conv_winograd_applies(&g));
+    cg_conv_set_algorithm(CG_CONV_ALGO_EXACT);
+    g = geometry_of(&shapes[1]);
+    assert_false(cg_conv_winograd_applies(&g));
+    cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
+}
+
+// max |out - exact| / max |exact| of one direction under the current algorithm setting
+// (the weight gradient's starting values cancel: both sides add the same ones).
+static double normwise_error(const shape *s, cg_conv_direction d) {
+    problem p = run_problem(s, d, false);
+    double err = 0.0, scale = 0.0;
+    for (int64_t i = 0; i < p.n_out; i++) {
+        err = fmax(err, fabs(p.out[i] - p.expected[i]));
+        scale = fmax(scale, fabs(p.expected[i]));
+    }
+    problem_free(&p);
+    return err / scale;
+}
+
+// The documented bound (kernels/conv_algorithm.h): Winograd's normwise error stays below
+// 1e-6 (relative to the largest output) on a 64 -> 64 channel 3x3 convolution of normal
+// data, in every direction; the exact path's is printed next to it for comparison.
+static void winograd_error_is_bounded(void **state) {
+    (void)state;
+    const shape s = {2, 64, 64, 15, 18, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    for (int d = CG_CONV_FORWARD; d <= CG_CONV_WEIGHT_GRAD; d++) {
+        cg_conv_set_algorithm(CG_CONV_ALGO_EXACT);
+        double exact = normwise_error(&s, (cg_conv_direction)d);
+        cg_conv_set_algorithm(CG_CONV_ALGO_WINOGRAD);
+        double wino = normwise_error(&s, (cg_conv_direction)d);
+        print_message("%-10s normwise error: exact %.2e, winograd %.2e\n",
+                      direction_name((cg_conv_direction)d), exact, wino);
+        assert_true(wino < 1e-6);
+    }
+    cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
+}
+
+// A geometry whose column buffer is far beyond any allocator: the driver reports
+// CG_ERR_MEMORY and returns -1 on the calling thread, before touching the (absent) data.
+static void workspace_failure_is_reported(void **state) {
+    (void)state;
+    cg_test_capture_errors();
+    shape s = {1, (int64_t)1 << 26, 1, 3, (int64_t)1 << 30, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    cg_conv_geometry g = geometry_of(&s);
+    cg_conv_set_algorithm(CG_CONV_ALGO_EXACT);
+    for (int t = 1; t <= 2; t++) {
+        cg_set_num_threads(t);
+        for (int d = CG_CONV_FORWARD; d <= CG_CONV_WEIGHT_GRAD; d++) {
+            cg_conv_operands x = {NULL, NULL, NULL, NULL, NULL};
+            assert_int_equal(cg_conv_execute((cg_conv_direction)d, &g, &x), -1);
+            cg_test_expect_error(CG_ERR_MEMORY, "alloc");
+        }
+    }
+    cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
+    cg_set_num_threads(0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_shape_every_direction),
+        cmocka_unit_test(winograd_is_chosen_by_shape),
+        cmocka_unit_test(winograd_error_is_bounded),
+        cmocka_unit_test(workspace_failure_is_reported),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

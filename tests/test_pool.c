@@ -1,0 +1,228 @@
+// tests/test_pool.c - the pooling options beyond the basics: max_pool2d dilation and
+// indices, max_unpool2d, avg_pool2d exclude_pad (count_include_pad=False) and
+// divisor_override, CG_NONE in adaptive output sizes, adaptive_max_pool2d. Each against
+// PyTorch (tests/fixtures/pool.txt from gen_pool.py: output, indices and gradient), by
+// finite differences, and with its argument errors.
+#include "support/testing.h"
+
+#define FIXTURE "pool.txt"
+
+static int param_at(const cg_fixture_case *c, const char *key, int i) {
+    double v[4];
+    int n = cg_fixture_params(c, key, v, 4);
+    if (n <= i) fail_msg("%s: param %s has no entry %d", cg_fixture_case_name(c), key, i);
+    return (int)v[i];
+}
+
+static cg_pool_options case_options(const cg_fixture_case *c) {
+    return (cg_pool_options){
+        .kernel_size_hw = {param_at(c, "kernel", 0), param_at(c, "kernel", 1)},
+        .stride_hw = {param_at(c, "stride", 0), param_at(c, "stride", 1)},
+        .padding_hw = {param_at(c, "padding", 0), param_at(c, "padding", 1)},
+        .dilation_hw = {param_at(c, "dilation", 0), param_at(c, "dilation", 1)},
+        .ceil_mode = param_at(c, "ceil_mode", 0) != 0,
+        .exclude_pad = param_at(c, "exclude_pad", 0) != 0,
+        .divisor_override = param_at(c, "divisor", 0)};
+}
+
+// The indices a max pool returned must be PyTorch's.
+static void check_indices(const cg_fixture_case *c, const cg_tensor *indices) {
+    cg_assert_close(indices, cg_fixture_tensor(c, "indices_out"), 0, 0, "indices");
+}
+
+static cg_tensor *run_max_pool(cg_tensor **in, const cg_fixture_case *c) {
+    cg_pool_options o = case_options(c);
+    cg_tensor *indices = NULL;
+    cg_tensor *y = cg_max_pool2d_with_indices(in[0], &o, &indices);
+    check_indices(c, indices);
+    return y;
+}
+static cg_tensor *run_max_unpool(cg_tensor **in, const cg_fixture_case *c) {
+    cg_pool_options o = case_options(c);
+    return cg_max_unpool2d(in[0], in[1], &o, param_at(c, "output_size", 0),
+                           param_at(c, "output_size", 1));
+}
+static cg_tensor *run_avg_pool(cg_tensor **in, const cg_fixture_case *c) {
+    cg_pool_options o = case_options(c);
+    return cg_avg_pool2d(in[0], &o);
+}
+static cg_tensor *run_adaptive_avg(cg_tensor **in, const cg_fixture_case *c) {
+    return cg_adaptive_avg_pool2d(in[0], param_at(c, "output_size", 0),
+                                  param_at(c, "output_size", 1));
+}
+static cg_tensor *run_adaptive_max(cg_tensor **in, const cg_fixture_case *c) {
+    cg_tensor *indices = NULL;
+    cg_tensor *y = cg_adaptive_max_pool2d_with_indices(in[0], param_at(c, "output_size", 0),
+                                                       param_at(c, "output_size", 1), &indices);
+    check_indices(c, indices);
+    return y;
+}
+
+// Window sums accumulate in another order than PyTorch's.
+static const cg_test_tolerance SUM_TOL = {1e-5, 1e-5, 1e-4, 1e-5};
+
+static const cg_test_op OPS[] = {
+    {"max_pool2d", FIXTURE, 1, {"x"}, run_max_pool, NULL},
+    {"max_unpool2d", FIXTURE, 2, {"x", "indices"}, run_max_unpool, NULL},
+    {"avg_pool2d", FIXTURE, 1, {"x"}, run_avg_pool, &SUM_TOL},
+    {"adaptive_avg_pool2d", FIXTURE, 1, {"x"}, run_adaptive_avg, &SUM_TOL},
+    {"adaptive_max_pool2d", FIXTURE, 1, {"x"}, run_adaptive_max, NULL},
+};
+
+// ---- gradchecks ------------------------------------------------------------------------
+
+static cg_tensor *grad_max_pool(cg_tensor **in, void *ctx) {
+    return cg_max_pool2d(in[0], ctx);
+}
+static cg_tensor *grad_avg_pool(cg_tensor **in, void *ctx) {
+    return cg_avg_pool2d(in[0], ctx);
+}
+static cg_tensor *grad_adaptive_max(cg_tensor **in, void *ctx) {
+    const int *size = ctx;
+    return cg_adaptive_max_pool2d(in[0], size[0], size[1]);
+}
+static cg_tensor *grad_adaptive_avg(cg_tensor **in, void *ctx) {
+    const int *size = ctx;
+    return cg_adaptive_avg_pool2d(in[0], size[0], size[1]);
+}
+typedef struct unpool_ctx {
+    cg_tensor *indices;
+    cg_pool_options options;
+} unpool_ctx;
+static cg_tensor *grad_max_unpool(cg_tensor **in, void *ctx) {
+    const unpool_ctx *u = ctx;
+    return cg_max_unpool2d(in[0], u->indices, &u->options, 0, 0);
+}
+
+static void test_gradcheck(void **state) {
+    (void)state;
+    cg_scope_begin();
+    const cg_pool_options max_configs[] = {
+        {.kernel_size = 2, .stride = 1, .dilation = 2},
+        {.kernel_size = 3, .stride = 2, .padding = 1, .dilation = 2},
+        {.kernel_size_hw = {2, 3}, .stride = 1, .dilation_hw = {3, 1}, .ceil_mode = true},
+    };
+    for (int i = 0; i < 3; i++) {
+        cg_tensor *x = cg_test_distinct(CG_SHAPE(1, 2, 8, 7));
+        cg_test_gradcheck(grad_max_pool, (void *)&max_configs[i], 1, &x, "max_pool2d dilation");
+    }
+    const cg_pool_options avg_configs[] = {
+        {.kernel_size = 3, .stride = 2, .padding = 1, .exclude_pad = true},
+        {.kernel_size = 3, .stride = 2, .padding = 1, .exclude_pad = true, .ceil_mode = true},
+        {.kernel_size = 2, .divisor_override = 3},
+        {.kernel_size_hw = {3, 2}, .padding_hw = {1, 0}, .divisor_override = -2},
+    };
+    for (int i = 0; i < 4; i++) {
+        cg_tensor *x = cg_requires_grad(cg_randn(CG_SHAPE(2, 1, 6, 7), NULL), true);
+        cg_test_gradcheck(grad_avg_pool, (void *)&avg_configs[i], 1, &x, "avg_pool2d options");
+    }
+    const int sizes[][2] = {{CG_NONE, 3}, {2, CG_NONE}, {4, 5}};
+    for (int i = 0; i < 3; i++) {
+        cg_tensor *x = cg_test_distinct(CG_SHAPE(2, 1, 5, 6));
+        cg_test_gradcheck(grad_adaptive_max, (void *)sizes[i], 1, &x, "adaptive_max_pool2d");
+        cg_tensor *a = cg_requires_grad(cg_randn(CG_SHAPE(1, 2, 5, 6), NULL), true);
+        cg_test_gradcheck(grad_adaptive_avg, (void *)sizes[i], 1, &a, "adaptive_avg_pool2d None");
+    }
+    unpool_ctx u = {.options = {.kernel_size = 2}};
+    cg_tensor *pooled =
+        cg_max_pool2d_with_indices(cg_test_distinct(CG_SHAPE(1, 2, 6, 4)), &u.options, &u.indices);
+    cg_tensor *x = cg_requires_grad(cg_copy(cg_detach(pooled)), true);
+    cg_test_gradcheck(grad_max_unpool, &u, 1, &x, "max_unpool2d");
+    cg_scope_end();
+}
+
+// ---- modules, identities and errors -----------------------------------------------------
+
+static void test_modules(void **state) {
+    (void)state;
+    cg_module *mp = cg_MaxPool2d(&(cg_pool_options){.kernel_size = 3, .stride = 1, .dilation = 2});
+    assert_string_equal(
+        cg_test_describe(mp),
+        "MaxPool2d(kernel_size=3, stride=1, padding=0, dilation=2, ceil_mode=False)");
+    cg_module *un = cg_MaxUnpool2d(&(cg_pool_options){.kernel_size = 2});
+    assert_string_equal(cg_test_describe(un),
+                        "MaxUnpool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))");
+    cg_module *am = cg_AdaptiveMaxPool2d(CG_NONE, 3), *aa = cg_AdaptiveAvgPool2d(2, CG_NONE);
+    assert_string_equal(cg_test_describe(am), "AdaptiveMaxPool2d(output_size=(None, 3))");
+    assert_string_equal(cg_test_describe(aa), "AdaptiveAvgPool2d(output_size=(2, None))");
+    cg_scope_begin();
+    cg_tensor *x = cg_test_distinct(CG_SHAPE(2, 3, 6, 7)), *indices = NULL;
+    cg_tensor *y = cg_max_pool2d_with_indices(x, &(cg_pool_options){.kernel_size = 2}, &indices);
+    // unpool puts every maximum back where it came from: pool(unpool(pool(x))) = pool(x)
+    cg_tensor *back = cg_MaxUnpool2d_forward(un, y, indices, 6, 7);
+    assert_int_equal(back->shape[2], 6);
+    assert_int_equal(back->shape[3], 7);
+    cg_assert_close(cg_max_pool2d(back, &(cg_pool_options){.kernel_size = 2}), y, 0, 0,
+                    "pool(unpool(pool(x)))");
+    assert_null(cg_module_forward(un, y));
+    cg_test_expect_error(CG_ERR_ARG, "cg_MaxUnpool2d_forward");
+    cg_tensor *am_y = cg_module_forward(am, x);
+    assert_int_equal(am_y->shape[2], 6);
+    assert_int_equal(am_y->shape[3], 3);
+    cg_assert_close(cg_module_forward(aa, x), cg_adaptive_avg_pool2d(x, 2, 7), 0, 0,
+                    "AdaptiveAvgPool2d((2, None))");
+    // adaptive max to the input's own size is the identity
+    cg_assert_close(cg_adaptive_max_pool2d(x, CG_NONE, CG_NONE), x, 0, 0, "(None, None)");
+    cg_scope_end();
+    cg_module *mods[] = {mp, un, am, aa};
+    for (int i = 0; i < 4; i++) cg_module_free(mods[i]);
+}
+
+static void test_errors(void **state) {
+    (void)state;
+    cg_scope_begin();
+    cg_tensor *x = cg_randn(CG_SHAPE(1, 2, 6, 6), NULL), *indices = NULL;
+    const cg_pool_options k2 = {.kernel_size = 2};
+    cg_tensor *y = cg_max_pool2d_with_indices(x, &k2, &indices);
+    assert_non_null(y);
+
+    assert_null(cg_avg_pool2d(x, &(cg_pool_options){.kernel_size = 2, .dilation = 2}));
+    cg_test_expect_error(CG_ERR_ARG, "avg_pool2d: takes no dilation");
+    assert_null(cg_max_pool2d(x, &(cg_pool_options){.kernel_size = 2, .exclude_pad = true}));
+    cg_test_expect_error(CG_ERR_ARG, "avg_pool2d options");
+    assert_null(cg_max_pool2d(x, &(cg_pool_options){.kernel_size = 2, .dilation_hw = {0, 1}}));
+    cg_test_expect_error(CG_ERR_ARG, "dilation (0, 1)");
+    // padding at most half the effective kernel: (2 - 1) * 3 + 1 = 4, so padding 2 fits, 3 not
+    assert_non_null(
+        cg_max_pool2d(x, &(cg_pool_options){.kernel_size = 2, .padding = 2, .dilation = 3}));
+    assert_null(
+        cg_max_pool2d(x, &(cg_pool_options){.kernel_size = 2, .padding = 3, .dilation = 3}));
+    cg_test_expect_error(CG_ERR_ARG, "effective kernel size");
+    assert_null(cg_max_pool2d(x, &(cg_pool_options){.kernel_size = 3, .dilation = 3}));
+    cg_test_expect_error(CG_ERR_SHAPE, "too small");
+    assert_null(cg_max_pool2d_with_indices(x, &k2, NULL));
+    cg_test_expect_error(CG_ERR_ARG, "indices");
+
+    assert_null(cg_AvgPool2d(&(cg_pool_options){.kernel_size = 2, .dilation = 2}));
+    cg_test_expect_error(CG_ERR_ARG, "AvgPool2d: takes no dilation");
+    assert_null(cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2, .divisor_override = 2}));
+    cg_test_expect_error(CG_ERR_ARG, "MaxPool2d: exclude_pad and divisor_override");
+    assert_null(cg_adaptive_max_pool2d(x, -2, 3));
+    cg_test_expect_error(CG_ERR_ARG, "adaptive_max_pool2d: output size (-2, 3)");
+    assert_null(cg_AdaptiveMaxPool2d(0, 1));
+    cg_test_expect_error(CG_ERR_ARG, "AdaptiveMaxPool2d");
+
+    assert_null(cg_max_unpool2d(y, cg_zeros(CG_SHAPE(1, 2, 3, 2)), &k2, 0, 0));
+    cg_test_expect_error(CG_ERR_SHAPE, "indices of shape [1,2,3,2] do not match");
+    cg_tensor *bad = cg_full(CG_SHAPE(1, 2, 3, 3), 36.0f);
+    assert_null(cg_max_unpool2d(y, bad, &k2, 0, 0));
+    cg_test_expect_error(CG_ERR_ARG, "invalid max index 36");
+    assert_null(cg_max_unpool2d(y, indices, &k2, 9, 6)); // default 6, so [4, 8)
+    cg_test_expect_error(CG_ERR_ARG, "between 4 and 7");
+    assert_null(cg_max_unpool2d(y, indices, &k2, -1, 6));
+    cg_test_expect_error(CG_ERR_ARG, "must not be negative");
+    assert_null(cg_max_unpool2d(y, indices, NULL, 0, 0));
+    cg_test_expect_error(CG_ERR_ARG, "kernel_size is required");
+    assert_null(cg_max_unpool2d(cg_zeros(CG_SHAPE(4)), cg_zeros(CG_SHAPE(4)), &k2, 0, 0));
+    cg_test_expect_error(CG_ERR_SHAPE, "max_unpool2d: input must be");
+    cg_scope_end();
+}
+
+int main(void) {
+    const struct CMUnitTest extra[] = {
+        cmocka_unit_test_teardown(test_gradcheck, cg_test_teardown),
+        cmocka_unit_test_teardown(test_modules, cg_test_teardown),
+        cmocka_unit_test_teardown(test_errors, cg_test_teardown),
+    };
+    return CG_TEST_RUN("pool", OPS, extra, 11);
+}
