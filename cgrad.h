@@ -9,6 +9,7 @@
 //   nn/        modules (torch.nn): layers, convolution modules, init, Sequential
 //   optim/     optimizers and learning-rate schedules
 //   io/        safetensors, checkpoints, MNIST/IDX, the data loader, images
+//   dist/      data-parallel training over MPI (a single process without it)
 // Each header documents its functions, shapes and error cases where they are declared.
 #ifndef CGRAD_H
 #define CGRAD_H
@@ -28,6 +29,7 @@
 #include "ops/functional.h"
 #include "ops/norm.h"
 #include "ops/interpolate.h"
+#include "ops/pool1d.h"
 #include "ops/conv.h"
 #include "ops/loss.h"
 #include "nn/module.h"
@@ -45,5 +47,7 @@
 #include "io/checkpoint.h"
 #include "io/training.h"
 #include "io/module_dot.h"
+#include "dist/dist.h"
+#include "dist/ddp.h"
 
 #endif

@@ -22,6 +22,14 @@ int cg_backward(cg_tensor *loss);
 // Backward from any tensor with an explicit seed gradient of the same shape.
 int cg_backward_ex(cg_tensor *t, const cg_tensor *grad, bool retain_graph);
 
+// A listener told, during every backward, when a leaf that requires grad has received its
+// last contribution of that pass (its .grad is final; it may be NULL if no gradient reached
+// it): right after the last node that feeds it ran, in backward order. Data parallelism
+// (dist/) uses it to start averaging gradients while backward goes on. One listener;
+// NULL removes it.
+typedef void (*cg_grad_ready_fn)(cg_tensor *leaf, void *ctx);
+void cg_set_grad_ready_hook(cg_grad_ready_fn fn, void *ctx);
+
 // Set .grad to zeros (keeping its buffer). NULL or no grad yet: nothing to do.
 void cg_zero_grad(cg_tensor *t);
 

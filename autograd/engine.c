@@ -9,6 +9,7 @@
 #include "../tensor/parallel.h"
 #include "../tensor/tensor_internal.h"
 #include "autograd.h"
+#include "grad_ready_internal.h"
 #include "op.h"
 
 static bool grad_enabled = true;
@@ -243,6 +244,7 @@ int cg_backward_ex(cg_tensor *t, const cg_tensor *grad, bool retain_graph) {
     }
     if (!t->node) { // a leaf: its gradient is the seed
         cg_accumulate_grad_data(t, grad->data);
+        cg_grad_ready_leaf(t);
         return 0;
     }
     node_list order = {0};
@@ -269,7 +271,9 @@ int cg_backward_ex(cg_tensor *t, const cg_tensor *grad, bool retain_graph) {
     // reported while it ran (an allocation, a kernel's status) fails the whole pass.
     bool prev = cg_set_grad_enabled(false);
     int status = 0;
-    for (int64_t i = order.n - 1; i >= 0 && status == 0; i--) {
+    // After each node (run or skipped), tell the grad-ready hook which leaves it finished.
+    cg_grad_ready_plan ready = cg_grad_ready_plan_build(order.items, order.n);
+    for (int64_t i = order.n - 1; i >= 0 && status == 0; cg_grad_ready_after(&ready, i--)) {
         cg_node *n = order.items[i];
         if (!n->output->grad) continue; // no gradient reached this node
         unsigned long errors = cg_error_count();
@@ -278,6 +282,7 @@ int cg_backward_ex(cg_tensor *t, const cg_tensor *grad, bool retain_graph) {
         cg_scope_end();
         if (cg_error_count() != errors) status = -1;
     }
+    cg_grad_ready_plan_free(&ready);
     cg_set_grad_enabled(prev);
     if (!retain_graph)
         for (int64_t i = 0; i < order.n; i++) cg_node_release(order.items[i]);

@@ -7,6 +7,7 @@
 //   build/release/examples/mnist_cnn                                    # small model, ~90%
 //   build/release/examples/mnist_cnn --model big --epochs 10 --save big.ckpt
 //   build/release/examples/mnist_cnn --model big --resume big.ckpt --predict shoe.png
+//   mpirun -np 2 build/release/examples/mnist_cnn    # data-parallel, --batch is the global batch
 #define _POSIX_C_SOURCE 200809L // clock_gettime
 #include <cgrad.h>
 #include <math.h>
@@ -32,6 +33,7 @@ typedef struct session {
     cg_tensor *picture;
     cg_checkpoint_meta resumed;
     int64_t step;
+    cg_ddp *ddp; // data parallelism over the ranks of an MPI job (one rank: plain training)
 } session;
 
 // Dataset statistics for normalising inputs to zero mean and unit variance.
@@ -163,6 +165,46 @@ static cg_module *big_model(void) {
     return cg_Sequential(20, layers);
 }
 
+// ---- data parallelism (dist/): the same program under mpirun -np R ---------------------------
+// Every rank trains a replica on its shard of each batch (--batch / R samples); cg_ddp
+// averages the gradients. Rank 0 alone prints and writes files.
+static bool main_rank(void) {
+    return cg_dist_rank() == 0;
+}
+
+// Join the MPI job if mpirun started us; ranks other than 0 print nothing to stdout.
+static int dist_join(int *argc, char ***argv) {
+    if (cg_dist_init(argc, argv)) return fail("cannot join the MPI job", NULL);
+    return !main_rank() && !freopen("/dev/null", "w", stdout);
+}
+
+// After the model exists (and a checkpoint, if any, is loaded): rank 0's weights everywhere.
+static int dist_start(const options *o, session *s) {
+    int world = cg_dist_world_size();
+    if (o->batch % world) {
+        fprintf(stderr, "mnist_cnn: --batch %d is not a multiple of the %d ranks\n", o->batch,
+                world);
+        return 1;
+    }
+    s->ddp = cg_ddp_new(s->model, NULL);
+    if (!s->ddp) return fail("cannot start data-parallel training", NULL);
+    if (world > 1)
+        printf("data parallel: %d ranks, %d images per rank and step\n", world, o->batch / world);
+    return 0;
+}
+
+// The training loader reads this rank's shard of every epoch (the same order on all ranks).
+static int dist_shard(cg_dataloader *dl) {
+    return cg_dataloader_set_shard(dl, cg_dist_rank(), cg_dist_world_size(), false);
+}
+
+// The job's totals of the per-rank loss sum, correct answers and images seen.
+static void dist_totals(double *loss_sum, int64_t *correct, int64_t *seen) {
+    float t[3] = {(float)*loss_sum, (float)*correct, (float)*seen};
+    if (cg_dist_allreduce_sum(t, 3)) return;
+    *loss_sum = t[0], *correct = (int64_t)t[1], *seen = (int64_t)t[2];
+}
+
 // ---- training and evaluation --------------------------------------------------------------
 static int64_t count_correct(cg_tensor *logits, cg_tensor *labels) {
     cg_tensor *hits = cg_sum(cg_eq(cg_argmax(logits, 1, false), labels), CG_ALL_DIMS, false);
@@ -173,11 +215,11 @@ static int64_t count_correct(cg_tensor *logits, cg_tensor *labels) {
 // parameters, their .grad and the optimizer's momentum live on.
 static float train_step(session *s, cg_tensor *x, cg_tensor *y, int64_t *correct) {
     cg_scope_begin();
-    cg_tensor *logits = cg_module_forward(s->model, x);
+    cg_tensor *logits = cg_ddp_forward(s->ddp, x);
     cg_tensor *loss = cg_cross_entropy(logits, y, NULL);
     cg_optimizer_zero_grad(s->opt);
     float value = NAN;
-    if (cg_backward(loss) == 0 && cg_optimizer_step(s->opt) == 0) {
+    if (cg_backward(loss) == 0 && cg_ddp_finish(s->ddp) == 0 && cg_optimizer_step(s->opt) == 0) {
         value = cg_item(loss);
         bool grad = cg_set_grad_enabled(false);
         *correct += count_correct(logits, y);
@@ -206,8 +248,12 @@ static int train_epoch(session *s, int epoch, int epochs) {
             return -1;
         }
         s->step++, seen += cg_size(x, 0), loss_sum += loss * cg_size(x, 0);
-        snprintf(metrics, sizeof metrics, "loss %.4f  acc %5.2f%%  %6.0f img/s", loss_sum / seen,
-                 100.0 * correct / seen, seen / cg_progress_elapsed(&bar));
+        double all_loss = loss_sum; // the whole job's totals, which rank 0 prints
+        int64_t all_correct = correct, all_seen = seen;
+        dist_totals(&all_loss, &all_correct, &all_seen);
+        snprintf(metrics, sizeof metrics, "loss %.4f  acc %5.2f%%  %6.0f img/s",
+                 all_loss / all_seen, 100.0 * all_correct / all_seen,
+                 all_seen / cg_progress_elapsed(&bar));
         cg_progress_step(&bar, 1, metrics);
     }
     cg_progress_end(&bar, metrics);
@@ -220,7 +266,7 @@ static int save_checkpoint(session *s, const char *path, int epochs_done) {
                                .lr = cg_optimizer_lr(s->opt),
                                .has_loader = true,
                                .loader = cg_dataloader_get_state(s->train_loader)};
-    return cg_checkpoint_save(path, s->model, s->opt, &meta);
+    return cg_dist_checkpoint_save(path, s->model, s->opt, &meta);
 }
 
 static int train(const options *o, session *s) {
@@ -319,10 +365,11 @@ static int load_data(const options *o, session *s, bool with_train) {
     if (cg_mnist_load_bytes(o->data, true, &s->train))
         return fail("cannot load the training set", NULL);
     int64_t sample[] = {1, s->train.height, s->train.width};
-    s->train_loader =
-        cg_dataloader_new_bytes(s->train.pixels, s->train.count, 3, sample, 1.0f / 255,
-                                s->train.labels, o->batch, true, (uint64_t)o->seed);
+    s->train_loader = cg_dataloader_new_bytes(
+        s->train.pixels, s->train.count, 3, sample, 1.0f / 255, s->train.labels,
+        o->batch / cg_dist_world_size(), true, (uint64_t)o->seed);
     cg_dataloader_set_normalize(s->train_loader, data_mean(s->test.kind), data_std(s->test.kind));
+    if (dist_shard(s->train_loader)) return fail("cannot shard the training set", NULL);
     if (s->resumed.has_loader && cg_dataloader_set_state(s->train_loader, &s->resumed.loader))
         return fail("cannot restore the data order (was --batch changed?)", NULL);
     printf("%s: %lld training and %lld test images of %s\n", o->data, (long long)s->train.count,
@@ -346,7 +393,7 @@ static int run(const options *o, session *s) {
                                                                              : NULL;
     bool predict_only = o->predict && checkpoint;
     if (checkpoint) {
-        if (cg_checkpoint_load(checkpoint, s->model, s->opt, &s->resumed))
+        if (cg_dist_checkpoint_load(checkpoint, s->model, s->opt, &s->resumed))
             return fail("cannot load the checkpoint",
                         cg_last_error() == CG_ERR_SHAPE ? "saved with another --model?" : NULL);
         cg_scheduler_set_epoch(s->schedule, (int)s->resumed.epoch);
@@ -354,6 +401,7 @@ static int run(const options *o, session *s) {
         printf("loaded %s (%lld epochs, %lld steps)\n", checkpoint, (long long)s->resumed.epoch,
                (long long)s->resumed.global_step);
     }
+    if (dist_start(o, s)) return 1;
     if (o->predict && !(s->picture = cg_image_load_gray(o->predict)))
         return fail("cannot read the picture", NULL);
     if (load_data(o, s, !predict_only)) return 1;
@@ -361,9 +409,10 @@ static int run(const options *o, session *s) {
         cg_module_summary(s->model, 4, (int64_t[]){1, 1, 28, 28}, stdout);
         fflush(stdout); // before anything goes to stderr, also when stdout is a file
         if (train(o, s)) return 1;
-        if (save_pictures(s, o->kernels)) return fail("cannot write the pictures", NULL);
+        if (main_rank() && save_pictures(s, o->kernels))
+            return fail("cannot write the pictures", NULL);
     }
-    return o->predict ? predict(s, o->predict) : 0;
+    return o->predict && main_rank() ? predict(s, o->predict) : 0;
 }
 
 static void free_session(session *s) {
@@ -371,6 +420,7 @@ static void free_session(session *s) {
     cg_dataloader_free(s->train_loader), cg_dataloader_free(s->test_loader);
     cg_mnist_free(&s->train), cg_mnist_free(&s->test);
     cg_scheduler_free(s->schedule), cg_optimizer_free(s->opt);
+    cg_ddp_free(s->ddp);
     cg_module_free(s->model);
 }
 
@@ -385,11 +435,13 @@ int main(int argc, char **argv) {
                  .seed = 42};
     int rc = parse_flags(argc, argv, &o);
     if (rc) return rc == 2 ? 0 : 2;
+    if (dist_join(&argc, &argv)) return 1;
     cg_set_error_handler(quiet, NULL);
     if (o.threads) cg_set_num_threads(o.threads);
     cg_manual_seed((uint64_t)o.seed); // the initial weights and dropout masks
     session s = {0};
     rc = run(&o, &s);
     free_session(&s);
+    cg_dist_finalize();
     return rc;
 }

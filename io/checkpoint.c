@@ -1,4 +1,4 @@
-// nn/checkpoint.c - model state dicts and resumable checkpoints on top of safetensors.
+// io/checkpoint.c - model state dicts and resumable checkpoints on top of safetensors.
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -186,11 +186,12 @@ static int checkpoint_tensors(const cg_module *model, cg_optimizer *opt, cg_tens
     return rc;
 }
 
-enum { META_MAX = 12 };
+enum { META_MAX = 14 + CG_CHECKPOINT_MAX_RANKS };
 typedef struct meta_strings {
     int count;
     const char *keys[META_MAX];
-    char values[META_MAX][32];
+    char key_text[META_MAX][24]; // the keys, e.g. "rank.3.rng"
+    char values[META_MAX][48];
 } meta_strings;
 
 static void add_meta(meta_strings *ms, const char *key, const char *fmt, ...)
@@ -200,7 +201,9 @@ static void add_meta(meta_strings *ms, const char *key, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(ms->values[ms->count], sizeof ms->values[0], fmt, ap);
     va_end(ap);
-    ms->keys[ms->count++] = key;
+    snprintf(ms->key_text[ms->count], sizeof ms->key_text[0], "%s", key);
+    ms->keys[ms->count] = ms->key_text[ms->count];
+    ms->count++;
 }
 
 int cg_checkpoint_save(const char *path, const cg_module *model, cg_optimizer *opt,
@@ -224,6 +227,22 @@ int cg_checkpoint_save(const char *path, const cg_module *model, cg_optimizer *o
         add_meta(&ms, "loader.rng.inc", "%" PRIu64, meta->loader.rng.inc);
         add_meta(&ms, "loader.epoch", "%" PRId64, meta->loader.epoch);
         add_meta(&ms, "loader.batch", "%" PRId64, meta->loader.batch);
+        add_meta(&ms, "loader.sample", "%" PRId64, meta->loader.sample);
+        add_meta(&ms, "loader.world", "%" PRId64, meta->loader.world);
+    }
+    int ranks = meta->n_rank_rngs;
+    if (ranks < 0 || ranks > CG_CHECKPOINT_MAX_RANKS) {
+        cg_tensor_list_free(&all);
+        cg_error(CG_ERR_ARG, "checkpoint_save: n_rank_rngs %d is not in [0, %d]", ranks,
+                 CG_CHECKPOINT_MAX_RANKS);
+        return -1;
+    }
+    if (ranks > 0) add_meta(&ms, "ranks", "%d", ranks);
+    for (int r = 0; r < ranks; r++) {
+        char key[24];
+        snprintf(key, sizeof key, "rank.%d.rng", r);
+        add_meta(&ms, key, "%" PRIu64 ":%" PRIu64, meta->rank_rngs[r].state,
+                 meta->rank_rngs[r].inc);
     }
     const char *values[META_MAX];
     for (int i = 0; i < ms.count; i++) values[i] = ms.values[i];
@@ -245,6 +264,33 @@ static int meta_integer(const cg_safetensors *file, const char *path, const char
                  s ? "not a whole number: '" : "missing", s ? s : "", s ? "'" : "");
         return -1;
     }
+    return 0;
+}
+
+// "ranks" and "rank.<r>.rng" = "state:inc" of every rank's generator, if saved.
+static int read_rank_rngs(const cg_safetensors *file, const char *path, cg_checkpoint_meta *m) {
+    uint64_t ranks = 0;
+    if (!cg_safetensors_meta(file, "ranks")) return 0;
+    if (meta_integer(file, path, "ranks", true, &ranks)) return -1;
+    if (ranks > CG_CHECKPOINT_MAX_RANKS) {
+        cg_error(CG_ERR_FORMAT, "checkpoint_load: %s: %llu ranks, at most %d", path,
+                 (unsigned long long)ranks, CG_CHECKPOINT_MAX_RANKS);
+        return -1;
+    }
+    for (int r = 0; r < (int)ranks; r++) {
+        char key[24], *end = NULL;
+        snprintf(key, sizeof key, "rank.%d.rng", r);
+        const char *v = cg_safetensors_meta(file, key);
+        uint64_t state = v ? strtoull(v, &end, 10) : 0, inc = 0;
+        if (end && *end == ':') inc = strtoull(end + 1, &end, 10);
+        if (!v || !end || *end) {
+            cg_error(CG_ERR_FORMAT, "checkpoint_load: %s: metadata '%s' is not 'state:inc'", path,
+                     key);
+            return -1;
+        }
+        m->rank_rngs[r] = (cg_rng){state, inc};
+    }
+    m->n_rank_rngs = (int)ranks;
     return 0;
 }
 
@@ -281,9 +327,19 @@ static int read_meta(const cg_safetensors *file, const char *path, cg_checkpoint
             meta_integer(file, path, "loader.epoch", false, &l_epoch) ||
             meta_integer(file, path, "loader.batch", false, &l_batch))
             return -1;
-        m->loader = (cg_dataloader_state){{l_state, l_inc}, (int64_t)l_epoch, (int64_t)l_batch};
+        uint64_t l_sample = 0, l_world = 1; // absent before the distributed sampler
+        if ((cg_safetensors_meta(file, "loader.sample") &&
+             meta_integer(file, path, "loader.sample", false, &l_sample)) ||
+            (cg_safetensors_meta(file, "loader.world") &&
+             meta_integer(file, path, "loader.world", false, &l_world)))
+            return -1;
+        m->loader = (cg_dataloader_state){{l_state, l_inc},
+                                          (int64_t)l_epoch,
+                                          (int64_t)l_batch,
+                                          (int64_t)l_sample,
+                                          (int64_t)l_world};
     }
-    return 0;
+    return read_rank_rngs(file, path, m);
 }
 
 int cg_checkpoint_load(const char *path, cg_module *model, cg_optimizer *opt,

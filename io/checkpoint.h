@@ -55,6 +55,7 @@ int cg_module_load_ex(const char *path, cg_module *m, const cg_load_options *opt
 void cg_load_report_free(cg_load_report *report);
 
 // ---- resumable training ----------------------------------------------------------------------
+#define CG_CHECKPOINT_MAX_RANKS 64
 typedef struct cg_checkpoint_meta {
     int64_t epoch;       // what the caller wants to resume from (e.g. epochs completed)
     int64_t global_step; // optimizer steps so far
@@ -65,13 +66,18 @@ typedef struct cg_checkpoint_meta {
     // Load: the global generator's state found in the file (also installed with
     // *cg_global_rng() = global_rng). Save: ignored, the live global generator is stored.
     cg_rng global_rng;
+    // Data-parallel runs (dist/): the global generator of every rank, saved as "ranks" and
+    // "rank.<r>.rng" when n_rank_rngs > 0 (cg_dist_checkpoint_save fills them).
+    int n_rank_rngs;
+    cg_rng rank_rngs[CG_CHECKPOINT_MAX_RANKS];
 } cg_checkpoint_meta;
 
 // Save the model's state dict, the optimizer's state (cg_optimizer_state) under
 // "optimizer.<name>" ("optimizer.0.momentum_buffer"; opt may be NULL) and in __metadata__
 // (all decimal strings): "epoch", "global_step", "lr", "rng.state", "rng.inc" (the global
 // generator), and if meta->has_loader "loader.rng.state", "loader.rng.inc", "loader.epoch",
-// "loader.batch"; plus "format": "cgrad-checkpoint". Atomic. Returns 0 or -1.
+// "loader.batch", "loader.sample", "loader.world";
+// plus "format": "cgrad-checkpoint". Atomic. Returns 0 or -1.
 int cg_checkpoint_save(const char *path, const cg_module *model, cg_optimizer *opt,
                        const cg_checkpoint_meta *meta);
 // Validate everything first (tensors as cg_module_load, optimizer tensors included, and

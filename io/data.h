@@ -1,4 +1,4 @@
-// nn/data.h - datasets on disk (IDX / MNIST) and a mini-batch loader.
+// io/data.h - datasets on disk (IDX / MNIST) and a mini-batch loader.
 //
 //   cg_mnist train;
 //   if (cg_mnist_load("/usr/share/datasets/fashion-mnist", true, &train)) return 1;
@@ -125,11 +125,31 @@ int64_t cg_dataloader_num_samples(const cg_dataloader *dl); // N
 typedef struct cg_dataloader_state {
     cg_rng rng;
     int64_t epoch;
-    int64_t batch; // index of the next batch within the epoch
+    int64_t batch;  // index of the next batch within the epoch (of this rank's shard)
+    int64_t sample; // samples of the epoch's order read so far by all ranks together
+    int64_t world;  // the loader's world size (cg_dataloader_set_shard; 0 or 1: none)
 } cg_dataloader_state;
 cg_dataloader_state cg_dataloader_get_state(const cg_dataloader *dl);
-// Reproduces that epoch's order and position. -1 (CG_ERR_ARG) if batch is out of range
-// for this loader.
+// Reproduces that epoch's order and position. If the state came from a loader with another
+// batch size or world size (`world` or `sample` does not match `batch` here), it continues at
+// its sample-th sample: the rest of the order, re-sharded over this loader's ranks.
+// -1 (CG_ERR_ARG) if batch or sample is out of range for this loader.
 int cg_dataloader_set_state(cg_dataloader *dl, const cg_dataloader_state *state);
+
+// ---- distributed sampler (torch.utils.data.DistributedSampler) -------------------------------
+// Make this loader rank `rank` of `world`: every rank shuffles with the same seed, so all
+// see the same order of each epoch, and rank r reads samples r, r + world, r + 2 world, ...
+// of it, `batch` (= global batch / world) at a time. Batch k of all ranks together is then
+// exactly batch k of one loader with batch * world. If N is not a multiple of world the
+// order is padded by repeating its first samples (drop_last false, PyTorch's default) or
+// its tail is dropped (drop_last true), so every rank has ceil(N / world) or
+// floor(N / world) samples and the same number of batches (the loader's own drop_last
+// then applies to its last batch). Restarts the current epoch. -1 (CG_ERR_ARG) on a bad
+// rank / world.
+int cg_dataloader_set_shard(cg_dataloader *dl, int rank, int world, bool drop_last);
+// The order of epoch `epoch` from now on (torch's sampler.set_epoch): the loader's epochs
+// follow from the seed, so this gives every rank the same epoch after a restart.
+int cg_dataloader_set_epoch(cg_dataloader *dl, int64_t epoch);
+int64_t cg_dataloader_shard_size(const cg_dataloader *dl); // this rank's samples per epoch
 
 #endif

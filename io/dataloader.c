@@ -1,4 +1,5 @@
-// nn/dataloader.c - shuffled mini-batches over (x, y) with reused batch buffers.
+// io/dataloader.c - shuffled mini-batches over (x, y) with reused batch buffers, and the
+// distributed sampler that gives each rank its share of every epoch.
 #include <string.h>
 
 #include "../autograd/op.h"
@@ -18,6 +19,13 @@ struct cg_dataloader {
     cg_rng epoch_rng; // rng as it was before the current epoch's shuffle (for checkpoints)
     int64_t epoch, next_batch;
     int64_t *order; // sample indices of the current epoch
+    uint64_t seed;  // for set_epoch
+    // The distributed sampler: this rank's share of the epoch, index[0 .. count). Without a
+    // shard (rank 0 of 1, offset 0) it is the whole order.
+    int rank, world;
+    bool shard_drop_last;
+    int64_t offset; // samples of the order consumed before the shard (a resume elsewhere)
+    int64_t *index, count;
     // Owned buffers: full batches, and views of their first rows for the last partial batch.
     cg_tensor *xb, *yb, *x_part, *y_part;
 };
@@ -31,17 +39,29 @@ static uint32_t rng_below(cg_rng *rng, uint32_t bound) {
     }
 }
 
+// torch's DistributedSampler on what is left of the epoch (order[offset..n)): pad it by
+// repeating from its start up to a multiple of world (or drop the tail with drop_last),
+// then take every world-th sample starting at rank.
+static void build_shard(cg_dataloader *dl) {
+    int64_t left = dl->n - dl->offset, w = dl->world;
+    int64_t total = dl->shard_drop_last ? left / w * w : (left + w - 1) / w * w;
+    dl->count = left > 0 ? total / w : 0;
+    for (int64_t j = 0; j < dl->count; j++)
+        dl->index[j] = dl->order[dl->offset + (j * w + dl->rank) % left];
+}
+
 static void start_epoch(cg_dataloader *dl) {
     dl->epoch_rng = dl->rng;
     dl->next_batch = 0;
+    dl->offset = 0;
     for (int64_t i = 0; i < dl->n; i++) dl->order[i] = i;
-    if (!dl->shuffle) return;
-    for (int64_t i = dl->n - 1; i > 0; i--) { // Fisher-Yates
+    for (int64_t i = dl->n - 1; dl->shuffle && i > 0; i--) { // Fisher-Yates
         int64_t j = rng_below(&dl->rng, (uint32_t)(i + 1));
         int64_t t = dl->order[i];
         dl->order[i] = dl->order[j];
         dl->order[j] = t;
     }
+    build_shard(dl);
 }
 
 // A loader-owned (rows, shape[1:]...) tensor, or a view of `full`'s first rows.
@@ -52,6 +72,15 @@ static cg_tensor *batch_buffer(int ndim, const int64_t *shape, int64_t rows, cg_
     cg_tensor *b = full ? cg_tensor_view_of(full, ndim, s, 0) : cg_empty(ndim, s);
     if (b) cg_unscope(b);
     return b;
+}
+
+// x_part / y_part: views of the first `rows` rows of the batch buffers (the last batch).
+static int part_views(cg_dataloader *dl, int64_t rows) {
+    if (dl->x_part && dl->x_part->shape[0] == rows) return 0;
+    cg_free(dl->x_part), cg_free(dl->y_part);
+    dl->x_part = batch_buffer(dl->xb->ndim, dl->xb->shape, rows, dl->xb);
+    dl->y_part = dl->yb ? batch_buffer(dl->yb->ndim, dl->yb->shape, rows, dl->yb) : NULL;
+    return dl->x_part && (!dl->yb || dl->y_part) ? 0 : -1;
 }
 
 // Shared by both constructors: x is described by (x_ndim, x_shape) whatever holds it.
@@ -85,15 +114,16 @@ static cg_dataloader *loader_new(int x_ndim, const int64_t *x_shape, cg_tensor *
     dl->shuffle = shuffle;
     dl->inv_std = 1.0f;
     cg_rng_seed(&dl->rng, seed);
+    dl->seed = seed;
+    dl->world = 1;
     dl->order = cg_alloc((size_t)(dl->n > 0 ? dl->n : 1) * sizeof *dl->order);
+    dl->index = cg_alloc((size_t)(dl->n > 0 ? dl->n : 1) * sizeof *dl->index);
     // A batch larger than the dataset only ever yields the (partial) whole dataset.
     int64_t rows = batch < dl->n ? batch : (dl->n > 0 ? dl->n : 1);
     dl->xb = batch_buffer(x_ndim, x_shape, rows, NULL);
     dl->yb = y ? batch_buffer(y->ndim, y->shape, rows, NULL) : NULL;
     int64_t rest = dl->n % dl->batch;
-    if (rest && dl->xb) dl->x_part = batch_buffer(x_ndim, x_shape, rest, dl->xb);
-    if (rest && dl->yb) dl->y_part = batch_buffer(y->ndim, y->shape, rest, dl->yb);
-    if (!dl->order || !dl->xb || (y && !dl->yb) || (rest && (!dl->x_part || (y && !dl->y_part)))) {
+    if (!dl->order || !dl->index || !dl->xb || (y && !dl->yb) || (rest && part_views(dl, rest))) {
         cg_dataloader_free(dl);
         return NULL;
     }
@@ -133,6 +163,7 @@ void cg_dataloader_free(cg_dataloader *dl) {
     cg_free(dl->xb);
     cg_free(dl->yb);
     cg_dealloc(dl->order);
+    cg_dealloc(dl->index);
     cg_dealloc(dl);
 }
 
@@ -156,7 +187,7 @@ int cg_dataloader_set_normalize(cg_dataloader *dl, float mean, float std) {
 
 int64_t cg_dataloader_num_batches(const cg_dataloader *dl) {
     if (!dl) return 0;
-    return dl->drop_last ? dl->n / dl->batch : (dl->n + dl->batch - 1) / dl->batch;
+    return dl->drop_last ? dl->count / dl->batch : (dl->count + dl->batch - 1) / dl->batch;
 }
 int64_t cg_dataloader_num_samples(const cg_dataloader *dl) {
     return dl ? dl->n : 0;
@@ -173,7 +204,7 @@ void cg_dataloader_reset(cg_dataloader *dl) {
 static void gather_rows(const cg_dataloader *dl, const cg_tensor *src, int64_t row, float *dst,
                         int64_t first, int64_t rows, bool normalize) {
     for (int64_t r = 0; r < rows; r++) {
-        const float *s = src->data + dl->order[first + r] * row;
+        const float *s = src->data + dl->index[first + r] * row;
         float *d = dst + r * row;
         if (normalize)
             for (int64_t k = 0; k < row; k++) d[k] = (s[k] - dl->mean) * dl->inv_std;
@@ -186,7 +217,7 @@ static void gather_rows(const cg_dataloader *dl, const cg_tensor *src, int64_t r
 static void gather_byte_rows(const cg_dataloader *dl, float *dst, int64_t first, int64_t rows) {
     float mean = dl->normalize ? dl->mean : 0.0f, inv_std = dl->normalize ? dl->inv_std : 1.0f;
     for (int64_t r = 0; r < rows; r++) {
-        const uint8_t *s = dl->x_bytes + dl->order[first + r] * dl->x_row;
+        const uint8_t *s = dl->x_bytes + dl->index[first + r] * dl->x_row;
         float *d = dst + r * dl->x_row;
         for (int64_t k = 0; k < dl->x_row; k++) d[k] = ((float)s[k] * dl->scale - mean) * inv_std;
     }
@@ -205,24 +236,33 @@ bool cg_dataloader_next(cg_dataloader *dl, cg_tensor **x, cg_tensor **y) {
         return false;
     }
     int64_t first = dl->next_batch++ * dl->batch;
-    int64_t rows = dl->n - first < dl->batch ? dl->n - first : dl->batch;
+    int64_t rows = dl->count - first < dl->batch ? dl->count - first : dl->batch;
+    bool partial = rows < dl->batch;
+    if (partial && part_views(dl, rows)) return false;
     if (dl->x_bytes)
         gather_byte_rows(dl, dl->xb->data, first, rows);
     else
         gather_rows(dl, dl->x, dl->x_row, dl->xb->data, first, rows, dl->normalize);
     if (dl->y) gather_rows(dl, dl->y, dl->y_row, dl->yb->data, first, rows, false);
-    bool partial = rows < dl->batch;
     if (x) *x = partial ? dl->x_part : dl->xb;
     if (y) *y = partial ? dl->y_part : dl->yb;
     return true;
 }
 
+// Samples of the epoch's order that all ranks together have read before batch `b`.
+static int64_t consumed(const cg_dataloader *dl, int64_t b) {
+    int64_t done = dl->offset + b * dl->batch * dl->world;
+    return done < dl->n ? done : dl->n;
+}
+
 cg_dataloader_state cg_dataloader_get_state(const cg_dataloader *dl) {
-    cg_dataloader_state s = {{0, 0}, 0, 0};
+    cg_dataloader_state s = {{0, 0}, 0, 0, 0, 1};
     if (dl) {
         s.rng = dl->epoch_rng;
         s.epoch = dl->epoch;
         s.batch = dl->next_batch;
+        s.sample = consumed(dl, dl->next_batch);
+        s.world = dl->world;
     }
     return s;
 }
@@ -240,9 +280,52 @@ int cg_dataloader_set_state(cg_dataloader *dl, const cg_dataloader_state *state)
                  (long long)cg_dataloader_num_batches(dl));
         return -1;
     }
+    if (state->sample < 0 || state->sample > dl->n) {
+        cg_error(CG_ERR_ARG, "dataloader: set_state: sample %lld out of range (%lld samples)",
+                 (long long)state->sample, (long long)dl->n);
+        return -1;
+    }
     dl->rng = state->rng;
     dl->epoch = state->epoch;
     start_epoch(dl);
     dl->next_batch = state->batch;
+    // A state from another batch size or world size: continue the epoch's order at `sample`,
+    // the rest of it sharded over this loader's ranks.
+    int64_t world = state->world > 0 ? state->world : 1;
+    if (world == dl->world && state->sample == consumed(dl, state->batch)) return 0;
+    dl->next_batch = 0;
+    dl->offset = state->sample;
+    build_shard(dl);
     return 0;
+}
+
+int cg_dataloader_set_shard(cg_dataloader *dl, int rank, int world, bool drop_last) {
+    if (!dl || world < 1 || rank < 0 || rank >= world) {
+        cg_error(CG_ERR_ARG, "dataloader: set_shard: rank %d of world size %d (loader %s)", rank,
+                 world, dl ? "set" : "NULL");
+        return -1;
+    }
+    dl->rank = rank;
+    dl->world = world;
+    dl->shard_drop_last = drop_last;
+    dl->next_batch = 0;
+    dl->offset = 0;
+    build_shard(dl);
+    return 0;
+}
+
+int cg_dataloader_set_epoch(cg_dataloader *dl, int64_t epoch) {
+    if (!dl || epoch < 0) {
+        cg_error(CG_ERR_ARG, "dataloader: set_epoch: epoch %lld (loader %s)", (long long)epoch,
+                 dl ? "set" : "NULL");
+        return -1;
+    }
+    cg_rng_seed(&dl->rng, dl->seed);
+    for (dl->epoch = 0; dl->epoch < epoch; dl->epoch++) start_epoch(dl); // replay the shuffles
+    start_epoch(dl);
+    return 0;
+}
+
+int64_t cg_dataloader_shard_size(const cg_dataloader *dl) {
+    return dl ? dl->count : 0;
 }

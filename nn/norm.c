@@ -44,7 +44,9 @@ static cg_tensor *norm_forward(cg_module *m, cg_tensor *x) {
     case GROUP:
         return cg_group_norm(x, c->num_groups, w, b, (float)c->eps);
     case INSTANCE:
-        return cg_instance_norm(x, 2, w, b, (float)c->eps);
+        return cg_instance_norm(x, 2, cg_module_buffer(m, "running_mean"),
+                                cg_module_buffer(m, "running_var"), w, b, m->training || !c->track,
+                                (float)c->momentum, (float)c->eps);
     default:
         return batch_norm_forward(m, c, x);
     }
@@ -164,7 +166,8 @@ cg_module *cg_InstanceNorm2d(int num_features, const cg_instance_norm_options *o
     norm_config c = {.kind = INSTANCE,
                      .num_features = num_features,
                      .eps = cg_optional_or(o.eps, 1e-5),
-                     .momentum = 0.1,
-                     .affine = o.affine};
+                     .momentum = cg_optional_or(o.momentum, 0.1),
+                     .affine = o.affine,
+                     .track = o.track_running_stats};
     return norm_module(&c, CG_SHAPE(num_features));
 }

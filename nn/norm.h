@@ -38,11 +38,14 @@ cg_module *cg_LayerNorm(int ndim, const int64_t *normalized_shape, const cg_norm
 cg_module *cg_GroupNorm(int num_groups, int num_channels, const cg_norm_options *options);
 
 typedef struct cg_instance_norm_options {
-    cg_optional eps; // default 1e-5
-    bool affine;     // PyTorch's default is affine=False
+    cg_optional eps;          // default 1e-5
+    cg_optional momentum;     // default 0.1 (used with track_running_stats)
+    bool affine;              // PyTorch's default is affine=False
+    bool track_running_stats; // PyTorch's default is False
 } cg_instance_norm_options;
 // InstanceNorm2d(num_features): x (N, C, H, W) or (C, H, W), statistics per sample and
-// channel (track_running_stats=False, PyTorch's default, is the only mode).
+// channel; with track_running_stats the running statistics (buffers running_mean,
+// running_var, num_batches_tracked) are updated in training and used in eval.
 cg_module *cg_InstanceNorm2d(int num_features, const cg_instance_norm_options *options);
 
 #endif

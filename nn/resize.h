@@ -1,13 +1,21 @@
-// nn/resize.h - nn.Upsample over cg_interpolate (ops/interpolate.h).
+// nn/resize.h - resizing and 1-D pooling modules: nn.Upsample over cg_interpolate
+// (ops/interpolate.h); nn.MaxPool1d, AvgPool1d, AdaptiveAvgPool1d over ops/pool1d.h.
 #ifndef CG_NN_RESIZE_H
 #define CG_NN_RESIZE_H
 
 #include "../ops/interpolate.h"
+#include "../ops/pool1d.h"
 #include "module.h"
 
 // nn.Upsample(size=..., scale_factor=..., mode=..., align_corners=...): the options of
 // cg_interpolate, checked on every forward; printed as PyTorch ("Upsample(scale_factor=2.0,
 // mode=nearest)"). cg_Upsample(&(cg_interpolate_options){.scale_factor = 2}).
 cg_module *cg_Upsample(const cg_interpolate_options *options);
+
+// 1-D pools with the cg_pool_options of the 2-D ones (1-D reads the scalar entries):
+// cg_MaxPool1d(&(cg_pool_options){.kernel_size = 3, .stride = 2}) is nn.MaxPool1d(3, 2).
+cg_module *cg_MaxPool1d(const cg_pool_options *options);
+cg_module *cg_AvgPool1d(const cg_pool_options *options);
+cg_module *cg_AdaptiveAvgPool1d(int output_size);
 
 #endif

@@ -12,16 +12,6 @@
 #include "norm.h"
 #include "norm_internal.h"
 
-bool cg_norm_check_param(const char *op, const char *name, const cg_tensor *t, int ndim,
-                         const int64_t *shape, const char *what) {
-    bool fits = !t || t->ndim == ndim;
-    for (int d = 0; t && fits && d < ndim; d++) fits = t->shape[d] == shape[d];
-    if (!fits)
-        cg_error(CG_ERR_SHAPE, "%s: %s %s does not match %s", op, name, cg_tensor_shape_str(t),
-                 what);
-    return fits;
-}
-
 static bool check_batch_norm_args(const char *op, cg_tensor *x, cg_tensor *running_mean,
                                   cg_tensor *running_var, cg_tensor *weight, cg_tensor *bias,
                                   bool training) {

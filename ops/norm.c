@@ -172,3 +172,13 @@ cg_tensor *cg_norm_run(const cg_op *op, cg_tensor *x, const cg_norm_plan *p, cg_
     }
     return y;
 }
+
+bool cg_norm_check_param(const char *op, const char *name, const cg_tensor *t, int ndim,
+                         const int64_t *shape, const char *what) {
+    bool fits = !t || t->ndim == ndim;
+    for (int d = 0; t && fits && d < ndim; d++) fits = t->shape[d] == shape[d];
+    if (!fits)
+        cg_error(CG_ERR_SHAPE, "%s: %s %s does not match %s", op, name, cg_tensor_shape_str(t),
+                 what);
+    return fits;
+}

@@ -14,11 +14,14 @@
 cg_tensor *cg_batch_norm1d(cg_tensor *x, cg_tensor *running_mean, cg_tensor *running_var,
                            cg_tensor *weight, cg_tensor *bias, bool training, float momentum,
                            float eps);
-// F.instance_norm without running statistics: x (N, C, *) or, unbatched, 1 + its spatial
-// rank dims given by `spatial_dims` (2 for InstanceNorm2d: (C, H, W)); statistics per sample
-// and channel; weight, bias (C).
-cg_tensor *cg_instance_norm(cg_tensor *x, int spatial_dims, cg_tensor *weight, cg_tensor *bias,
-                            float eps);
+// F.instance_norm: x (N, C, *) or, unbatched, 1 + `spatial_dims` dims (2 for
+// InstanceNorm2d: (C, H, W)); statistics per sample and channel when use_input_stats (the
+// running statistics (C), when given, then move by momentum towards the batch average of
+// the instance means and unbiased variances), else the running statistics of each channel;
+// weight, bias (C).
+cg_tensor *cg_instance_norm(cg_tensor *x, int spatial_dims, cg_tensor *running_mean,
+                            cg_tensor *running_var, cg_tensor *weight, cg_tensor *bias,
+                            bool use_input_stats, float momentum, float eps);
 // F.group_norm: x (N, C, *), C divisible by num_groups; statistics per sample and group of
 // C / num_groups channels; weight, bias (C).
 cg_tensor *cg_group_norm(cg_tensor *x, int num_groups, cg_tensor *weight, cg_tensor *bias,

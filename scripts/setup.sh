@@ -41,6 +41,8 @@ CG_DATA_PACKAGES=(dataset-fashion-mnist)
 # The libFuzzer harnesses of tests/fuzz (scripts/fuzz): clang, its sanitizer and libFuzzer
 # runtimes, and the LLVM OpenMP runtime clang links instead of libgomp.
 CG_FUZZ_PACKAGES=(clang libclang-rt-14-dev libomp-dev)
+# Data-parallel training (dist/) over MPI; without it dist/ builds as a single process.
+CG_MPI_PACKAGES=(libopenmpi-dev openmpi-bin)
 
 cg_configure_and_build() {  # cg_configure_and_build BUILD_DIR [cmake args...]
     local dir=$1

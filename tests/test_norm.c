@@ -17,10 +17,10 @@ static cg_tensor *run_batch_norm1d(cg_tensor **in, const cg_fixture_case *c) {
     return cg_test_batch_norm_case(cg_batch_norm1d, in, c);
 }
 static cg_tensor *run_instance_norm(cg_tensor **in, const cg_fixture_case *c) {
-    return cg_instance_norm(in[0], 2, in[1], in[2], eps_of(c));
+    return cg_instance_norm(in[0], 2, NULL, NULL, in[1], in[2], true, 0.1f, eps_of(c));
 }
 static cg_tensor *run_instance_norm_plain(cg_tensor **in, const cg_fixture_case *c) {
-    return cg_instance_norm(in[0], 2, NULL, NULL, eps_of(c));
+    return cg_instance_norm(in[0], 2, NULL, NULL, NULL, NULL, true, 0.1f, eps_of(c));
 }
 static cg_tensor *run_group_norm(cg_tensor **in, const cg_fixture_case *c) {
     return cg_group_norm(in[0], (int)cg_fixture_param(c, "num_groups", 0), in[1], in[2], eps_of(c));
@@ -71,27 +71,28 @@ static const module_case MODULE_CASES[] = {
     {"BatchNorm1d/cumulative_3d", false, 2, {.cumulative_average = true}, 3},
 };
 
-static void check_module_case(const cg_fixture *fx, const module_case *mc) {
-    const cg_fixture_case *c = cg_fixture_find(fx, mc->name);
-    if (!c) fail_msg("fixture has no case %s", mc->name);
-    cg_module *m =
-        mc->two_d ? cg_BatchNorm2d(mc->features, &mc->o) : cg_BatchNorm1d(mc->features, &mc->o);
+// Runs `batches` training batches through m (taking it), then compares the last output,
+// the buffers and an eval output with fixture case `name`.
+static void check_module_case(const cg_fixture *fx, const char *name, cg_module *m,
+                              int batches) {
+    const cg_fixture_case *c = cg_fixture_find(fx, name);
+    if (!c) fail_msg("fixture has no case %s", name);
     assert_non_null(m);
     cg_scope_begin();
     cg_tensor *y = NULL;
-    for (int i = 0; i < mc->batches; i++) {
+    for (int i = 0; i < batches; i++) {
         char key[16];
         snprintf(key, sizeof key, "x%d", i);
         y = cg_module_forward(m, cg_fixture_tensor(c, key));
     }
-    cg_assert_close(y, cg_fixture_tensor(c, "out"), 1e-5, 1e-5, mc->name);
+    cg_assert_close(y, cg_fixture_tensor(c, "out"), 1e-5, 1e-5, name);
     const char *buffers[] = {"running_mean", "running_var", "num_batches_tracked"};
     for (int i = 0; i < 3; i++) {
         char key[32];
         snprintf(key, sizeof key, "%s_out", buffers[i]);
         cg_tensor *expected = cg_fixture_tensor(c, key);
         cg_tensor *actual = cg_module_buffer(m, buffers[i]);
-        if (!expected != !actual) fail_msg("%s: buffer %s present in only one", mc->name, key);
+        if (!expected != !actual) fail_msg("%s: buffer %s present in only one", name, key);
         if (expected) cg_assert_close(actual, expected, 1e-5, 1e-6, key);
     }
     cg_module_eval(m);
@@ -101,11 +102,19 @@ static void check_module_case(const cg_fixture *fx, const module_case *mc) {
     cg_module_free(m);
 }
 
-static void test_batch_norm_module_options(void **state) {
+static void test_norm_module_options(void **state) {
     (void)state;
     cg_fixture *fx = cg_test_load_fixture(FIXTURE);
-    for (size_t i = 0; i < sizeof MODULE_CASES / sizeof MODULE_CASES[0]; i++)
-        check_module_case(fx, &MODULE_CASES[i]);
+    for (size_t i = 0; i < sizeof MODULE_CASES / sizeof MODULE_CASES[0]; i++) {
+        const module_case *mc = &MODULE_CASES[i];
+        check_module_case(fx, mc->name,
+                          mc->two_d ? cg_BatchNorm2d(mc->features, &mc->o)
+                                    : cg_BatchNorm1d(mc->features, &mc->o),
+                          mc->batches);
+    }
+    cg_instance_norm_options tracked = {
+        .momentum = CG_SET(0.2), .affine = true, .track_running_stats = true};
+    check_module_case(fx, "InstanceNorm2d/tracked", cg_InstanceNorm2d(3, &tracked), 2);
     cg_fixture_free(fx);
 }
 
@@ -154,6 +163,10 @@ static void test_reprs_and_state_dicts(void **state) {
                   "InstanceNorm2d(3, eps=1e-05, momentum=0.1, affine=True, "
                   "track_running_stats=False)",
                   "weight bias", 6);
+    expect_module(cg_InstanceNorm2d(2, &(cg_instance_norm_options){.track_running_stats = true}),
+                  "InstanceNorm2d(2, eps=1e-05, momentum=0.1, affine=False, "
+                  "track_running_stats=True)",
+                  "running_mean running_var num_batches_tracked", 0);
 }
 
 // The modules run the functionals: LayerNorm/GroupNorm/InstanceNorm2d outputs match them.
@@ -200,13 +213,23 @@ static void test_errors(void **state) {
     cg_test_expect_error(CG_ERR_SHAPE, "layer_norm: input [2,4,3] does not end in");
     assert_null(cg_layer_norm(x, CG_SHAPE(3), cg_ones(CG_SHAPE(4)), NULL, 1e-5f));
     cg_test_expect_error(CG_ERR_SHAPE, "layer_norm: weight [4] does not match normalized_shape");
-    assert_null(cg_instance_norm(cg_zeros(CG_SHAPE(4, 3)), 2, NULL, NULL, 1e-5f));
-    cg_test_expect_error(CG_ERR_SHAPE, "instance_norm: expected a 3-D or 4-D input");
-    assert_null(cg_instance_norm(cg_zeros(CG_SHAPE(2, 3, 1, 1)), 2, NULL, NULL, 1e-5f));
-    cg_test_expect_error(CG_ERR_SHAPE, "instance_norm: expected more than 1 spatial element");
     assert_null(
-        cg_instance_norm(cg_zeros(CG_SHAPE(2, 3, 2, 2)), 2, cg_ones(CG_SHAPE(2)), NULL, 1e-5f));
+        cg_instance_norm(cg_zeros(CG_SHAPE(4, 3)), 2, NULL, NULL, NULL, NULL, true, 0.1f, 1e-5f));
+    cg_test_expect_error(CG_ERR_SHAPE, "instance_norm: expected a 3-D or 4-D input");
+    assert_null(cg_instance_norm(cg_zeros(CG_SHAPE(2, 3, 1, 1)), 2, NULL, NULL, NULL, NULL, true,
+                                 0.1f, 1e-5f));
+    cg_test_expect_error(CG_ERR_SHAPE, "instance_norm: expected more than 1 spatial element");
+    assert_null(cg_instance_norm(cg_zeros(CG_SHAPE(2, 3, 2, 2)), 2, NULL, NULL,
+                                 cg_ones(CG_SHAPE(2)), NULL, true, 0.1f, 1e-5f));
     cg_test_expect_error(CG_ERR_SHAPE, "instance_norm: weight [2] does not match the 3 channels");
+    cg_tensor *x4 = cg_zeros(CG_SHAPE(2, 3, 2, 2));
+    assert_null(
+        cg_instance_norm(x4, 2, cg_zeros(CG_SHAPE(4)), NULL, NULL, NULL, true, 0.1f, 1e-5f));
+    cg_test_expect_error(CG_ERR_SHAPE, "instance_norm: running_mean [4] does not match the 3");
+    assert_null(
+        cg_instance_norm(x4, 2, cg_zeros(CG_SHAPE(3)), NULL, NULL, NULL, false, 0.1f, 1e-5f));
+    cg_test_expect_error(CG_ERR_ARG,
+                         "instance_norm: without use_input_stats it needs running_mean");
     cg_scope_end();
 
     assert_null(cg_BatchNorm1d(0, NULL));
@@ -235,7 +258,7 @@ static void test_errors(void **state) {
 
 int main(void) {
     const struct CMUnitTest extra[] = {
-        cmocka_unit_test_teardown(test_batch_norm_module_options, cg_test_teardown),
+        cmocka_unit_test_teardown(test_norm_module_options, cg_test_teardown),
         cmocka_unit_test_teardown(test_reprs_and_state_dicts, cg_test_teardown),
         cmocka_unit_test_teardown(test_modules_match_functionals, cg_test_teardown),
         cmocka_unit_test_teardown(test_errors, cg_test_teardown),

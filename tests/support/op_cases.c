@@ -36,6 +36,12 @@ static cg_tensor *batch_norm(cg_tensor **in, bool training) {
     cg_tensor *rv = cg_full(CG_SHAPE(in[0]->shape[1]), 1.5f);
     return cg_batch_norm2d(in[0], rm, rv, in[1], in[2], training, 0.1f, 1e-5f);
 }
+// Instance norm with given per-channel statistics (eval mode of a tracking InstanceNorm2d).
+static cg_tensor *instance_norm_eval(cg_tensor **in) {
+    cg_tensor *rm = cg_full(CG_SHAPE(in[0]->shape[1]), -0.3f);
+    cg_tensor *rv = cg_full(CG_SHAPE(in[0]->shape[1]), 0.7f);
+    return cg_instance_norm(in[0], 2, rm, rv, in[1], in[2], false, 0.1f, 1e-5f);
+}
 // The same mask every call: the generator is reseeded.
 static cg_tensor *seeded_dropout(cg_tensor *x) {
     cg_manual_seed(99);
