@@ -40,6 +40,11 @@ int cg_graph_to_dot(const cg_tensor *t, FILE *out) {
 }
 
 int cg_graph_save_dot(const cg_tensor *t, const char *path) {
+    if (!cg_check_arg(t, "graph_save_dot", "tensor")) return -1; // before creating the file
+    if (!path) {
+        cg_error(CG_ERR_ARG, "graph_save_dot: path is NULL");
+        return -1;
+    }
     FILE *f = fopen(path, "w");
     if (!f) {
         cg_error(CG_ERR_IO, "graph_save_dot: cannot open '%s' for writing", path);

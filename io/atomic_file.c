@@ -1,15 +1,60 @@
-// nn/atomic_file.c - temporary file + fsync + rename, for checkpoints and PNGs.
+// io/atomic_file.c - temporary file + fsync + rename, for checkpoints and PNGs.
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../tensor/error.h"
 #include "atomic_file_internal.h"
 
+// Split path into its directory ("." if none) and its last component.
+static void split_path(const char *path, char *dir, size_t size, const char **base) {
+    const char *slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    if (!slash)
+        snprintf(dir, size, ".");
+    else if (slash == path)
+        snprintf(dir, size, "/");
+    else
+        snprintf(dir, size, "%.*s", (int)(slash - path), path);
+}
+
+// The pid in a temporary file name "<base>.tmp-<pid>-<n>" (after the prefix), or 0.
+static pid_t temp_owner(const char *rest) {
+    char *end;
+    long pid = strtol(rest, &end, 10);
+    if (end == rest || *end != '-' || pid <= 0) return 0;
+    for (const char *p = end + 1; *p; p++)
+        if (*p < '0' || *p > '9') return 0;
+    return end[1] ? (pid_t)pid : 0;
+}
+
+void cg_atomic_remove_stale(const char *path) {
+    if (!path || strlen(path) > 4096) return;
+    char dir[4097], prefix[4097 + 8], stale[8192];
+    const char *base;
+    split_path(path, dir, sizeof dir, &base);
+    int n = snprintf(prefix, sizeof prefix, "%s.tmp-", base);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (strncmp(e->d_name, prefix, (size_t)n) != 0) continue;
+        pid_t owner = temp_owner(e->d_name + n);
+        // Only a writer that no longer exists leaves its file for good (EPERM: alive).
+        if (owner == 0 || owner == getpid() || kill(owner, 0) == 0 || errno != ESRCH) continue;
+        snprintf(stale, sizeof stale, "%s/%s", dir, e->d_name);
+        unlink(stale);
+    }
+    closedir(d);
+}
+
 int cg_atomic_open(cg_atomic_file *af, const char *path, const char *who) {
+    static atomic_uint_fast64_t serial;
     memset(af, 0, sizeof *af);
     af->path = path;
     af->who = who;
@@ -17,14 +62,15 @@ int cg_atomic_open(cg_atomic_file *af, const char *path, const char *who) {
         cg_error(CG_ERR_ARG, "%s: path is NULL or too long", who);
         return -1;
     }
-    snprintf(af->tmp_path, sizeof af->tmp_path, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(af->tmp_path);
+    cg_atomic_remove_stale(path);
+    snprintf(af->tmp_path, sizeof af->tmp_path, "%s.tmp-%ld-%llu", path, (long)getpid(),
+             (unsigned long long)atomic_fetch_add(&serial, 1));
+    int fd = open(af->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         cg_error(CG_ERR_IO, "%s: cannot create a temporary file next to %s: %s", who, path,
                  strerror(errno));
         return -1;
     }
-    fchmod(fd, 0644); // mkstemp makes 0600; a checkpoint or picture is an ordinary file
     af->f = fdopen(fd, "wb");
     if (!af->f) {
         cg_error(CG_ERR_IO, "%s: %s: %s", who, af->tmp_path, strerror(errno));
@@ -44,14 +90,9 @@ void cg_atomic_abort(cg_atomic_file *af) {
 
 // fsync the directory holding path so the rename itself survives a crash.
 static void sync_parent_dir(const char *path) {
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    char dir[4097];
+    const char *base;
+    split_path(path, dir, sizeof dir, &base);
     int fd = open(dir, O_RDONLY);
     if (fd >= 0) {
         fsync(fd); // best effort: some file systems refuse fsync on directories

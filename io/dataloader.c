@@ -91,6 +91,15 @@ static cg_dataloader *loader_new(int x_ndim, const int64_t *x_shape, cg_tensor *
     if (y && (y->ndim < 1 || y->shape[0] != x_shape[0]))
         return cg_error(CG_ERR_SHAPE, "dataloader: x %s and y %s have different numbers of rows",
                         cg_shape_str(x_ndim, x_shape), cg_tensor_shape_str(y));
+    // No rows means no batch to size the buffers by (an empty IDX file once made this
+    // allocate 8 GiB for one row of its absurd dims); a loader needs samples.
+    if (x_shape[0] == 0)
+        return cg_error(CG_ERR_SHAPE, "dataloader: the dataset is empty (x of shape %s)",
+                        cg_shape_str(x_ndim, x_shape));
+    for (int d = 1; d < x_ndim; d++) // zero-element samples: nothing to train on, and
+        if (x_shape[d] == 0)         // millions of them cost a shuffle of millions
+            return cg_error(CG_ERR_SHAPE, "dataloader: samples of x %s hold no elements",
+                            cg_shape_str(x_ndim, x_shape));
     if (x_shape[0] > UINT32_MAX)
         return cg_error(CG_ERR_ARG, "dataloader: %lld samples is more than 2^32",
                         (long long)x_shape[0]);
@@ -164,7 +173,10 @@ void cg_dataloader_set_drop_last(cg_dataloader *dl, bool drop_last) {
 
 int cg_dataloader_set_normalize(cg_dataloader *dl, float mean, float std) {
     if (!dl || !(std > 0)) {
-        cg_error(CG_ERR_ARG, "dataloader: normalisation std must be > 0, got %g", std);
+        if (dl)
+            cg_error(CG_ERR_ARG, "dataloader: normalisation std must be > 0, got %g", std);
+        else
+            cg_error(CG_ERR_ARG, "dataloader_set_normalize: loader is NULL");
         return -1;
     }
     dl->normalize = true;
@@ -214,7 +226,10 @@ static void gather_byte_rows(const cg_dataloader *dl, float *dst, int64_t first,
 bool cg_dataloader_next(cg_dataloader *dl, cg_tensor **x, cg_tensor **y) {
     if (x) *x = NULL;
     if (y) *y = NULL;
-    if (!dl) return false;
+    if (!dl) {
+        cg_error(CG_ERR_ARG, "dataloader_next: loader is NULL");
+        return false;
+    }
     if (dl->next_batch >= cg_dataloader_num_batches(dl)) {
         dl->epoch++;
         start_epoch(dl);

@@ -1,8 +1,17 @@
-// nn/image.c - image decoding/preparation (stb_image, stb_image_resize) and PNG grids
+// io/image.c - image decoding/preparation (stb_image, stb_image_resize) and PNG grids
 // (stb_image_write).
+//
+// The decoder is the system's stb_image (Debian ships 2.27), built with only the formats
+// users feed a classifier: PNG, JPEG and BMP (GIF, TGA, PSD, PNM, HDR and PIC are compiled
+// out: TGA has no magic number, so any short file "decoded" as a 16384x16384 TGA, and 2.27's
+// PNM reader has an integer overflow). Before decoding, the file is read whole (at most
+// CG_IMAGE_MAX_FILE_BYTES), its header dims are checked against the limits in image.h, and
+// a JPEG whose Huffman tables (DHT) hold more than 256 codes is refused: 2.27's
+// stbi__build_huffman writes past its arrays for those (fixed upstream in 2.28).
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../autograd/op.h"
 #include "../tensor/alloc.h"
@@ -21,11 +30,17 @@ static void *stb_realloc_sized(void *p, size_t old_size, size_t new_size) {
 // still use its own copy of stb.
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_NO_STDIO                       // files are read by read_image_file, with its limits
+#define STBI_MAX_DIMENSIONS                 CG_IMAGE_MAX_SIDE
 #define STBI_MALLOC(sz)                     cg_alloc(sz)
 #define STBI_FREE(p)                        cg_dealloc(p)
 #define STBI_REALLOC_SIZED(p, oldsz, newsz) stb_realloc_sized(p, oldsz, newsz)
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBI_WRITE_NO_STDIO
 #define STBIW_MALLOC(sz)                     cg_alloc(sz)
 #define STBIW_FREE(p)                        cg_dealloc(p)
 #define STBIW_REALLOC_SIZED(p, oldsz, newsz) stb_realloc_sized(p, oldsz, newsz)
@@ -51,15 +66,106 @@ static void *stb_realloc_sized(void *p, size_t old_size, size_t new_size) {
 
 // ---- loading ------------------------------------------------------------------------------
 
-cg_tensor *cg_image_load_gray(const char *path) {
+// The whole file (cg_dealloc it) and its size, or NULL after reporting why.
+static uint8_t *read_image_file(const char *path, size_t *size) {
     if (!path) return cg_error(CG_ERR_ARG, "image: path is NULL");
     FILE *f = fopen(path, "rb");
-    if (!f) return cg_error(CG_ERR_IO, "image: cannot open %s: %s", path, strerror(errno));
-    int w, h, channels;
-    stbi_uc *pixels = stbi_load_from_file(f, &w, &h, &channels, 1);
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0) {
+        cg_error(CG_ERR_IO, "image: cannot open %s: %s", path, strerror(errno));
+        if (f) fclose(f);
+        return NULL;
+    }
+    const char *why = S_ISDIR(st.st_mode)                    ? "is a directory"
+                      : !S_ISREG(st.st_mode)                 ? "not a regular file"
+                      : st.st_size > CG_IMAGE_MAX_FILE_BYTES ? "larger than CG_IMAGE_MAX_FILE_BYTES"
+                                                             : NULL;
+    uint8_t *bytes = why ? NULL : cg_alloc((size_t)st.st_size + 1);
+    if (bytes && fread(bytes, 1, (size_t)st.st_size, f) != (size_t)st.st_size) why = "read failed";
     fclose(f);
-    if (!pixels)
+    if (why) {
+        cg_error(CG_ERR_IO, "image: cannot read %s: %s (%lld bytes)", path, why,
+                 (long long)st.st_size);
+        cg_dealloc(bytes);
+        return NULL;
+    }
+    *size = (size_t)st.st_size;
+    return bytes;
+}
+
+// Every DHT segment's tables hold at most 256 codes. Checked wherever the bytes FF C4
+// occur (a superset of what the decoder will parse as DHT, however it resyncs), reading
+// the tables as stb does: a length, then per table a class/id byte, 16 counts and the
+// values; stb reads zeros past the end, which hold no codes.
+static bool jpeg_tables_fit(const uint8_t *b, size_t n) {
+    for (size_t at = 0; at + 1 < n; at++) {
+        if (b[at] != 0xFF || b[at + 1] != 0xC4) continue;
+        size_t p = at + 2;
+        long left = p + 1 < n ? (long)(b[p] << 8 | b[p + 1]) - 2 : 0;
+        for (p += 2; left > 0 && p < n; left -= 17) {
+            int q = b[p++], codes = 0;
+            if (q >> 4 > 1 || (q & 15) > 3) break; // stb stops here ("bad DHT header")
+            for (int i = 0; i < 16; i++, p++) codes += p < n ? b[p] : 0;
+            if (codes > 256) return false;
+            p += (size_t)codes;
+            left -= codes;
+        }
+    }
+    return true;
+}
+
+// Every PNG chunk fits in the file: stb 2.27 grows its IDAT buffer to the length a chunk
+// claims before reading it, so a 99-byte file asked for 1.4 GB (found by fuzz_image).
+static bool png_chunks_fit(const uint8_t *b, size_t n) {
+    for (size_t p = 8; p + 8 <= n;) {
+        size_t length =
+            (size_t)b[p] << 24 | (size_t)b[p + 1] << 16 | (size_t)b[p + 2] << 8 | b[p + 3];
+        if (length > n - p - 8) return false;
+        if (memcmp(b + p + 4, "IEND", 4) == 0) break;
+        p += 12 + length;
+    }
+    return true;
+}
+
+// Decode `bytes` to 8-bit gray after checking the header against the limits of image.h.
+static stbi_uc *decode_gray(const char *path, const uint8_t *bytes, size_t size, int *w, int *h) {
+    // First: stbi_info already parses the DHT segments before the frame header.
+    if (size > 2 && bytes[0] == 0xFF && bytes[1] == 0xD8 && !jpeg_tables_fit(bytes, size))
+        return cg_error(CG_ERR_FORMAT,
+                        "image: cannot decode %s: a JPEG Huffman table holds more than 256 codes "
+                        "(corrupt JPEG)",
+                        path);
+    if (size > 8 && memcmp(bytes, "\x89PNG", 4) == 0 && !png_chunks_fit(bytes, size))
+        return cg_error(CG_ERR_FORMAT,
+                        "image: cannot decode %s: a PNG chunk is longer than the file (truncated "
+                        "or corrupt PNG)",
+                        path);
+    int channels;
+    if (size > INT32_MAX || !stbi_info_from_memory(bytes, (int)size, w, h, &channels))
+        return cg_error(CG_ERR_FORMAT,
+                        "image: cannot decode %s: %s (cgrad reads PNG, JPEG and BMP)", path,
+                        stbi_failure_reason());
+    int64_t pixels = (int64_t)*w * *h;
+    if (*w > CG_IMAGE_MAX_SIDE || *h > CG_IMAGE_MAX_SIDE || pixels > CG_IMAGE_MAX_PIXELS ||
+        pixels > CG_IMAGE_MAX_PIXELS_PER_BYTE * (int64_t)size + (1 << 20))
+        return cg_error(CG_ERR_FORMAT,
+                        "image: %s: header says %dx%d pixels, beyond the limits for a %zu-byte "
+                        "file (image.h: CG_IMAGE_MAX_*)",
+                        path, *w, *h, size);
+    stbi_uc *gray = stbi_load_from_memory(bytes, (int)size, w, h, &channels, 1);
+    if (!gray)
         return cg_error(CG_ERR_FORMAT, "image: cannot decode %s: %s", path, stbi_failure_reason());
+    return gray;
+}
+
+cg_tensor *cg_image_load_gray(const char *path) {
+    size_t size = 0;
+    uint8_t *bytes = read_image_file(path, &size);
+    if (!bytes) return NULL;
+    int w = 0, h = 0;
+    stbi_uc *pixels = decode_gray(path, bytes, size, &w, &h);
+    cg_dealloc(bytes);
+    if (!pixels) return NULL;
     cg_tensor *t = cg_empty_unscoped(CG_SHAPE(1, 1, h, w));
     if (t)
         for (int64_t i = 0; i < t->numel; i++) t->data[i] = pixels[i] / 255.0f;
@@ -94,30 +200,19 @@ static void content_box(const float *p, int w, int h, float threshold, int box[4
     box[0] = x0, box[1] = y0, box[2] = x1, box[3] = y1;
 }
 
-cg_tensor *cg_image_prepare_mnist(const cg_tensor *gray, const cg_image_options *options) {
-    if (!cg_check_arg(gray, "image_prepare", "image")) return NULL;
+// Steps 1-4 of cg_image_load_mnist (image.h) on the w x h pixels `work`, which are inverted
+// in place (the caller's own copy: loading does not need a second full-size one).
+static cg_tensor *prepare_pixels(float *work, int w, int h, const cg_image_options *options) {
     cg_image_options o = options ? *options : (cg_image_options){0};
     int size = o.size ? o.size : 28, box_side = o.box ? o.box : size;
     float threshold = o.crop_threshold > 0 ? o.crop_threshold : 0.1f;
-    bool shape_ok =
-        gray->ndim == 2 || (gray->ndim == 4 && gray->shape[0] == 1 && gray->shape[1] == 1);
-    if (!shape_ok)
-        return cg_error(CG_ERR_SHAPE, "image_prepare: image must be (H,W) or (1,1,H,W), got %s",
-                        cg_tensor_shape_str(gray));
-    if (size < 1 || box_side < 1 || box_side > size || size > 4096)
-        return cg_error(CG_ERR_ARG, "image_prepare: need 1 <= box (%d) <= size (%d) <= 4096",
-                        box_side, size);
-    int h = (int)gray->shape[gray->ndim - 2], w = (int)gray->shape[gray->ndim - 1];
-    if (w < 1 || h < 1)
-        return cg_error(CG_ERR_SHAPE, "image_prepare: empty image %s", cg_tensor_shape_str(gray));
-    float *work = cg_alloc((size_t)w * h * sizeof(float));
     cg_tensor *out = cg_empty_unscoped(CG_SHAPE(1, 1, size, size));
     float *scaled = NULL;
-    if (!work || !out) goto fail;
+    if (!out) return NULL;
     bool invert = o.invert == CG_INVERT_ALWAYS ||
-                  (o.invert == CG_INVERT_AUTO && border_mean(gray->data, w, h) > 0.5f);
-    for (int64_t i = 0; i < (int64_t)w * h; i++)
-        work[i] = invert ? 1.0f - gray->data[i] : gray->data[i];
+                  (o.invert == CG_INVERT_AUTO && border_mean(work, w, h) > 0.5f);
+    if (invert)
+        for (int64_t i = 0; i < (int64_t)w * h; i++) work[i] = 1.0f - work[i];
     int b[4] = {0, 0, w, h};
     if (!o.no_crop) content_box(work, w, h, threshold, b);
     int cw = b[2] - b[0], ch = b[3] - b[1], longer = cw > ch ? cw : ch;
@@ -139,20 +234,54 @@ cg_tensor *cg_image_prepare_mnist(const cg_tensor *gray, const cg_image_options 
             float v = scaled[(int64_t)y * ow + x];
             out->data[(int64_t)(y0 + y) * size + x0 + x] = v < 0 ? 0 : (v > 1 ? 1 : v);
         }
-    cg_dealloc(work);
     cg_dealloc(scaled);
     return out;
 fail:
-    cg_dealloc(work);
     cg_dealloc(scaled);
     cg_free(out);
     return NULL;
 }
 
+// The checks of cg_image_prepare_mnist; false after reporting.
+static bool prepare_args_ok(const cg_tensor *gray, const cg_image_options *options) {
+    if (!cg_check_arg(gray, "image_prepare", "image")) return false;
+    cg_image_options o = options ? *options : (cg_image_options){0};
+    int size = o.size ? o.size : 28, box_side = o.box ? o.box : size;
+    bool shape_ok =
+        gray->ndim == 2 || (gray->ndim == 4 && gray->shape[0] == 1 && gray->shape[1] == 1);
+    if (!shape_ok)
+        return cg_error(CG_ERR_SHAPE, "image_prepare: image must be (H,W) or (1,1,H,W), got %s",
+                        cg_tensor_shape_str(gray)),
+               false;
+    if (size < 1 || box_side < 1 || box_side > size || size > 4096)
+        return cg_error(CG_ERR_ARG, "image_prepare: need 1 <= box (%d) <= size (%d) <= 4096",
+                        box_side, size),
+               false;
+    int64_t h = gray->shape[gray->ndim - 2], w = gray->shape[gray->ndim - 1];
+    if (w < 1 || h < 1 || w > CG_IMAGE_MAX_SIDE || h > CG_IMAGE_MAX_SIDE)
+        return cg_error(CG_ERR_SHAPE, "image_prepare: image %s is empty or wider than %d",
+                        cg_tensor_shape_str(gray), CG_IMAGE_MAX_SIDE),
+               false;
+    return true;
+}
+
+cg_tensor *cg_image_prepare_mnist(const cg_tensor *gray, const cg_image_options *options) {
+    if (!prepare_args_ok(gray, options)) return NULL;
+    int h = (int)gray->shape[gray->ndim - 2], w = (int)gray->shape[gray->ndim - 1];
+    float *work = cg_alloc((size_t)w * h * sizeof(float));
+    if (!work) return NULL;
+    memcpy(work, gray->data, (size_t)w * h * sizeof(float));
+    cg_tensor *out = prepare_pixels(work, w, h, options);
+    cg_dealloc(work);
+    return out;
+}
+
 cg_tensor *cg_image_load_mnist(const char *path, const cg_image_options *options) {
     cg_tensor *gray = cg_image_load_gray(path);
-    if (!gray) return NULL;
-    cg_tensor *out = cg_image_prepare_mnist(gray, options);
+    cg_tensor *out =
+        gray && prepare_args_ok(gray, options)
+            ? prepare_pixels(gray->data, (int)gray->shape[3], (int)gray->shape[2], options)
+            : NULL;
     cg_free(gray);
     return out;
 }

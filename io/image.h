@@ -1,15 +1,24 @@
-// nn/image.h - pictures in and out: classify your own image, look at learned kernels.
+// io/image.h - pictures in and out: classify your own image, look at learned kernels.
 //
 //   cg_tensor *x = cg_image_load_mnist("shoe.jpg", NULL);      // (1,1,28,28), like MNIST
 //   cg_tensor *probs = cg_softmax(cg_module_forward(model, x), 1);
 //   ...
 //   cg_image_save_grid("kernels.png", conv1_weight, 0, 8);    // (8,1,5,5) -> 8 tiles
 //
-// Decoding uses stb_image (PNG, JPEG, BMP, GIF, TGA, PSD, PNM), encoding stb_image_write.
+// Decoding uses stb_image for PNG, JPEG and BMP only (the other formats stb knows are
+// compiled out; see io/image.c for why), encoding stb_image_write.
 #ifndef CG_IMAGE_H
 #define CG_IMAGE_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+// Limits checked on the file and its header before anything is decoded, so a corrupt or
+// hostile file fails with CG_ERR_FORMAT / CG_ERR_IO instead of allocating gigabytes:
+#define CG_IMAGE_MAX_FILE_BYTES      (INT64_C(256) << 20) // 256 MiB
+#define CG_IMAGE_MAX_SIDE            16384                // pixels, width and height
+#define CG_IMAGE_MAX_PIXELS          (INT64_C(1) << 26)   // 64 Mi pixels (8192 x 8192)
+#define CG_IMAGE_MAX_PIXELS_PER_BYTE 1024 // beyond 1 Mi pixels: at most 1024 per file byte
 
 #include "../tensor/tensor.h"
 
@@ -31,8 +40,8 @@ typedef struct cg_image_options {
 
 // Load an image as grayscale (stb's luma) scaled to [0,1], shape (1,1,H,W), unchanged size.
 // Returns an unscoped tensor the caller frees, or NULL: CG_ERR_IO if the file cannot be
-// opened, CG_ERR_FORMAT with stb's reason ("unknown image type", "bad png sig", ...) if it
-// cannot be decoded.
+// opened or read (a directory "is a directory"), CG_ERR_FORMAT with stb's reason ("unknown
+// image type", "bad png sig", ...) if it cannot be decoded or its header exceeds the limits.
 cg_tensor *cg_image_load_gray(const char *path);
 
 // Load an image and prepare it the way MNIST pictures are made, as (1,1,size,size) in [0,1]

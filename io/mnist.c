@@ -1,4 +1,4 @@
-// nn/mnist.c - IDX file reader (plain or gzip) and the MNIST / Fashion-MNIST datasets.
+// io/mnist.c - IDX file reader (plain or gzip) and the MNIST / Fashion-MNIST datasets.
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -87,20 +87,25 @@ static int read_idx_header(gzFile f, const char *path, int *ndim, int64_t *shape
         cg_error(CG_ERR_FORMAT, "idx: %s: truncated in the header (%d dims expected)", path, *ndim);
         return -1;
     }
-    *numel = 1;
+    // The product of the non-zero dims is bounded too: a file with 0 images must not declare
+    // absurd image dims (a loader would size its buffers by them). Checked per factor so the
+    // product cannot overflow.
+    int64_t nonzero = 1;
     for (int i = 0; i < *ndim; i++) {
         const uint8_t *d = dims + 4 * i;
         shape[i] = ((int64_t)d[0] << 24) | ((int64_t)d[1] << 16) | ((int64_t)d[2] << 8) | d[3];
-        // Checked per factor so the product cannot overflow.
         if (shape[i] > CG_IDX_MAX_ELEMENTS ||
-            (shape[i] > 0 && *numel > CG_IDX_MAX_ELEMENTS / shape[i])) {
+            (shape[i] > 0 && nonzero > CG_IDX_MAX_ELEMENTS / shape[i])) {
             cg_error(CG_ERR_FORMAT,
                      "idx: %s: dims %s hold more than %lld elements (corrupt header?)", path,
                      cg_shape_str(i + 1, shape), (long long)CG_IDX_MAX_ELEMENTS);
             return -1;
         }
-        *numel *= shape[i];
+        if (shape[i] > 0) nonzero *= shape[i];
     }
+    *numel = nonzero;
+    for (int i = 0; i < *ndim; i++)
+        if (shape[i] == 0) *numel = 0;
     return 0;
 }
 
@@ -263,6 +268,11 @@ static int mnist_load(const char *dir, bool train, bool keep_bytes, cg_mnist *ou
         goto fail;
     }
     int64_t n = si[0];
+    if (n == 0 || si[1] == 0 || si[2] == 0) { // a dataset to train on needs pixels
+        cg_error(CG_ERR_FORMAT, "mnist: %s: the %s images %s are empty", dir, split,
+                 cg_shape_str(ni, si));
+        goto fail;
+    }
     out->labels = cg_empty_unscoped(CG_SHAPE(n));
     if (!out->labels) goto fail;
     int max_label = -1;

@@ -28,13 +28,13 @@ static const cg_module_class sigmoid_class = {"Sigmoid", sigmoid_forward, NULL, 
 static const cg_module_class tanh_class = {"Tanh", tanh_forward, NULL, NULL};
 
 cg_module *cg_ReLU(void) {
-    return cg_module_new(&relu_class, NULL);
+    return cg_module_new(&relu_class, NULL, 0);
 }
 cg_module *cg_Sigmoid(void) {
-    return cg_module_new(&sigmoid_class, NULL);
+    return cg_module_new(&sigmoid_class, NULL, 0);
 }
 cg_module *cg_Tanh(void) {
-    return cg_module_new(&tanh_class, NULL);
+    return cg_module_new(&tanh_class, NULL, 0);
 }
 
 // ---- LeakyReLU ------------------------------------------------------------------------

@@ -168,14 +168,9 @@ static cg_module *make_conv(const cg_module_class *cls, conv_kind kind, int in, 
     static const cg_conv_options defaults;
     const cg_conv_options *o = options ? options : &defaults;
     if (!check_module_args(cls, kind, in, out, kh, kw, o)) return NULL;
-    conv_module *c = cg_alloc_zeroed(sizeof *c);
-    if (!c) return NULL;
-    *c = (conv_module){kind, in, out, kh, kw, *o, cls->name};
-    cg_module *m = cg_module_new(cls, c);
-    if (!m) {
-        cg_dealloc(c);
-        return NULL;
-    }
+    cg_module *m = cg_module_new(cls, &(conv_module){kind, in, out, kh, kw, *o, cls->name},
+                                 sizeof(conv_module));
+    if (!m) return NULL;
     int groups = o->groups == 0 ? 1 : o->groups;
     // Conv: (out, in/g, k...); ConvTranspose: (in, out/g, k...), as PyTorch.
     int64_t d0 = is_transposed(kind) ? in : out, d1 = (is_transposed(kind) ? out : in) / groups;

@@ -6,10 +6,5 @@
 #include "layers_internal.h"
 
 cg_module *cg_module_with_config(const cg_module_class *cls, const void *config, size_t size) {
-    void *impl = cg_alloc(size);
-    if (!impl) return NULL;
-    memcpy(impl, config, size);
-    cg_module *m = cg_module_new(cls, impl);
-    if (!m) cg_dealloc(impl);
-    return m;
+    return cg_module_new(cls, config, size);
 }

@@ -27,15 +27,9 @@ cg_module *cg_Linear(int in_features, int out_features, const cg_linear_options 
     if (in_features < 0 || out_features < 0)
         return cg_error(CG_ERR_ARG, "Linear: in_features %d and out_features %d must be >= 0",
                         in_features, out_features);
-    linear_config *c = cg_alloc(sizeof *c);
-    if (!c) return NULL;
-    c->in_features = in_features;
-    c->out_features = out_features;
-    cg_module *m = cg_module_new(&linear_class, c);
-    if (!m) {
-        cg_dealloc(c);
-        return NULL;
-    }
+    linear_config c = {.in_features = in_features, .out_features = out_features};
+    cg_module *m = cg_module_new(&linear_class, &c, sizeof c);
+    if (!m) return NULL;
     cg_tensor *w = cg_module_add_param(m, "weight", cg_empty(CG_SHAPE(out_features, in_features)));
     cg_tensor *b = bias ? cg_module_add_param(m, "bias", cg_empty(CG_SHAPE(out_features))) : NULL;
     if (!w || (bias && !b)) {

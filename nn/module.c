@@ -8,12 +8,22 @@
 #include "../autograd/op.h"
 #include "../tensor/alloc.h"
 
-cg_module *cg_module_new(const cg_module_class *cls, void *impl) {
+cg_module *cg_module_new(const cg_module_class *cls, const void *config, size_t config_size) {
+    if (!cls) return cg_error(CG_ERR_ARG, "module_new: class is NULL");
+    if (config_size > 0 && !config)
+        return cg_error(CG_ERR_ARG, "%s: config is NULL but config_size is %zu", cls->name,
+                        config_size);
     cg_module *m = cg_alloc_zeroed(sizeof *m);
-    if (!m) return NULL;
+    void *copy = config_size > 0 ? cg_alloc(config_size) : NULL;
+    if (!m || (config_size > 0 && !copy)) {
+        cg_dealloc(m);
+        cg_dealloc(copy);
+        return NULL;
+    }
+    if (copy) memcpy(copy, config, config_size);
     m->cls = cls;
     m->training = true;
-    m->impl = impl;
+    m->impl = m->config_copy = copy;
     return m;
 }
 
@@ -90,7 +100,7 @@ void cg_module_free(cg_module *m) {
     for (int i = 0; i < m->n_params; i++) cg_free(m->params[i]);
     for (int i = 0; i < m->n_buffers; i++) cg_free(m->buffers[i]);
     if (m->cls->destroy) m->cls->destroy(m);
-    cg_dealloc(m->impl);
+    cg_dealloc(m->config_copy);
     cg_dealloc(m);
 }
 
@@ -269,6 +279,13 @@ static int64_t own_parameters(const cg_module *m) {
 }
 
 int cg_module_summary(cg_module *m, int ndim, const int64_t *input_shape, FILE *out) {
+    if (!m || !out || ndim < 1 || ndim > CG_MAX_DIMS || !input_shape) {
+        cg_error(CG_ERR_ARG,
+                 "module_summary: needs a module, an output stream and an input shape "
+                 "of 1..%d dims (got %d dims%s)",
+                 CG_MAX_DIMS, ndim, input_shape ? "" : ", shape NULL");
+        return -1;
+    }
     summary_row rows[256];
     recorder = rows;
     recorder_count = 0;

@@ -45,7 +45,8 @@ struct cg_module {
     int n_children, cap_children;
     char **child_names;
     cg_module **children;
-    void *impl; // the layer's own configuration/state, allocated with cg_alloc
+    void *impl;        // the layer's configuration/state: the module's copy of `config`
+    void *config_copy; // private: what cg_module_free frees (impl may be changed, not this)
 };
 
 // ---- using modules -----------------------------------------------------------------
@@ -71,8 +72,11 @@ void cg_module_print(const cg_module *m, FILE *out);
 int cg_module_summary(cg_module *m, int ndim, const int64_t *input_shape, FILE *out);
 
 // ---- writing modules -----------------------------------------------------------------
-// A new module of class `cls` owning `impl` (may be NULL), in training mode.
-cg_module *cg_module_new(const cg_module_class *cls, void *impl);
+// A new module of class `cls`, in training mode, with its own copy of `config_size` bytes
+// at `config` (NULL and 0 for none) as m->impl, freed by cg_module_free. The module never
+// frees memory it did not allocate: state a layer allocates itself (malloc or cg_alloc)
+// is freed by the class's destroy function.
+cg_module *cg_module_new(const cg_module_class *cls, const void *config, size_t config_size);
 // Register a parameter/buffer (the module takes ownership; t leaves any scope; NULL is
 // allowed for an absent bias and is skipped by the lists). Parameters get requires_grad.
 cg_tensor *cg_module_add_param(cg_module *m, const char *name, cg_tensor *t);

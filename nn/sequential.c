@@ -42,7 +42,7 @@ static cg_module *container(const cg_module_class *cls, int n, const char *const
     for (int i = 0; i < n && missing < 0; i++)
         if (!modules[i]) missing = i;
     bool named = check_names(cls->name, n, names);
-    cg_module *m = missing < 0 && named ? cg_module_new(cls, NULL) : NULL;
+    cg_module *m = missing < 0 && named ? cg_module_new(cls, NULL, 0) : NULL;
     int added = 0;
     for (; m && added < n; added++) {
         char index[16];
@@ -61,7 +61,10 @@ cg_module *cg_Sequential(int n, cg_module *const *modules) {
     return container(&sequential_class, n, NULL, modules);
 }
 cg_module *cg_Sequential_named(int n, const char *const *names, cg_module *const *modules) {
-    if (n > 0 && !names) return cg_error(CG_ERR_ARG, "Sequential: names is NULL");
+    if (n > 0 && !names) { // the container owns the modules also on failure
+        for (int i = 0; modules && i < n; i++) cg_module_free(modules[i]);
+        return cg_error(CG_ERR_ARG, "Sequential: names is NULL");
+    }
     return container(&sequential_class, n, names, modules);
 }
 cg_module *cg_ModuleList(int n, cg_module *const *modules) {

@@ -15,7 +15,7 @@ static const cg_module_class residual_class = {"Residual", residual_forward, NUL
 
 cg_module *cg_Residual(cg_module *fn) {
     if (!fn) return cg_error(CG_ERR_ARG, "Residual: fn is NULL (its constructor failed)");
-    cg_module *m = cg_module_new(&residual_class, NULL);
+    cg_module *m = cg_module_new(&residual_class, NULL, 0);
     if (!m || !cg_module_add_child(m, "fn", fn)) {
         cg_module_free(m);
         cg_module_free(fn);
@@ -31,7 +31,7 @@ static cg_tensor *identity_forward(cg_module *m, cg_tensor *x) {
 static const cg_module_class identity_class = {"Identity", identity_forward, NULL, NULL};
 
 cg_module *cg_Identity(void) {
-    return cg_module_new(&identity_class, NULL);
+    return cg_module_new(&identity_class, NULL, 0);
 }
 
 // ---- Unflatten ------------------------------------------------------------------------------

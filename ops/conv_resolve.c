@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../tensor/checked.h"
 #include "conv_internal.h"
 
 // "(h, w)" for 2-D ops, "(w,)" for 1-D ones, as PyTorch prints its tuples.
@@ -152,6 +153,21 @@ static void same_padding(cg_conv_geometry *g) {
     g->pad_right = tw - tw / 2;
 }
 
+// The image, columns and one unfolded workspace of a geometry fit CG_MAX_NUMEL (checked once
+// here, so no kernel multiplies them unchecked: padding=INT_MAX used to wrap).
+static int sizes_fit(const char *op, const cg_conv_geometry *g) {
+    int64_t sides[3][4] = {{g->batch, g->in_channels, g->in_h, g->in_w},
+                           {g->batch, g->out_channels, g->out_h, g->out_w},
+                           {g->groups, cg_conv_col_rows(g), g->out_h, g->out_w}};
+    int64_t n;
+    for (int i = 0; i < 3; i++)
+        if (!cg_checked_numel(4, sides[i], &n))
+            return cg_error(CG_ERR_SHAPE, "%s: sizes overflow: image %s, output %s", op,
+                            cg_shape_str(4, sides[0]), cg_shape_str(4, sides[1])),
+                   -1;
+    return 0;
+}
+
 int cg_conv_geometry_resolve(const char *op, int spatial, const cg_tensor *input,
                              const cg_tensor *weight, const cg_tensor *bias,
                              const cg_conv_options *options, cg_conv_geometry *g) {
@@ -208,7 +224,7 @@ int cg_conv_geometry_resolve(const char *op, int spatial, const cg_tensor *input
     }
     g->out_h = (padded_h - span_h) / g->stride_h + 1;
     g->out_w = (padded_w - span_w) / g->stride_w + 1;
-    return 0;
+    return sizes_fit(op, g);
 }
 
 int cg_conv_transpose_geometry_resolve(const char *op, int spatial, const cg_tensor *input,
@@ -279,7 +295,7 @@ int cg_conv_transpose_geometry_resolve(const char *op, int spatial, const cg_ten
                  pair_str(spatial, pad_h, pad_w));
         return -1;
     }
-    return 0;
+    return sizes_fit(op, g);
 }
 
 int cg_fold_geometry_resolve(const char *op, const cg_tensor *input, int64_t batch,

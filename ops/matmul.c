@@ -6,6 +6,8 @@
 // flags: dA = G B^T, dB = A^T G (beta = 1 sums over broadcast batch entries).
 #include <string.h>
 
+#include <stdio.h>
+
 #include "../autograd/op.h"
 #include "../kernels/gemm.h"
 #include "math.h"
@@ -35,7 +37,9 @@ static bool plan_matmul(const cg_tensor *a, const cg_tensor *b, matmul_plan *p, 
         return false;
     }
     int na = a->ndim > 2 ? a->ndim - 2 : 0, nb = b->ndim > 2 ? b->ndim - 2 : 0;
-    if (!cg_broadcast_shapes(na, a->shape, nb, b->shape, &p->batch_ndim, p->batch_shape, "matmul"))
+    char op[160]; // the batch dims alone do not say which operands failed: name them all
+    snprintf(op, sizeof op, "matmul of %s and %s", cg_tensor_shape_str(a), cg_tensor_shape_str(b));
+    if (!cg_broadcast_shapes(na, a->shape, nb, b->shape, &p->batch_ndim, p->batch_shape, op))
         return false;
     cg_broadcast_strides(na, a->shape, p->batch_ndim, p->batch_shape, p->a_stride);
     cg_broadcast_strides(nb, b->shape, p->batch_ndim, p->batch_shape, p->b_stride);

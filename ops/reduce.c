@@ -25,6 +25,11 @@ static bool plan_reduction(const cg_tensor *x, int ndims, const int *dims, bool 
                            const char *op, reduction *r) {
     memset(r, 0, sizeof *r);
     r->ndim = x->ndim;
+    if (ndims < 0 || (ndims > 0 && !dims)) {
+        cg_error(CG_ERR_ARG, "%s: %s (ndims %d) for input of shape %s", op,
+                 ndims < 0 ? "ndims is negative" : "dims is NULL", ndims, cg_tensor_shape_str(x));
+        return false;
+    }
     for (int i = 0; i < ndims; i++) {
         int d = cg_normalize_dim(dims[i], x->ndim, op);
         if (d < 0) return false;

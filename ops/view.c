@@ -216,6 +216,9 @@ const cg_op cg_op_permute = {"permute", permute_backward, "permutation"};
 
 cg_tensor *cg_permute(cg_tensor *t, const int *dims) {
     if (!cg_check_arg(t, "permute", "input")) return NULL;
+    if (!dims && t->ndim > 0)
+        return cg_error(CG_ERR_ARG, "permute: dims is NULL for input of shape %s",
+                        cg_tensor_shape_str(t));
     permutation p = {{0}};
     int *perm = p.perm;
     bool seen[CG_MAX_DIMS] = {false};
@@ -223,7 +226,9 @@ cg_tensor *cg_permute(cg_tensor *t, const int *dims) {
     for (int k = 0; k < t->ndim; k++) {
         int d = cg_normalize_dim(dims[k], t->ndim, "permute");
         if (d < 0) return NULL;
-        if (seen[d]) return cg_error(CG_ERR_ARG, "permute: dim %d repeated", dims[k]);
+        if (seen[d])
+            return cg_error(CG_ERR_ARG, "permute: dim %d repeated for input of shape %s", dims[k],
+                            cg_tensor_shape_str(t));
         seen[d] = true;
         perm[k] = d;
         shape[k] = t->shape[d];

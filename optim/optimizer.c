@@ -95,7 +95,10 @@ static int create_state(cg_optimizer *opt, int i) {
 }
 
 int cg_optimizer_step(cg_optimizer *opt) {
-    if (!opt) return -1;
+    if (!opt) {
+        cg_error(CG_ERR_ARG, "optimizer_step: optimizer is NULL");
+        return -1;
+    }
     for (int i = 0; i < opt->n_params; i++) {
         cg_tensor *p = opt->params[i];
         if (!p->grad) continue; // as PyTorch: no gradient, no update and no state
@@ -119,7 +122,10 @@ float cg_optimizer_lr(const cg_optimizer *opt) {
 }
 
 void cg_optimizer_set_lr(cg_optimizer *opt, float lr) {
-    if (!opt) return;
+    if (!opt) {
+        cg_error(CG_ERR_ARG, "optimizer_set_lr: optimizer is NULL");
+        return;
+    }
     if (!(lr >= 0)) {
         cg_error(CG_ERR_ARG, "%s: invalid learning rate lr=%g", opt->cls->name, lr);
         return;

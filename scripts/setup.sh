@@ -38,6 +38,9 @@ cg_install_packages() {
 # and for the PyTorch side of the benchmarks, so it is not installed here).
 CG_BUILD_PACKAGES=(gcc make cmake pkg-config libc6-dev libgomp1 zlib1g-dev libcmocka-dev libstb-dev)
 CG_DATA_PACKAGES=(dataset-fashion-mnist)
+# The libFuzzer harnesses of tests/fuzz (scripts/fuzz): clang, its sanitizer and libFuzzer
+# runtimes, and the LLVM OpenMP runtime clang links instead of libgomp.
+CG_FUZZ_PACKAGES=(clang libclang-rt-14-dev libomp-dev)
 # Data-parallel training (dist/) over MPI; without it dist/ builds as a single process.
 CG_MPI_PACKAGES=(libopenmpi-dev openmpi-bin)
 

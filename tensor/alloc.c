@@ -1,28 +1,111 @@
-// tensor/alloc.c - aligned allocation with a size-class cache.
+// tensor/alloc.c - aligned allocation with a size-class cache (and an exact mode for ASan).
 //
 // Blocks are rounded up to a size class (powers of two split in four steps: 64, 80, 96,
 // 112, 128, 160, ...) so that a freed block serves any later request of the same class.
-// Each block carries a small header with its class. The cache keeps at most
-// CACHE_LIMIT_BYTES; beyond that blocks go back to the system.
+// Each block carries a small header with its class and a state word, so freeing a block
+// twice, or freeing memory that cg_alloc did not hand out, is reported (CG_ERR_STATE)
+// instead of corrupting the cache. The cache keeps at most CACHE_LIMIT_BYTES; beyond that
+// blocks go back to the system.
+//
+// Under AddressSanitizer the cache would hide exactly what ASan looks for (slack after a
+// rounded-up block, reuse after free, double free), so there every block is an exact-size
+// posix_memalign block without header, returned to the system at once.
 #include "alloc.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 
+#if defined(CG_SANITIZE) || defined(__SANITIZE_ADDRESS__)
+#define CG_EXACT_BLOCKS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CG_EXACT_BLOCKS 1
+#endif
+#endif
+#ifdef CG_EXACT_BLOCKS
+// ASan's allocator interface (sanitizer/allocator_interface.h, which GCC does not ship):
+// whether p is a live block, and its requested size, asked without touching p.
+int __sanitizer_get_ownership(const volatile void *p);
+size_t __sanitizer_get_allocated_size(const volatile void *p);
+#endif
+
 #define ALIGNMENT         64
 #define N_CLASSES         200
 #define CACHE_LIMIT_BYTES ((int64_t)2 << 30)
+#define LIVE_MAGIC        UINT64_C(0xc6a110cb10c4a11e)
+#define FREE_MAGIC        UINT64_C(0xc6f7eeb10c4f7eed)
+
+static _Thread_local const char *current_op;
+
+const char *cg_alloc_set_op(const char *op) {
+    const char *previous = current_op;
+    current_op = op;
+    return previous;
+}
+const char *cg_alloc_op(void) {
+    return current_op ? current_op : "alloc";
+}
+
+static cg_alloc_stats stats;
+
+static void count(int64_t bytes, int64_t blocks) {
+#pragma omp critical(cg_alloc_stats)
+    {
+        stats.live_bytes += bytes;
+        stats.live_blocks += blocks;
+        if (stats.live_bytes > stats.peak_live_bytes) stats.peak_live_bytes = stats.live_bytes;
+    }
+}
+
+static void *out_of_memory(size_t bytes) {
+    return cg_error(CG_ERR_MEMORY, "%s: out of memory allocating %zu bytes (%.1f MiB)",
+                    cg_alloc_op(), bytes, (double)bytes / (1 << 20));
+}
+
+void *cg_alloc_zeroed(size_t bytes) {
+    void *p = cg_alloc(bytes);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
+cg_alloc_stats cg_alloc_get_stats(void) {
+    return stats;
+}
+
+#ifdef CG_EXACT_BLOCKS
+
+// ASan aborts on requests above its 1 TiB maximum instead of failing; refuse them first.
+#define EXACT_MAX_BYTES ((size_t)1 << 40)
+
+void *cg_alloc(size_t bytes) {
+    void *p = NULL;
+    if (bytes > EXACT_MAX_BYTES || posix_memalign(&p, ALIGNMENT, bytes ? bytes : 1) != 0)
+        return out_of_memory(bytes);
+    count((int64_t)__sanitizer_get_allocated_size(p), 1);
+    return p;
+}
+
+void cg_dealloc(void *ptr) {
+    if (!ptr) return;
+    if (__sanitizer_get_ownership(ptr)) count(-(int64_t)__sanitizer_get_allocated_size(ptr), -1);
+    free(ptr); // ASan reports a double free (or a foreign pointer) right here
+}
+
+void cg_alloc_trim(void) {}
+
+#else
 
 typedef struct block_header {
     size_t size_class;              // index into the class table
     struct block_header *next_free; // link while cached
-    char pad[ALIGNMENT - sizeof(size_t) - sizeof(void *)];
+    uint64_t magic;                 // LIVE_MAGIC while handed out, FREE_MAGIC while cached
+    char pad[ALIGNMENT - sizeof(size_t) - sizeof(void *) - sizeof(uint64_t)];
 } block_header;
 
 static block_header *free_lists[N_CLASSES];
-static cg_alloc_stats stats;
 
 // Class c covers sizes up to class_size(c): 4 steps per power of two, starting at 64 bytes.
 static size_t class_size(size_t c) {
@@ -41,7 +124,7 @@ static size_t class_of(size_t bytes) {
 void *cg_alloc(size_t bytes) {
     if (bytes == 0) bytes = 1;
     size_t c = class_of(bytes);
-    if (c >= N_CLASSES) return cg_error(CG_ERR_MEMORY, "alloc: %zu bytes is too large", bytes);
+    if (c >= N_CLASSES) return out_of_memory(bytes);
     size_t size = class_size(c);
     block_header *h;
 #pragma omp critical(cg_alloc)
@@ -56,33 +139,29 @@ void *cg_alloc(size_t bytes) {
         // aligned_alloc wants a multiple of the alignment; the header already is one.
         size_t rounded = (size + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
         h = aligned_alloc(ALIGNMENT, sizeof(block_header) + rounded);
-        if (!h) return cg_error(CG_ERR_MEMORY, "alloc: out of memory allocating %zu bytes", bytes);
+        if (!h) return out_of_memory(bytes);
         h->size_class = c;
     }
-#pragma omp critical(cg_alloc)
-    {
-        stats.live_bytes += (int64_t)size;
-        stats.live_blocks++;
-        if (stats.live_bytes > stats.peak_live_bytes) stats.peak_live_bytes = stats.live_bytes;
-    }
+    h->magic = LIVE_MAGIC;
+    count((int64_t)size, 1);
     return h + 1;
-}
-
-void *cg_alloc_zeroed(size_t bytes) {
-    void *p = cg_alloc(bytes);
-    if (p) memset(p, 0, bytes);
-    return p;
 }
 
 void cg_dealloc(void *ptr) {
     if (!ptr) return;
     block_header *h = (block_header *)ptr - 1;
+    if (h->magic != LIVE_MAGIC) {
+        cg_error(CG_ERR_STATE, "dealloc: %p %s", ptr,
+                 h->magic == FREE_MAGIC ? "is freed twice (double free)"
+                                        : "was not allocated by cg_alloc");
+        return;
+    }
+    h->magic = FREE_MAGIC;
     int64_t size = (int64_t)class_size(h->size_class);
+    count(-size, -1);
     bool keep;
 #pragma omp critical(cg_alloc)
     {
-        stats.live_bytes -= size;
-        stats.live_blocks--;
         keep = stats.cached_bytes + size <= CACHE_LIMIT_BYTES;
         if (keep) {
             h->next_free = free_lists[h->size_class];
@@ -90,7 +169,10 @@ void cg_dealloc(void *ptr) {
             stats.cached_bytes += size;
         }
     }
-    if (!keep) free(h);
+    if (!keep) {
+        h->magic = 0;
+        free(h);
+    }
 }
 
 void cg_alloc_trim(void) {
@@ -100,6 +182,7 @@ void cg_alloc_trim(void) {
             while (free_lists[c]) {
                 block_header *h = free_lists[c];
                 free_lists[c] = h->next_free;
+                h->magic = 0;
                 free(h);
             }
         }
@@ -107,6 +190,4 @@ void cg_alloc_trim(void) {
     }
 }
 
-cg_alloc_stats cg_alloc_get_stats(void) {
-    return stats;
-}
+#endif

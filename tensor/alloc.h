@@ -3,7 +3,12 @@
 // Buffers are 64-byte aligned and come from a cache of freed blocks grouped by size class,
 // so a training loop that allocates the same sizes every step reuses the same pages instead
 // of returning them to the OS (on this kind of VM the first touch of a page costs ~13 us).
-// The cache is bounded; cg_alloc_trim() returns it to the system.
+// The cache is bounded; cg_alloc_trim() returns it to the system. Freeing a block twice, or
+// a pointer cg_alloc did not return, is reported (CG_ERR_STATE) and otherwise ignored.
+//
+// In a build with AddressSanitizer (CG_SANITIZE, or any -fsanitize=address compile) every
+// block is exact-size and freed at once, so ASan sees every overflow, use after free and
+// double free; the statistics then count requested bytes and nothing is cached.
 #ifndef CG_ALLOC_H
 #define CG_ALLOC_H
 
@@ -15,6 +20,13 @@ void *cg_alloc(size_t bytes); // reports CG_ERR_MEMORY and returns NULL on failu
 void *cg_alloc_zeroed(size_t bytes);
 void cg_dealloc(void *ptr); // NULL is fine
 void cg_alloc_trim(void);   // give cached blocks back to the system
+
+// Out-of-memory messages start with the op allocating on this thread ("conv2d: out of
+// memory allocating 4294967296 bytes ..."): cg_check_arg() sets it as each op checks its
+// arguments, so it names the op that most recently started on this thread ("alloc" if
+// none). cg_alloc_set_op returns the previous name; cg_alloc_op reads the current one.
+const char *cg_alloc_set_op(const char *op);
+const char *cg_alloc_op(void);
 
 typedef struct cg_alloc_stats {
     int64_t live_bytes;   // handed out and not yet freed

@@ -2,9 +2,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "tensor_internal.h"
 
 bool cg_check_arg(const cg_tensor *t, const char *op, const char *arg) {
+    cg_alloc_set_op(op); // out-of-memory messages from here on name this op
     if (t) return true;
     // A NULL from an earlier failure keeps that failure's message.
     if (cg_last_error() == CG_OK) cg_error(CG_ERR_ARG, "%s: argument '%s' is NULL", op, arg);

@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "checked.h"
 #include "scope.h"
 #include "tensor_internal.h"
 
+// Only for shapes check_shape accepted (or views of a live tensor): the product fits.
 static int64_t shape_numel(int ndim, const int64_t *shape) {
     int64_t n = 1;
     for (int i = 0; i < ndim; i++) n *= shape[i];
@@ -31,6 +33,13 @@ static bool check_shape(int ndim, const int64_t *shape, const char *op) {
             return false;
         }
     }
+    int64_t numel;
+    if (!cg_checked_numel(ndim, shape, &numel)) {
+        // Named after the op being run (alloc.h), which knows why it asked for this shape.
+        cg_error(CG_ERR_SHAPE, "%s: shape %s has more than 2^58 elements (size overflow)",
+                 cg_alloc_op(), cg_shape_str(ndim, shape));
+        return false;
+    }
     return true;
 }
 
@@ -53,8 +62,11 @@ cg_tensor *cg_empty_unscoped(int ndim, const int64_t *shape) {
     int64_t numel = shape_numel(ndim, shape);
     cg_storage *s = cg_alloc(sizeof *s);
     if (!s) return NULL;
+    // numel <= CG_MAX_NUMEL (check_shape), so the byte count cannot wrap.
     s->data = cg_alloc((size_t)(numel > 0 ? numel : 1) * sizeof(float));
     if (!s->data) {
+        cg_error(CG_ERR_MEMORY, "%s: out of memory for a tensor of shape %s (%lld bytes)",
+                 cg_alloc_op(), cg_shape_str(ndim, shape), (long long)numel * 4);
         cg_dealloc(s);
         return NULL;
     }
@@ -117,8 +129,13 @@ cg_tensor *cg_arange(float start, float end, float step) {
     if ((end - start) / step < 0)
         return cg_error(CG_ERR_ARG, "arange: step %g does not lead from %g to %g", step, start,
                         end);
-    // torch.arange: ceil((end - start) / step) elements, computed in double.
-    int64_t n = (int64_t)ceil(((double)end - start) / step);
+    // torch.arange: ceil((end - start) / step) elements, computed in double; checked
+    // before the cast, which is undefined for counts beyond int64_t.
+    double count = ceil(((double)end - start) / step);
+    if (!(count <= (double)CG_MAX_NUMEL))
+        return cg_error(CG_ERR_ARG, "arange: %g elements from %g to %g by %g is too many", count,
+                        start, end, step);
+    int64_t n = (int64_t)count;
     cg_tensor *t = cg_empty(CG_SHAPE(n));
     if (!t) return NULL;
     for (int64_t i = 0; i < n; i++) t->data[i] = (float)(start + (double)i * step);

@@ -203,7 +203,7 @@ static const cg_module_class branchy_class = {"Branchy", branchy_forward, NULL, 
 static void test_unused_parameter_neither_hangs_nor_diverges(void **state) {
     (void)state;
     cg_manual_seed(11);
-    cg_module *m = cg_module_new(&branchy_class, NULL);
+    cg_module *m = cg_module_new(&branchy_class, NULL, 0);
     cg_module_add_child(m, "a", cg_Linear(5, 3, NULL));
     cg_module_add_child(m, "b", cg_Linear(5, 3, NULL));
     cg_module_add_child(m, "c", cg_Linear(5, 3, NULL));

@@ -14,12 +14,12 @@ static const cg_module_class BOX = {"Box", NULL, NULL, NULL};
 // A module "features.0.weight" [2, 3], "features.0.bias" [2], "head.weight" [1, 2], all
 // filled with `value`.
 static cg_module *model(float value, int head_width) {
-    cg_module *root = cg_module_new(&BOX, NULL);
-    cg_module *features = cg_module_add_child(root, "features", cg_module_new(&BOX, NULL));
-    cg_module *first = cg_module_add_child(features, "0", cg_module_new(&BOX, NULL));
+    cg_module *root = cg_module_new(&BOX, NULL, 0);
+    cg_module *features = cg_module_add_child(root, "features", cg_module_new(&BOX, NULL, 0));
+    cg_module *first = cg_module_add_child(features, "0", cg_module_new(&BOX, NULL, 0));
     cg_module_add_param(first, "weight", cg_full(CG_SHAPE(2, 3), value));
     cg_module_add_param(first, "bias", cg_full(CG_SHAPE(2), value));
-    cg_module *head = cg_module_add_child(root, "head", cg_module_new(&BOX, NULL));
+    cg_module *head = cg_module_add_child(root, "head", cg_module_new(&BOX, NULL, 0));
     cg_module_add_param(head, "weight", cg_full(CG_SHAPE(1, head_width), value));
     return root;
 }

@@ -524,8 +524,8 @@ static const cg_module_class PAIR = {"Pair", NULL, NULL, NULL};
 
 static void test_for_module(void **state) {
     (void)state;
-    cg_module *root = cg_module_new(&PAIR, NULL);
-    cg_module *child = cg_module_add_child(root, "0", cg_module_new(&PAIR, NULL));
+    cg_module *root = cg_module_new(&PAIR, NULL, 0);
+    cg_module *child = cg_module_add_child(root, "0", cg_module_new(&PAIR, NULL, 0));
     cg_module_add_param(child, "weight", cg_full(CG_SHAPE(2), 1.0f));
     cg_module_add_param(root, "bias", cg_full(CG_SHAPE(1), 1.0f));
     cg_tensor *weight = cg_module_param(child, "weight"), *bias = cg_module_param(root, "bias");
@@ -544,7 +544,7 @@ static void test_for_module(void **state) {
     assert_true(cg_same_shape(list.items[4].tensor, weight));
     cg_tensor_list_free(&list);
     cg_optimizer_free(opt);
-    cg_module *empty = cg_module_new(&PAIR, NULL);
+    cg_module *empty = cg_module_new(&PAIR, NULL, 0);
     assert_null(cg_adam_for(empty, &(cg_adam_options){.lr = CG_SET(0.1)}));
     cg_test_expect_error(CG_ERR_ARG, "Adam: got an empty parameter list");
     cg_module_free(empty);

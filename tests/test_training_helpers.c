@@ -23,7 +23,7 @@ static void test_evaluate(void **state) {
     (void)state;
     cg_tensor *x = cg_test_tensor(CG_SHAPE(5, 3), LOGITS), *y = cg_test_tensor(CG_SHAPE(5), LABELS);
     cg_unscope(x), cg_unscope(y);
-    cg_module *model = cg_module_new(&IDENTITY, NULL);
+    cg_module *model = cg_module_new(&IDENTITY, NULL, 0);
     cg_dataloader *dl = cg_dataloader_new(x, y, 2, false, 0); // batches of 2, 2, 1
     assert_non_null(dl);
     cg_eval_result r;
@@ -94,9 +94,9 @@ static const cg_module_class BOX = {"Box", NULL, NULL, NULL};
 
 static void test_dot_module_paths(void **state) {
     (void)state;
-    cg_module *root = cg_module_new(&BOX, NULL);
-    cg_module *features = cg_module_add_child(root, "features", cg_module_new(&BOX, NULL));
-    cg_module *layer = cg_module_add_child(features, "3", cg_module_new(&SCALE, NULL));
+    cg_module *root = cg_module_new(&BOX, NULL, 0);
+    cg_module *features = cg_module_add_child(root, "features", cg_module_new(&BOX, NULL, 0));
+    cg_module *layer = cg_module_add_child(features, "3", cg_module_new(&SCALE, NULL, 0));
     cg_tensor *w = cg_module_add_param(layer, "weight", cg_full(CG_SHAPE(2), 3));
     cg_requires_grad(w, true);
     cg_scope_begin();

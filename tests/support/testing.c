@@ -1,4 +1,5 @@
 // tests/support/testing.c - see testing.h.
+#define _POSIX_C_SOURCE 200809L // popen
 #include "testing.h"
 
 #include <math.h>
@@ -302,6 +303,16 @@ int cg_test_teardown(void **state) {
     if (captured.installed) cg_test_capture_errors(); // also undoes a test's own handler
     cg_clear_error();
     return 0;
+}
+
+int cg_test_count_temp_files(const char *path) {
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "ls -1 '%s'.tmp-* 2>/dev/null | wc -l", path);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    if (!p || fscanf(p, "%d", &n) != 1) fail_msg("cannot count the temporary files of %s", path);
+    pclose(p);
+    return n;
 }
 
 static int64_t live_at_start;

@@ -37,6 +37,8 @@ void cg_test_expect_error(cg_status status, const char *substring);
 void cg_test_expect_no_error(void);
 // Number of errors the capturing handler has seen since cg_test_capture_errors().
 int cg_test_error_count(void);
+// Number of temporary files "<path>.tmp-*" that saves of path left beside it.
+int cg_test_count_temp_files(const char *path);
 // The last captured message ("" if none).
 const char *cg_test_last_message(void);
 
