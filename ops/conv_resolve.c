@@ -168,18 +168,31 @@ static int sizes_fit(const char *op, const cg_conv_geometry *g) {
     return 0;
 }
 
+// NULL options are PyTorch's defaults (all zeros).
+static const cg_conv_options *begin_resolve(const cg_conv_options *options) {
+    static const cg_conv_options defaults;
+    return options ? options : &defaults;
+}
+
+// What both directions read first: the input (the image side for conv2d, the column side
+// of the adjoint conv2d for conv_transpose2d), the weight and the options.
+static int read_sides(const char *op, int spatial, bool transposed, const cg_tensor *input,
+                      const cg_tensor *weight, const cg_conv_options *o, cg_conv_geometry *g,
+                      int64_t *pad_h, int64_t *pad_w) {
+    memset(g, 0, sizeof *g);
+    g->spatial = spatial;
+    int rc = transposed ? read_input(op, spatial, input, g, &g->out_channels, &g->out_h, &g->out_w)
+                        : read_input(op, spatial, input, g, &g->in_channels, &g->in_h, &g->in_w);
+    if (rc < 0 || read_weight(op, spatial, transposed, weight, g) < 0) return -1;
+    return read_options(op, spatial, o, input, weight, g, pad_h, pad_w);
+}
+
 int cg_conv_geometry_resolve(const char *op, int spatial, const cg_tensor *input,
                              const cg_tensor *weight, const cg_tensor *bias,
                              const cg_conv_options *options, cg_conv_geometry *g) {
-    static const cg_conv_options defaults;
-    const cg_conv_options *o = options ? options : &defaults;
-    memset(g, 0, sizeof *g);
-    g->spatial = spatial;
+    const cg_conv_options *o = begin_resolve(options);
     int64_t pad_h, pad_w;
-    if (read_input(op, spatial, input, g, &g->in_channels, &g->in_h, &g->in_w) < 0 ||
-        read_weight(op, spatial, false, weight, g) < 0 ||
-        read_options(op, spatial, o, input, weight, g, &pad_h, &pad_w) < 0)
-        return -1;
+    if (read_sides(op, spatial, false, input, weight, o, g, &pad_h, &pad_w) < 0) return -1;
     g->out_channels = weight->shape[0];
     if (check_divisible(op, "out_channels", g->out_channels, g, input, weight) < 0 ||
         check_divisible(op, "in_channels", g->in_channels, g, input, weight) < 0)
@@ -230,16 +243,9 @@ int cg_conv_geometry_resolve(const char *op, int spatial, const cg_tensor *input
 int cg_conv_transpose_geometry_resolve(const char *op, int spatial, const cg_tensor *input,
                                        const cg_tensor *weight, const cg_tensor *bias,
                                        const cg_conv_options *options, cg_conv_geometry *g) {
-    static const cg_conv_options defaults;
-    const cg_conv_options *o = options ? options : &defaults;
-    memset(g, 0, sizeof *g);
-    g->spatial = spatial;
+    const cg_conv_options *o = begin_resolve(options);
     int64_t pad_h, pad_w;
-    // The input is the column side of the adjoint conv2d.
-    if (read_input(op, spatial, input, g, &g->out_channels, &g->out_h, &g->out_w) < 0 ||
-        read_weight(op, spatial, true, weight, g) < 0 ||
-        read_options(op, spatial, o, input, weight, g, &pad_h, &pad_w) < 0)
-        return -1;
+    if (read_sides(op, spatial, true, input, weight, o, g, &pad_h, &pad_w) < 0) return -1;
     if (o->padding_kind != CG_PADDING_EXPLICIT) {
         cg_error(CG_ERR_ARG,
                  "%s: padding='%s' is not supported (only explicit padding, as "
