@@ -114,6 +114,15 @@ static bool jpeg_tables_fit(const uint8_t *b, size_t n) {
     return true;
 }
 
+// What stb takes for a JPEG: an SOI marker, which (as every JPEG marker) may be preceded by
+// any number of 0xFF fill bytes, so FF FF D8 is a JPEG too (found by fuzz_image).
+static bool looks_like_jpeg(const uint8_t *b, size_t n) {
+    if (n < 2 || b[0] != 0xFF) return false;
+    size_t p = 1;
+    while (p < n && b[p] == 0xFF) p++;
+    return p < n && b[p] == 0xD8;
+}
+
 // Every PNG chunk fits in the file: stb 2.27 grows its IDAT buffer to the length a chunk
 // claims before reading it, so a 99-byte file asked for 1.4 GB (found by fuzz_image).
 static bool png_chunks_fit(const uint8_t *b, size_t n) {
@@ -130,7 +139,7 @@ static bool png_chunks_fit(const uint8_t *b, size_t n) {
 // Decode `bytes` to 8-bit gray after checking the header against the limits of image.h.
 static stbi_uc *decode_gray(const char *path, const uint8_t *bytes, size_t size, int *w, int *h) {
     // First: stbi_info already parses the DHT segments before the frame header.
-    if (size > 2 && bytes[0] == 0xFF && bytes[1] == 0xD8 && !jpeg_tables_fit(bytes, size))
+    if (looks_like_jpeg(bytes, size) && !jpeg_tables_fit(bytes, size))
         return cg_error(CG_ERR_FORMAT,
                         "image: cannot decode %s: a JPEG Huffman table holds more than 256 codes "
                         "(corrupt JPEG)",

@@ -91,6 +91,10 @@ static void test_hostile_images_refused(void **state) {
     uint8_t dht[2 + 4 + 17 + 4080] = {0xff, 0xd8, 0xff, 0xc4, 0x0f, 0xf3, 0x00};
     memset(dht + 7, 255, 16);
     expect_image_refused("dht.jpg", dht, sizeof dht, CG_ERR_FORMAT, "Huffman table");
+    // The same table behind a fill byte before SOI (FF FF D8: still a JPEG to stb).
+    uint8_t filled[1 + sizeof dht] = {0xff};
+    memcpy(filled + 1, dht, sizeof dht);
+    expect_image_refused("filled.jpg", filled, sizeof filled, CG_ERR_FORMAT, "Huffman table");
     // A PNG header claiming 8000x8000 in 33 bytes (limit: 1024 pixels per byte past 1 Mi).
     uint8_t png[33] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0,    0,    13, 'I',
                        'H',  'D', 'R', 0,   0,    0x1f, 0x40, 0,    0, 0x1f, 0x40, 8,  0};
