@@ -1,7 +1,7 @@
 // bench/bench_conv.c - convolution speed on the performance issue's configs a-e.
 //
 //   bench_conv [--threads N] [--json] [--repeats R] [--only a..e] [--algo
-//   auto|exact|winograd|implicit]
+//   auto|exact|winograd|implicit|direct]
 //              [--clock wall|cpu]
 //
 // For each config: forward only (grad mode off) and forward + backward (input and weight
@@ -94,10 +94,11 @@ int main(int argc, char **argv) {
             cg_conv_set_algorithm(!strcmp(a, "exact")      ? CG_CONV_ALGO_EXACT
                                   : !strcmp(a, "winograd") ? CG_CONV_ALGO_WINOGRAD
                                   : !strcmp(a, "implicit") ? CG_CONV_ALGO_IMPLICIT
+                                  : !strcmp(a, "direct")   ? CG_CONV_ALGO_DIRECT
                                                            : CG_CONV_ALGO_AUTO);
         } else {
             fprintf(stderr, "usage: bench_conv [--threads N] [--repeats R] [--json] [--only a..e] "
-                            "[--algo auto|exact|winograd|implicit] [--clock wall|cpu]\n");
+                            "[--algo auto|exact|winograd|implicit|direct] [--clock wall|cpu]\n");
             return 2;
         }
     }

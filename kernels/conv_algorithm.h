@@ -22,11 +22,12 @@ typedef enum cg_conv_algorithm {
     CG_CONV_ALGO_EXACT,
     CG_CONV_ALGO_WINOGRAD,
     CG_CONV_ALGO_IMPLICIT, // implicit GEMM for every forward that is not depthwise/pointwise
+    CG_CONV_ALGO_DIRECT,   // direct loops for every forward and stride-1 transposed direction
 } cg_conv_algorithm;
 
 void cg_conv_set_algorithm(cg_conv_algorithm algorithm);
 cg_conv_algorithm cg_conv_get_algorithm(void);
-const char *
-cg_conv_algorithm_name(cg_conv_algorithm algorithm); // "auto", "exact", "winograd", "implicit"
+const char *cg_conv_algorithm_name(
+    cg_conv_algorithm algorithm); // "auto", "exact", "winograd", "implicit", "direct"
 
 #endif

@@ -53,6 +53,7 @@ typedef struct conv_plan {
     cg_conv_direction direction;
     bool depthwise;      // direct loops, nothing below is used
     bool winograd;       // conv_winograd.c, nothing below is used
+    bool direct;         // conv_direct.c, nothing below is used
     bool implicit;       // implicit GEMM: images, K, P, Og, sizes and implicit_floats used
     bool pointwise;      // the image (C, H*W) is its own column matrix: no im2col
     bool image_parallel; // threads take whole images (serial GEMMs); else threaded GEMMs
@@ -87,7 +88,8 @@ static bool implicit_rule(void) {
 static conv_plan plan_of(cg_conv_direction direction, const cg_conv_geometry *g) {
     conv_plan p = {.direction = direction, .depthwise = cg_conv_is_depthwise(g)};
     p.winograd = !p.depthwise && cg_conv_winograd_applies(g);
-    if (p.depthwise || p.winograd) return p;
+    p.direct = !p.depthwise && !p.winograd && cg_conv_direct_applies(direction, g);
+    if (p.depthwise || p.winograd || p.direct) return p;
     int threads = cg_num_threads();
     p.pointwise = is_pointwise(g);
     p.image_parallel = g->batch >= threads;
@@ -329,6 +331,7 @@ int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
         return 0;
     }
     if (p.winograd) return cg_conv_winograd(direction, g, x);
+    if (p.direct) return cg_conv_direct(direction, g, x);
     if (p.implicit) {
         float *workspace =
             cg_alloc((size_t)(TAP_FLOATS(p.K) + p.slices * (p.side_floats + p.implicit_floats)) *

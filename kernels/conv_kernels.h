@@ -38,6 +38,17 @@ bool cg_conv_winograd_applies(const cg_conv_geometry *g);
 int cg_conv_winograd(cg_conv_direction direction, const cg_conv_geometry *g,
                      const cg_conv_operands *x);
 
+// Direct convolution (kernels/conv_direct.c): register-blocked loops over a zero-padded,
+// stride-phase-split copy of each image, no column matrix. Whether the driver runs this
+// direction of the geometry with it (forward, and the transposed direction of stride-1
+// convolutions; the shape rule and cg_conv_get_algorithm()), and the kernel, with
+// cg_conv_execute's arguments and results. 0 / -1.
+bool cg_conv_direct_applies(cg_conv_direction direction, const cg_conv_geometry *g);
+int cg_conv_direct(cg_conv_direction direction, const cg_conv_geometry *g,
+                   const cg_conv_operands *x);
+// For tests: run the direct path's portable C loops even where AVX-512 is available.
+void cg_conv_direct_use_portable(bool on);
+
 // image (C, H, W) of one sample -> cols (C*kH*kW, H_out*W_out), row stride ld (>= H_out*W_out,
 // so several samples can sit side by side). Out-of-image taps read 0.
 void cg_im2col(const cg_conv_geometry *g, const float *image, float *cols, int64_t ld);

@@ -48,11 +48,13 @@ const char *cg_conv_algorithm_name(cg_conv_algorithm algorithm) {
     return algorithm == CG_CONV_ALGO_EXACT      ? "exact"
            : algorithm == CG_CONV_ALGO_WINOGRAD ? "winograd"
            : algorithm == CG_CONV_ALGO_IMPLICIT ? "implicit"
+           : algorithm == CG_CONV_ALGO_DIRECT   ? "direct"
                                                 : "auto";
 }
 
 bool cg_conv_winograd_applies(const cg_conv_geometry *g) {
-    if (current_algorithm == CG_CONV_ALGO_EXACT || current_algorithm == CG_CONV_ALGO_IMPLICIT)
+    if (current_algorithm == CG_CONV_ALGO_EXACT || current_algorithm == CG_CONV_ALGO_IMPLICIT ||
+        current_algorithm == CG_CONV_ALGO_DIRECT)
         return false;
     bool fits = g->kernel_h == 3 && g->kernel_w == 3 && g->stride_h == 1 && g->stride_w == 1 &&
                 g->dilation_h == 1 && g->dilation_w == 1 && g->groups == 1 && g->pad_top <= 2 &&

@@ -5,7 +5,8 @@
 // groups, depthwise, dilation, stride, asymmetric padding, 1x1 pointwise, batch 1 and
 // batches larger than the thread count, at 1 and 2 threads (which take the batched and the
 // image-parallel plans), with each algorithm setting (exact im2col + GEMM, automatic,
-// Winograd forced where it applies, implicit GEMM forced for every forward it can run). Also: a
+// Winograd forced where it applies, implicit GEMM forced for every forward it can run, direct
+// loops forced for every forward and stride-1 transposed direction). Also: a
 // workspace that cannot be allocated makes the driver return -1 with CG_ERR_MEMORY before it reads
 // or writes anything.
 #include <math.h>
@@ -173,15 +174,20 @@ static const shape shapes[] = {
     {2, 16, 16, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // 1x1 image, 3x3 kernel
     {2, 16, 20, 17, 14, 3, 3, 1, 1, 1, 1, 2, 1, 0, 2, 1}, // larger, asymmetric padding
     {3, 48, 56, 16, 15, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, // Winograd chosen automatically
+    {2, 3, 10, 9, 37, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1},   // 3 strips per row, 2 channel blocks
+    {3, 8, 16, 13, 40, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 4},  // config d's kind: stride, dilation
+    {2, 4, 6, 8, 18, 3, 3, 1, 1, 1, 1, 3, 0, 3, 1, 1},    // padding >= kernel: transposed crops
+    {1, 2, 9, 20, 33, 2, 3, 1, 1, 3, 2, 1, 2, 0, 3, 1},   // batch 1, uneven dilation, 2 x 3
 };
 
 static void every_shape_every_direction(void **state) {
     (void)state;
     const int threads[] = {1, 2};
     const cg_conv_algorithm algorithms[] = {CG_CONV_ALGO_EXACT, CG_CONV_ALGO_AUTO,
-                                            CG_CONV_ALGO_WINOGRAD, CG_CONV_ALGO_IMPLICIT};
+                                            CG_CONV_ALGO_WINOGRAD, CG_CONV_ALGO_IMPLICIT,
+                                            CG_CONV_ALGO_DIRECT};
     for (size_t t = 0; t < 2; t++)
-        for (size_t a = 0; a < 4; a++) {
+        for (size_t a = 0; a < sizeof algorithms / sizeof algorithms[0]; a++) {
             cg_set_num_threads(threads[t]);
             cg_conv_set_algorithm(algorithms[a]);
             for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
@@ -190,6 +196,23 @@ static void every_shape_every_direction(void **state) {
                     if (d != CG_CONV_WEIGHT_GRAD) check(&shapes[i], (cg_conv_direction)d, true);
                 }
         }
+    cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
+    cg_set_num_threads(0);
+}
+
+// The direct path's portable loops (what a CPU without AVX-512 runs), every shape and
+// direction, at 1 and 2 threads.
+static void direct_portable_every_shape(void **state) {
+    (void)state;
+    cg_conv_direct_use_portable(true);
+    cg_conv_set_algorithm(CG_CONV_ALGO_DIRECT);
+    for (int t = 1; t <= 2; t++) {
+        cg_set_num_threads(t);
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+            for (int d = CG_CONV_FORWARD; d <= CG_CONV_WEIGHT_GRAD; d++)
+                check(&shapes[i], (cg_conv_direction)d, d != CG_CONV_WEIGHT_GRAD);
+    }
+    cg_conv_direct_use_portable(false);
     cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
     cg_set_num_threads(0);
 }
@@ -267,6 +290,7 @@ static void workspace_failure_is_reported(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_shape_every_direction),
+        cmocka_unit_test(direct_portable_every_shape),
         cmocka_unit_test(winograd_is_chosen_by_shape),
         cmocka_unit_test(winograd_error_is_bounded),
         cmocka_unit_test(workspace_failure_is_reported),

@@ -1,0 +1,464 @@
+// kernels/conv_direct.c - direct convolution: outputs accumulated in registers, no column
+// matrix.
+//
+// im2col + GEMM writes K = C/g * kH * kW floats per output position and the GEMM packs them
+// again; for shallow convolutions (a 1-channel 5x5 first layer has K = 25) and small images
+// that traffic costs as much as the multiply. Here a block of 8 output channels and up to 3
+// "strips" of 16 consecutive outputs of one output row accumulate in 24 registers over every
+// tap of the group: per tap, one load of the input per strip and one broadcast per weight
+// feed 24 FMAs, and the result is stored once, with the bias added.
+//
+// Strided convolutions are made unit-stride first: each image is copied once into
+// sh x sw "phase" planes per channel, phase (a, b) holding the zero-padded input at rows
+// a, a + sh, ... and columns b, b + sw, ...; tap (i, j) then reads phase ((i*dh) % sh,
+// (j*dw) % sw) at offset ((i*dh) / sh, (j*dw) / sw) with unit stride. The copy also holds
+// the padding (zeros), so the inner loop has no bounds tests. For stride 1 it is just the
+// zero-padded image.
+//
+// The transposed direction of a stride-1 convolution (conv2d's input gradient,
+// conv_transpose2d's forward) is itself a stride-1 convolution of the column side, with
+// the kernel flipped, the channels swapped and padding dilation * (k - 1) - pad (negative:
+// the frame crops), so the same code runs it.
+//
+// The weight gradient runs on the same phase copies: a block of 8 output channels and 3
+// taps keeps 24 registers of partial sums over every strip of every image (one load of the
+// output gradient per channel and of the input per tap feed 24 FMAs), reduced to the
+// 24 weights once per chunk of images. Each (channel block, tap block) belongs to one
+// thread, so the sums do not depend on the thread count unless there are too few blocks to
+// share, when each thread takes a part of the images into its own copy of the gradient,
+// added in thread order (deterministic for a given thread count, like the GEMM path).
+#include <omp.h>
+#include <string.h>
+
+#include "../tensor/alloc.h"
+#include "../tensor/parallel.h"
+#include "conv_kernels.h"
+#include "simd_clones.h"
+
+#define OB    8  // output channels per register block
+#define LANES 16 // outputs per strip (one AVX-512 vector)
+#define MAX_S 3  // strips per register block: 8 x 3 accumulators
+#define MAX_T 3  // taps per weight-gradient block: 8 x 3 accumulators
+// The last strip of an image reads up to LANES - 1 floats past its plane's last row.
+#define SLACK (2 * LANES)
+// Phase copies of at most this many floats per parallel region (whole images, >= 1).
+#define DIRECT_BUFFER_FLOATS ((int64_t)1 << 20)
+// AUTO takes the direct path when a strip's lanes are at least this full (in 1/16ths):
+// outputs 12 wide and more (7-wide rows would waste more than half of every vector).
+#define MIN_LANES 12
+// ... and its 8-channel blocks at least this full (in 1/8ths): a convolution to one channel
+// (the input gradient of a first layer) would compute 8 rows to store 1.
+#define MIN_ROWS 6
+// ... and, for the weight gradient, at most this many taps per group: each block of 3 taps
+// rereads the output gradient of its 8 channels from L2, so deep gradients (config b's 288
+// taps: 1.6x slower, d's 144: 1.4x) stay on im2col + GEMM while shallow ones win (a's 25:
+// 1.3-1.7x faster; the small CNN's 9 and 72: 2.2x and 1.6x).
+#define MAX_WGRAD_TAPS 96
+// ... and when one image's phase copy stays this small (in floats; 16 MB).
+#define MAX_IMAGE_FLOATS ((int64_t)1 << 22)
+// Below this many multiply-adds one thread does the whole call.
+#define PARALLEL_MACS ((int64_t)1 << 18)
+
+// The convolution this file computes, whichever side of the geometry is its input.
+typedef struct direct {
+    int64_t batch, groups;
+    int64_t ci, hi, wi; // input (N, ci, hi, wi)
+    int64_t co, ho, wo; // output (N, co, ho, wo)
+    int64_t kh, kw, sh, sw, dh, dw;
+    int64_t pad_top, pad_left;    // the input's origin in the padded frame (negative: cropped)
+    int64_t hq, wq, plane;        // one phase plane: hq rows of wq floats
+    int64_t image_floats;         // one image's phase planes, slack included
+    int64_t cg, og, taps, blocks; // per group: channels in / out, cg*kh*kw, 8-channel blocks
+    int64_t strips_per_row, strips;
+} direct;
+
+static int64_t ceil_div(int64_t x, int64_t y) {
+    return (x + y - 1) / y;
+}
+
+static direct direct_of(const cg_conv_geometry *g, bool transposed) {
+    direct p = {.batch = g->batch, .groups = g->groups, .kh = g->kernel_h, .kw = g->kernel_w};
+    p.dh = g->dilation_h, p.dw = g->dilation_w;
+    if (!transposed) {
+        p.ci = g->in_channels, p.hi = g->in_h, p.wi = g->in_w;
+        p.co = g->out_channels, p.ho = g->out_h, p.wo = g->out_w;
+        p.sh = g->stride_h, p.sw = g->stride_w;
+        p.pad_top = g->pad_top, p.pad_left = g->pad_left;
+    } else { // stride 1 (cg_conv_direct_applies)
+        p.ci = g->out_channels, p.hi = g->out_h, p.wi = g->out_w;
+        p.co = g->in_channels, p.ho = g->in_h, p.wo = g->in_w;
+        p.sh = p.sw = 1;
+        p.pad_top = p.dh * (p.kh - 1) - g->pad_top, p.pad_left = p.dw * (p.kw - 1) - g->pad_left;
+    }
+    // The padded frame covers every tap of every output: ((o-1)*s + d*(k-1) + 1) per side.
+    p.hq = ceil_div((p.ho - 1) * p.sh + p.dh * (p.kh - 1) + 1, p.sh);
+    p.wq = ceil_div((p.wo - 1) * p.sw + p.dw * (p.kw - 1) + 1, p.sw);
+    p.plane = p.hq * p.wq;
+    p.image_floats = (p.ci * p.sh * p.sw * p.plane + SLACK + 15) / 16 * 16;
+    p.cg = p.ci / p.groups, p.og = p.co / p.groups;
+    p.taps = p.cg * p.kh * p.kw;
+    p.blocks = ceil_div(p.og, OB);
+    p.strips_per_row = ceil_div(p.wo, LANES);
+    p.strips = p.ho * p.strips_per_row;
+    return p;
+}
+
+static bool portable_only; // cg_conv_direct_use_portable
+
+void cg_conv_direct_use_portable(bool on) {
+    portable_only = on;
+}
+
+static bool has_avx512(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    return !portable_only && __builtin_cpu_supports("avx512f");
+#else
+    return false;
+#endif
+}
+
+bool cg_conv_direct_applies(cg_conv_direction d, const cg_conv_geometry *g) {
+    cg_conv_algorithm algorithm = cg_conv_get_algorithm();
+    if (algorithm != CG_CONV_ALGO_AUTO && algorithm != CG_CONV_ALGO_DIRECT) return false;
+    if (g->batch <= 0 || g->out_h <= 0 || g->out_w <= 0 || g->in_h <= 0 || g->in_w <= 0 ||
+        g->in_channels <= 0 || g->out_channels <= 0)
+        return false;
+    if (d == CG_CONV_TRANSPOSED && (g->stride_h != 1 || g->stride_w != 1)) return false;
+    if (algorithm == CG_CONV_ALGO_DIRECT) return true;
+    direct p = direct_of(g, d == CG_CONV_TRANSPOSED);
+    bool pointwise = p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.pad_top == 0 &&
+                     p.pad_left == 0 && p.hi == p.ho && p.wi == p.wo;
+    int64_t lanes = p.wo * LANES / (p.strips_per_row * LANES); // used lanes per strip, /16
+    int64_t rows = p.og * OB / (p.blocks * OB);                // used rows per block, /8
+    return has_avx512() && !pointwise && lanes >= MIN_LANES && rows >= MIN_ROWS &&
+           p.image_floats <= MAX_IMAGE_FLOATS &&
+           (d != CG_CONV_WEIGHT_GRAD || p.taps <= MAX_WGRAD_TAPS);
+}
+
+// ---- preparing the operands ------------------------------------------------------------------
+
+// Channel c of one image -> its sh*sw phase planes: phase (a, b) [i][j] = input[a + sh*i -
+// pad_top][b + sw*j - pad_left], zero outside the input.
+static void prepare_channel(const direct *p, const float *input, float *planes) {
+    for (int64_t a = 0; a < p->sh; a++)
+        for (int64_t b = 0; b < p->sw; b++, planes += p->plane) {
+            int64_t lo, hi;
+            cg_conv_tap_range(b - p->pad_left, p->sw, p->wi, p->wq, &lo, &hi);
+            for (int64_t i = 0; i < p->hq; i++) {
+                float *dst = planes + i * p->wq;
+                int64_t row = a + p->sh * i - p->pad_top;
+                if (row < 0 || row >= p->hi) {
+                    memset(dst, 0, (size_t)p->wq * sizeof(float));
+                    continue;
+                }
+                for (int64_t j = 0; j < lo; j++) dst[j] = 0.0f;
+                cg_conv_strided_copy(dst, input + row * p->wi + b - p->pad_left, lo, hi, p->sw);
+                for (int64_t j = hi; j < p->wq; j++) dst[j] = 0.0f;
+            }
+        }
+}
+
+// wpack[(gi*blocks + ob)][t][o] = weight of output channel gi*og + ob*8 + o at tap t = (c, i, j)
+// of the group (zero past og): the 8 broadcasts of one tap are one cache line's half.
+static void pack_weights(const direct *p, bool transposed, const float *weight, float *wpack) {
+    int64_t kk = p->kh * p->kw;
+    for (int64_t gi = 0; gi < p->groups; gi++)
+        for (int64_t ob = 0; ob < p->blocks; ob++)
+            for (int64_t t = 0; t < p->taps; t++)
+                for (int64_t o = 0; o < OB; o++, wpack++) {
+                    int64_t oc = ob * OB + o, c = t / kk, ij = t % kk;
+                    if (oc >= p->og) {
+                        *wpack = 0.0f;
+                        continue;
+                    }
+                    // transposed: the conv weight (O, C/g, kh, kw) read with O and C swapped
+                    // and the kernel flipped
+                    *wpack = transposed ? weight[((gi * p->cg + c) * p->og + oc) * kk + kk - 1 - ij]
+                                        : weight[((gi * p->og + oc) * p->cg + c) * kk + ij];
+                }
+}
+
+// toff[t]: where tap t = (c, i, j) of the group reads, relative to output (0, 0) of the
+// group's first phase plane.
+static void tap_offsets(const direct *p, int64_t *toff) {
+    for (int64_t c = 0, t = 0; c < p->cg; c++)
+        for (int64_t i = 0; i < p->kh; i++)
+            for (int64_t j = 0; j < p->kw; j++, t++) {
+                int64_t a = i * p->dh % p->sh, qh = i * p->dh / p->sh;
+                int64_t b = j * p->dw % p->sw, qw = j * p->dw / p->sw;
+                toff[t] = ((c * p->sh + a) * p->sw + b) * p->plane + qh * p->wq + qw;
+            }
+}
+
+// ---- the register block ----------------------------------------------------------------------
+
+// Up to MAX_S strips of one output-channel block: where each reads (from the group's phase
+// planes) and writes (in the block's first output plane), and how many lanes are real.
+typedef struct strips {
+    int count;
+    int64_t in[MAX_S], out[MAX_S];
+    int valid[MAX_S];
+} strips;
+
+// One register block: out[o][s] = bias[o] + sum_t w[t][o] * in[toff[t] + s.in], for o < ocs.
+typedef void (*block_fn)(int64_t taps, const int64_t *toff, const float *w, const float *in,
+                         const strips *s, float *out, int64_t out_plane, int ocs,
+                         const float *bias);
+
+CG_SIMD_CLONES static void block_portable(int64_t taps, const int64_t *toff, const float *w,
+                                          const float *in, const strips *s, float *out,
+                                          int64_t out_plane, int ocs, const float *bias) {
+    float acc[OB][MAX_S][LANES] = {{{0}}};
+    for (int64_t t = 0; t < taps; t++, w += OB)
+        for (int k = 0; k < s->count; k++) {
+            const float *x = in + toff[t] + s->in[k];
+            for (int o = 0; o < OB; o++)
+                for (int l = 0; l < LANES; l++) acc[o][k][l] += w[o] * x[l];
+        }
+    for (int o = 0; o < ocs; o++)
+        for (int k = 0; k < s->count; k++)
+            for (int l = 0; l < s->valid[k]; l++)
+                out[o * out_plane + s->out[k] + l] = acc[o][k][l] + (bias ? bias[o] : 0.0f);
+}
+
+// The weight-gradient block: dw[o * ld + k] += sum over images [0, nb) and every strip of
+// dy[o][strip] * in[toff[k] + strip], o < ocs, k < nt (nt <= MAX_T). in and dy point at
+// image 0 (its group's planes, its block's first channel); the images follow at in_stride
+// and dy_stride.
+typedef void (*wgrad_fn)(const direct *p, int64_t nb, const float *in, int64_t in_stride,
+                         const float *dy, int64_t dy_stride, const int64_t *toff, int nt, int ocs,
+                         float *dw, int64_t ld);
+
+CG_SIMD_CLONES static void wgrad_portable(const direct *p, int64_t nb, const float *in,
+                                          int64_t in_stride, const float *dy, int64_t dy_stride,
+                                          const int64_t *toff, int nt, int ocs, float *dw,
+                                          int64_t ld) {
+    float acc[OB][MAX_T][LANES] = {{{0}}};
+    int64_t out_plane = p->ho * p->wo;
+    for (int64_t n = 0; n < nb; n++, in += in_stride, dy += dy_stride)
+        for (int64_t q = 0; q < p->strips; q++) {
+            int64_t oh = q / p->strips_per_row, ow0 = q % p->strips_per_row * LANES;
+            int valid = (int)(p->wo - ow0 < LANES ? p->wo - ow0 : LANES);
+            for (int o = 0; o < ocs; o++)
+                for (int k = 0; k < nt; k++) {
+                    const float *y = dy + o * out_plane + oh * p->wo + ow0;
+                    const float *x = in + toff[k] + oh * p->wq + ow0;
+                    for (int l = 0; l < valid; l++) acc[o][k][l] += y[l] * x[l];
+                }
+        }
+    for (int o = 0; o < ocs; o++)
+        for (int k = 0; k < nt; k++) {
+            float sum = 0.0f;
+            for (int l = 0; l < LANES; l++) sum += acc[o][k][l];
+            dw[o * ld + k] += sum;
+        }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define AVX512        __attribute__((target("avx512f,avx512vl,fma")))
+#define INLINE_AVX512 AVX512 static inline __attribute__((always_inline))
+
+// The block with a constant strip count, so the accumulators stay in registers.
+INLINE_AVX512 void block_n(int S, int64_t taps, const int64_t *toff, const float *w,
+                           const float *in, const strips *s, float *out, int64_t out_plane, int ocs,
+                           const float *bias) {
+    __m512 acc[OB][MAX_S];
+    const float *x[MAX_S];
+    for (int k = 0; k < S; k++) x[k] = in + s->in[k];
+#pragma GCC unroll 8
+    for (int o = 0; o < OB; o++)
+        for (int k = 0; k < S; k++) acc[o][k] = _mm512_setzero_ps();
+    for (int64_t t = 0; t < taps; t++, w += OB) {
+        int64_t off = toff[t];
+        __m512 v[MAX_S];
+        for (int k = 0; k < S; k++) v[k] = _mm512_loadu_ps(x[k] + off);
+#pragma GCC unroll 8
+        for (int o = 0; o < OB; o++) {
+            __m512 wo = _mm512_set1_ps(w[o]);
+            for (int k = 0; k < S; k++) acc[o][k] = _mm512_fmadd_ps(wo, v[k], acc[o][k]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int o = 0; o < OB; o++) {
+        if (o >= ocs) break;
+        __m512 b = _mm512_set1_ps(bias ? bias[o] : 0.0f);
+        for (int k = 0; k < S; k++)
+            _mm512_mask_storeu_ps(out + o * out_plane + s->out[k],
+                                  (__mmask16)((1u << s->valid[k]) - 1),
+                                  _mm512_add_ps(acc[o][k], b));
+    }
+}
+
+AVX512 static void block_avx512(int64_t taps, const int64_t *toff, const float *w, const float *in,
+                                const strips *s, float *out, int64_t out_plane, int ocs,
+                                const float *bias) {
+    if (s->count == 3)
+        block_n(3, taps, toff, w, in, s, out, out_plane, ocs, bias);
+    else if (s->count == 2)
+        block_n(2, taps, toff, w, in, s, out, out_plane, ocs, bias);
+    else
+        block_n(1, taps, toff, w, in, s, out, out_plane, ocs, bias);
+}
+
+// The weight-gradient block with a constant tap count, so the sums stay in registers.
+INLINE_AVX512 void wgrad_n(int T, const direct *p, int64_t nb, const float *in, int64_t in_stride,
+                           const float *dy, int64_t dy_stride, const int64_t *toff, int ocs,
+                           float *dw, int64_t ld) {
+    __m512 acc[OB][MAX_T];
+    int64_t out_plane = p->ho * p->wo, row[OB];
+    // channels past ocs reread the last real one (their sums are never stored)
+    for (int o = 0; o < OB; o++) row[o] = (o < ocs ? o : ocs - 1) * out_plane;
+#pragma GCC unroll 8
+    for (int o = 0; o < OB; o++)
+        for (int k = 0; k < T; k++) acc[o][k] = _mm512_setzero_ps();
+    for (int64_t n = 0; n < nb; n++, in += in_stride, dy += dy_stride)
+        for (int64_t oh = 0; oh < p->ho; oh++)
+            for (int64_t ow0 = 0; ow0 < p->wo; ow0 += LANES) {
+                int valid = (int)(p->wo - ow0 < LANES ? p->wo - ow0 : LANES);
+                __mmask16 lanes = (__mmask16)((1u << valid) - 1);
+                const float *x = in + oh * p->wq + ow0, *y = dy + oh * p->wo + ow0;
+                __m512 v[MAX_T];
+                for (int k = 0; k < T; k++) v[k] = _mm512_loadu_ps(x + toff[k]);
+#pragma GCC unroll 8
+                for (int o = 0; o < OB; o++) {
+                    // lanes past the row are zero here, so the input's garbage there adds 0
+                    __m512 yo = _mm512_maskz_loadu_ps(lanes, y + row[o]);
+                    for (int k = 0; k < T; k++) acc[o][k] = _mm512_fmadd_ps(yo, v[k], acc[o][k]);
+                }
+            }
+#pragma GCC unroll 8
+    for (int o = 0; o < OB; o++) {
+        if (o >= ocs) break;
+        for (int k = 0; k < T; k++) dw[o * ld + k] += _mm512_reduce_add_ps(acc[o][k]);
+    }
+}
+
+AVX512 static void wgrad_avx512(const direct *p, int64_t nb, const float *in, int64_t in_stride,
+                                const float *dy, int64_t dy_stride, const int64_t *toff, int nt,
+                                int ocs, float *dw, int64_t ld) {
+    if (nt == 3)
+        wgrad_n(3, p, nb, in, in_stride, dy, dy_stride, toff, ocs, dw, ld);
+    else if (nt == 2)
+        wgrad_n(2, p, nb, in, in_stride, dy, dy_stride, toff, ocs, dw, ld);
+    else
+        wgrad_n(1, p, nb, in, in_stride, dy, dy_stride, toff, ocs, dw, ld);
+}
+#endif
+
+static block_fn block_kernel(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (has_avx512()) return block_avx512;
+#endif
+    return block_portable;
+}
+
+static wgrad_fn wgrad_kernel(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (has_avx512()) return wgrad_avx512;
+#endif
+    return wgrad_portable;
+}
+
+// ---- the driver ------------------------------------------------------------------------------
+
+// Output channels [ob*8, ob*8 + 8) of group gi of one image, MAX_S strips at a time.
+static void run_block(const direct *p, block_fn kernel, const float *planes, const int64_t *toff,
+                      const float *wpack, const float *bias, float *out, int64_t gi, int64_t ob) {
+    int64_t oc0 = gi * p->og + ob * OB, out_plane = p->ho * p->wo;
+    int ocs = (int)(p->og - ob * OB < OB ? p->og - ob * OB : OB);
+    const float *in = planes + gi * p->cg * p->sh * p->sw * p->plane;
+    const float *w = wpack + (gi * p->blocks + ob) * p->taps * OB;
+    for (int64_t s0 = 0; s0 < p->strips; s0 += MAX_S) {
+        strips s = {0};
+        for (int64_t q = s0; q < s0 + MAX_S && q < p->strips; q++, s.count++) {
+            int64_t oh = q / p->strips_per_row, ow0 = q % p->strips_per_row * LANES;
+            s.in[s.count] = oh * p->wq + ow0;
+            s.out[s.count] = oh * p->wo + ow0;
+            s.valid[s.count] = (int)(p->wo - ow0 < LANES ? p->wo - ow0 : LANES);
+        }
+        kernel(p->taps, toff, w, in, &s, out + oc0 * out_plane, out_plane, ocs,
+               bias ? bias + oc0 : NULL);
+    }
+}
+
+// The weight gradient of images [0, nb) of a chunk, part `part` of `parts` of them, for
+// output channels [ob*8, ob*8 + 8) of group gi and taps [tb*3, tb*3 + 3): into dw (O, taps).
+static void run_wgrad_block(const direct *p, wgrad_fn kernel, const float *planes, const float *dy,
+                            const int64_t *toff, float *dw, int64_t nb, int64_t part, int64_t parts,
+                            int64_t gi, int64_t ob, int64_t tb) {
+    int64_t i0 = part * nb / parts, i1 = (part + 1) * nb / parts;
+    int64_t oc0 = gi * p->og + ob * OB, out_plane = p->ho * p->wo, t0 = tb * MAX_T;
+    int ocs = (int)(p->og - ob * OB < OB ? p->og - ob * OB : OB);
+    int nt = (int)(p->taps - t0 < MAX_T ? p->taps - t0 : MAX_T);
+    if (i1 <= i0) return;
+    kernel(p, i1 - i0, planes + i0 * p->image_floats + gi * p->cg * p->sh * p->sw * p->plane,
+           p->image_floats, dy + (i0 * p->co + oc0) * out_plane, p->co * out_plane, toff + t0, nt,
+           ocs, dw + oc0 * p->taps + t0, p->taps);
+}
+
+int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv_operands *x) {
+    bool transposed = d == CG_CONV_TRANSPOSED, wgrad = d == CG_CONV_WEIGHT_GRAD;
+    direct p = direct_of(g, transposed);
+    const float *input = transposed ? x->columns : x->image;
+    int64_t chunk = DIRECT_BUFFER_FLOATS / p.image_floats;
+    chunk = chunk < 1 ? 1 : chunk > p.batch ? p.batch : chunk;
+    int64_t macs = p.batch * p.co * p.ho * p.wo * p.taps;
+    int threads = macs >= PARALLEL_MACS && !omp_in_parallel() ? cg_num_threads() : 1;
+    // Work items per chunk: (channel block) for the forward, (part, channel block, tap block)
+    // for the weight gradient, whose parts split the images when there are few blocks.
+    int64_t blocks = p.groups * p.blocks, tblocks = wgrad ? ceil_div(p.taps, MAX_T) : 1;
+    int64_t parts = wgrad && blocks * tblocks < 4 * threads ? threads : 1;
+    int64_t weight_size = p.co * p.taps;
+    // Packed weights (forward) or the parts' gradients (weight gradient, parts > 1), the tap
+    // offsets (int64: two floats each), then the chunk's phase planes.
+    int64_t w_floats = !wgrad ? blocks * p.taps * OB : parts > 1 ? parts * weight_size : 0;
+    int64_t head = (w_floats + 2 * p.taps + 15) / 16 * 16;
+    float *wpack = cg_alloc((size_t)(head + chunk * p.image_floats) * sizeof(float));
+    if (!wpack) return -1;
+    int64_t *toff = (int64_t *)(wpack + w_floats);
+    float *planes = wpack + head, *dw = parts > 1 ? wpack : x->out;
+    if (!wgrad)
+        pack_weights(&p, transposed, x->weight, wpack);
+    else
+        memset(wpack, 0, (size_t)w_floats * sizeof(float));
+    tap_offsets(&p, toff);
+    block_fn kernel = block_kernel();
+    wgrad_fn wkernel = wgrad_kernel();
+    for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
+        int64_t nb = p.batch - n0 < chunk ? p.batch - n0 : chunk;
+        int64_t items = !wgrad ? nb * blocks : parts * blocks * tblocks;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+        {
+#pragma omp for schedule(static)
+            for (int64_t nc = 0; nc < nb * p.ci; nc++) {
+                int64_t n = nc / p.ci, c = nc % p.ci;
+                float *dst = planes + n * p.image_floats + c * p.sh * p.sw * p.plane;
+                prepare_channel(&p, input + ((n0 + n) * p.ci + c) * p.hi * p.wi, dst);
+                if (c == p.ci - 1) // the slack after the last plane: read, never stored
+                    memset(dst + p.sh * p.sw * p.plane, 0,
+                           (size_t)(p.image_floats - p.ci * p.sh * p.sw * p.plane) * sizeof(float));
+            }
+            // Static: each thread takes consecutive items (blocks of one image, or one part's
+            // blocks), which share their planes in L2.
+#pragma omp for schedule(static)
+            for (int64_t item = 0; item < items; item++) {
+                if (!wgrad) {
+                    int64_t n = item / blocks, gb = item % blocks;
+                    run_block(&p, kernel, planes + n * p.image_floats, toff, wpack, x->bias,
+                              x->out + (n0 + n) * p.co * p.ho * p.wo, gb / p.blocks, gb % p.blocks);
+                    continue;
+                }
+                int64_t part = item / (blocks * tblocks), r = item % (blocks * tblocks);
+                int64_t gb = r / tblocks;
+                run_wgrad_block(&p, wkernel, planes, x->columns + n0 * p.co * p.ho * p.wo, toff,
+                                dw + (parts > 1 ? part * weight_size : 0), nb, part, parts,
+                                gb / p.blocks, gb % p.blocks, r % tblocks);
+            }
+        }
+    }
+    for (int64_t part = 0; parts > 1 && part < parts; part++)
+        for (int64_t i = 0; i < weight_size; i++) x->out[i] += wpack[part * weight_size + i];
+    cg_dealloc(wpack);
+    return 0;
+}
