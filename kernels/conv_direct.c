@@ -49,11 +49,14 @@
 // ... and its 8-channel blocks at least this full (in 1/8ths): a convolution to one channel
 // (the input gradient of a first layer) would compute 8 rows to store 1.
 #define MIN_ROWS 6
-// ... and, for the weight gradient, at most this many taps per group: each block of 3 taps
-// rereads the output gradient of its 8 channels from L2, so deep gradients (config b's 288
-// taps: 1.6x slower, d's 144: 1.4x) stay on im2col + GEMM while shallow ones win (a's 25:
-// 1.3-1.7x faster; the small CNN's 9 and 72: 2.2x and 1.6x).
+// ... and, for the weight gradient, at most this many taps per group: shallow gradients win
+// (1 thread, against im2col + GEMM: config a's 25 taps 1.4x, the small CNN's 9 and 72 2.3x
+// and 1.7x), deep ones lose (b's 288: 0.6x, d's 144: 0.75x), where the GEMM's packed panels
+// reuse each load better than 3 taps x 8 channels of registers can.
 #define MAX_WGRAD_TAPS 96
+// The weight gradient takes this many floats of output gradient (8 channels of a few
+// images) at a time through all its tap blocks, so they are reread from L1.
+#define WGRAD_L1_FLOATS 4096
 // ... and when one image's phase copy stays this small (in floats; 16 MB).
 #define MAX_IMAGE_FLOATS ((int64_t)1 << 22)
 // Below this many multiply-adds one thread does the whole call.
@@ -221,19 +224,18 @@ CG_SIMD_CLONES static void block_portable(int64_t taps, const int64_t *toff, con
                 out[o * out_plane + s->out[k] + l] = acc[o][k][l] + (bias ? bias[o] : 0.0f);
 }
 
-// The weight-gradient block: dw[o * ld + k] += sum over images [0, nb) and every strip of
-// dy[o][strip] * in[toff[k] + strip], o < ocs, k < nt (nt <= MAX_T). in and dy point at
-// image 0 (its group's planes, its block's first channel); the images follow at in_stride
-// and dy_stride.
+// The weight-gradient block: sums[(o * ld + k) * 16 + l] += lane l of the sum over images
+// [0, nb) and every strip of dy[o][strip] * in[toff[k] + strip], for o < ocs, k < nt (nt <=
+// MAX_T). in and dy point at image 0 (its group's planes, its block's first channel); the
+// images follow at in_stride and dy_stride. The 16 lanes are summed once, at the end.
 typedef void (*wgrad_fn)(const direct *p, int64_t nb, const float *in, int64_t in_stride,
                          const float *dy, int64_t dy_stride, const int64_t *toff, int nt, int ocs,
-                         float *dw, int64_t ld);
+                         float *sums, int64_t ld);
 
 CG_SIMD_CLONES static void wgrad_portable(const direct *p, int64_t nb, const float *in,
                                           int64_t in_stride, const float *dy, int64_t dy_stride,
-                                          const int64_t *toff, int nt, int ocs, float *dw,
+                                          const int64_t *toff, int nt, int ocs, float *sums,
                                           int64_t ld) {
-    float acc[OB][MAX_T][LANES] = {{{0}}};
     int64_t out_plane = p->ho * p->wo;
     for (int64_t n = 0; n < nb; n++, in += in_stride, dy += dy_stride)
         for (int64_t q = 0; q < p->strips; q++) {
@@ -243,14 +245,9 @@ CG_SIMD_CLONES static void wgrad_portable(const direct *p, int64_t nb, const flo
                 for (int k = 0; k < nt; k++) {
                     const float *y = dy + o * out_plane + oh * p->wo + ow0;
                     const float *x = in + toff[k] + oh * p->wq + ow0;
-                    for (int l = 0; l < valid; l++) acc[o][k][l] += y[l] * x[l];
+                    float *acc = sums + (o * ld + k) * LANES;
+                    for (int l = 0; l < valid; l++) acc[l] += y[l] * x[l];
                 }
-        }
-    for (int o = 0; o < ocs; o++)
-        for (int k = 0; k < nt; k++) {
-            float sum = 0.0f;
-            for (int l = 0; l < LANES; l++) sum += acc[o][k][l];
-            dw[o * ld + k] += sum;
         }
 }
 
@@ -304,14 +301,15 @@ AVX512 static void block_avx512(int64_t taps, const int64_t *toff, const float *
 // The weight-gradient block with a constant tap count, so the sums stay in registers.
 INLINE_AVX512 void wgrad_n(int T, const direct *p, int64_t nb, const float *in, int64_t in_stride,
                            const float *dy, int64_t dy_stride, const int64_t *toff, int ocs,
-                           float *dw, int64_t ld) {
+                           float *sums, int64_t ld) {
     __m512 acc[OB][MAX_T];
     int64_t out_plane = p->ho * p->wo, row[OB];
     // channels past ocs reread the last real one (their sums are never stored)
     for (int o = 0; o < OB; o++) row[o] = (o < ocs ? o : ocs - 1) * out_plane;
 #pragma GCC unroll 8
     for (int o = 0; o < OB; o++)
-        for (int k = 0; k < T; k++) acc[o][k] = _mm512_setzero_ps();
+        for (int k = 0; k < T; k++)
+            acc[o][k] = o < ocs ? _mm512_load_ps(sums + (o * ld + k) * LANES) : _mm512_setzero_ps();
     for (int64_t n = 0; n < nb; n++, in += in_stride, dy += dy_stride)
         for (int64_t oh = 0; oh < p->ho; oh++)
             for (int64_t ow0 = 0; ow0 < p->wo; ow0 += LANES) {
@@ -330,19 +328,19 @@ INLINE_AVX512 void wgrad_n(int T, const direct *p, int64_t nb, const float *in, 
 #pragma GCC unroll 8
     for (int o = 0; o < OB; o++) {
         if (o >= ocs) break;
-        for (int k = 0; k < T; k++) dw[o * ld + k] += _mm512_reduce_add_ps(acc[o][k]);
+        for (int k = 0; k < T; k++) _mm512_store_ps(sums + (o * ld + k) * LANES, acc[o][k]);
     }
 }
 
 AVX512 static void wgrad_avx512(const direct *p, int64_t nb, const float *in, int64_t in_stride,
                                 const float *dy, int64_t dy_stride, const int64_t *toff, int nt,
-                                int ocs, float *dw, int64_t ld) {
+                                int ocs, float *sums, int64_t ld) {
     if (nt == 3)
-        wgrad_n(3, p, nb, in, in_stride, dy, dy_stride, toff, ocs, dw, ld);
+        wgrad_n(3, p, nb, in, in_stride, dy, dy_stride, toff, ocs, sums, ld);
     else if (nt == 2)
-        wgrad_n(2, p, nb, in, in_stride, dy, dy_stride, toff, ocs, dw, ld);
+        wgrad_n(2, p, nb, in, in_stride, dy, dy_stride, toff, ocs, sums, ld);
     else
-        wgrad_n(1, p, nb, in, in_stride, dy, dy_stride, toff, ocs, dw, ld);
+        wgrad_n(1, p, nb, in, in_stride, dy, dy_stride, toff, ocs, sums, ld);
 }
 #endif
 
@@ -383,18 +381,26 @@ static void run_block(const direct *p, block_fn kernel, const float *planes, con
 }
 
 // The weight gradient of images [0, nb) of a chunk, part `part` of `parts` of them, for
-// output channels [ob*8, ob*8 + 8) of group gi and taps [tb*3, tb*3 + 3): into dw (O, taps).
+// output channels [ob*8, ob*8 + 8) of group gi, into the part's lane sums (O, taps, 16):
+// a few images at a time (their output gradient for the 8 channels stays in L1), every tap
+// block for them.
 static void run_wgrad_block(const direct *p, wgrad_fn kernel, const float *planes, const float *dy,
-                            const int64_t *toff, float *dw, int64_t nb, int64_t part, int64_t parts,
-                            int64_t gi, int64_t ob, int64_t tb) {
+                            const int64_t *toff, float *sums, int64_t nb, int64_t part,
+                            int64_t parts, int64_t gi, int64_t ob) {
     int64_t i0 = part * nb / parts, i1 = (part + 1) * nb / parts;
-    int64_t oc0 = gi * p->og + ob * OB, out_plane = p->ho * p->wo, t0 = tb * MAX_T;
+    int64_t oc0 = gi * p->og + ob * OB, out_plane = p->ho * p->wo;
     int ocs = (int)(p->og - ob * OB < OB ? p->og - ob * OB : OB);
-    int nt = (int)(p->taps - t0 < MAX_T ? p->taps - t0 : MAX_T);
-    if (i1 <= i0) return;
-    kernel(p, i1 - i0, planes + i0 * p->image_floats + gi * p->cg * p->sh * p->sw * p->plane,
-           p->image_floats, dy + (i0 * p->co + oc0) * out_plane, p->co * out_plane, toff + t0, nt,
-           ocs, dw + oc0 * p->taps + t0, p->taps);
+    int64_t step = WGRAD_L1_FLOATS / (OB * out_plane);
+    step = step < 1 ? 1 : step;
+    for (int64_t n = i0; n < i1; n += step) {
+        int64_t m = i1 - n < step ? i1 - n : step;
+        const float *in = planes + n * p->image_floats + gi * p->cg * p->sh * p->sw * p->plane;
+        const float *y = dy + (n * p->co + oc0) * out_plane;
+        for (int64_t t0 = 0; t0 < p->taps; t0 += MAX_T)
+            kernel(p, m, in, p->image_floats, y, p->co * out_plane, toff + t0,
+                   (int)(p->taps - t0 < MAX_T ? p->taps - t0 : MAX_T), ocs,
+                   sums + (oc0 * p->taps + t0) * LANES, p->taps);
+    }
 }
 
 int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv_operands *x) {
@@ -405,19 +411,19 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
     chunk = chunk < 1 ? 1 : chunk > p.batch ? p.batch : chunk;
     int64_t macs = p.batch * p.co * p.ho * p.wo * p.taps;
     int threads = macs >= PARALLEL_MACS && !omp_in_parallel() ? cg_num_threads() : 1;
-    // Work items per chunk: (channel block) for the forward, (part, channel block, tap block)
-    // for the weight gradient, whose parts split the images when there are few blocks.
-    int64_t blocks = p.groups * p.blocks, tblocks = wgrad ? ceil_div(p.taps, MAX_T) : 1;
-    int64_t parts = wgrad && blocks * tblocks < 4 * threads ? threads : 1;
-    int64_t weight_size = p.co * p.taps;
-    // Packed weights (forward) or the parts' gradients (weight gradient, parts > 1), the tap
-    // offsets (int64: two floats each), then the chunk's phase planes.
-    int64_t w_floats = !wgrad ? blocks * p.taps * OB : parts > 1 ? parts * weight_size : 0;
+    // Work items per chunk: (image, channel block) for the forward, (part, channel block) for
+    // the weight gradient, whose parts split the images when there are few blocks.
+    int64_t blocks = p.groups * p.blocks;
+    int64_t parts = wgrad && blocks < 4 * threads ? threads : 1;
+    int64_t sums_size = p.co * p.taps * LANES;
+    // Packed weights (forward) or each part's lane sums (weight gradient), the tap offsets
+    // (int64: two floats each), then the chunk's phase planes.
+    int64_t w_floats = wgrad ? parts * sums_size : blocks * p.taps * OB;
     int64_t head = (w_floats + 2 * p.taps + 15) / 16 * 16;
     float *wpack = cg_alloc((size_t)(head + chunk * p.image_floats) * sizeof(float));
     if (!wpack) return -1;
     int64_t *toff = (int64_t *)(wpack + w_floats);
-    float *planes = wpack + head, *dw = parts > 1 ? wpack : x->out;
+    float *planes = wpack + head;
     if (!wgrad)
         pack_weights(&p, transposed, x->weight, wpack);
     else
@@ -427,7 +433,7 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
     wgrad_fn wkernel = wgrad_kernel();
     for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
         int64_t nb = p.batch - n0 < chunk ? p.batch - n0 : chunk;
-        int64_t items = !wgrad ? nb * blocks : parts * blocks * tblocks;
+        int64_t items = wgrad ? parts * blocks : nb * blocks;
 #pragma omp parallel num_threads(threads) if (threads > 1)
         {
 #pragma omp for schedule(static)
@@ -443,22 +449,29 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
             // blocks), which share their planes in L2.
 #pragma omp for schedule(static)
             for (int64_t item = 0; item < items; item++) {
-                if (!wgrad) {
-                    int64_t n = item / blocks, gb = item % blocks;
-                    run_block(&p, kernel, planes + n * p.image_floats, toff, wpack, x->bias,
-                              x->out + (n0 + n) * p.co * p.ho * p.wo, gb / p.blocks, gb % p.blocks);
-                    continue;
-                }
-                int64_t part = item / (blocks * tblocks), r = item % (blocks * tblocks);
-                int64_t gb = r / tblocks;
-                run_wgrad_block(&p, wkernel, planes, x->columns + n0 * p.co * p.ho * p.wo, toff,
-                                dw + (parts > 1 ? part * weight_size : 0), nb, part, parts,
-                                gb / p.blocks, gb % p.blocks, r % tblocks);
+                int64_t gb = item % blocks;
+                if (wgrad)
+                    run_wgrad_block(&p, wkernel, planes, x->columns + n0 * p.co * p.ho * p.wo, toff,
+                                    wpack + item / blocks * sums_size, nb, item / blocks, parts,
+                                    gb / p.blocks, gb % p.blocks);
+                else
+                    run_block(&p, kernel, planes + item / blocks * p.image_floats, toff, wpack,
+                              x->bias, x->out + (n0 + item / blocks) * p.co * p.ho * p.wo,
+                              gb / p.blocks, gb % p.blocks);
             }
         }
     }
-    for (int64_t part = 0; parts > 1 && part < parts; part++)
-        for (int64_t i = 0; i < weight_size; i++) x->out[i] += wpack[part * weight_size + i];
+    // dweight += the lane sums, part by part in order (fixed for a given thread count)
+    for (int64_t i = 0; wgrad && i < p.co * p.taps; i++) {
+        float total = 0.0f;
+        for (int64_t part = 0; part < parts; part++) {
+            const float *lane = wpack + part * sums_size + i * LANES;
+            float sum = 0.0f;
+            for (int l = 0; l < LANES; l++) sum += lane[l];
+            total += sum;
+        }
+        x->out[i] += total;
+    }
     cg_dealloc(wpack);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../kernels/pool.h"
 #include "../tensor/parallel.h"
 #include "pool_internal.h"
 
@@ -17,31 +18,6 @@ static bool windows_inside(const pool_geometry *g) {
     return !g->adaptive && g->padding[0] == 0 && g->padding[1] == 0 &&
            (g->OH - 1) * g->stride[0] + (g->kernel[0] - 1) * g->dilation[0] + 1 <= g->H &&
            (g->OW - 1) * g->stride[1] + (g->kernel[1] - 1) * g->dilation[1] + 1 <= g->W;
-}
-
-// MaxPool2d(2) on a plane without NaN: four loads per output, selects only, so the
-// compiler vectorises it (the general loop below is scalar).
-static void max_pool_plane_2x2(const pool_geometry *g, const float *xp, float *y, float *argmax) {
-    const int64_t W = g->W;
-    for (int64_t oh = 0; oh < g->OH; oh++) {
-        const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
-        for (int64_t ow = 0; ow < g->OW; ow++) {
-            float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
-            float top = b > a ? b : a, bottom = d > c ? d : c, best = bottom > top ? bottom : top;
-            // The first of the four in row-major order that holds the maximum (PyTorch's).
-            // Arithmetic, not ?: chains, which compile to mispredicted branches.
-            int64_t is_a = a == best, is_b = b == best, is_c = c == best;
-            int64_t at = (1 - is_a) * (is_b + (1 - is_b) * (W + 1 - is_c));
-            y[oh * g->OW + ow] = best;
-            argmax[oh * g->OW + ow] = (float)(2 * oh * W + 2 * ow + at);
-        }
-    }
-}
-
-static bool plane_has_nan(const float *xp, int64_t n) {
-    int nan = 0;
-    for (int64_t i = 0; i < n; i++) nan |= xp[i] != xp[i];
-    return nan != 0;
 }
 
 // One plane when windows_inside(g).
@@ -112,9 +88,9 @@ static void max_pool_forward(const pool_geometry *g, const float *x, float *y, f
     for (int64_t p = 0; p < g->planes; p++) {
         const float *xp = x + p * g->H * g->W;
         float *yp = y + p * g->OH * g->OW, *ap = argmax + p * g->OH * g->OW;
-        if (pool_2x2 && !plane_has_nan(xp, g->H * g->W))
-            max_pool_plane_2x2(g, xp, yp, ap);
-        else if (inside)
+        // the 2x2 kernel declines planes with a NaN (kernels/pool.h)
+        if (pool_2x2 && cg_max_pool_2x2_plane(xp, g->H, g->W, g->OH, g->OW, yp, ap)) continue;
+        if (inside)
             max_pool_plane_inside(g, xp, yp, ap);
         else
             max_pool_plane_general(g, xp, yp, ap);

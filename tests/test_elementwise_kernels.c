@@ -16,12 +16,50 @@
 
 #include "cgrad.h"
 #include "kernels/elementwise.h"
+#include "kernels/pool.h"
 
 static uint32_t rng_state = 777u;
 
 static float random_uniform(void) {
     rng_state = rng_state * 1664525u + 1013904223u;
     return (float)(rng_state >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
+}
+
+// MaxPool2d(2) on planes of odd and even sizes, rows shorter and longer than a vector, values
+// from a small set (ties, -0 and +0): each output is its window's maximum and its index the
+// first input (row-major) equal to it; a NaN makes the kernel decline the plane.
+static void test_max_pool_2x2(void **state) {
+    (void)state;
+    static const int64_t planes[][2] = {{2, 2},  {5, 7},  {14, 14}, {28, 28},
+                                        {9, 40}, {4, 33}, {3, 65}};
+    static const float values[] = {0.0f, -0.0f, 1.0f, -1.0f, 2.5f, -INFINITY, INFINITY};
+    for (size_t i = 0; i < sizeof planes / sizeof planes[0]; i++) {
+        int64_t H = planes[i][0], W = planes[i][1], OH = H / 2, OW = W / 2;
+        float *x = malloc((size_t)(H * W) * sizeof(float));
+        float *y = malloc((size_t)(OH * OW) * sizeof(float)),
+              *at = malloc((size_t)(OH * OW) * sizeof(float));
+        for (int64_t j = 0; j < H * W; j++)
+            x[j] = values[(int)((random_uniform() + 1.0f) * 3.5f) % 7];
+        assert_true(cg_max_pool_2x2_plane(x, H, W, OH, OW, y, at));
+        for (int64_t oh = 0; oh < OH; oh++)
+            for (int64_t ow = 0; ow < OW; ow++) {
+                int64_t tap[4] = {2 * oh * W + 2 * ow, 2 * oh * W + 2 * ow + 1,
+                                  (2 * oh + 1) * W + 2 * ow, (2 * oh + 1) * W + 2 * ow + 1};
+                float best = x[tap[0]];
+                for (int k = 1; k < 4; k++) best = x[tap[k]] > best ? x[tap[k]] : best;
+                int64_t first = tap[3];
+                for (int k = 3; k >= 0; k--)
+                    if (x[tap[k]] == best) first = tap[k];
+                assert_true(y[oh * OW + ow] == best);
+                assert_int_equal((int64_t)at[oh * OW + ow], first);
+                assert_true(x[first] == best);
+            }
+        x[2 * (OH - 1) * W + 1] = NAN; // in the last row of windows
+        assert_false(cg_max_pool_2x2_plane(x, H, W, OH, OW, y, at));
+        free(x);
+        free(y);
+        free(at);
+    }
 }
 
 static const int64_t sizes[] = {0,  1,   15,   16,   17,    31,    32,
@@ -102,6 +140,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relu_grad),
         cmocka_unit_test(test_sum_floats),
+        cmocka_unit_test(test_max_pool_2x2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
