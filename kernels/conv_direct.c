@@ -32,13 +32,10 @@
 
 #include "../tensor/alloc.h"
 #include "../tensor/parallel.h"
+#include "conv_direct_internal.h"
 #include "conv_kernels.h"
 #include "simd_clones.h"
 
-#define OB    8  // output channels per register block
-#define LANES 16 // outputs per strip (one AVX-512 vector)
-#define MAX_S 3  // strips per register block: 8 x 3 accumulators
-#define MAX_T 3  // taps per weight-gradient block: 8 x 3 accumulators
 // The last strip of an image reads up to LANES - 1 floats past its plane's last row.
 #define SLACK (2 * LANES)
 // Phase copies of at most this many floats per parallel region (whole images, >= 1).
@@ -54,6 +51,9 @@
 // and 1.7x), deep ones lose (b's 288: 0.6x, d's 144: 0.75x), where the GEMM's packed panels
 // reuse each load better than 3 taps x 8 channels of registers can.
 #define MAX_WGRAD_TAPS 96
+// Channel blocks (32 output channels in two vectors) from this many output channels per
+// group up: at least 3/4 of a block's lanes used.
+#define MIN_CHANNEL_BLOCK 24
 // The weight gradient takes this many floats of output gradient (8 channels of a few
 // images) at a time through all its tap blocks, so they are reread from L1.
 #define WGRAD_L1_FLOATS 4096
@@ -62,24 +62,12 @@
 // Below this many multiply-adds one thread does the whole call.
 #define PARALLEL_MACS ((int64_t)1 << 18)
 
-// The convolution this file computes, whichever side of the geometry is its input.
-typedef struct direct {
-    int64_t batch, groups;
-    int64_t ci, hi, wi; // input (N, ci, hi, wi)
-    int64_t co, ho, wo; // output (N, co, ho, wo)
-    int64_t kh, kw, sh, sw, dh, dw;
-    int64_t pad_top, pad_left;    // the input's origin in the padded frame (negative: cropped)
-    int64_t hq, wq, plane;        // one phase plane: hq rows of wq floats
-    int64_t image_floats;         // one image's phase planes, slack included
-    int64_t cg, og, taps, blocks; // per group: channels in / out, cg*kh*kw, 8-channel blocks
-    int64_t strips_per_row, strips;
-} direct;
-
 static int64_t ceil_div(int64_t x, int64_t y) {
     return (x + y - 1) / y;
 }
 
-static direct direct_of(const cg_conv_geometry *g, bool transposed) {
+static direct direct_of(const cg_conv_geometry *g, cg_conv_direction d) {
+    bool transposed = d == CG_CONV_TRANSPOSED;
     direct p = {.batch = g->batch, .groups = g->groups, .kh = g->kernel_h, .kw = g->kernel_w};
     p.dh = g->dilation_h, p.dw = g->dilation_w;
     if (!transposed) {
@@ -100,7 +88,13 @@ static direct direct_of(const cg_conv_geometry *g, bool transposed) {
     p.image_floats = (p.ci * p.sh * p.sw * p.plane + SLACK + 15) / 16 * 16;
     p.cg = p.ci / p.groups, p.og = p.co / p.groups;
     p.taps = p.cg * p.kh * p.kw;
-    p.blocks = ceil_div(p.og, OB);
+    // Channel blocks once there are enough output channels to fill most of 32 (the weight
+    // gradient always runs on row blocks).
+    p.channel_blocks = d != CG_CONV_WEIGHT_GRAD && p.og >= MIN_CHANNEL_BLOCK;
+    p.cb = p.channel_blocks ? CB : OB;
+    p.blocks = ceil_div(p.og, p.cb);
+    p.segments_per_row = ceil_div(p.wo, CR);
+    p.segment = ceil_div(p.wo, p.segments_per_row);
     p.strips_per_row = ceil_div(p.wo, LANES);
     p.strips = p.ho * p.strips_per_row;
     return p;
@@ -128,12 +122,13 @@ bool cg_conv_direct_applies(cg_conv_direction d, const cg_conv_geometry *g) {
         return false;
     if (d == CG_CONV_TRANSPOSED && (g->stride_h != 1 || g->stride_w != 1)) return false;
     if (algorithm == CG_CONV_ALGO_DIRECT) return true;
-    direct p = direct_of(g, d == CG_CONV_TRANSPOSED);
+    direct p = direct_of(g, d);
     bool pointwise = p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.pad_top == 0 &&
                      p.pad_left == 0 && p.hi == p.ho && p.wi == p.wo;
     int64_t lanes = p.wo * LANES / (p.strips_per_row * LANES); // used lanes per strip, /16
     int64_t rows = p.og * OB / (p.blocks * OB);                // used rows per block, /8
-    return has_avx512() && !pointwise && lanes >= MIN_LANES && rows >= MIN_ROWS &&
+    return has_avx512() && !pointwise &&
+           (p.channel_blocks || (lanes >= MIN_LANES && rows >= MIN_ROWS)) &&
            p.image_floats <= MAX_IMAGE_FLOATS &&
            (d != CG_CONV_WEIGHT_GRAD || p.taps <= MAX_WGRAD_TAPS);
 }
@@ -168,8 +163,8 @@ static void pack_weights(const direct *p, bool transposed, const float *weight, 
     for (int64_t gi = 0; gi < p->groups; gi++)
         for (int64_t ob = 0; ob < p->blocks; ob++)
             for (int64_t t = 0; t < p->taps; t++)
-                for (int64_t o = 0; o < OB; o++, wpack++) {
-                    int64_t oc = ob * OB + o, c = t / kk, ij = t % kk;
+                for (int64_t o = 0; o < p->cb; o++, wpack++) {
+                    int64_t oc = ob * p->cb + o, c = t / kk, ij = t % kk;
                     if (oc >= p->og) {
                         *wpack = 0.0f;
                         continue;
@@ -193,180 +188,34 @@ static void tap_offsets(const direct *p, int64_t *toff) {
             }
 }
 
-// ---- the register block ----------------------------------------------------------------------
-
-// Up to MAX_S strips of one output-channel block: where each reads (from the group's phase
-// planes) and writes (in the block's first output plane), and how many lanes are real.
-typedef struct strips {
-    int count;
-    int64_t in[MAX_S], out[MAX_S];
-    int valid[MAX_S];
-} strips;
-
-// One register block: out[o][s] = bias[o] + sum_t w[t][o] * in[toff[t] + s.in], for o < ocs.
-typedef void (*block_fn)(int64_t taps, const int64_t *toff, const float *w, const float *in,
-                         const strips *s, float *out, int64_t out_plane, int ocs,
-                         const float *bias);
-
-CG_SIMD_CLONES static void block_portable(int64_t taps, const int64_t *toff, const float *w,
-                                          const float *in, const strips *s, float *out,
-                                          int64_t out_plane, int ocs, const float *bias) {
-    float acc[OB][MAX_S][LANES] = {{{0}}};
-    for (int64_t t = 0; t < taps; t++, w += OB)
-        for (int k = 0; k < s->count; k++) {
-            const float *x = in + toff[t] + s->in[k];
-            for (int o = 0; o < OB; o++)
-                for (int l = 0; l < LANES; l++) acc[o][k][l] += w[o] * x[l];
-        }
-    for (int o = 0; o < ocs; o++)
-        for (int k = 0; k < s->count; k++)
-            for (int l = 0; l < s->valid[k]; l++)
-                out[o * out_plane + s->out[k] + l] = acc[o][k][l] + (bias ? bias[o] : 0.0f);
-}
-
-// The weight-gradient block: sums[(o * ld + k) * 16 + l] += lane l of the sum over images
-// [0, nb) and every strip of dy[o][strip] * in[toff[k] + strip], for o < ocs, k < nt (nt <=
-// MAX_T). in and dy point at image 0 (its group's planes, its block's first channel); the
-// images follow at in_stride and dy_stride. The 16 lanes are summed once, at the end.
-typedef void (*wgrad_fn)(const direct *p, int64_t nb, const float *in, int64_t in_stride,
-                         const float *dy, int64_t dy_stride, const int64_t *toff, int nt, int ocs,
-                         float *sums, int64_t ld);
-
-CG_SIMD_CLONES static void wgrad_portable(const direct *p, int64_t nb, const float *in,
-                                          int64_t in_stride, const float *dy, int64_t dy_stride,
-                                          const int64_t *toff, int nt, int ocs, float *sums,
-                                          int64_t ld) {
-    int64_t out_plane = p->ho * p->wo;
-    for (int64_t n = 0; n < nb; n++, in += in_stride, dy += dy_stride)
-        for (int64_t q = 0; q < p->strips; q++) {
-            int64_t oh = q / p->strips_per_row, ow0 = q % p->strips_per_row * LANES;
-            int valid = (int)(p->wo - ow0 < LANES ? p->wo - ow0 : LANES);
-            for (int o = 0; o < ocs; o++)
-                for (int k = 0; k < nt; k++) {
-                    const float *y = dy + o * out_plane + oh * p->wo + ow0;
-                    const float *x = in + toff[k] + oh * p->wq + ow0;
-                    float *acc = sums + (o * ld + k) * LANES;
-                    for (int l = 0; l < valid; l++) acc[l] += y[l] * x[l];
-                }
-        }
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define AVX512        __attribute__((target("avx512f,avx512vl,fma")))
-#define INLINE_AVX512 AVX512 static inline __attribute__((always_inline))
-
-// The block with a constant strip count, so the accumulators stay in registers.
-INLINE_AVX512 void block_n(int S, int64_t taps, const int64_t *toff, const float *w,
-                           const float *in, const strips *s, float *out, int64_t out_plane, int ocs,
-                           const float *bias) {
-    __m512 acc[OB][MAX_S];
-    const float *x[MAX_S];
-    for (int k = 0; k < S; k++) x[k] = in + s->in[k];
-#pragma GCC unroll 8
-    for (int o = 0; o < OB; o++)
-        for (int k = 0; k < S; k++) acc[o][k] = _mm512_setzero_ps();
-    for (int64_t t = 0; t < taps; t++, w += OB) {
-        int64_t off = toff[t];
-        __m512 v[MAX_S];
-        for (int k = 0; k < S; k++) v[k] = _mm512_loadu_ps(x[k] + off);
-#pragma GCC unroll 8
-        for (int o = 0; o < OB; o++) {
-            __m512 wo = _mm512_set1_ps(w[o]);
-            for (int k = 0; k < S; k++) acc[o][k] = _mm512_fmadd_ps(wo, v[k], acc[o][k]);
-        }
-    }
-#pragma GCC unroll 8
-    for (int o = 0; o < OB; o++) {
-        if (o >= ocs) break;
-        __m512 b = _mm512_set1_ps(bias ? bias[o] : 0.0f);
-        for (int k = 0; k < S; k++)
-            _mm512_mask_storeu_ps(out + o * out_plane + s->out[k],
-                                  (__mmask16)((1u << s->valid[k]) - 1),
-                                  _mm512_add_ps(acc[o][k], b));
-    }
-}
-
-AVX512 static void block_avx512(int64_t taps, const int64_t *toff, const float *w, const float *in,
-                                const strips *s, float *out, int64_t out_plane, int ocs,
-                                const float *bias) {
-    if (s->count == 3)
-        block_n(3, taps, toff, w, in, s, out, out_plane, ocs, bias);
-    else if (s->count == 2)
-        block_n(2, taps, toff, w, in, s, out, out_plane, ocs, bias);
-    else
-        block_n(1, taps, toff, w, in, s, out, out_plane, ocs, bias);
-}
-
-// The weight-gradient block with a constant tap count, so the sums stay in registers.
-INLINE_AVX512 void wgrad_n(int T, const direct *p, int64_t nb, const float *in, int64_t in_stride,
-                           const float *dy, int64_t dy_stride, const int64_t *toff, int ocs,
-                           float *sums, int64_t ld) {
-    __m512 acc[OB][MAX_T];
-    int64_t out_plane = p->ho * p->wo, row[OB];
-    // channels past ocs reread the last real one (their sums are never stored)
-    for (int o = 0; o < OB; o++) row[o] = (o < ocs ? o : ocs - 1) * out_plane;
-#pragma GCC unroll 8
-    for (int o = 0; o < OB; o++)
-        for (int k = 0; k < T; k++)
-            acc[o][k] = o < ocs ? _mm512_load_ps(sums + (o * ld + k) * LANES) : _mm512_setzero_ps();
-    for (int64_t n = 0; n < nb; n++, in += in_stride, dy += dy_stride)
-        for (int64_t oh = 0; oh < p->ho; oh++)
-            for (int64_t ow0 = 0; ow0 < p->wo; ow0 += LANES) {
-                int valid = (int)(p->wo - ow0 < LANES ? p->wo - ow0 : LANES);
-                __mmask16 lanes = (__mmask16)((1u << valid) - 1);
-                const float *x = in + oh * p->wq + ow0, *y = dy + oh * p->wo + ow0;
-                __m512 v[MAX_T];
-                for (int k = 0; k < T; k++) v[k] = _mm512_loadu_ps(x + toff[k]);
-#pragma GCC unroll 8
-                for (int o = 0; o < OB; o++) {
-                    // lanes past the row are zero here, so the input's garbage there adds 0
-                    __m512 yo = _mm512_maskz_loadu_ps(lanes, y + row[o]);
-                    for (int k = 0; k < T; k++) acc[o][k] = _mm512_fmadd_ps(yo, v[k], acc[o][k]);
-                }
-            }
-#pragma GCC unroll 8
-    for (int o = 0; o < OB; o++) {
-        if (o >= ocs) break;
-        for (int k = 0; k < T; k++) _mm512_store_ps(sums + (o * ld + k) * LANES, acc[o][k]);
-    }
-}
-
-AVX512 static void wgrad_avx512(const direct *p, int64_t nb, const float *in, int64_t in_stride,
-                                const float *dy, int64_t dy_stride, const int64_t *toff, int nt,
-                                int ocs, float *sums, int64_t ld) {
-    if (nt == 3)
-        wgrad_n(3, p, nb, in, in_stride, dy, dy_stride, toff, ocs, sums, ld);
-    else if (nt == 2)
-        wgrad_n(2, p, nb, in, in_stride, dy, dy_stride, toff, ocs, sums, ld);
-    else
-        wgrad_n(1, p, nb, in, in_stride, dy, dy_stride, toff, ocs, sums, ld);
-}
-#endif
-
-static block_fn block_kernel(void) {
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (has_avx512()) return block_avx512;
-#endif
-    return block_portable;
-}
-
-static wgrad_fn wgrad_kernel(void) {
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (has_avx512()) return wgrad_avx512;
-#endif
-    return wgrad_portable;
-}
-
 // ---- the driver ------------------------------------------------------------------------------
 
-// Output channels [ob*8, ob*8 + 8) of group gi of one image, MAX_S strips at a time.
-static void run_block(const direct *p, block_fn kernel, const float *planes, const int64_t *toff,
+// The kernels of one call: row or channel blocks for the forward, weight-gradient blocks.
+typedef struct kernels {
+    cg_direct_rows_fn rows;
+    cg_direct_channels_fn channels;
+    cg_direct_wgrad_fn wgrad;
+} kernels;
+
+// Output channels [ob*cb, ob*cb + cb) of group gi of one image: MAX_S strips at a time (row
+// blocks) or a row segment at a time (channel blocks).
+static void run_block(const direct *p, const kernels *k, const float *planes, const int64_t *toff,
                       const float *wpack, const float *bias, float *out, int64_t gi, int64_t ob) {
-    int64_t oc0 = gi * p->og + ob * OB, out_plane = p->ho * p->wo;
-    int ocs = (int)(p->og - ob * OB < OB ? p->og - ob * OB : OB);
+    int64_t oc0 = gi * p->og + ob * p->cb, out_plane = p->ho * p->wo;
+    int ocs = (int)(p->og - ob * p->cb < p->cb ? p->og - ob * p->cb : p->cb);
     const float *in = planes + gi * p->cg * p->sh * p->sw * p->plane;
-    const float *w = wpack + (gi * p->blocks + ob) * p->taps * OB;
+    const float *w = wpack + (gi * p->blocks + ob) * p->taps * p->cb;
+    const float *b = bias ? bias + oc0 : NULL;
+    out += oc0 * out_plane;
+    if (p->channel_blocks) {
+        for (int64_t oh = 0; oh < p->ho; oh++)
+            for (int64_t ow0 = 0; ow0 < p->wo; ow0 += p->segment) {
+                int n = (int)(p->wo - ow0 < p->segment ? p->wo - ow0 : p->segment);
+                k->channels(n, p->taps, toff, w, in + oh * p->wq + ow0, out + oh * p->wo + ow0,
+                            out_plane, ocs, b);
+            }
+        return;
+    }
     for (int64_t s0 = 0; s0 < p->strips; s0 += MAX_S) {
         strips s = {0};
         for (int64_t q = s0; q < s0 + MAX_S && q < p->strips; q++, s.count++) {
@@ -375,8 +224,7 @@ static void run_block(const direct *p, block_fn kernel, const float *planes, con
             s.out[s.count] = oh * p->wo + ow0;
             s.valid[s.count] = (int)(p->wo - ow0 < LANES ? p->wo - ow0 : LANES);
         }
-        kernel(p->taps, toff, w, in, &s, out + oc0 * out_plane, out_plane, ocs,
-               bias ? bias + oc0 : NULL);
+        k->rows(p->taps, toff, w, in, &s, out, out_plane, ocs, b);
     }
 }
 
@@ -384,9 +232,9 @@ static void run_block(const direct *p, block_fn kernel, const float *planes, con
 // output channels [ob*8, ob*8 + 8) of group gi, into the part's lane sums (O, taps, 16):
 // a few images at a time (their output gradient for the 8 channels stays in L1), every tap
 // block for them.
-static void run_wgrad_block(const direct *p, wgrad_fn kernel, const float *planes, const float *dy,
-                            const int64_t *toff, float *sums, int64_t nb, int64_t part,
-                            int64_t parts, int64_t gi, int64_t ob) {
+static void run_wgrad_block(const direct *p, cg_direct_wgrad_fn kernel, const float *planes,
+                            const float *dy, const int64_t *toff, float *sums, int64_t nb,
+                            int64_t part, int64_t parts, int64_t gi, int64_t ob) {
     int64_t i0 = part * nb / parts, i1 = (part + 1) * nb / parts;
     int64_t oc0 = gi * p->og + ob * OB, out_plane = p->ho * p->wo;
     int ocs = (int)(p->og - ob * OB < OB ? p->og - ob * OB : OB);
@@ -405,7 +253,7 @@ static void run_wgrad_block(const direct *p, wgrad_fn kernel, const float *plane
 
 int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv_operands *x) {
     bool transposed = d == CG_CONV_TRANSPOSED, wgrad = d == CG_CONV_WEIGHT_GRAD;
-    direct p = direct_of(g, transposed);
+    direct p = direct_of(g, d);
     const float *input = transposed ? x->columns : x->image;
     int64_t chunk = DIRECT_BUFFER_FLOATS / p.image_floats;
     chunk = chunk < 1 ? 1 : chunk > p.batch ? p.batch : chunk;
@@ -418,7 +266,7 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
     int64_t sums_size = p.co * p.taps * LANES;
     // Packed weights (forward) or each part's lane sums (weight gradient), the tap offsets
     // (int64: two floats each), then the chunk's phase planes.
-    int64_t w_floats = wgrad ? parts * sums_size : blocks * p.taps * OB;
+    int64_t w_floats = wgrad ? parts * sums_size : blocks * p.taps * p.cb;
     int64_t head = (w_floats + 2 * p.taps + 15) / 16 * 16;
     float *wpack = cg_alloc((size_t)(head + chunk * p.image_floats) * sizeof(float));
     if (!wpack) return -1;
@@ -429,8 +277,8 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
     else
         memset(wpack, 0, (size_t)w_floats * sizeof(float));
     tap_offsets(&p, toff);
-    block_fn kernel = block_kernel();
-    wgrad_fn wkernel = wgrad_kernel();
+    kernels k = {cg_direct_rows_kernel(portable_only), cg_direct_channels_kernel(portable_only),
+                 cg_direct_wgrad_kernel(portable_only)};
     for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
         int64_t nb = p.batch - n0 < chunk ? p.batch - n0 : chunk;
         int64_t items = wgrad ? parts * blocks : nb * blocks;
@@ -451,13 +299,13 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
             for (int64_t item = 0; item < items; item++) {
                 int64_t gb = item % blocks;
                 if (wgrad)
-                    run_wgrad_block(&p, wkernel, planes, x->columns + n0 * p.co * p.ho * p.wo, toff,
+                    run_wgrad_block(&p, k.wgrad, planes, x->columns + n0 * p.co * p.ho * p.wo, toff,
                                     wpack + item / blocks * sums_size, nb, item / blocks, parts,
                                     gb / p.blocks, gb % p.blocks);
                 else
-                    run_block(&p, kernel, planes + item / blocks * p.image_floats, toff, wpack,
-                              x->bias, x->out + (n0 + item / blocks) * p.co * p.ho * p.wo,
-                              gb / p.blocks, gb % p.blocks);
+                    run_block(&p, &k, planes + item / blocks * p.image_floats, toff, wpack, x->bias,
+                              x->out + (n0 + item / blocks) * p.co * p.ho * p.wo, gb / p.blocks,
+                              gb % p.blocks);
             }
         }
     }

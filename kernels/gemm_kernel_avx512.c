@@ -7,6 +7,7 @@
 // the usual channel counts (32, 64, 128), so conv GEMMs with small m waste no tile rows; a
 // 14 x 32 tile ran squares as fast but pads m = 64 to 70 and m = 32 to 42.
 // Only these functions are compiled for AVX-512; the CPU is checked at run time.
+#include "avx512_transpose.h"
 #include "gemm_kernels_internal.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -128,36 +129,6 @@ AVX512 static void small_kernel_avx512(int64_t k, const float *a, int64_t a_rs, 
         multiply_small_tile(3, k, a, a_rs, a_cs, b, ldb, c, ldc, alpha, beta, m_valid, n_valid);
 }
 
-// Transposes 16 rows of 16 floats in registers: afterwards v[j] holds column j.
-AVX512 static void transpose16(__m512 v[16]) {
-    __m512 t[16];
-    // Interleave row pairs, then row quads: within each 128-bit lane, v[4i+q] then holds
-    // rows 4i..4i+3 of that lane's column q.
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) {
-        v[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-        v[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-        v[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-        v[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-    }
-    // Then gather each column's four 128-bit lanes from the four row quads.
-    for (int q = 0; q < 4; q++) {
-        t[q] = _mm512_shuffle_f32x4(v[q], v[4 + q], 0x88);
-        t[q + 4] = _mm512_shuffle_f32x4(v[q], v[4 + q], 0xDD);
-        t[q + 8] = _mm512_shuffle_f32x4(v[8 + q], v[12 + q], 0x88);
-        t[q + 12] = _mm512_shuffle_f32x4(v[8 + q], v[12 + q], 0xDD);
-    }
-    for (int q = 0; q < 4; q++) {
-        v[q] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0x88);
-        v[q + 8] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0xDD);
-        v[q + 4] = _mm512_shuffle_f32x4(t[q + 4], t[q + 12], 0x88);
-        v[q + 12] = _mm512_shuffle_f32x4(t[q + 4], t[q + 12], 0xDD);
-    }
-}
-
 static __mmask16 first_lanes(int64_t n) {
     return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
 }
@@ -175,7 +146,7 @@ AVX512 static void pack_transposed(const float *src, int64_t ld, int rows, int64
             for (int r = 0; r < 16; r++)
                 v[r] = r0 + r < rows ? _mm512_maskz_loadu_ps(load_lanes, src + (r0 + r) * ld + p)
                                      : _mm512_setzero_ps();
-            transpose16(v);
+            cg_transpose16(v);
             for (int q = 0; q < depth; q++)
                 _mm512_mask_storeu_ps(dst + (p + q) * width + r0, store_lanes, v[q]);
         }

@@ -178,6 +178,7 @@ static const shape shapes[] = {
     {3, 8, 16, 13, 40, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 4},  // config d's kind: stride, dilation
     {2, 4, 6, 8, 18, 3, 3, 1, 1, 1, 1, 3, 0, 3, 1, 1},    // padding >= kernel: transposed crops
     {1, 2, 9, 20, 33, 2, 3, 1, 1, 3, 2, 1, 2, 0, 3, 1},   // batch 1, uneven dilation, 2 x 3
+    {2, 6, 40, 11, 33, 3, 3, 2, 1, 1, 2, 1, 1, 2, 2, 1},  // channel blocks: 32 + 8, 3 segments
 };
 
 static void every_shape_every_direction(void **state) {

@@ -1,0 +1,216 @@
+// kernels/conv_direct_blocks.c - the register blocks of the direct convolution
+// (conv_direct.c), AVX-512 and portable C.
+//
+// Row blocks put 16 consecutive outputs of a row in a vector: 8 output channels x 3 strips
+// (24 accumulators), per tap 3 input loads and 8 weight broadcasts for 24 FMAs. They suit
+// few output channels (the small CNN's 8 and 16) and rows of 12 outputs or more.
+// Channel blocks put 16 output channels in a vector: 32 channels x up to 14 outputs of a
+// row (28 accumulators), per tap 2 weight loads and up to 14 input broadcasts for 28 FMAs,
+// then a 16 x 16 transpose per vector of channels to store rows. Every lane is used
+// whatever the image width (a 14-wide row fills 14 of 16 lanes of a row block), so they suit
+// 32 output channels and more.
+// Weight-gradient blocks keep 8 channels x 3 taps of 16-lane partial sums (see the driver).
+#include "avx512_transpose.h"
+#include "conv_direct_internal.h"
+#include "simd_clones.h"
+
+CG_SIMD_CLONES static void channels_portable(int n, int64_t taps, const int64_t *toff,
+                                             const float *w, const float *in, float *out,
+                                             int64_t out_plane, int ocs, const float *bias) {
+    float acc[CR][CB] = {{0}};
+    for (int64_t t = 0; t < taps; t++, w += CB)
+        for (int r = 0; r < n; r++) {
+            float x = in[toff[t] + r];
+            for (int o = 0; o < CB; o++) acc[r][o] += w[o] * x;
+        }
+    for (int o = 0; o < ocs; o++)
+        for (int r = 0; r < n; r++) out[o * out_plane + r] = acc[r][o] + (bias ? bias[o] : 0.0f);
+}
+
+CG_SIMD_CLONES static void block_portable(int64_t taps, const int64_t *toff, const float *w,
+                                          const float *in, const strips *s, float *out,
+                                          int64_t out_plane, int ocs, const float *bias) {
+    float acc[OB][MAX_S][LANES] = {{{0}}};
+    for (int64_t t = 0; t < taps; t++, w += OB)
+        for (int k = 0; k < s->count; k++) {
+            const float *x = in + toff[t] + s->in[k];
+            for (int o = 0; o < OB; o++)
+                for (int l = 0; l < LANES; l++) acc[o][k][l] += w[o] * x[l];
+        }
+    for (int o = 0; o < ocs; o++)
+        for (int k = 0; k < s->count; k++)
+            for (int l = 0; l < s->valid[k]; l++)
+                out[o * out_plane + s->out[k] + l] = acc[o][k][l] + (bias ? bias[o] : 0.0f);
+}
+
+CG_SIMD_CLONES static void wgrad_portable(const direct *p, int64_t nb, const float *in,
+                                          int64_t in_stride, const float *dy, int64_t dy_stride,
+                                          const int64_t *toff, int nt, int ocs, float *sums,
+                                          int64_t ld) {
+    int64_t out_plane = p->ho * p->wo;
+    for (int64_t n = 0; n < nb; n++, in += in_stride, dy += dy_stride)
+        for (int64_t q = 0; q < p->strips; q++) {
+            int64_t oh = q / p->strips_per_row, ow0 = q % p->strips_per_row * LANES;
+            int valid = (int)(p->wo - ow0 < LANES ? p->wo - ow0 : LANES);
+            for (int o = 0; o < ocs; o++)
+                for (int k = 0; k < nt; k++) {
+                    const float *y = dy + o * out_plane + oh * p->wo + ow0;
+                    const float *x = in + toff[k] + oh * p->wq + ow0;
+                    float *acc = sums + (o * ld + k) * LANES;
+                    for (int l = 0; l < valid; l++) acc[l] += y[l] * x[l];
+                }
+        }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define AVX512        __attribute__((target("avx512f,avx512vl,fma")))
+#define INLINE_AVX512 AVX512 static inline __attribute__((always_inline))
+
+// The block with a constant strip count, so the accumulators stay in registers.
+INLINE_AVX512 void block_n(int S, int64_t taps, const int64_t *toff, const float *w,
+                           const float *in, const strips *s, float *out, int64_t out_plane, int ocs,
+                           const float *bias) {
+    __m512 acc[OB][MAX_S];
+    const float *x[MAX_S];
+    for (int k = 0; k < S; k++) x[k] = in + s->in[k];
+#pragma GCC unroll 8
+    for (int o = 0; o < OB; o++)
+        for (int k = 0; k < S; k++) acc[o][k] = _mm512_setzero_ps();
+    for (int64_t t = 0; t < taps; t++, w += OB) {
+        int64_t off = toff[t];
+        __m512 v[MAX_S];
+        for (int k = 0; k < S; k++) v[k] = _mm512_loadu_ps(x[k] + off);
+#pragma GCC unroll 8
+        for (int o = 0; o < OB; o++) {
+            __m512 wo = _mm512_set1_ps(w[o]);
+            for (int k = 0; k < S; k++) acc[o][k] = _mm512_fmadd_ps(wo, v[k], acc[o][k]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int o = 0; o < OB; o++) {
+        if (o >= ocs) break;
+        __m512 b = _mm512_set1_ps(bias ? bias[o] : 0.0f);
+        for (int k = 0; k < S; k++)
+            _mm512_mask_storeu_ps(out + o * out_plane + s->out[k],
+                                  (__mmask16)((1u << s->valid[k]) - 1),
+                                  _mm512_add_ps(acc[o][k], b));
+    }
+}
+
+AVX512 static void block_avx512(int64_t taps, const int64_t *toff, const float *w, const float *in,
+                                const strips *s, float *out, int64_t out_plane, int ocs,
+                                const float *bias) {
+    if (s->count == 3)
+        block_n(3, taps, toff, w, in, s, out, out_plane, ocs, bias);
+    else if (s->count == 2)
+        block_n(2, taps, toff, w, in, s, out, out_plane, ocs, bias);
+    else
+        block_n(1, taps, toff, w, in, s, out, out_plane, ocs, bias);
+}
+
+// The weight-gradient block with a constant tap count, so the sums stay in registers.
+INLINE_AVX512 void wgrad_n(int T, const direct *p, int64_t nb, const float *in, int64_t in_stride,
+                           const float *dy, int64_t dy_stride, const int64_t *toff, int ocs,
+                           float *sums, int64_t ld) {
+    __m512 acc[OB][MAX_T];
+    int64_t out_plane = p->ho * p->wo, row[OB];
+    // channels past ocs reread the last real one (their sums are never stored)
+    for (int o = 0; o < OB; o++) row[o] = (o < ocs ? o : ocs - 1) * out_plane;
+#pragma GCC unroll 8
+    for (int o = 0; o < OB; o++)
+        for (int k = 0; k < T; k++)
+            acc[o][k] = o < ocs ? _mm512_load_ps(sums + (o * ld + k) * LANES) : _mm512_setzero_ps();
+    for (int64_t n = 0; n < nb; n++, in += in_stride, dy += dy_stride)
+        for (int64_t oh = 0; oh < p->ho; oh++)
+            for (int64_t ow0 = 0; ow0 < p->wo; ow0 += LANES) {
+                int valid = (int)(p->wo - ow0 < LANES ? p->wo - ow0 : LANES);
+                __mmask16 lanes = (__mmask16)((1u << valid) - 1);
+                const float *x = in + oh * p->wq + ow0, *y = dy + oh * p->wo + ow0;
+                __m512 v[MAX_T];
+                for (int k = 0; k < T; k++) v[k] = _mm512_loadu_ps(x + toff[k]);
+#pragma GCC unroll 8
+                for (int o = 0; o < OB; o++) {
+                    // lanes past the row are zero here, so the input's garbage there adds 0
+                    __m512 yo = _mm512_maskz_loadu_ps(lanes, y + row[o]);
+                    for (int k = 0; k < T; k++) acc[o][k] = _mm512_fmadd_ps(yo, v[k], acc[o][k]);
+                }
+            }
+#pragma GCC unroll 8
+    for (int o = 0; o < OB; o++) {
+        if (o >= ocs) break;
+        for (int k = 0; k < T; k++) _mm512_store_ps(sums + (o * ld + k) * LANES, acc[o][k]);
+    }
+}
+
+AVX512 static void wgrad_avx512(const direct *p, int64_t nb, const float *in, int64_t in_stride,
+                                const float *dy, int64_t dy_stride, const int64_t *toff, int nt,
+                                int ocs, float *sums, int64_t ld) {
+    if (nt == 3)
+        wgrad_n(3, p, nb, in, in_stride, dy, dy_stride, toff, ocs, sums, ld);
+    else if (nt == 2)
+        wgrad_n(2, p, nb, in, in_stride, dy, dy_stride, toff, ocs, sums, ld);
+    else
+        wgrad_n(1, p, nb, in, in_stride, dy, dy_stride, toff, ocs, sums, ld);
+}
+
+// The channel block with a constant output count, so the accumulators stay in registers.
+INLINE_AVX512 void channels_n(int R, int64_t taps, const int64_t *toff, const float *w,
+                              const float *in, float *out, int64_t out_plane, int ocs,
+                              const float *bias) {
+    __m512 acc[2][CR];
+    for (int r = 0; r < R; r++) acc[0][r] = acc[1][r] = _mm512_setzero_ps();
+    for (int64_t t = 0; t < taps; t++, w += CB) {
+        const float *x = in + toff[t];
+        __m512 w0 = _mm512_load_ps(w), w1 = _mm512_load_ps(w + 16);
+        for (int r = 0; r < R; r++) {
+            __m512 xr = _mm512_set1_ps(x[r]);
+            acc[0][r] = _mm512_fmadd_ps(w0, xr, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(w1, xr, acc[1][r]);
+        }
+    }
+    __mmask16 lanes = (__mmask16)((1u << R) - 1);
+    for (int v = 0; v < 2 && 16 * v < ocs; v++) {
+        __m512 m[16]; // m[r] = channels 16v.. of output r; transposed: m[o] = outputs of 16v + o
+        for (int r = 0; r < 16; r++) m[r] = r < R ? acc[v][r] : _mm512_setzero_ps();
+        cg_transpose16(m);
+        for (int o = 0; o < 16 && 16 * v + o < ocs; o++) {
+            int c = 16 * v + o;
+            __m512 b = _mm512_set1_ps(bias ? bias[c] : 0.0f);
+            _mm512_mask_storeu_ps(out + c * out_plane, lanes, _mm512_add_ps(m[o], b));
+        }
+    }
+}
+
+AVX512 static void channels_avx512(int n, int64_t taps, const int64_t *toff, const float *w,
+                                   const float *in, float *out, int64_t out_plane, int ocs,
+                                   const float *bias) {
+    switch (n) {
+#define CASE(R)                                                                                    \
+    case R:                                                                                        \
+        channels_n(R, taps, toff, w, in, out, out_plane, ocs, bias);                               \
+        break;
+        CASE(14)
+        CASE(13) CASE(12) CASE(11) CASE(10) CASE(9) CASE(8) CASE(7) CASE(6) CASE(5) CASE(4) CASE(3)
+            CASE(2) CASE(1)
+#undef CASE
+    }
+}
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define AVX512_KERNEL(fast, portable_fn)                                                           \
+    (!portable && __builtin_cpu_supports("avx512f") ? fast : portable_fn)
+#else
+#define AVX512_KERNEL(fast, portable_fn) portable_fn
+#endif
+
+cg_direct_rows_fn cg_direct_rows_kernel(bool portable) {
+    return AVX512_KERNEL(block_avx512, block_portable);
+}
+cg_direct_channels_fn cg_direct_channels_kernel(bool portable) {
+    return AVX512_KERNEL(channels_avx512, channels_portable);
+}
+cg_direct_wgrad_fn cg_direct_wgrad_kernel(bool portable) {
+    return AVX512_KERNEL(wgrad_avx512, wgrad_portable);
+}

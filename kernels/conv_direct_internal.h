@@ -1,0 +1,65 @@
+// kernels/conv_direct_internal.h - what conv_direct.c (the driver: phase copies, packing,
+// threads) and conv_direct_blocks.c (the register blocks) share.
+#ifndef CG_CONV_DIRECT_INTERNAL_H
+#define CG_CONV_DIRECT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define OB    8  // output channels per row block (strips of outputs in the vector lanes)
+#define LANES 16 // outputs per strip (one AVX-512 vector)
+#define MAX_S 3  // strips per row block: 8 x 3 accumulators
+#define MAX_T 3  // taps per weight-gradient block: 8 x 3 accumulators
+#define CB    32 // output channels per channel block (channels in the vector lanes)
+#define CR    14 // outputs per channel block: 2 x 14 accumulators
+
+// The convolution conv_direct.c computes, whichever side of the geometry is its input.
+typedef struct direct {
+    int64_t batch, groups;
+    int64_t ci, hi, wi; // input (N, ci, hi, wi)
+    int64_t co, ho, wo; // output (N, co, ho, wo)
+    int64_t kh, kw, sh, sw, dh, dw;
+    int64_t pad_top, pad_left;         // the input's origin in the padded frame (negative: cropped)
+    int64_t hq, wq, plane;             // one phase plane: hq rows of wq floats
+    int64_t image_floats;              // one image's phase planes, slack included
+    int64_t cg, og, taps;              // per group: channels in / out, cg*kh*kw
+    bool channel_blocks;               // CB-channel blocks (else OB-channel row blocks)
+    int64_t cb, blocks;                // output channels per block (OB or CB), blocks per group
+    int64_t strips_per_row, strips;    // row blocks: 16-wide strips
+    int64_t segments_per_row, segment; // channel blocks: row segments of <= CR outputs
+} direct;
+
+// Up to MAX_S strips of one row block: where each reads (from the group's phase planes) and
+// writes (in the block's first output plane), and how many lanes are real.
+typedef struct strips {
+    int count;
+    int64_t in[MAX_S], out[MAX_S];
+    int valid[MAX_S];
+} strips;
+
+// A row block: out[o][s] = bias[o] + sum_t w[t][o] * in[toff[t] + s.in] over OB channels
+// (o < ocs stored) and the strips' lanes.
+typedef void (*cg_direct_rows_fn)(int64_t taps, const int64_t *toff, const float *w,
+                                  const float *in, const strips *s, float *out, int64_t out_plane,
+                                  int ocs, const float *bias);
+
+// A channel block: out[o * out_plane + r] = bias[o] + sum_t w[t][o] * in[toff[t] + r] for
+// o < ocs (<= CB) and r < n (<= CR) consecutive outputs of one row.
+typedef void (*cg_direct_channels_fn)(int n, int64_t taps, const int64_t *toff, const float *w,
+                                      const float *in, float *out, int64_t out_plane, int ocs,
+                                      const float *bias);
+
+// The weight-gradient block: sums[(o * ld + k) * 16 + l] += lane l of the sum over images
+// [0, nb) and every strip of dy[o][strip] * in[toff[k] + strip], for o < ocs, k < nt (nt <=
+// MAX_T). in and dy point at image 0 (its group's planes, its block's first channel); the
+// images follow at in_stride and dy_stride. The 16 lanes are summed once, at the end.
+typedef void (*cg_direct_wgrad_fn)(const direct *p, int64_t nb, const float *in, int64_t in_stride,
+                                   const float *dy, int64_t dy_stride, const int64_t *toff, int nt,
+                                   int ocs, float *sums, int64_t ld);
+
+// The kernels for this CPU (AVX-512), or the portable C loops.
+cg_direct_rows_fn cg_direct_rows_kernel(bool portable);
+cg_direct_channels_fn cg_direct_channels_kernel(bool portable);
+cg_direct_wgrad_fn cg_direct_wgrad_kernel(bool portable);
+
+#endif
