@@ -3,10 +3,11 @@
 //
 // im2col + GEMM writes K = C/g * kH * kW floats per output position and the GEMM packs them
 // again; for shallow convolutions (a 1-channel 5x5 first layer has K = 25) and small images
-// that traffic costs as much as the multiply. Here a block of 8 output channels and up to 3
-// "strips" of 16 consecutive outputs of one output row accumulate in 24 registers over every
-// tap of the group: per tap, one load of the input per strip and one broadcast per weight
-// feed 24 FMAs, and the result is stored once, with the bias added.
+// that traffic costs as much as the multiply. Here a block of output channels and outputs
+// accumulates in registers over every tap of the group and is stored once, with the bias
+// added (conv_direct_blocks.c): 32 channels x up to 14 outputs of a row with 24 or more
+// output channels per group ("channel blocks"), else 8 channels x 3 strips of 16 outputs
+// ("row blocks").
 //
 // Strided convolutions are made unit-stride first: each image is copied once into
 // sh x sw "phase" planes per channel, phase (a, b) holding the zero-padded input at rows
@@ -20,13 +21,16 @@
 // the kernel flipped, the channels swapped and padding dilation * (k - 1) - pad (negative:
 // the frame crops), so the same code runs it.
 //
-// The weight gradient runs on the same phase copies: a block of 8 output channels and 3
-// taps keeps 24 registers of partial sums over every strip of every image (one load of the
-// output gradient per channel and of the input per tap feed 24 FMAs), reduced to the
-// 24 weights once per chunk of images. Each (channel block, tap block) belongs to one
-// thread, so the sums do not depend on the thread count unless there are too few blocks to
-// share, when each thread takes a part of the images into its own copy of the gradient,
-// added in thread order (deterministic for a given thread count, like the GEMM path).
+// The weight gradient runs on the same phase copies. With 24 or more output channels per
+// group, a channel block keeps 32 channels x 14 taps of the gradient in 28 registers over
+// every output position of every image (the output gradient transposed once per image to
+// (positions, channels), so one position's 32 channels are 2 loads; one input broadcast per
+// tap feeds 2 FMAs). With fewer, a row block keeps 8 channels x 3 taps of 16-lane partial
+// sums over every strip, a few images at a time, summed at the end. Each (channel block,
+// tap block) belongs to one thread, so the sums do not depend on the thread count unless
+// there are too few blocks to share, when each thread takes a part of the images into its
+// own copy of the gradient, added in thread order (deterministic for a given thread count,
+// like the GEMM path).
 #include <omp.h>
 #include <string.h>
 
@@ -46,10 +50,11 @@
 // ... and its 8-channel blocks at least this full (in 1/8ths): a convolution to one channel
 // (the input gradient of a first layer) would compute 8 rows to store 1.
 #define MIN_ROWS 6
-// ... and, for the weight gradient, at most this many taps per group: shallow gradients win
-// (1 thread, against im2col + GEMM: config a's 25 taps 1.4x, the small CNN's 9 and 72 2.3x
-// and 1.7x), deep ones lose (b's 288: 0.6x, d's 144: 0.75x), where the GEMM's packed panels
-// reuse each load better than 3 taps x 8 channels of registers can.
+// ... and, for a weight gradient on row blocks, at most this many taps per group: shallow
+// ones win (1 thread, against im2col + GEMM: the small CNN's 9 and 72 taps 2.3x and 1.7x),
+// deep ones lost (288 taps: 0.6x, 144: 0.75x), where the GEMM's packed panels reuse each
+// load better than 3 taps x 8 channels of registers can. (Channel blocks have no limit:
+// config b's 288 taps 1.5x, d's 144 1.4x, a's 25 2x.)
 #define MAX_WGRAD_TAPS 96
 // Channel blocks (32 output channels in two vectors) from this many output channels per
 // group up: at least 3/4 of a block's lanes used.
@@ -88,9 +93,9 @@ static direct direct_of(const cg_conv_geometry *g, cg_conv_direction d) {
     p.image_floats = (p.ci * p.sh * p.sw * p.plane + SLACK + 15) / 16 * 16;
     p.cg = p.ci / p.groups, p.og = p.co / p.groups;
     p.taps = p.cg * p.kh * p.kw;
-    // Channel blocks once there are enough output channels to fill most of 32 (the weight
-    // gradient always runs on row blocks).
-    p.channel_blocks = d != CG_CONV_WEIGHT_GRAD && p.og >= MIN_CHANNEL_BLOCK;
+    // Channel blocks once there are enough output channels to fill most of 32.
+    (void)d;
+    p.channel_blocks = p.og >= MIN_CHANNEL_BLOCK;
     p.cb = p.channel_blocks ? CB : OB;
     p.blocks = ceil_div(p.og, p.cb);
     p.segments_per_row = ceil_div(p.wo, CR);
@@ -130,7 +135,7 @@ bool cg_conv_direct_applies(cg_conv_direction d, const cg_conv_geometry *g) {
     return has_avx512() && !pointwise &&
            (p.channel_blocks || (lanes >= MIN_LANES && rows >= MIN_ROWS)) &&
            p.image_floats <= MAX_IMAGE_FLOATS &&
-           (d != CG_CONV_WEIGHT_GRAD || p.taps <= MAX_WGRAD_TAPS);
+           (d != CG_CONV_WEIGHT_GRAD || p.channel_blocks || p.taps <= MAX_WGRAD_TAPS);
 }
 
 // ---- preparing the operands ------------------------------------------------------------------
@@ -149,8 +154,9 @@ static void prepare_channel(const direct *p, const float *input, float *planes) 
                     memset(dst, 0, (size_t)p->wq * sizeof(float));
                     continue;
                 }
+                const float *src = input + row * p->wi + b - p->pad_left; // src[j*sw] for dst[j]
                 for (int64_t j = 0; j < lo; j++) dst[j] = 0.0f;
-                cg_conv_strided_copy(dst, input + row * p->wi + b - p->pad_left, lo, hi, p->sw);
+                cg_conv_strided_copy(dst, src, lo, hi, p->sw);
                 for (int64_t j = hi; j < p->wq; j++) dst[j] = 0.0f;
             }
         }
@@ -195,6 +201,8 @@ typedef struct kernels {
     cg_direct_rows_fn rows;
     cg_direct_channels_fn channels;
     cg_direct_wgrad_fn wgrad;
+    cg_direct_wgrad_channels_fn wgrad_channels;
+    cg_direct_transpose_fn transpose;
 } kernels;
 
 // Output channels [ob*cb, ob*cb + cb) of group gi of one image: MAX_S strips at a time (row
@@ -251,37 +259,64 @@ static void run_wgrad_block(const direct *p, cg_direct_wgrad_fn kernel, const fl
     }
 }
 
+// The channel weight gradient of images [0, nb) of a chunk, part `part` of `parts` of them,
+// for output channels [ob*32, ob*32 + 32) of group gi and taps [tb*14, tb*14 + 14), added to
+// the part's gradient (O, taps). dyt: the chunk's transposed output gradient.
+static void run_wgrad_channels(const direct *p, cg_direct_wgrad_channels_fn kernel,
+                               const float *planes, const float *dyt, const int64_t *toff,
+                               float *dweight, int64_t nb, int64_t part, int64_t parts, int64_t gi,
+                               int64_t ob, int64_t tb) {
+    int64_t i0 = part * nb / parts, i1 = (part + 1) * nb / parts, P = p->ho * p->wo;
+    int64_t oc0 = gi * p->og + ob * CB, t0 = tb * WT;
+    int ocs = (int)(p->og - ob * CB < CB ? p->og - ob * CB : CB);
+    int nt = (int)(p->taps - t0 < WT ? p->taps - t0 : WT);
+    float dw[WT * CB];
+    if (i1 <= i0) return;
+    kernel(p, i1 - i0, planes + i0 * p->image_floats + gi * p->cg * p->sh * p->sw * p->plane,
+           p->image_floats, dyt + i0 * P * p->co + oc0, P * p->co, toff + t0, nt, dw);
+    for (int o = 0; o < ocs; o++)
+        for (int t = 0; t < nt; t++) dweight[(oc0 + o) * p->taps + t0 + t] += dw[t * CB + o];
+}
+
 int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv_operands *x) {
     bool transposed = d == CG_CONV_TRANSPOSED, wgrad = d == CG_CONV_WEIGHT_GRAD;
     direct p = direct_of(g, d);
     const float *input = transposed ? x->columns : x->image;
-    int64_t chunk = DIRECT_BUFFER_FLOATS / p.image_floats;
+    // The channel weight gradient also keeps each image's output gradient transposed.
+    bool wchannels = wgrad && p.channel_blocks;
+    int64_t P = p.ho * p.wo, dyt_floats = wchannels ? P * p.co : 0;
+    int64_t chunk = DIRECT_BUFFER_FLOATS / (p.image_floats + dyt_floats);
     chunk = chunk < 1 ? 1 : chunk > p.batch ? p.batch : chunk;
-    int64_t macs = p.batch * p.co * p.ho * p.wo * p.taps;
+    int64_t macs = p.batch * p.co * P * p.taps;
     int threads = macs >= PARALLEL_MACS && !omp_in_parallel() ? cg_num_threads() : 1;
     // Work items per chunk: (image, channel block) for the forward, (part, channel block) for
     // the weight gradient, whose parts split the images when there are few blocks.
-    int64_t blocks = p.groups * p.blocks;
-    int64_t parts = wgrad && blocks < 4 * threads ? threads : 1;
-    int64_t sums_size = p.co * p.taps * LANES;
+    int64_t blocks = p.groups * p.blocks, tblocks = wchannels ? ceil_div(p.taps, WT) : 1;
+    int64_t parts = wgrad && blocks * tblocks < 4 * threads ? threads : 1;
+    int64_t lanes = wchannels ? 1 : LANES, sums_size = p.co * p.taps * lanes;
     // Packed weights (forward) or each part's lane sums (weight gradient), the tap offsets
     // (int64: two floats each), then the chunk's phase planes.
     int64_t w_floats = wgrad ? parts * sums_size : blocks * p.taps * p.cb;
     int64_t head = (w_floats + 2 * p.taps + 15) / 16 * 16;
-    float *wpack = cg_alloc((size_t)(head + chunk * p.image_floats) * sizeof(float));
+    float *wpack =
+        cg_alloc((size_t)(head + chunk * (p.image_floats + dyt_floats) + CB) * sizeof(float));
     if (!wpack) return -1;
     int64_t *toff = (int64_t *)(wpack + w_floats);
-    float *planes = wpack + head;
+    // dyt after the planes; CB floats of slack, read past the last image's channels, unused
+    float *planes = wpack + head, *dyt = planes + chunk * p.image_floats;
     if (!wgrad)
         pack_weights(&p, transposed, x->weight, wpack);
     else
         memset(wpack, 0, (size_t)w_floats * sizeof(float));
     tap_offsets(&p, toff);
     kernels k = {cg_direct_rows_kernel(portable_only), cg_direct_channels_kernel(portable_only),
-                 cg_direct_wgrad_kernel(portable_only)};
+                 cg_direct_wgrad_kernel(portable_only),
+                 cg_direct_wgrad_channels_kernel(portable_only),
+                 cg_direct_transpose_kernel(portable_only)};
+    if (wchannels) memset(dyt + chunk * dyt_floats, 0, CB * sizeof(float));
     for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
         int64_t nb = p.batch - n0 < chunk ? p.batch - n0 : chunk;
-        int64_t items = wgrad ? parts * blocks : nb * blocks;
+        int64_t items = wgrad ? parts * blocks * tblocks : nb * blocks;
 #pragma omp parallel num_threads(threads) if (threads > 1)
         {
 #pragma omp for schedule(static)
@@ -293,12 +328,23 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
                     memset(dst + p.sh * p.sw * p.plane, 0,
                            (size_t)(p.image_floats - p.ci * p.sh * p.sw * p.plane) * sizeof(float));
             }
+            if (wchannels) {
+#pragma omp for schedule(static)
+                for (int64_t n = 0; n < nb; n++)
+                    k.transpose(x->columns + (n0 + n) * p.co * P, p.co, P, dyt + n * dyt_floats);
+            }
             // Static: each thread takes consecutive items (blocks of one image, or one part's
             // blocks), which share their planes in L2.
 #pragma omp for schedule(static)
             for (int64_t item = 0; item < items; item++) {
                 int64_t gb = item % blocks;
-                if (wgrad)
+                if (wchannels) {
+                    int64_t part = item / (blocks * tblocks), r = item % (blocks * tblocks);
+                    gb = r / tblocks;
+                    run_wgrad_channels(&p, k.wgrad_channels, planes, dyt, toff,
+                                       wpack + part * sums_size, nb, part, parts, gb / p.blocks,
+                                       gb % p.blocks, r % tblocks);
+                } else if (wgrad)
                     run_wgrad_block(&p, k.wgrad, planes, x->columns + n0 * p.co * p.ho * p.wo, toff,
                                     wpack + item / blocks * sums_size, nb, item / blocks, parts,
                                     gb / p.blocks, gb % p.blocks);
@@ -313,9 +359,9 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
     for (int64_t i = 0; wgrad && i < p.co * p.taps; i++) {
         float total = 0.0f;
         for (int64_t part = 0; part < parts; part++) {
-            const float *lane = wpack + part * sums_size + i * LANES;
+            const float *lane = wpack + part * sums_size + i * lanes;
             float sum = 0.0f;
-            for (int l = 0; l < LANES; l++) sum += lane[l];
+            for (int l = 0; l < lanes; l++) sum += lane[l];
             total += sum;
         }
         x->out[i] += total;

@@ -62,6 +62,28 @@ CG_SIMD_CLONES static void wgrad_portable(const direct *p, int64_t nb, const flo
         }
 }
 
+CG_SIMD_CLONES static void wgrad_channels_portable(const direct *p, int64_t nb, const float *in,
+                                                   int64_t in_stride, const float *dyt,
+                                                   int64_t dyt_stride, const int64_t *toff, int nt,
+                                                   float *dw) {
+    for (int i = 0; i < nt * CB; i++) dw[i] = 0.0f;
+    for (int64_t n = 0; n < nb; n++, in += in_stride, dyt += dyt_stride)
+        for (int64_t oh = 0; oh < p->ho; oh++)
+            for (int64_t ow = 0; ow < p->wo; ow++) {
+                const float *y = dyt + (oh * p->wo + ow) * p->co;
+                for (int t = 0; t < nt; t++) {
+                    float x = in[toff[t] + oh * p->wq + ow];
+                    for (int o = 0; o < CB; o++) dw[t * CB + o] += y[o] * x;
+                }
+            }
+}
+
+CG_SIMD_CLONES static void transpose_portable(const float *src, int64_t rows, int64_t cols,
+                                              float *dst) {
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define AVX512        __attribute__((target("avx512f,avx512vl,fma")))
@@ -191,11 +213,69 @@ AVX512 static void channels_avx512(int n, int64_t taps, const int64_t *toff, con
         channels_n(R, taps, toff, w, in, out, out_plane, ocs, bias);                               \
         break;
         CASE(14)
-        CASE(13) CASE(12) CASE(11) CASE(10) CASE(9) CASE(8) CASE(7) CASE(6) CASE(5) CASE(4) CASE(3)
-            CASE(2) CASE(1)
+        CASE(13)
+        CASE(12)
+        CASE(11) CASE(10) CASE(9) CASE(8) CASE(7) CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
 #undef CASE
     }
 }
+
+// The channel weight-gradient block with a constant tap count: per output position, the 32
+// channels' gradients in 2 registers, one broadcast of the input per tap, 2 FMAs each.
+INLINE_AVX512 void wgrad_channels_n(int T, const direct *p, int64_t nb, const float *in,
+                                    int64_t in_stride, const float *dyt, int64_t dyt_stride,
+                                    const int64_t *toff, float *dw) {
+    __m512 acc[2][WT];
+    int64_t off[WT];
+    for (int t = 0; t < T; t++) acc[0][t] = acc[1][t] = _mm512_setzero_ps(), off[t] = toff[t];
+    for (int64_t n = 0; n < nb; n++, in += in_stride, dyt += dyt_stride)
+        for (int64_t oh = 0; oh < p->ho; oh++) {
+            const float *x = in + oh * p->wq, *y = dyt + oh * p->wo * p->co;
+            for (int64_t ow = 0; ow < p->wo; ow++, x++, y += p->co) {
+                __m512 y0 = _mm512_loadu_ps(y), y1 = _mm512_loadu_ps(y + 16);
+                for (int t = 0; t < T; t++) {
+                    __m512 xt = _mm512_set1_ps(x[off[t]]);
+                    acc[0][t] = _mm512_fmadd_ps(y0, xt, acc[0][t]);
+                    acc[1][t] = _mm512_fmadd_ps(y1, xt, acc[1][t]);
+                }
+            }
+        }
+    for (int t = 0; t < T; t++) {
+        _mm512_storeu_ps(dw + t * CB, acc[0][t]);
+        _mm512_storeu_ps(dw + t * CB + 16, acc[1][t]);
+    }
+}
+
+AVX512 static void wgrad_channels_avx512(const direct *p, int64_t nb, const float *in,
+                                         int64_t in_stride, const float *dyt, int64_t dyt_stride,
+                                         const int64_t *toff, int nt, float *dw) {
+    switch (nt) {
+#define CASE(T)                                                                                    \
+    case T:                                                                                        \
+        wgrad_channels_n(T, p, nb, in, in_stride, dyt, dyt_stride, toff, dw);                      \
+        break;
+        CASE(14)
+        CASE(13)
+        CASE(12)
+        CASE(11) CASE(10) CASE(9) CASE(8) CASE(7) CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
+#undef CASE
+    }
+}
+
+// 16 x 16 tiles through registers; the edges (rows or columns past a multiple of 16) in C.
+AVX512 static void transpose_avx512(const float *src, int64_t rows, int64_t cols, float *dst) {
+    int64_t r16 = rows / 16 * 16, c16 = cols / 16 * 16;
+    for (int64_t r0 = 0; r0 < r16; r0 += 16)
+        for (int64_t c0 = 0; c0 < c16; c0 += 16) {
+            __m512 v[16];
+            for (int i = 0; i < 16; i++) v[i] = _mm512_loadu_ps(src + (r0 + i) * cols + c0);
+            cg_transpose16(v);
+            for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + (c0 + i) * rows + r0, v[i]);
+        }
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = r < r16 ? c16 : 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+}
+
 #endif
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -213,4 +293,10 @@ cg_direct_channels_fn cg_direct_channels_kernel(bool portable) {
 }
 cg_direct_wgrad_fn cg_direct_wgrad_kernel(bool portable) {
     return AVX512_KERNEL(wgrad_avx512, wgrad_portable);
+}
+cg_direct_wgrad_channels_fn cg_direct_wgrad_channels_kernel(bool portable) {
+    return AVX512_KERNEL(wgrad_channels_avx512, wgrad_channels_portable);
+}
+cg_direct_transpose_fn cg_direct_transpose_kernel(bool portable) {
+    return AVX512_KERNEL(transpose_avx512, transpose_portable);
 }

@@ -12,6 +12,7 @@
 #define MAX_T 3  // taps per weight-gradient block: 8 x 3 accumulators
 #define CB    32 // output channels per channel block (channels in the vector lanes)
 #define CR    14 // outputs per channel block: 2 x 14 accumulators
+#define WT    14 // taps per channel weight-gradient block: 2 x 14 accumulators
 
 // The convolution conv_direct.c computes, whichever side of the geometry is its input.
 typedef struct direct {
@@ -57,9 +58,24 @@ typedef void (*cg_direct_wgrad_fn)(const direct *p, int64_t nb, const float *in,
                                    const float *dy, int64_t dy_stride, const int64_t *toff, int nt,
                                    int ocs, float *sums, int64_t ld);
 
+// The channel weight-gradient block: dw[t * CB + o] = sum over images [0, nb) and every
+// output position of dyt[pos * co + o] * in[toff[t] + position in the phase planes], for
+// t < nt (<= WT) and all CB channels o (those past the group are garbage, never used). in
+// and dyt point at image 0 (its group's planes; its transposed output gradient at the
+// block's first channel); the images follow at in_stride and dyt_stride.
+typedef void (*cg_direct_wgrad_channels_fn)(const direct *p, int64_t nb, const float *in,
+                                            int64_t in_stride, const float *dyt, int64_t dyt_stride,
+                                            const int64_t *toff, int nt, float *dw);
+
+// dst[c * rows + r] = src[r * cols + c]: the output gradient of an image, (co, positions) ->
+// (positions, co), for the channel weight-gradient blocks.
+typedef void (*cg_direct_transpose_fn)(const float *src, int64_t rows, int64_t cols, float *dst);
+
 // The kernels for this CPU (AVX-512), or the portable C loops.
 cg_direct_rows_fn cg_direct_rows_kernel(bool portable);
 cg_direct_channels_fn cg_direct_channels_kernel(bool portable);
 cg_direct_wgrad_fn cg_direct_wgrad_kernel(bool portable);
+cg_direct_wgrad_channels_fn cg_direct_wgrad_channels_kernel(bool portable);
+cg_direct_transpose_fn cg_direct_transpose_kernel(bool portable);
 
 #endif

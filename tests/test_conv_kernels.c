@@ -179,6 +179,8 @@ static const shape shapes[] = {
     {2, 4, 6, 8, 18, 3, 3, 1, 1, 1, 1, 3, 0, 3, 1, 1},    // padding >= kernel: transposed crops
     {1, 2, 9, 20, 33, 2, 3, 1, 1, 3, 2, 1, 2, 0, 3, 1},   // batch 1, uneven dilation, 2 x 3
     {2, 6, 40, 11, 33, 3, 3, 2, 1, 1, 2, 1, 1, 2, 2, 1},  // channel blocks: 32 + 8, 3 segments
+    {2, 8, 48, 9, 17, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 2},   // channel blocks in 2 groups, strided
+    {2, 64, 16, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2}, // transposed: 32-channel groups
 };
 
 static void every_shape_every_direction(void **state) {
