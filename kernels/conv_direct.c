@@ -89,8 +89,8 @@ static direct direct_of(const cg_conv_geometry *g, cg_conv_direction d) {
     // The padded frame covers every tap of every output: ((o-1)*s + d*(k-1) + 1) per side.
     p.hq = ceil_div((p.ho - 1) * p.sh + p.dh * (p.kh - 1) + 1, p.sh);
     p.wq = ceil_div((p.wo - 1) * p.sw + p.dw * (p.kw - 1) + 1, p.sw);
-    p.plane = p.hq * p.wq;
-    p.image_floats = (p.ci * p.sh * p.sw * p.plane + SLACK + 15) / 16 * 16;
+    p.row_stride = p.ci * p.sh * p.sw * p.wq;
+    p.image_floats = (p.hq * p.row_stride + SLACK + 15) / 16 * 16;
     p.cg = p.ci / p.groups, p.og = p.co / p.groups;
     p.taps = p.cg * p.kh * p.kw;
     // Channel blocks once there are enough output channels to fill most of 32.
@@ -140,15 +140,16 @@ bool cg_conv_direct_applies(cg_conv_direction d, const cg_conv_geometry *g) {
 
 // ---- preparing the operands ------------------------------------------------------------------
 
-// Channel c of one image -> its sh*sw phase planes: phase (a, b) [i][j] = input[a + sh*i -
+// Channel c of one image -> its sh*sw phase planes (their rows row_stride apart, between
+// the other channels'): phase (a, b) [i][j] = input[a + sh*i -
 // pad_top][b + sw*j - pad_left], zero outside the input.
 static void prepare_channel(const direct *p, const float *input, float *planes) {
     for (int64_t a = 0; a < p->sh; a++)
-        for (int64_t b = 0; b < p->sw; b++, planes += p->plane) {
+        for (int64_t b = 0; b < p->sw; b++, planes += p->wq) {
             int64_t lo, hi;
             cg_conv_tap_range(b - p->pad_left, p->sw, p->wi, p->wq, &lo, &hi);
             for (int64_t i = 0; i < p->hq; i++) {
-                float *dst = planes + i * p->wq;
+                float *dst = planes + i * p->row_stride;
                 int64_t row = a + p->sh * i - p->pad_top;
                 if (row < 0 || row >= p->hi) {
                     memset(dst, 0, (size_t)p->wq * sizeof(float));
@@ -190,7 +191,7 @@ static void tap_offsets(const direct *p, int64_t *toff) {
             for (int64_t j = 0; j < p->kw; j++, t++) {
                 int64_t a = i * p->dh % p->sh, qh = i * p->dh / p->sh;
                 int64_t b = j * p->dw % p->sw, qw = j * p->dw / p->sw;
-                toff[t] = ((c * p->sh + a) * p->sw + b) * p->plane + qh * p->wq + qw;
+                toff[t] = ((c * p->sh + a) * p->sw + b) * p->wq + qh * p->row_stride + qw;
             }
 }
 
@@ -211,7 +212,7 @@ static void run_block(const direct *p, const kernels *k, const float *planes, co
                       const float *wpack, const float *bias, float *out, int64_t gi, int64_t ob) {
     int64_t oc0 = gi * p->og + ob * p->cb, out_plane = p->ho * p->wo;
     int ocs = (int)(p->og - ob * p->cb < p->cb ? p->og - ob * p->cb : p->cb);
-    const float *in = planes + gi * p->cg * p->sh * p->sw * p->plane;
+    const float *in = planes + gi * p->cg * p->sh * p->sw * p->wq;
     const float *w = wpack + (gi * p->blocks + ob) * p->taps * p->cb;
     const float *b = bias ? bias + oc0 : NULL;
     out += oc0 * out_plane;
@@ -219,8 +220,8 @@ static void run_block(const direct *p, const kernels *k, const float *planes, co
         for (int64_t oh = 0; oh < p->ho; oh++)
             for (int64_t ow0 = 0; ow0 < p->wo; ow0 += p->segment) {
                 int n = (int)(p->wo - ow0 < p->segment ? p->wo - ow0 : p->segment);
-                k->channels(n, p->taps, toff, w, in + oh * p->wq + ow0, out + oh * p->wo + ow0,
-                            out_plane, ocs, b);
+                k->channels(n, p->taps, toff, w, in + oh * p->row_stride + ow0,
+                            out + oh * p->wo + ow0, out_plane, ocs, b);
             }
         return;
     }
@@ -228,7 +229,7 @@ static void run_block(const direct *p, const kernels *k, const float *planes, co
         strips s = {0};
         for (int64_t q = s0; q < s0 + MAX_S && q < p->strips; q++, s.count++) {
             int64_t oh = q / p->strips_per_row, ow0 = q % p->strips_per_row * LANES;
-            s.in[s.count] = oh * p->wq + ow0;
+            s.in[s.count] = oh * p->row_stride + ow0;
             s.out[s.count] = oh * p->wo + ow0;
             s.valid[s.count] = (int)(p->wo - ow0 < LANES ? p->wo - ow0 : LANES);
         }
@@ -250,7 +251,7 @@ static void run_wgrad_block(const direct *p, cg_direct_wgrad_fn kernel, const fl
     step = step < 1 ? 1 : step;
     for (int64_t n = i0; n < i1; n += step) {
         int64_t m = i1 - n < step ? i1 - n : step;
-        const float *in = planes + n * p->image_floats + gi * p->cg * p->sh * p->sw * p->plane;
+        const float *in = planes + n * p->image_floats + gi * p->cg * p->sh * p->sw * p->wq;
         const float *y = dy + (n * p->co + oc0) * out_plane;
         for (int64_t t0 = 0; t0 < p->taps; t0 += MAX_T)
             kernel(p, m, in, p->image_floats, y, p->co * out_plane, toff + t0,
@@ -272,7 +273,7 @@ static void run_wgrad_channels(const direct *p, cg_direct_wgrad_channels_fn kern
     int nt = (int)(p->taps - t0 < WT ? p->taps - t0 : WT);
     float dw[WT * CB];
     if (i1 <= i0) return;
-    kernel(p, i1 - i0, planes + i0 * p->image_floats + gi * p->cg * p->sh * p->sw * p->plane,
+    kernel(p, i1 - i0, planes + i0 * p->image_floats + gi * p->cg * p->sh * p->sw * p->wq,
            p->image_floats, dyt + i0 * P * p->co + oc0, P * p->co, toff + t0, nt, dw);
     for (int o = 0; o < ocs; o++)
         for (int t = 0; t < nt; t++) dweight[(oc0 + o) * p->taps + t0 + t] += dw[t * CB + o];
@@ -322,11 +323,11 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
 #pragma omp for schedule(static)
             for (int64_t nc = 0; nc < nb * p.ci; nc++) {
                 int64_t n = nc / p.ci, c = nc % p.ci;
-                float *dst = planes + n * p.image_floats + c * p.sh * p.sw * p.plane;
+                float *dst = planes + n * p.image_floats + c * p.sh * p.sw * p.wq;
                 prepare_channel(&p, input + ((n0 + n) * p.ci + c) * p.hi * p.wi, dst);
-                if (c == p.ci - 1) // the slack after the last plane: read, never stored
-                    memset(dst + p.sh * p.sw * p.plane, 0,
-                           (size_t)(p.image_floats - p.ci * p.sh * p.sw * p.plane) * sizeof(float));
+                if (c == p.ci - 1) // the slack after the last row: read, never stored
+                    memset(planes + n * p.image_floats + p.hq * p.row_stride, 0,
+                           (size_t)(p.image_floats - p.hq * p.row_stride) * sizeof(float));
             }
             if (wchannels) {
 #pragma omp for schedule(static)

@@ -55,7 +55,7 @@ CG_SIMD_CLONES static void wgrad_portable(const direct *p, int64_t nb, const flo
             for (int o = 0; o < ocs; o++)
                 for (int k = 0; k < nt; k++) {
                     const float *y = dy + o * out_plane + oh * p->wo + ow0;
-                    const float *x = in + toff[k] + oh * p->wq + ow0;
+                    const float *x = in + toff[k] + oh * p->row_stride + ow0;
                     float *acc = sums + (o * ld + k) * LANES;
                     for (int l = 0; l < valid; l++) acc[l] += y[l] * x[l];
                 }
@@ -72,7 +72,7 @@ CG_SIMD_CLONES static void wgrad_channels_portable(const direct *p, int64_t nb, 
             for (int64_t ow = 0; ow < p->wo; ow++) {
                 const float *y = dyt + (oh * p->wo + ow) * p->co;
                 for (int t = 0; t < nt; t++) {
-                    float x = in[toff[t] + oh * p->wq + ow];
+                    float x = in[toff[t] + oh * p->row_stride + ow];
                     for (int o = 0; o < CB; o++) dw[t * CB + o] += y[o] * x;
                 }
             }
@@ -148,7 +148,7 @@ INLINE_AVX512 void wgrad_n(int T, const direct *p, int64_t nb, const float *in, 
             for (int64_t ow0 = 0; ow0 < p->wo; ow0 += LANES) {
                 int valid = (int)(p->wo - ow0 < LANES ? p->wo - ow0 : LANES);
                 __mmask16 lanes = (__mmask16)((1u << valid) - 1);
-                const float *x = in + oh * p->wq + ow0, *y = dy + oh * p->wo + ow0;
+                const float *x = in + oh * p->row_stride + ow0, *y = dy + oh * p->wo + ow0;
                 __m512 v[MAX_T];
                 for (int k = 0; k < T; k++) v[k] = _mm512_loadu_ps(x + toff[k]);
 #pragma GCC unroll 8
@@ -230,7 +230,7 @@ INLINE_AVX512 void wgrad_channels_n(int T, const direct *p, int64_t nb, const fl
     for (int t = 0; t < T; t++) acc[0][t] = acc[1][t] = _mm512_setzero_ps(), off[t] = toff[t];
     for (int64_t n = 0; n < nb; n++, in += in_stride, dyt += dyt_stride)
         for (int64_t oh = 0; oh < p->ho; oh++) {
-            const float *x = in + oh * p->wq, *y = dyt + oh * p->wo * p->co;
+            const float *x = in + oh * p->row_stride, *y = dyt + oh * p->wo * p->co;
             for (int64_t ow = 0; ow < p->wo; ow++, x++, y += p->co) {
                 __m512 y0 = _mm512_loadu_ps(y), y1 = _mm512_loadu_ps(y + 16);
                 for (int t = 0; t < T; t++) {

@@ -20,8 +20,12 @@ typedef struct direct {
     int64_t ci, hi, wi; // input (N, ci, hi, wi)
     int64_t co, ho, wo; // output (N, co, ho, wo)
     int64_t kh, kw, sh, sw, dh, dw;
-    int64_t pad_top, pad_left;         // the input's origin in the padded frame (negative: cropped)
-    int64_t hq, wq, plane;             // one phase plane: hq rows of wq floats
+    int64_t pad_top, pad_left; // the input's origin in the padded frame (negative: cropped)
+    int64_t hq, wq;            // one phase plane: hq rows of wq floats
+    // The rows of every phase plane of an image interleave: row i of plane q = (c*sh + a)*sw
+    // + b starts at i * row_stride + q * wq, so the taps of all channels for one output row
+    // lie in kh consecutive stretches of memory (few pages), not in ci planes apart.
+    int64_t row_stride;
     int64_t image_floats;              // one image's phase planes, slack included
     int64_t cg, og, taps;              // per group: channels in / out, cg*kh*kw
     bool channel_blocks;               // CB-channel blocks (else OB-channel row blocks)
