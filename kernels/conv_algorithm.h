@@ -2,7 +2,10 @@
 //
 // CG_CONV_ALGO_AUTO (the default) lets the driver pick by shape: Winograd F(2x2, 3x3) for
 // 3x3, stride-1, undilated, ungrouped convolutions with at least 48 input and output
-// channels (forward, input gradient and weight gradient), im2col + GEMM otherwise.
+// channels (forward and input gradient); on AVX-512 CPUs the direct loops
+// (kernels/conv_direct.c) for the other forwards, stride-1 input gradients and weight
+// gradients whose output rows or channel blocks fill the vectors; im2col + GEMM otherwise.
+// The direct path sums the same products as im2col + GEMM in another order (rounding only).
 // Error bound: Winograd's results differ from the exact path's by rounding only (its
 // transforms use the coefficients 0, +-1 and +-0.5, and each output sums at most 16 more
 // rounded terms); tests/test_conv_kernels.c asserts a normwise relative error below 1e-6
@@ -13,7 +16,9 @@
 // heuristics); CG_CONV_ALGO_WINOGRAD uses Winograd wherever the geometry allows, whatever
 // the channel count (for tests); CG_CONV_ALGO_IMPLICIT runs every forward direction that
 // is not depthwise or pointwise as an implicit GEMM (no im2col buffer; kernels/conv_driver.c
-// says when AUTO picks it). The setting is global, like cg_set_num_threads.
+// says when AUTO picks it); CG_CONV_ALGO_DIRECT runs the direct loops for every forward,
+// stride-1 transposed direction and weight gradient (the portable C loops where AVX-512 is
+// missing). The setting is global, like cg_set_num_threads.
 #ifndef CG_CONV_ALGORITHM_H
 #define CG_CONV_ALGORITHM_H
 
