@@ -157,7 +157,12 @@ static void prepare_channel(const direct *p, const float *input, float *planes) 
                 }
                 const float *src = input + row * p->wi + b - p->pad_left; // src[j*sw] for dst[j]
                 for (int64_t j = 0; j < lo; j++) dst[j] = 0.0f;
-                cg_conv_strided_copy(dst, src, lo, hi, p->sw);
+                // memcpy's overlapping vector moves beat a vectorised loop whose 14-float rows
+                // would all run in its scalar remainder
+                if (p->sw == 1)
+                    memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
+                else
+                    cg_conv_strided_copy(dst, src, lo, hi, p->sw);
                 for (int64_t j = hi; j < p->wq; j++) dst[j] = 0.0f;
             }
         }
