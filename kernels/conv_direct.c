@@ -42,7 +42,12 @@
 
 // The last strip of an image reads up to LANES - 1 floats past its plane's last row.
 #define SLACK (2 * LANES)
-// Phase copies of at most this many floats per parallel region (whole images, >= 1).
+// A strided input row up to this wide is zero-padded on the stack before its phases are
+// split off.
+#define ROW_FLOATS 1024
+// Phase copies of at most this many floats per parallel region (whole images, >= 1): 4 MB
+// measured faster than 1 MB on configs a, b and c (fewer regions), even where one image's
+// copy (d: 0.9 MB) then no longer stays in L2.
 #define DIRECT_BUFFER_FLOATS ((int64_t)1 << 20)
 // AUTO takes the direct path when a strip's lanes are at least this full (in 1/16ths):
 // outputs 12 wide and more (7-wide rows would waste more than half of every vector).
@@ -144,26 +149,37 @@ bool cg_conv_direct_applies(cg_conv_direction d, const cg_conv_geometry *g) {
 // the other channels'): phase (a, b) [i][j] = input[a + sh*i -
 // pad_top][b + sw*j - pad_left], zero outside the input.
 static void prepare_channel(const direct *p, const float *input, float *planes) {
+    // A strided row is padded once into `row` and each column phase read out of it with a
+    // constant stride (no bounds per phase); rows wider than the buffer take the bounded
+    // copy per phase.
+    float row[ROW_FLOATS];
+    int64_t width = p->wq * p->sw, lo, hi; // the padded row, columns [lo, hi) from the input
+    bool padded_row = p->sw > 1 && width <= ROW_FLOATS;
+    cg_conv_tap_range(-p->pad_left, 1, p->wi, width, &lo, &hi);
     for (int64_t a = 0; a < p->sh; a++)
-        for (int64_t b = 0; b < p->sw; b++, planes += p->wq) {
-            int64_t lo, hi;
-            cg_conv_tap_range(b - p->pad_left, p->sw, p->wi, p->wq, &lo, &hi);
-            for (int64_t i = 0; i < p->hq; i++) {
-                float *dst = planes + i * p->row_stride;
-                int64_t row = a + p->sh * i - p->pad_top;
-                if (row < 0 || row >= p->hi) {
-                    memset(dst, 0, (size_t)p->wq * sizeof(float));
-                    continue;
-                }
-                const float *src = input + row * p->wi + b - p->pad_left; // src[j*sw] for dst[j]
-                for (int64_t j = 0; j < lo; j++) dst[j] = 0.0f;
-                // memcpy's overlapping vector moves beat a vectorised loop whose 14-float rows
-                // would all run in its scalar remainder
-                if (p->sw == 1)
-                    memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
-                else
-                    cg_conv_strided_copy(dst, src, lo, hi, p->sw);
-                for (int64_t j = hi; j < p->wq; j++) dst[j] = 0.0f;
+        for (int64_t i = 0; i < p->hq; i++) {
+            int64_t r = a + p->sh * i - p->pad_top;
+            float *dst = planes + a * p->sw * p->wq + i * p->row_stride; // phase (a, 0)
+            if (r < 0 || r >= p->hi) {
+                for (int64_t j = 0; j < p->sw * p->wq; j++) dst[j] = 0.0f;
+                continue;
+            }
+            const float *src = input + r * p->wi - p->pad_left; // src[q] for padded column q
+            if (padded_row) {
+                for (int64_t q = 0; q < lo; q++) row[q] = 0.0f;
+                for (int64_t q = lo; q < hi; q++) row[q] = src[q];
+                for (int64_t q = hi; q < width; q++) row[q] = 0.0f;
+                for (int64_t b = 0; b < p->sw; b++)
+                    cg_conv_strided_copy(dst + b * p->wq, row + b, 0, p->wq, p->sw);
+                continue;
+            }
+            for (int64_t b = 0; b < p->sw; b++) { // columns b, b + sw, ... of the padded row
+                int64_t l, h;
+                cg_conv_tap_range(b - p->pad_left, p->sw, p->wi, p->wq, &l, &h);
+                float *d = dst + b * p->wq;
+                for (int64_t j = 0; j < l; j++) d[j] = 0.0f;
+                cg_conv_strided_copy(d, src + b, l, h, p->sw);
+                for (int64_t j = h; j < p->wq; j++) d[j] = 0.0f;
             }
         }
 }
