@@ -99,7 +99,6 @@ static direct direct_of(const cg_conv_geometry *g, cg_conv_direction d) {
     p.cg = p.ci / p.groups, p.og = p.co / p.groups;
     p.taps = p.cg * p.kh * p.kw;
     // Channel blocks once there are enough output channels to fill most of 32.
-    (void)d;
     p.channel_blocks = p.og >= MIN_CHANNEL_BLOCK;
     p.cb = p.channel_blocks ? CB : OB;
     p.blocks = ceil_div(p.og, p.cb);

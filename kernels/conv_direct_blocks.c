@@ -204,20 +204,21 @@ INLINE_AVX512 void channels_n(int R, int64_t taps, const int64_t *toff, const fl
     }
 }
 
+// A switch from a run-time count (1..14) to the kernel instantiated for it: CASE(K) for each K.
+#define CASES_14_TO_1(CASE)                                                                        \
+    CASE(14)                                                                                       \
+    CASE(13) CASE(12) CASE(11) CASE(10) CASE(9) CASE(8) CASE(7) CASE(6) CASE(5) CASE(4) CASE(3)    \
+        CASE(2) CASE(1)
+
 AVX512 static void channels_avx512(int n, int64_t taps, const int64_t *toff, const float *w,
                                    const float *in, float *out, int64_t out_plane, int ocs,
                                    const float *bias) {
-    switch (n) {
-#define CASE(R)                                                                                    \
+#define CHANNELS(R)                                                                                \
     case R:                                                                                        \
         channels_n(R, taps, toff, w, in, out, out_plane, ocs, bias);                               \
         break;
-        CASE(14)
-        CASE(13)
-        CASE(12)
-        CASE(11) CASE(10) CASE(9) CASE(8) CASE(7) CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
-#undef CASE
-    }
+    switch (n) { CASES_14_TO_1(CHANNELS) }
+#undef CHANNELS
 }
 
 // The channel weight-gradient block with a constant tap count: per output position, the 32
@@ -249,17 +250,12 @@ INLINE_AVX512 void wgrad_channels_n(int T, const direct *p, int64_t nb, const fl
 AVX512 static void wgrad_channels_avx512(const direct *p, int64_t nb, const float *in,
                                          int64_t in_stride, const float *dyt, int64_t dyt_stride,
                                          const int64_t *toff, int nt, float *dw) {
-    switch (nt) {
-#define CASE(T)                                                                                    \
+#define WGRAD_CHANNELS(T)                                                                          \
     case T:                                                                                        \
         wgrad_channels_n(T, p, nb, in, in_stride, dyt, dyt_stride, toff, dw);                      \
         break;
-        CASE(14)
-        CASE(13)
-        CASE(12)
-        CASE(11) CASE(10) CASE(9) CASE(8) CASE(7) CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
-#undef CASE
-    }
+    switch (nt) { CASES_14_TO_1(WGRAD_CHANNELS) }
+#undef WGRAD_CHANNELS
 }
 
 // 16 x 16 tiles through registers; the edges (rows or columns past a multiple of 16) in C.
