@@ -38,7 +38,6 @@
 #include "../tensor/parallel.h"
 #include "conv_direct_internal.h"
 #include "conv_kernels.h"
-#include "simd_clones.h"
 
 // The last strip of an image reads up to LANES - 1 floats past its plane's last row.
 #define SLACK (2 * LANES)
