@@ -14,7 +14,9 @@
 // a, a + sh, ... and columns b, b + sw, ...; tap (i, j) then reads phase ((i*dh) % sh,
 // (j*dw) % sw) at offset ((i*dh) / sh, (j*dw) / sw) with unit stride. The copy also holds
 // the padding (zeros), so the inner loop has no bounds tests. For stride 1 it is just the
-// zero-padded image.
+// zero-padded image. Only the phases some tap reads are copied: with a 1-wide kernel or a
+// dilation that is a multiple of the stride (config d: stride 2, dilation 2) that is phase
+// 0 alone, a quarter of the input, and the copy reads only every other row.
 //
 // The transposed direction of a stride-1 convolution (conv2d's input gradient,
 // conv_transpose2d's forward) is itself a stride-1 convolution of the column side, with
@@ -93,7 +95,12 @@ static direct direct_of(const cg_conv_geometry *g, cg_conv_direction d) {
     // The padded frame covers every tap of every output: ((o-1)*s + d*(k-1) + 1) per side.
     p.hq = ceil_div((p.ho - 1) * p.sh + p.dh * (p.kh - 1) + 1, p.sh);
     p.wq = ceil_div((p.wo - 1) * p.sw + p.dw * (p.kw - 1) + 1, p.sw);
-    p.row_stride = p.ci * p.sh * p.sw * p.wq;
+    // Phase a of the rows is read by tap i when i*dh = a (mod sh): only phase 0 when the
+    // kernel is 1 high or dh is a multiple of sh (config d: stride 2, dilation 2).
+    p.ph = p.kh == 1 || p.dh % p.sh == 0 ? 1 : p.sh;
+    p.pw = p.kw == 1 || p.dw % p.sw == 0 ? 1 : p.sw;
+    p.channel_floats = p.ph * p.pw * p.wq;
+    p.row_stride = p.ci * p.channel_floats;
     p.image_floats = (p.hq * p.row_stride + SLACK + 15) / 16 * 16;
     p.cg = p.ci / p.groups, p.og = p.co / p.groups;
     p.taps = p.cg * p.kh * p.kw;
@@ -143,23 +150,23 @@ bool cg_conv_direct_applies(cg_conv_direction d, const cg_conv_geometry *g) {
 
 // ---- preparing the operands ------------------------------------------------------------------
 
-// Channel c of one image -> its sh*sw phase planes (their rows row_stride apart, between
-// the other channels'): phase (a, b) [i][j] = input[a + sh*i -
-// pad_top][b + sw*j - pad_left], zero outside the input.
+// Channel c of one image -> its ph*pw phase planes (their rows row_stride apart, between
+// the other channels'): phase (a, b) [i][j] = input[a + sh*i - pad_top][b + sw*j -
+// pad_left], zero outside the input.
 static void prepare_channel(const direct *p, const float *input, float *planes) {
     // A strided row is padded once into `row` and each column phase read out of it with a
     // constant stride (no bounds per phase); rows wider than the buffer take the bounded
     // copy per phase.
     float row[ROW_FLOATS];
     int64_t width = p->wq * p->sw, lo, hi; // the padded row, columns [lo, hi) from the input
-    bool padded_row = p->sw > 1 && width <= ROW_FLOATS;
+    bool padded_row = p->pw > 1 && width <= ROW_FLOATS;
     cg_conv_tap_range(-p->pad_left, 1, p->wi, width, &lo, &hi);
-    for (int64_t a = 0; a < p->sh; a++)
+    for (int64_t a = 0; a < p->ph; a++)
         for (int64_t i = 0; i < p->hq; i++) {
             int64_t r = a + p->sh * i - p->pad_top;
-            float *dst = planes + a * p->sw * p->wq + i * p->row_stride; // phase (a, 0)
+            float *dst = planes + a * p->pw * p->wq + i * p->row_stride; // phase (a, 0)
             if (r < 0 || r >= p->hi) {
-                for (int64_t j = 0; j < p->sw * p->wq; j++) dst[j] = 0.0f;
+                for (int64_t j = 0; j < p->pw * p->wq; j++) dst[j] = 0.0f;
                 continue;
             }
             const float *src = input + r * p->wi - p->pad_left; // src[q] for padded column q
@@ -167,11 +174,11 @@ static void prepare_channel(const direct *p, const float *input, float *planes) 
                 for (int64_t q = 0; q < lo; q++) row[q] = 0.0f;
                 for (int64_t q = lo; q < hi; q++) row[q] = src[q];
                 for (int64_t q = hi; q < width; q++) row[q] = 0.0f;
-                for (int64_t b = 0; b < p->sw; b++)
+                for (int64_t b = 0; b < p->pw; b++)
                     cg_conv_strided_copy(dst + b * p->wq, row + b, 0, p->wq, p->sw);
                 continue;
             }
-            for (int64_t b = 0; b < p->sw; b++) { // columns b, b + sw, ... of the padded row
+            for (int64_t b = 0; b < p->pw; b++) { // columns b, b + sw, ... of the padded row
                 int64_t l, h;
                 cg_conv_tap_range(b - p->pad_left, p->sw, p->wi, p->wq, &l, &h);
                 float *d = dst + b * p->wq;
@@ -208,9 +215,9 @@ static void tap_offsets(const direct *p, int64_t *toff) {
     for (int64_t c = 0, t = 0; c < p->cg; c++)
         for (int64_t i = 0; i < p->kh; i++)
             for (int64_t j = 0; j < p->kw; j++, t++) {
-                int64_t a = i * p->dh % p->sh, qh = i * p->dh / p->sh;
-                int64_t b = j * p->dw % p->sw, qw = j * p->dw / p->sw;
-                toff[t] = ((c * p->sh + a) * p->sw + b) * p->wq + qh * p->row_stride + qw;
+                int64_t a = i * p->dh % p->sh, qh = i * p->dh / p->sh; // a < ph
+                int64_t b = j * p->dw % p->sw, qw = j * p->dw / p->sw; // b < pw
+                toff[t] = ((c * p->ph + a) * p->pw + b) * p->wq + qh * p->row_stride + qw;
             }
 }
 
@@ -231,7 +238,7 @@ static void run_block(const direct *p, const kernels *k, const float *planes, co
                       const float *wpack, const float *bias, float *out, int64_t gi, int64_t ob) {
     int64_t oc0 = gi * p->og + ob * p->cb, out_plane = p->ho * p->wo;
     int ocs = (int)(p->og - ob * p->cb < p->cb ? p->og - ob * p->cb : p->cb);
-    const float *in = planes + gi * p->cg * p->sh * p->sw * p->wq;
+    const float *in = planes + gi * p->cg * p->channel_floats;
     const float *w = wpack + (gi * p->blocks + ob) * p->taps * p->cb;
     const float *b = bias ? bias + oc0 : NULL;
     out += oc0 * out_plane;
@@ -270,7 +277,7 @@ static void run_wgrad_block(const direct *p, cg_direct_wgrad_fn kernel, const fl
     step = step < 1 ? 1 : step;
     for (int64_t n = i0; n < i1; n += step) {
         int64_t m = i1 - n < step ? i1 - n : step;
-        const float *in = planes + n * p->image_floats + gi * p->cg * p->sh * p->sw * p->wq;
+        const float *in = planes + n * p->image_floats + gi * p->cg * p->channel_floats;
         const float *y = dy + (n * p->co + oc0) * out_plane;
         for (int64_t t0 = 0; t0 < p->taps; t0 += MAX_T)
             kernel(p, m, in, p->image_floats, y, p->co * out_plane, toff + t0,
@@ -292,7 +299,7 @@ static void run_wgrad_channels(const direct *p, cg_direct_wgrad_channels_fn kern
     int nt = (int)(p->taps - t0 < WT ? p->taps - t0 : WT);
     float dw[WT * CB];
     if (i1 <= i0) return;
-    kernel(p, i1 - i0, planes + i0 * p->image_floats + gi * p->cg * p->sh * p->sw * p->wq,
+    kernel(p, i1 - i0, planes + i0 * p->image_floats + gi * p->cg * p->channel_floats,
            p->image_floats, dyt + i0 * P * p->co + oc0, P * p->co, toff + t0, nt, dw);
     for (int o = 0; o < ocs; o++)
         for (int t = 0; t < nt; t++) dweight[(oc0 + o) * p->taps + t0 + t] += dw[t * CB + o];
@@ -342,7 +349,7 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
 #pragma omp for schedule(static)
             for (int64_t nc = 0; nc < nb * p.ci; nc++) {
                 int64_t n = nc / p.ci, c = nc % p.ci;
-                float *dst = planes + n * p.image_floats + c * p.sh * p.sw * p.wq;
+                float *dst = planes + n * p.image_floats + c * p.channel_floats;
                 prepare_channel(&p, input + ((n0 + n) * p.ci + c) * p.hi * p.wi, dst);
                 if (c == p.ci - 1) // the slack after the last row: read, never stored
                     memset(planes + n * p.image_floats + p.hq * p.row_stride, 0,

@@ -22,7 +22,10 @@ typedef struct direct {
     int64_t kh, kw, sh, sw, dh, dw;
     int64_t pad_top, pad_left; // the input's origin in the padded frame (negative: cropped)
     int64_t hq, wq;            // one phase plane: hq rows of wq floats
-    // The rows of every phase plane of an image interleave: row i of plane q = (c*sh + a)*sw
+    // Phases stored per dimension: sh (sw), or 1 when every tap reads phase 0 (a 1-wide
+    // kernel, or a dilation that is a multiple of the stride); channel_floats = ph*pw*wq.
+    int64_t ph, pw, channel_floats;
+    // The rows of every phase plane of an image interleave: row i of plane q = (c*ph + a)*pw
     // + b starts at i * row_stride + q * wq, so the taps of all channels for one output row
     // lie in kh consecutive stretches of memory (few pages), not in ci planes apart.
     int64_t row_stride;
