@@ -46,10 +46,10 @@
 // A strided input row up to this wide is zero-padded on the stack before its phases are
 // split off.
 #define ROW_FLOATS 1024
-// Phase copies of at most this many floats per parallel region (whole images, >= 1): 4 MB
-// measured faster than 1 MB on configs a, b and c (fewer regions), even where one image's
-// copy (d: 0.9 MB) then no longer stays in L2.
-#define DIRECT_BUFFER_FLOATS ((int64_t)1 << 20)
+// The weight gradient rereads a chunk of images (phase copies and transposed output
+// gradient) once per (channel block, tap block), so a chunk is sized to stay in one core's
+// L2 (1 MB on Zen 4 and Zen 5): at most this many floats, whole images, >= 1.
+#define WGRAD_CHUNK_FLOATS ((int64_t)3 << 16)
 // AUTO takes the direct path when a strip's lanes are at least this full (in 1/16ths):
 // outputs 12 wide and more (7-wide rows would waste more than half of every vector).
 #define MIN_LANES 12
@@ -153,13 +153,14 @@ bool cg_conv_direct_applies(cg_conv_direction d, const cg_conv_geometry *g) {
 // Channel c of one image -> its ph*pw phase planes (their rows row_stride apart, between
 // the other channels'): phase (a, b) [i][j] = input[a + sh*i - pad_top][b + sw*j -
 // pad_left], zero outside the input.
-static void prepare_channel(const direct *p, const float *input, float *planes) {
-    // A strided row is padded once into `row` and each column phase read out of it with a
-    // constant stride (no bounds per phase); rows wider than the buffer take the bounded
-    // copy per phase.
+static void prepare_channel(const direct *p, cg_direct_pad_row_fn pad_row, const float *input,
+                            float *planes) {
+    // Stride 1: a plane's row is the padded row. Strided: a row is padded once into `row`
+    // and each column phase read out of it with a constant stride (no bounds per phase);
+    // rows wider than the buffer take the bounded copy per phase.
     float row[ROW_FLOATS];
     int64_t width = p->wq * p->sw, lo, hi; // the padded row, columns [lo, hi) from the input
-    bool padded_row = p->pw > 1 && width <= ROW_FLOATS;
+    bool padded_row = p->sw > 1 && width <= ROW_FLOATS;
     cg_conv_tap_range(-p->pad_left, 1, p->wi, width, &lo, &hi);
     for (int64_t a = 0; a < p->ph; a++)
         for (int64_t i = 0; i < p->hq; i++) {
@@ -170,10 +171,12 @@ static void prepare_channel(const direct *p, const float *input, float *planes) 
                 continue;
             }
             const float *src = input + r * p->wi - p->pad_left; // src[q] for padded column q
+            if (p->sw == 1) {
+                pad_row(dst, src, lo, hi, width);
+                continue;
+            }
             if (padded_row) {
-                for (int64_t q = 0; q < lo; q++) row[q] = 0.0f;
-                for (int64_t q = lo; q < hi; q++) row[q] = src[q];
-                for (int64_t q = hi; q < width; q++) row[q] = 0.0f;
+                pad_row(row, src, lo, hi, width);
                 for (int64_t b = 0; b < p->pw; b++)
                     cg_conv_strided_copy(dst + b * p->wq, row + b, 0, p->wq, p->sw);
                 continue;
@@ -230,6 +233,7 @@ typedef struct kernels {
     cg_direct_wgrad_fn wgrad;
     cg_direct_wgrad_channels_fn wgrad_channels;
     cg_direct_transpose_fn transpose;
+    cg_direct_pad_row_fn pad_row;
 } kernels;
 
 // Output channels [ob*cb, ob*cb + cb) of group gi of one image: MAX_S strips at a time (row
@@ -305,85 +309,126 @@ static void run_wgrad_channels(const direct *p, cg_direct_wgrad_channels_fn kern
         for (int t = 0; t < nt; t++) dweight[(oc0 + o) * p->taps + t0 + t] += dw[t * CB + o];
 }
 
-int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv_operands *x) {
-    bool transposed = d == CG_CONV_TRANSPOSED, wgrad = d == CG_CONV_WEIGHT_GRAD;
-    direct p = direct_of(g, d);
-    const float *input = transposed ? x->columns : x->image;
-    // The channel weight gradient also keeps each image's output gradient transposed.
-    bool wchannels = wgrad && p.channel_blocks;
-    int64_t P = p.ho * p.wo, dyt_floats = wchannels ? P * p.co : 0;
-    int64_t chunk = DIRECT_BUFFER_FLOATS / (p.image_floats + dyt_floats);
-    chunk = chunk < 1 ? 1 : chunk > p.batch ? p.batch : chunk;
-    int64_t macs = p.batch * p.co * P * p.taps;
-    int threads = macs >= PARALLEL_MACS && !omp_in_parallel() ? cg_num_threads() : 1;
-    // Work items per chunk: (image, channel block) for the forward, (part, channel block) for
-    // the weight gradient, whose parts split the images when there are few blocks.
-    int64_t blocks = p.groups * p.blocks, tblocks = wchannels ? ceil_div(p.taps, WT) : 1;
-    int64_t parts = wgrad && blocks * tblocks < 4 * threads ? threads : 1;
-    int64_t lanes = wchannels ? 1 : LANES, sums_size = p.co * p.taps * lanes;
-    // Packed weights (forward) or each part's lane sums (weight gradient), the tap offsets
-    // (int64: two floats each), then the chunk's phase planes.
-    int64_t w_floats = wgrad ? parts * sums_size : blocks * p.taps * p.cb;
-    int64_t head = (w_floats + 2 * p.taps + 15) / 16 * 16;
-    float *wpack =
-        cg_alloc((size_t)(head + chunk * (p.image_floats + dyt_floats) + CB) * sizeof(float));
-    if (!wpack) return -1;
-    int64_t *toff = (int64_t *)(wpack + w_floats);
-    // dyt after the planes; CB floats of slack, read past the last image's channels, unused
-    float *planes = wpack + head, *dyt = planes + chunk * p.image_floats;
-    if (!wgrad)
-        pack_weights(&p, transposed, x->weight, wpack);
-    else
-        memset(wpack, 0, (size_t)w_floats * sizeof(float));
-    tap_offsets(&p, toff);
-    kernels k = {cg_direct_rows_kernel(portable_only), cg_direct_channels_kernel(portable_only),
-                 cg_direct_wgrad_kernel(portable_only),
-                 cg_direct_wgrad_channels_kernel(portable_only),
-                 cg_direct_transpose_kernel(portable_only)};
-    if (wchannels) memset(dyt + chunk * dyt_floats, 0, CB * sizeof(float));
-    for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
-        int64_t nb = p.batch - n0 < chunk ? p.batch - n0 : chunk;
-        int64_t items = wgrad ? parts * blocks * tblocks : nb * blocks;
+// Image channels [c0, c1) -> their phase planes; the slack after the last row with the last
+// channel (read by the last strips, never stored).
+static void prepare_image(const direct *p, const kernels *k, const float *image, float *planes,
+                          int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; c++)
+        prepare_channel(p, k->pad_row, image + c * p->hi * p->wi, planes + c * p->channel_floats);
+    if (c1 == p->ci)
+        memset(planes + p->hq * p->row_stride, 0,
+               (size_t)(p->image_floats - p->hq * p->row_stride) * sizeof(float));
+}
+
+// The forward (or transposed) direction: work items (image, channel block). Each thread
+// copies the images of its items into its own planes and runs their blocks while the copy
+// is still in L1/L2, with no barrier between copying and computing. A static schedule gives
+// a thread consecutive items, so it copies each image once (an image whose blocks two
+// threads share is copied by both: a batch of 1 is copied in full by every thread).
+static void forward(const direct *p, const kernels *k, const float *input, const float *wpack,
+                    const int64_t *toff, const float *bias, float *out, float *planes,
+                    int threads) {
+    int64_t blocks = p->groups * p->blocks, in_image = p->ci * p->hi * p->wi;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        float *mine = planes + omp_get_thread_num() * p->image_floats;
+        int64_t have = -1;
+#pragma omp for schedule(static)
+        for (int64_t item = 0; item < p->batch * blocks; item++) {
+            int64_t n = item / blocks, gb = item % blocks;
+            if (n != have) prepare_image(p, k, input + n * in_image, mine, 0, p->ci), have = n;
+            run_block(p, k, mine, toff, wpack, bias, out + n * p->co * p->ho * p->wo,
+                      gb / p->blocks, gb % p->blocks);
+        }
+    }
+}
+
+// The weight gradient, a chunk of images at a time (sized to stay in L2: every work item
+// rereads all of it): the chunk's phase planes (and, for channel blocks, its output
+// gradient transposed), then work items (part, channel block[, tap block]) into the parts'
+// sums (lanes floats per weight).
+static void weight_grad(const direct *p, const kernels *k, const float *image, const float *dy,
+                        const int64_t *toff, float *sums, int64_t parts, int64_t lanes,
+                        float *planes, int64_t chunk, int threads) {
+    bool wchannels = p->channel_blocks;
+    int64_t P = p->ho * p->wo, in_image = p->ci * p->hi * p->wi,
+            sums_size = p->co * p->taps * lanes;
+    int64_t blocks = p->groups * p->blocks, tblocks = wchannels ? ceil_div(p->taps, WT) : 1;
+    float *dyt = planes + chunk * p->image_floats; // then CB floats of slack, read, unused
+    if (wchannels) memset(dyt + chunk * P * p->co, 0, CB * sizeof(float));
+    for (int64_t n0 = 0; n0 < p->batch; n0 += chunk) {
+        int64_t nb = p->batch - n0 < chunk ? p->batch - n0 : chunk;
+        const float *y = dy + n0 * p->co * P;
 #pragma omp parallel num_threads(threads) if (threads > 1)
         {
 #pragma omp for schedule(static)
-            for (int64_t nc = 0; nc < nb * p.ci; nc++) {
-                int64_t n = nc / p.ci, c = nc % p.ci;
-                float *dst = planes + n * p.image_floats + c * p.channel_floats;
-                prepare_channel(&p, input + ((n0 + n) * p.ci + c) * p.hi * p.wi, dst);
-                if (c == p.ci - 1) // the slack after the last row: read, never stored
-                    memset(planes + n * p.image_floats + p.hq * p.row_stride, 0,
-                           (size_t)(p.image_floats - p.hq * p.row_stride) * sizeof(float));
+            for (int64_t nc = 0; nc < nb * p->ci; nc++) {
+                int64_t n = nc / p->ci, c = nc % p->ci;
+                prepare_image(p, k, image + (n0 + n) * in_image, planes + n * p->image_floats, c,
+                              c + 1);
             }
             if (wchannels) {
 #pragma omp for schedule(static)
                 for (int64_t n = 0; n < nb; n++)
-                    k.transpose(x->columns + (n0 + n) * p.co * P, p.co, P, dyt + n * dyt_floats);
+                    k->transpose(y + n * p->co * P, p->co, P, dyt + n * P * p->co);
             }
-            // Static: each thread takes consecutive items (blocks of one image, or one part's
-            // blocks), which share their planes in L2.
+            // Static: each thread takes consecutive items (one part's blocks).
 #pragma omp for schedule(static)
-            for (int64_t item = 0; item < items; item++) {
-                int64_t gb = item % blocks;
-                if (wchannels) {
-                    int64_t part = item / (blocks * tblocks), r = item % (blocks * tblocks);
-                    gb = r / tblocks;
-                    run_wgrad_channels(&p, k.wgrad_channels, planes, dyt, toff,
-                                       wpack + part * sums_size, nb, part, parts, gb / p.blocks,
-                                       gb % p.blocks, r % tblocks);
-                } else if (wgrad)
-                    run_wgrad_block(&p, k.wgrad, planes, x->columns + n0 * p.co * p.ho * p.wo, toff,
-                                    wpack + item / blocks * sums_size, nb, item / blocks, parts,
-                                    gb / p.blocks, gb % p.blocks);
+            for (int64_t item = 0; item < parts * blocks * tblocks; item++) {
+                int64_t part = item / (blocks * tblocks), r = item % (blocks * tblocks);
+                int64_t gb = r / tblocks;
+                if (wchannels)
+                    run_wgrad_channels(p, k->wgrad_channels, planes, dyt, toff,
+                                       sums + part * sums_size, nb, part, parts, gb / p->blocks,
+                                       gb % p->blocks, r % tblocks);
                 else
-                    run_block(&p, &k, planes + item / blocks * p.image_floats, toff, wpack, x->bias,
-                              x->out + (n0 + item / blocks) * p.co * p.ho * p.wo, gb / p.blocks,
-                              gb % p.blocks);
+                    run_wgrad_block(p, k->wgrad, planes, y, toff, sums + part * sums_size, nb, part,
+                                    parts, gb / p->blocks, gb % p->blocks);
             }
         }
     }
-    // dweight += the lane sums, part by part in order (fixed for a given thread count)
-    for (int64_t i = 0; wgrad && i < p.co * p.taps; i++) {
+}
+
+int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv_operands *x) {
+    bool transposed = d == CG_CONV_TRANSPOSED, wgrad = d == CG_CONV_WEIGHT_GRAD;
+    direct p = direct_of(g, d);
+    int64_t P = p.ho * p.wo, macs = p.batch * p.co * P * p.taps;
+    int threads = macs >= PARALLEL_MACS && !omp_in_parallel() ? cg_num_threads() : 1;
+    int64_t blocks = p.groups * p.blocks;
+    // The weight gradient: a chunk of images' planes (and transposed output gradient, for
+    // channel blocks), and parts that split the images when there are few blocks to share.
+    bool wchannels = wgrad && p.channel_blocks;
+    int64_t dyt_floats = wchannels ? P * p.co : 0, tblocks = wchannels ? ceil_div(p.taps, WT) : 1;
+    int64_t chunk = WGRAD_CHUNK_FLOATS / (p.image_floats + dyt_floats);
+    chunk = chunk < 1 ? 1 : chunk > p.batch ? p.batch : chunk;
+    int64_t parts = wgrad && blocks * tblocks < 4 * threads ? threads : 1;
+    int64_t lanes = wchannels ? 1 : LANES, sums_size = p.co * p.taps * lanes;
+    // Packed weights (forward) or each part's sums (weight gradient), the tap offsets (int64:
+    // two floats each), then the planes: one image per thread (forward) or the chunk's.
+    int64_t w_floats = wgrad ? parts * sums_size : blocks * p.taps * p.cb;
+    int64_t head = (w_floats + 2 * p.taps + 15) / 16 * 16;
+    int64_t plane_floats =
+        wgrad ? chunk * (p.image_floats + dyt_floats) + CB : threads * p.image_floats;
+    float *wpack = cg_alloc((size_t)(head + plane_floats) * sizeof(float));
+    if (!wpack) return -1;
+    int64_t *toff = (int64_t *)(wpack + w_floats);
+    float *planes = wpack + head;
+    tap_offsets(&p, toff);
+    kernels k = {
+        cg_direct_rows_kernel(portable_only),      cg_direct_channels_kernel(portable_only),
+        cg_direct_wgrad_kernel(portable_only),     cg_direct_wgrad_channels_kernel(portable_only),
+        cg_direct_transpose_kernel(portable_only), cg_direct_pad_row_kernel(portable_only)};
+    if (!wgrad) {
+        pack_weights(&p, transposed, x->weight, wpack);
+        forward(&p, &k, transposed ? x->columns : x->image, wpack, toff, x->bias, x->out, planes,
+                threads);
+        cg_dealloc(wpack);
+        return 0;
+    }
+    memset(wpack, 0, (size_t)w_floats * sizeof(float));
+    weight_grad(&p, &k, x->image, x->columns, toff, wpack, parts, lanes, planes, chunk, threads);
+    // dweight += the sums, part by part in order (fixed for a given thread count)
+    for (int64_t i = 0; i < p.co * p.taps; i++) {
         float total = 0.0f;
         for (int64_t part = 0; part < parts; part++) {
             const float *lane = wpack + part * sums_size + i * lanes;

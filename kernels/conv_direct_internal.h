@@ -78,11 +78,17 @@ typedef void (*cg_direct_wgrad_channels_fn)(const direct *p, int64_t nb, const f
 // (positions, co), for the channel weight-gradient blocks.
 typedef void (*cg_direct_transpose_fn)(const float *src, int64_t rows, int64_t cols, float *dst);
 
+// dst[j] = src[j] for j in [lo, hi), 0 for the rest of [0, n): one zero-padded row of a
+// stride-1 phase plane (src[j] is read only for j in [lo, hi)).
+typedef void (*cg_direct_pad_row_fn)(float *dst, const float *src, int64_t lo, int64_t hi,
+                                     int64_t n);
+
 // The kernels for this CPU (AVX-512), or the portable C loops.
 cg_direct_rows_fn cg_direct_rows_kernel(bool portable);
 cg_direct_channels_fn cg_direct_channels_kernel(bool portable);
 cg_direct_wgrad_fn cg_direct_wgrad_kernel(bool portable);
 cg_direct_wgrad_channels_fn cg_direct_wgrad_channels_kernel(bool portable);
 cg_direct_transpose_fn cg_direct_transpose_kernel(bool portable);
+cg_direct_pad_row_fn cg_direct_pad_row_kernel(bool portable);
 
 #endif
