@@ -90,3 +90,20 @@ bool cg_max_pool_2x2_plane(const float *x, int64_t H, int64_t W, int64_t OH, int
 #endif
     return pool_portable(x, W, OH, OW, y, argmax);
 }
+
+void cg_max_pool_2x2_backward_plane(const float *dy, const float *argmax, int64_t H, int64_t W,
+                                    int64_t OH, int64_t OW, float *dx) {
+    for (int64_t oh = 0; oh < OH; oh++) {
+        float *top = dx + 2 * oh * W, *bottom = top + W;
+        for (int64_t ow = 0; ow < OW; ow++) {
+            int64_t at = (int64_t)argmax[oh * OW + ow] - 2 * oh * W - 2 * ow; // 0, 1, W, W + 1
+            float g = dy[oh * OW + ow];
+            top[2 * ow] = at == 0 ? g : 0.0f;
+            top[2 * ow + 1] = at == 1 ? g : 0.0f;
+            bottom[2 * ow] = at == W ? g : 0.0f;
+            bottom[2 * ow + 1] = at == W + 1 ? g : 0.0f;
+        }
+        for (int64_t w = 2 * OW; w < W; w++) top[w] = bottom[w] = 0.0f;
+    }
+    for (int64_t i = 2 * OH * W; i < H * W; i++) dx[i] = 0.0f;
+}

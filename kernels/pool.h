@@ -13,4 +13,11 @@
 bool cg_max_pool_2x2_plane(const float *x, int64_t H, int64_t W, int64_t OH, int64_t OW, float *y,
                            float *argmax);
 
+// The backward of that MaxPool2d(2) on one plane in one pass: every dx (H, W) written once,
+// dy (OH, OW) at each window's argmax and 0 at the window's other three inputs and at the
+// rows and columns no window covers. (A zero fill and then a scatter of dy would write dx
+// twice.)
+void cg_max_pool_2x2_backward_plane(const float *dy, const float *argmax, int64_t H, int64_t W,
+                                    int64_t OH, int64_t OW, float *dx);
+
 #endif

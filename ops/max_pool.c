@@ -80,16 +80,19 @@ static void max_pool_plane_general(const pool_geometry *g, const float *xp, floa
 }
 
 // x (planes, H, W) -> y (planes, OH, OW), argmax (planes, OH, OW) as flat indices in a plane
+static bool pool_2x2(const pool_geometry *g) {
+    return windows_inside(g) && g->kernel[0] == 2 && g->kernel[1] == 2 && g->stride[0] == 2 &&
+           g->stride[1] == 2 && g->dilation[0] == 1 && g->dilation[1] == 1;
+}
+
 static void max_pool_forward(const pool_geometry *g, const float *x, float *y, float *argmax) {
-    bool inside = windows_inside(g);
-    bool pool_2x2 = inside && g->kernel[0] == 2 && g->kernel[1] == 2 && g->stride[0] == 2 &&
-                    g->stride[1] == 2 && g->dilation[0] == 1 && g->dilation[1] == 1;
+    bool inside = windows_inside(g), two = pool_2x2(g);
 #pragma omp parallel for num_threads(cg_num_threads()) if (g->planes > 1)
     for (int64_t p = 0; p < g->planes; p++) {
         const float *xp = x + p * g->H * g->W;
         float *yp = y + p * g->OH * g->OW, *ap = argmax + p * g->OH * g->OW;
         // the 2x2 kernel declines planes with a NaN (kernels/pool.h)
-        if (pool_2x2 && cg_max_pool_2x2_plane(xp, g->H, g->W, g->OH, g->OW, yp, ap)) continue;
+        if (two && cg_max_pool_2x2_plane(xp, g->H, g->W, g->OH, g->OW, yp, ap)) continue;
         if (inside)
             max_pool_plane_inside(g, xp, yp, ap);
         else
@@ -101,11 +104,18 @@ static void max_pool_forward(const pool_geometry *g, const float *x, float *y, f
 static void max_pool_backward(cg_node *n, const cg_tensor *grad) {
     const pool_geometry *g = n->ctx;
     const float *argmax = n->saved[0]->data, *dy = grad->data;
-    cg_tensor *dx_t = cg_zeros_like(n->inputs[0]);
+    // MaxPool2d(2): each input is in one window, so one pass writes every dx (no zero fill)
+    bool two = pool_2x2(g);
+    cg_tensor *dx_t = two ? cg_empty_like(n->inputs[0]) : cg_zeros_like(n->inputs[0]);
     if (!dx_t) return;
     float *dx = dx_t->data;
 #pragma omp parallel for num_threads(cg_num_threads()) if (g->planes > 1)
     for (int64_t p = 0; p < g->planes; p++) {
+        if (two) {
+            cg_max_pool_2x2_backward_plane(dy + p * g->OH * g->OW, argmax + p * g->OH * g->OW, g->H,
+                                           g->W, g->OH, g->OW, dx + p * g->H * g->W);
+            continue;
+        }
         for (int64_t o = p * g->OH * g->OW; o < (p + 1) * g->OH * g->OW; o++)
             dx[p * g->H * g->W + (int64_t)argmax[o]] += dy[o];
     }

@@ -27,7 +27,8 @@ static float random_uniform(void) {
 
 // MaxPool2d(2) on planes of odd and even sizes, rows shorter and longer than a vector, values
 // from a small set (ties, -0 and +0): each output is its window's maximum and its index the
-// first input (row-major) equal to it; a NaN makes the kernel decline the plane.
+// first input (row-major) equal to it; a NaN makes the kernel decline the plane. The
+// one-pass backward on the same planes.
 static void test_max_pool_2x2(void **state) {
     (void)state;
     static const int64_t planes[][2] = {{2, 2},  {5, 7},  {14, 14}, {28, 28},
@@ -54,6 +55,20 @@ static void test_max_pool_2x2(void **state) {
                 assert_int_equal((int64_t)at[oh * OW + ow], first);
                 assert_true(x[first] == best);
             }
+        // The one-pass backward equals a zero fill and a scatter of dy to the argmax, on
+        // every input (odd sizes: the uncovered last row and column get 0). dx starts as
+        // NaN so an input it failed to write shows.
+        float *dy = malloc((size_t)(OH * OW) * sizeof(float)),
+              *dx = malloc((size_t)(H * W) * sizeof(float)),
+              *want = calloc((size_t)(H * W), sizeof(float));
+        for (int64_t j = 0; j < OH * OW; j++) dy[j] = random_uniform() + 2.0f; // never 0
+        for (int64_t j = 0; j < H * W; j++) dx[j] = NAN;
+        for (int64_t j = 0; j < OH * OW; j++) want[(int64_t)at[j]] += dy[j];
+        cg_max_pool_2x2_backward_plane(dy, at, H, W, OH, OW, dx);
+        for (int64_t j = 0; j < H * W; j++) assert_true(dx[j] == want[j]);
+        free(dy);
+        free(dx);
+        free(want);
         x[2 * (OH - 1) * W + 1] = NAN; // in the last row of windows
         assert_false(cg_max_pool_2x2_plane(x, H, W, OH, OW, y, at));
         free(x);
