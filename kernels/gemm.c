@@ -220,8 +220,11 @@ static void gemm_small(const gemm_problem *g) {
         b = copy, ldb = g->n;
     }
     int64_t a_rs = g->trans_a ? 1 : g->lda, a_cs = g->trans_a ? g->lda : 1;
-    for (int64_t j = 0; j < g->n; j += kr->nr) {
-        int n_valid = (int)min64(kr->nr, g->n - j);
+    // Equal column tiles: n = 64 as 32 + 32, not 48 + 16 (a 16-wide tile does one FMA per
+    // broadcast and is bound by loads).
+    int64_t width = balanced_block(g->n, kr->nr, 16);
+    for (int64_t j = 0; j < g->n; j += width) {
+        int n_valid = (int)min64(width, g->n - j);
         for (int64_t i = 0; i < g->m; i += kr->mr) {
             int m_valid = (int)min64(kr->mr, g->m - i);
             kr->run_small(g->k, g->a + i * a_rs, a_rs, a_cs, b + j, ldb, g->c + i * g->ldc + j,
