@@ -5,6 +5,8 @@
 // to random, so a compare-and-branch mispredicts about half the time) but reads every other
 // float, which compilers do not vectorise well: in the small CNN's training step it was 12%
 // of the time. The AVX-512 loop reads each row once, 32 floats at a time.
+#include <string.h>
+
 #include "pool.h"
 
 // The first of a, b, c, d (row-major in the window) equal to their maximum, without
@@ -93,17 +95,9 @@ bool cg_max_pool_2x2_plane(const float *x, int64_t H, int64_t W, int64_t OH, int
 
 void cg_max_pool_2x2_backward_plane(const float *dy, const float *argmax, int64_t H, int64_t W,
                                     int64_t OH, int64_t OW, float *dx) {
-    for (int64_t oh = 0; oh < OH; oh++) {
-        float *top = dx + 2 * oh * W, *bottom = top + W;
-        for (int64_t ow = 0; ow < OW; ow++) {
-            int64_t at = (int64_t)argmax[oh * OW + ow] - 2 * oh * W - 2 * ow; // 0, 1, W, W + 1
-            float g = dy[oh * OW + ow];
-            top[2 * ow] = at == 0 ? g : 0.0f;
-            top[2 * ow + 1] = at == 1 ? g : 0.0f;
-            bottom[2 * ow] = at == W ? g : 0.0f;
-            bottom[2 * ow + 1] = at == W + 1 ? g : 0.0f;
-        }
-        for (int64_t w = 2 * OW; w < W; w++) top[w] = bottom[w] = 0.0f;
-    }
-    for (int64_t i = 2 * OH * W; i < H * W; i++) dx[i] = 0.0f;
+    // The plane (a few KB) is zeroed and then takes each window's gradient at its argmax
+    // while it is still in L1. Writing each input once with a select per input instead
+    // branched on the argmax, which is random: a mispredict per window, 4x slower.
+    memset(dx, 0, (size_t)(H * W) * sizeof(float));
+    for (int64_t o = 0; o < OH * OW; o++) dx[(int64_t)argmax[o]] = dy[o];
 }

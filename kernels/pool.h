@@ -13,10 +13,10 @@
 bool cg_max_pool_2x2_plane(const float *x, int64_t H, int64_t W, int64_t OH, int64_t OW, float *y,
                            float *argmax);
 
-// The backward of that MaxPool2d(2) on one plane in one pass: every dx (H, W) written once,
-// dy (OH, OW) at each window's argmax and 0 at the window's other three inputs and at the
-// rows and columns no window covers. (A zero fill and then a scatter of dy would write dx
-// twice.)
+// The backward of that MaxPool2d(2) on one plane: dx (H, W) = dy (OH, OW) at each window's
+// argmax, 0 everywhere else (the window's other inputs, rows and columns no window covers).
+// One plane at a time, so the zeros and the gradients are written while the plane is in L1
+// (a zero fill of the whole tensor and then a scatter passed over it twice).
 void cg_max_pool_2x2_backward_plane(const float *dy, const float *argmax, int64_t H, int64_t W,
                                     int64_t OH, int64_t OW, float *dx);
 
