@@ -15,7 +15,7 @@
 #define CHUNK 4096
 
 CG_CLONES static void relu_grad_range(const float *x, const float *g, float *dx, int64_t n) {
-    for (int64_t i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? g[i] : 0.0f;
+    for (int64_t i = 0; i < n; i++) dx[i] = x[i] <= 0.0f ? 0.0f : g[i];
 }
 
 void cg_relu_grad(const float *x, const float *g, float *dx, int64_t n) {

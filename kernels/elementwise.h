@@ -9,8 +9,9 @@
 
 #include <stdint.h>
 
-// dx[i] = x[i] > 0 ? g[i] : 0 (PyTorch's threshold_backward: NaN or inf in g stays out of
-// the masked-off entries). dx may alias g. Threaded above a size where that pays.
+// dx[i] = x[i] <= 0 ? 0 : g[i], PyTorch's threshold_backward: NaN or inf in g stays out of
+// the masked-off entries, and an x that is NaN passes g (ReLU passes a NaN forward too).
+// dx may alias g. Threaded above a size where that pays.
 void cg_relu_grad(const float *x, const float *g, float *dx, int64_t n);
 
 // Sum of x[0:n] in a fixed order (whatever the thread count): float partial sums over 32

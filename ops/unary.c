@@ -56,7 +56,7 @@ static inline float softplus(float v, float beta, float threshold) {
     X(abs,         "input", fabsf(v), v > 0 ? 1.0f : v < 0 ? -1.0f : 0.0f)                         \
     X(pow,         "input, exponent", powf(v, a), a == 0 ? 0.0f : a * powf(v, a - 1))              \
     X(clamp,       "input, bounds", fminf(fmaxf(v, a), b), v >= a && v <= b ? 1.0f : 0.0f)         \
-    X(relu,        "input", v > 0 ? v : 0.0f, v > 0 ? 1.0f : 0.0f)                                 \
+    X(relu,        "input", v < 0 ? 0.0f : v, v <= 0 ? 0.0f : 1.0f)                                \
     X(leaky_relu,  "input, slope", v > 0 ? v : v * a, v > 0 ? 1.0f : a)                            \
     X(sigmoid,     "output", sigmoidf(v), out * (1 - out))                                         \
     X(tanh,        "output", tanhf(v), 1 - out * out)                                              \

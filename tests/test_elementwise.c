@@ -229,6 +229,20 @@ static void test_special_values(void **state) {
     cg_tensor *e = cg_exp(big);
     assert_true(isinf(e->data[0]));
     assert_true(e->data[1] >= 0 && e->data[1] < 1e-30f);
+    // ReLU as torch.relu (clamp_min) and threshold_backward: NaN passes forward and passes
+    // the gradient back, -0 stays -0 and gets none. PyTorch 1.13 on
+    // [nan, -0., 0., -1., 2., inf, -inf] with a gradient of ones: forward
+    // [nan, -0., 0., 0., 2., inf, 0.], gradient [1., 0., 0., 0., 1., 1., 0.].
+    cg_tensor *r = cg_requires_grad(
+        cg_test_tensor(CG_SHAPE(7), (float[]){NAN, -0.0f, 0, -1, 2, INFINITY, -INFINITY}), true);
+    cg_tensor *ry = cg_relu(r);
+    assert_non_null(ry);
+    assert_true(isnan(ry->data[0]));
+    assert_true(ry->data[1] == 0 && signbit(ry->data[1]));
+    const float want_y[] = {0, 0, 2, INFINITY, 0}, want_g[] = {1, 0, 0, 0, 1, 1, 0};
+    for (int i = 2; i < 7; i++) assert_true(ry->data[i] == want_y[i - 2]);
+    assert_int_equal(cg_backward_ex(ry, cg_ones(CG_SHAPE(7)), false), 0);
+    for (int i = 0; i < 7; i++) assert_true(r->grad->data[i] == want_g[i]);
     cg_scope_end();
 }
 

@@ -80,7 +80,7 @@ static void test_max_pool_2x2(void **state) {
 static const int64_t sizes[] = {0,  1,   15,   16,   17,    31,    32,
                                 33, 100, 4095, 4097, 65536, 65537, 200003};
 
-// dx = x > 0 ? g : 0, exactly, for every element (including x = 0, -0, NaN and g = inf, NaN).
+// dx = x <= 0 ? 0 : g, exactly, for every element (including x = 0, -0, NaN and g = inf, NaN).
 static void check_relu_grad(int64_t n, int threads, bool in_place) {
     float *x = malloc((size_t)(n + 1) * sizeof(float)),
           *g = malloc((size_t)(n + 1) * sizeof(float));
@@ -99,7 +99,7 @@ static void check_relu_grad(int64_t n, int threads, bool in_place) {
     cg_set_num_threads(0);
     const float *out = in_place ? g : dx;
     for (int64_t i = 0; i < n; i++) {
-        float want = x[i] > 0.0f ? g_copy[i] : 0.0f;
+        float want = x[i] <= 0.0f ? 0.0f : g_copy[i]; // NaN x: g, as PyTorch
         bool same =
             isnan(want) ? isnan(out[i]) : out[i] == want && !signbit(out[i]) == !signbit(want);
         if (!same)
