@@ -22,10 +22,19 @@ static cg_tensor *tanh_forward(cg_module *m, cg_tensor *x) {
     return cg_tanh(x);
 }
 
-// NULL describe prints "Name()".
-static const cg_module_class relu_class = {"ReLU", relu_forward, NULL, NULL};
-static const cg_module_class sigmoid_class = {"Sigmoid", sigmoid_forward, NULL, NULL};
-static const cg_module_class tanh_class = {"Tanh", tanh_forward, NULL, NULL};
+// ReLU then MaxPool2d: max_pool2d(relu(x)) in one op (ops/functional.h).
+static cg_tensor *relu_forward_pair(cg_module *m, cg_module *next, cg_tensor *x, bool *fused) {
+    (void)m;
+    const cg_pool_options *pool = cg_max_pool_module_options(next);
+    *fused = pool != NULL;
+    return pool ? cg_relu_max_pool2d(x, pool) : NULL;
+}
+
+// No describe prints "Name()".
+static const cg_module_class relu_class = {
+    .name = "ReLU", .forward = relu_forward, .forward_pair = relu_forward_pair};
+static const cg_module_class sigmoid_class = {.name = "Sigmoid", .forward = sigmoid_forward};
+static const cg_module_class tanh_class = {.name = "Tanh", .forward = tanh_forward};
 
 cg_module *cg_ReLU(void) {
     return cg_module_new(&relu_class, NULL, 0);
@@ -51,8 +60,8 @@ static void leaky_relu_describe(const cg_module *m, char *buf, size_t size) {
     const leaky_relu_config *c = m->impl;
     snprintf(buf, size, "LeakyReLU(negative_slope=%g)", (double)c->negative_slope);
 }
-static const cg_module_class leaky_relu_class = {"LeakyReLU", leaky_relu_forward, NULL,
-                                                 leaky_relu_describe};
+static const cg_module_class leaky_relu_class = {
+    .name = "LeakyReLU", .forward = leaky_relu_forward, .describe = leaky_relu_describe};
 
 cg_module *cg_LeakyReLU(const cg_leaky_relu_options *options) {
     cg_optional slope = options ? options->negative_slope : (cg_optional){0};
@@ -74,7 +83,8 @@ static void flatten_describe(const cg_module *m, char *buf, size_t size) {
     const flatten_config *c = m->impl;
     snprintf(buf, size, "Flatten(start_dim=%d, end_dim=%d)", c->start_dim, c->end_dim);
 }
-static const cg_module_class flatten_class = {"Flatten", flatten_forward, NULL, flatten_describe};
+static const cg_module_class flatten_class = {
+    .name = "Flatten", .forward = flatten_forward, .describe = flatten_describe};
 
 cg_module *cg_Flatten(int start_dim, int end_dim) {
     flatten_config c = {start_dim, end_dim};

@@ -117,12 +117,14 @@ static void conv_describe(const cg_module *m, char *buf, size_t size) {
     if (n < size) snprintf(buf + n, size - n, ")");
 }
 
-static const cg_module_class conv2d_class = {"Conv2d", conv_forward, NULL, conv_describe};
-static const cg_module_class conv_transpose2d_class = {"ConvTranspose2d", conv_forward, NULL,
-                                                       conv_describe};
-static const cg_module_class conv1d_class = {"Conv1d", conv_forward, NULL, conv_describe};
-static const cg_module_class conv_transpose1d_class = {"ConvTranspose1d", conv_forward, NULL,
-                                                       conv_describe};
+static const cg_module_class conv2d_class = {
+    .name = "Conv2d", .forward = conv_forward, .describe = conv_describe};
+static const cg_module_class conv_transpose2d_class = {
+    .name = "ConvTranspose2d", .forward = conv_forward, .describe = conv_describe};
+static const cg_module_class conv1d_class = {
+    .name = "Conv1d", .forward = conv_forward, .describe = conv_describe};
+static const cg_module_class conv_transpose1d_class = {
+    .name = "ConvTranspose1d", .forward = conv_forward, .describe = conv_describe};
 
 // Constructor checks PyTorch makes in _ConvNd.__init__.
 static bool check_module_args(const cg_module_class *cls, conv_kind kind, int in, int out, int kh,

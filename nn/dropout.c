@@ -16,8 +16,8 @@ static void dropout_describe(const cg_module *m, char *buf, size_t size) {
     const dropout_config *c = m->impl;
     snprintf(buf, size, "Dropout(p=%g, inplace=False)", (double)c->p);
 }
-static const cg_module_class dropout_class = {"Dropout", dropout_module_forward, NULL,
-                                              dropout_describe};
+static const cg_module_class dropout_class = {
+    .name = "Dropout", .forward = dropout_module_forward, .describe = dropout_describe};
 
 cg_module *cg_Dropout(const cg_dropout_options *options) {
     double p = cg_optional_or(options ? options->p : (cg_optional){0}, 0.5);

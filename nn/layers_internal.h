@@ -4,9 +4,13 @@
 
 #include <stddef.h>
 
+#include "../ops/functional.h"
 #include "module.h"
 
 // A new module of class `cls` whose impl is a cg_alloc'ed copy of `config` (size bytes).
 cg_module *cg_module_with_config(const cg_module_class *cls, const void *config, size_t size);
+
+// m's options if it is a MaxPool2d module (else NULL): ReLU fuses with it.
+const cg_pool_options *cg_max_pool_module_options(const cg_module *m);
 
 #endif

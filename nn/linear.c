@@ -19,8 +19,8 @@ static void linear_describe(const cg_module *m, char *buf, size_t size) {
              c->out_features, cg_module_param(m, "bias") ? "True" : "False");
 }
 
-static const cg_module_class linear_class = {"Linear", linear_module_forward, NULL,
-                                             linear_describe};
+static const cg_module_class linear_class = {
+    .name = "Linear", .forward = linear_module_forward, .describe = linear_describe};
 
 cg_module *cg_Linear(int in_features, int out_features, const cg_linear_options *options) {
     bool bias = !(options && options->no_bias);

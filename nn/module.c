@@ -245,6 +245,17 @@ cg_tensor *cg_module_forward(cg_module *m, cg_tensor *x) {
     return y;
 }
 
+cg_tensor *cg_module_forward_pair(cg_module *m, cg_module *next, cg_tensor *x, bool *fused) {
+    *fused = false;
+    if (!m || !next || !m->cls->forward_pair || recorder) return NULL;
+    if (!cg_check_arg(x, m->cls->name, "input")) return NULL;
+    char saved[192];
+    enter(m, saved, sizeof saved);
+    cg_tensor *y = m->cls->forward_pair(m, next, x, fused);
+    leave(saved);
+    return y;
+}
+
 // ---- printing ------------------------------------------------------------------------------
 
 static void print_tree(const cg_module *m, FILE *out, int indent) {

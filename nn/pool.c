@@ -74,16 +74,18 @@ static void adaptive_describe(const cg_module *m, char *buf, size_t size) {
     snprintf(buf, size, "%s(output_size=(%s, %s))", m->cls->name, dims[0], dims[1]);
 }
 
-static const cg_module_class max_pool_class = {"MaxPool2d", max_pool_module_forward, NULL,
-                                               max_pool_describe};
-static const cg_module_class avg_pool_class = {"AvgPool2d", avg_pool_module_forward, NULL,
-                                               avg_pool_describe};
-static const cg_module_class unpool_class = {"MaxUnpool2d", unpool_module_forward, NULL,
-                                             unpool_describe};
-static const cg_module_class adaptive_avg_class = {"AdaptiveAvgPool2d", adaptive_avg_module_forward,
-                                                   NULL, adaptive_describe};
-static const cg_module_class adaptive_max_class = {"AdaptiveMaxPool2d", adaptive_max_module_forward,
-                                                   NULL, adaptive_describe};
+static const cg_module_class max_pool_class = {
+    .name = "MaxPool2d", .forward = max_pool_module_forward, .describe = max_pool_describe};
+static const cg_module_class avg_pool_class = {
+    .name = "AvgPool2d", .forward = avg_pool_module_forward, .describe = avg_pool_describe};
+static const cg_module_class unpool_class = {
+    .name = "MaxUnpool2d", .forward = unpool_module_forward, .describe = unpool_describe};
+static const cg_module_class adaptive_avg_class = {.name = "AdaptiveAvgPool2d",
+                                                   .forward = adaptive_avg_module_forward,
+                                                   .describe = adaptive_describe};
+static const cg_module_class adaptive_max_class = {.name = "AdaptiveMaxPool2d",
+                                                   .forward = adaptive_max_module_forward,
+                                                   .describe = adaptive_describe};
 
 // `average`: the module takes exclude_pad and divisor_override but no dilation; the max
 // modules the other way round (MaxUnpool2d takes neither).
@@ -99,6 +101,10 @@ static cg_module *pool_module(const cg_module_class *cls, const cg_pool_options 
         return cg_error(CG_ERR_ARG, "%s: takes no dilation (got dilation (%d, %d))", cls->name,
                         r->dilation_hw[0], r->dilation_hw[1]);
     return cg_module_with_config(cls, &c, sizeof c);
+}
+
+const cg_pool_options *cg_max_pool_module_options(const cg_module *m) {
+    return m && m->cls == &max_pool_class ? &((const pool_config *)m->impl)->options : NULL;
 }
 
 cg_module *cg_MaxPool2d(const cg_pool_options *options) {

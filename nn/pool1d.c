@@ -33,10 +33,12 @@ static void pool1d_describe(const cg_module *m, char *buf, size_t size) {
         snprintf(buf, size, "AvgPool1d(kernel_size=(%d,), stride=(%d,), padding=(%d,))", k, s, p);
 }
 
-static const cg_module_class max_class = {"MaxPool1d", pool1d_forward, NULL, pool1d_describe};
-static const cg_module_class avg_class = {"AvgPool1d", pool1d_forward, NULL, pool1d_describe};
-static const cg_module_class adaptive_class = {"AdaptiveAvgPool1d", pool1d_forward, NULL,
-                                               pool1d_describe};
+static const cg_module_class max_class = {
+    .name = "MaxPool1d", .forward = pool1d_forward, .describe = pool1d_describe};
+static const cg_module_class avg_class = {
+    .name = "AvgPool1d", .forward = pool1d_forward, .describe = pool1d_describe};
+static const cg_module_class adaptive_class = {
+    .name = "AdaptiveAvgPool1d", .forward = pool1d_forward, .describe = pool1d_describe};
 
 static cg_module *pool1d(const cg_module_class *cls, pool1d_kind kind,
                          const cg_pool_options *options) {

@@ -6,8 +6,16 @@
 #include "containers.h"
 #include "layers.h"
 
+// A child and the next may run as one fused op (a ReLU and a MaxPool2d): the same values and
+// gradients, with one pass and one tensor fewer.
 static cg_tensor *sequential_forward(cg_module *m, cg_tensor *x) {
-    for (int i = 0; i < m->n_children && x; i++) x = cg_module_forward(m->children[i], x);
+    for (int i = 0; i < m->n_children && x; i++) {
+        bool fused = false;
+        cg_tensor *y = i + 1 < m->n_children
+                           ? cg_module_forward_pair(m->children[i], m->children[i + 1], x, &fused)
+                           : NULL;
+        x = fused ? (i++, y) : cg_module_forward(m->children[i], x);
+    }
     return x;
 }
 static cg_tensor *module_list_forward(cg_module *m, cg_tensor *x) {
@@ -16,8 +24,10 @@ static cg_tensor *module_list_forward(cg_module *m, cg_tensor *x) {
 }
 
 // Printed by cg_module_print from their children.
-static const cg_module_class sequential_class = {"Sequential", sequential_forward, NULL, NULL};
-static const cg_module_class module_list_class = {"ModuleList", module_list_forward, NULL, NULL};
+static const cg_module_class sequential_class = {.name = "Sequential",
+                                                 .forward = sequential_forward};
+static const cg_module_class module_list_class = {.name = "ModuleList",
+                                                  .forward = module_list_forward};
 
 // Whether names (NULL: indices) are usable child names; reports the first bad one.
 static bool check_names(const char *cls, int n, const char *const *names) {

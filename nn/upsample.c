@@ -35,8 +35,8 @@ static void upsample_describe(const cg_module *m, char *buf, size_t size) {
              o->mode == CG_INTERPOLATE_BILINEAR ? "bilinear" : "nearest");
 }
 
-static const cg_module_class upsample_class = {"Upsample", upsample_forward, NULL,
-                                               upsample_describe};
+static const cg_module_class upsample_class = {
+    .name = "Upsample", .forward = upsample_forward, .describe = upsample_describe};
 
 cg_module *cg_Upsample(const cg_interpolate_options *options) {
     if (!options) return cg_error(CG_ERR_ARG, "Upsample: give size or scale_factor (options NULL)");

@@ -11,7 +11,7 @@ static cg_tensor *residual_forward(cg_module *m, cg_tensor *x) {
     cg_tensor *fx = cg_module_forward(m->children[0], x);
     return fx ? cg_add(x, fx) : NULL;
 }
-static const cg_module_class residual_class = {"Residual", residual_forward, NULL, NULL};
+static const cg_module_class residual_class = {.name = "Residual", .forward = residual_forward};
 
 cg_module *cg_Residual(cg_module *fn) {
     if (!fn) return cg_error(CG_ERR_ARG, "Residual: fn is NULL (its constructor failed)");
@@ -28,7 +28,7 @@ static cg_tensor *identity_forward(cg_module *m, cg_tensor *x) {
     (void)m;
     return x;
 }
-static const cg_module_class identity_class = {"Identity", identity_forward, NULL, NULL};
+static const cg_module_class identity_class = {.name = "Identity", .forward = identity_forward};
 
 cg_module *cg_Identity(void) {
     return cg_module_new(&identity_class, NULL, 0);
@@ -78,8 +78,8 @@ static void unflatten_describe(const cg_module *m, char *buf, size_t size) {
     if (used > 0 && (size_t)used < size)
         snprintf(buf + used, size - (size_t)used, "%s))", c->ndim == 1 ? "," : "");
 }
-static const cg_module_class unflatten_class = {"Unflatten", unflatten_forward, NULL,
-                                                unflatten_describe};
+static const cg_module_class unflatten_class = {
+    .name = "Unflatten", .forward = unflatten_forward, .describe = unflatten_describe};
 
 cg_module *cg_Unflatten(int dim, int ndim, const int64_t *sizes) {
     int inferred = 0;

@@ -31,6 +31,11 @@ typedef struct cg_pool_options {
 int cg_pool_options_resolve(const char *op, const cg_pool_options *options,
                             cg_pool_options *resolved);
 cg_tensor *cg_max_pool2d(cg_tensor *x, const cg_pool_options *options);
+// max_pool2d(relu(x)) as one op, for the usual ReLU -> MaxPool2d pair (cg_Sequential runs
+// a ReLU module followed by a MaxPool2d module through it): the same values (a zero may
+// come out as -0 where the pair gives +0) and the same gradient, with no ReLU output the
+// size of x and no ReLU pass over it.
+cg_tensor *cg_relu_max_pool2d(cg_tensor *x, const cg_pool_options *options);
 // return_indices=True: *indices gets the flat index in its (H, W) plane of the input each
 // output copied (a float tensor of the output's shape, not differentiable).
 cg_tensor *cg_max_pool2d_with_indices(cg_tensor *x, const cg_pool_options *options,

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../kernels/elementwise.h"
 #include "../kernels/pool.h"
 #include "../tensor/parallel.h"
 #include "pool_internal.h"
@@ -100,11 +101,11 @@ static void max_pool_forward(const pool_geometry *g, const float *x, float *y, f
     }
 }
 
-// dx[argmax] += g: each output's gradient goes to the one input it copied
-static void max_pool_backward(cg_node *n, const cg_tensor *grad) {
+// dx[argmax] += dy: each output's gradient goes to the one input it copied
+static void scatter_to_argmax(cg_node *n, const float *dy) {
     const pool_geometry *g = n->ctx;
-    const float *argmax = n->saved[0]->data, *dy = grad->data;
-    // MaxPool2d(2): each input is in one window, so one pass writes every dx (no zero fill)
+    const float *argmax = n->saved[0]->data;
+    // MaxPool2d(2): each input is in one window, a plane at a time (kernels/pool.h)
     bool two = pool_2x2(g);
     cg_tensor *dx_t = two ? cg_empty_like(n->inputs[0]) : cg_zeros_like(n->inputs[0]);
     if (!dx_t) return;
@@ -121,7 +122,23 @@ static void max_pool_backward(cg_node *n, const cg_tensor *grad) {
     }
     cg_accumulate_grad(n->inputs[0], dx_t);
 }
+
+static void max_pool_backward(cg_node *n, const cg_tensor *grad) {
+    scatter_to_argmax(n, grad->data);
+}
 const cg_op cg_op_max_pool2d = {"max_pool2d", max_pool_backward, "argmax indices"};
+
+// relu_max_pool2d: y = relu(m), m the window's maximum of x, and ReLU's gradient rule
+// (threshold_backward: none where m <= 0, a NaN passes) on the pooled outputs, where
+// y <= 0 exactly when m <= 0; then the scatter.
+static void relu_max_pool_backward(cg_node *n, const cg_tensor *grad) {
+    cg_tensor *dy = cg_empty_like(grad);
+    if (!dy) return;
+    cg_relu_grad(n->output->data, grad->data, dy->data, grad->numel);
+    scatter_to_argmax(n, dy->data);
+}
+const cg_op cg_op_relu_max_pool2d = {"relu_max_pool2d", relu_max_pool_backward,
+                                     "argmax indices, output"};
 const cg_op cg_op_adaptive_max_pool2d = {"adaptive_max_pool2d", max_pool_backward,
                                          "argmax indices"};
 
@@ -165,6 +182,26 @@ static cg_tensor *max_pool_fixed(cg_tensor *x, const cg_pool_options *options,
 
 cg_tensor *cg_max_pool2d(cg_tensor *x, const cg_pool_options *options) {
     return max_pool_fixed(x, options, NULL);
+}
+
+// ReLU and a window maximum commute (both are monotone, and ReLU passes NaN as the pooling
+// does), so the maximum is taken first and ReLU runs on 1/4 of the elements (2x2 windows);
+// there is no ReLU output the size of x to write, keep or read back in the backward.
+cg_tensor *cg_relu_max_pool2d(cg_tensor *x, const cg_pool_options *options) {
+    const char *op = cg_op_relu_max_pool2d.name;
+    if (!cg_check_arg(x, op, "input")) return NULL;
+    if (options && (options->exclude_pad || options->divisor_override))
+        return cg_error(CG_ERR_ARG,
+                        "relu_max_pool2d: exclude_pad and divisor_override are avg_pool2d options");
+    pool_geometry g;
+    if (!cg_pool_plan(op, x, options, true, &g)) return NULL;
+    cg_tensor *y = max_pool(&cg_op_relu_max_pool2d, x, &g, NULL);
+    if (!y) return NULL;
+    float *d = y->data; // locals: through y the loop would reload numel after every store
+    int64_t n = y->numel;
+#pragma omp parallel for num_threads(cg_num_threads()) if (n > 1 << 16)
+    for (int64_t i = 0; i < n; i++) d[i] = d[i] < 0 ? 0.0f : d[i];
+    return y;
 }
 cg_tensor *cg_max_pool2d_with_indices(cg_tensor *x, const cg_pool_options *options,
                                       cg_tensor **indices) {

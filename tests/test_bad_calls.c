@@ -118,7 +118,7 @@ static int set_bad_loader_state(void) {
     return rc;
 }
 static cg_module *too_many_params(void) {
-    static const cg_module_class cls = {"Many", NULL, NULL, NULL};
+    static const cg_module_class cls = {.name = "Many"};
     cg_module *m = cg_module_new(&cls, NULL, 0);
     cg_tensor *last = NULL;
     for (int i = 0; i <= CG_MODULE_MAX_TENSORS; i++)

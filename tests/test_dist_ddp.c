@@ -198,7 +198,7 @@ static cg_tensor *branchy_forward(cg_module *m, cg_tensor *x) {
     if (cg_dist_rank() != 1) y = cg_add(y, cg_module_forward(m->children[1], x));
     return y;
 }
-static const cg_module_class branchy_class = {"Branchy", branchy_forward, NULL, NULL};
+static const cg_module_class branchy_class = {.name = "Branchy", .forward = branchy_forward};
 
 static void test_unused_parameter_neither_hangs_nor_diverges(void **state) {
     (void)state;

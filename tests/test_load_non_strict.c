@@ -9,7 +9,7 @@
 #include "cgrad.h"
 #include "testing.h"
 
-static const cg_module_class BOX = {"Box", NULL, NULL, NULL};
+static const cg_module_class BOX = {.name = "Box"};
 
 // A module "features.0.weight" [2, 3], "features.0.bias" [2], "head.weight" [1, 2], all
 // filled with `value`.

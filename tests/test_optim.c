@@ -520,7 +520,7 @@ static void test_threads_do_not_change_results(void **state) {
 }
 
 // cg_*_for takes a module's parameters in named_parameters() order.
-static const cg_module_class PAIR = {"Pair", NULL, NULL, NULL};
+static const cg_module_class PAIR = {.name = "Pair"};
 
 static void test_for_module(void **state) {
     (void)state;

@@ -3,6 +3,9 @@
 // divisor_override, CG_NONE in adaptive output sizes, adaptive_max_pool2d. Each against
 // PyTorch (tests/fixtures/pool.txt from gen_pool.py: output, indices and gradient), by
 // finite differences, and with its argument errors.
+#include <math.h>
+#include <string.h>
+
 #include "support/testing.h"
 
 #define FIXTURE "pool.txt"
@@ -168,6 +171,82 @@ static void test_modules(void **state) {
     for (int i = 0; i < 4; i++) cg_module_free(mods[i]);
 }
 
+// x for the ReLU + max-pool tests: values from a small set with ties, zeros of both signs,
+// negatives and a few NaNs, so windows of every kind occur (all negative, max 0 or -0, a
+// positive maximum tied with another, a NaN).
+static cg_tensor *relu_pool_input(int64_t n, int64_t c, int64_t h, int64_t w) {
+    static const float values[] = {-2.0f, -1.0f, -0.0f, 0.0f, 0.5f, 1.0f, 3.0f, -0.5f};
+    cg_tensor *x = cg_requires_grad(cg_empty(CG_SHAPE(n, c, h, w)), true);
+    uint32_t state = 12345;
+    for (int64_t i = 0; i < x->numel; i++) {
+        state = state * 1664525u + 1013904223u;
+        x->data[i] = (state >> 20) % 97 == 0 ? NAN : values[(state >> 24) % 8];
+    }
+    return x;
+}
+
+static bool same_number(float a, float b) {
+    return isnan(a) ? isnan(b) : a == b; // -0 == +0: the fused op may give either
+}
+
+// cg_relu_max_pool2d against max_pool2d(relu(x)): the same values (a zero's sign aside) and
+// bitwise the same input gradient, for the 2x2 fast path and for general windows.
+static void test_relu_max_pool_fused(void **state) {
+    (void)state;
+    const cg_pool_options options[] = {
+        {.kernel_size = 2},
+        {.kernel_size = 3, .stride = 2, .padding = 1},
+        {.kernel_size = 2, .stride = 1, .dilation = 2},
+        {.kernel_size = 3, .stride = 2, .ceil_mode = true},
+    };
+    for (size_t k = 0; k < sizeof options / sizeof options[0]; k++) {
+        cg_scope_begin();
+        cg_tensor *x = relu_pool_input(2, 3, 9, 11),
+                  *x2 = cg_requires_grad(cg_copy(cg_detach(x)), true);
+        cg_tensor *fused = cg_relu_max_pool2d(x, &options[k]);
+        cg_tensor *pair = cg_max_pool2d(cg_relu(x2), &options[k]);
+        assert_non_null(fused);
+        assert_non_null(pair);
+        assert_string_equal(fused->node->op->name, "relu_max_pool2d");
+        assert_int_equal(fused->numel, pair->numel);
+        for (int64_t i = 0; i < pair->numel; i++)
+            if (!same_number(fused->data[i], pair->data[i]))
+                fail_msg("options %zu: y[%lld] = %g, the pair gives %g", k, (long long)i,
+                         fused->data[i], pair->data[i]);
+        cg_tensor *g = cg_empty_like(pair);
+        for (int64_t i = 0; i < g->numel; i++) g->data[i] = (float)(i % 7) - 2.5f;
+        assert_int_equal(cg_backward_ex(fused, g, false), 0);
+        assert_int_equal(cg_backward_ex(pair, g, false), 0);
+        for (int64_t i = 0; i < x->numel; i++)
+            if (memcmp(&x->grad->data[i], &x2->grad->data[i], sizeof(float)))
+                fail_msg("options %zu: dx[%lld] = %g, the pair gives %g", k, (long long)i,
+                         x->grad->data[i], x2->grad->data[i]);
+        cg_scope_end();
+    }
+}
+
+// cg_Sequential runs a ReLU module followed by a MaxPool2d module as the fused op, with the
+// same result as the modules one by one; a ReLU followed by anything else runs alone.
+static void test_sequential_fuses_relu_max_pool(void **state) {
+    (void)state;
+    cg_module *relu = cg_ReLU(), *pool = cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2});
+    cg_module *seq = cg_Sequential(
+        2, (cg_module *[]){cg_ReLU(), cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2})});
+    cg_module *other = cg_Sequential(2, (cg_module *[]){cg_ReLU(), cg_Flatten(1, -1)});
+    cg_scope_begin();
+    cg_tensor *x = relu_pool_input(2, 4, 8, 6);
+    cg_tensor *y = cg_module_forward(seq, x);
+    assert_non_null(y);
+    assert_string_equal(y->node->op->name, "relu_max_pool2d");
+    cg_tensor *want = cg_module_forward(pool, cg_module_forward(relu, x));
+    for (int64_t i = 0; i < want->numel; i++) assert_true(same_number(y->data[i], want->data[i]));
+    cg_tensor *flat = cg_module_forward(other, x);
+    assert_string_equal(flat->node->inputs[0]->node->op->name, "relu");
+    cg_scope_end();
+    cg_module *mods[] = {relu, pool, seq, other};
+    for (int i = 0; i < 4; i++) cg_module_free(mods[i]);
+}
+
 static void test_errors(void **state) {
     (void)state;
     cg_scope_begin();
@@ -222,6 +301,8 @@ int main(void) {
     const struct CMUnitTest extra[] = {
         cmocka_unit_test_teardown(test_gradcheck, cg_test_teardown),
         cmocka_unit_test_teardown(test_modules, cg_test_teardown),
+        cmocka_unit_test_teardown(test_relu_max_pool_fused, cg_test_teardown),
+        cmocka_unit_test_teardown(test_sequential_fuses_relu_max_pool, cg_test_teardown),
         cmocka_unit_test_teardown(test_errors, cg_test_teardown),
     };
     return CG_TEST_RUN("pool", OPS, extra, 11);

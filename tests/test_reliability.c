@@ -290,7 +290,7 @@ typedef struct counter_config {
 static void counter_destroy(cg_module *m) {
     free(((counter_config *)m->impl)->malloc_state);
 }
-static const cg_module_class counter_class = {"Counter", NULL, counter_destroy, NULL};
+static const cg_module_class counter_class = {.name = "Counter", .destroy = counter_destroy};
 
 static void test_module_owns_only_its_copy(void **state) {
     (void)state;
@@ -307,7 +307,7 @@ static void test_module_owns_only_its_copy(void **state) {
     assert_null(plain->impl);
     plain->impl = malloc(16); // replacing impl cannot make cg_module_free free it
     void *mine = plain->impl;
-    plain->cls = &(cg_module_class){"Plain", NULL, NULL, NULL};
+    plain->cls = &(cg_module_class){.name = "Plain"};
     cg_module_free(plain);
     free(mine);
 }

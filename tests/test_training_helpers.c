@@ -13,7 +13,7 @@ static cg_tensor *identity_forward(cg_module *m, cg_tensor *x) {
     assert_false(cg_is_grad_enabled());
     return x;
 }
-static const cg_module_class IDENTITY = {"Identity", identity_forward, NULL, NULL};
+static const cg_module_class IDENTITY = {.name = "Identity", .forward = identity_forward};
 
 // Logits for 5 samples of 3 classes; labels hit 3 of them (sample 3 ties: first max wins).
 static const float LOGITS[] = {2, 0, 1, 0, 3, 1, 1, 1, 5, 4, 4, 0, 0, 1, 0};
@@ -89,8 +89,8 @@ static void test_progress_live(void **state) {
 static cg_tensor *scale_forward(cg_module *m, cg_tensor *x) {
     return cg_mul(x, m->params[0]);
 }
-static const cg_module_class SCALE = {"Scale", scale_forward, NULL, NULL};
-static const cg_module_class BOX = {"Box", NULL, NULL, NULL};
+static const cg_module_class SCALE = {.name = "Scale", .forward = scale_forward};
+static const cg_module_class BOX = {.name = "Box"};
 
 static void test_dot_module_paths(void **state) {
     (void)state;
