@@ -123,9 +123,21 @@ static double time_median(const problem *p, double budget) {
     return m;
 }
 
+// Both pools' threads spin for a while after their last call (OpenBLAS's for about 2^28
+// cycles): a block that starts while the other library's threads still spin shares a core
+// with one of them, and with 2 threads every call then waits a scheduler slice for its
+// second thread (seen as 0.1-0.2 GFLOP/s rows for cgrad right after an OpenBLAS block).
+// So each block starts after a pause long enough for the other pool to go to sleep.
+static void pause_for_other_pool(void) {
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+}
+
 static void time_medians(const problem *ours, const problem *theirs, double budget,
                          double result[2]) {
+    if (theirs) pause_for_other_pool();
     result[0] = time_median(ours, budget);
+    if (theirs) pause_for_other_pool();
     result[1] = theirs ? time_median(theirs, budget) : 0.0;
 }
 
