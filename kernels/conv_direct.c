@@ -349,7 +349,7 @@ static void forward(const direct *p, const kernels *k, const float *input, const
 // sums (lanes floats per weight).
 static void weight_grad(const direct *p, const kernels *k, const float *image, const float *dy,
                         const int64_t *toff, float *sums, int64_t parts, int64_t lanes,
-                        float *planes, int64_t chunk, int threads) {
+                        float *planes, int64_t chunk, double *bias_sums, int threads) {
     bool wchannels = p->channel_blocks;
     int64_t P = p->ho * p->wo, in_image = p->ci * p->hi * p->wi,
             sums_size = p->co * p->taps * lanes;
@@ -370,7 +370,8 @@ static void weight_grad(const direct *p, const kernels *k, const float *image, c
             if (wchannels) {
 #pragma omp for schedule(static)
                 for (int64_t n = 0; n < nb; n++)
-                    k->transpose(y + n * p->co * P, p->co, P, dyt + n * P * p->co);
+                    k->transpose(y + n * p->co * P, p->co, P, dyt + n * P * p->co,
+                                 bias_sums ? bias_sums + (1 + n) * p->co : NULL);
             }
             // Static: each thread takes consecutive items (one part's blocks).
 #pragma omp for schedule(static)
@@ -386,6 +387,9 @@ static void weight_grad(const direct *p, const kernels *k, const float *image, c
                                     parts, gb / p->blocks, gb % p->blocks);
             }
         }
+        // the chunk's per-image channel sums, in image order (any thread count)
+        for (int64_t n = 0; bias_sums && n < nb; n++)
+            for (int64_t o = 0; o < p->co; o++) bias_sums[o] += bias_sums[(1 + n) * p->co + o];
     }
 }
 
@@ -403,15 +407,21 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
     chunk = chunk < 1 ? 1 : chunk > p.batch ? p.batch : chunk;
     int64_t parts = wgrad && blocks * tblocks < 4 * threads ? threads : 1;
     int64_t lanes = wchannels ? 1 : LANES, sums_size = p.co * p.taps * lanes;
+    // conv2d's bias gradient, summed by the transposes of the channel weight gradient:
+    // the total, then each image of a chunk (doubles).
+    int64_t bias_doubles = wchannels && x->dbias ? (1 + chunk) * p.co : 0;
     // Packed weights (forward) or each part's sums (weight gradient), the tap offsets (int64:
-    // two floats each), then the planes: one image per thread (forward) or the chunk's.
+    // two floats each, 8-byte aligned), the bias sums, then the planes: one image per thread
+    // (forward) or the chunk's.
     int64_t w_floats = wgrad ? parts * sums_size : blocks * p.taps * p.cb;
-    int64_t head = (w_floats + 2 * p.taps + 15) / 16 * 16;
+    int64_t toff_at = (w_floats + 1) / 2 * 2, bias_at = toff_at + 2 * p.taps;
+    int64_t head = (bias_at + 2 * bias_doubles + 15) / 16 * 16;
     int64_t plane_floats =
         wgrad ? chunk * (p.image_floats + dyt_floats) + CB : threads * p.image_floats;
     float *wpack = cg_alloc((size_t)(head + plane_floats) * sizeof(float));
     if (!wpack) return -1;
-    int64_t *toff = (int64_t *)(wpack + w_floats);
+    int64_t *toff = (int64_t *)(wpack + toff_at);
+    double *bias_sums = bias_doubles ? (double *)(wpack + bias_at) : NULL;
     float *planes = wpack + head;
     tap_offsets(&p, toff);
     kernels k = {
@@ -426,7 +436,13 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
         return 0;
     }
     memset(wpack, 0, (size_t)w_floats * sizeof(float));
-    weight_grad(&p, &k, x->image, x->columns, toff, wpack, parts, lanes, planes, chunk, threads);
+    if (bias_sums) memset(bias_sums, 0, (size_t)p.co * sizeof(double));
+    weight_grad(&p, &k, x->image, x->columns, toff, wpack, parts, lanes, planes, chunk, bias_sums,
+                threads);
+    if (x->dbias && bias_sums)
+        for (int64_t o = 0; o < p.co; o++) x->dbias[o] += (float)bias_sums[o];
+    else if (x->dbias) // row blocks read the output gradient in place: a pass of its own
+        cg_conv_bias_grad(x->columns, x->dbias, p.batch, p.co, P);
     // dweight += the sums, part by part in order (fixed for a given thread count)
     for (int64_t i = 0; i < p.co * p.taps; i++) {
         float total = 0.0f;

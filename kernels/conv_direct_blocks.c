@@ -79,9 +79,19 @@ CG_SIMD_CLONES static void wgrad_channels_portable(const direct *p, int64_t nb, 
 }
 
 CG_SIMD_CLONES static void transpose_portable(const float *src, int64_t rows, int64_t cols,
-                                              float *dst) {
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+                                              float *dst, double *row_sums) {
+    for (int64_t r = 0; r < rows; r++) {
+        double sum = 0.0;
+        for (int64_t c0 = 0; c0 < cols; c0 += 16) {
+            float part = 0.0f; // 16 columns in float, as the AVX-512 loop adds them
+            for (int64_t c = c0; c < cols && c < c0 + 16; c++) {
+                dst[c * rows + r] = src[r * cols + c];
+                part += src[r * cols + c];
+            }
+            sum += part;
+        }
+        if (row_sums) row_sums[r] = sum;
+    }
 }
 
 CG_SIMD_CLONES static void pad_row_portable(float *dst, const float *src, int64_t lo, int64_t hi,
@@ -299,17 +309,42 @@ AVX512 static void pad_row_avx512(float *dst, const float *src, int64_t lo, int6
 }
 
 // 16 x 16 tiles through registers; the edges (rows or columns past a multiple of 16) in C.
-AVX512 static void transpose_avx512(const float *src, int64_t rows, int64_t cols, float *dst) {
+// After a tile's transpose v[i] holds column c0 + i of rows r0..r0+15, so the 16 columns
+// add up in float, lane by lane, and the tile sums in double.
+AVX512 static void transpose_avx512(const float *src, int64_t rows, int64_t cols, float *dst,
+                                    double *row_sums) {
     int64_t r16 = rows / 16 * 16, c16 = cols / 16 * 16;
-    for (int64_t r0 = 0; r0 < r16; r0 += 16)
+    for (int64_t r0 = 0; r0 < r16; r0 += 16) {
+        __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
         for (int64_t c0 = 0; c0 < c16; c0 += 16) {
             __m512 v[16];
             for (int i = 0; i < 16; i++) v[i] = _mm512_loadu_ps(src + (r0 + i) * cols + c0);
             cg_transpose16(v);
+            __m512 tile = v[0];
             for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + (c0 + i) * rows + r0, v[i]);
+            for (int i = 1; i < 16; i++) tile = _mm512_add_ps(tile, v[i]);
+            lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(tile)));
+            __m256 upper = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(tile), 1));
+            hi = _mm512_add_pd(hi, _mm512_cvtps_pd(upper));
         }
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t c = r < r16 ? c16 : 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+        if (row_sums) {
+            _mm512_storeu_pd(row_sums + r0, lo);
+            _mm512_storeu_pd(row_sums + r0 + 8, hi);
+        }
+    }
+    // the columns past c16 of the tiled rows, every column of the rows past r16
+    for (int64_t r = 0; r < rows; r++) {
+        double sum = r < r16 && row_sums ? row_sums[r] : 0.0;
+        for (int64_t c0 = r < r16 ? c16 : 0; c0 < cols; c0 += 16) {
+            float part = 0.0f;
+            for (int64_t c = c0; c < cols && c < c0 + 16; c++) {
+                dst[c * rows + r] = src[r * cols + c];
+                part += src[r * cols + c];
+            }
+            sum += part;
+        }
+        if (row_sums) row_sums[r] = sum;
+    }
 }
 
 #endif

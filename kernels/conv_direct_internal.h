@@ -75,8 +75,11 @@ typedef void (*cg_direct_wgrad_channels_fn)(const direct *p, int64_t nb, const f
                                             const int64_t *toff, int nt, float *dw);
 
 // dst[c * rows + r] = src[r * cols + c]: the output gradient of an image, (co, positions) ->
-// (positions, co), for the channel weight-gradient blocks.
-typedef void (*cg_direct_transpose_fn)(const float *src, int64_t rows, int64_t cols, float *dst);
+// (positions, co), for the channel weight-gradient blocks; and, if row_sums is not NULL,
+// row_sums[r] = the sum of src's row r (a channel's gradient over the image: the bias
+// gradient), in float over 16 columns at a time and in double across them.
+typedef void (*cg_direct_transpose_fn)(const float *src, int64_t rows, int64_t cols, float *dst,
+                                       double *row_sums);
 
 // dst[j] = src[j] for j in [lo, hi), 0 for the rest of [0, n): one zero-padded row of a
 // stride-1 phase plane (src[j] is read only for j in [lo, hi)).

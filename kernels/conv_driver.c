@@ -334,6 +334,10 @@ static void run_depthwise(cg_conv_direction direction, const cg_conv_geometry *g
 int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
                     const cg_conv_operands *x) {
     conv_plan p = plan_of(direction, g);
+    // conv2d's bias gradient: the direct path takes it while it reads the columns, every
+    // other path in one pass of its own.
+    if (direction == CG_CONV_WEIGHT_GRAD && x->dbias && !p.direct)
+        cg_conv_bias_grad(x->columns, x->dbias, g->batch, g->out_channels, g->out_h * g->out_w);
     if (p.depthwise) {
         run_depthwise(direction, g, x);
         return 0;

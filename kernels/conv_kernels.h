@@ -23,6 +23,9 @@ typedef struct cg_conv_operands {
     const float *weight;  // read by FORWARD and TRANSPOSED
     const float *bias;    // optional (NULL): added to the output of FORWARD / TRANSPOSED
     float *out;           // columns (FORWARD), image (TRANSPOSED), dweight (WEIGHT_GRAD, added to)
+    // WEIGHT_GRAD, optional: dbias[o] += the sum of columns channel o over the batch and the
+    // positions (conv2d's bias gradient; the direct path takes it while it reads the columns).
+    float *dbias;
 } cg_conv_operands;
 
 // The one convolution driver (kernels/conv_driver.c): chooses how to run the geometry

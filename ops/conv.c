@@ -31,17 +31,20 @@ static void conv_backward(cg_node *n, const cg_tensor *grad_output, bool transpo
         if (dx && cg_conv_execute(forward_direction(!transposed), g, &args) == 0)
             cg_accumulate_grad(input, dx);
     }
+    // conv2d's bias gradient sums grad_output, the weight gradient's columns: it is taken
+    // with the weight gradient when there is one (one read of grad_output, not two).
+    cg_tensor *db = cg_needs_grad(n, 2) ? cg_grad_buffer(bias) : NULL;
+    bool bias_with_weight = db && !transposed && cg_needs_grad(n, 1);
     if (cg_needs_grad(n, 1)) {
         cg_tensor *dw = cg_grad_buffer(weight);
         cg_conv_operands args = {.image = transposed ? dy : x, .columns = transposed ? x : dy};
-        if (dw) args.out = dw->data;
+        if (dw) args.out = dw->data, args.dbias = bias_with_weight ? db->data : NULL;
         if (dw) cg_conv_execute(CG_CONV_WEIGHT_GRAD, g, &args);
     }
-    if (cg_needs_grad(n, 2)) {
-        cg_tensor *db = cg_grad_buffer(bias);
+    if (db && !bias_with_weight) {
         int64_t channels = transposed ? g->in_channels : g->out_channels;
         int64_t positions = transposed ? g->in_h * g->in_w : g->out_h * g->out_w;
-        if (db) cg_conv_bias_grad(dy, db->data, g->batch, channels, positions);
+        cg_conv_bias_grad(dy, db->data, g->batch, channels, positions);
     }
 }
 

@@ -107,10 +107,13 @@ static const char *direction_name(cg_conv_direction d) {
 
 // One direction of one shape run through the driver next to the reference: random
 // operands (and out, which the weight gradient adds to), `expected` in double.
+// With a bias, the weight gradient's `bias` is dbias (random, added to) and expected_bias
+// its value: the initial one plus each channel's sum of the columns, with bias_scale the sum
+// of their magnitudes (the scale of the rounding error).
 typedef struct problem {
     int64_t n_out;
     float *image, *columns, *weight, *bias, *out;
-    double *expected;
+    double *expected, *expected_bias, *bias_scale;
 } problem;
 
 static problem run_problem(const shape *s, cg_conv_direction d, bool with_bias) {
@@ -121,20 +124,31 @@ static problem run_problem(const shape *s, cg_conv_direction d, bool with_bias) 
     problem p = {.n_out = d == CG_CONV_FORWARD ? csz : d == CG_CONV_TRANSPOSED ? isz : wsz};
     p.image = random_floats(isz), p.columns = random_floats(csz), p.weight = random_floats(wsz);
     p.bias =
-        with_bias ? random_floats(d == CG_CONV_FORWARD ? g.out_channels : g.in_channels) : NULL;
+        with_bias ? random_floats(d == CG_CONV_TRANSPOSED ? g.in_channels : g.out_channels) : NULL;
     p.out = random_floats(p.n_out);
     p.expected = malloc((size_t)p.n_out * sizeof(double));
     reference(d, &g, p.image, p.columns, p.weight, p.bias, p.expected);
     if (d == CG_CONV_WEIGHT_GRAD)
         for (int64_t i = 0; i < p.n_out; i++) p.expected[i] += p.out[i];
-    cg_conv_operands x = {p.image, p.columns, p.weight, p.bias, p.out};
+    cg_conv_operands x = {p.image, p.columns, p.weight, p.bias, p.out, NULL};
+    if (d == CG_CONV_WEIGHT_GRAD && with_bias) {
+        int64_t positions = g.out_h * g.out_w;
+        p.expected_bias = calloc((size_t)g.out_channels, sizeof(double));
+        p.bias_scale = calloc((size_t)g.out_channels, sizeof(double));
+        for (int64_t o = 0; o < g.out_channels; o++) p.expected_bias[o] = p.bias[o];
+        for (int64_t i = 0; i < csz; i++) {
+            p.expected_bias[i / positions % g.out_channels] += p.columns[i];
+            p.bias_scale[i / positions % g.out_channels] += fabs(p.columns[i]);
+        }
+        x.bias = NULL, x.dbias = p.bias;
+    }
     assert_int_equal(cg_conv_execute(d, &g, &x), 0);
     return p;
 }
 
 static void problem_free(problem *p) {
     free(p->image), free(p->columns), free(p->weight), free(p->bias), free(p->out);
-    free(p->expected);
+    free(p->expected), free(p->expected_bias), free(p->bias_scale);
 }
 
 // Runs one direction of one shape and compares every element with the reference.
@@ -152,6 +166,13 @@ static void check(const shape *s, cg_conv_direction d, bool with_bias) {
                      (long long)s->groups, cg_conv_algorithm_name(cg_conv_get_algorithm()),
                      cg_num_threads(), (long long)i, p.out[i], p.expected[i]);
     }
+    for (int64_t o = 0; p.expected_bias && o < s->o; o++)
+        if (fabs(p.bias[o] - p.expected_bias[o]) > 1e-6 * (1.0 + p.bias_scale[o]))
+            fail_msg("dbias N%lld C%lld O%lld %lldx%lld (%s, %d threads): [%lld] = %.7g, expected "
+                     "%.7g",
+                     (long long)s->n, (long long)s->c, (long long)s->o, (long long)s->h,
+                     (long long)s->w, cg_conv_algorithm_name(cg_conv_get_algorithm()),
+                     cg_num_threads(), (long long)o, p.bias[o], p.expected_bias[o]);
     problem_free(&p);
 }
 
@@ -196,7 +217,7 @@ static void every_shape_every_direction(void **state) {
             for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
                 for (int d = CG_CONV_FORWARD; d <= CG_CONV_WEIGHT_GRAD; d++) {
                     check(&shapes[i], (cg_conv_direction)d, false);
-                    if (d != CG_CONV_WEIGHT_GRAD) check(&shapes[i], (cg_conv_direction)d, true);
+                    check(&shapes[i], (cg_conv_direction)d, true); // weight: with dbias
                 }
         }
     cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
@@ -213,7 +234,7 @@ static void direct_portable_every_shape(void **state) {
         cg_set_num_threads(t);
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
             for (int d = CG_CONV_FORWARD; d <= CG_CONV_WEIGHT_GRAD; d++)
-                check(&shapes[i], (cg_conv_direction)d, d != CG_CONV_WEIGHT_GRAD);
+                check(&shapes[i], (cg_conv_direction)d, true);
     }
     cg_conv_direct_use_portable(false);
     cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
@@ -281,7 +302,7 @@ static void workspace_failure_is_reported(void **state) {
     for (int t = 1; t <= 2; t++) {
         cg_set_num_threads(t);
         for (int d = CG_CONV_FORWARD; d <= CG_CONV_WEIGHT_GRAD; d++) {
-            cg_conv_operands x = {NULL, NULL, NULL, NULL, NULL};
+            cg_conv_operands x = {NULL, NULL, NULL, NULL, NULL, NULL};
             assert_int_equal(cg_conv_execute((cg_conv_direction)d, &g, &x), -1);
             cg_test_expect_error(CG_ERR_MEMORY, "alloc");
         }
