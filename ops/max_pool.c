@@ -168,34 +168,27 @@ static cg_tensor *max_pool(const cg_op *op, cg_tensor *x, const pool_geometry *g
     return y;
 }
 
-static cg_tensor *max_pool_fixed(cg_tensor *x, const cg_pool_options *options,
+// max_pool2d or relu_max_pool2d (op) with fixed windows: the options checked, the pooling run.
+static cg_tensor *max_pool_fixed(const cg_op *op, cg_tensor *x, const cg_pool_options *options,
                                  cg_tensor **indices) {
-    const char *op = cg_op_max_pool2d.name;
-    if (!cg_check_arg(x, op, "input")) return NULL;
+    if (!cg_check_arg(x, op->name, "input")) return NULL;
     if (options && (options->exclude_pad || options->divisor_override))
-        return cg_error(CG_ERR_ARG,
-                        "max_pool2d: exclude_pad and divisor_override are avg_pool2d options");
+        return cg_error(CG_ERR_ARG, "%s: exclude_pad and divisor_override are avg_pool2d options",
+                        op->name);
     pool_geometry g;
-    if (!cg_pool_plan(op, x, options, true, &g)) return NULL;
-    return max_pool(&cg_op_max_pool2d, x, &g, indices);
+    if (!cg_pool_plan(op->name, x, options, true, &g)) return NULL;
+    return max_pool(op, x, &g, indices);
 }
 
 cg_tensor *cg_max_pool2d(cg_tensor *x, const cg_pool_options *options) {
-    return max_pool_fixed(x, options, NULL);
+    return max_pool_fixed(&cg_op_max_pool2d, x, options, NULL);
 }
 
 // ReLU and a window maximum commute (both are monotone, and ReLU passes NaN as the pooling
 // does), so the maximum is taken first and ReLU runs on 1/4 of the elements (2x2 windows);
 // there is no ReLU output the size of x to write, keep or read back in the backward.
 cg_tensor *cg_relu_max_pool2d(cg_tensor *x, const cg_pool_options *options) {
-    const char *op = cg_op_relu_max_pool2d.name;
-    if (!cg_check_arg(x, op, "input")) return NULL;
-    if (options && (options->exclude_pad || options->divisor_override))
-        return cg_error(CG_ERR_ARG,
-                        "relu_max_pool2d: exclude_pad and divisor_override are avg_pool2d options");
-    pool_geometry g;
-    if (!cg_pool_plan(op, x, options, true, &g)) return NULL;
-    cg_tensor *y = max_pool(&cg_op_relu_max_pool2d, x, &g, NULL);
+    cg_tensor *y = max_pool_fixed(&cg_op_relu_max_pool2d, x, options, NULL);
     if (!y) return NULL;
     float *d = y->data; // locals: through y the loop would reload numel after every store
     int64_t n = y->numel;
@@ -207,7 +200,7 @@ cg_tensor *cg_max_pool2d_with_indices(cg_tensor *x, const cg_pool_options *optio
                                       cg_tensor **indices) {
     if (!indices) return cg_error(CG_ERR_ARG, "max_pool2d: argument 'indices' is NULL");
     *indices = NULL;
-    return max_pool_fixed(x, options, indices);
+    return max_pool_fixed(&cg_op_max_pool2d, x, options, indices);
 }
 
 cg_tensor *cg_adaptive_max_pool2d_with_indices(cg_tensor *x, int out_h, int out_w,
