@@ -1,6 +1,7 @@
 // tests/test_pool.c - the pooling options beyond the basics: max_pool2d dilation and
-// indices, max_unpool2d, avg_pool2d exclude_pad (count_include_pad=False) and
-// divisor_override, CG_NONE in adaptive output sizes, adaptive_max_pool2d. Each against
+// indices, max_pool2d(relu(x)) as one op, max_unpool2d, avg_pool2d exclude_pad
+// (count_include_pad=False) and divisor_override, CG_NONE in adaptive output sizes,
+// adaptive_max_pool2d. Each against
 // PyTorch (tests/fixtures/pool.txt from gen_pool.py: output, indices and gradient), by
 // finite differences, and with its argument errors.
 #include <math.h>
@@ -40,6 +41,10 @@ static cg_tensor *run_max_pool(cg_tensor **in, const cg_fixture_case *c) {
     check_indices(c, indices);
     return y;
 }
+static cg_tensor *run_relu_max_pool(cg_tensor **in, const cg_fixture_case *c) {
+    cg_pool_options o = case_options(c);
+    return cg_relu_max_pool2d(in[0], &o);
+}
 static cg_tensor *run_max_unpool(cg_tensor **in, const cg_fixture_case *c) {
     cg_pool_options o = case_options(c);
     return cg_max_unpool2d(in[0], in[1], &o, param_at(c, "output_size", 0),
@@ -66,6 +71,7 @@ static const cg_test_tolerance SUM_TOL = {1e-5, 1e-5, 1e-4, 1e-5};
 
 static const cg_test_op OPS[] = {
     {"max_pool2d", FIXTURE, 1, {"x"}, run_max_pool, NULL},
+    {"relu_max_pool2d", FIXTURE, 1, {"x"}, run_relu_max_pool, NULL},
     {"max_unpool2d", FIXTURE, 2, {"x", "indices"}, run_max_unpool, NULL},
     {"avg_pool2d", FIXTURE, 1, {"x"}, run_avg_pool, &SUM_TOL},
     {"adaptive_avg_pool2d", FIXTURE, 1, {"x"}, run_adaptive_avg, &SUM_TOL},
