@@ -203,23 +203,35 @@ void cg_dataloader_reset(cg_dataloader *dl) {
 // Copy rows order[first .. first+rows) of src into dst, optionally normalised.
 static void gather_rows(const cg_dataloader *dl, const cg_tensor *src, int64_t row, float *dst,
                         int64_t first, int64_t rows, bool normalize) {
+    float mean = dl->mean, inv_std = dl->inv_std; // locals: see gather_byte_rows
     for (int64_t r = 0; r < rows; r++) {
         const float *s = src->data + dl->index[first + r] * row;
         float *d = dst + r * row;
         if (normalize)
-            for (int64_t k = 0; k < row; k++) d[k] = (s[k] - dl->mean) * dl->inv_std;
+            for (int64_t k = 0; k < row; k++) d[k] = (s[k] - mean) * inv_std;
         else
             memcpy(d, s, (size_t)row * sizeof(float));
     }
 }
 
+enum { PREFETCH_ROWS = 16 };
+
 // The same for byte samples: dst = (byte * scale - mean) / std.
 static void gather_byte_rows(const cg_dataloader *dl, float *dst, int64_t first, int64_t rows) {
+    // Locals, not dl->...: a store to d may alias *dl, so reading the fields in the loop
+    // reloads them per element and keeps GCC from vectorising (38 us of a 0.78 ms step).
     float mean = dl->normalize ? dl->mean : 0.0f, inv_std = dl->normalize ? dl->inv_std : 1.0f;
+    float scale = dl->scale;
+    int64_t n = dl->x_row;
     for (int64_t r = 0; r < rows; r++) {
-        const uint8_t *s = dl->x_bytes + dl->index[first + r] * dl->x_row;
-        float *d = dst + r * dl->x_row;
-        for (int64_t k = 0; k < dl->x_row; k++) d[k] = ((float)s[k] * dl->scale - mean) * inv_std;
+        const uint8_t *s = dl->x_bytes + dl->index[first + r] * n;
+        float *d = dst + r * n;
+        // The rows are random lines of a dataset far bigger than the caches: ask for a row a
+        // few rows ahead, so the misses overlap instead of stalling one row at a time.
+        if (r + PREFETCH_ROWS < rows)
+            for (int64_t k = 0; k < n; k += 64)
+                __builtin_prefetch(dl->x_bytes + dl->index[first + r + PREFETCH_ROWS] * n + k);
+        for (int64_t k = 0; k < n; k++) d[k] = ((float)s[k] * scale - mean) * inv_std;
     }
 }
 
