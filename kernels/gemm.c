@@ -24,7 +24,7 @@
 // Below this many multiply-adds the whole call takes ~1 us: forking threads would cost more.
 #define SERIAL_MACS (32 * 1024)
 // Each extra thread must get at least this much work to pay for waking it (~2-5 us).
-#define MIN_MACS_PER_THREAD (256 * 1024)
+#define MIN_MACS_PER_THREAD (128 * 1024)
 
 // One call's operands; each thread works on a row/column range of the same problem.
 typedef struct gemm_problem {
@@ -205,32 +205,33 @@ static bool is_small(const gemm_problem *g) {
            g->k * g->n <= SMALL_B_FLOATS;
 }
 
-// Column tiles outside, so one NR-wide strip of B stays in L1 across all row tiles.
-static void gemm_small(const gemm_problem *g) {
+// C[rows, cols] of a small problem whose op(B) is row-major at b (ldb). Column tiles
+// outside, so one NR-wide strip of B stays in L1 across all row tiles.
+static void small_part(const gemm_problem *g, const float *b, int64_t ldb, range rows, range cols) {
     const cg_gemm_kernel *kr = g->kernel;
-    const float *b = g->b;
-    int64_t ldb = g->ldb;
-    if (g->trans_b) {
-        float *copy = reserve(&packed_b_buffer, g->k * g->n);
-        if (!copy) {
-            reference_part(g, (range){0, g->m}, (range){0, g->n});
-            return;
-        }
-        transpose_pack(kr, g->b, g->ldb, (int)g->n, g->k, (int)g->n, copy);
-        b = copy, ldb = g->n;
-    }
     int64_t a_rs = g->trans_a ? 1 : g->lda, a_cs = g->trans_a ? g->lda : 1;
     // Equal column tiles: n = 64 as 32 + 32, not 48 + 16 (a 16-wide tile does one FMA per
     // broadcast and is bound by loads).
-    int64_t width = balanced_block(g->n, kr->nr, 16);
-    for (int64_t j = 0; j < g->n; j += width) {
-        int n_valid = (int)min64(width, g->n - j);
-        for (int64_t i = 0; i < g->m; i += kr->mr) {
-            int m_valid = (int)min64(kr->mr, g->m - i);
+    int64_t width = balanced_block(cols.end - cols.begin, kr->nr, 16);
+    for (int64_t j = cols.begin; j < cols.end; j += width) {
+        int n_valid = (int)min64(width, cols.end - j);
+        for (int64_t i = rows.begin; i < rows.end; i += kr->mr) {
+            int m_valid = (int)min64(kr->mr, rows.end - i);
             kr->run_small(g->k, g->a + i * a_rs, a_rs, a_cs, b + j, ldb, g->c + i * g->ldc + j,
                           g->ldc, g->alpha, g->beta, m_valid, n_valid);
         }
     }
+}
+
+// op(B) row-major: B itself, or a transposed B copied once into the calling thread's
+// packing buffer (the kernel loads B's rows). NULL if that buffer cannot grow.
+static const float *small_b(const gemm_problem *g, int64_t *ldb) {
+    *ldb = g->ldb;
+    if (!g->trans_b) return g->b;
+    float *copy = reserve(&packed_b_buffer, g->k * g->n);
+    if (copy) transpose_pack(g->kernel, g->b, g->ldb, (int)g->n, g->k, (int)g->n, copy);
+    *ldb = g->n;
+    return copy;
 }
 
 // ---- threading -----------------------------------------------------------------------------
@@ -268,14 +269,21 @@ static int choose_row_parts(int64_t m, int64_t n, int threads) {
     return best;
 }
 
-static void gemm_parallel(const gemm_problem *g, int threads) {
+// Each thread computes one part of the grid: packed (gemm_part), or for a small problem
+// straight from op(B) at b (small_part; b NULL: packed).
+static void gemm_parallel(const gemm_problem *g, const float *b, int64_t ldb, int threads) {
 #pragma omp parallel num_threads(threads)
     {
         int team = omp_get_num_threads(), id = omp_get_thread_num();
         int row_parts = choose_row_parts(g->m, g->n, team), col_parts = team / row_parts;
         range rows = split(g->m, g->kernel->mr, id / col_parts, row_parts);
         range cols = split(g->n, g->kernel->nr, id % col_parts, col_parts);
-        if (rows.begin < rows.end && cols.begin < cols.end) gemm_part(g, rows, cols);
+        if (rows.begin < rows.end && cols.begin < cols.end) {
+            if (b)
+                small_part(g, b, ldb, rows, cols);
+            else
+                gemm_part(g, rows, cols);
+        }
     }
 }
 
@@ -318,10 +326,12 @@ void cg_gemm_with_kernel(const cg_gemm_kernel *kernel, bool trans_a, bool trans_
     }
     gemm_problem g = {kernel, trans_a, trans_b, m, n, k, alpha, beta, a, b, c, lda, ldb, ldc};
     int threads = threads_for(&g);
-    if (threads == 1 && is_small(&g))
-        gemm_small(&g);
-    else if (threads > 1)
-        gemm_parallel(&g, threads);
+    int64_t small_ldb = 0;
+    const float *small = is_small(&g) ? small_b(&g, &small_ldb) : NULL;
+    if (threads > 1)
+        gemm_parallel(&g, small, small_ldb, threads);
+    else if (small)
+        small_part(&g, small, small_ldb, (range){0, m}, (range){0, n});
     else
         gemm_part(&g, (range){0, m}, (range){0, n});
 }

@@ -189,6 +189,11 @@ static void test_small_path_limits(void **state) {
     check_everywhere(plain(128, 128, 128));
     check_everywhere(plain(129, 128, 128));
     check_everywhere(plain(200, 60, 150));
+    // The small CNN's Linear(784, 10) on a batch of 64: forward, input and weight gradient
+    // shapes; at 2 threads the in-place path runs split between the threads.
+    check_everywhere(plain(64, 10, 784));
+    check_everywhere(plain(64, 784, 10));
+    check_everywhere(plain(10, 784, 64));
     gemm_case t = plain(33, 65, 31);
     t.pad_a = 3;
     t.pad_b = 5;
