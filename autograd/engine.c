@@ -111,7 +111,7 @@ void cg_accumulate_grad_data(cg_tensor *t, const float *g) {
         return;
     }
     float *dst = t->grad->data;
-#pragma omp parallel for num_threads(cg_num_threads()) if (n > 1 << 16)
+#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) dst[i] += g[i];
 }
 

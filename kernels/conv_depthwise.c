@@ -35,7 +35,7 @@ void cg_conv_depthwise_forward(const cg_conv_geometry *g, const float *image, co
                                float *columns) {
     const int64_t O = g->out_channels, mult = O / g->groups, P = g->out_h * g->out_w,
                   taps = g->kernel_h * g->kernel_w, sw = g->stride_w, Wo = g->out_w;
-#pragma omp parallel for num_threads(cg_num_threads()) if (g->batch * O * P > 1 << 15)
+#pragma omp parallel for num_threads(cg_num_threads()) if (g->batch * O * P > CG_PARALLEL_MIN)
     for (int64_t no = 0; no < g->batch * O; no++) {
         int64_t n = no / O, o = no % O, c = o / mult;
         const float *x = image + (n * g->in_channels + c) * g->in_h * g->in_w;
@@ -59,7 +59,7 @@ void cg_conv_depthwise_transposed(const cg_conv_geometry *g, const float *column
     const int64_t C = g->in_channels, O = g->out_channels, mult = O / g->groups,
                   P = g->out_h * g->out_w, taps = g->kernel_h * g->kernel_w, sw = g->stride_w,
                   Wo = g->out_w, plane = g->in_h * g->in_w;
-#pragma omp parallel for num_threads(cg_num_threads()) if (g->batch * O * P > 1 << 15)
+#pragma omp parallel for num_threads(cg_num_threads()) if (g->batch * O * P > CG_PARALLEL_MIN)
     for (int64_t nc = 0; nc < g->batch * C; nc++) {
         int64_t n = nc / C, c = nc % C;
         float *x = image + nc * plane;
@@ -86,7 +86,7 @@ void cg_conv_depthwise_weight_grad(const cg_conv_geometry *g, const float *image
     const int64_t C = g->in_channels, O = g->out_channels, mult = O / g->groups,
                   P = g->out_h * g->out_w, taps = g->kernel_h * g->kernel_w, sw = g->stride_w,
                   Wo = g->out_w, plane = g->in_h * g->in_w;
-#pragma omp parallel for num_threads(cg_num_threads()) if (g->batch * O * P > 1 << 15)
+#pragma omp parallel for num_threads(cg_num_threads()) if (g->batch * O * P > CG_PARALLEL_MIN)
     for (int64_t o = 0; o < O; o++) {
         int64_t c = o / mult;
         for (int64_t ki = 0; ki < g->kernel_h; ki++)

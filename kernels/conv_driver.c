@@ -49,8 +49,6 @@
 // The implicit path's tap table (4 int32 per row of K), in whole cache lines: the GEMM's
 // packed panels after it must stay 64-byte aligned.
 #define TAP_FLOATS(K) ((4 * (K) + 15) / 16 * 16)
-// Below this much work, threads cost more than they save.
-#define CONV_PARALLEL_MIN ((int64_t)1 << 15)
 
 typedef struct conv_plan {
     cg_conv_direction direction;
@@ -265,7 +263,7 @@ static void run_images(const conv_plan *p, const cg_conv_geometry *g, const cg_c
 static void scatter_bias(const conv_plan *p, const float *side, const float *bias, float *out,
                          int64_t nb, int64_t O) {
     int64_t P = p->P;
-#pragma omp parallel for num_threads(cg_num_threads()) if (nb * O * P > CONV_PARALLEL_MIN &&       \
+#pragma omp parallel for num_threads(cg_num_threads()) if (nb * O * P > CG_PARALLEL_MIN &&         \
                                                            !omp_in_parallel())
     for (int64_t io = 0; io < nb * O; io++) {
         int64_t i = io / O, o = io % O;

@@ -9,8 +9,6 @@
 #define CG_CLONES
 #endif
 
-// Below this many elements the loop takes ~10 us, less than waking the team is worth.
-#define PARALLEL_MIN (1 << 16)
 // Work is split in cache-line multiples so two threads never write the same line.
 #define CHUNK 4096
 
@@ -19,7 +17,7 @@ CG_CLONES static void relu_grad_range(const float *x, const float *g, float *dx,
 }
 
 void cg_relu_grad(const float *x, const float *g, float *dx, int64_t n) {
-    if (n <= PARALLEL_MIN || cg_num_threads() == 1) {
+    if (n <= CG_PARALLEL_MIN || cg_num_threads() == 1) {
         relu_grad_range(x, g, dx, n);
         return;
     }

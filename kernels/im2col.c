@@ -10,9 +10,6 @@
 #include "conv_kernels.h"
 #include "simd_clones.h"
 
-// Below this much work per call, threads cost more than they save.
-#define CONV_PARALLEL_MIN ((int64_t)1 << 15)
-
 // One kernel tap's row of the column matrix, output rows [oh0, oh1): row[oh*Wo + ow] =
 // plane[(oh0+oh)*sh + dh][ow*sw + dw], zero outside the plane.
 CG_SIMD_CLONES static void unfold_tap(const cg_conv_geometry *g, float *plane, float *row,
@@ -66,7 +63,7 @@ typedef void (*tap_fn)(const cg_conv_geometry *g, float *plane, float *row, int6
 static void for_each_tap(const cg_conv_geometry *g, float *image, float *cols, int64_t ld,
                          int64_t oh0, int64_t oh1, tap_fn tap) {
     const int64_t C = g->in_channels, kh = g->kernel_h, kw = g->kernel_w;
-    bool threaded = C * kh * kw * (oh1 - oh0) * g->out_w > CONV_PARALLEL_MIN && !omp_in_parallel();
+    bool threaded = C * kh * kw * (oh1 - oh0) * g->out_w > CG_PARALLEL_MIN && !omp_in_parallel();
 #pragma omp parallel for num_threads(cg_num_threads()) if (threaded)
     for (int64_t c = 0; c < C; c++)
         for (int64_t ki = 0; ki < kh; ki++)

@@ -26,7 +26,7 @@ static void binary_kernel(binary_kind k, const cg_tensor *a, const cg_tensor *b,
     float *po = out->data;
     int64_t n = out->numel;
     if (a->numel == n && b->numel == n) { // same shape: the common case, one flat loop
-#pragma omp parallel for num_threads(cg_num_threads()) if (n > 1 << 16)
+#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)
         for (int64_t i = 0; i < n; i++) po[i] = apply(k, pa[i], pb[i]);
         return;
     }

@@ -192,7 +192,7 @@ cg_tensor *cg_relu_max_pool2d(cg_tensor *x, const cg_pool_options *options) {
     if (!y) return NULL;
     float *d = y->data; // locals: through y the loop would reload numel after every store
     int64_t n = y->numel;
-#pragma omp parallel for num_threads(cg_num_threads()) if (n > 1 << 16)
+#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) d[i] = d[i] < 0 ? 0.0f : d[i];
     return y;
 }

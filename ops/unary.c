@@ -78,8 +78,11 @@ typedef void (*unary_derivative)(const float *x, const float *y, const float *g,
                                  int64_t n, unary_params p);
 
 #define UNARY_FOR(n)                                                                               \
-    _Pragma("omp parallel for num_threads(cg_num_threads()) if (n > 1 << 16)") for (int64_t i = 0; \
-                                                                                    i < n; i++)
+    _Pragma(                                                                                       \
+        "omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)") for (int64_t    \
+                                                                                            i = 0; \
+                                                                                        i < n;     \
+                                                                                        i++)
 
 static void relu_derivative(const float *x, const float *y, const float *g, float *dx, int64_t n,
                             unary_params p); // defined by UNARY_OPS below

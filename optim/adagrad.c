@@ -37,7 +37,7 @@ static void adagrad_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
     float *param = p->data, *sum = state[SUM]->data;
     const float *grad = p->grad->data;
     int64_t n = p->numel;
-#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_OPTIM_PARALLEL_MIN)
+#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) {
         float g = sign * grad[i];
         if (wd != 0) g = g + wd * param[i];

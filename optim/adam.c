@@ -39,7 +39,7 @@ typedef struct adam_scalars {
 // p, grad, m, v, v_max (NULL unless amsgrad): n floats.
 static void adam_update(const adam_scalars *s, float *p, const float *grad, float *m, float *v,
                         float *v_max, int64_t n) {
-#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_OPTIM_PARALLEL_MIN)
+#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) {
         float param = p[i] * s->decay;
         float g = s->sign * grad[i];

@@ -111,7 +111,4 @@ bool cg_optim_nonnegative(const char *optimizer, const cg_optim_value *values, i
         optimizer, (const cg_optim_value[]){__VA_ARGS__},                                          \
         (int)(sizeof((const cg_optim_value[]){__VA_ARGS__}) / sizeof(cg_optim_value)))
 
-// Elementwise loops run on cg_num_threads() threads above this many elements.
-#define CG_OPTIM_PARALLEL_MIN (1 << 15)
-
 #endif

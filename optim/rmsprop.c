@@ -32,7 +32,7 @@ typedef struct rmsprop_scalars {
 // v, m (NULL unless centered), buf (NULL without momentum).
 static void rmsprop_update(const rmsprop_scalars *s, float *p, const float *grad, float *v,
                            float *m, float *buf, int64_t n) {
-#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_OPTIM_PARALLEL_MIN)
+#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) {
         float g = s->sign * grad[i];
         if (s->weight_decay != 0) g = g + s->weight_decay * p[i];

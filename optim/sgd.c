@@ -26,7 +26,7 @@ static void sgd_update(const cg_sgd_config *o, float lr, bool first, float *p, c
     const float wd = (float)o->weight_decay, momentum = (float)o->momentum;
     const float keep = (float)(1.0 - o->dampening);
     const float sign = o->maximize ? -1.0f : 1.0f;
-#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_OPTIM_PARALLEL_MIN)
+#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) {
         float g = sign * grad[i];
         if (wd != 0) g = g + wd * p[i];
