@@ -23,7 +23,8 @@
 
 // Below this many multiply-adds the whole call takes ~1 us: forking threads would cost more.
 #define SERIAL_MACS (32 * 1024)
-// Each extra thread must get at least this much work to pay for waking it (~2-5 us).
+// Each extra thread must get at least this much work (~1-2 us) to pay for its part of a
+// parallel region (~0.5 us) and of the packing it repeats.
 #define MIN_MACS_PER_THREAD (128 * 1024)
 
 // One call's operands; each thread works on a row/column range of the same problem.
