@@ -39,6 +39,7 @@
 #include "../tensor/alloc.h"
 #include "../tensor/parallel.h"
 #include "conv_direct_internal.h"
+#include "elementwise.h"
 #include "conv_kernels.h"
 
 // The last strip of an image reads up to LANES - 1 floats past its plane's last row.
@@ -253,18 +254,20 @@ static void run_block(const direct *p, const kernels *k, const float *planes, co
                 k->channels(n, p->taps, toff, w, in + oh * p->row_stride + ow0,
                             out + oh * p->wo + ow0, out_plane, ocs, b);
             }
-        return;
-    }
-    for (int64_t s0 = 0; s0 < p->strips; s0 += MAX_S) {
-        strips s = {0};
-        for (int64_t q = s0; q < s0 + MAX_S && q < p->strips; q++, s.count++) {
-            int64_t oh = q / p->strips_per_row, ow0 = q % p->strips_per_row * LANES;
-            s.in[s.count] = oh * p->row_stride + ow0;
-            s.out[s.count] = oh * p->wo + ow0;
-            s.valid[s.count] = (int)(p->wo - ow0 < LANES ? p->wo - ow0 : LANES);
+    } else {
+        for (int64_t s0 = 0; s0 < p->strips; s0 += MAX_S) {
+            strips s = {0};
+            for (int64_t q = s0; q < s0 + MAX_S && q < p->strips; q++, s.count++) {
+                int64_t oh = q / p->strips_per_row, ow0 = q % p->strips_per_row * LANES;
+                s.in[s.count] = oh * p->row_stride + ow0;
+                s.out[s.count] = oh * p->wo + ow0;
+                s.valid[s.count] = (int)(p->wo - ow0 < LANES ? p->wo - ow0 : LANES);
+            }
+            k->rows(p->taps, toff, w, in, &s, out, out_plane, ocs, b);
         }
-        k->rows(p->taps, toff, w, in, &s, out, out_plane, ocs, b);
     }
+    // The fused ReLU: the block's ocs planes were just stored and are still in L1/L2.
+    if (p->relu) cg_relu_floats(out, out, ocs * out_plane);
 }
 
 // The weight gradient of images [0, nb) of a chunk, part `part` of `parts` of them, for
@@ -396,6 +399,7 @@ static void weight_grad(const direct *p, const kernels *k, const float *image, c
 int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv_operands *x) {
     bool transposed = d == CG_CONV_TRANSPOSED, wgrad = d == CG_CONV_WEIGHT_GRAD;
     direct p = direct_of(g, d);
+    p.relu = x->relu && !wgrad;
     int64_t P = p.ho * p.wo, macs = p.batch * p.co * P * p.taps;
     int threads = macs >= PARALLEL_MACS && !omp_in_parallel() ? cg_num_threads() : 1;
     int64_t blocks = p.groups * p.blocks;

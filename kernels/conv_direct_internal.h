@@ -35,6 +35,7 @@ typedef struct direct {
     int64_t cb, blocks;                // output channels per block (OB or CB), blocks per group
     int64_t strips_per_row, strips;    // row blocks: 16-wide strips
     int64_t segments_per_row, segment; // channel blocks: row segments of <= CR outputs
+    bool relu; // forward / transposed: max(0, .) on each block after its store, while in cache
 } direct;
 
 // Up to MAX_S strips of one row block: where each reads (from the group's phase planes) and

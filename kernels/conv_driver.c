@@ -32,6 +32,7 @@
 #include "../tensor/parallel.h"
 #include "conv_implicit.h"
 #include "conv_kernels.h"
+#include "elementwise.h"
 #include "gemm.h"
 
 // Column-buffer budget in floats (16 MB): how many images one batched GEMM may cover.
@@ -329,9 +330,8 @@ static void run_depthwise(cg_conv_direction direction, const cg_conv_geometry *g
     }
 }
 
-int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
-                    const cg_conv_operands *x) {
-    conv_plan p = plan_of(direction, g);
+static int execute_plan(conv_plan p, cg_conv_direction direction, const cg_conv_geometry *g,
+                        const cg_conv_operands *x) {
     // conv2d's bias gradient: the direct path takes it while it reads the columns, every
     // other path in one pass of its own.
     if (direction == CG_CONV_WEIGHT_GRAD && x->dbias && !p.direct)
@@ -379,4 +379,18 @@ int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
     }
     cg_dealloc(workspace);
     return 0;
+}
+
+int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
+                    const cg_conv_operands *x) {
+    conv_plan p = plan_of(direction, g);
+    int rc = execute_plan(p, direction, g, x);
+    // conv2d_relu's epilogue: the direct path applied it to each block as it stored it.
+    if (rc == 0 && x->relu && direction != CG_CONV_WEIGHT_GRAD && !p.direct) {
+        int64_t floats = direction == CG_CONV_FORWARD
+                             ? g->batch * g->out_channels * g->out_h * g->out_w
+                             : g->batch * g->in_channels * g->in_h * g->in_w;
+        cg_relu_floats(x->out, x->out, floats);
+    }
+    return rc;
 }

@@ -26,6 +26,10 @@ typedef struct cg_conv_operands {
     // WEIGHT_GRAD, optional: dbias[o] += the sum of columns channel o over the batch and the
     // positions (conv2d's bias gradient; the direct path takes it while it reads the columns).
     float *dbias;
+    // FORWARD / TRANSPOSED: out = max(0, out) after the bias (PyTorch's relu: NaN and -0
+    // pass), conv2d_relu's epilogue. The direct path applies it to each block while the
+    // block is in cache; the others in one pass at the end.
+    bool relu;
 } cg_conv_operands;
 
 // The one convolution driver (kernels/conv_driver.c): chooses how to run the geometry

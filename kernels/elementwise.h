@@ -14,6 +14,10 @@
 // dx may alias g. Threaded above a size where that pays.
 void cg_relu_grad(const float *x, const float *g, float *dx, int64_t n);
 
+// y[i] = x[i] < 0 ? 0 : x[i], PyTorch's relu (a NaN passes, -0 stays -0); y may alias x.
+// Threaded above CG_PARALLEL_MIN outside a parallel region.
+void cg_relu_floats(const float *x, float *y, int64_t n);
+
 // Sum of x[0:n] in a fixed order (whatever the thread count): float partial sums over 32
 // interleaved lanes, added in double. Relative error about n/32 * 2^-24 in the worst case,
 // against n * 2^-24 for one running float sum.

@@ -116,7 +116,7 @@ typedef struct problem {
     double *expected, *expected_bias, *bias_scale;
 } problem;
 
-static problem run_problem(const shape *s, cg_conv_direction d, bool with_bias) {
+static problem run_problem(const shape *s, cg_conv_direction d, bool with_bias, bool relu) {
     cg_conv_geometry g = geometry_of(s);
     int64_t isz = g.batch * g.in_channels * g.in_h * g.in_w;
     int64_t csz = g.batch * g.out_channels * g.out_h * g.out_w;
@@ -130,7 +130,14 @@ static problem run_problem(const shape *s, cg_conv_direction d, bool with_bias) 
     reference(d, &g, p.image, p.columns, p.weight, p.bias, p.expected);
     if (d == CG_CONV_WEIGHT_GRAD)
         for (int64_t i = 0; i < p.n_out; i++) p.expected[i] += p.out[i];
-    cg_conv_operands x = {p.image, p.columns, p.weight, p.bias, p.out, NULL};
+    if (relu) // conv2d_relu's epilogue, after the bias
+        for (int64_t i = 0; i < p.n_out; i++) p.expected[i] = p.expected[i] < 0 ? 0 : p.expected[i];
+    cg_conv_operands x = {.image = p.image,
+                          .columns = p.columns,
+                          .weight = p.weight,
+                          .bias = p.bias,
+                          .out = p.out,
+                          .relu = relu};
     if (d == CG_CONV_WEIGHT_GRAD && with_bias) {
         int64_t positions = g.out_h * g.out_w;
         p.expected_bias = calloc((size_t)g.out_channels, sizeof(double));
@@ -151,20 +158,21 @@ static void problem_free(problem *p) {
     free(p->expected), free(p->expected_bias), free(p->bias_scale);
 }
 
-// Runs one direction of one shape and compares every element with the reference.
-static void check(const shape *s, cg_conv_direction d, bool with_bias) {
-    problem p = run_problem(s, d, with_bias);
+// Runs one direction of one shape and compares every element with the reference
+// (relu: with the ReLU epilogue, forward and transposed).
+static void check(const shape *s, cg_conv_direction d, bool with_bias, bool relu) {
+    problem p = run_problem(s, d, with_bias, relu);
     for (int64_t i = 0; i < p.n_out; i++) {
         double tol = 1e-4 * (1.0 + fabs(p.expected[i]));
         if (fabs(p.out[i] - p.expected[i]) > tol)
             fail_msg("%s N%lld C%lld O%lld %lldx%lld k%lldx%lld s%lld,%lld d%lld,%lld "
-                     "p%lld,%lld,%lld,%lld g%lld (%s, %d threads): [%lld] = %.7g, expected %.7g",
+                     "p%lld,%lld,%lld,%lld g%lld (%s, %d threads%s): [%lld] = %.7g, expected %.7g",
                      direction_name(d), (long long)s->n, (long long)s->c, (long long)s->o,
                      (long long)s->h, (long long)s->w, (long long)s->kh, (long long)s->kw,
                      (long long)s->sh, (long long)s->sw, (long long)s->dh, (long long)s->dw,
                      (long long)s->pt, (long long)s->pb, (long long)s->pl, (long long)s->pr,
                      (long long)s->groups, cg_conv_algorithm_name(cg_conv_get_algorithm()),
-                     cg_num_threads(), (long long)i, p.out[i], p.expected[i]);
+                     cg_num_threads(), relu ? ", relu" : "", (long long)i, p.out[i], p.expected[i]);
     }
     for (int64_t o = 0; p.expected_bias && o < s->o; o++)
         if (fabs(p.bias[o] - p.expected_bias[o]) > 1e-6 * (1.0 + p.bias_scale[o]))
@@ -216,8 +224,10 @@ static void every_shape_every_direction(void **state) {
             cg_conv_set_algorithm(algorithms[a]);
             for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
                 for (int d = CG_CONV_FORWARD; d <= CG_CONV_WEIGHT_GRAD; d++) {
-                    check(&shapes[i], (cg_conv_direction)d, false);
-                    check(&shapes[i], (cg_conv_direction)d, true); // weight: with dbias
+                    check(&shapes[i], (cg_conv_direction)d, false, false);
+                    check(&shapes[i], (cg_conv_direction)d, true, false); // weight: with dbias
+                    if (d != CG_CONV_WEIGHT_GRAD)
+                        check(&shapes[i], (cg_conv_direction)d, true, true);
                 }
         }
     cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
@@ -233,8 +243,10 @@ static void direct_portable_every_shape(void **state) {
     for (int t = 1; t <= 2; t++) {
         cg_set_num_threads(t);
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-            for (int d = CG_CONV_FORWARD; d <= CG_CONV_WEIGHT_GRAD; d++)
-                check(&shapes[i], (cg_conv_direction)d, true);
+            for (int d = CG_CONV_FORWARD; d <= CG_CONV_WEIGHT_GRAD; d++) {
+                check(&shapes[i], (cg_conv_direction)d, true, false);
+                if (d != CG_CONV_WEIGHT_GRAD) check(&shapes[i], (cg_conv_direction)d, true, true);
+            }
     }
     cg_conv_direct_use_portable(false);
     cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
@@ -263,7 +275,7 @@ static void winograd_is_chosen_by_shape(void **state) {
 // max |out - exact| / max |exact| of one direction under the current algorithm setting
 // (the weight gradient's starting values cancel: both sides add the same ones).
 static double normwise_error(const shape *s, cg_conv_direction d) {
-    problem p = run_problem(s, d, false);
+    problem p = run_problem(s, d, false, false);
     double err = 0.0, scale = 0.0;
     for (int64_t i = 0; i < p.n_out; i++) {
         err = fmax(err, fabs(p.out[i] - p.expected[i]));
@@ -302,7 +314,7 @@ static void workspace_failure_is_reported(void **state) {
     for (int t = 1; t <= 2; t++) {
         cg_set_num_threads(t);
         for (int d = CG_CONV_FORWARD; d <= CG_CONV_WEIGHT_GRAD; d++) {
-            cg_conv_operands x = {NULL, NULL, NULL, NULL, NULL, NULL};
+            cg_conv_operands x = {.out = NULL};
             assert_int_equal(cg_conv_execute((cg_conv_direction)d, &g, &x), -1);
             cg_test_expect_error(CG_ERR_MEMORY, "alloc");
         }
