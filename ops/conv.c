@@ -7,6 +7,7 @@
 // "column" side), so one kernel driver (kernels/conv_driver.c) runs all four roles. The
 // weight gradient is one more direction of it, with the image and column arguments in
 // place: conv2d passes (input, grad_output), conv_transpose2d passes (grad_output, input).
+#include "../kernels/elementwise.h"
 #include "conv_record.h"
 
 // The two ops differ only in which side of the geometry their input is: conv2d's input is
@@ -51,11 +52,24 @@ static void conv_backward(cg_node *n, const cg_tensor *grad_output, bool transpo
 void cg_conv_backward(cg_node *n, const cg_tensor *grad_output) {
     conv_backward(n, grad_output, false);
 }
+
+// conv2d_relu: y = relu(conv2d(x) + b). ReLU's gradient rule read from y, not from the
+// pre-activation (never stored): y <= 0 exactly where it is <= 0, and y is NaN where it is.
+// Then conv2d's backward on the masked gradient.
+static void conv_relu_backward(cg_node *n, const cg_tensor *grad_output) {
+    cg_tensor *masked = cg_empty_like(grad_output);
+    if (!masked) return;
+    cg_relu_grad(n->output->data, grad_output->data, masked->data, masked->numel);
+    conv_backward(n, masked, false);
+    cg_free(masked);
+}
 void cg_conv_transpose_backward(cg_node *n, const cg_tensor *grad_output) {
     conv_backward(n, grad_output, true);
 }
 
 const cg_op cg_op_conv2d = {"conv2d", cg_conv_backward, "geometry (input, weight by reference)"};
+const cg_op cg_op_conv2d_relu = {"conv2d_relu", conv_relu_backward,
+                                 "geometry (input, weight by reference, output)"};
 const cg_op cg_op_conv_transpose2d = {"conv_transpose2d", cg_conv_transpose_backward,
                                       "geometry (input, weight by reference)"};
 
@@ -76,7 +90,8 @@ static cg_tensor *run(const cg_op *op, const cg_conv_geometry *g, cg_tensor *inp
                              .columns = input->data,
                              .weight = weight->data,
                              .bias = bias ? bias->data : NULL,
-                             .out = out->data};
+                             .out = out->data,
+                             .relu = op == &cg_op_conv2d_relu};
     if (cg_conv_execute(forward_direction(transposed), g, &args) < 0) {
         cg_free(out);
         return NULL;
@@ -121,6 +136,11 @@ cg_tensor *cg_conv_transpose_apply(const cg_op *op, int spatial, cg_tensor *inpu
 cg_tensor *cg_conv2d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
                      const cg_conv_options *options) {
     return cg_conv_apply(&cg_op_conv2d, 2, input, weight, bias, options);
+}
+
+cg_tensor *cg_conv2d_relu(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
+                          const cg_conv_options *options) {
+    return cg_conv_apply(&cg_op_conv2d_relu, 2, input, weight, bias, options);
 }
 
 cg_tensor *cg_conv_transpose2d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,

@@ -75,6 +75,13 @@ cg_tensor *cg_conv2d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
                      const cg_conv_options *options);
 cg_tensor *cg_conv_transpose2d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
                                const cg_conv_options *options);
+// relu(conv2d(input, weight, bias)) in one op (all of conv2d's options): the ReLU runs on
+// each block of the output as the convolution stores it (no second pass over the feature
+// map, no pre-activation tensor), and backward masks the gradient by the output. The same
+// values and gradients as cg_relu(cg_conv2d(...)). nn's Sequential runs a Conv2d followed
+// by a ReLU through it (unless the ReLU starts a ReLU + MaxPool2d pair).
+cg_tensor *cg_conv2d_relu(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
+                          const cg_conv_options *options);
 cg_tensor *cg_conv1d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,
                      const cg_conv_options *options);
 cg_tensor *cg_conv_transpose1d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,

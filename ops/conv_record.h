@@ -5,7 +5,8 @@
 
 #include "conv_internal.h"
 
-extern const cg_op cg_op_conv2d, cg_op_conv_transpose2d, cg_op_conv1d, cg_op_conv_transpose1d;
+extern const cg_op cg_op_conv2d, cg_op_conv2d_relu, cg_op_conv_transpose2d, cg_op_conv1d,
+    cg_op_conv_transpose1d;
 // The two backward functions (node ctx = the geometry; inputs = input, weight, bias).
 void cg_conv_backward(cg_node *n, const cg_tensor *grad_output);
 void cg_conv_transpose_backward(cg_node *n, const cg_tensor *grad_output);

@@ -14,7 +14,7 @@
 #define FIXTURE "conv.txt"
 // The number of cases gen_conv.py writes (it prints the count on stderr); a case dropped
 // from the file or skipped here fails the count test.
-#define EXPECTED_CASES 172
+#define EXPECTED_CASES 176
 
 // Relative error below 1e-4; the absolute floor scales with the tensor's largest value, since
 // sums over many products cancel to values near zero whose float32 error is that of the terms.
@@ -108,6 +108,7 @@ typedef enum case_op {
     OP_PAD,
     OP_UNFOLD,
     OP_FOLD,
+    OP_CONV2D_RELU,
     N_CASE_OPS
 } case_op;
 
@@ -115,6 +116,7 @@ typedef enum case_op {
 static const char *const OP_NAMES[N_CASE_OPS] = {
     "conv2d",        "conv_transpose2d",        "conv1d", "conv_transpose1d", "conv2d_module",
     "conv1d_module", "conv_transpose2d_module", "pad",    "unfold",           "fold",
+    "conv2d_relu",
 };
 
 static int case_op_of(const cg_fixture_case *c) {
@@ -141,6 +143,8 @@ static cg_tensor *run_functional(const cg_fixture_case *c, case_op op, case_tens
     switch (op) {
     case OP_CONV2D:
         return cg_conv2d(t->input, t->weight, t->bias, opts);
+    case OP_CONV2D_RELU:
+        return cg_conv2d_relu(t->input, t->weight, t->bias, opts);
     case OP_CONV_TRANSPOSE2D:
         return cg_conv_transpose2d(t->input, t->weight, t->bias, opts);
     case OP_CONV1D:
@@ -226,7 +230,7 @@ static void test_case(void **state) {
     cg_scope_begin();
     case_tensors t = {cg_test_copy_leaf(cg_fixture_tensor(c, "input"), true), NULL, NULL};
     cg_tensor *out;
-    if (op <= OP_CONV_TRANSPOSE1D)
+    if (op <= OP_CONV_TRANSPOSE1D || op == OP_CONV2D_RELU)
         out = run_functional(c, (case_op)op, &t, compact);
     else if (op <= OP_CONV_TRANSPOSE2D_MODULE)
         out = run_module(c, (case_op)op, &t);
