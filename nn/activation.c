@@ -23,16 +23,24 @@ static cg_tensor *tanh_forward(cg_module *m, cg_tensor *x) {
 }
 
 // ReLU then MaxPool2d: max_pool2d(relu(x)) in one op (ops/functional.h).
-static cg_tensor *relu_forward_pair(cg_module *m, cg_module *next, cg_tensor *x, bool *fused) {
+static bool relu_pairs_with(const cg_module *m, const cg_module *next) {
     (void)m;
-    const cg_pool_options *pool = cg_max_pool_module_options(next);
-    *fused = pool != NULL;
-    return pool ? cg_relu_max_pool2d(x, pool) : NULL;
+    return cg_max_pool_module_options(next) != NULL;
+}
+static cg_tensor *relu_forward_pair(cg_module *m, cg_module *next, cg_tensor *x) {
+    (void)m;
+    return cg_relu_max_pool2d(x, cg_max_pool_module_options(next));
 }
 
 // No describe prints "Name()".
-static const cg_module_class relu_class = {
-    .name = "ReLU", .forward = relu_forward, .forward_pair = relu_forward_pair};
+static const cg_module_class relu_class = {.name = "ReLU",
+                                           .forward = relu_forward,
+                                           .pairs_with = relu_pairs_with,
+                                           .forward_pair = relu_forward_pair};
+
+bool cg_is_relu_module(const cg_module *m) {
+    return m && m->cls == &relu_class;
+}
 static const cg_module_class sigmoid_class = {.name = "Sigmoid", .forward = sigmoid_forward};
 static const cg_module_class tanh_class = {.name = "Tanh", .forward = tanh_forward};
 

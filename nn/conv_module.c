@@ -12,6 +12,7 @@
 #include "../tensor/alloc.h"
 #include "conv_module.h"
 #include "init.h"
+#include "layers_internal.h"
 
 typedef enum conv_kind { CONV_2D, CONV_TRANSPOSE_2D, CONV_1D, CONV_TRANSPOSE_1D } conv_kind;
 
@@ -51,7 +52,8 @@ static int reversed_padding(const conv_module *c, int *pads) {
     return 2 * n_dims;
 }
 
-static cg_tensor *conv_forward(cg_module *m, cg_tensor *x) {
+// x through the module's op; relu (Conv2d only): through cg_conv2d_relu.
+static cg_tensor *conv_run(cg_module *m, cg_tensor *x, bool relu) {
     const conv_module *c = m->impl;
     cg_tensor *w = cg_module_param(m, "weight"), *b = cg_module_param(m, "bias");
     cg_conv_options o = c->options;
@@ -65,7 +67,8 @@ static cg_tensor *conv_forward(cg_module *m, cg_tensor *x) {
         o.padding_kind = CG_PADDING_EXPLICIT;
         o.padding = o.padding_hw[0] = o.padding_hw[1] = 0;
     }
-    cg_tensor *y = c->kind == CONV_2D             ? cg_conv2d(x, w, b, &o)
+    cg_tensor *y = relu                           ? cg_conv2d_relu(x, w, b, &o)
+                   : c->kind == CONV_2D           ? cg_conv2d(x, w, b, &o)
                    : c->kind == CONV_TRANSPOSE_2D ? cg_conv_transpose2d(x, w, b, &o)
                    : c->kind == CONV_1D           ? cg_conv1d(x, w, b, &o)
                                                   : cg_conv_transpose1d(x, w, b, &o);
@@ -78,6 +81,19 @@ static cg_tensor *conv_forward(cg_module *m, cg_tensor *x) {
             cg_free(padded);
     }
     return y;
+}
+
+static cg_tensor *conv_forward(cg_module *m, cg_tensor *x) {
+    return conv_run(m, x, false);
+}
+
+// Conv2d then ReLU: relu(conv2d(x)) in one op, the ReLU in the convolution's store.
+static bool conv_pairs_with(const cg_module *m, const cg_module *next) {
+    return ((const conv_module *)m->impl)->kind == CONV_2D && cg_is_relu_module(next);
+}
+static cg_tensor *conv_forward_pair(cg_module *m, cg_module *next, cg_tensor *x) {
+    (void)next;
+    return conv_run(m, x, true);
 }
 
 // "(3, 3)" or "(3,)" as PyTorch prints a tuple.
@@ -117,8 +133,11 @@ static void conv_describe(const cg_module *m, char *buf, size_t size) {
     if (n < size) snprintf(buf + n, size - n, ")");
 }
 
-static const cg_module_class conv2d_class = {
-    .name = "Conv2d", .forward = conv_forward, .describe = conv_describe};
+static const cg_module_class conv2d_class = {.name = "Conv2d",
+                                             .forward = conv_forward,
+                                             .describe = conv_describe,
+                                             .pairs_with = conv_pairs_with,
+                                             .forward_pair = conv_forward_pair};
 static const cg_module_class conv_transpose2d_class = {
     .name = "ConvTranspose2d", .forward = conv_forward, .describe = conv_describe};
 static const cg_module_class conv1d_class = {

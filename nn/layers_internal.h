@@ -12,5 +12,7 @@ cg_module *cg_module_with_config(const cg_module_class *cls, const void *config,
 
 // m's options if it is a MaxPool2d module (else NULL): ReLU fuses with it.
 const cg_pool_options *cg_max_pool_module_options(const cg_module *m);
+// Whether m is a ReLU module: Conv2d fuses with it.
+bool cg_is_relu_module(const cg_module *m);
 
 #endif

@@ -245,13 +245,19 @@ cg_tensor *cg_module_forward(cg_module *m, cg_tensor *x) {
     return y;
 }
 
-cg_tensor *cg_module_forward_pair(cg_module *m, cg_module *next, cg_tensor *x, bool *fused) {
-    *fused = false;
-    if (!m || !next || !m->cls->forward_pair || recorder) return NULL;
+bool cg_module_pairs(const cg_module *m, const cg_module *next) {
+    return m && next && m->cls->pairs_with && m->cls->forward_pair && !recorder &&
+           m->cls->pairs_with(m, next);
+}
+
+cg_tensor *cg_module_forward_pair(cg_module *m, cg_module *next, cg_tensor *x) {
+    if (!cg_module_pairs(m, next))
+        return cg_error(CG_ERR_ARG, "module_forward_pair: %s does not fuse with %s",
+                        m ? m->cls->name : "(null)", next ? next->cls->name : "(null)");
     if (!cg_check_arg(x, m->cls->name, "input")) return NULL;
     char saved[192];
     enter(m, saved, sizeof saved);
-    cg_tensor *y = m->cls->forward_pair(m, next, x, fused);
+    cg_tensor *y = m->cls->forward_pair(m, next, x);
     leave(saved);
     return y;
 }

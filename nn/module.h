@@ -31,10 +31,12 @@ typedef struct cg_module_class {
     void (*destroy)(cg_module *m);                     // frees m->impl's contents; may be NULL
     // One line like PyTorch's repr: "Conv2d(1, 8, kernel_size=(3, 3), stride=(1, 1))".
     void (*describe)(const cg_module *m, char *buf, size_t size);
-    // Optional: x through this module and then `next` as one fused op (ReLU followed by
-    // MaxPool2d: cg_relu_max_pool2d), with *fused set; NULL and *fused false (nothing
-    // reported) when the pair does not fuse. cg_Sequential uses it; may be NULL.
-    cg_tensor *(*forward_pair)(cg_module *m, cg_module *next, cg_tensor *x, bool *fused);
+    // Optional, both or neither: whether this module followed by `next` runs as one fused
+    // op (Conv2d + ReLU: cg_conv2d_relu; ReLU + MaxPool2d: cg_relu_max_pool2d), and x
+    // through that op (the same values and gradients as the two modules). cg_Sequential
+    // uses them.
+    bool (*pairs_with)(const cg_module *m, const cg_module *next);
+    cg_tensor *(*forward_pair)(cg_module *m, cg_module *next, cg_tensor *x);
 } cg_module_class;
 
 struct cg_module {
@@ -55,10 +57,12 @@ struct cg_module {
 
 // ---- using modules -----------------------------------------------------------------
 cg_tensor *cg_module_forward(cg_module *m, cg_tensor *x);
-// m's class's forward_pair with next (the same values and gradients as running m and then
-// next); *fused false (and NULL) when they do not fuse, or while cg_module_summary records
-// every module's output.
-cg_tensor *cg_module_forward_pair(cg_module *m, cg_module *next, cg_tensor *x, bool *fused);
+// Whether m and next run as one fused op (m's class's pairs_with); false while
+// cg_module_summary records every module's output.
+bool cg_module_pairs(const cg_module *m, const cg_module *next);
+// x through m and next as that op (the same values and gradients as running m and then
+// next); NULL with an error if they do not pair.
+cg_tensor *cg_module_forward_pair(cg_module *m, cg_module *next, cg_tensor *x);
 void cg_module_free(cg_module *m);                    // frees the tree, its parameters and buffers
 void cg_module_train(cg_module *m, bool training);    // recursive, as model.train(mode)
 void cg_module_eval(cg_module *m);                    // cg_module_train(m, false)

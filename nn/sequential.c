@@ -8,14 +8,22 @@
 
 // A child and the next may run as one fused op (a ReLU and a MaxPool2d): the same values and
 // gradients, with one pass and one tensor fewer.
+// Child i fuses with child i + 1 when they pair, unless child i + 1 pairs with child i + 2:
+// then the later pair runs. A ReLU between a Conv2d and a MaxPool2d goes with the pooling:
+// ReLU + MaxPool2d saves a full-size pass forward and backward, Conv2d + ReLU one forward.
+static bool fuse_next(const cg_module *m, int i) {
+    cg_module *const *c = m->children;
+    int n = m->n_children;
+    return i + 1 < n && cg_module_pairs(c[i], c[i + 1]) &&
+           !(i + 2 < n && cg_module_pairs(c[i + 1], c[i + 2]));
+}
+
 static cg_tensor *sequential_forward(cg_module *m, cg_tensor *x) {
-    for (int i = 0; i < m->n_children && x; i++) {
-        bool fused = false;
-        cg_tensor *y = i + 1 < m->n_children
-                           ? cg_module_forward_pair(m->children[i], m->children[i + 1], x, &fused)
-                           : NULL;
-        x = fused ? (i++, y) : cg_module_forward(m->children[i], x);
-    }
+    for (int i = 0; i < m->n_children && x; i++)
+        if (fuse_next(m, i))
+            x = cg_module_forward_pair(m->children[i], m->children[i + 1], x), i++;
+        else
+            x = cg_module_forward(m->children[i], x);
     return x;
 }
 static cg_tensor *module_list_forward(cg_module *m, cg_tensor *x) {

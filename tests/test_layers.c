@@ -165,6 +165,75 @@ static void test_gradcheck_dropout(void **state) {
 
 // ---- modules -----------------------------------------------------------------------------
 
+// cg_Sequential runs a Conv2d followed by a ReLU as cg_conv2d_relu, bitwise equal to the two
+// modules one by one in values and in every gradient.
+static void test_sequential_fuses_conv_relu(void **state) {
+    (void)state;
+    cg_module *seq = cg_Sequential(
+        2, (cg_module *[]){cg_Conv2d(3, 5, 3, 3, &(cg_conv_options){.padding = 1, .stride = 2}),
+                           cg_ReLU()});
+    cg_module *conv = seq->children[0], *relu = seq->children[1];
+    cg_tensor *w = cg_module_param(conv, "weight"), *b = cg_module_param(conv, "bias");
+    cg_scope_begin();
+    cg_tensor *x = cg_randn(CG_SHAPE(2, 3, 9, 8), NULL);
+    x->requires_grad = true;
+    cg_tensor *y = cg_module_forward(seq, x);
+    assert_string_equal(y->node->op->name, "conv2d_relu");
+    cg_tensor *g = cg_empty_like(y);
+    for (int64_t i = 0; i < g->numel; i++) g->data[i] = (float)((i * 7919) % 13) - 6.0f;
+    assert_int_equal(cg_backward_ex(y, g, false), 0);
+    cg_tensor *dx = cg_copy(x->grad), *dw = cg_copy(w->grad), *db = cg_copy(b->grad);
+    bool masked = false; // the ReLU zeroes some outputs, so the test sees the mask
+    for (int64_t i = 0; i < y->numel; i++) masked |= y->data[i] == 0.0f;
+    assert_true(masked);
+
+    cg_module_zero_grad(conv);
+    cg_zero_grad(x);
+    cg_tensor *z = cg_module_forward(relu, cg_module_forward(conv, x));
+    assert_string_equal(z->node->op->name, "relu");
+    assert_memory_equal(z->data, y->data, (size_t)y->numel * sizeof(float));
+    assert_int_equal(cg_backward_ex(z, g, false), 0);
+    assert_memory_equal(x->grad->data, dx->data, (size_t)dx->numel * sizeof(float));
+    assert_memory_equal(w->grad->data, dw->data, (size_t)dw->numel * sizeof(float));
+    assert_memory_equal(b->grad->data, db->data, (size_t)db->numel * sizeof(float));
+    cg_scope_end();
+    cg_module_free(seq);
+}
+
+// Which pairs a Sequential fuses: a ReLU between a Conv2d and a MaxPool2d goes with the
+// pooling; ConvTranspose2d and Conv1d do not fuse with a ReLU; forward_pair refuses a pair
+// that does not fuse.
+static void test_sequential_pair_choice(void **state) {
+    (void)state;
+    const cg_pool_options k2 = {.kernel_size = 2};
+    cg_module *three = cg_Sequential(
+        3, (cg_module *[]){cg_Conv2d(2, 4, 3, 3, NULL), cg_ReLU(), cg_MaxPool2d(&k2)});
+    cg_module *transposed =
+        cg_Sequential(2, (cg_module *[]){cg_ConvTranspose2d(2, 4, 3, 3, NULL), cg_ReLU()});
+    cg_module *one_d = cg_Sequential(2, (cg_module *[]){cg_Conv1d(2, 4, 3, NULL), cg_ReLU()});
+    cg_scope_begin();
+    cg_tensor *x = cg_randn(CG_SHAPE(2, 2, 8, 8), NULL);
+    x->requires_grad = true;
+    cg_tensor *y = cg_module_forward(three, x);
+    assert_string_equal(y->node->op->name, "relu_max_pool2d");
+    assert_string_equal(y->node->inputs[0]->node->op->name, "conv2d");
+    assert_true(cg_module_pairs(three->children[0], three->children[1]));
+    assert_true(cg_module_pairs(three->children[1], three->children[2]));
+    y = cg_module_forward(transposed, x);
+    assert_string_equal(y->node->op->name, "relu");
+    cg_tensor *x1 = cg_randn(CG_SHAPE(2, 2, 9), NULL);
+    x1->requires_grad = true;
+    y = cg_module_forward(one_d, x1);
+    assert_string_equal(y->node->op->name, "relu");
+    assert_false(cg_module_pairs(three->children[2], three->children[0]));
+    assert_null(cg_module_forward_pair(three->children[2], three->children[0], x));
+    cg_test_expect_error(CG_ERR_ARG, "MaxPool2d does not fuse with Conv2d");
+    cg_scope_end();
+    cg_module_free(three);
+    cg_module_free(transposed);
+    cg_module_free(one_d);
+}
+
 static void test_reprs(void **state) {
     (void)state;
     struct {
@@ -566,6 +635,8 @@ int main(void) {
         cmocka_unit_test_teardown(test_gradcheck_batch_norm, cg_test_teardown),
         cmocka_unit_test_teardown(test_gradcheck_dropout, cg_test_teardown),
         cmocka_unit_test_teardown(test_reprs, cg_test_teardown),
+        cmocka_unit_test_teardown(test_sequential_fuses_conv_relu, cg_test_teardown),
+        cmocka_unit_test_teardown(test_sequential_pair_choice, cg_test_teardown),
         cmocka_unit_test_teardown(test_state_dict_names, cg_test_teardown),
         cmocka_unit_test_teardown(test_print_matches_pytorch, cg_test_teardown),
         cmocka_unit_test_teardown(test_parameter_counts_and_init, cg_test_teardown),
