@@ -5,6 +5,7 @@
 // topologically from the root and calls each op's backward once, newest first.
 #include <string.h>
 
+#include "../kernels/elementwise.h"
 #include "../tensor/alloc.h"
 #include "../tensor/parallel.h"
 #include "../tensor/tensor_internal.h"
@@ -110,9 +111,7 @@ void cg_accumulate_grad_data(cg_tensor *t, const float *g) {
         if (t->grad) memcpy(t->grad->data, g, (size_t)n * sizeof(float));
         return;
     }
-    float *dst = t->grad->data;
-#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)
-    for (int64_t i = 0; i < n; i++) dst[i] += g[i];
+    cg_add_floats(t->grad->data, g, t->grad->data, n);
 }
 
 // A gradient computed by a backward function can become t->grad as it is: a temporary of the

@@ -30,13 +30,29 @@ bool cg_conv_is_depthwise(const cg_conv_geometry *g) {
         }                                                                                          \
     } while (0)
 
+// The operands of one direction; each runs over planes (or channels) on the thread team.
+typedef struct depthwise_job {
+    const cg_conv_geometry *g;
+    const float *image, *columns, *weight;
+    float *out;
+} depthwise_job;
+
+// fn over [0, items) on the team when the direction's multiply-adds exceed CG_PARALLEL_MIN.
+static void depthwise_for(const depthwise_job *j, int64_t items, cg_range_fn fn) {
+    const cg_conv_geometry *g = j->g;
+    bool big = g->batch * g->out_channels * g->out_h * g->out_w > CG_PARALLEL_MIN;
+    cg_parallel_for(items, big ? 0 : items, fn, (void *)j);
+}
+
 // columns (N, O, Ho, Wo) = depthwise conv of image (N, C, H, W) with weight (O, 1, kH, kW)
-void cg_conv_depthwise_forward(const cg_conv_geometry *g, const float *image, const float *weight,
-                               float *columns) {
+static void forward_planes(void *ctx, int64_t begin, int64_t end) {
+    const depthwise_job *j = ctx;
+    const cg_conv_geometry *g = j->g;
+    const float *image = j->image, *weight = j->weight;
+    float *columns = j->out;
     const int64_t O = g->out_channels, mult = O / g->groups, P = g->out_h * g->out_w,
                   taps = g->kernel_h * g->kernel_w, sw = g->stride_w, Wo = g->out_w;
-#pragma omp parallel for num_threads(cg_num_threads()) if (g->batch * O * P > CG_PARALLEL_MIN)
-    for (int64_t no = 0; no < g->batch * O; no++) {
+    for (int64_t no = begin; no < end; no++) {
         int64_t n = no / O, o = no % O, c = o / mult;
         const float *x = image + (n * g->in_channels + c) * g->in_h * g->in_w;
         float *y = columns + no * P;
@@ -53,14 +69,22 @@ void cg_conv_depthwise_forward(const cg_conv_geometry *g, const float *image, co
     }
 }
 
+void cg_conv_depthwise_forward(const cg_conv_geometry *g, const float *image, const float *weight,
+                               float *columns) {
+    depthwise_job j = {.g = g, .image = image, .weight = weight, .out = columns};
+    depthwise_for(&j, g->batch * g->out_channels, forward_planes);
+}
+
 // image (N, C, H, W) = the transpose of that map applied to columns (N, O, Ho, Wo)
-void cg_conv_depthwise_transposed(const cg_conv_geometry *g, const float *columns,
-                                  const float *weight, float *image) {
+static void transposed_planes(void *ctx, int64_t begin, int64_t end) {
+    const depthwise_job *j = ctx;
+    const cg_conv_geometry *g = j->g;
+    const float *columns = j->columns, *weight = j->weight;
+    float *image = j->out;
     const int64_t C = g->in_channels, O = g->out_channels, mult = O / g->groups,
                   P = g->out_h * g->out_w, taps = g->kernel_h * g->kernel_w, sw = g->stride_w,
                   Wo = g->out_w, plane = g->in_h * g->in_w;
-#pragma omp parallel for num_threads(cg_num_threads()) if (g->batch * O * P > CG_PARALLEL_MIN)
-    for (int64_t nc = 0; nc < g->batch * C; nc++) {
+    for (int64_t nc = begin; nc < end; nc++) {
         int64_t n = nc / C, c = nc % C;
         float *x = image + nc * plane;
         memset(x, 0, (size_t)plane * sizeof(float));
@@ -79,15 +103,23 @@ void cg_conv_depthwise_transposed(const cg_conv_geometry *g, const float *column
     }
 }
 
+void cg_conv_depthwise_transposed(const cg_conv_geometry *g, const float *columns,
+                                  const float *weight, float *image) {
+    depthwise_job j = {.g = g, .columns = columns, .weight = weight, .out = image};
+    depthwise_for(&j, g->batch * g->in_channels, transposed_planes);
+}
+
 // dweight (O, 1, kH, kW) += sum over n and positions of columns * the tap it multiplied.
 // One output channel per iteration, images summed in order: deterministic.
-void cg_conv_depthwise_weight_grad(const cg_conv_geometry *g, const float *image,
-                                   const float *columns, float *dweight) {
+static void weight_grad_channels(void *ctx, int64_t begin, int64_t end) {
+    const depthwise_job *j = ctx;
+    const cg_conv_geometry *g = j->g;
+    const float *image = j->image, *columns = j->columns;
+    float *dweight = j->out;
     const int64_t C = g->in_channels, O = g->out_channels, mult = O / g->groups,
                   P = g->out_h * g->out_w, taps = g->kernel_h * g->kernel_w, sw = g->stride_w,
                   Wo = g->out_w, plane = g->in_h * g->in_w;
-#pragma omp parallel for num_threads(cg_num_threads()) if (g->batch * O * P > CG_PARALLEL_MIN)
-    for (int64_t o = 0; o < O; o++) {
+    for (int64_t o = begin; o < end; o++) {
         int64_t c = o / mult;
         for (int64_t ki = 0; ki < g->kernel_h; ki++)
             for (int64_t kj = 0; kj < g->kernel_w; kj++) {
@@ -105,4 +137,10 @@ void cg_conv_depthwise_weight_grad(const cg_conv_geometry *g, const float *image
                 dweight[o * taps + ki * g->kernel_w + kj] += (float)sum;
             }
     }
+}
+
+void cg_conv_depthwise_weight_grad(const cg_conv_geometry *g, const float *image,
+                                   const float *columns, float *dweight) {
+    depthwise_job j = {.g = g, .image = image, .columns = columns, .out = dweight};
+    depthwise_for(&j, g->out_channels, weight_grad_channels);
 }

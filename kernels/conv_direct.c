@@ -33,7 +33,6 @@
 // there are too few blocks to share, when each thread takes a part of the images into its
 // own copy of the gradient, added in thread order (deterministic for a given thread count,
 // like the GEMM path).
-#include <omp.h>
 #include <string.h>
 
 #include "../tensor/alloc.h"
@@ -323,73 +322,126 @@ static void prepare_image(const direct *p, const kernels *k, const float *image,
                (size_t)(p->image_floats - p->hq * p->row_stride) * sizeof(float));
 }
 
-// The forward (or transposed) direction: work items (image, channel block). Each thread
-// copies the images of its items into its own planes and runs their blocks while the copy
-// is still in L1/L2, with no barrier between copying and computing. A static schedule gives
-// a thread consecutive items, so it copies each image once (an image whose blocks two
-// threads share is copied by both: a batch of 1 is copied in full by every thread).
+// The operands of a direction's jobs.
+typedef struct direct_job {
+    const direct *p;
+    const kernels *k;
+    const float *input, *wpack, *bias, *dy;
+    const int64_t *toff;
+    float *out, *planes, *sums, *dyt;
+    double *bias_sums;
+    int64_t parts, lanes, nb, n0, tblocks;
+} direct_job;
+
+// Part `part` of the forward's work items (image, channel block), in its own planes: the
+// images of its items are copied there and their blocks run while the copy is still in
+// L1/L2, with no barrier between copying and computing. A part's items are consecutive, so
+// it copies each image once (an image whose blocks two parts share is copied by both: a
+// batch of 1 is copied in full by every part).
+static void forward_part(void *ctx, int64_t part) {
+    const direct_job *j = ctx;
+    const direct *p = j->p;
+    int64_t blocks = p->groups * p->blocks, in_image = p->ci * p->hi * p->wi;
+    int64_t items = p->batch * blocks, have = -1;
+    float *mine = j->planes + part * p->image_floats;
+    for (int64_t item = cg_part_begin(items, part, j->parts);
+         item < cg_part_begin(items, part + 1, j->parts); item++) {
+        int64_t n = item / blocks, gb = item % blocks;
+        if (n != have) prepare_image(p, j->k, j->input + n * in_image, mine, 0, p->ci), have = n;
+        run_block(p, j->k, mine, j->toff, j->wpack, j->bias, j->out + n * p->co * p->ho * p->wo,
+                  gb / p->blocks, gb % p->blocks);
+    }
+}
+
+// The forward (or transposed) direction in `threads` parts (planes holds one image each).
 static void forward(const direct *p, const kernels *k, const float *input, const float *wpack,
                     const int64_t *toff, const float *bias, float *out, float *planes,
                     int threads) {
-    int64_t blocks = p->groups * p->blocks, in_image = p->ci * p->hi * p->wi;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        float *mine = planes + omp_get_thread_num() * p->image_floats;
-        int64_t have = -1;
-#pragma omp for schedule(static)
-        for (int64_t item = 0; item < p->batch * blocks; item++) {
-            int64_t n = item / blocks, gb = item % blocks;
-            if (n != have) prepare_image(p, k, input + n * in_image, mine, 0, p->ci), have = n;
-            run_block(p, k, mine, toff, wpack, bias, out + n * p->co * p->ho * p->wo,
-                      gb / p->blocks, gb % p->blocks);
-        }
-    }
+    direct_job j = {.p = p,
+                    .k = k,
+                    .input = input,
+                    .wpack = wpack,
+                    .bias = bias,
+                    .toff = toff,
+                    .out = out,
+                    .planes = planes,
+                    .parts = threads};
+    cg_parallel_parts(threads, forward_part, &j);
 }
 
 // The weight gradient, a chunk of images at a time (sized to stay in L2: every work item
 // rereads all of it): the chunk's phase planes (and, for channel blocks, its output
 // gradient transposed), then work items (part, channel block[, tap block]) into the parts'
 // sums (lanes floats per weight).
+// The chunk's phase planes, (image, channel) pairs [begin, end).
+static void prepare_chunk(void *ctx, int64_t begin, int64_t end) {
+    const direct_job *j = ctx;
+    const direct *p = j->p;
+    int64_t in_image = p->ci * p->hi * p->wi;
+    for (int64_t nc = begin; nc < end; nc++) {
+        int64_t n = nc / p->ci, c = nc % p->ci;
+        prepare_image(p, j->k, j->input + (j->n0 + n) * in_image, j->planes + n * p->image_floats,
+                      c, c + 1);
+    }
+}
+
+// The chunk's output gradient transposed, images [begin, end) (and their channel sums).
+static void transpose_chunk(void *ctx, int64_t begin, int64_t end) {
+    const direct_job *j = ctx;
+    const direct *p = j->p;
+    int64_t P = p->ho * p->wo;
+    for (int64_t n = begin; n < end; n++)
+        j->k->transpose(j->dy + n * p->co * P, p->co, P, j->dyt + n * P * p->co,
+                        j->bias_sums ? j->bias_sums + (1 + n) * p->co : NULL);
+}
+
+// Work items [begin, end) of (part, channel block[, tap block]): consecutive items are one
+// part's blocks.
+static void wgrad_items(void *ctx, int64_t begin, int64_t end) {
+    const direct_job *j = ctx;
+    const direct *p = j->p;
+    int64_t blocks = p->groups * p->blocks, tb = j->tblocks;
+    int64_t sums_size = p->co * p->taps * j->lanes;
+    for (int64_t item = begin; item < end; item++) {
+        int64_t part = item / (blocks * tb), r = item % (blocks * tb), gb = r / tb;
+        float *sums = j->sums + part * sums_size;
+        if (p->channel_blocks)
+            run_wgrad_channels(p, j->k->wgrad_channels, j->planes, j->dyt, j->toff, sums, j->nb,
+                               part, j->parts, gb / p->blocks, gb % p->blocks, r % tb);
+        else
+            run_wgrad_block(p, j->k->wgrad, j->planes, j->dy, j->toff, sums, j->nb, part, j->parts,
+                            gb / p->blocks, gb % p->blocks);
+    }
+}
+
 static void weight_grad(const direct *p, const kernels *k, const float *image, const float *dy,
                         const int64_t *toff, float *sums, int64_t parts, int64_t lanes,
                         float *planes, int64_t chunk, double *bias_sums, int threads) {
     bool wchannels = p->channel_blocks;
-    int64_t P = p->ho * p->wo, in_image = p->ci * p->hi * p->wi,
-            sums_size = p->co * p->taps * lanes;
+    int64_t P = p->ho * p->wo;
     int64_t blocks = p->groups * p->blocks, tblocks = wchannels ? ceil_div(p->taps, WT) : 1;
     float *dyt = planes + chunk * p->image_floats; // then CB floats of slack, read, unused
     if (wchannels) memset(dyt + chunk * P * p->co, 0, CB * sizeof(float));
+    int64_t serial = threads > 1 ? 0 : INT64_MAX; // the caller's choice of thread count
     for (int64_t n0 = 0; n0 < p->batch; n0 += chunk) {
         int64_t nb = p->batch - n0 < chunk ? p->batch - n0 : chunk;
-        const float *y = dy + n0 * p->co * P;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-        {
-#pragma omp for schedule(static)
-            for (int64_t nc = 0; nc < nb * p->ci; nc++) {
-                int64_t n = nc / p->ci, c = nc % p->ci;
-                prepare_image(p, k, image + (n0 + n) * in_image, planes + n * p->image_floats, c,
-                              c + 1);
-            }
-            if (wchannels) {
-#pragma omp for schedule(static)
-                for (int64_t n = 0; n < nb; n++)
-                    k->transpose(y + n * p->co * P, p->co, P, dyt + n * P * p->co,
-                                 bias_sums ? bias_sums + (1 + n) * p->co : NULL);
-            }
-            // Static: each thread takes consecutive items (one part's blocks).
-#pragma omp for schedule(static)
-            for (int64_t item = 0; item < parts * blocks * tblocks; item++) {
-                int64_t part = item / (blocks * tblocks), r = item % (blocks * tblocks);
-                int64_t gb = r / tblocks;
-                if (wchannels)
-                    run_wgrad_channels(p, k->wgrad_channels, planes, dyt, toff,
-                                       sums + part * sums_size, nb, part, parts, gb / p->blocks,
-                                       gb % p->blocks, r % tblocks);
-                else
-                    run_wgrad_block(p, k->wgrad, planes, y, toff, sums + part * sums_size, nb, part,
-                                    parts, gb / p->blocks, gb % p->blocks);
-            }
-        }
+        direct_job j = {.p = p,
+                        .k = k,
+                        .input = image,
+                        .dy = dy + n0 * p->co * P,
+                        .toff = toff,
+                        .planes = planes,
+                        .sums = sums,
+                        .dyt = dyt,
+                        .bias_sums = bias_sums,
+                        .parts = parts,
+                        .lanes = lanes,
+                        .nb = nb,
+                        .n0 = n0,
+                        .tblocks = tblocks};
+        cg_parallel_for(nb * p->ci, serial, prepare_chunk, &j);
+        if (wchannels) cg_parallel_for(nb, serial, transpose_chunk, &j);
+        cg_parallel_for(parts * blocks * tblocks, serial, wgrad_items, &j);
         // the chunk's per-image channel sums, in image order (any thread count)
         for (int64_t n = 0; bias_sums && n < nb; n++)
             for (int64_t o = 0; o < p->co; o++) bias_sums[o] += bias_sums[(1 + n) * p->co + o];
@@ -401,7 +453,7 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
     direct p = direct_of(g, d);
     p.relu = x->relu && !wgrad;
     int64_t P = p.ho * p.wo, macs = p.batch * p.co * P * p.taps;
-    int threads = macs >= PARALLEL_MACS && !omp_in_parallel() ? cg_num_threads() : 1;
+    int threads = macs >= PARALLEL_MACS && !cg_in_parallel() ? cg_num_threads() : 1;
     int64_t blocks = p.groups * p.blocks;
     // The weight gradient: a chunk of images' planes (and transposed output gradient, for
     // channel blocks), and parts that split the images when there are few blocks to share.

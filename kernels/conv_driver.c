@@ -25,7 +25,6 @@
 //    when forced, for now (implicit_rule says why).
 // The workspace is allocated once, on the calling thread, before any parallel region, so an
 // allocation failure is reported where the caller can see it (errors are thread-local).
-#include <omp.h>
 #include <string.h>
 
 #include "../tensor/alloc.h"
@@ -260,18 +259,27 @@ static void run_images(const conv_plan *p, const cg_conv_geometry *g, const cg_c
     }
 }
 
+typedef struct scatter_job {
+    const float *side, *bias;
+    float *out;
+    int64_t nb, O, P;
+} scatter_job;
+
+static void scatter_rows(void *ctx, int64_t begin, int64_t end) {
+    const scatter_job *s = ctx;
+    for (int64_t io = begin; io < end; io++) {
+        int64_t i = io / s->O, o = io % s->O;
+        const float *src = s->side + o * s->nb * s->P + i * s->P;
+        float *dst = s->out + (i * s->O + o) * s->P, v = s->bias ? s->bias[o] : 0.0f;
+        for (int64_t j = 0; j < s->P; j++) dst[j] = src[j] + v;
+    }
+}
+
 // out[n0:n0+nb] = the (O, nb*P) side regrouped, + bias.
 static void scatter_bias(const conv_plan *p, const float *side, const float *bias, float *out,
                          int64_t nb, int64_t O) {
-    int64_t P = p->P;
-#pragma omp parallel for num_threads(cg_num_threads()) if (nb * O * P > CG_PARALLEL_MIN &&         \
-                                                           !omp_in_parallel())
-    for (int64_t io = 0; io < nb * O; io++) {
-        int64_t i = io / O, o = io % O;
-        const float *src = side + o * nb * P + i * P;
-        float *dst = out + (i * O + o) * P, v = bias ? bias[o] : 0.0f;
-        for (int64_t j = 0; j < P; j++) dst[j] = src[j] + v;
-    }
+    scatter_job s = {side, bias, out, nb, O, p->P};
+    cg_parallel_for(nb * O, CG_PARALLEL_MIN / (p->P > 0 ? p->P : 1), scatter_rows, &s);
 }
 
 // Images [n0, n0+nb) of the forward as implicit GEMMs, one per group, in one slice.
@@ -293,22 +301,60 @@ static void implicit_block(const conv_plan *p, const cg_conv_geometry *g, const 
         bias_block(p, g, x->bias, x->out, (block){n0, 1, 0, g->out_h});
 }
 
+// The operands of a driver job over blocks of images.
+typedef struct images_job {
+    const conv_plan *p;
+    const cg_conv_geometry *g;
+    const cg_conv_operands *x;
+    const int32_t *taps; // the implicit path's tap table
+    float *workspace;    // one slice per part (slice_floats each)
+    float *partial;      // image-parallel weight gradients: one private copy per part
+    int64_t slice_floats;
+} images_job;
+
+// Image blocks (p->images images each) of part `part` of p->slices: consecutive blocks.
+static int64_t first_block(const images_job *j, int64_t part) {
+    int64_t blocks = (j->g->batch + j->p->images - 1) / j->p->images;
+    return cg_part_begin(blocks, part, j->p->slices);
+}
+
+static void implicit_part(void *ctx, int64_t part) {
+    const images_job *j = ctx;
+    const conv_plan *p = j->p;
+    float *slice = j->workspace + part * j->slice_floats;
+    for (int64_t b = first_block(j, part); b < first_block(j, part + 1); b++) {
+        int64_t n0 = b * p->images;
+        implicit_block(p, j->g, j->x, j->taps, slice, n0,
+                       j->g->batch - n0 < p->images ? j->g->batch - n0 : p->images);
+    }
+}
+
 // The forward as implicit GEMMs, p->images images per block: with at least a block per
-// thread, threads take whole blocks (one parallel region per call, serial GEMMs: a fork and
-// join per small GEMM measured ruinous on a loaded machine), else threaded GEMMs.
+// thread, parts take whole blocks (one job per call, serial GEMMs: a fork and join per
+// small GEMM measured ruinous on a loaded machine), else threaded GEMMs.
 static void run_implicit(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
                          float *workspace) {
     int32_t *taps = (int32_t *)workspace;
-    float *slices = workspace + TAP_FLOATS(p->K);
-    int64_t slice_floats = p->side_floats + p->implicit_floats;
     cg_conv_implicit_taps(g, taps);
-#pragma omp parallel num_threads(p->slices) if (p->slices > 1)
-    {
-        float *slice = slices + omp_get_thread_num() * slice_floats;
-#pragma omp for schedule(static)
-        for (int64_t n0 = 0; n0 < g->batch; n0 += p->images)
-            implicit_block(p, g, x, taps, slice, n0,
-                           g->batch - n0 < p->images ? g->batch - n0 : p->images);
+    images_job j = {.p = p,
+                    .g = g,
+                    .x = x,
+                    .taps = taps,
+                    .workspace = workspace + TAP_FLOATS(p->K),
+                    .slice_floats = p->side_floats + p->implicit_floats};
+    cg_parallel_parts(p->slices, implicit_part, &j);
+}
+
+// Image-parallel im2col + GEMM: part `part`'s blocks of images in its own slice, its weight
+// gradient into its own copy.
+static void images_part(void *ctx, int64_t part) {
+    const images_job *j = ctx;
+    const conv_plan *p = j->p;
+    float *dweight = j->partial ? j->partial + part * p->weight_size : NULL;
+    for (int64_t b = first_block(j, part); b < first_block(j, part + 1); b++) {
+        int64_t n0 = b * p->images;
+        run_images(p, j->g, j->x, j->workspace + part * j->slice_floats, dweight, n0,
+                   j->g->batch - n0 < p->images ? j->g->batch - n0 : p->images);
     }
 }
 
@@ -361,15 +407,13 @@ static int execute_plan(conv_plan p, cg_conv_direction direction, const cg_conv_
     float *partial = workspace + all_slices;
     memset(partial, 0, (size_t)partial_floats * sizeof(float));
     if (p.image_parallel) {
-#pragma omp parallel num_threads(p.slices)
-        {
-            int t = omp_get_thread_num();
-            float *dweight = private_dweight ? partial + t * p.weight_size : NULL;
-#pragma omp for schedule(static)
-            for (int64_t n0 = 0; n0 < g->batch; n0 += p.images)
-                run_images(&p, g, x, workspace + t * slice_floats, dweight, n0,
-                           g->batch - n0 < p.images ? g->batch - n0 : p.images);
-        }
+        images_job j = {.p = &p,
+                        .g = g,
+                        .x = x,
+                        .workspace = workspace,
+                        .partial = private_dweight ? partial : NULL,
+                        .slice_floats = slice_floats};
+        cg_parallel_parts(p.slices, images_part, &j);
         for (int64_t t = 0; t < (private_dweight ? p.slices : 0); t++)
             for (int64_t i = 0; i < p.weight_size; i++) x->out[i] += partial[t * p.weight_size + i];
     } else {

@@ -19,7 +19,6 @@
 // Error: the transforms are exact up to rounding (coefficients 0, +-1, +-0.5); compared
 // with direct summation the result carries a few more roundings per output (about
 // 16 + C terms instead of 9C), well inside 1e-5 relative for these data.
-#include <omp.h>
 #include <string.h>
 
 #include "../tensor/alloc.h"
@@ -287,6 +286,26 @@ static void run_tiles(cg_conv_direction d, const wino *w, const cg_conv_operands
     transform_output(w, m, x->bias, t0, t1, x->out);
 }
 
+typedef struct wino_job {
+    cg_conv_direction d;
+    const wino *w;
+    const cg_conv_operands *x;
+    float *u;
+    int64_t u_floats, slice, parts;
+} wino_job;
+
+// Part `part` of the tile blocks, consecutive blocks, in its own slice.
+static void tiles_part(void *ctx, int64_t part) {
+    const wino_job *j = ctx;
+    const wino *w = j->w;
+    int64_t all = w->batch * w->tiles, blocks = (all + w->block - 1) / w->block;
+    float *v = j->u + j->u_floats + part * j->slice, *m = v + 16 * w->ci * w->block;
+    for (int64_t b = cg_part_begin(blocks, part, j->parts);
+         b < cg_part_begin(blocks, part + 1, j->parts); b++)
+        run_tiles(j->d, w, j->x, j->u, v, m, m + 16 * w->co * w->block, b * w->block,
+                  b * w->block + w->block < all ? b * w->block + w->block : all);
+}
+
 int cg_conv_winograd(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv_operands *x) {
     bool wgrad = d == CG_CONV_WEIGHT_GRAD;
     wino w = wino_of(g, d == CG_CONV_TRANSPOSED);
@@ -301,17 +320,10 @@ int cg_conv_winograd(cg_conv_direction d, const cg_conv_geometry *g, const cg_co
             memset(u + u_floats + t * slice + vm, 0, (size_t)u_floats * sizeof(float));
     else
         transform_weights(&w, d == CG_CONV_TRANSPOSED, x->weight, u);
-    int64_t all = w.batch * w.tiles, blocks = (all + w.block - 1) / w.block;
-    // Static for the weight gradient: each thread's partial sums, added in thread order
-    // below, are then the same for a given thread count (deterministic).
-#pragma omp parallel num_threads(threads)
-    {
-        float *v = u + u_floats + omp_get_thread_num() * slice, *m = v + 16 * w.ci * w.block;
-#pragma omp for schedule(static)
-        for (int64_t b = 0; b < blocks; b++)
-            run_tiles(d, &w, x, u, v, m, m + 16 * w.co * w.block, b * w.block,
-                      b * w.block + w.block < all ? b * w.block + w.block : all);
-    }
+    // One part per thread, each with its own V, M and dU slice; the weight gradient's
+    // partial sums, added in part order below, are the same for a given thread count.
+    wino_job j = {d, &w, x, u, u_floats, slice, threads};
+    cg_parallel_parts(threads, tiles_part, &j);
     if (wgrad) {
         memset(u, 0, (size_t)u_floats * sizeof(float));
         for (int t = 0; t < threads; t++)

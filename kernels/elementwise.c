@@ -2,41 +2,45 @@
 #include "elementwise.h"
 
 #include "../tensor/parallel.h"
+#include "simd_clones.h"
 
-#include <omp.h>
 #include <stddef.h>
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CG_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define CG_CLONES
-#endif
 
 // Work is split in cache-line multiples so two threads never write the same line.
 #define CHUNK 4096
 
-CG_CLONES static void relu_grad_range(const float *x, const float *g, float *dx, int64_t n) {
+CG_SIMD_CLONES static void relu_grad_range(const float *x, const float *g, float *dx, int64_t n) {
     for (int64_t i = 0; i < n; i++) dx[i] = x[i] <= 0.0f ? 0.0f : g[i];
 }
 
-CG_CLONES static void relu_range(const float *x, const float *unused, float *y, int64_t n) {
+CG_SIMD_CLONES static void relu_range(const float *x, const float *unused, float *y, int64_t n) {
     (void)unused;
     for (int64_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
 }
 
-// out[0:n] = range(a, b) run in CHUNK pieces over the threads, or in one call when small.
+CG_SIMD_CLONES static void add_range(const float *a, const float *b, float *out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+// out[0:n] = range(a, b), in one range per thread cut at CHUNK multiples (no cache line is
+// written by two threads), or in one call when small.
 typedef void (*range_fn)(const float *a, const float *b, float *out, int64_t n);
+typedef struct chunked_job {
+    range_fn range;
+    const float *a, *b;
+    float *out;
+    int64_t n;
+} chunked_job;
+
+static void chunk_range(void *ctx, int64_t c0, int64_t c1) {
+    const chunked_job *j = ctx;
+    int64_t begin = c0 * CHUNK, end = c1 * CHUNK < j->n ? c1 * CHUNK : j->n;
+    j->range(j->a + begin, j->b ? j->b + begin : NULL, j->out + begin, end - begin);
+}
+
 static void run_chunked(range_fn range, const float *a, const float *b, float *out, int64_t n) {
-    if (n <= CG_PARALLEL_MIN || cg_num_threads() == 1 || omp_in_parallel()) {
-        range(a, b, out, n);
-        return;
-    }
-    int64_t chunks = (n + CHUNK - 1) / CHUNK;
-#pragma omp parallel for num_threads(cg_num_threads()) schedule(static)
-    for (int64_t c = 0; c < chunks; c++) {
-        int64_t begin = c * CHUNK, len = n - begin < CHUNK ? n - begin : CHUNK;
-        range(a + begin, b ? b + begin : NULL, out + begin, len);
-    }
+    chunked_job j = {range, a, b, out, n};
+    cg_parallel_for((n + CHUNK - 1) / CHUNK, CG_PARALLEL_MIN / CHUNK, chunk_range, &j);
 }
 
 void cg_relu_grad(const float *x, const float *g, float *dx, int64_t n) {
@@ -47,11 +51,15 @@ void cg_relu_floats(const float *x, float *y, int64_t n) {
     run_chunked(relu_range, x, NULL, y, n);
 }
 
+void cg_add_floats(const float *a, const float *b, float *out, int64_t n) {
+    run_chunked(add_range, a, b, out, n);
+}
+
 // 32 lanes are 2 AVX-512 or 4 AVX2 vectors: independent add chains hide the add latency,
 // which made a single running sum cost ~4 cycles per element.
 #define LANES 32
 
-CG_CLONES double cg_sum_floats(const float *x, int64_t n) {
+CG_SIMD_CLONES double cg_sum_floats(const float *x, int64_t n) {
     float lanes[LANES] = {0};
     int64_t i = 0;
     for (; i + LANES <= n; i += LANES)

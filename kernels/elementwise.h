@@ -18,6 +18,9 @@ void cg_relu_grad(const float *x, const float *g, float *dx, int64_t n);
 // Threaded above CG_PARALLEL_MIN outside a parallel region.
 void cg_relu_floats(const float *x, float *y, int64_t n);
 
+// out[i] = a[i] + b[i]; out may alias a or b. Threaded above CG_PARALLEL_MIN.
+void cg_add_floats(const float *a, const float *b, float *out, int64_t n);
+
 // Sum of x[0:n] in a fixed order (whatever the thread count): float partial sums over 32
 // interleaved lanes, added in double. Relative error about n/32 * 2^-24 in the worst case,
 // against n * 2^-24 for one running float sum.

@@ -15,8 +15,6 @@
 #include "gemm_kernels_internal.h"
 #include "../tensor/parallel.h"
 
-#include <omp.h>
-
 #ifdef CG_USE_CBLAS
 #include <cblas.h>
 #endif
@@ -239,9 +237,9 @@ static const float *small_b(const gemm_problem *g, int64_t *ldb) {
 
 static int threads_for(const gemm_problem *g) {
     int64_t macs = g->m * g->n * g->k;
-    // Called from inside a parallel region (e.g. convolution's per-image loop): the caller
-    // already uses every thread.
-    if (macs < SERIAL_MACS || omp_in_parallel()) return 1;
+    // Called from a part of a job (e.g. convolution's per-image loop): the caller already
+    // uses every thread.
+    if (macs < SERIAL_MACS || cg_in_parallel()) return 1;
     int64_t useful = macs / MIN_MACS_PER_THREAD;
     int threads = cg_num_threads();
     return useful < threads ? (int)(useful > 1 ? useful : 1) : threads;
@@ -270,22 +268,31 @@ static int choose_row_parts(int64_t m, int64_t n, int threads) {
     return best;
 }
 
-// Each thread computes one part of the grid: packed (gemm_part), or for a small problem
-// straight from op(B) at b (small_part; b NULL: packed).
+typedef struct grid_job {
+    const gemm_problem *g;
+    const float *b; // small problems: op(B) row-major (else NULL: packed)
+    int64_t ldb;
+    int row_parts, col_parts;
+} grid_job;
+
+// One part of the grid: packed (gemm_part), or for a small problem straight from op(B)
+// (small_part).
+static void grid_part(void *ctx, int64_t id) {
+    const grid_job *j = ctx;
+    const gemm_problem *g = j->g;
+    range rows = split(g->m, g->kernel->mr, (int)(id / j->col_parts), j->row_parts);
+    range cols = split(g->n, g->kernel->nr, (int)(id % j->col_parts), j->col_parts);
+    if (rows.begin >= rows.end || cols.begin >= cols.end) return;
+    if (j->b)
+        small_part(g, j->b, j->ldb, rows, cols);
+    else
+        gemm_part(g, rows, cols);
+}
+
 static void gemm_parallel(const gemm_problem *g, const float *b, int64_t ldb, int threads) {
-#pragma omp parallel num_threads(threads)
-    {
-        int team = omp_get_num_threads(), id = omp_get_thread_num();
-        int row_parts = choose_row_parts(g->m, g->n, team), col_parts = team / row_parts;
-        range rows = split(g->m, g->kernel->mr, id / col_parts, row_parts);
-        range cols = split(g->n, g->kernel->nr, id % col_parts, col_parts);
-        if (rows.begin < rows.end && cols.begin < cols.end) {
-            if (b)
-                small_part(g, b, ldb, rows, cols);
-            else
-                gemm_part(g, rows, cols);
-        }
-    }
+    int row_parts = choose_row_parts(g->m, g->n, threads);
+    grid_job j = {g, b, ldb, row_parts, threads / row_parts};
+    cg_parallel_parts(threads, grid_part, &j);
 }
 
 // ---- entry points --------------------------------------------------------------------------
@@ -421,6 +428,23 @@ static void implicit_part(const gemm_problem *g, const implicit_sizes *z, cg_gem
     }
 }
 
+typedef struct implicit_job {
+    const gemm_problem *g;
+    const implicit_sizes *z;
+    cg_gemm_pack_b_fn pack_b;
+    const void *context;
+    float *workspace; // packed A, then one panel buffer per part
+} implicit_job;
+
+// Columns part `id` of z->threads, with that part's own panel buffer.
+static void implicit_column_part(void *ctx, int64_t id) {
+    const implicit_job *j = ctx;
+    range cols = split(j->g->n, j->g->kernel->nr, (int)id, j->z->threads);
+    float *panels = j->workspace + j->z->a_floats + id * j->z->panel_floats;
+    if (cols.begin < cols.end)
+        implicit_part(j->g, j->z, j->pack_b, j->context, j->workspace, panels, cols);
+}
+
 void cg_gemm_implicit_b(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                         cg_gemm_pack_b_fn pack_b, const void *context, float beta, float *c,
                         int64_t ldc, float *workspace) {
@@ -434,14 +458,8 @@ void cg_gemm_implicit_b(int64_t m, int64_t n, int64_t k, float alpha, const floa
     gemm_problem g = {kr, false, false, m, n, k, alpha, beta, a, NULL, c, lda, 0, ldc};
     for (int64_t pc = 0; pc < k; pc += z.kc)
         pack_a(&g, (range){0, m}, (range){pc, min64(pc + z.kc, k)}, workspace + pc * z.m_padded);
-    float *panels = workspace + z.a_floats;
-#pragma omp parallel num_threads(z.threads) if (z.threads > 1)
-    {
-        int team = omp_get_num_threads(), id = omp_get_thread_num();
-        range cols = split(n, kr->nr, id, team);
-        if (cols.begin < cols.end)
-            implicit_part(&g, &z, pack_b, context, workspace, panels + id * z.panel_floats, cols);
-    }
+    implicit_job j = {&g, &z, pack_b, context, workspace};
+    cg_parallel_parts(z.threads, implicit_column_part, &j);
 }
 
 int cg_gemm_available_kernels(const cg_gemm_kernel *kernels[3]) {

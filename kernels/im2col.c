@@ -4,7 +4,6 @@
 //   col2im  its adjoint: the column matrix scattered back onto the image, overlaps summed
 // kernels/conv_driver.c calls them block by block around cg_gemm; fold/unfold call them
 // whole.
-#include <omp.h>
 
 #include "../tensor/parallel.h"
 #include "conv_kernels.h"
@@ -56,20 +55,34 @@ CG_SIMD_CLONES static void fold_tap(const cg_conv_geometry *g, float *plane, flo
 typedef void (*tap_fn)(const cg_conv_geometry *g, float *plane, float *row, int64_t dh, int64_t dw,
                        int64_t oh0, int64_t oh1);
 
-// Calls tap(plane c, row (c, ki, kj) of cols) for every channel and tap, in parallel over
-// channels (overlapping taps only ever meet inside one channel's plane) unless called from
-// inside a parallel region (the driver's per-image loop), where even a one-thread nested
-// region costs its setup on every call.
-static void for_each_tap(const cg_conv_geometry *g, float *image, float *cols, int64_t ld,
-                         int64_t oh0, int64_t oh1, tap_fn tap) {
-    const int64_t C = g->in_channels, kh = g->kernel_h, kw = g->kernel_w;
-    bool threaded = C * kh * kw * (oh1 - oh0) * g->out_w > CG_PARALLEL_MIN && !omp_in_parallel();
-#pragma omp parallel for num_threads(cg_num_threads()) if (threaded)
-    for (int64_t c = 0; c < C; c++)
+typedef struct tap_job {
+    const cg_conv_geometry *g;
+    float *image, *cols;
+    int64_t ld, oh0, oh1;
+    tap_fn tap;
+} tap_job;
+
+static void tap_channels(void *ctx, int64_t c0, int64_t c1) {
+    const tap_job *j = ctx;
+    const cg_conv_geometry *g = j->g;
+    const int64_t kh = g->kernel_h, kw = g->kernel_w;
+    for (int64_t c = c0; c < c1; c++)
         for (int64_t ki = 0; ki < kh; ki++)
             for (int64_t kj = 0; kj < kw; kj++)
-                tap(g, image + c * g->in_h * g->in_w, cols + ((c * kh + ki) * kw + kj) * ld,
-                    ki * g->dilation_h - g->pad_top, kj * g->dilation_w - g->pad_left, oh0, oh1);
+                j->tap(g, j->image + c * g->in_h * g->in_w,
+                       j->cols + ((c * kh + ki) * kw + kj) * j->ld, ki * g->dilation_h - g->pad_top,
+                       kj * g->dilation_w - g->pad_left, j->oh0, j->oh1);
+}
+
+// Calls tap(plane c, row (c, ki, kj) of cols) for every channel and tap, in parallel over
+// channels (overlapping taps only ever meet inside one channel's plane); inline when called
+// from a part of a job (the driver's per-image loop).
+static void for_each_tap(const cg_conv_geometry *g, float *image, float *cols, int64_t ld,
+                         int64_t oh0, int64_t oh1, tap_fn tap) {
+    tap_job j = {g, image, cols, ld, oh0, oh1, tap};
+    int64_t per_channel = g->kernel_h * g->kernel_w * (oh1 - oh0) * g->out_w;
+    cg_parallel_for(g->in_channels, CG_PARALLEL_MIN / (per_channel > 0 ? per_channel : 1),
+                    tap_channels, &j);
 }
 
 // Output rows [oh0, oh1) of image (C, H, W) -> cols (C*kH*kW, (oh1-oh0)*W_out), row stride ld.

@@ -4,10 +4,20 @@
 #include "../tensor/parallel.h"
 #include "pool_internal.h"
 
+// The operands of one pass over the planes.
+typedef struct avg_job {
+    const pool_geometry *g;
+    const float *x; // forward: the input; backward: the output gradient
+    float *y;       // forward: the output; backward: the input gradient
+} avg_job;
+
 // x (planes, H, W) -> y (planes, OH, OW): the window sum over its divisor
-static void avg_pool_forward(const pool_geometry *g, const float *x, float *y) {
-#pragma omp parallel for num_threads(cg_num_threads()) if (g->planes > 1)
-    for (int64_t p = 0; p < g->planes; p++) {
+static void avg_forward_planes(void *ctx, int64_t p0, int64_t p1) {
+    const avg_job *j = ctx;
+    const pool_geometry *g = j->g;
+    const float *x = j->x;
+    float *y = j->y;
+    for (int64_t p = p0; p < p1; p++) {
         const float *xp = x + p * g->H * g->W;
         for (int64_t oh = 0; oh < g->OH; oh++) {
             for (int64_t ow = 0; ow < g->OW; ow++) {
@@ -21,15 +31,18 @@ static void avg_pool_forward(const pool_geometry *g, const float *x, float *y) {
     }
 }
 
+static void avg_pool_forward(const pool_geometry *g, const float *x, float *y) {
+    avg_job j = {g, x, y};
+    cg_pool_for_planes(g, avg_forward_planes, &j);
+}
+
 // dx[window] += g / divisor for every output
-static void avg_pool_backward(cg_node *n, const cg_tensor *grad) {
-    const pool_geometry *g = n->ctx;
-    const float *dy = grad->data;
-    cg_tensor *dx_t = cg_zeros_like(n->inputs[0]);
-    if (!dx_t) return;
-    float *dx = dx_t->data;
-#pragma omp parallel for num_threads(cg_num_threads()) if (g->planes > 1)
-    for (int64_t p = 0; p < g->planes; p++) {
+static void avg_backward_planes(void *ctx, int64_t p0, int64_t p1) {
+    const avg_job *j = ctx;
+    const pool_geometry *g = j->g;
+    const float *dy = j->x;
+    float *dx = j->y;
+    for (int64_t p = p0; p < p1; p++) {
         float *dxp = dx + p * g->H * g->W;
         for (int64_t oh = 0; oh < g->OH; oh++) {
             for (int64_t ow = 0; ow < g->OW; ow++) {
@@ -40,7 +53,14 @@ static void avg_pool_backward(cg_node *n, const cg_tensor *grad) {
             }
         }
     }
-    cg_accumulate_grad(n->inputs[0], dx_t);
+}
+
+static void avg_pool_backward(cg_node *n, const cg_tensor *grad) {
+    cg_tensor *dx = cg_zeros_like(n->inputs[0]);
+    if (!dx) return;
+    avg_job j = {n->ctx, grad->data, dx->data};
+    cg_pool_for_planes(j.g, avg_backward_planes, &j);
+    cg_accumulate_grad(n->inputs[0], dx);
 }
 const cg_op cg_op_avg_pool2d = {"avg_pool2d", avg_pool_backward, "nothing"};
 const cg_op cg_op_adaptive_avg_pool2d = {"adaptive_avg_pool2d", avg_pool_backward, "nothing"};

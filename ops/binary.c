@@ -20,14 +20,25 @@ static inline float apply(binary_kind k, float a, float b) {
     return 0;
 }
 
+typedef struct same_shape_job {
+    binary_kind k;
+    const float *a, *b;
+    float *out;
+} same_shape_job;
+
+static void same_shape_range(void *ctx, int64_t begin, int64_t end) {
+    const same_shape_job *j = ctx;
+    for (int64_t i = begin; i < end; i++) j->out[i] = apply(j->k, j->a[i], j->b[i]);
+}
+
 // out[i] = a[i] (op) b[i], with a or b read through broadcast strides.
 static void binary_kernel(binary_kind k, const cg_tensor *a, const cg_tensor *b, cg_tensor *out) {
     const float *pa = a->data, *pb = b->data;
     float *po = out->data;
     int64_t n = out->numel;
     if (a->numel == n && b->numel == n) { // same shape: the common case, one flat loop
-#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)
-        for (int64_t i = 0; i < n; i++) po[i] = apply(k, pa[i], pb[i]);
+        same_shape_job j = {k, pa, pb, po};
+        cg_parallel_for(n, CG_PARALLEL_MIN, same_shape_range, &j);
         return;
     }
     if (b->numel == 1 && a->numel == n) {

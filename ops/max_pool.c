@@ -86,10 +86,21 @@ static bool pool_2x2(const pool_geometry *g) {
            g->stride[1] == 2 && g->dilation[0] == 1 && g->dilation[1] == 1;
 }
 
-static void max_pool_forward(const pool_geometry *g, const float *x, float *y, float *argmax) {
+// The operands of one pass over the planes.
+typedef struct max_job {
+    const pool_geometry *g;
+    const float *x; // forward: the input; backward: the output gradient
+    float *y;       // forward: the output; backward: the input gradient
+    float *argmax;
+} max_job;
+
+static void max_forward_planes(void *ctx, int64_t p0, int64_t p1) {
+    const max_job *j = ctx;
+    const pool_geometry *g = j->g;
+    const float *x = j->x;
+    float *y = j->y, *argmax = j->argmax;
     bool inside = windows_inside(g), two = pool_2x2(g);
-#pragma omp parallel for num_threads(cg_num_threads()) if (g->planes > 1)
-    for (int64_t p = 0; p < g->planes; p++) {
+    for (int64_t p = p0; p < p1; p++) {
         const float *xp = x + p * g->H * g->W;
         float *yp = y + p * g->OH * g->OW, *ap = argmax + p * g->OH * g->OW;
         // the 2x2 kernel declines planes with a NaN (kernels/pool.h)
@@ -101,17 +112,19 @@ static void max_pool_forward(const pool_geometry *g, const float *x, float *y, f
     }
 }
 
+static void max_pool_forward(const pool_geometry *g, const float *x, float *y, float *argmax) {
+    max_job j = {g, x, y, argmax};
+    cg_pool_for_planes(g, max_forward_planes, &j);
+}
+
 // dx[argmax] += dy: each output's gradient goes to the one input it copied
-static void scatter_to_argmax(cg_node *n, const float *dy) {
-    const pool_geometry *g = n->ctx;
-    const float *argmax = n->saved[0]->data;
-    // MaxPool2d(2): each input is in one window, a plane at a time (kernels/pool.h)
+static void scatter_planes(void *ctx, int64_t p0, int64_t p1) {
+    const max_job *j = ctx;
+    const pool_geometry *g = j->g;
+    const float *dy = j->x, *argmax = j->argmax;
+    float *dx = j->y;
     bool two = pool_2x2(g);
-    cg_tensor *dx_t = two ? cg_empty_like(n->inputs[0]) : cg_zeros_like(n->inputs[0]);
-    if (!dx_t) return;
-    float *dx = dx_t->data;
-#pragma omp parallel for num_threads(cg_num_threads()) if (g->planes > 1)
-    for (int64_t p = 0; p < g->planes; p++) {
+    for (int64_t p = p0; p < p1; p++) {
         if (two) {
             cg_max_pool_2x2_backward_plane(dy + p * g->OH * g->OW, argmax + p * g->OH * g->OW, g->H,
                                            g->W, g->OH, g->OW, dx + p * g->H * g->W);
@@ -120,7 +133,16 @@ static void scatter_to_argmax(cg_node *n, const float *dy) {
         for (int64_t o = p * g->OH * g->OW; o < (p + 1) * g->OH * g->OW; o++)
             dx[p * g->H * g->W + (int64_t)argmax[o]] += dy[o];
     }
-    cg_accumulate_grad(n->inputs[0], dx_t);
+}
+
+static void scatter_to_argmax(cg_node *n, const float *dy) {
+    const pool_geometry *g = n->ctx;
+    // MaxPool2d(2): each input is in one window, a plane at a time (kernels/pool.h)
+    cg_tensor *dx = pool_2x2(g) ? cg_empty_like(n->inputs[0]) : cg_zeros_like(n->inputs[0]);
+    if (!dx) return;
+    max_job j = {g, dy, dx->data, n->saved[0]->data};
+    cg_pool_for_planes(g, scatter_planes, &j);
+    cg_accumulate_grad(n->inputs[0], dx);
 }
 
 static void max_pool_backward(cg_node *n, const cg_tensor *grad) {
@@ -190,10 +212,7 @@ cg_tensor *cg_max_pool2d(cg_tensor *x, const cg_pool_options *options) {
 cg_tensor *cg_relu_max_pool2d(cg_tensor *x, const cg_pool_options *options) {
     cg_tensor *y = max_pool_fixed(&cg_op_relu_max_pool2d, x, options, NULL);
     if (!y) return NULL;
-    float *d = y->data; // locals: through y the loop would reload numel after every store
-    int64_t n = y->numel;
-#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)
-    for (int64_t i = 0; i < n; i++) d[i] = d[i] < 0 ? 0.0f : d[i];
+    cg_relu_floats(y->data, y->data, y->numel);
     return y;
 }
 cg_tensor *cg_max_pool2d_with_indices(cg_tensor *x, const cg_pool_options *options,

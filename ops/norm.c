@@ -37,37 +37,69 @@ static int64_t members(const cg_norm_plan *p) {
                 }                                                                                  \
     } while (0)
 
+// The operands of one pass: each pass runs over statistics (or channels) in parallel.
+typedef struct norm_job {
+    const cg_norm_plan *p;
+    const float *x, *g, *w, *b;
+    const float *mean, *invstd; // the saved statistics (2, stat_count)
+    double *batch_mean, *batch_var;
+    float *y, *dw, *db;
+} norm_job;
+
+// fn over [0, items) on the thread team when the items cover more than CG_PARALLEL_MIN
+// elements (every pass reads all N * C * S of them).
+static void norm_for(const norm_job *j, int64_t items, cg_range_fn fn) {
+    int64_t all = j->p->N * j->p->C * j->p->S, per_item = items ? all / items : 1;
+    cg_parallel_for(items, CG_PARALLEL_MIN / (per_item > 0 ? per_item : 1), fn, (void *)j);
+}
+
 // Mean and biased variance of every statistic (two passes in double).
-static void batch_stats(const cg_norm_plan *p, const float *x, double *mean, double *var) {
+static void stats_range(void *ctx, int64_t s0, int64_t s1) {
+    const norm_job *j = ctx;
+    const cg_norm_plan *p = j->p;
+    const float *x = j->x;
     double count = (double)members(p);
-#pragma omp parallel for num_threads(cg_num_threads()) if (stat_count(p) > 1)
-    for (int64_t st = 0; st < stat_count(p); st++) {
+    for (int64_t st = s0; st < s1; st++) {
         double sum = 0, sq = 0;
         FOR_MEMBERS(p, st, sum += x[k]);
         double m = sum / count;
         FOR_MEMBERS(p, st, sq += (x[k] - m) * (x[k] - m));
-        mean[st] = m;
-        var[st] = sq / count;
+        j->batch_mean[st] = m;
+        j->batch_var[st] = sq / count;
     }
 }
 
+static void batch_stats(const cg_norm_plan *p, const float *x, double *mean, double *var) {
+    norm_job j = {.p = p, .x = x, .batch_mean = mean, .batch_var = var};
+    norm_for(&j, stat_count(p), stats_range);
+}
+
 // y = (x - mean) * invstd * w[c] + b[c]; stats is (2, stat_count): mean then invstd.
-static void normalize(const cg_norm_plan *p, const float *x, const float *stats, const float *w,
-                      const float *b, float *y) {
-    const float *mean = stats, *invstd = stats + stat_count(p);
-#pragma omp parallel for num_threads(cg_num_threads()) if (stat_count(p) > 1)
-    for (int64_t st = 0; st < stat_count(p); st++)
+static void normalize_range(void *ctx, int64_t s0, int64_t s1) {
+    const norm_job *j = ctx;
+    const cg_norm_plan *p = j->p;
+    const float *x = j->x, *w = j->w, *b = j->b, *mean = j->mean, *invstd = j->invstd;
+    float *y = j->y;
+    for (int64_t st = s0; st < s1; st++)
         FOR_MEMBERS(p, st,
                     y[k] = (x[k] - mean[st]) * invstd[st] * (w ? w[c] : 1.0f) + (b ? b[c] : 0.0f));
 }
 
+static void normalize(const cg_norm_plan *p, const float *x, const float *stats, const float *w,
+                      const float *b, float *y) {
+    norm_job j = {
+        .p = p, .x = x, .w = w, .b = b, .mean = stats, .invstd = stats + stat_count(p), .y = y};
+    norm_for(&j, stat_count(p), normalize_range);
+}
+
 // dbias[c] = sum g and dweight[c] = sum g * xhat over every element of channel c.
-static void affine_grads(const cg_norm_plan *p, const float *x, const float *stats, const float *g,
-                         float *dw, float *db) {
-    const float *mean = stats, *invstd = stats + stat_count(p);
+static void affine_range(void *ctx, int64_t c0, int64_t c1) {
+    const norm_job *j = ctx;
+    const cg_norm_plan *p = j->p;
+    const float *x = j->x, *g = j->g, *mean = j->mean, *invstd = j->invstd;
+    float *dw = j->dw, *db = j->db;
     int64_t per = p->C / p->G;
-#pragma omp parallel for num_threads(cg_num_threads()) if (p->C > 1)
-    for (int64_t c = 0; c < p->C; c++) {
+    for (int64_t c = c0; c < c1; c++) {
         double sum_g = 0, sum_gx = 0;
         for (int64_t n = 0; n < p->N; n++) {
             int64_t st = p->across_batch ? c / per : n * p->G + c / per;
@@ -81,39 +113,53 @@ static void affine_grads(const cg_norm_plan *p, const float *x, const float *sta
     }
 }
 
-// With xhat = (x - mean) * invstd, d = g * w[c] and means over a statistic's M members:
+// dx, with xhat = (x - mean) * invstd, d = g * w[c] and means over a statistic's M members:
 //   dx = invstd * (d - mean(d) - xhat * mean(d * xhat))   (statistics of x itself)
 //   dx = invstd * d                                       (given statistics: constants)
-static void norm_backward(cg_node *node, const cg_tensor *grad) {
-    const cg_norm_plan *p = node->ctx;
-    cg_tensor *x = node->inputs[0], *weight = node->inputs[1], *bias = node->inputs[2];
-    const float *stats = node->saved[0]->data, *g = grad->data, *w = weight ? weight->data : NULL;
-    const float *mean = stats, *invstd = stats + stat_count(p);
-    cg_tensor *dw = weight && cg_needs_grad(node, 1) ? cg_empty_like(weight) : NULL;
-    cg_tensor *db = bias && cg_needs_grad(node, 2) ? cg_empty_like(bias) : NULL;
-    if (dw || db) affine_grads(p, x->data, stats, g, dw ? dw->data : NULL, db ? db->data : NULL);
-    if (dw) cg_accumulate_grad(weight, dw);
-    if (db) cg_accumulate_grad(bias, db);
-    cg_tensor *dx_t = cg_needs_grad(node, 0) ? cg_empty_like(x) : NULL;
-    if (!dx_t) return;
-    float *dx = dx_t->data;
+static void input_grad_range(void *ctx, int64_t s0, int64_t s1) {
+    const norm_job *j = ctx;
+    const cg_norm_plan *p = j->p;
+    const float *x = j->x, *g = j->g, *w = j->w, *mean = j->mean, *invstd = j->invstd;
+    float *dx = j->y;
     double count = (double)members(p);
-#pragma omp parallel for num_threads(cg_num_threads()) if (stat_count(p) > 1)
-    for (int64_t st = 0; st < stat_count(p); st++) {
+    for (int64_t st = s0; st < s1; st++) {
         double sum_d = 0, sum_dx = 0;
         if (p->batch_stats)
             FOR_MEMBERS(p, st, {
                 double d = g[k] * (w ? w[c] : 1.0f);
                 sum_d += d;
-                sum_dx += d * (x->data[k] - mean[st]) * invstd[st];
+                sum_dx += d * (x[k] - mean[st]) * invstd[st];
             });
         float mean_d = (float)(sum_d / count), mean_dx = (float)(sum_dx / count);
         FOR_MEMBERS(p, st, {
-            float xhat = (x->data[k] - mean[st]) * invstd[st];
+            float xhat = (x[k] - mean[st]) * invstd[st];
             dx[k] = invstd[st] * (g[k] * (w ? w[c] : 1.0f) - mean_d - xhat * mean_dx);
         });
     }
-    cg_accumulate_grad(x, dx_t);
+}
+
+static void norm_backward(cg_node *node, const cg_tensor *grad) {
+    const cg_norm_plan *p = node->ctx;
+    cg_tensor *x = node->inputs[0], *weight = node->inputs[1], *bias = node->inputs[2];
+    const float *stats = node->saved[0]->data;
+    cg_tensor *dw = weight && cg_needs_grad(node, 1) ? cg_empty_like(weight) : NULL;
+    cg_tensor *db = bias && cg_needs_grad(node, 2) ? cg_empty_like(bias) : NULL;
+    cg_tensor *dx = cg_needs_grad(node, 0) ? cg_empty_like(x) : NULL;
+    norm_job j = {.p = p,
+                  .x = x->data,
+                  .g = grad->data,
+                  .w = weight ? weight->data : NULL,
+                  .mean = stats,
+                  .invstd = stats + stat_count(p),
+                  .y = dx ? dx->data : NULL,
+                  .dw = dw ? dw->data : NULL,
+                  .db = db ? db->data : NULL};
+    if (dw || db) norm_for(&j, p->C, affine_range);
+    if (dw) cg_accumulate_grad(weight, dw);
+    if (db) cg_accumulate_grad(bias, db);
+    if (!dx) return;
+    norm_for(&j, stat_count(p), input_grad_range);
+    cg_accumulate_grad(x, dx);
 }
 
 const cg_op cg_op_batch_norm1d = {"batch_norm1d", norm_backward, "mean and 1/std per channel"};

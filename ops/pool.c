@@ -186,3 +186,8 @@ cg_node *cg_pool_record(const cg_op *op, cg_tensor *y, cg_tensor *x, const pool_
     if (n) cg_node_set_ctx(n, g, sizeof *g);
     return n;
 }
+
+void cg_pool_for_planes(const pool_geometry *g, cg_range_fn fn, void *ctx) {
+    int64_t plane = g->H * g->W > 0 ? g->H * g->W : 1;
+    cg_parallel_for(g->planes, CG_PARALLEL_MIN / plane, fn, ctx);
+}

@@ -3,6 +3,7 @@
 #ifndef CG_POOL_INTERNAL_H
 #define CG_POOL_INTERNAL_H
 
+#include "../tensor/parallel.h"
 #include "../autograd/op.h"
 #include "functional.h"
 
@@ -23,6 +24,10 @@ typedef struct pool_window {
     int64_t h0, h1, w0, w1, step_h, step_w, divisor;
 } pool_window;
 pool_window cg_pool_window(const pool_geometry *g, int64_t oh, int64_t ow);
+
+// A pooling pass over the planes of g: fn(ctx, first plane, end plane) on the thread team
+// when the planes hold more than CG_PARALLEL_MIN elements in all.
+void cg_pool_for_planes(const pool_geometry *g, cg_range_fn fn, void *ctx);
 
 // The fixed-window geometry of x for `options` (validated, output size computed), or
 // false with an error naming op. `dilation_ok`: max pooling takes dilation, average not.

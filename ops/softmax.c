@@ -25,23 +25,37 @@ static bool plan_rows(const cg_tensor *x, int dim, const char *op, rows *r) {
     return true;
 }
 
-static void softmax_rows(const float *x, float *y, rows r) {
-#pragma omp parallel for collapse(2) num_threads(cg_num_threads()) if (r.outer * r.inner > 256)
-    for (int64_t o = 0; o < r.outer; o++) {
-        for (int64_t in = 0; in < r.inner; in++) {
-            const float *xr = x + o * r.len * r.inner + in;
-            float *yr = y + o * r.len * r.inner + in;
-            float max = -INFINITY;
-            for (int64_t j = 0; j < r.len; j++) max = fmaxf(max, xr[j * r.inner]);
-            double sum = 0;
-            for (int64_t j = 0; j < r.len; j++) sum += expf(xr[j * r.inner] - max);
-            float log_sum = (float)log(sum);
-            for (int64_t j = 0; j < r.len; j++) {
-                float shifted = xr[j * r.inner] - max;
-                yr[j * r.inner] = r.log_output ? shifted - log_sum : expf(shifted - log_sum);
-            }
+typedef struct softmax_job {
+    const float *x;
+    float *y;
+    rows r;
+} softmax_job;
+
+// Rows [begin, end) of the outer * inner rows, each r.len long with stride r.inner.
+static void softmax_range(void *ctx, int64_t begin, int64_t end) {
+    const softmax_job *s = ctx;
+    rows r = s->r;
+    for (int64_t row = begin; row < end; row++) {
+        int64_t o = row / r.inner, in = row % r.inner;
+        const float *xr = s->x + o * r.len * r.inner + in;
+        float *yr = s->y + o * r.len * r.inner + in;
+        float max = -INFINITY;
+        for (int64_t j = 0; j < r.len; j++) max = fmaxf(max, xr[j * r.inner]);
+        double sum = 0;
+        for (int64_t j = 0; j < r.len; j++) sum += expf(xr[j * r.inner] - max);
+        float log_sum = (float)log(sum);
+        for (int64_t j = 0; j < r.len; j++) {
+            float shifted = xr[j * r.inner] - max;
+            yr[j * r.inner] = r.log_output ? shifted - log_sum : expf(shifted - log_sum);
         }
     }
+}
+
+static void softmax_rows(const float *x, float *y, rows r) {
+    softmax_job s = {x, y, r};
+    // exp is ~10x a plain load: rows of len elements count len * 10 toward the threshold
+    int64_t min_rows = CG_PARALLEL_MIN / (10 * (r.len > 0 ? r.len : 1));
+    cg_parallel_for(r.outer * r.inner, min_rows, softmax_range, &s);
 }
 
 // softmax: dx = y * (g - sum_j g_j y_j); log_softmax: dx = g - exp(y) * sum_j g_j

@@ -73,18 +73,34 @@ static inline float softplus(float v, float beta, float threshold) {
     X(rdiv_scalar, "input, output", a / v, -out / v)
 // clang-format on
 
-typedef void (*unary_forward)(const float *x, float *y, int64_t n, unary_params p);
+// Elements [begin, end) of y = f(x), and of dx = g * f'(x) (y: the forward's output).
+typedef void (*unary_forward)(const float *x, float *y, int64_t begin, int64_t end, unary_params p);
 typedef void (*unary_derivative)(const float *x, const float *y, const float *g, float *dx,
-                                 int64_t n, unary_params p);
+                                 int64_t begin, int64_t end, unary_params p);
 
-#define UNARY_FOR(n)                                                                               \
-    _Pragma(                                                                                       \
-        "omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)") for (int64_t    \
-                                                                                            i = 0; \
-                                                                                        i < n;     \
-                                                                                        i++)
+// One pass of either kind over n elements, on the thread team above CG_PARALLEL_MIN.
+typedef struct unary_job {
+    unary_forward forward;
+    unary_derivative derivative;
+    const float *x, *y, *g;
+    float *out;
+    unary_params p;
+} unary_job;
 
-static void relu_derivative(const float *x, const float *y, const float *g, float *dx, int64_t n,
+static void unary_range(void *ctx, int64_t begin, int64_t end) {
+    const unary_job *j = ctx;
+    if (j->forward)
+        j->forward(j->x, j->out, begin, end, j->p);
+    else
+        j->derivative(j->x, j->y, j->g, j->out, begin, end, j->p);
+}
+
+static void unary_run(unary_job j, int64_t n) {
+    cg_parallel_for(n, CG_PARALLEL_MIN, unary_range, &j);
+}
+
+static void relu_derivative(const float *x, const float *y, const float *g, float *dx,
+                            int64_t begin, int64_t end,
                             unary_params p); // defined by UNARY_OPS below
 
 // dx = g * f'(x); n->ctx holds the op's scalars (NULL when it has none).
@@ -96,24 +112,31 @@ static void unary_backward(cg_node *n, const cg_tensor *grad, unary_derivative d
     if (derivative == relu_derivative) // the hot one in training: branch-free and vectorised
         cg_relu_grad(in->data, grad->data, dx->data, in->numel);
     else
-        derivative(in->data, n->output->data, grad->data, dx->data, in->numel, p);
+        unary_run((unary_job){.derivative = derivative,
+                              .x = in->data,
+                              .y = n->output->data,
+                              .g = grad->data,
+                              .out = dx->data,
+                              .p = p},
+                  in->numel);
     cg_accumulate_grad(in, dx);
 }
 
 #define DEFINE_UNARY(name, saves, forward, derivative)                                             \
-    static void name##_forward(const float *x, float *y, int64_t n, unary_params p) {              \
+    static void name##_forward(const float *x, float *y, int64_t begin, int64_t end,               \
+                               unary_params p) {                                                   \
         float a = p.a, b = p.b;                                                                    \
         (void)a, (void)b;                                                                          \
-        UNARY_FOR(n) {                                                                             \
+        for (int64_t i = begin; i < end; i++) {                                                    \
             float v = x[i];                                                                        \
             y[i] = (forward);                                                                      \
         }                                                                                          \
     }                                                                                              \
     static void name##_derivative(const float *x, const float *y, const float *g, float *dx,       \
-                                  int64_t n, unary_params p) {                                     \
+                                  int64_t begin, int64_t end, unary_params p) {                    \
         float a = p.a, b = p.b;                                                                    \
         (void)a, (void)b;                                                                          \
-        UNARY_FOR(n) {                                                                             \
+        for (int64_t i = begin; i < end; i++) {                                                    \
             float v = x[i], out = y[i];                                                            \
             (void)v, (void)out;                                                                    \
             dx[i] = g[i] * (derivative);                                                           \
@@ -131,7 +154,10 @@ static cg_tensor *unary(const cg_op *op, unary_forward forward, cg_tensor *x,
     if (!cg_check_arg(x, op->name, "input")) return NULL;
     cg_tensor *y = cg_empty_like(x);
     if (!y) return NULL;
-    forward(x->data, y->data, x->numel, p ? *p : (unary_params){0, 0});
+    unary_run(
+        (unary_job){
+            .forward = forward, .x = x->data, .out = y->data, .p = p ? *p : (unary_params){0, 0}},
+        x->numel);
     cg_node *n = cg_record(y, op, 1, &x);
     if (n && p) cg_node_set_ctx(n, p, sizeof *p);
     return y;

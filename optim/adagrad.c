@@ -28,22 +28,36 @@ static float adagrad_state_start(const cg_optimizer *opt, int key) {
     return key == SUM ? (float)opt->u.adagrad.initial_accumulator_value : 0.0f;
 }
 
+// One update: param, grad, sum (n floats each) and the scalars.
+typedef struct adagrad_update {
+    float neg_clr, sign, wd, eps;
+    float *param, *sum;
+    const float *grad;
+} adagrad_update;
+
+static void adagrad_range(void *ctx, int64_t begin, int64_t end) {
+    const adagrad_update *u = ctx;
+    float *param = u->param, *sum = u->sum;
+    const float *grad = u->grad;
+    for (int64_t i = begin; i < end; i++) {
+        float g = u->sign * grad[i];
+        if (u->wd != 0) g = g + u->wd * param[i];
+        sum[i] = sum[i] + g * g;
+        param[i] = param[i] + u->neg_clr * g / (sqrtf(sum[i]) + u->eps);
+    }
+}
+
 static void adagrad_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
     const cg_adagrad_config *o = &opt->u.adagrad;
     double step = state[STEP]->data[0] += 1;
-    const float neg_clr = (float)(-opt->lr / (1 + (step - 1) * o->lr_decay));
-    const float sign = o->maximize ? -1.0f : 1.0f, wd = (float)o->weight_decay;
-    const float eps = (float)o->eps;
-    float *param = p->data, *sum = state[SUM]->data;
-    const float *grad = p->grad->data;
-    int64_t n = p->numel;
-#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)
-    for (int64_t i = 0; i < n; i++) {
-        float g = sign * grad[i];
-        if (wd != 0) g = g + wd * param[i];
-        sum[i] = sum[i] + g * g;
-        param[i] = param[i] + neg_clr * g / (sqrtf(sum[i]) + eps);
-    }
+    adagrad_update u = {.neg_clr = (float)(-opt->lr / (1 + (step - 1) * o->lr_decay)),
+                        .sign = o->maximize ? -1.0f : 1.0f,
+                        .wd = (float)o->weight_decay,
+                        .eps = (float)o->eps,
+                        .param = p->data,
+                        .sum = state[SUM]->data,
+                        .grad = p->grad->data};
+    cg_parallel_for(p->numel, CG_PARALLEL_MIN, adagrad_range, &u);
 }
 
 static const cg_optimizer_class adagrad_class = {"Adagrad", adagrad_step, adagrad_state_names,

@@ -36,11 +36,19 @@ typedef struct adam_scalars {
     float neg_step_size, bias_correction2_sqrt;
 } adam_scalars;
 
-// p, grad, m, v, v_max (NULL unless amsgrad): n floats.
-static void adam_update(const adam_scalars *s, float *p, const float *grad, float *m, float *v,
-                        float *v_max, int64_t n) {
-#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)
-    for (int64_t i = 0; i < n; i++) {
+// One update: p, grad, m, v, v_max (NULL unless amsgrad), n floats each.
+typedef struct adam_update {
+    const adam_scalars *s;
+    float *p, *m, *v, *v_max;
+    const float *grad;
+} adam_update;
+
+static void adam_range(void *ctx, int64_t begin, int64_t end) {
+    const adam_update *u = ctx;
+    const adam_scalars *s = u->s;
+    float *p = u->p, *m = u->m, *v = u->v, *v_max = u->v_max;
+    const float *grad = u->grad;
+    for (int64_t i = begin; i < end; i++) {
         float param = p[i] * s->decay;
         float g = s->sign * grad[i];
         if (s->weight_decay != 0) g = g + s->weight_decay * param;
@@ -71,8 +79,9 @@ static void adam_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
         .bias_correction2_sqrt = (float)sqrt(bias_correction2),
     };
     float *v_max = o->amsgrad ? state[MAX_EXP_AVG_SQ]->data : NULL;
-    adam_update(&s, p->data, p->grad->data, state[EXP_AVG]->data, state[EXP_AVG_SQ]->data, v_max,
-                p->numel);
+    adam_update u = {&s,    p->data,      state[EXP_AVG]->data, state[EXP_AVG_SQ]->data,
+                     v_max, p->grad->data};
+    cg_parallel_for(p->numel, CG_PARALLEL_MIN, adam_range, &u);
 }
 
 static double *adam_beta1(cg_optimizer *opt) {

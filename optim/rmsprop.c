@@ -29,11 +29,19 @@ typedef struct rmsprop_scalars {
     float sign, alpha, one_minus_alpha, eps, weight_decay, momentum, neg_lr;
 } rmsprop_scalars;
 
-// v, m (NULL unless centered), buf (NULL without momentum).
-static void rmsprop_update(const rmsprop_scalars *s, float *p, const float *grad, float *v,
-                           float *m, float *buf, int64_t n) {
-#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)
-    for (int64_t i = 0; i < n; i++) {
+// One update: p, grad, v, m (NULL unless centered), buf (NULL without momentum).
+typedef struct rmsprop_update {
+    const rmsprop_scalars *s;
+    float *p, *v, *m, *buf;
+    const float *grad;
+} rmsprop_update;
+
+static void rmsprop_range(void *ctx, int64_t begin, int64_t end) {
+    const rmsprop_update *u = ctx;
+    const rmsprop_scalars *s = u->s;
+    float *p = u->p, *v = u->v, *m = u->m, *buf = u->buf;
+    const float *grad = u->grad;
+    for (int64_t i = begin; i < end; i++) {
         float g = s->sign * grad[i];
         if (s->weight_decay != 0) g = g + s->weight_decay * p[i];
         v[i] = v[i] * s->alpha + s->one_minus_alpha * g * g;
@@ -68,7 +76,8 @@ static void rmsprop_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
         .momentum = (float)o->momentum,
         .neg_lr = (float)-opt->lr,
     };
-    rmsprop_update(&s, p->data, p->grad->data, state[SQUARE_AVG]->data, m, buf, p->numel);
+    rmsprop_update u = {&s, p->data, state[SQUARE_AVG]->data, m, buf, p->grad->data};
+    cg_parallel_for(p->numel, CG_PARALLEL_MIN, rmsprop_range, &u);
 }
 
 static double *rmsprop_momentum(cg_optimizer *opt) {

@@ -20,18 +20,28 @@ static int sgd_state_names(const cg_optimizer *opt, const char **names) {
     return 2;
 }
 
-// param, grad, buf: n floats; buf NULL without momentum.
-static void sgd_update(const cg_sgd_config *o, float lr, bool first, float *p, const float *grad,
-                       float *buf, int64_t n) {
+// One update: param, grad, buf (n floats; buf NULL without momentum) and the scalars.
+typedef struct sgd_update {
+    const cg_sgd_config *o;
+    float lr;
+    bool first;
+    float *p, *buf;
+    const float *grad;
+} sgd_update;
+
+static void sgd_range(void *ctx, int64_t begin, int64_t end) {
+    const sgd_update *u = ctx;
+    const cg_sgd_config *o = u->o;
     const float wd = (float)o->weight_decay, momentum = (float)o->momentum;
     const float keep = (float)(1.0 - o->dampening);
-    const float sign = o->maximize ? -1.0f : 1.0f;
-#pragma omp parallel for num_threads(cg_num_threads()) if (n > CG_PARALLEL_MIN)
-    for (int64_t i = 0; i < n; i++) {
+    const float sign = o->maximize ? -1.0f : 1.0f, lr = u->lr;
+    float *p = u->p, *buf = u->buf;
+    const float *grad = u->grad;
+    for (int64_t i = begin; i < end; i++) {
         float g = sign * grad[i];
         if (wd != 0) g = g + wd * p[i];
         if (buf) {
-            float b = first ? g : buf[i] * momentum + keep * g;
+            float b = u->first ? g : buf[i] * momentum + keep * g;
             buf[i] = b;
             g = o->nesterov ? g + momentum * b : b;
         }
@@ -47,7 +57,8 @@ static void sgd_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
         first = state[STEP]->data[0] == 0;
         state[STEP]->data[0] += 1;
     }
-    sgd_update(&opt->u.sgd, (float)opt->lr, first, p->data, p->grad->data, buf, p->numel);
+    sgd_update u = {&opt->u.sgd, (float)opt->lr, first, p->data, buf, p->grad->data};
+    cg_parallel_for(p->numel, CG_PARALLEL_MIN, sgd_range, &u);
 }
 
 // Only with momentum: without, SGD keeps no buffer to cycle.

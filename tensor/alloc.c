@@ -13,6 +13,7 @@
 #include "alloc.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,14 +51,16 @@ const char *cg_alloc_op(void) {
 }
 
 static cg_alloc_stats stats;
+// Parts of a parallel job allocate too: one lock for the counts, one for the cache.
+static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void count(int64_t bytes, int64_t blocks) {
-#pragma omp critical(cg_alloc_stats)
-    {
-        stats.live_bytes += bytes;
-        stats.live_blocks += blocks;
-        if (stats.live_bytes > stats.peak_live_bytes) stats.peak_live_bytes = stats.live_bytes;
-    }
+    pthread_mutex_lock(&stats_lock);
+    stats.live_bytes += bytes;
+    stats.live_blocks += blocks;
+    if (stats.live_bytes > stats.peak_live_bytes) stats.peak_live_bytes = stats.live_bytes;
+    pthread_mutex_unlock(&stats_lock);
 }
 
 static void *out_of_memory(size_t bytes) {
@@ -127,14 +130,13 @@ void *cg_alloc(size_t bytes) {
     if (c >= N_CLASSES) return out_of_memory(bytes);
     size_t size = class_size(c);
     block_header *h;
-#pragma omp critical(cg_alloc)
-    {
-        h = free_lists[c];
-        if (h) {
-            free_lists[c] = h->next_free;
-            stats.cached_bytes -= (int64_t)size;
-        }
+    pthread_mutex_lock(&cache_lock);
+    h = free_lists[c];
+    if (h) {
+        free_lists[c] = h->next_free;
+        stats.cached_bytes -= (int64_t)size;
     }
+    pthread_mutex_unlock(&cache_lock);
     if (!h) {
         // aligned_alloc wants a multiple of the alignment; the header already is one.
         size_t rounded = (size + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
@@ -160,15 +162,14 @@ void cg_dealloc(void *ptr) {
     int64_t size = (int64_t)class_size(h->size_class);
     count(-size, -1);
     bool keep;
-#pragma omp critical(cg_alloc)
-    {
-        keep = stats.cached_bytes + size <= CACHE_LIMIT_BYTES;
-        if (keep) {
-            h->next_free = free_lists[h->size_class];
-            free_lists[h->size_class] = h;
-            stats.cached_bytes += size;
-        }
+    pthread_mutex_lock(&cache_lock);
+    keep = stats.cached_bytes + size <= CACHE_LIMIT_BYTES;
+    if (keep) {
+        h->next_free = free_lists[h->size_class];
+        free_lists[h->size_class] = h;
+        stats.cached_bytes += size;
     }
+    pthread_mutex_unlock(&cache_lock);
     if (!keep) {
         h->magic = 0;
         free(h);
@@ -176,18 +177,17 @@ void cg_dealloc(void *ptr) {
 }
 
 void cg_alloc_trim(void) {
-#pragma omp critical(cg_alloc)
-    {
-        for (int c = 0; c < N_CLASSES; c++) {
-            while (free_lists[c]) {
-                block_header *h = free_lists[c];
-                free_lists[c] = h->next_free;
-                h->magic = 0;
-                free(h);
-            }
+    pthread_mutex_lock(&cache_lock);
+    for (int c = 0; c < N_CLASSES; c++) {
+        while (free_lists[c]) {
+            block_header *h = free_lists[c];
+            free_lists[c] = h->next_free;
+            h->magic = 0;
+            free(h);
         }
-        stats.cached_bytes = 0;
     }
+    stats.cached_bytes = 0;
+    pthread_mutex_unlock(&cache_lock);
 }
 
 #endif
