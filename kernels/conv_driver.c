@@ -25,6 +25,7 @@
 //    when forced, for now (implicit_rule says why).
 // The workspace is allocated once, on the calling thread, before any parallel region, so an
 // allocation failure is reported where the caller can see it (errors are thread-local).
+#include <math.h>
 #include <string.h>
 
 #include "../tensor/alloc.h"
@@ -191,15 +192,30 @@ static void im2col_block(const conv_plan *p, const cg_conv_geometry *g, const fl
                        b.oh1);
 }
 
-// columns[n0:n0+nb, :, rows] += bias per output channel
-static void bias_block(const conv_plan *p, const cg_conv_geometry *g, const float *bias,
-                       float *columns, block b) {
+// The forward's epilogue on one row of a finished output block: + bias, then conv2d_relu's
+// ReLU as a floor (lo 0; -inf without ReLU): v < lo ? lo : v lets NaN and -0 through, as
+// PyTorch's relu does.
+static void epilogue_row(float *row, int64_t len, const float *bias, float lo) {
+    float b = bias ? *bias : 0.0f;
+    for (int64_t j = 0; j < len; j++) {
+        float v = bias ? row[j] + b : row[j];
+        row[j] = v < lo ? lo : v;
+    }
+}
+
+static float relu_floor(const cg_conv_operands *x) {
+    return x->relu ? 0.0f : -INFINITY;
+}
+
+// The epilogue on output rows [b.oh0, b.oh1) of images [b.n0, b.n0 + b.nb), in cache.
+static void epilogue_block(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
+                           block b) {
+    if (!x->bias && !x->relu) return;
     int64_t start = b.oh0 * g->out_w, len = (b.oh1 - b.oh0) * g->out_w;
     for (int64_t i = b.n0; i < b.n0 + b.nb; i++)
-        for (int64_t o = 0; o < g->out_channels; o++) {
-            float *row = columns + i * p->col_size + o * p->P + start, v = bias[o];
-            for (int64_t j = 0; j < len; j++) row[j] += v;
-        }
+        for (int64_t o = 0; o < g->out_channels; o++)
+            epilogue_row(x->out + i * p->col_size + o * p->P + start, len,
+                         x->bias ? x->bias + o : NULL, relu_floor(x));
 }
 
 // One block with one workspace slice; dweight is where WEIGHT_GRAD adds (a thread's
@@ -219,7 +235,7 @@ static void run_block(const conv_plan *p, const cg_conv_geometry *g, const cg_co
                     col.data + gi * col.group_stride, col.ld);
         if (b.nb > 1)
             scatter_side(col.data, x->out + b.n0 * p->col_size, b.nb, g->out_channels, p->P);
-        if (x->bias) bias_block(p, g, x->bias, x->out, b);
+        epilogue_block(p, g, x, b);
         break;
     case CG_CONV_TRANSPOSED:
         if (b.nb > 1)
@@ -261,7 +277,7 @@ static void run_images(const conv_plan *p, const cg_conv_geometry *g, const cg_c
 
 typedef struct scatter_job {
     const float *side, *bias;
-    float *out;
+    float *out, lo; // lo: the epilogue's ReLU floor
     int64_t nb, O, P;
 } scatter_job;
 
@@ -270,15 +286,16 @@ static void scatter_rows(void *ctx, int64_t begin, int64_t end) {
     for (int64_t io = begin; io < end; io++) {
         int64_t i = io / s->O, o = io % s->O;
         const float *src = s->side + o * s->nb * s->P + i * s->P;
-        float *dst = s->out + (i * s->O + o) * s->P, v = s->bias ? s->bias[o] : 0.0f;
-        for (int64_t j = 0; j < s->P; j++) dst[j] = src[j] + v;
+        float *dst = s->out + (i * s->O + o) * s->P;
+        memcpy(dst, src, (size_t)s->P * sizeof(float));
+        epilogue_row(dst, s->P, s->bias ? s->bias + o : NULL, s->lo);
     }
 }
 
-// out[n0:n0+nb] = the (O, nb*P) side regrouped, + bias.
-static void scatter_bias(const conv_plan *p, const float *side, const float *bias, float *out,
-                         int64_t nb, int64_t O) {
-    scatter_job s = {side, bias, out, nb, O, p->P};
+// out[n0:n0+nb] = the (O, nb*P) side regrouped, with the epilogue.
+static void scatter_epilogue(const conv_plan *p, const float *side, const cg_conv_operands *x,
+                             float *out, int64_t nb, int64_t O) {
+    scatter_job s = {side, x->bias, out, relu_floor(x), nb, O, p->P};
     cg_parallel_for(nb * O, CG_PARALLEL_MIN / (p->P > 0 ? p->P : 1), scatter_rows, &s);
 }
 
@@ -296,9 +313,9 @@ static void implicit_block(const conv_plan *p, const cg_conv_geometry *g, const 
                            gemm_workspace);
     }
     if (nb > 1)
-        scatter_bias(p, side, x->bias, x->out + n0 * p->col_size, nb, g->out_channels);
-    else if (x->bias)
-        bias_block(p, g, x->bias, x->out, (block){n0, 1, 0, g->out_h});
+        scatter_epilogue(p, side, x, x->out + n0 * p->col_size, nb, g->out_channels);
+    else
+        epilogue_block(p, g, x, (block){n0, 1, 0, g->out_h});
 }
 
 // The operands of a driver job over blocks of images.
@@ -429,8 +446,11 @@ int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
                     const cg_conv_operands *x) {
     conv_plan p = plan_of(direction, g);
     int rc = execute_plan(p, direction, g, x);
-    // conv2d_relu's epilogue: the direct path applied it to each block as it stored it.
-    if (rc == 0 && x->relu && direction != CG_CONV_WEIGHT_GRAD && !p.direct) {
+    // conv2d_relu's ReLU: the direct and Winograd paths and every forward GEMM path apply it
+    // to each block as they finish it; the rest (depthwise, the transposed GEMM paths, which
+    // scatter-add into the image until its last block) in one pass here.
+    bool in_epilogue = p.direct || p.winograd || (direction == CG_CONV_FORWARD && !p.depthwise);
+    if (rc == 0 && x->relu && direction != CG_CONV_WEIGHT_GRAD && !in_epilogue) {
         int64_t floats = direction == CG_CONV_FORWARD
                              ? g->batch * g->out_channels * g->out_h * g->out_w
                              : g->batch * g->in_channels * g->in_h * g->in_w;

@@ -27,8 +27,9 @@ typedef struct cg_conv_operands {
     // positions (conv2d's bias gradient; the direct path takes it while it reads the columns).
     float *dbias;
     // FORWARD / TRANSPOSED: out = max(0, out) after the bias (PyTorch's relu: NaN and -0
-    // pass), conv2d_relu's epilogue. The direct path applies it to each block while the
-    // block is in cache; the others in one pass at the end.
+    // pass), conv2d_relu's epilogue. The direct and Winograd paths and the forward GEMM
+    // paths apply it to each block while the block is in cache (where they add the bias);
+    // depthwise and the transposed GEMM paths in one pass at the end.
     bool relu;
 } cg_conv_operands;
 

@@ -19,6 +19,7 @@
 // Error: the transforms are exact up to rounding (coefficients 0, +-1, +-0.5); compared
 // with direct summation the result carries a few more roundings per output (about
 // 16 + C terms instead of 9C), well inside 1e-5 relative for these data.
+#include <math.h>
 #include <string.h>
 
 #include "../tensor/alloc.h"
@@ -160,9 +161,10 @@ CG_SIMD_CLONES static void input_run(const wino *w, const float *plane, int64_t 
     }
 }
 
-// Output tiles (ty, tx0 + l), l < L, of one plane = A^T M A + b, clipped at the edge.
+// Output tiles (ty, tx0 + l), l < L, of one plane = A^T M A + b, clipped at the edge, with
+// conv2d_relu's ReLU as a floor (lo 0, else -inf: v < lo ? lo : v passes NaN and -0).
 CG_SIMD_CLONES static void output_run(const wino *w, const float *src, int64_t xs, float b,
-                                      float *plane, int64_t ty, int64_t tx0, int64_t L) {
+                                      float lo, float *plane, int64_t ty, int64_t tx0, int64_t L) {
     float r[2][4][RUN], row[2 * RUN];
     for (int j = 0; j < 4; j++) { // r = A^T M
         const float *m0 = src + j * xs, *m1 = m0 + 4 * xs, *m2 = m1 + 4 * xs, *m3 = m2 + 4 * xs;
@@ -174,8 +176,10 @@ CG_SIMD_CLONES static void output_run(const wino *w, const float *src, int64_t x
     int64_t ox = 2 * tx0, n = w->wo - ox < 2 * L ? w->wo - ox : 2 * L;
     for (int i = 0; i < 2 && 2 * ty + i < w->ho; i++) { // (r A) row i
         for (int64_t l = 0; l < L; l++) {
-            row[2 * l] = r[i][0][l] + r[i][1][l] + r[i][2][l] + b;
-            row[2 * l + 1] = r[i][1][l] - r[i][2][l] - r[i][3][l] + b;
+            float even = r[i][0][l] + r[i][1][l] + r[i][2][l] + b;
+            float odd = r[i][1][l] - r[i][2][l] - r[i][3][l] + b;
+            row[2 * l] = even < lo ? lo : even;
+            row[2 * l + 1] = odd < lo ? lo : odd;
         }
         memcpy(plane + (2 * ty + i) * w->wo + ox, row, (size_t)n * sizeof(float));
     }
@@ -255,13 +259,14 @@ static void add_weight_grad(const wino *w, const float *du, float *dweight) {
 }
 
 // output tiles [t0, t1) = A^T M A (+ bias)
-static void transform_output(const wino *w, const float *m, const float *bias, int64_t t0,
-                             int64_t t1, float *output) {
+static void transform_output(const wino *w, const float *m, const cg_conv_operands *x, int64_t t0,
+                             int64_t t1) {
     int64_t xs = w->co * w->block, plane = w->ho * w->wo;
+    float lo = x->relu ? 0.0f : -INFINITY;
     for (int64_t co = 0; co < w->co; co++)
         FOR_EACH_RUN(w, t0, t1,
-                     output_run(w, m + co * w->block + offset, xs, bias ? bias[co] : 0.0f,
-                                output + (n * w->co + co) * plane, ty, tx0, L));
+                     output_run(w, m + co * w->block + offset, xs, x->bias ? x->bias[co] : 0.0f, lo,
+                                x->out + (n * w->co + co) * plane, ty, tx0, L));
 }
 
 // One block of tiles [t0, t1) with a thread's V and M (D for the weight gradient) buffers;
@@ -283,7 +288,7 @@ static void run_tiles(cg_conv_direction d, const wino *w, const cg_conv_operands
     for (int xi = 0; xi < 16; xi++) // M[xi] (co, n) = U[xi] (co, ci) x V[xi] (ci, n)
         cg_gemm(false, false, w->co, n, w->ci, 1.0f, u + xi * w->co * w->ci, w->ci,
                 v + xi * w->ci * bl, bl, 0.0f, m + xi * w->co * bl, bl);
-    transform_output(w, m, x->bias, t0, t1, x->out);
+    transform_output(w, m, x, t0, t1);
 }
 
 typedef struct wino_job {
