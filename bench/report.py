@@ -2,8 +2,15 @@
 """Print bench/compare's tables: cgrad vs OpenBLAS (GEMM) and cgrad vs PyTorch (conv,
 training), one row per config with the ratio and, when a peak file is given, each side's
 share of the FMA peak measured in the same run (bench_peak).
-Arguments: gemm.json cg.jsonl torch.jsonl [peak.jsonl]."""
+Arguments: gemm.json cg.jsonl torch.jsonl [peak.jsonl].
+
+With --summary RUN_DIR... (bench/compare --runs N): every row's ratio in each run (each
+ratio from one run: cgrad and the reference measured minutes apart at most), as the median
+over the runs and the range, per thread count. On a VM whose neighbours come and go the
+median of several runs says more than any one run."""
 import json
+import os
+import statistics
 import sys
 
 
@@ -11,6 +18,42 @@ def lines(path):
     with open(path) as f:
         return [json.loads(l) for l in f if l.strip().startswith("{")]
 
+
+def ratios(run_dir, t):
+    """{row name: ratio} of one run's block for t threads (above 1: cgrad is faster)."""
+    out = {}
+    gemm = json.load(open(os.path.join(run_dir, f"gemm_{t}.json")))
+    for r in gemm["rows"]:
+        if r.get("openblas_gflops"):
+            out["GEMM " + r["shape"] + " " + r["dims"]] = r["gflops"] / r["openblas_gflops"]
+    cg = {r["name"]: r for r in lines(os.path.join(run_dir, f"cg_{t}.json"))}
+    ref = {r["name"]: r for r in lines(os.path.join(run_dir, f"torch_{t}.json"))}
+    for name, r in cg.items():
+        if name in ref and r.get("bench") == "conv":
+            out["conv " + name] = ref[name]["ms"] / r["ms"]
+    if "small_cnn" in cg and "small_cnn" in ref:
+        out["train images/s"] = cg["small_cnn"]["images_per_s"] / ref["small_cnn"]["images_per_s"]
+    return out
+
+
+def summary(run_dirs):
+    threads = sorted({f[len("cg_"):-len(".json")] for f in os.listdir(run_dirs[0])
+                      if f.startswith("cg_")}, key=int)
+    per = {t: [ratios(d, t) for d in run_dirs] for t in threads}
+    names = list(per[threads[0]][0])
+    print(f"Summary of {len(run_dirs)} runs: the ratio's median over the runs [min-max]")
+    print(f"  {'row':<52}" + "".join(f"{t + ' thread(s)':>22}" for t in threads))
+    for name in names:
+        cells = []
+        for t in threads:
+            v = [r[name] for r in per[t] if name in r]
+            cells.append(f"{statistics.median(v):.2f} [{min(v):.2f}-{max(v):.2f}]" if v else "-")
+        print(f"  {name:<52}" + "".join(f"{c:>22}" for c in cells))
+
+
+if sys.argv[1] == "--summary":
+    summary(sys.argv[2:])
+    sys.exit(0)
 
 gemm_doc = json.load(open(sys.argv[1]))
 cg = {r["name"]: r for r in lines(sys.argv[2])}
