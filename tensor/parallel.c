@@ -143,8 +143,20 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+// A child of fork() has none of the workers (and a lock a worker held stays held): it starts
+// from an empty team.
+static void reset_in_child(void) {
+    team.started = 0;
+    atomic_store(&team.sleepers, 0);
+    pthread_mutex_init(&team.caller_lock, NULL);
+    pthread_mutex_init(&team.sleep_lock, NULL);
+    pthread_cond_init(&team.wake, NULL);
+}
+
 // Starts workers up to `count` (under caller_lock); false if none can be started.
 static bool start_workers(int count) {
+    static bool fork_handler;
+    if (!fork_handler) fork_handler = pthread_atfork(NULL, NULL, reset_in_child) == 0;
     count = count < MAX_WORKERS ? count : MAX_WORKERS;
     for (; team.started < count; team.started++) {
         pthread_t t;

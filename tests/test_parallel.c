@@ -1,7 +1,10 @@
 // tests/test_parallel.c - the thread team (tensor/parallel.h): every part runs exactly once
 // whatever the thread count, ranges tile [0, n), nested jobs run inline, and callers on
 // several threads at once each get their whole job done.
+#define _POSIX_C_SOURCE 200809L // fork, waitpid
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +184,25 @@ static void test_concurrent_callers(void **state) {
     cg_set_num_threads(0);
 }
 
+// A child of fork() (no workers of its own) still completes jobs, on a team of its own.
+static void test_jobs_after_fork(void **state) {
+    (void)state;
+    cg_set_num_threads(2);
+    int64_t *values = malloc(10000 * sizeof(int64_t));
+    assert_non_null(values);
+    for (int64_t i = 0; i < 10000; i++) values[i] = i;
+    assert_null(submit_many(values)); // the parent's team is running
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) _exit(submit_many(values) == NULL ? 0 : 1);
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    free(values);
+    cg_set_num_threads(0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_every_part_once, cg_test_teardown),
@@ -188,6 +210,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_part_begin, cg_test_teardown),
         cmocka_unit_test_teardown(test_nested_jobs_run_inline, cg_test_teardown),
         cmocka_unit_test_teardown(test_concurrent_callers, cg_test_teardown),
+        cmocka_unit_test_teardown(test_jobs_after_fork, cg_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
