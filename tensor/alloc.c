@@ -51,9 +51,8 @@ const char *cg_alloc_op(void) {
 }
 
 static cg_alloc_stats stats;
-// Parts of a parallel job allocate too: one lock for the counts, one for the cache.
+// Parts of a parallel job allocate too: one lock for the counts, one for the cache below.
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void count(int64_t bytes, int64_t blocks) {
     pthread_mutex_lock(&stats_lock);
@@ -109,6 +108,7 @@ typedef struct block_header {
 } block_header;
 
 static block_header *free_lists[N_CLASSES];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 // Class c covers sizes up to class_size(c): 4 steps per power of two, starting at 64 bytes.
 static size_t class_size(size_t c) {
