@@ -78,11 +78,11 @@ static void norm_describe(const cg_module *m, char *buf, size_t size) {
 }
 
 static const cg_module_class classes[] = {
-    [BATCH_1D] = {"BatchNorm1d", norm_forward, NULL, norm_describe},
-    [BATCH_2D] = {"BatchNorm2d", norm_forward, NULL, norm_describe},
-    [LAYER] = {"LayerNorm", norm_forward, NULL, norm_describe},
-    [GROUP] = {"GroupNorm", norm_forward, NULL, norm_describe},
-    [INSTANCE] = {"InstanceNorm2d", norm_forward, NULL, norm_describe},
+    [BATCH_1D] = {.name = "BatchNorm1d", .forward = norm_forward, .describe = norm_describe},
+    [BATCH_2D] = {.name = "BatchNorm2d", .forward = norm_forward, .describe = norm_describe},
+    [LAYER] = {.name = "LayerNorm", .forward = norm_forward, .describe = norm_describe},
+    [GROUP] = {.name = "GroupNorm", .forward = norm_forward, .describe = norm_describe},
+    [INSTANCE] = {.name = "InstanceNorm2d", .forward = norm_forward, .describe = norm_describe},
 };
 
 // The module with weight/bias of `shape` (if affine) and, for tracking batch norm, the

@@ -69,7 +69,8 @@ static void activation_describe(const cg_module *m, char *buf, size_t size) {
         snprintf(buf, size, "%s()", m->cls->name);
 }
 
-#define CLASS(kind, name) [kind] = {name, activation_forward, NULL, activation_describe},
+#define CLASS(kind, label)                                                                         \
+    [kind] = {.name = label, .forward = activation_forward, .describe = activation_describe},
 static const cg_module_class classes[] = {ACTIVATIONS(CLASS)};
 #undef CLASS
 
