@@ -28,7 +28,7 @@ static double now(void) {
 // mnist_cnn's two models: conv widths and whether each block has BatchNorm.
 static cg_module *conv_block(int in, int out, bool bn, cg_module **at) {
     cg_conv_options pad1 = {.padding = 1, .no_bias = bn};
-    at[0] = cg_Conv2d(in, out, 3, 3, &pad1);
+    at[0] = cg_Conv2d(in, out, 3, &pad1);
     at[1] = bn ? cg_BatchNorm2d(out, NULL) : cg_ReLU();
     return bn ? (at[2] = cg_ReLU()) : at[1];
 }

@@ -26,10 +26,10 @@ static double now(void) {
 static cg_module *small_model(void) {
     const cg_conv_options pad1 = {.padding = 1};
     const cg_pool_options pool2 = {.kernel_size = 2};
-    cg_module *layers[] = {cg_Conv2d(1, 8, 3, 3, &pad1),
+    cg_module *layers[] = {cg_Conv2d(1, 8, 3, &pad1),
                            cg_ReLU(),
                            cg_MaxPool2d(&pool2),
-                           cg_Conv2d(8, 16, 3, 3, &pad1),
+                           cg_Conv2d(8, 16, 3, &pad1),
                            cg_ReLU(),
                            cg_MaxPool2d(&pool2),
                            cg_Flatten(1, -1),

@@ -77,10 +77,10 @@ static int parse_flags(int argc, char **argv, options *o) {
 static cg_module *autoencoder(void) {
     const cg_conv_options down = {.stride = 2, .padding = 1};
     const cg_conv_options up = {.stride = 2, .padding = 1, .output_padding = 1};
-    cg_module *layers[] = {cg_Conv2d(1, 16, 3, 3, &down),         cg_ReLU(),
-                           cg_Conv2d(16, 32, 3, 3, &down),        cg_ReLU(),
-                           cg_ConvTranspose2d(32, 16, 3, 3, &up), cg_ReLU(),
-                           cg_ConvTranspose2d(16, 1, 3, 3, &up),  cg_Sigmoid()};
+    cg_module *layers[] = {cg_Conv2d(1, 16, 3, &down),         cg_ReLU(),
+                           cg_Conv2d(16, 32, 3, &down),        cg_ReLU(),
+                           cg_ConvTranspose2d(32, 16, 3, &up), cg_ReLU(),
+                           cg_ConvTranspose2d(16, 1, 3, &up),  cg_Sigmoid()};
     return cg_Sequential(8, layers);
 }
 

@@ -25,7 +25,7 @@ static float max_difference(cg_tensor *a, cg_tensor *b) {
 // 1. The module creates and owns its weight and bias; the function is given them.
 static void module_and_function(cg_tensor *x) {
     heading("1. nn.Conv2d (module) and F.conv2d (function)");
-    cg_module *conv = cg_Conv2d(1, 1, 3, 3, NULL); // in 1, out 1, kernel 3x3, with bias
+    cg_module *conv = cg_Conv2d(1, 1, 3, NULL); // in 1, out 1, kernel 3x3, with bias
     cg_tensor *weight = cg_module_param(conv, "weight");
     cg_tensor *bias = cg_module_param(conv, "bias");
     show("weight made by the module (kaiming_uniform)", weight);

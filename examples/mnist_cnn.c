@@ -133,7 +133,7 @@ static int parse_flags(int argc, char **argv, options *o) {
 
 // ---- the models -------------------------------------------------------------------------
 static cg_module *conv3x3(int in, int out, bool bias) {
-    return cg_Conv2d(in, out, 3, 3, &(cg_conv_options){.padding = 1, .no_bias = !bias});
+    return cg_Conv2d(in, out, 3, &(cg_conv_options){.padding = 1, .no_bias = !bias});
 }
 static cg_module *max_pool2(void) {
     return cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2});

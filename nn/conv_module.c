@@ -146,14 +146,12 @@ static const cg_module_class conv_transpose1d_class = {
     .name = "ConvTranspose1d", .forward = conv_forward, .describe = conv_describe};
 
 // Constructor checks PyTorch makes in _ConvNd.__init__.
-static bool check_module_args(const cg_module_class *cls, conv_kind kind, int in, int out, int kh,
-                              int kw, const cg_conv_options *o) {
+static bool check_module_args(const cg_module_class *cls, conv_kind kind, int in, int out,
+                              const cg_conv_options *o) {
     int groups = o->groups == 0 ? 1 : o->groups;
-    if (in <= 0 || out <= 0 || kh <= 0 || kw <= 0 || groups <= 0) {
-        cg_error(CG_ERR_ARG,
-                 "%s: in_channels=%d, out_channels=%d, kernel_size=(%d, %d) and groups=%d "
-                 "must be positive",
-                 cls->name, in, out, kh, kw, groups);
+    if (in <= 0 || out <= 0 || groups <= 0) {
+        cg_error(CG_ERR_ARG, "%s: in_channels=%d, out_channels=%d and groups=%d must be positive",
+                 cls->name, in, out, groups);
         return false;
     }
     if (in % groups != 0 || out % groups != 0) {
@@ -184,13 +182,19 @@ static bool check_module_args(const cg_module_class *cls, conv_kind kind, int in
     return true;
 }
 
-static cg_module *make_conv(const cg_module_class *cls, conv_kind kind, int in, int out, int kh,
-                            int kw, const cg_conv_options *options) {
+static cg_module *make_conv(const cg_module_class *cls, conv_kind kind, int in, int out,
+                            int kernel_size, const cg_conv_options *options) {
     static const cg_conv_options defaults;
     const cg_conv_options *o = options ? options : &defaults;
-    if (!check_module_args(cls, kind, in, out, kh, kw, o)) return NULL;
-    cg_module *m = cg_module_new(cls, &(conv_module){kind, in, out, kh, kw, *o, cls->name},
-                                 sizeof(conv_module));
+    int k[2];
+    if (!check_module_args(cls, kind, in, out, o) ||
+        cg_conv_kernel_size(cls->name, is_1d(kind) ? 1 : 2, kernel_size, o, k) < 0)
+        return NULL;
+    int kh = k[0], kw = k[1];
+    // The stored options drop the kernel pair: the functional ops refuse it.
+    conv_module c = {kind, in, out, kh, kw, *o, cls->name};
+    c.options.kernel_size_hw[0] = c.options.kernel_size_hw[1] = 0;
+    cg_module *m = cg_module_new(cls, &c, sizeof c);
     if (!m) return NULL;
     int groups = o->groups == 0 ? 1 : o->groups;
     // Conv: (out, in/g, k...); ConvTranspose: (in, out/g, k...), as PyTorch.
@@ -210,25 +214,24 @@ static cg_module *make_conv(const cg_module_class *cls, conv_kind kind, int in, 
     return m;
 }
 
-cg_module *cg_Conv2d(int in_channels, int out_channels, int kernel_h, int kernel_w,
+cg_module *cg_Conv2d(int in_channels, int out_channels, int kernel_size,
                      const cg_conv_options *options) {
-    return make_conv(&conv2d_class, CONV_2D, in_channels, out_channels, kernel_h, kernel_w,
-                     options);
+    return make_conv(&conv2d_class, CONV_2D, in_channels, out_channels, kernel_size, options);
 }
 
-cg_module *cg_ConvTranspose2d(int in_channels, int out_channels, int kernel_h, int kernel_w,
+cg_module *cg_ConvTranspose2d(int in_channels, int out_channels, int kernel_size,
                               const cg_conv_options *options) {
     return make_conv(&conv_transpose2d_class, CONV_TRANSPOSE_2D, in_channels, out_channels,
-                     kernel_h, kernel_w, options);
+                     kernel_size, options);
 }
 
 cg_module *cg_Conv1d(int in_channels, int out_channels, int kernel_size,
                      const cg_conv_options *options) {
-    return make_conv(&conv1d_class, CONV_1D, in_channels, out_channels, 1, kernel_size, options);
+    return make_conv(&conv1d_class, CONV_1D, in_channels, out_channels, kernel_size, options);
 }
 
 cg_module *cg_ConvTranspose1d(int in_channels, int out_channels, int kernel_size,
                               const cg_conv_options *options) {
-    return make_conv(&conv_transpose1d_class, CONV_TRANSPOSE_1D, in_channels, out_channels, 1,
+    return make_conv(&conv_transpose1d_class, CONV_TRANSPOSE_1D, in_channels, out_channels,
                      kernel_size, options);
 }

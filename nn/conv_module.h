@@ -12,14 +12,17 @@
 // for ConvTranspose (PyTorch computes it from weight dim 1). Random numbers come from the
 // global generator (cg_manual_seed). State names: "weight", "bias".
 //
-// The kernel size is positional - (kernel_h, kernel_w), or kernel_size for 1-D - because it
-// is required (PyTorch has no default): C checks the count, so it cannot be left out or
-// half-given, while the options hold only what has a default (NULL: stride 1, padding 0,
-// dilation 1, groups 1, a bias, zeros padding). nn.Conv2d(1, 8, 3, padding=1) is
-// cg_Conv2d(1, 8, 3, 3, &(cg_conv_options){.padding = 1}).
-cg_module *cg_Conv2d(int in_channels, int out_channels, int kernel_h, int kernel_w,
+// The argument order is PyTorch's: (in_channels, out_channels, kernel_size, options), so
+// nn.Conv2d(1, 32, 3, 1) cannot compile into something else - its stride goes in the
+// options. kernel_size is the square kernel; a rectangle is `.kernel_size_hw = {kh, kw}`
+// (tensor/options.h, rule 2: a pair with a non-zero entry wins). The options hold what
+// has a default (NULL: stride 1, padding 0, dilation 1, groups 1, a bias, zeros padding).
+// nn.Conv2d(1, 8, 3, padding=1) is cg_Conv2d(1, 8, 3, &(cg_conv_options){.padding = 1});
+// nn.Conv2d(1, 8, (3, 5)) is cg_Conv2d(1, 8, 0, &(cg_conv_options){.kernel_size_hw = {3, 5}}).
+// 1-D modules take the length as kernel_size; a kernel_size_hw there is an error.
+cg_module *cg_Conv2d(int in_channels, int out_channels, int kernel_size,
                      const cg_conv_options *options);
-cg_module *cg_ConvTranspose2d(int in_channels, int out_channels, int kernel_h, int kernel_w,
+cg_module *cg_ConvTranspose2d(int in_channels, int out_channels, int kernel_size,
                               const cg_conv_options *options);
 cg_module *cg_Conv1d(int in_channels, int out_channels, int kernel_size,
                      const cg_conv_options *options);

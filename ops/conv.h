@@ -52,6 +52,8 @@ typedef enum cg_padding_mode {
 //  - groups: 0 means 1.
 //  - no_bias, padding_mode: used by the modules (cg_Conv2d, ...); the functional ops take
 //    bias as an argument (NULL for none) and always pad with zeros.
+//  - kernel_size_hw: the modules' rectangular kernel (cg_Conv2d's kernel_size argument is
+//    the square case). The functional ops take the kernel from weight and refuse it.
 typedef struct cg_conv_options {
     int stride, padding, dilation, output_padding;
     int stride_hw[2], padding_hw[2], dilation_hw[2], output_padding_hw[2];
@@ -59,6 +61,7 @@ typedef struct cg_conv_options {
     cg_padding_kind padding_kind;
     bool no_bias;
     cg_padding_mode padding_mode;
+    int kernel_size_hw[2];
 } cg_conv_options;
 
 // The (height, width) values the spatial options stand for (1-D: index 1 is the length
@@ -69,6 +72,10 @@ typedef struct cg_conv_pairs {
 } cg_conv_pairs;
 int cg_conv_options_pairs(const char *op, int spatial, const cg_conv_options *options,
                           cg_conv_pairs *pairs);
+// The modules' kernel size (rule 2 over kernel_size and kernel_size_hw; 1-D: (1, kernel_size)
+// and a pair is an error). Returns 0, or -1 with an error naming op unless both are positive.
+int cg_conv_kernel_size(const char *op, int spatial, int kernel_size,
+                        const cg_conv_options *options, int kernel[2]);
 
 // ---- functional ops (NULL options = all defaults) ---------------------------------------
 cg_tensor *cg_conv2d(cg_tensor *input, cg_tensor *weight, cg_tensor *bias,

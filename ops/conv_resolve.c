@@ -31,6 +31,24 @@ static int option_pair(const char *op, const char *name, int spatial, int scalar
     return 0;
 }
 
+int cg_conv_kernel_size(const char *op, int spatial, int kernel_size, const cg_conv_options *o,
+                        int kernel[2]) {
+    static const cg_conv_options defaults;
+    if (!o) o = &defaults;
+    if (option_pair(op, "kernel_size", spatial, kernel_size, o->kernel_size_hw, 0, kernel) < 0)
+        return -1;
+    if (spatial == 1) kernel[0] = 1;
+    if (kernel[0] > 0 && kernel[1] > 0) return 0;
+    if (spatial == 1)
+        cg_error(CG_ERR_ARG, "%s: kernel_size must be positive, got kernel_size=%d", op,
+                 kernel_size);
+    else
+        cg_error(CG_ERR_ARG,
+                 "%s: kernel_size must be positive, got kernel_size=%d, kernel_size_hw=%s", op,
+                 kernel_size, pair_str(2, o->kernel_size_hw[0], o->kernel_size_hw[1]));
+    return -1;
+}
+
 int cg_conv_options_pairs(const char *op, int spatial, const cg_conv_options *o, cg_conv_pairs *p) {
     static const cg_conv_options defaults;
     if (!o) o = &defaults;
@@ -83,6 +101,13 @@ static int read_options(const char *op, int spatial, const cg_conv_options *o,
                         const cg_tensor *input, const cg_tensor *weight, cg_conv_geometry *g,
                         int64_t *pad_h, int64_t *pad_w) {
     const char *in_str = cg_tensor_shape_str(input), *w_str = cg_tensor_shape_str(weight);
+    if (o->kernel_size_hw[0] || o->kernel_size_hw[1]) {
+        cg_error(CG_ERR_ARG,
+                 "%s: kernel_size_hw=%s is a module option (the kernel size comes from weight "
+                 "of shape %s)",
+                 op, pair_str(2, o->kernel_size_hw[0], o->kernel_size_hw[1]), w_str);
+        return -1;
+    }
     cg_conv_pairs p;
     if (cg_conv_options_pairs(op, spatial, o, &p) < 0) return -1;
     g->stride_h = p.stride[0], g->stride_w = p.stride[1];

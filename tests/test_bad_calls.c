@@ -78,7 +78,7 @@ static void make_fixtures(void) {
     frac_labels = cg_from_data(CG_SHAPE(2), (float[]){0.5f, 0});
     grad_x = cg_requires_grad(cg_ones(CG_SHAPE(3)), true);
     lin = cg_Linear(3, 2, NULL);
-    conv = cg_Conv2d(3, 4, 3, 3, NULL);
+    conv = cg_Conv2d(3, 4, 3, NULL);
     snprintf(dir_path, sizeof dir_path, "%s/bad_calls_dir", CG_TEST_TMP_DIR);
     mkdir(dir_path, 0755);
     snprintf(garbage_path, sizeof garbage_path, "%s/bad_calls_garbage", CG_TEST_TMP_DIR);
@@ -371,11 +371,17 @@ static void test_bad_calls(void **state) {
     CASE(CG_ERR_IO, "graph_save_dot: cannot open", I(cg_graph_save_dot(a23, missing_path)));
     // ---- modules
     CASE(CG_ERR_ARG, "Linear: in_features -1 and out_features 2 must be >= 0", T(cg_Linear(-1, 2, NULL)));
-    CASE(CG_ERR_ARG, "Conv2d: ", T(cg_Conv2d(0, 4, 3, 3, NULL)));
-    CASE(CG_ERR_ARG, "Conv2d: ", T(cg_Conv2d(3, 4, -3, 3, NULL)));
-    CASE(CG_ERR_SHAPE, "size overflow", T(cg_Conv2d(1 << 30, 1 << 30, 3, 3, NULL)));
-    CASE(CG_ERR_ARG, "Conv2d: ", T(cg_Conv2d(3, 4, 3, 3, &groups2)));
-    CASE(CG_ERR_ARG, "ConvTranspose2d: ", T(cg_ConvTranspose2d(3, 4, 0, 3, NULL)));
+    CASE(CG_ERR_ARG, "Conv2d: ", T(cg_Conv2d(0, 4, 3, NULL)));
+    CASE(CG_ERR_ARG, "Conv2d: kernel_size must be positive", T(cg_Conv2d(3, 4, -3, NULL)));
+    CASE(CG_ERR_ARG, "Conv2d: kernel_size must be positive",
+         T(cg_Conv2d(3, 4, 0, &(cg_conv_options){.kernel_size_hw = {3, -1}})));
+    CASE(CG_ERR_ARG, "Conv1d: kernel_size_hw=(3, 3) is a 2-D option",
+         T(cg_Conv1d(3, 4, 3, &(cg_conv_options){.kernel_size_hw = {3, 3}})));
+    CASE(CG_ERR_ARG, "conv2d: kernel_size_hw=(3, 3) is a module option",
+         T(cg_conv2d(img, w433, NULL, &(cg_conv_options){.kernel_size_hw = {3, 3}})));
+    CASE(CG_ERR_SHAPE, "size overflow", T(cg_Conv2d(1 << 30, 1 << 30, 3, NULL)));
+    CASE(CG_ERR_ARG, "Conv2d: ", T(cg_Conv2d(3, 4, 3, &groups2)));
+    CASE(CG_ERR_ARG, "ConvTranspose2d: ", T(cg_ConvTranspose2d(3, 4, 0, NULL)));
     CASE(CG_ERR_ARG, "Conv1d: ", T(cg_Conv1d(3, -4, 3, NULL)));
     CASE(CG_ERR_ARG, "module_forward: module is NULL", T(cg_module_forward(NULL, a23)));
     CASE(CG_ERR_ARG, "Linear: argument 'input' is NULL", T(cg_module_forward(lin, NULL)));

@@ -108,7 +108,7 @@ static void test_groups_not_dividing_channels(void **state) {
                 "groups", "[1,3,5,5]");
     // The module refuses to be built with groups not dividing its channels.
     cg_conv_options mo = {.groups = 2};
-    EXPECT_NULL(cg_Conv2d(3, 4, 3, 3, &mo), STATUS(CG_ERR_SHAPE) | STATUS(CG_ERR_ARG), "Conv2d",
+    EXPECT_NULL(cg_Conv2d(3, 4, 3, &mo), STATUS(CG_ERR_SHAPE) | STATUS(CG_ERR_ARG), "Conv2d",
                 "groups");
 }
 
@@ -188,7 +188,7 @@ static void test_same_with_stride(void **state) {
     EXPECT_NULL(cg_conv1d(x1, w1, NULL, &o1), STATUS(CG_ERR_ARG), "conv1d", "same", "stride",
                 "[1,3,8]");
     // The module with 'same' and a stride fails when built or at the latest when run.
-    cg_module *m = cg_Conv2d(3, 4, 3, 3, &o);
+    cg_module *m = cg_Conv2d(3, 4, 3, &o);
     if (m) {
         EXPECT_NULL(cg_module_forward(m, x), STATUS(CG_ERR_ARG), "conv2d", "same", "stride",
                     "[1,3,5,5]");
@@ -253,7 +253,7 @@ static void test_wrong_input_rank(void **state) {
     EXPECT_NULL(cg_conv1d(randn(CG_SHAPE(1, 3, 4, 4)), randn(CG_SHAPE(2, 3, 3)), NULL, NULL),
                 STATUS(CG_ERR_SHAPE), "conv1d", "input", "[1,3,4,4]");
     // A module gets the same check through the functional op.
-    cg_module *m = cg_Conv2d(3, 4, 3, 3, NULL);
+    cg_module *m = cg_Conv2d(3, 4, 3, NULL);
     assert_non_null(m);
     EXPECT_NULL(cg_module_forward(m, randn(CG_SHAPE(3, 5))), STATUS(CG_ERR_SHAPE), "conv2d",
                 "[3,5]");
@@ -288,7 +288,7 @@ static void test_reflect_padding_larger_than_input(void **state) {
                 "reflect", "[1,1,3,3]");
     // the Conv2d module pads with its mode before convolving
     cg_conv_options o = {.padding = 3, .padding_mode = CG_PAD_REFLECT};
-    cg_module *m = cg_Conv2d(1, 2, 3, 3, &o);
+    cg_module *m = cg_Conv2d(1, 2, 3, &o);
     assert_non_null(m);
     EXPECT_NULL(cg_module_forward(m, x), arg_or_shape, "reflect", "[1,1,3,3]");
     cg_module_free(m);

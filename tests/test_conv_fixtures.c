@@ -174,12 +174,14 @@ static cg_tensor *run_module(const cg_fixture_case *c, case_op op, case_tensors 
     cg_conv_options o = conv_options_from(c, op == OP_CONV1D_MODULE, false);
     int in = int_param(c, "in_channels"), out = int_param(c, "out_channels"), kernel[2];
     pair_param(c, "kernel", kernel);
+    cg_conv_options mo = o; // 2-D modules: the kernel as a pair, as PyTorch's kernel tuple
+    mo.kernel_size_hw[0] = kernel[0], mo.kernel_size_hw[1] = kernel[1];
     if (op == OP_CONV2D_MODULE)
-        case_module = cg_Conv2d(in, out, kernel[0], kernel[1], &o);
+        case_module = cg_Conv2d(in, out, 0, &mo);
     else if (op == OP_CONV1D_MODULE)
         case_module = cg_Conv1d(in, out, kernel[0], &o);
     else
-        case_module = cg_ConvTranspose2d(in, out, kernel[0], kernel[1], &o);
+        case_module = cg_ConvTranspose2d(in, out, 0, &mo);
     if (!case_module)
         fail_msg("%s: module not created: %s", cg_fixture_case_name(c), cg_last_error_message());
     t->weight = load_param(c, case_module, "weight");

@@ -229,7 +229,7 @@ static void test_module_padding_modes(void **state) {
     const cg_padding_mode modes[] = {CG_PAD_REFLECT, CG_PAD_REPLICATE, CG_PAD_CIRCULAR};
     for (int i = 0; i < 3; i++) {
         cg_conv_options o = {.padding_hw = {1, 2}, .padding_mode = modes[i], .stride_hw = {2, 1}};
-        cg_module *m = cg_Conv2d(2, 2, 3, 3, &o);
+        cg_module *m = cg_Conv2d(2, 2, 3, &o);
         cg_conv_options same = {.padding_kind = CG_PADDING_SAME, .padding_mode = modes[i]};
         cg_module *m1 = cg_Conv1d(2, 2, 4, &same);
         assert_non_null(m);

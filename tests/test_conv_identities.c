@@ -253,13 +253,15 @@ static void test_module_equals_function(void **state) {
     cg_tensor *x = rnd(CG_SHAPE(2, 4, 6, 7), false);
     cg_conv_options o = {
         .stride_hw = {2, 1}, .padding_hw = {1, 2}, .dilation_hw = {1, 2}, .groups = 2};
-    cg_module *conv = cg_Conv2d(4, 6, 3, 2, &o);
+    cg_conv_options mo = o; // the module's kernel is 3x2
+    mo.kernel_size_hw[0] = 3, mo.kernel_size_hw[1] = 2;
+    cg_module *conv = cg_Conv2d(4, 6, 0, &mo);
     cg_tensor *w = cg_module_param(conv, "weight"), *b = cg_module_param(conv, "bias");
     cg_assert_close(cg_module_forward(conv, x), cg_conv2d(x, w, b, &o), 0, 0, "Conv2d");
 
-    cg_conv_options r = o;
+    cg_conv_options r = mo;
     r.padding_mode = CG_PAD_REFLECT;
-    cg_module *reflect = cg_Conv2d(4, 6, 3, 2, &r);
+    cg_module *reflect = cg_Conv2d(4, 6, 0, &r);
     w = cg_module_param(reflect, "weight"), b = cg_module_param(reflect, "bias");
     cg_conv_options zero_pad = o;
     zero_pad.padding_hw[0] = zero_pad.padding_hw[1] = 0;
@@ -268,7 +270,7 @@ static void test_module_equals_function(void **state) {
                     "Conv2d reflect");
 
     cg_conv_options t = {.stride = 2, .padding = 1, .output_padding_hw = {1, 0}};
-    cg_module *tconv = cg_ConvTranspose2d(4, 3, 3, 3, &t);
+    cg_module *tconv = cg_ConvTranspose2d(4, 3, 3, &t);
     w = cg_module_param(tconv, "weight"), b = cg_module_param(tconv, "bias");
     assert_int_equal(w->shape[0], 4); // (in, out/groups, kH, kW)
     cg_assert_close(cg_module_forward(tconv, x), cg_conv_transpose2d(x, w, b, &t), 0, 0,
@@ -302,19 +304,19 @@ static void expect_repr(cg_module *m, const char *expected) {
 
 static void test_module_repr(void **state) {
     (void)state;
-    expect_repr(cg_Conv2d(1, 8, 3, 3, &(cg_conv_options){.padding = 1}),
+    expect_repr(cg_Conv2d(1, 8, 3, &(cg_conv_options){.padding = 1}),
                 "Conv2d(1, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))");
-    expect_repr(cg_Conv2d(4, 8, 2, 3,
-                          &(cg_conv_options){.padding_kind = CG_PADDING_SAME,
+    expect_repr(cg_Conv2d(4, 8, 0,
+                          &(cg_conv_options){.kernel_size_hw = {2, 3},
+                                             .padding_kind = CG_PADDING_SAME,
                                              .dilation = 2,
                                              .groups = 2,
                                              .no_bias = true,
                                              .padding_mode = CG_PAD_REFLECT}),
                 "Conv2d(4, 8, kernel_size=(2, 3), stride=(1, 1), padding=same, dilation=(2, 2), "
                 "groups=2, bias=False, padding_mode=reflect)");
-    expect_repr(
-        cg_ConvTranspose2d(2, 3, 3, 3, &(cg_conv_options){.stride = 2, .output_padding = 1}),
-        "ConvTranspose2d(2, 3, kernel_size=(3, 3), stride=(2, 2), output_padding=(1, 1))");
+    expect_repr(cg_ConvTranspose2d(2, 3, 3, &(cg_conv_options){.stride = 2, .output_padding = 1}),
+                "ConvTranspose2d(2, 3, kernel_size=(3, 3), stride=(2, 2), output_padding=(1, 1))");
     expect_repr(cg_Conv1d(2, 4, 5, &(cg_conv_options){.stride = 2, .padding = 2}),
                 "Conv1d(2, 4, kernel_size=(5,), stride=(2,), padding=(2,))");
     expect_repr(cg_ConvTranspose1d(2, 4, 3, NULL),
@@ -393,9 +395,10 @@ static void check_init(cg_module *m, int64_t fan_in, const char *what) {
 static void test_default_init_bounds(void **state) {
     (void)state;
     cg_manual_seed(16);
-    check_init(cg_Conv2d(3, 16, 3, 3, NULL), 27, "Conv2d");
-    check_init(cg_Conv2d(8, 32, 3, 5, &(cg_conv_options){.groups = 4}), 2 * 15, "Conv2d groups");
-    check_init(cg_ConvTranspose2d(16, 12, 3, 3, &(cg_conv_options){.groups = 2}), 6 * 9,
+    check_init(cg_Conv2d(3, 16, 3, NULL), 27, "Conv2d");
+    check_init(cg_Conv2d(8, 32, 0, &(cg_conv_options){.groups = 4, .kernel_size_hw = {3, 5}}),
+               2 * 15, "Conv2d groups");
+    check_init(cg_ConvTranspose2d(16, 12, 3, &(cg_conv_options){.groups = 2}), 6 * 9,
                "ConvTranspose2d"); // fan_in from weight dim 1 = out/groups
     check_init(cg_Conv1d(4, 32, 5, NULL), 20, "Conv1d");
     check_init(cg_ConvTranspose1d(32, 8, 4, NULL), 32, "ConvTranspose1d");

@@ -239,7 +239,7 @@ static void test_unused_parameter_neither_hangs_nor_diverges(void **state) {
 static void test_batchnorm_buffers_from_rank0(void **state) {
     (void)state;
     cg_manual_seed(3);
-    cg_module *layers[] = {cg_Conv2d(1, 2, 1, 1, NULL), cg_BatchNorm2d(2, NULL)};
+    cg_module *layers[] = {cg_Conv2d(1, 2, 1, NULL), cg_BatchNorm2d(2, NULL)};
     cg_module *m = cg_Sequential(2, layers);
     cg_ddp *ddp = cg_ddp_new(m, NULL);
     cg_tensor *mean = cg_module_buffer(m->children[1], "running_mean");

@@ -170,7 +170,7 @@ static void test_gradcheck_dropout(void **state) {
 static void test_sequential_fuses_conv_relu(void **state) {
     (void)state;
     cg_module *seq = cg_Sequential(
-        2, (cg_module *[]){cg_Conv2d(3, 5, 3, 3, &(cg_conv_options){.padding = 1, .stride = 2}),
+        2, (cg_module *[]){cg_Conv2d(3, 5, 3, &(cg_conv_options){.padding = 1, .stride = 2}),
                            cg_ReLU()});
     cg_module *conv = seq->children[0], *relu = seq->children[1];
     cg_tensor *w = cg_module_param(conv, "weight"), *b = cg_module_param(conv, "bias");
@@ -206,10 +206,10 @@ static void test_sequential_fuses_conv_relu(void **state) {
 static void test_sequential_pair_choice(void **state) {
     (void)state;
     const cg_pool_options k2 = {.kernel_size = 2};
-    cg_module *three = cg_Sequential(
-        3, (cg_module *[]){cg_Conv2d(2, 4, 3, 3, NULL), cg_ReLU(), cg_MaxPool2d(&k2)});
+    cg_module *three =
+        cg_Sequential(3, (cg_module *[]){cg_Conv2d(2, 4, 3, NULL), cg_ReLU(), cg_MaxPool2d(&k2)});
     cg_module *transposed =
-        cg_Sequential(2, (cg_module *[]){cg_ConvTranspose2d(2, 4, 3, 3, NULL), cg_ReLU()});
+        cg_Sequential(2, (cg_module *[]){cg_ConvTranspose2d(2, 4, 3, NULL), cg_ReLU()});
     cg_module *one_d = cg_Sequential(2, (cg_module *[]){cg_Conv1d(2, 4, 3, NULL), cg_ReLU()});
     cg_scope_begin();
     cg_tensor *x = cg_randn(CG_SHAPE(2, 2, 8, 8), NULL);

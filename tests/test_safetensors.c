@@ -34,7 +34,7 @@ static void write_file(const char *path, const uint8_t *buf, size_t n) {
 
 // The CNN of gen_safetensors.py: Conv2d(1,2,3), BatchNorm2d(2), ReLU, Flatten, Linear(8,3).
 static cg_module *torch_model(void) {
-    return cg_Sequential(5, (cg_module *[]){cg_Conv2d(1, 2, 3, 3, NULL), cg_BatchNorm2d(2, NULL),
+    return cg_Sequential(5, (cg_module *[]){cg_Conv2d(1, 2, 3, NULL), cg_BatchNorm2d(2, NULL),
                                             cg_ReLU(), cg_Flatten(1, -1), cg_Linear(8, 3, NULL)});
 }
 
@@ -276,9 +276,8 @@ static void test_module_load_mismatch(void **state) {
     (void)state;
     cg_test_capture_errors();
     // Linear(8,3) -> Linear(8,4), and no BatchNorm: missing, unexpected and mis-shaped.
-    cg_module *m =
-        cg_Sequential(5, (cg_module *[]){cg_Conv2d(1, 2, 3, 3, NULL), cg_ReLU(), cg_ReLU(),
-                                         cg_Flatten(1, -1), cg_Linear(8, 4, NULL)});
+    cg_module *m = cg_Sequential(5, (cg_module *[]){cg_Conv2d(1, 2, 3, NULL), cg_ReLU(), cg_ReLU(),
+                                                    cg_Flatten(1, -1), cg_Linear(8, 4, NULL)});
     cg_module *extra =
         cg_Sequential(1, (cg_module *[]){cg_Linear(2, 2, &(cg_linear_options){.no_bias = true})});
     cg_module_add_child(m, "head", extra);

@@ -41,7 +41,7 @@ static void make_data(cg_tensor **images, cg_tensor **labels) {
 
 // Conv-BN-ReLU-pool, dropout, linear: parameters, buffers and RNG use all matter.
 static cg_module *make_model(void) {
-    cg_module *layers[] = {cg_Conv2d(1, 6, 3, 3, &(cg_conv_options){.padding = 1}),
+    cg_module *layers[] = {cg_Conv2d(1, 6, 3, &(cg_conv_options){.padding = 1}),
                            cg_BatchNorm2d(6, NULL),
                            cg_ReLU(),
                            cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2}),

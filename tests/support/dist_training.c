@@ -16,10 +16,10 @@ cg_module *cg_dt_small_cnn(uint64_t seed) {
     cg_manual_seed(seed);
     cg_conv_options same = {.padding = 1};
     cg_pool_options pool = {.kernel_size = 2};
-    cg_module *layers[] = {cg_Conv2d(1, 4, 3, 3, &same),
+    cg_module *layers[] = {cg_Conv2d(1, 4, 3, &same),
                            cg_ReLU(),
                            cg_MaxPool2d(&pool),
-                           cg_Conv2d(4, 6, 3, 3, &same),
+                           cg_Conv2d(4, 6, 3, &same),
                            cg_ReLU(),
                            cg_MaxPool2d(&pool),
                            cg_Flatten(1, -1),
