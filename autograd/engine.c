@@ -3,6 +3,7 @@
 // The graph is the tensors themselves: each non-leaf tensor points at the node that made
 // it, and the node points at its inputs (micrograd's model). Backward orders the nodes
 // topologically from the root and calls each op's backward once, newest first.
+#include <stdatomic.h>
 #include <string.h>
 
 #include "../kernels/elementwise.h"
@@ -13,8 +14,12 @@
 #include "grad_ready_internal.h"
 #include "op.h"
 
-static bool grad_enabled = true;
-static uint32_t visit_epoch = 0;
+// Grad mode is per thread, as torch.no_grad: a data-loading or evaluation thread that
+// turns it off does not change what the training thread records.
+static _Thread_local bool grad_enabled = true;
+// One counter for all threads: a node marked by a backward pass on one thread must never
+// look visited to a later pass on another.
+static _Atomic uint32_t visit_epoch = 0;
 
 bool cg_set_grad_enabled(bool enabled) {
     bool prev = grad_enabled;
@@ -175,7 +180,7 @@ static bool topological_order(cg_node *root, node_list *order) {
     int64_t cap = 64, top = 0;
     frame *stack = cg_alloc((size_t)cap * sizeof *stack);
     if (!stack) return false;
-    uint32_t epoch = ++visit_epoch;
+    uint32_t epoch = atomic_fetch_add(&visit_epoch, 1) + 1;
     stack[top++] = (frame){root, 0};
     root->visit = epoch;
     bool ok = true;

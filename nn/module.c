@@ -193,8 +193,9 @@ typedef struct summary_row {
     int64_t shape[CG_MAX_DIMS];
     int ndim;
 } summary_row;
-static summary_row *recorder;
-static int recorder_count, recorder_cap;
+// Per thread: a summary taken on one thread does not record another thread's forwards.
+static _Thread_local summary_row *recorder;
+static _Thread_local int recorder_count, recorder_cap;
 
 // The modules running on this thread, outermost first. A module run by a running module
 // is its child: its name (found among the parent's children) extends the error context,
