@@ -8,6 +8,7 @@
 
 #include "../kernels/elementwise.h"
 #include "../tensor/alloc.h"
+#include "../tensor/array.h"
 #include "../tensor/parallel.h"
 #include "../tensor/tensor_internal.h"
 #include "autograd.h"
@@ -156,20 +157,6 @@ typedef struct node_list {
     int64_t n, cap;
 } node_list;
 
-static bool push(node_list *l, cg_node *n) {
-    if (l->n == l->cap) {
-        int64_t cap = l->cap ? 2 * l->cap : 64;
-        cg_node **items = cg_alloc((size_t)cap * sizeof *items);
-        if (!items) return false;
-        if (l->n) memcpy(items, l->items, (size_t)l->n * sizeof *items);
-        cg_dealloc(l->items);
-        l->items = items;
-        l->cap = cap;
-    }
-    l->items[l->n++] = n;
-    return true;
-}
-
 // Post-order DFS without recursion (graphs can be deep): `order` ends with the root's node.
 typedef struct frame {
     cg_node *node;
@@ -177,9 +164,9 @@ typedef struct frame {
 } frame;
 
 static bool topological_order(cg_node *root, node_list *order) {
-    int64_t cap = 64, top = 0;
-    frame *stack = cg_alloc((size_t)cap * sizeof *stack);
-    if (!stack) return false;
+    int64_t cap = 0, top = 0;
+    frame *stack = NULL;
+    if (cg_array_reserve(&stack, &cap, 64, sizeof *stack) < 0) return false;
     uint32_t epoch = atomic_fetch_add(&visit_epoch, 1) + 1;
     stack[top++] = (frame){root, 0};
     root->visit = epoch;
@@ -193,20 +180,9 @@ static bool topological_order(cg_node *root, node_list *order) {
             cg_node *child = in ? in->node : NULL;
             if (!child || child->visit == epoch) continue;
             child->visit = epoch;
-            if (top == cap) {
-                frame *bigger = cg_alloc((size_t)(2 * cap) * sizeof *stack);
-                if (!bigger) {
-                    ok = false;
-                    break;
-                }
-                memcpy(bigger, stack, (size_t)cap * sizeof *stack);
-                cg_dealloc(stack);
-                stack = bigger;
-                cap *= 2;
-            }
-            stack[top++] = (frame){child, 0};
+            ok = CG_ARRAY_PUSH(stack, top, cap, ((frame){child, 0})) == 0;
         } else {
-            ok = push(order, f->node);
+            ok = CG_ARRAY_PUSH(order->items, order->n, order->cap, f->node) == 0;
             top--;
         }
     }

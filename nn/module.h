@@ -48,7 +48,8 @@ struct cg_module {
     int n_buffers;
     const char *buffer_names[CG_MODULE_MAX_TENSORS];
     cg_tensor *buffers[CG_MODULE_MAX_TENSORS];
-    int n_children, cap_children;
+    int n_children;
+    int64_t cap_children, cap_child_names; // tensor/array.h capacities
     char **child_names;
     cg_module **children;
     void *impl;        // the layer's configuration/state: the module's copy of `config`
@@ -70,6 +71,8 @@ void cg_module_zero_grad(cg_module *m);               // zeroes every parameter'
 int64_t cg_module_num_parameters(const cg_module *m); // total elements of all parameters
 
 // A flat list of (dotted name, tensor) (tensor/tensor.h); free with cg_tensor_list_free.
+// count is -1 (items NULL) when the list could not be built (out of memory, reported):
+// never a partial list.
 // Parameters in registration order, depth first, as model.named_parameters().
 cg_tensor_list cg_module_named_parameters(const cg_module *m);
 // Parameters and buffers, as model.state_dict() orders them (per module: params, buffers).
