@@ -119,16 +119,38 @@ int64_t cg_module_num_parameters(const cg_module *m) {
     return n;
 }
 
+// The error for a path step that names no child: which step, in which module, and the
+// children that do exist (as PyTorch's get_submodule, with the list it leaves out).
+static void no_such_child(const cg_module *m, const char *path, const char *step, size_t len) {
+    char children[256] = "", *end = children;
+    for (int i = 0; i < m->n_children; i++) {
+        size_t left = sizeof children - (size_t)(end - children);
+        int n = snprintf(end, left, "%s%s", i ? ", " : "", m->child_names[i]);
+        if (n < 0 || (size_t)n >= left) {
+            snprintf(children + sizeof children - 5, 5, "...");
+            break;
+        }
+        end += n;
+    }
+    cg_error(CG_ERR_ARG, "module_get: \"%s\": %s has no child \"%.*s\" (%s%s)", path, m->cls->name,
+             (int)len, step, m->n_children ? "its children: " : "it has no children", children);
+}
+
 cg_module *cg_module_get(cg_module *m, const char *path) {
-    while (m && *path) {
-        const char *dot = strchr(path, '.');
-        size_t len = dot ? (size_t)(dot - path) : strlen(path);
+    if (!m || !path) return cg_error(CG_ERR_ARG, "module_get: %s is NULL", !m ? "module" : "path");
+    for (const char *step = path; *step;) {
+        const char *dot = strchr(step, '.');
+        size_t len = dot ? (size_t)(dot - step) : strlen(step);
         cg_module *next = NULL;
         for (int i = 0; i < m->n_children && !next; i++)
-            if (strlen(m->child_names[i]) == len && strncmp(m->child_names[i], path, len) == 0)
+            if (strlen(m->child_names[i]) == len && strncmp(m->child_names[i], step, len) == 0)
                 next = m->children[i];
+        if (!next) {
+            no_such_child(m, path, step, len);
+            return NULL;
+        }
         m = next;
-        path += len + (dot ? 1 : 0);
+        step += len + (dot ? 1 : 0);
     }
     return m;
 }

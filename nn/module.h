@@ -77,7 +77,9 @@ int64_t cg_module_num_parameters(const cg_module *m); // total elements of all p
 cg_tensor_list cg_module_named_parameters(const cg_module *m);
 // Parameters and buffers, as model.state_dict() orders them (per module: params, buffers).
 cg_tensor_list cg_module_state_dict(const cg_module *m);
-// The module at a dotted path ("features.0"), or NULL.
+// The module at a dotted path ("features.0"); "" is m itself. NULL with an error naming
+// the step that matches no child and listing the children that exist:
+//   module_get: "features.7": Sequential has no child "7" (its children: 0, 1, 2)
 cg_module *cg_module_get(cg_module *m, const char *path);
 
 // Print the module tree as PyTorch's repr(model).

@@ -292,6 +292,24 @@ static void test_fixture_reader_errors(void **state) {
     cg_fixture_free(fx);
 }
 
+// cg_module_get names the step that matches nothing and lists the children that exist.
+static void test_module_get_names_missing_child(void **state) {
+    (void)state;
+    const cg_pool_options k2 = {.kernel_size = 2};
+    cg_module *inner = cg_Sequential(2, (cg_module *[]){cg_ReLU(), cg_MaxPool2d(&k2)});
+    cg_module *model = cg_Sequential(2, (cg_module *[]){cg_Linear(2, 2, NULL), inner});
+    assert_ptr_equal(cg_module_get(model, "1.0"), inner->children[0]);
+    assert_ptr_equal(cg_module_get(model, ""), model);
+    assert_null(cg_module_get(model, "1.7"));
+    cg_test_expect_error(CG_ERR_ARG,
+                         "module_get: \"1.7\": Sequential has no child \"7\" (its children: 0, 1)");
+    assert_null(cg_module_get(model, "0.weight"));
+    cg_test_expect_error(CG_ERR_ARG, "Linear has no child \"weight\" (it has no children)");
+    assert_null(cg_module_get(model, NULL));
+    cg_test_expect_error(CG_ERR_ARG, "module_get: path is NULL");
+    cg_module_free(model);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_matmul_message_exact, cg_test_teardown),
@@ -304,6 +322,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_status_names, cg_test_teardown),
         cmocka_unit_test_teardown(test_fixture_reader, cg_test_teardown),
         cmocka_unit_test_teardown(test_fixture_reader_errors, cg_test_teardown),
+        cmocka_unit_test_teardown(test_module_get_names_missing_child, cg_test_teardown),
     };
     cg_test_capture_errors();
     return cmocka_run_group_tests_name("errors", tests, NULL, NULL);
