@@ -200,7 +200,7 @@ int cg_backward(cg_tensor *loss) {
         return -1;
     }
     float one = 1.0f;
-    cg_tensor seed = {.ndim = loss->ndim, .numel = 1, .data = &one};
+    cg_tensor seed = {.ndim = loss->ndim, .numel = 1, .data = &one, .liveness = CG_TENSOR_LIVE};
     memcpy(seed.shape, loss->shape, sizeof seed.shape);
     return cg_backward_ex(loss, &seed, false);
 }
