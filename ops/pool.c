@@ -82,8 +82,8 @@ static int check_resolved(const char *op, const cg_pool_options *r) {
         // PyTorch 1.13 bounds the padding by the kernel size alone, whatever the dilation
         if (p[i] > k[i] / 2) {
             cg_error(CG_ERR_ARG,
-                     "%s: padding (%d, %d) should be at most half of the kernel size (%d, %d)",
-                     op, p[0], p[1], k[0], k[1]);
+                     "%s: padding (%d, %d) should be at most half of the kernel size (%d, %d)", op,
+                     p[0], p[1], k[0], k[1]);
             return -1;
         }
     }
