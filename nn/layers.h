@@ -44,6 +44,12 @@ cg_tensor *cg_MaxUnpool2d_forward(cg_module *m, cg_tensor *x, cg_tensor *indices
 // None); row i covers rows [floor(i*H/out_h), ceil((i+1)*H/out_h)).
 cg_module *cg_AdaptiveAvgPool2d(int out_h, int out_w);
 cg_module *cg_AdaptiveMaxPool2d(int out_h, int out_w);
+// PyTorch's return_indices=True on a max pooling module (MaxPool1d, MaxPool2d,
+// AdaptiveMaxPool1d, AdaptiveMaxPool2d): its output, and *indices those of
+// cg_max_pool2d_with_indices / cg_max_pool1d_with_indices. nn.MaxPool2d(2,
+// return_indices=True)(x) is cg_max_pool_forward_with_indices(cg_MaxPool2d(&(cg_pool_options){
+// .kernel_size = 2}), x, &indices); cg_module_forward on the same module returns y alone.
+cg_tensor *cg_max_pool_forward_with_indices(cg_module *m, cg_tensor *x, cg_tensor **indices);
 
 // Normalisation modules (BatchNorm1d/2d, LayerNorm, GroupNorm, InstanceNorm2d): nn/norm.h.
 
