@@ -21,8 +21,8 @@ static bool check_channel_affine(const char *op, const cg_tensor *x, const cg_te
 static cg_tensor *per_sample(const cg_op *op, cg_tensor *x, int64_t groups, cg_tensor *weight,
                              cg_tensor *bias, float eps, const cg_norm_running *given) {
     if (!check_channel_affine(op->name, x, weight, bias)) return NULL;
-    cg_norm_plan p = {x->shape[0], x->shape[1], 1, groups, false, !given};
-    for (int d = 2; d < x->ndim; d++) p.S *= x->shape[d];
+    cg_norm_plan p = {{x->shape[0], x->shape[1], 1, groups, false}, !given, false};
+    for (int d = 2; d < x->ndim; d++) p.layout.S *= x->shape[d];
     return cg_norm_run(op, x, &p, weight, bias, eps, given);
 }
 
@@ -100,8 +100,10 @@ cg_tensor *cg_instance_norm(cg_tensor *x, int spatial_dims, cg_tensor *running_m
     bool unbatched = x->ndim == spatial_dims + 1;
     cg_tensor *batched = unbatched ? cg_unsqueeze(x, 0) : x;
     if (!batched) return NULL;
+    // PyTorch checks the plane size only when it takes statistics of x: in eval with
+    // running statistics a 1x1 plane is normalised with them.
     int64_t maps = batched->shape[0] * batched->shape[1];
-    if (maps > 0 && batched->numel / maps <= 1)
+    if (use_input_stats && maps > 0 && batched->numel / maps <= 1)
         return cg_error(CG_ERR_SHAPE,
                         "instance_norm: expected more than 1 spatial element per channel, got "
                         "input %s",
@@ -122,6 +124,13 @@ cg_tensor *cg_group_norm(cg_tensor *x, int num_groups, cg_tensor *weight, cg_ten
                         "group_norm: num_groups %d must be > 0 and divide the %lld channels of "
                         "input %s",
                         num_groups, (long long)x->shape[1], cg_tensor_shape_str(x));
+    // PyTorch's _verify_batch_size on (N * C / G, G, *): one value per statistic in all
+    // (a single sample, one channel per group, no spatial extent) is refused.
+    if (x->numel > 0 && x->numel / num_groups == 1)
+        return cg_error(CG_ERR_SHAPE,
+                        "group_norm: expected more than 1 value per group, got input %s with "
+                        "num_groups %d",
+                        cg_tensor_shape_str(x), num_groups);
     return per_sample(&cg_op_group_norm, x, num_groups, weight, bias, eps, NULL);
 }
 
@@ -144,6 +153,6 @@ cg_tensor *cg_layer_norm(cg_tensor *x, int ndim, const int64_t *normalized_shape
     if (!cg_norm_check_param("layer_norm", "weight", weight, ndim, normalized_shape, what) ||
         !cg_norm_check_param("layer_norm", "bias", bias, ndim, normalized_shape, what))
         return NULL;
-    cg_norm_plan p = {D ? x->numel / D : 0, D, 1, 1, false, true};
+    cg_norm_plan p = {{D ? x->numel / D : 0, D, 1, 1, false}, true, false};
     return cg_norm_run(&cg_op_layer_norm, x, &p, weight, bias, eps, NULL);
 }

@@ -1,0 +1,67 @@
+// kernels/norm.h - the loops of batch, instance, group and layer normalisation, as plain
+// functions over contiguous float buffers (llm.c style), one set for all four norms.
+//
+// x is seen as (N, C, S): N samples, C channels, S contiguous values per channel (a plane).
+// The channels form G groups of C/G; one statistic (mean, 1/std) covers
+//   across_batch: group g of every sample       (batch norm: G = C)
+//   otherwise:    group g of one sample n      (instance norm: G = C; group norm; layer
+//                                               norm: C = normalized size, S = 1, G = 1)
+// so statistic st (st = g, or n * G + g) covers the runs of C/G * S contiguous values at
+// (n * C + g * C/G) * S for its samples n. weight and bias are per channel (C) or NULL (1, 0).
+//
+// Every function runs over the statistics on the thread team (tensor/parallel.h) when they
+// hold more than CG_PARALLEL_MIN values; each statistic is computed by one thread in a fixed
+// order, so results do not depend on the thread count. The inner loops run over one plane
+// with per-channel scalars (compiled for AVX-512/AVX2/baseline, kernels/simd_clones.h).
+// Tested against a double-precision reference in tests/test_norm_kernels.c.
+#ifndef CG_KERNELS_NORM_H
+#define CG_KERNELS_NORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct cg_norm_layout {
+    int64_t N, C, S, G;
+    bool across_batch; // one statistic per group over the whole batch (batch norm)
+} cg_norm_layout;
+
+// The number of statistics (G or N * G) and the values each covers.
+int64_t cg_norm_stat_count(const cg_norm_layout *l);
+int64_t cg_norm_stat_members(const cg_norm_layout *l);
+
+// mean[st] and the biased var[st] (stat_count each) of x (N, C, S), in one pass: sums of
+// x - x0 and (x - x0)^2 in double, x0 the statistic's first value, so the variance keeps
+// its precision when the mean is far from 0 (error ~1e-16 * (1 + (mean - x0)^2 / var)).
+// A statistic with no members gets NaN.
+void cg_norm_stats(const cg_norm_layout *l, const float *x, double *mean, double *var);
+
+// y = (x - mean[st]) * invstd[st] * weight[c] + bias[c] for x, y (N, C, S); with relu, then
+// y = y < 0 ? 0 : y (PyTorch's relu: NaN passes, -0 stays -0). y may alias x.
+void cg_norm_apply(const cg_norm_layout *l, const float *x, const float *mean, const float *invstd,
+                   const float *weight, const float *bias, bool relu, float *y);
+
+// The backward's two reductions in one pass: per plane (n, c) of x, dy (N, C, S),
+//   sum_g[n, c] = sum g   and   sum_gxhat[n, c] = sum g * (x - mean[st]) * invstd[st]
+// in double, where g = dy, or with relu_y (the output of a fused ReLU) g = relu_y <= 0 ? 0 : dy
+// (threshold_backward: the masked-off entries are 0 also where dy is NaN). sum_g, sum_gxhat
+// are (N, C).
+void cg_norm_grad_sums(const cg_norm_layout *l, const float *x, const float *dy,
+                       const float *relu_y, const float *mean, const float *invstd, double *sum_g,
+                       double *sum_gxhat);
+
+// From those sums: per statistic (stat_count each) mean_d = mean of d = g * weight[c] and
+// mean_dxhat = mean of d * xhat over its members; per channel (C each, either may be NULL)
+// dbias = sum of g and dweight = sum of g * xhat over the batch.
+void cg_norm_grad_reduce(const cg_norm_layout *l, const float *weight, const double *sum_g,
+                         const double *sum_gxhat, float *mean_d, float *mean_dxhat, float *dweight,
+                         float *dbias);
+
+// dx = invstd[st] * (g * weight[c] - mean_d[st] - xhat * mean_dxhat[st]), g and xhat as in
+// cg_norm_grad_sums; mean_d and mean_dxhat NULL (the statistics were given, not taken from
+// x: constants) make it dx = invstd[st] * g * weight[c].
+void cg_norm_input_grad(const cg_norm_layout *l, const float *x, const float *dy,
+                        const float *relu_y, const float *mean, const float *invstd,
+                        const float *weight, const float *mean_d, const float *mean_dxhat,
+                        float *dx);
+
+#endif
