@@ -155,22 +155,30 @@ static inline float masked(const float *dy, const float *relu_y, int64_t i) {
     return relu_y && relu_y[i] <= 0.0f ? 0.0f : dy[i];
 }
 
-// One plane: the sums of g and of g * xhat, in double lanes.
+// One plane: the sums of g and of g * xhat, in double lanes. The mask is applied to a copy
+// of dy in blocks first: with the select inside the lanes loop GCC does not vectorise it.
+#define MASK_BLOCK 256
 CG_SIMD_CLONES static void plane_grad_sums(const float *x, const float *dy, const float *relu_y,
                                            int64_t n, float mean, float invstd, double *sum_g,
                                            double *sum_gxhat) {
     double s[LANES] = {0}, q[LANES] = {0};
-    int64_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int k = 0; k < LANES; k++) {
-            float g = masked(dy, relu_y, i + k);
-            s[k] += g;
-            q[k] += g * ((x[i + k] - mean) * invstd);
+    float block[MASK_BLOCK];
+    for (int64_t b0 = 0; b0 < n; b0 += MASK_BLOCK) {
+        int64_t len = n - b0 < MASK_BLOCK ? n - b0 : MASK_BLOCK, i = 0;
+        const float *g = dy + b0, *xb = x + b0;
+        if (relu_y) {
+            for (int64_t k = 0; k < len; k++) block[k] = relu_y[b0 + k] <= 0.0f ? 0.0f : g[k];
+            g = block;
         }
-    for (; i < n; i++) {
-        float g = masked(dy, relu_y, i);
-        s[0] += g;
-        q[0] += g * ((x[i] - mean) * invstd);
+        for (; i + LANES <= len; i += LANES)
+            for (int k = 0; k < LANES; k++) {
+                s[k] += g[i + k];
+                q[k] += g[i + k] * ((xb[i + k] - mean) * invstd);
+            }
+        for (; i < len; i++) {
+            s[0] += g[i];
+            q[0] += g[i] * ((xb[i] - mean) * invstd);
+        }
     }
     double ts = 0, tq = 0;
     for (int k = 0; k < LANES; k++) ts += s[k], tq += q[k];
@@ -247,16 +255,25 @@ void cg_norm_grad_reduce(const cg_norm_layout *l, const float *weight, const dou
 CG_SIMD_CLONES static void plane_input_grad(const float *x, const float *dy, const float *relu_y,
                                             float *dx, int64_t n, float mean, float invstd, float w,
                                             float md, float mdx) {
-    for (int64_t i = 0; i < n; i++) {
-        float xhat = (x[i] - mean) * invstd;
-        dx[i] = invstd * (masked(dy, relu_y, i) * w - md - xhat * mdx);
-    }
+    if (relu_y)
+        for (int64_t i = 0; i < n; i++) {
+            float xhat = (x[i] - mean) * invstd, g = relu_y[i] <= 0.0f ? 0.0f : dy[i];
+            dx[i] = invstd * (g * w - md - xhat * mdx);
+        }
+    else
+        for (int64_t i = 0; i < n; i++) {
+            float xhat = (x[i] - mean) * invstd;
+            dx[i] = invstd * (dy[i] * w - md - xhat * mdx);
+        }
 }
 
 // One plane with constant statistics: dx = invstd * (g * w).
 CG_SIMD_CLONES static void plane_input_grad_fixed(const float *dy, const float *relu_y, float *dx,
                                                   int64_t n, float invstd, float w) {
-    for (int64_t i = 0; i < n; i++) dx[i] = invstd * (masked(dy, relu_y, i) * w);
+    if (relu_y)
+        for (int64_t i = 0; i < n; i++) dx[i] = invstd * ((relu_y[i] <= 0.0f ? 0.0f : dy[i]) * w);
+    else
+        for (int64_t i = 0; i < n; i++) dx[i] = invstd * (dy[i] * w);
 }
 
 // One row of single-value channels (weight per element).
