@@ -1,5 +1,6 @@
 // nn/norm.c - the normalisation modules of nn/norm.h: one configuration, one forward and one
 // repr for all five, which differ only in the functional they call and what they register.
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -110,6 +111,19 @@ static const cg_module_class classes[] = {
     [GROUP] = {.name = "GroupNorm", .forward = norm_forward, .describe = norm_describe},
     [INSTANCE] = {.name = "InstanceNorm2d", .forward = norm_forward, .describe = norm_describe},
 };
+
+bool cg_batch_norm_eval_affine(const cg_module *m, int64_t channels, double *scale, double *shift) {
+    if (!m || m->cls != &classes[BATCH_2D] || m->training) return false;
+    const norm_config *c = m->impl;
+    cg_tensor *rm = cg_module_buffer(m, "running_mean"), *rv = cg_module_buffer(m, "running_var");
+    if (!c->track || !rm || !rv || c->num_features != channels) return false;
+    cg_tensor *w = cg_module_param(m, "weight"), *b = cg_module_param(m, "bias");
+    for (int64_t k = 0; scale && k < channels; k++) {
+        scale[k] = (w ? w->data[k] : 1.0) / sqrt((double)rv->data[k] + c->eps);
+        shift[k] = (b ? b->data[k] : 0.0) - rm->data[k] * scale[k];
+    }
+    return true;
+}
 
 // The module with weight/bias of `shape` (if affine) and, for tracking batch norm, the
 // running statistics.

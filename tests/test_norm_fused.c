@@ -2,7 +2,8 @@
 // threads: batch_norm_relu against relu(batch_norm2d/1d) (training and eval: output, the
 // running statistics, and the gradients of input, weight and bias), add_relu against
 // relu(add) (same shape and broadcast), and Sequential(BatchNorm2d, ReLU) against the two
-// modules run one by one. Inputs include ties (constant planes), NaN, +0 and -0, and the
+// modules run one by one; Sequential(Conv2d, BatchNorm2d) folded in eval against the two
+// modules (within rounding). Inputs include ties (constant planes), NaN, +0 and -0, and the
 // upstream gradient holds NaN where the ReLU masks it off.
 #include <math.h>
 #include <string.h>
@@ -192,12 +193,81 @@ static void test_sequential_fuses_batch_norm_relu(void **state) {
     cg_module_free(relu);
 }
 
+// |a - b| <= atol + rtol * |b| everywhere.
+static void assert_near(const cg_tensor *a, const cg_tensor *b, double rtol, double atol,
+                        const char *what) {
+    assert_int_equal(a->numel, b->numel);
+    for (int64_t i = 0; i < a->numel; i++)
+        if (!(fabs((double)a->data[i] - b->data[i]) <= atol + rtol * fabs((double)b->data[i])))
+            fail_msg("%s: element %lld is %.9g, unfused %.9g", what, (long long)i,
+                     (double)a->data[i], (double)b->data[i]);
+}
+
+// Sequential(Conv2d, BatchNorm2d) in eval folds the batch norm into the convolution when no
+// parameter gradient can be asked for. The folded products are rounded in another order:
+// output and input gradient within 1e-5 relative + 1e-5 absolute of the two modules
+// (outputs and gradients are O(1) here).
+static void check_conv_bn_fold(bool conv_bias) {
+    cg_module *seq = cg_Sequential(
+        2, (cg_module *[]){
+               cg_Conv2d(3, 6, 3,
+                         &(cg_conv_options){.padding = 1, .stride = 2, .no_bias = !conv_bias}),
+               cg_BatchNorm2d(6, NULL)});
+    cg_module *conv = seq->children[0], *bn = seq->children[1];
+    cg_tensor *x0 = cg_randn(CG_SHAPE(4, 3, 9, 9), NULL);
+    cg_scope_begin();
+    for (int i = 0; i < 3; i++) // running statistics away from (0, 1)
+        cg_module_forward(seq, cg_add_scalar(cg_mul_scalar(x0, 2.0f), (float)i));
+    cg_scope_end();
+    cg_tensor *bw = cg_module_param(bn, "weight"), *bb = cg_module_param(bn, "bias");
+    for (int c = 0; c < 6; c++)
+        bw->data[c] = 0.5f + 0.25f * (float)c, bb->data[c] = 0.1f * (float)c;
+    assert_false(cg_module_pairs(conv, bn)); // training
+    cg_module_eval(seq);
+    assert_false(cg_module_pairs(conv, bn)); // grad mode on, parameters require grad
+    for (int threads = 1; threads <= 4; threads++) {
+        cg_set_num_threads(threads);
+        cg_scope_begin();
+        bool grad_mode = cg_set_grad_enabled(false);
+        assert_true(cg_module_pairs(conv, bn));
+        cg_tensor *fused = cg_module_forward(seq, x0);
+        cg_tensor *unfused = cg_module_forward(bn, cg_module_forward(conv, x0));
+        assert_near(fused, unfused, 1e-5, 1e-5, "folded conv + batch norm");
+        cg_set_grad_enabled(grad_mode);
+        // frozen parameters: folded, and the input's gradient flows through the fold
+        cg_tensor_list params = cg_module_named_parameters(seq);
+        for (int i = 0; i < params.count; i++) params.items[i].tensor->requires_grad = false;
+        assert_true(cg_module_pairs(conv, bn));
+        cg_tensor *xf = cg_test_copy_leaf(x0, true), *xu = cg_test_copy_leaf(x0, true);
+        fused = cg_module_forward(seq, xf);
+        unfused = cg_module_forward(bn, cg_module_forward(conv, xu));
+        cg_tensor *dy = cg_randn(unfused->ndim, unfused->shape, NULL);
+        assert_int_equal(cg_backward(cg_sum(cg_mul(fused, dy), CG_ALL_DIMS, false)), 0);
+        assert_int_equal(cg_backward(cg_sum(cg_mul(unfused, dy), CG_ALL_DIMS, false)), 0);
+        assert_near(fused, unfused, 1e-5, 1e-5, "folded output, grad mode on");
+        assert_near(xf->grad, xu->grad, 1e-5, 1e-5, "folded input grad");
+        for (int i = 0; i < params.count; i++) params.items[i].tensor->requires_grad = true;
+        cg_tensor_list_free(&params);
+        cg_scope_end();
+    }
+    cg_set_num_threads(0);
+    cg_free(x0);
+    cg_module_free(seq);
+}
+
+static void test_sequential_folds_conv_batch_norm(void **state) {
+    (void)state;
+    check_conv_bn_fold(true);
+    check_conv_bn_fold(false);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_batch_norm_relu_matches_unfused, cg_test_teardown),
         cmocka_unit_test_teardown(test_batch_norm_relu_signed_zero, cg_test_teardown),
         cmocka_unit_test_teardown(test_add_relu_matches_unfused, cg_test_teardown),
         cmocka_unit_test_teardown(test_sequential_fuses_batch_norm_relu, cg_test_teardown),
+        cmocka_unit_test_teardown(test_sequential_folds_conv_batch_norm, cg_test_teardown),
     };
-    return cg_test_run("norm_fused", NULL, 0, tests, 4, 5);
+    return cg_test_run("norm_fused", NULL, 0, tests, 5, 5);
 }
