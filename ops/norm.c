@@ -61,16 +61,23 @@ const cg_op cg_op_instance_norm = {"instance_norm", norm_backward, "mean and 1/s
 const cg_op cg_op_group_norm = {"group_norm", norm_backward, "mean and 1/std per group"};
 const cg_op cg_op_layer_norm = {"layer_norm", norm_backward, "mean and 1/std per row"};
 
-// running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance.
-// An empty batch has no statistics and leaves them (PyTorch's too).
+// running[g] = (1 - momentum) * running[g] + momentum * batch[g], batch[g] the average over
+// the statistics of group g (one for batch norm, one per sample for instance norm) of the
+// mean and the unbiased variance. An empty batch has no statistics and leaves them
+// (PyTorch's too).
 static void update_running(const cg_norm_layout *l, const double *mean, const double *var,
                            const cg_norm_running *r) {
     double count = (double)cg_norm_stat_members(l), m = r->momentum;
-    for (int64_t st = 0; count > 0 && st < cg_norm_stat_count(l); st++) {
-        if (r->mean) r->mean->data[st] = (float)((1.0 - m) * r->mean->data[st] + m * mean[st]);
-        if (r->var)
-            r->var->data[st] =
-                (float)((1.0 - m) * r->var->data[st] + m * var[st] * count / (count - 1.0));
+    int64_t per_group = cg_norm_stat_count(l) / l->G;
+    for (int64_t g = 0; count > 0 && g < l->G; g++) {
+        double batch_mean = 0, batch_var = 0;
+        for (int64_t st = g; st < per_group * l->G; st += l->G) {
+            batch_mean += mean[st];
+            batch_var += var[st] * count / (count - 1.0);
+        }
+        batch_mean /= (double)per_group, batch_var /= (double)per_group;
+        if (r->mean) r->mean->data[g] = (float)((1.0 - m) * r->mean->data[g] + m * batch_mean);
+        if (r->var) r->var->data[g] = (float)((1.0 - m) * r->var->data[g] + m * batch_var);
     }
 }
 
@@ -93,8 +100,8 @@ cg_tensor *cg_norm_run(const cg_op *op, cg_tensor *x, const cg_norm_plan *p, cg_
         if (running) update_running(l, mean, var, running);
     } else {
         for (int64_t st = 0; st < ns; st++) {
-            mean[st] = running->mean->data[st];
-            var[st] = running->var->data[st];
+            mean[st] = running->mean->data[st % l->G];
+            var[st] = running->var->data[st % l->G];
         }
     }
     for (int64_t st = 0; st < ns; st++) {

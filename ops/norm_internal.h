@@ -14,8 +14,11 @@ typedef struct cg_norm_plan {
     bool relu;        // a ReLU fused after the affine step (batch_norm_relu)
 } cg_norm_plan;
 
-// Running statistics, one per statistic of the plan: read when !batch_stats, updated with
-// momentum (unbiased variance) when batch_stats. Either tensor may be NULL when updating.
+// Running statistics, one per group (G): every sample's statistic of group g reads
+// running[g] when !batch_stats; when batch_stats, running[g] moves with momentum towards
+// the average of those statistics' means and unbiased variances (batch norm: the one
+// statistic across the batch; instance norm: PyTorch's average over the samples). Either
+// tensor may be NULL when updating.
 typedef struct cg_norm_running {
     cg_tensor *mean, *var;
     double momentum;
