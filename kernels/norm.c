@@ -9,7 +9,9 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "../tensor/alloc.h"
 #include "../tensor/parallel.h"
+#include "norm_columns.h"
 #include "simd_clones.h"
 
 int64_t cg_norm_stat_count(const cg_norm_layout *l) {
@@ -85,6 +87,10 @@ static void stats_range(void *ctx, int64_t s0, int64_t s1) {
 }
 
 void cg_norm_stats(const cg_norm_layout *l, const float *x, double *mean, double *var) {
+    if (cg_norm_by_columns(l)) {
+        cg_norm_columns_stats(l, x, mean, var);
+        return;
+    }
     stats_job j = {l, x, mean, var};
     for_stats(l, stats_range, &j);
 }
@@ -116,7 +122,7 @@ typedef struct pass_job {
     const cg_norm_layout *l;
     const float *x, *dy, *relu_y, *mean, *invstd, *w, *b, *mean_d, *mean_dxhat;
     bool relu;
-    float *out;
+    float *out, *mean_d_out, *mean_dxhat_out;
     double *sum_g, *sum_gxhat;
 } pass_job;
 
@@ -142,6 +148,10 @@ static void apply_range(void *ctx, int64_t s0, int64_t s1) {
 
 void cg_norm_apply(const cg_norm_layout *l, const float *x, const float *mean, const float *invstd,
                    const float *weight, const float *bias, bool relu, float *y) {
+    if (cg_norm_by_columns(l)) {
+        cg_norm_columns_apply(l, x, mean, invstd, weight, bias, relu, y);
+        return;
+    }
     pass_job j = {
         .l = l, .x = x, .mean = mean, .invstd = invstd, .w = weight, .b = bias, .relu = relu};
     j.out = y;
@@ -185,55 +195,70 @@ CG_SIMD_CLONES static void plane_grad_sums(const float *x, const float *dy, cons
     *sum_g = ts, *sum_gxhat = tq;
 }
 
-// One row of single-value channels: each channel's sums are its one term.
-CG_SIMD_CLONES static void row_grad_sums(const float *x, const float *dy, const float *relu_y,
-                                         int64_t n, float mean, float invstd, double *sum_g,
-                                         double *sum_gxhat) {
-    for (int64_t i = 0; i < n; i++) {
-        float g = masked(dy, relu_y, i);
-        sum_g[i] = g;
-        sum_gxhat[i] = g * ((x[i] - mean) * invstd);
+// One row of single-value channels (layer norm, group norm on (N, C)): the sums of
+// d = g * w and d * xhat over its n values, in double lanes.
+CG_SIMD_CLONES static void row_stat_sums(const float *x, const float *dy, const float *relu_y,
+                                         const float *w, int64_t n, float mean, float invstd,
+                                         double *sum_d, double *sum_dxhat) {
+    double s[LANES] = {0}, q[LANES] = {0};
+    int64_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int k = 0; k < LANES; k++) {
+            float d = masked(dy, relu_y, i + k) * (w ? w[i + k] : 1.0f);
+            s[k] += d;
+            q[k] += d * ((x[i + k] - mean) * invstd);
+        }
+    for (; i < n; i++) {
+        float d = masked(dy, relu_y, i) * (w ? w[i] : 1.0f);
+        s[0] += d;
+        q[0] += d * ((x[i] - mean) * invstd);
     }
+    double ts = 0, tq = 0;
+    for (int k = 0; k < LANES; k++) ts += s[k], tq += q[k];
+    *sum_d = ts, *sum_dxhat = tq;
 }
 
-static void grad_sums_range(void *ctx, int64_t s0, int64_t s1) {
+// Per plane (n, c) sums of g and g * xhat (S > 1).
+static void plane_sums_range(void *ctx, int64_t s0, int64_t s1) {
     const pass_job *j = ctx;
     const cg_norm_layout *l = j->l;
     for (int64_t st = s0; st < s1; st++) {
         stat_runs r = runs_of(l, st);
-        float m = j->mean[st], a = j->invstd[st];
         for (int64_t n = r.n0; n < r.n1; n++) {
             int64_t plane = n * l->C + r.c0, at = plane * l->S;
-            const float *relu_y = j->relu_y ? j->relu_y + at : NULL;
-            if (l->S == 1) {
-                row_grad_sums(j->x + at, j->dy + at, relu_y, r.per, m, a, j->sum_g + plane,
-                              j->sum_gxhat + plane);
-                continue;
-            }
             for (int64_t c = 0; c < r.per; c++, plane++, at += l->S)
-                plane_grad_sums(j->x + at, j->dy + at, j->relu_y ? j->relu_y + at : NULL, l->S, m,
-                                a, j->sum_g + plane, j->sum_gxhat + plane);
+                plane_grad_sums(j->x + at, j->dy + at, j->relu_y ? j->relu_y + at : NULL, l->S,
+                                j->mean[st], j->invstd[st], j->sum_g + plane, j->sum_gxhat + plane);
         }
     }
 }
 
-void cg_norm_grad_sums(const cg_norm_layout *l, const float *x, const float *dy,
-                       const float *relu_y, const float *mean, const float *invstd, double *sum_g,
-                       double *sum_gxhat) {
-    pass_job j = {.l = l, .x = x, .dy = dy, .relu_y = relu_y, .mean = mean, .invstd = invstd};
-    j.sum_g = sum_g, j.sum_gxhat = sum_gxhat;
-    for_stats(l, grad_sums_range, &j);
+// Per statistic (n, g) means of d and d * xhat, straight from the rows (S = 1, per sample).
+static void row_means_range(void *ctx, int64_t s0, int64_t s1) {
+    const pass_job *j = ctx;
+    const cg_norm_layout *l = j->l;
+    double count = (double)cg_norm_stat_members(l);
+    for (int64_t st = s0; st < s1; st++) {
+        stat_runs r = runs_of(l, st);
+        int64_t at = r.n0 * l->C + r.c0;
+        double d, dxhat;
+        row_stat_sums(j->x + at, j->dy + at, j->relu_y ? j->relu_y + at : NULL,
+                      j->w ? j->w + r.c0 : NULL, r.per, j->mean[st], j->invstd[st], &d, &dxhat);
+        j->mean_d_out[st] = (float)(d / count);
+        j->mean_dxhat_out[st] = (float)(dxhat / count);
+    }
 }
 
-// Small (N * C values): serial.
-void cg_norm_grad_reduce(const cg_norm_layout *l, const float *weight, const double *sum_g,
-                         const double *sum_gxhat, float *mean_d, float *mean_dxhat, float *dweight,
-                         float *dbias) {
+// From per (n, c) sums over `rows` rows of them (N, or 1 for sums already over the batch):
+// the per-statistic means of d = g * w and d * xhat and the per-channel totals.
+static void reduce_sums(const cg_norm_layout *l, int64_t rows, const float *weight,
+                        const double *sum_g, const double *sum_gxhat, float *mean_d,
+                        float *mean_dxhat, float *dweight, float *dbias) {
     double count = (double)cg_norm_stat_members(l);
     for (int64_t st = 0; mean_d && st < cg_norm_stat_count(l); st++) {
         stat_runs r = runs_of(l, st);
         double d = 0, dxhat = 0;
-        for (int64_t n = r.n0; n < r.n1; n++)
+        for (int64_t n = r.n0; n < (l->across_batch ? rows : r.n1); n++)
             for (int64_t c = r.c0; c < r.c0 + r.per; c++) {
                 double w = weight ? weight[c] : 1.0;
                 d += w * sum_g[n * l->C + c];
@@ -244,11 +269,39 @@ void cg_norm_grad_reduce(const cg_norm_layout *l, const float *weight, const dou
     }
     for (int64_t c = 0; (dweight || dbias) && c < l->C; c++) {
         double g = 0, gxhat = 0;
-        for (int64_t n = 0; n < l->N; n++)
+        for (int64_t n = 0; n < rows; n++)
             g += sum_g[n * l->C + c], gxhat += sum_gxhat[n * l->C + c];
         if (dbias) dbias[c] = (float)g;
         if (dweight) dweight[c] = (float)gxhat;
     }
+}
+
+// Planes (S > 1): per-plane sums, then reduced. Single-value channels: per-channel sums
+// over the rows (cg_norm_columns_grad_sums) give the channel totals and, across the
+// batch, the statistics' means; per sample, those come from one pass over each row.
+bool cg_norm_grad_stats(const cg_norm_layout *l, const float *x, const float *dy,
+                        const float *relu_y, const float *mean, const float *invstd,
+                        const float *weight, float *mean_d, float *mean_dxhat, float *dweight,
+                        float *dbias) {
+    pass_job j = {.l = l, .x = x, .dy = dy, .relu_y = relu_y, .mean = mean, .invstd = invstd};
+    j.w = weight, j.mean_d_out = mean_d, j.mean_dxhat_out = mean_dxhat;
+    bool by_rows = l->S == 1 && !l->across_batch;
+    bool sums = l->S > 1 || dweight || dbias || (mean_d && !by_rows);
+    int64_t rows = l->S > 1 ? l->N : 1;
+    double *scratch = sums ? cg_alloc((size_t)(2 * rows * l->C + 1) * sizeof(double)) : NULL;
+    if (sums && !scratch) return false;
+    if (sums) {
+        j.sum_g = scratch, j.sum_gxhat = scratch + rows * l->C;
+        if (l->S > 1)
+            for_stats(l, plane_sums_range, &j);
+        else
+            cg_norm_columns_grad_sums(l, x, dy, relu_y, mean, invstd, j.sum_g, j.sum_gxhat);
+        reduce_sums(l, rows, weight, j.sum_g, j.sum_gxhat, by_rows ? NULL : mean_d, mean_dxhat,
+                    dweight, dbias);
+        cg_dealloc(scratch);
+    }
+    if (mean_d && by_rows) for_stats(l, row_means_range, &j);
+    return true;
 }
 
 // One plane: dx = invstd * (g * w - md - xhat * mdx).
@@ -318,6 +371,10 @@ void cg_norm_input_grad(const cg_norm_layout *l, const float *x, const float *dy
                         const float *relu_y, const float *mean, const float *invstd,
                         const float *weight, const float *mean_d, const float *mean_dxhat,
                         float *dx) {
+    if (cg_norm_by_columns(l)) {
+        cg_norm_columns_input_grad(l, x, dy, relu_y, mean, invstd, weight, mean_d, mean_dxhat, dx);
+        return;
+    }
     pass_job j = {.l = l,
                   .x = x,
                   .dy = dy,

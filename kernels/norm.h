@@ -12,7 +12,9 @@
 // Every function runs over the statistics on the thread team (tensor/parallel.h) when they
 // hold more than CG_PARALLEL_MIN values; each statistic is computed by one thread in a fixed
 // order, so results do not depend on the thread count. The inner loops run over one plane
-// with per-channel scalars (compiled for AVX-512/AVX2/baseline, kernels/simd_clones.h).
+// with per-channel scalars (compiled for AVX-512/AVX2/baseline, kernels/simd_clones.h);
+// single-value channels (S = 1) run over rows, vectorised across channels
+// (kernels/norm_columns.c).
 // Tested against a double-precision reference in tests/test_norm_kernels.c.
 #ifndef CG_KERNELS_NORM_H
 #define CG_KERNELS_NORM_H
@@ -40,24 +42,21 @@ void cg_norm_stats(const cg_norm_layout *l, const float *x, double *mean, double
 void cg_norm_apply(const cg_norm_layout *l, const float *x, const float *mean, const float *invstd,
                    const float *weight, const float *bias, bool relu, float *y);
 
-// The backward's two reductions in one pass: per plane (n, c) of x, dy (N, C, S),
-//   sum_g[n, c] = sum g   and   sum_gxhat[n, c] = sum g * (x - mean[st]) * invstd[st]
-// in double, where g = dy, or with relu_y (the output of a fused ReLU) g = relu_y <= 0 ? 0 : dy
-// (threshold_backward: the masked-off entries are 0 also where dy is NaN). sum_g, sum_gxhat
-// are (N, C).
-void cg_norm_grad_sums(const cg_norm_layout *l, const float *x, const float *dy,
-                       const float *relu_y, const float *mean, const float *invstd, double *sum_g,
-                       double *sum_gxhat);
-
-// From those sums: per statistic (stat_count each) mean_d = mean of d = g * weight[c] and
-// mean_dxhat = mean of d * xhat over its members; per channel (C each, either may be NULL)
-// dbias = sum of g and dweight = sum of g * xhat over the batch.
-void cg_norm_grad_reduce(const cg_norm_layout *l, const float *weight, const double *sum_g,
-                         const double *sum_gxhat, float *mean_d, float *mean_dxhat, float *dweight,
-                         float *dbias);
+// The backward's reductions, with g = dy, or with relu_y (the output of a fused ReLU)
+// g = relu_y <= 0 ? 0 : dy (threshold_backward: the masked-off entries are 0 also where dy
+// is NaN), xhat = (x - mean[st]) * invstd[st] and d = g * weight[c]:
+//   mean_d[st], mean_dxhat[st]  the means of d and d * xhat over statistic st's members
+//                               (stat_count each; both NULL: not wanted)
+//   dweight[c], dbias[c]        the sums of g * xhat and g over channel c (C; NULL: not wanted)
+// The sums of g and g * xhat are taken together in one pass over x and dy, in double.
+// Returns false when out of memory (a per-plane scratch of 2 * N * C doubles).
+bool cg_norm_grad_stats(const cg_norm_layout *l, const float *x, const float *dy,
+                        const float *relu_y, const float *mean, const float *invstd,
+                        const float *weight, float *mean_d, float *mean_dxhat, float *dweight,
+                        float *dbias);
 
 // dx = invstd[st] * (g * weight[c] - mean_d[st] - xhat * mean_dxhat[st]), g and xhat as in
-// cg_norm_grad_sums; mean_d and mean_dxhat NULL (the statistics were given, not taken from
+// cg_norm_grad_stats; mean_d and mean_dxhat NULL (the statistics were given, not taken from
 // x: constants) make it dx = invstd[st] * g * weight[c].
 void cg_norm_input_grad(const cg_norm_layout *l, const float *x, const float *dy,
                         const float *relu_y, const float *mean, const float *invstd,

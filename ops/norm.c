@@ -19,27 +19,25 @@
 #include "../tensor/alloc.h"
 #include "norm_internal.h"
 
-// dx, dweight, dbias (kernels/norm.h): the per-plane sums of g and g * xhat in one pass,
-// reduced to per-statistic means (for dx, statistics of x only) and per-channel sums.
+// dx, dweight, dbias (kernels/norm.h): the sums of g and g * xhat in one pass, giving the
+// per-statistic means dx needs (statistics of x only) and the per-channel sums; then dx.
 static void norm_backward(cg_node *node, const cg_tensor *grad) {
     const cg_norm_plan *p = node->ctx;
     const cg_norm_layout *l = &p->layout;
     cg_tensor *x = node->inputs[0], *weight = node->inputs[1], *bias = node->inputs[2];
-    int64_t ns = cg_norm_stat_count(l), planes = l->N * l->C;
+    int64_t ns = cg_norm_stat_count(l);
     const float *mean = node->saved[0]->data, *invstd = mean + ns;
     const float *relu_y = p->relu ? node->output->data : NULL, *w = weight ? weight->data : NULL;
     cg_tensor *dw = weight && cg_needs_grad(node, 1) ? cg_empty_like(weight) : NULL;
     cg_tensor *db = bias && cg_needs_grad(node, 2) ? cg_empty_like(bias) : NULL;
     cg_tensor *dx = cg_needs_grad(node, 0) ? cg_empty_like(x) : NULL;
-    bool sums = dw || db || (dx && p->batch_stats);
-    double *plane_sums = sums ? cg_alloc((size_t)(2 * planes + 1) * sizeof(double)) : NULL;
     float *means = dx && p->batch_stats ? cg_alloc((size_t)(2 * ns + 1) * sizeof(float)) : NULL;
-    if ((sums && !plane_sums) || (dx && p->batch_stats && !means)) goto out;
-    if (sums) {
-        cg_norm_grad_sums(l, x->data, grad->data, relu_y, mean, invstd, plane_sums,
-                          plane_sums + planes);
-        cg_norm_grad_reduce(l, w, plane_sums, plane_sums + planes, means, means ? means + ns : NULL,
-                            dw ? dw->data : NULL, db ? db->data : NULL);
+    if ((dx && p->batch_stats && !means) ||
+        !cg_norm_grad_stats(l, x->data, grad->data, relu_y, mean, invstd, w, means,
+                            means ? means + ns : NULL, dw ? dw->data : NULL,
+                            db ? db->data : NULL)) {
+        cg_dealloc(means); // dw, db, dx: temporaries of the backward's scope
+        return;
     }
     if (dw) cg_accumulate_grad(weight, dw);
     if (db) cg_accumulate_grad(bias, db);
@@ -48,9 +46,7 @@ static void norm_backward(cg_node *node, const cg_tensor *grad) {
                            means ? means + ns : NULL, dx->data);
         cg_accumulate_grad(x, dx);
     }
-out:
-    cg_dealloc(plane_sums);
-    cg_dealloc(means); // dw, db, dx: temporaries of the backward's scope
+    cg_dealloc(means);
 }
 
 const cg_op cg_op_batch_norm1d = {"batch_norm1d", norm_backward, "mean and 1/std per channel"};

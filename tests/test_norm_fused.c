@@ -94,6 +94,7 @@ static void test_batch_norm_relu_matches_unfused(void **state) {
     for (int i = 0; i < 3; i++)
         for (int mode = 0; mode < 4; mode++) check_bn_case(4, shapes[i], mode & 1, mode & 2);
     check_bn_case(CG_SHAPE(6, 5), true, false);
+    check_bn_case(CG_SHAPE(700, 300), true, true); // by columns, threaded, two blocks
     check_bn_case(CG_SHAPE(4, 3, 7), true, true);
     check_bn_case(CG_SHAPE(4, 3, 7), false, false);
     cg_scope_end();

@@ -50,8 +50,6 @@ static void check_layout(const cg_norm_layout *l, bool affine, bool relu) {
     float *dw = malloc((size_t)l->C * sizeof(float)), *db = malloc((size_t)l->C * sizeof(float));
     double *m = calloc((size_t)ns, sizeof(double)), *v = calloc((size_t)ns, sizeof(double));
     double *rm = calloc((size_t)ns, sizeof(double)), *rv = calloc((size_t)ns, sizeof(double));
-    double *sg = malloc((size_t)(l->N * l->C) * sizeof(double)),
-           *sgx = malloc((size_t)(l->N * l->C) * sizeof(double));
     for (int64_t i = 0; i < n; i++) x[i] = 3.0f + random_uniform(), dy[i] = random_uniform();
     for (int64_t c = 0; c < l->C; c++) w[c] = 1.0f + random_uniform(), b[c] = random_uniform();
     const float *W = affine ? w : NULL, *B = affine ? b : NULL;
@@ -76,8 +74,8 @@ static void check_layout(const cg_norm_layout *l, bool affine, bool relu) {
                 (x[i] - rm[s]) / sqrt(rv[s] + 1e-5) * (affine ? w[c] : 1.0) + (affine ? b[c] : 0.0);
             close_to(y[i], relu && r < 0 ? 0.0 : r, 1e-5, "y", i);
         }
-        cg_norm_grad_sums(l, x, dy, relu ? y : NULL, mean, invstd, sg, sgx);
-        cg_norm_grad_reduce(l, W, sg, sgx, md, mdx, dw, db);
+        assert_true(
+            cg_norm_grad_stats(l, x, dy, relu ? y : NULL, mean, invstd, W, md, mdx, dw, db));
         cg_norm_input_grad(l, x, dy, relu ? y : NULL, mean, invstd, W, md, mdx, dx);
         // reference backward: g masked by the output, d = g * w, per statistic means
         double *sd = calloc((size_t)ns, sizeof(double)), *sdx = calloc((size_t)ns, sizeof(double));
@@ -101,6 +99,16 @@ static void check_layout(const cg_norm_layout *l, bool affine, bool relu) {
             close_to(dw[c], rdw[c], 1e-4, "dweight", c);
             close_to(db[c], rdb[c], 1e-5, "dbias", c);
         }
+        // each output alone: the same values
+        float *alone = malloc((size_t)(l->C > ns ? l->C : ns) * 2 * sizeof(float));
+        assert_true(cg_norm_grad_stats(l, x, dy, relu ? y : NULL, mean, invstd, W, NULL, NULL,
+                                       alone, alone + l->C));
+        for (int64_t c = 0; c < l->C; c++)
+            assert_true(alone[c] == dw[c] && alone[l->C + c] == db[c]);
+        assert_true(cg_norm_grad_stats(l, x, dy, relu ? y : NULL, mean, invstd, W, alone,
+                                       alone + ns, NULL, NULL));
+        for (int64_t t = 0; t < ns; t++) assert_true(alone[t] == md[t] && alone[ns + t] == mdx[t]);
+        free(alone);
         // constant statistics (eval): dx = invstd * g * w
         cg_norm_input_grad(l, x, dy, relu ? y : NULL, mean, invstd, W, NULL, NULL, dx);
         for (int64_t i = 0; i < n; i++) {
@@ -112,21 +120,24 @@ static void check_layout(const cg_norm_layout *l, bool affine, bool relu) {
     }
     cg_set_num_threads(0);
     free(x), free(dy), free(y), free(dx), free(w), free(b), free(mean), free(invstd), free(md);
-    free(mdx), free(dw), free(db), free(m), free(v), free(rm), free(rv), free(sg), free(sgx);
+    free(mdx), free(dw), free(db), free(m), free(v), free(rm), free(rv);
 }
 
 static void test_layouts(void **state) {
     (void)state;
     static const cg_norm_layout layouts[] = {
-        {4, 3, 25, 3, true},    // batch norm 2-D, 5x5 planes
-        {2, 5, 17, 5, true},    // batch norm, planes off the vector width
-        {16, 8, 784, 8, true},  // batch norm above the threading threshold
-        {6, 4, 1, 4, true},     // batch norm 1-D on (N, C)
-        {3, 4, 9, 4, false},    // instance norm
-        {2, 6, 13, 3, false},   // group norm, 2 channels per group
-        {5, 1, 40, 1, false},   // group norm, one group
-        {7, 37, 1, 1, false},   // layer norm over 37 values
-        {512, 96, 1, 1, false}, // layer norm above the threading threshold
+        {4, 3, 25, 3, true},      // batch norm 2-D, 5x5 planes
+        {300, 20, 1, 20, true},   // batch norm 1-D on (N, C): by columns
+        {600, 300, 1, 300, true}, // ... above the threading threshold, over two blocks
+        {6, 8, 1, 4, false},      // group norm on (N, C)
+        {2, 5, 17, 5, true},      // batch norm, planes off the vector width
+        {16, 8, 784, 8, true},    // batch norm above the threading threshold
+        {6, 4, 1, 4, true},       // batch norm 1-D on (N, C)
+        {3, 4, 9, 4, false},      // instance norm
+        {2, 6, 13, 3, false},     // group norm, 2 channels per group
+        {5, 1, 40, 1, false},     // group norm, one group
+        {7, 37, 1, 1, false},     // layer norm over 37 values
+        {512, 96, 1, 1, false},   // layer norm above the threading threshold
     };
     for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++)
         for (int mode = 0; mode < 4; mode++) check_layout(&layouts[i], mode & 1, mode & 2);
