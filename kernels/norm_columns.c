@@ -94,21 +94,21 @@ void cg_norm_columns_apply(const cg_norm_layout *l, const float *x, const float 
 
 // ---- gradient sums per column ----------------------------------------------------------
 
-// s[k] += g, q[k] += g * (x - mean[k]) * invstd[k], g = dy masked by relu_y.
+// s[k] += g, q[k] += g * (x - mean[k]) * invstd[k], g = dy masked by relu_y (len <= COLS;
+// the mask goes to a copy first: with the select in the accumulating loop GCC does not
+// vectorise it).
 CG_SIMD_CLONES static void grad_row(const float *x, const float *dy, const float *relu_y,
                                     const float *mean, const float *invstd, double *s, double *q,
                                     int64_t len) {
-    if (relu_y)
-        for (int64_t k = 0; k < len; k++) {
-            float g = relu_y[k] <= 0.0f ? 0.0f : dy[k];
-            s[k] += g;
-            q[k] += g * ((x[k] - mean[k]) * invstd[k]);
-        }
-    else
-        for (int64_t k = 0; k < len; k++) {
-            s[k] += dy[k];
-            q[k] += dy[k] * ((x[k] - mean[k]) * invstd[k]);
-        }
+    float masked[COLS];
+    if (relu_y) {
+        for (int64_t k = 0; k < len; k++) masked[k] = relu_y[k] <= 0.0f ? 0.0f : dy[k];
+        dy = masked;
+    }
+    for (int64_t k = 0; k < len; k++) {
+        s[k] += dy[k];
+        q[k] += dy[k] * ((x[k] - mean[k]) * invstd[k]);
+    }
 }
 
 static void grad_sums_range(void *ctx, int64_t c0, int64_t c1) {
