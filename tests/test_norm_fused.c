@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cgrad.h"
+#include "tensor/alloc.h"
 #include "testing.h"
 
 // Equal bits, or both NaN.
@@ -194,6 +195,37 @@ static void test_sequential_fuses_batch_norm_relu(void **state) {
     cg_module_free(relu);
 }
 
+// Live bytes held after a training forward of x through f (the graph still alive).
+static int64_t forward_bytes(cg_module *m, cg_module *next, const cg_tensor *x0) {
+    cg_scope_begin();
+    cg_tensor *x = cg_test_copy_leaf(x0, true);
+    int64_t before = cg_alloc_get_stats().live_bytes;
+    cg_tensor *y =
+        next ? cg_module_forward(next, cg_module_forward(m, x)) : cg_module_forward(m, x);
+    assert_non_null(y);
+    int64_t held = cg_alloc_get_stats().live_bytes - before;
+    cg_scope_end();
+    return held;
+}
+
+// Memory: BatchNorm2d + ReLU fused keeps one activation-sized tensor fewer until backward
+// (the ReLU's output is the batch norm's, and no normalised copy is kept).
+static void test_batch_norm_relu_memory(void **state) {
+    (void)state;
+    cg_module *seq = cg_Sequential(2, (cg_module *[]){cg_BatchNorm2d(8, NULL), cg_ReLU()});
+    cg_module *bn = cg_BatchNorm2d(8, NULL), *relu = cg_ReLU();
+    cg_tensor *x = cg_randn(CG_SHAPE(16, 8, 20, 20), NULL);
+    int64_t fused = forward_bytes(seq, NULL, x), unfused = forward_bytes(bn, relu, x);
+    int64_t activation = x->numel * (int64_t)sizeof(float);
+    // (the allocator rounds a block up to its size class: up to 1/8 more)
+    assert_true(fused >= activation && fused < activation + activation / 4);
+    assert_true(unfused - fused >= activation);
+    cg_free(x);
+    cg_module_free(seq);
+    cg_module_free(bn);
+    cg_module_free(relu);
+}
+
 // |a - b| <= atol + rtol * |b| everywhere.
 static void assert_near(const cg_tensor *a, const cg_tensor *b, double rtol, double atol,
                         const char *what) {
@@ -269,6 +301,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_add_relu_matches_unfused, cg_test_teardown),
         cmocka_unit_test_teardown(test_sequential_fuses_batch_norm_relu, cg_test_teardown),
         cmocka_unit_test_teardown(test_sequential_folds_conv_batch_norm, cg_test_teardown),
+        cmocka_unit_test_teardown(test_batch_norm_relu_memory, cg_test_teardown),
     };
-    return cg_test_run("norm_fused", NULL, 0, tests, 5, 5);
+    return cg_test_run("norm_fused", NULL, 0, tests, 6, 5);
 }
