@@ -35,8 +35,7 @@ typedef struct cg_module_class {
     // op (Conv2d + ReLU: cg_conv2d_relu; ReLU + MaxPool2d: cg_relu_max_pool2d; BatchNorm +
     // ReLU: cg_batch_norm_relu; Conv2d + eval BatchNorm2d: a folded conv2d), and x
     // through that op (the same values and gradients as the two modules; the fold: up to
-    // rounding). cg_Sequential
-    // uses them.
+    // rounding). cg_Sequential uses them.
     bool (*pairs_with)(const cg_module *m, const cg_module *next);
     cg_tensor *(*forward_pair)(cg_module *m, cg_module *next, cg_tensor *x);
 } cg_module_class;
