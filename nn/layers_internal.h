@@ -19,4 +19,10 @@ cg_tensor *cg_pool1d_forward_with_indices(cg_module *m, cg_tensor *x, cg_tensor 
 // Whether m is a ReLU module: Conv2d fuses with it.
 bool cg_is_relu_module(const cg_module *m);
 
+// A BatchNorm2d m in eval mode with running statistics and `channels` features is the
+// affine map y = x * scale[c] + shift[c] (scale = weight / sqrt(running_var + eps), shift =
+// bias - running_mean * scale): fills scale, shift (NULL: only answers) and returns true;
+// false for any other module or state. Conv2d folds it into its weight and bias.
+bool cg_batch_norm_eval_affine(const cg_module *m, int64_t channels, double *scale, double *shift);
+
 #endif

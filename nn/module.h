@@ -32,9 +32,10 @@ typedef struct cg_module_class {
     // One line like PyTorch's repr: "Conv2d(1, 8, kernel_size=(3, 3), stride=(1, 1))".
     void (*describe)(const cg_module *m, char *buf, size_t size);
     // Optional, both or neither: whether this module followed by `next` runs as one fused
-    // op (Conv2d + ReLU: cg_conv2d_relu; ReLU + MaxPool2d: cg_relu_max_pool2d), and x
-    // through that op (the same values and gradients as the two modules). cg_Sequential
-    // uses them.
+    // op (Conv2d + ReLU: cg_conv2d_relu; ReLU + MaxPool2d: cg_relu_max_pool2d; BatchNorm +
+    // ReLU: cg_batch_norm_relu; Conv2d + eval BatchNorm2d: a folded conv2d), and x
+    // through that op (the same values and gradients as the two modules; the fold: up to
+    // rounding). cg_Sequential uses them.
     bool (*pairs_with)(const cg_module *m, const cg_module *next);
     cg_tensor *(*forward_pair)(cg_module *m, cg_module *next, cg_tensor *x);
 } cg_module_class;

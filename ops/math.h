@@ -32,6 +32,11 @@ cg_tensor *cg_pow(cg_tensor *x, float exponent);
 // min/max: pass -INFINITY / INFINITY for a missing bound. Gradient 1 inside [min, max].
 cg_tensor *cg_clamp(cg_tensor *x, float min, float max);
 cg_tensor *cg_relu(cg_tensor *x);
+// relu(a + b) (broadcasting as cg_add) as one op: the same values and gradients as
+// cg_relu(cg_add(a, b)) with one pass and one tensor fewer (the ReLU's mask is read from the
+// output). For the residual add of a ResNet block written as a module class:
+//   return cg_add_relu(out, shortcut);   // out = bn2(conv2(...)), shortcut = x or downsample
+cg_tensor *cg_add_relu(cg_tensor *a, cg_tensor *b);
 cg_tensor *cg_leaky_relu(cg_tensor *x, float negative_slope); // PyTorch default 0.01
 cg_tensor *cg_sigmoid(cg_tensor *x);
 cg_tensor *cg_tanh(cg_tensor *x);

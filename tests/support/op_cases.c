@@ -36,6 +36,11 @@ static cg_tensor *batch_norm(cg_tensor **in, bool training) {
     cg_tensor *rv = cg_full(CG_SHAPE(in[0]->shape[1]), 1.5f);
     return cg_batch_norm2d(in[0], rm, rv, in[1], in[2], training, 0.1f, 1e-5f);
 }
+static cg_tensor *batch_norm_relu(cg_tensor **in, bool training) {
+    cg_tensor *rm = cg_full(CG_SHAPE(in[0]->shape[1]), 0.2f);
+    cg_tensor *rv = cg_full(CG_SHAPE(in[0]->shape[1]), 1.5f);
+    return cg_batch_norm_relu(in[0], rm, rv, in[1], in[2], training, 0.1f, 1e-5f);
+}
 // Instance norm with given per-channel statistics (eval mode of a tracking InstanceNorm2d).
 static cg_tensor *instance_norm_eval(cg_tensor **in) {
     cg_tensor *rm = cg_full(CG_SHAPE(in[0]->shape[1]), -0.3f);
