@@ -5,8 +5,8 @@
 //
 //   build/release/bench/bench_models --model resnet --mode train --threads 2
 //   {"bench": "model", "name": "resnet/train", "model": "resnet", "mode": "train",
-//    "threads": 2, "steps": 40, "ms": 25.1, "images_per_s": 2550.0, "peak_rss_mb": 60.2,
-//    "params": 78042}
+//    "threads": 2, "steps": 40, "ms": 25.1, "images_per_s": 2550.0, "peak_rss_mb": 118.6,
+//    "base_rss_mb": 9.5, "params": 77754}
 //   build/release/bench/bench_models --shapes     every model's state_dict names and shapes
 //
 // Modes: train (forward, loss, backward, gradient clipping where the model has it, optimizer
@@ -14,6 +14,8 @@
 // grad, one forward of 1000 images). Each runs steps for --warmup seconds, then times steps
 // for --seconds (at least 3 steps each). Batch 64. The data are 1000 random "images" in
 // [0, 1) with random labels, made once: no I/O, and the same sizes as Fashion-MNIST.
+// peak_rss_mb is the whole run's peak RSS, base_rss_mb the peak before the first step (the
+// model, the optimizer and the data).
 #define _POSIX_C_SOURCE 200809L // clock_gettime
 #include <cgrad.h>
 #include <stdio.h>
@@ -150,21 +152,61 @@ typedef struct model_spec {
     loss_kind loss;
     double label_smoothing; // cross entropy only
     optim_kind optim;
-    double lr, momentum;     // momentum: SGD only
+    double lr, momentum;     // momentum: SGD only; a OneCycleLR sets its own lr
     double one_cycle_max_lr; // > 0: OneCycleLR stepped after every optimizer step
     double clip_norm;        // > 0: clip_grad_norm_ before every optimizer step
 } model_spec;
 
 static const model_spec models[] = {
-    {"small_cnn", small_cnn, 3, {1, 28, 28}, LOSS_CROSS_ENTROPY, 0, OPTIM_SGD, 0.05, 0.9, 0, 0},
-    {"lenet5", lenet5, 3, {1, 28, 28}, LOSS_CROSS_ENTROPY, 0, OPTIM_SGD, 0.05, 0, 0, 0},
+    {.name = "small_cnn",
+     .build = small_cnn,
+     .ndim = 3,
+     .sample_shape = {1, 28, 28},
+     .loss = LOSS_CROSS_ENTROPY,
+     .optim = OPTIM_SGD,
+     .lr = 0.05,
+     .momentum = 0.9},
+    {.name = "lenet5",
+     .build = lenet5,
+     .ndim = 3,
+     .sample_shape = {1, 28, 28},
+     .loss = LOSS_CROSS_ENTROPY,
+     .optim = OPTIM_SGD,
+     .lr = 0.05},
     // The PyTorch example trains with Adadelta(lr=1.0), which cgrad lacks: Adam has the same
     // cost (two state buffers, a few elementwise passes); change it here and in
     // torch_models.py once cgrad has Adadelta.
-    {"mnist_net", mnist_net, 3, {1, 28, 28}, LOSS_NLL, 0, OPTIM_ADAM, 1e-3, 0, 0, 0},
-    {"resnet", resnet, 3, {1, 28, 28}, LOSS_CROSS_ENTROPY, 0.1, OPTIM_ADAMW, 1e-3, 0, 0.01, 1.0},
-    {"autoencoder", autoencoder, 3, {1, 28, 28}, LOSS_MSE_INPUT, 0, OPTIM_ADAM, 2e-3, 0, 0, 0},
-    {"conv1d", conv1d_net, 2, {1, 784}, LOSS_CROSS_ENTROPY, 0, OPTIM_ADAM, 1e-3, 0, 0, 0},
+    {.name = "mnist_net",
+     .build = mnist_net,
+     .ndim = 3,
+     .sample_shape = {1, 28, 28},
+     .loss = LOSS_NLL,
+     .optim = OPTIM_ADAM,
+     .lr = 1e-3},
+    {.name = "resnet",
+     .build = resnet,
+     .ndim = 3,
+     .sample_shape = {1, 28, 28},
+     .loss = LOSS_CROSS_ENTROPY,
+     .label_smoothing = 0.1,
+     .optim = OPTIM_ADAMW,
+     .lr = 1e-3,
+     .one_cycle_max_lr = 0.01,
+     .clip_norm = 1.0},
+    {.name = "autoencoder",
+     .build = autoencoder,
+     .ndim = 3,
+     .sample_shape = {1, 28, 28},
+     .loss = LOSS_MSE_INPUT,
+     .optim = OPTIM_ADAM,
+     .lr = 2e-3},
+    {.name = "conv1d",
+     .build = conv1d_net,
+     .ndim = 2,
+     .sample_shape = {1, 784},
+     .loss = LOSS_CROSS_ENTROPY,
+     .optim = OPTIM_ADAM,
+     .lr = 1e-3},
 };
 #define N_MODELS ((int)(sizeof models / sizeof *models))
 
@@ -250,6 +292,13 @@ static double run_for(bench *b, int (*step)(bench *, int), int *next, int min_st
     return elapsed;
 }
 
+// The process's peak resident set so far, in MB.
+static double peak_rss_mb(void) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss / 1024.0;
+}
+
 static int setup(bench *b, const model_spec *s, bool train) {
     *b = (bench){.spec = s, .model = s->build(), .batch = BATCH};
     int64_t shape[4] = {POOL};
@@ -288,17 +337,16 @@ static int run(const model_spec *s, const char *mode, int threads, double warmup
     bool grad = cg_set_grad_enabled(train);
     int (*step)(bench *, int) = train ? train_step : eval_step;
     int next = 0, steps;
+    double base_rss_mb = peak_rss_mb(); // the model, optimizer and data, before any step
     double elapsed = run_for(&b, step, &next, min_steps, warmup, &steps);
     if (elapsed >= 0) elapsed = run_for(&b, step, &next, min_steps, seconds, &steps);
     cg_set_grad_enabled(grad);
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
     if (elapsed >= 0)
         printf("{\"bench\": \"model\", \"name\": \"%s/%s\", \"model\": \"%s\", \"mode\": \"%s\", "
                "\"threads\": %d, \"steps\": %d, \"ms\": %.4f, \"images_per_s\": %.1f, "
-               "\"peak_rss_mb\": %.1f, \"params\": %lld}\n",
+               "\"peak_rss_mb\": %.1f, \"base_rss_mb\": %.1f, \"params\": %lld}\n",
                s->name, mode, s->name, mode, threads, steps, 1e3 * elapsed / steps,
-               (double)steps * b.batch / elapsed, usage.ru_maxrss / 1024.0,
+               (double)steps * b.batch / elapsed, peak_rss_mb(), base_rss_mb,
                (long long)cg_module_num_parameters(b.model));
     teardown(&b);
     return elapsed >= 0 ? 0 : 1;

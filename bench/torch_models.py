@@ -8,6 +8,11 @@ Run through bench/models (both sides row by row, with ratios), or:
 Modes: train (forward, loss, backward, clipping, optimizer and schedule step), eval (eval
 mode, no_grad, forward), eval1000 (eval mode, no_grad, one forward of 1000 images). Steps
 run for --warmup seconds, then are timed for --seconds (at least 3 each; 1 for eval1000).
+peak_rss_mb is the run's peak RSS, base_rss_mb the peak before the first step.
+
+bench/model_shapes.txt (the bench_models_shapes test's expected output) is this script's
+--shapes output: regenerate it with
+    /usr/bin/python3 bench/torch_models.py --shapes > bench/model_shapes.txt
 """
 import argparse
 import json
@@ -155,6 +160,10 @@ def print_shapes():
         print(f"{name} parameters {sum(p.numel() for p in model.parameters())}")
 
 
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def run_for(step, start_index, min_steps, seconds):
     """Steps from start_index on until min_steps ran and `seconds` passed: (steps, time)."""
     t0, count, elapsed = time.perf_counter(), 0, 0.0
@@ -195,15 +204,16 @@ def run(name, mode):
         model(batch_of(i)[0])
 
     model.train(train)
+    base_rss_mb = peak_rss_mb()  # torch, the model, the optimizer and the data
     with torch.set_grad_enabled(train):
         step = train_step if train else eval_step
         done, _ = run_for(step, 0, min_steps, args.warmup)
         steps, elapsed = run_for(step, done, min_steps, args.seconds)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(json.dumps(dict(
         bench="model", name=f"{name}/{mode}", model=name, mode=mode, threads=args.threads,
         steps=steps, ms=1e3 * elapsed / steps, images_per_s=steps * batch / elapsed,
-        peak_rss_mb=rss_mb, params=sum(p.numel() for p in model.parameters()))), flush=True)
+        peak_rss_mb=peak_rss_mb(), base_rss_mb=base_rss_mb,
+        params=sum(p.numel() for p in model.parameters()))), flush=True)
 
 
 if args.shapes:
