@@ -78,13 +78,20 @@ static cg_tensor *inverted_dropout(cg_tensor *x, int64_t groups, float p, const 
 
 cg_tensor *cg_dropout(cg_tensor *x, float p, bool training) {
     if (!check_p("dropout", x, p)) return NULL;
-    if (!training || p == 0.0f) return x;
+    if (!training || p == 0.0f || x->numel == 0) return x;
     return inverted_dropout(x, x->numel, p, &cg_op_dropout);
 }
 
 // (N, C, *) -> N*C channels of numel / (N*C) elements; `batched` false: (C, *), C channels.
-static cg_tensor *feature_dropout(cg_tensor *x, float p, bool training, bool batched) {
-    if (!training || p == 0.0f) return x;
+// Ranks below 2 are refused only when there is something to drop, as PyTorch.
+static cg_tensor *feature_dropout(const char *op, cg_tensor *x, float p, bool training,
+                                  bool batched) {
+    if (!training || p == 0.0f || x->numel == 0) return x;
+    if (x->ndim < 2)
+        return cg_error(CG_ERR_SHAPE,
+                        "%s: Feature dropout requires at least 2 dimensions in the input, got a "
+                        "%dD input",
+                        op, x->ndim);
     int64_t groups = batched ? x->shape[0] * x->shape[1] : x->shape[0];
     return inverted_dropout(x, groups, p, &cg_op_feature_dropout);
 }
@@ -97,17 +104,27 @@ cg_tensor *cg_dropout1d(cg_tensor *x, float p, bool training) {
             "dropout1d: Expected 2D or 3D input, but received a %dD input (channel-wise "
             "dropout of (N, C, L) or unbatched (C, L) inputs)",
             x->ndim);
-    return feature_dropout(x, p, training, x->ndim == 3);
+    return feature_dropout("dropout1d", x, p, training, x->ndim == 3);
 }
 
+// PyTorch 1.13's rules and warnings: 4-D (N, C, H, W); 3-D taken as (N, C, L); other ranks
+// deprecated but run with channels along dim 1.
 cg_tensor *cg_dropout2d(cg_tensor *x, float p, bool training) {
     if (!check_p("dropout2d", x, p)) return NULL;
-    if (x->ndim < 2)
-        return cg_error(CG_ERR_SHAPE,
-                        "dropout2d: Feature dropout requires at least 2 dimensions in the input, "
-                        "got a %dD input",
-                        x->ndim);
-    return feature_dropout(x, p, training, true);
+    if (x->ndim != 3 && x->ndim != 4)
+        cg_warn("dropout2d: Received a %d-D input to dropout2d, which is deprecated and will "
+                "result in an error in a future release. To retain the behavior and silence this "
+                "warning, please use dropout instead. Note that dropout2d exists to provide "
+                "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, "
+                "and an optional batch dimension (i.e. 3D or 4D inputs).",
+                x->ndim);
+    if (x->ndim == 3)
+        cg_warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+                "dropout behavior is desired - input is interpreted as shape (N, C, L), where C "
+                "is the channel dim. This behavior will change in a future release to interpret "
+                "the input as one without a batch dimension, i.e. shape (C, H, W). To maintain "
+                "the 1D channel-wise dropout behavior, please switch to using dropout1d instead.");
+    return feature_dropout("dropout2d", x, p, training, true);
 }
 
 // PyTorch's constants: the SELU saturation value -alpha * scale is where dropped units go.
@@ -115,7 +132,7 @@ static const double ALPHA_DROPOUT_ALPHA = 1.7580993408473766;
 
 cg_tensor *cg_alpha_dropout(cg_tensor *x, float p, bool training) {
     if (!check_p("alpha_dropout", x, p)) return NULL;
-    if (!training || p == 0.0f) return x;
+    if (!training || p == 0.0f || x->numel == 0) return x;
     if (p == 1.0f) return inverted_dropout(x, x->numel, p, &cg_op_alpha_dropout); // zeros
     // kept: a x + alpha a p; dropped: alpha a (p - 1), a = 1 / sqrt((alpha^2 p + 1)(1 - p))
     double alpha = ALPHA_DROPOUT_ALPHA;

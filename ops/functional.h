@@ -16,10 +16,11 @@ cg_tensor *cg_linear(cg_tensor *x, cg_tensor *weight, cg_tensor *bias); // x W^T
 cg_tensor *cg_dropout(cg_tensor *x, float p, bool training);
 // Channel ("feature") dropout: in training each channel of each sample is zeroed with
 // probability p and the others scaled by 1/(1-p). dropout1d: x (N, C, L), or (C, L) without
-// a batch dim; other ranks are an error. dropout2d: x (N, C, H, W); as PyTorch 1.13 any rank
-// >= 2 runs with channels along dim 1 ((N, C, L) stays 1-D channel dropout; PyTorch warns
-// for ranks other than 3 and 4), ranks 0 and 1 are an error. x itself when !training or
-// p = 0; p outside [0, 1] is an error.
+// a batch dim; other ranks are an error. dropout2d: x (N, C, H, W); as PyTorch 1.13, a 3-D
+// input is taken as (N, C, L) (1-D channel dropout) and any other rank >= 2 runs with
+// channels along dim 1, each with PyTorch's warning (cg_warn); ranks 0 and 1 warn too and
+// are an error when something would be dropped. x itself when !training, p = 0 or x is
+// empty; p outside [0, 1] is an error.
 cg_tensor *cg_dropout1d(cg_tensor *x, float p, bool training);
 cg_tensor *cg_dropout2d(cg_tensor *x, float p, bool training);
 // Alpha dropout (F.alpha_dropout, for SELU networks): in training each element is dropped
