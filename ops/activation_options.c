@@ -2,6 +2,7 @@
 // against PyTorch's defaults, checked, and printed as PyTorch's extra_repr, for the op
 // (ops/unary.c) and its module (nn/activation.c) alike.
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@ static void print_value(double v, cg_repr_kind kind, char *buf, size_t size) {
     snprintf(buf, size, "%g", v);
     switch (kind) {
     case CG_REPR_FLOAT:
+    case CG_REPR_VALUE_ONLY:
         if (!strpbrk(buf, ".eni")) snprintf(buf + strlen(buf), size - strlen(buf), ".0");
         return;
     case CG_REPR_NUMBER:
@@ -46,6 +48,8 @@ void cg_activation_options_repr(const cg_activation_spec *spec, const float valu
         char value[48];
         print_value(values[i], spec->repr[i], value, sizeof value);
         size_t used = strlen(buf);
-        snprintf(buf + used, size - used, "%s%s=%s", i ? ", " : "", spec->option_names[i], value);
+        bool named = spec->repr[i] != CG_REPR_VALUE_ONLY;
+        snprintf(buf + used, size - used, "%s%s%s%s", i ? ", " : "",
+                 named ? spec->option_names[i] : "", named ? "=" : "", value);
     }
 }

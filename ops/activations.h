@@ -41,9 +41,11 @@
 // The default of an option PyTorch requires (nn.Threshold's threshold and value).
 #define CG_REQUIRED NAN
 
-// How an option value is printed in a module's repr: as Python prints a float (1.0), or as a
-// plain number (1) where PyTorch's default is an int (nn.Softplus's beta and threshold).
-typedef enum cg_repr_kind { CG_REPR_FLOAT, CG_REPR_NUMBER } cg_repr_kind;
+// How an option is printed in a module's repr: "name=" and the value as Python prints a float
+// (1.0), or as a plain number (1) where PyTorch's default is an int (nn.Softplus's beta and
+// threshold), or the float alone where PyTorch's extra_repr prints just the value
+// (nn.Softshrink(0.5)).
+typedef enum cg_repr_kind { CG_REPR_FLOAT, CG_REPR_NUMBER, CG_REPR_VALUE_ONLY } cg_repr_kind;
 
 // One line of ops/activations.def as data: how its options are resolved, checked and printed.
 // The op and its module share it (cg_activation_<name>).
