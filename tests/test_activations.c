@@ -77,6 +77,63 @@ static cg_tensor *checked(cg_tensor *y, cg_module *m, cg_tensor *x, const cg_fix
 #undef ACTIVATION_1
 #undef ACTIVATION_2
 
+// ---- options PyTorch refuses ("refused/<op>/<variant>" cases) ---------------------------------
+
+// The op (or the module) `who` must have refused: NULL and an argument error naming it.
+static void expect_refused(bool refused, const char *who, const cg_fixture_case *c) {
+    if (!refused)
+        fail_msg("%s accepts the options of %s, which PyTorch refuses (%s)", who,
+                 cg_fixture_case_name(c), cg_fixture_text(c, "pytorch"));
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%s: ", who);
+    cg_test_expect_error(CG_ERR_ARG, prefix);
+}
+
+// Runs op and module of the activation `op` with the case's options; false if there is no
+// activation of that name with options.
+static bool refuses(const char *op, const cg_fixture_case *c, cg_tensor *x) {
+#define ACTIVATION(name, ...)
+#define ACTIVATION_1(name, Name, field, ...)                                                       \
+    if (strcmp(op, #name) == 0) {                                                                  \
+        cg_##name##_options o = {OPTION(field)};                                                   \
+        expect_refused(cg_##name(x, &o) == NULL, #name, c);                                        \
+        expect_refused(cg_##Name(&o) == NULL, #Name, c);                                           \
+        return true;                                                                               \
+    }
+#define ACTIVATION_2(name, Name, field_a, default_a, repr_a, field_b, ...)                         \
+    if (strcmp(op, #name) == 0) {                                                                  \
+        cg_##name##_options o = {OPTION(field_a), OPTION(field_b)};                                \
+        expect_refused(cg_##name(x, &o) == NULL, #name, c);                                        \
+        expect_refused(cg_##Name(&o) == NULL, #Name, c);                                           \
+        return true;                                                                               \
+    }
+#include "../ops/activations.def"
+#undef ACTIVATION
+#undef ACTIVATION_1
+#undef ACTIVATION_2
+    return false;
+}
+
+static void test_refused_options(void **state) {
+    (void)state;
+    cg_fixture *fx = cg_test_load_fixture(ACTIVATIONS);
+    cg_scope_begin();
+    cg_tensor *x = cg_randn(CG_SHAPE(2, 3), NULL);
+    int n = 0;
+    for (int i = 0; i < cg_fixture_count(fx); i++) {
+        const cg_fixture_case *c = cg_fixture_case_at(fx, i);
+        const char *name = cg_fixture_case_name(c);
+        if (strncmp(name, "refused/", 8) != 0) continue;
+        char op[64];
+        snprintf(op, sizeof op, "%.*s", (int)strcspn(name + 8, "/"), name + 8);
+        if (!refuses(op, c, x)) fail_msg("%s: no activation '%s' with options", name, op);
+        n++;
+    }
+    assert_true(n > 0);
+    cg_scope_end();
+    cg_fixture_free(fx);
+}
+
 static cg_tensor *run_softmin(cg_tensor **in, const cg_fixture_case *c) {
     int dim = (int)cg_fixture_param(c, "dim", 1);
     return checked(cg_softmin(in[0], dim), cg_Softmin(dim), in[0], c);
@@ -394,6 +451,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_residual, cg_test_teardown),
         cmocka_unit_test_teardown(test_errors, cg_test_teardown),
         cmocka_unit_test_teardown(test_bad_options, cg_test_teardown),
+        cmocka_unit_test_teardown(test_refused_options, cg_test_teardown),
         cmocka_unit_test_teardown(test_prelu_module, cg_test_teardown),
     };
     return CG_TEST_RUN("activations", OPS, extra, 13);
