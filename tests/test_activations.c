@@ -415,6 +415,7 @@ static void test_bad_options(void **state) {
 // nn.PReLU: one weight per channel filled with init (0.25 by default), learnable.
 static void test_prelu_module(void **state) {
     (void)state;
+    cg_scope_begin();
     cg_module *m = cg_PReLU(&(cg_prelu_options){.num_parameters = 3, .init = CG_SET(0.1)});
     assert_non_null(m);
     cg_tensor *w = cg_module_param(m, "weight");
@@ -425,7 +426,6 @@ static void test_prelu_module(void **state) {
     assert_string_equal(cg_test_describe(d), "PReLU(num_parameters=1)");
     cg_assert_close(cg_module_param(d, "weight"), cg_full(CG_SHAPE(1), 0.25f), 0, 0,
                     "PReLU() init");
-    cg_scope_begin();
     cg_tensor *x = cg_randn(CG_SHAPE(2, 3, 4), NULL);
     assert_int_equal(cg_backward(cg_sum(cg_module_forward(m, x), CG_ALL_DIMS, false)), 0);
     assert_non_null(w->grad); // d/dw_c = sum of the negative x of channel c
