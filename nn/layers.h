@@ -5,6 +5,7 @@
 #define CG_LAYERS_H
 
 #include "../ops/functional.h"
+#include "activations.h"
 #include "module.h"
 
 // Module options follow tensor/options.h: NULL (or {0}) is PyTorch's defaults, booleans
@@ -17,20 +18,17 @@ typedef struct cg_linear_options {
 } cg_linear_options;
 cg_module *cg_Linear(int in_features, int out_features, const cg_linear_options *options);
 
-cg_module *cg_ReLU(void);
-// negative_slope unset: 0.01; `.negative_slope = CG_SET(0.2)` is LeakyReLU(0.2).
-typedef struct cg_leaky_relu_options {
-    cg_optional negative_slope;
-} cg_leaky_relu_options;
-cg_module *cg_LeakyReLU(const cg_leaky_relu_options *options);
-cg_module *cg_Sigmoid(void);
-cg_module *cg_Tanh(void);
+cg_module *cg_ReLU(void); // the other activations (LeakyReLU, Sigmoid, ...): nn/activations.h
 cg_module *cg_Flatten(int start_dim, int end_dim); // nn.Flatten() is (1, -1)
 // Dropout (identity in eval mode): p unset is 0.5; `.p = CG_SET(0.25)` is Dropout(0.25).
 typedef struct cg_dropout_options {
     cg_optional p;
 } cg_dropout_options;
 cg_module *cg_Dropout(const cg_dropout_options *options);
+// nn.Dropout1d, nn.Dropout2d (channel dropout) and nn.AlphaDropout, the same options.
+cg_module *cg_Dropout1d(const cg_dropout_options *options);
+cg_module *cg_Dropout2d(const cg_dropout_options *options);
+cg_module *cg_AlphaDropout(const cg_dropout_options *options);
 
 // Pooling modules over ops/functional.h's pooling (options: kernel_size required).
 cg_module *cg_MaxPool2d(const cg_pool_options *options);

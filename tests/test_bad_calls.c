@@ -239,7 +239,7 @@ static void test_bad_calls(void **state) {
     CASE(CG_ERR_ARG, "pow: argument", T(cg_pow(NULL, 2)));
     CASE(CG_ERR_ARG, "clamp: argument", T(cg_clamp(NULL, 0, 1)));
     CASE(CG_ERR_ARG, "relu: argument", T(cg_relu(NULL)));
-    CASE(CG_ERR_ARG, "leaky_relu: argument", T(cg_leaky_relu(NULL, 0.1f)));
+    CASE(CG_ERR_ARG, "leaky_relu: argument", T(cg_leaky_relu(NULL, NULL)));
     CASE(CG_ERR_ARG, "sigmoid: argument", T(cg_sigmoid(NULL)));
     CASE(CG_ERR_ARG, "tanh: argument", T(cg_tanh(NULL)));
     // ---- reductions

@@ -52,6 +52,8 @@ static cg_tensor *seeded_dropout(cg_tensor *x) {
     cg_manual_seed(99);
     return cg_dropout(x, 0.4f, true);
 }
+// The same masks every call: the generator is reseeded before the dropout.
+#define seeded(call) (cg_manual_seed(99), call)
 // A view whose result is used twice, so gradients of views accumulate.
 static cg_tensor *view_used_twice(cg_tensor *x) {
     cg_tensor *v = cg_reshape(x, CG_SHAPE(2, 6));
