@@ -1,4 +1,4 @@
-// tensor/softmax.c - softmax and log_softmax along one dim, numerically stable.
+// ops/softmax.c - softmax and log_softmax along one dim, numerically stable.
 //
 // The tensor is seen as (outer, len, inner) around `dim`; each of the outer*inner rows of
 // `len` elements (stride `inner`) is normalised on its own after subtracting its maximum.
