@@ -1,4 +1,4 @@
-// bench_dist.c - data-parallel training speed: images/s of mnist_cnn's models over R ranks
+// bench/bench_dist.c - data-parallel training speed: images/s of mnist_cnn's models over R ranks
 // and the time each step waits for the gradient all-reduce, with and without overlap.
 //
 //   build/release/bench/bench_dist --model small --threads 2           # one process

@@ -1,4 +1,4 @@
-// bench_models.c - speed and peak memory of the models people train with cgrad: full training
+// bench/bench_models.c - speed and peak memory of the models people train with cgrad: full training
 // steps and no-grad evaluation, one (model, mode) per process so the peak RSS is that
 // model's. bench/torch_models.py builds the same models in PyTorch and prints the same JSON
 // lines; bench/models runs both, row by row, and prints the ratios.

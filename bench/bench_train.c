@@ -1,4 +1,4 @@
-// bench_train.c - end-to-end training speed of the small Fashion-MNIST CNN (mnist_cnn's
+// bench/bench_train.c - end-to-end training speed of the small Fashion-MNIST CNN (mnist_cnn's
 // default model): images/second and peak RSS, in the JSON-lines format of
 // `bench/torch_bench.py --train STEPS` so the two can be paired.
 //

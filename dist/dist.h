@@ -17,6 +17,9 @@
 //   cg_ddp_free(ddp);
 //   cg_dist_finalize();
 //
+// dist/ is a library of its own, libcgrad_dist (pkg-config cgrad-dist; CMake cgrad::dist,
+// find_package(cgrad COMPONENTS dist)): it brings MPI, which no other program links.
+//
 // Built without MPI (-DCG_USE_MPI=OFF) or run without a launcher, the world is one rank and
 // every collective is the identity, so nothing in the program changes.
 //

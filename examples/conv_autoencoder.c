@@ -1,4 +1,4 @@
-// conv_autoencoder.c - a convolutional autoencoder on Fashion-MNIST (or MNIST): strided
+// examples/conv_autoencoder.c - a convolutional autoencoder on Fashion-MNIST (or MNIST): strided
 // convolutions squeeze a 28x28 picture into 32 maps of 7x7, transposed convolutions learn to
 // upsample it back. Trained with MSE and Adam; writes input/reconstruction pairs as a PNG.
 //

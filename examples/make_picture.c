@@ -1,6 +1,6 @@
-// make_picture - draw one test image of an MNIST-format dataset as a photo-like picture:
+// examples/make_picture.c - draw one test image of an MNIST-format dataset as a photo-like picture:
 // dark on white, scaled up, off-centre on a larger page. mnist_cnn --predict has to invert,
-// crop, resize and centre it back, as it would a real photo (README, "Measured").
+// crop, resize and centre it back, as it would a real photo (docs/examples.md, "Measured").
 //
 //   make_picture [--data DIR] [--index N] OUT.bmp
 //

@@ -1,4 +1,4 @@
-// mnist_cnn.c - train a convolutional network on Fashion-MNIST (or the MNIST digits).
+// examples/mnist_cnn.c - train a convolutional network on Fashion-MNIST (or the MNIST digits).
 //
 // The whole training story in one file: flags, data, a model built from modules, momentum
 // SGD with one scope per step, evaluation, resumable checkpoints, pictures of the learned

@@ -1,4 +1,5 @@
-// Fit y = x^2 on [-2, 2] with a 1-16-1 tanh MLP, autograd and a hand-written SGD step.
+// examples/tiny_mlp.c - fit y = x^2 on [-2, 2] with a 1-16-1 tanh MLP, autograd and a
+// hand-written SGD step.
 #include <cgrad.h>
 #include <stdio.h>
 

@@ -1,4 +1,4 @@
-// nn/json.c - the strict JSON cursor behind the safetensors header parser.
+// io/json.c - the strict JSON cursor behind the safetensors header parser.
 #include <stdarg.h>
 #include <stdio.h>
 

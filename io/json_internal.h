@@ -1,4 +1,4 @@
-// nn/json_internal.h - a small strict JSON reader, enough for safetensors headers.
+// io/json_internal.h - a small strict JSON reader, enough for safetensors headers.
 //
 // A cursor over a byte buffer (not NUL-terminated). The caller drives it by the schema it
 // expects: cg_json_expect('{'), cg_json_string(...), ... Every function returns false on

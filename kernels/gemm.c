@@ -1,4 +1,4 @@
-// tensor/gemm.c - cg_gemm: packing, cache blocking and threading around a micro-kernel.
+// kernels/gemm.c - cg_gemm: packing, cache blocking and threading around a micro-kernel.
 //
 // The structure is GotoBLAS/BLIS's. For each nc-wide column block of C and kc-deep slice of
 // k, a kc x nc panel of op(B) is packed into NR-column slivers; for each mc-high row block,

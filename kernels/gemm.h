@@ -1,4 +1,4 @@
-// tensor/gemm.h - the one matrix multiply every op calls.
+// kernels/gemm.h - the one matrix multiply every op calls.
 //
 // C = alpha * op(A) * op(B) + beta * C, row-major, where op(X) is X or X^T.
 //   op(A) is (m, k), op(B) is (k, n), C is (m, n).

@@ -1,4 +1,4 @@
-// tensor/gemm_kernel_avx2.c - the AVX2 micro-kernel (6 x 16 tile), for CPUs without AVX-512.
+// kernels/gemm_kernel_avx2.c - the AVX2 micro-kernel (6 x 16 tile), for CPUs without AVX-512.
 //
 // 6 rows x 2 vectors = 12 accumulators, 2 registers for the B row and 1 for the broadcast
 // fill 15 of the 16 ymm registers; 12 independent FMAs cover two FMA pipes of latency 4-5.

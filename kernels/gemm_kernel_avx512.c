@@ -1,4 +1,4 @@
-// tensor/gemm_kernel_avx512.c - the AVX-512 micro-kernel (8 x 48 tile).
+// kernels/gemm_kernel_avx512.c - the AVX-512 micro-kernel (8 x 48 tile).
 //
 // Zen 5 issues two 512-bit FMAs per cycle with a latency of 4, so at least 8 independent
 // accumulators are needed to keep both pipes busy. 8 rows x 3 vectors = 24 accumulators,

@@ -1,4 +1,4 @@
-// tensor/gemm_kernel_portable.c - the plain C micro-kernel (4 x 8 tile), for any CPU.
+// kernels/gemm_kernel_portable.c - the plain C micro-kernel (4 x 8 tile), for any CPU.
 //
 // Written so the compiler can keep the 32 accumulators in registers and vectorise the
 // inner j loop with whatever the baseline target offers (SSE2 on x86-64).

@@ -1,4 +1,4 @@
-// tensor/gemm_kernels_internal.h - the micro-kernels behind cg_gemm, one per instruction set.
+// kernels/gemm_kernels_internal.h - the micro-kernels behind cg_gemm, one per instruction set.
 //
 // A micro-kernel multiplies one packed MR-row sliver of A by one packed NR-column sliver of B
 // and merges the MR x NR result into C. Packing (in gemm.c) lays the slivers out so the kernel

@@ -1,4 +1,4 @@
-// tensor/binary.c - add, sub, mul, div with PyTorch broadcasting, and where().
+// ops/binary.c - add, sub, mul, div with PyTorch broadcasting, and where().
 #include "../autograd/op.h"
 #include "../tensor/parallel.h"
 #include "math.h"

@@ -1,4 +1,4 @@
-// tensor/compare.c - comparisons: 1.0 where true, 0.0 where false; not differentiable.
+// ops/compare.c - comparisons: 1.0 where true, 0.0 where false; not differentiable.
 #include "../autograd/op.h"
 #include "math.h"
 

@@ -1,4 +1,4 @@
-// nn/conv1d.c - conv1d and conv_transpose1d: a length-L signal is a 1 x L image.
+// ops/conv1d.c - conv1d and conv_transpose1d: a length-L signal is a 1 x L image.
 //
 // (N, C, L) has the same memory layout as (N, C, 1, L) and a weight (O, C/g, K) the same as
 // (O, C/g, 1, K), so the geometry is resolved with height 1 (options index 0 is the width)

@@ -1,4 +1,4 @@
-// nn/fold.c - F.unfold (im2col) and F.fold (col2im) as differentiable ops.
+// ops/fold.c - F.unfold (im2col) and F.fold (col2im) as differentiable ops.
 //
 // They are each other's adjoint, so each one's backward is the other's forward kernel:
 //   unfold: images (N, C, H, W) -> columns (N, C*kH*kW, L)   backward: col2im

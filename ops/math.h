@@ -1,4 +1,4 @@
-// tensor/math.h - differentiable tensor math: elementwise (with broadcasting), reductions,
+// ops/math.h - differentiable tensor math: elementwise (with broadcasting), reductions,
 // softmax and matmul. Each op's backward is registered in autograd/ops.def.
 //
 // Broadcasting follows PyTorch: shapes are aligned at the trailing dim; each pair of sizes

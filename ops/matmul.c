@@ -1,4 +1,4 @@
-// tensor/matmul.c - torch.matmul on top of cg_gemm.
+// ops/matmul.c - torch.matmul on top of cg_gemm.
 //
 // Every case is reduced to a batch of (m,k) x (k,n) products: a 1-D left operand is a
 // (1,k) matrix, a 1-D right operand a (k,1) matrix, and batch dims broadcast. Forward,

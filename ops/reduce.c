@@ -1,4 +1,4 @@
-// tensor/reduce.c - sum, mean, var, max/min over dims, with keepdim.
+// ops/reduce.c - sum, mean, var, max/min over dims, with keepdim.
 //
 // A reduction maps input element i to output element off(i), where off reads the output
 // (in its keepdim shape) through strides that are 0 along reduced dims. Backward is the

@@ -1,4 +1,4 @@
-// tensor/view.c - reshape-like views (sharing storage) and layout copies.
+// ops/view.c - reshape-like views (sharing storage) and layout copies.
 //
 // cgrad tensors are always contiguous, so a view is a new header over the same storage at
 // some offset: reshape/view/flatten/squeeze/unsqueeze/detach, and narrow along the first
