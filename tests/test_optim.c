@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cgrad.h"
+#include "optim_case.h"
 #include "testing.h"
 
 #define FIXTURE  "optim.txt"
@@ -63,32 +64,10 @@ static void set_grads(cg_tensor **params, int k) {
     }
 }
 
-// The class a case is for: its name up to '/' is the class's ("sgd/momentum": SGD).
-static const cg_optimizer_class *case_class(const char *name) {
-    char id[32];
-    const char *slash = strchr(name, '/');
-    if (!slash || slash - name >= (int)sizeof id) return NULL;
-    memcpy(id, name, (size_t)(slash - name));
-    id[slash - name] = '\0';
-    return cg_optimizer_class_named(id);
-}
-
-// The optimizer a case describes: every option the case passed to PyTorch, set by name.
+// The optimizer a case describes (tests/support/optim_case.h): every option the case
+// passed to PyTorch, set by name through the class's field table.
 static cg_optimizer *case_optimizer(const cg_fixture_case *c, cg_tensor **params) {
-    const cg_optimizer_class *cls = case_class(cg_fixture_case_name(c));
-    assert_non_null(cls);
-    _Alignas(max_align_t) char options[512] = {0};
-    assert_true(cls->options_size <= sizeof options);
-    for (int f = 0; f < cls->n_fields; f++)
-        if (cg_fixture_has(c, cls->fields[f].name))
-            assert_int_equal(cg_optim_set_option(cls, options, cls->fields[f].name,
-                                                 cg_fixture_param(c, cls->fields[f].name, 0)),
-                             0);
-    return cg_optimizer_new(cls, N_PARAMS, params, options);
-}
-
-static bool is_optimizer_case(const char *name) {
-    return case_class(name) != NULL;
+    return cg_test_case_optimizer(c, N_PARAMS, params, NULL);
 }
 
 static const cg_named_tensor *find_state(const cg_tensor_list *list, const char *name) {
@@ -136,7 +115,7 @@ static void test_trajectories(void **state) {
     for (int ci = 0; ci < cg_fixture_count(fx); ci++) {
         const cg_fixture_case *c = cg_fixture_case_at(fx, ci);
         const char *name = cg_fixture_case_name(c);
-        if (!is_optimizer_case(name)) continue;
+        if (!cg_test_case_class(c)) continue;
         cg_tensor *params[N_PARAMS];
         make_params(params);
         cg_optimizer *opt = case_optimizer(c, params);
@@ -206,8 +185,7 @@ static void test_resume_equivalence(void **state) {
     const int ks[] = {0, 1, 3};
     for (int ci = 0; ci < cg_fixture_count(fx); ci++) {
         const cg_fixture_case *c = cg_fixture_case_at(fx, ci);
-        const char *name = cg_fixture_case_name(c);
-        if (!is_optimizer_case(name)) continue;
+        if (!cg_test_case_class(c)) continue;
         for (size_t j = 0; j < sizeof ks / sizeof *ks; j++) resume_case(c, ks[j]);
     }
 }
