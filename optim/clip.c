@@ -96,6 +96,7 @@ double cg_optimizer_clip_grad_norm(cg_optimizer *opt, double max_norm,
         cg_error(CG_ERR_ARG, "clip_grad_norm: optimizer is NULL");
         return -1;
     }
+    if (!cg_optimizer_params_alive(opt, "clip_grad_norm")) return -1;
     return cg_clip_grad_norm(opt->n_params, opt->params, max_norm, options);
 }
 
@@ -104,5 +105,6 @@ int cg_optimizer_clip_grad_value(cg_optimizer *opt, double clip_value) {
         cg_error(CG_ERR_ARG, "clip_grad_value: optimizer is NULL");
         return -1;
     }
+    if (!cg_optimizer_params_alive(opt, "clip_grad_value")) return -1;
     return cg_clip_grad_value(opt->n_params, opt->params, clip_value);
 }

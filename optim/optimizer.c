@@ -7,6 +7,7 @@
 
 #include "../autograd/autograd.h"
 #include "../autograd/op.h"
+#include "../ops/view.h"
 #include "../tensor/alloc.h"
 #include "optimizer_internal.h"
 
@@ -126,8 +127,20 @@ int cg_optimizer_add_param_group(cg_optimizer *opt, int n_params, cg_tensor *con
          grow((void **)&opt->group_of, opt->n_params, n_params, sizeof *opt->group_of) &&
          grow((void **)&opt->state, opt->n_params * CG_OPTIM_MAX_KEYS, n_params * CG_OPTIM_MAX_KEYS,
               sizeof *opt->state) &&
-         grow((void **)&opt->params, opt->n_params, n_params, sizeof *opt->params);
+         grow((void **)&opt->params, opt->n_params, n_params, sizeof *opt->params) &&
+         grow((void **)&opt->anchors, opt->n_params, n_params, sizeof *opt->anchors);
+    int anchored = 0; // detached views of the new parameters, made so far
+    for (; ok && anchored < n_params; anchored++) {
+        cg_tensor *anchor = cg_detach(params[anchored]);
+        if (anchor) cg_unscope(anchor);
+        opt->anchors[opt->n_params + anchored] = anchor;
+        ok = anchor != NULL;
+    }
     if (!ok) {
+        for (int i = 0; i < anchored; i++) {
+            cg_free(opt->anchors[opt->n_params + i]);
+            opt->anchors[opt->n_params + i] = NULL;
+        }
         cg_dealloc(config);
         return -1;
     }
@@ -234,11 +247,26 @@ static int prepare_state(cg_optimizer *opt, int i, cg_optim_param *view) {
     return 0;
 }
 
+bool cg_optimizer_params_alive(const cg_optimizer *opt, const char *op) {
+    for (int i = 0; i < opt->n_params; i++) {
+        const cg_tensor *anchor = opt->anchors[i];
+        if (anchor->storage->refcount < 2) {
+            cg_error(CG_ERR_ARG,
+                     "%s: %s: parameter %d (shape %s) was freed while the optimizer still "
+                     "holds it; free the optimizer before its parameters",
+                     op, opt->cls->name, i, cg_tensor_shape_str(anchor));
+            return false;
+        }
+    }
+    return true;
+}
+
 int cg_optimizer_step(cg_optimizer *opt) {
     if (!opt) {
         cg_error(CG_ERR_ARG, "optimizer_step: optimizer is NULL");
         return -1;
     }
+    if (!cg_optimizer_params_alive(opt, "optimizer_step")) return -1;
     for (int i = 0; i < opt->n_params; i++) {
         cg_tensor *p = opt->params[i];
         if (!p->grad) continue; // as PyTorch: no gradient, no update and no state
@@ -260,7 +288,8 @@ int cg_optimizer_step(cg_optimizer *opt) {
 
 cg_tensor_list cg_optimizer_state(cg_optimizer *opt) {
     cg_tensor_list list = {0, NULL};
-    if (!opt || opt->cls->n_keys == 0) return list;
+    if (!opt || opt->cls->n_keys == 0 || !cg_optimizer_params_alive(opt, "optimizer_state"))
+        return list;
     list.items = cg_alloc((size_t)opt->n_params * opt->cls->n_keys * sizeof *list.items);
     if (!list.items) return list;
     for (int i = 0; i < opt->n_params; i++) {
@@ -282,6 +311,7 @@ cg_tensor_list cg_optimizer_state(cg_optimizer *opt) {
 // ---- learning rates and the rest -------------------------------------------------------------
 
 void cg_optimizer_zero_grad(cg_optimizer *opt) {
+    if (opt && !cg_optimizer_params_alive(opt, "optimizer_zero_grad")) return;
     for (int i = 0; opt && i < opt->n_params; i++) cg_zero_grad(opt->params[i]);
 }
 
@@ -338,11 +368,13 @@ void cg_optimizer_free(cg_optimizer *opt) {
     if (!opt) return;
     for (int i = 0; opt->state && i < opt->n_params * CG_OPTIM_MAX_KEYS; i++)
         cg_free(opt->state[i]);
+    for (int i = 0; opt->anchors && i < opt->n_params; i++) cg_free(opt->anchors[i]);
     for (int g = 0; g < opt->n_groups; g++) cg_dealloc(opt->groups[g].config);
     cg_dealloc(opt->groups);
     cg_dealloc(opt->state);
     cg_dealloc(opt->params);
     cg_dealloc(opt->group_of);
+    cg_dealloc(opt->anchors);
     cg_dealloc(opt->defaults);
     cg_dealloc(opt);
 }

@@ -28,9 +28,17 @@ struct cg_optimizer {
     cg_param_group *groups;
     int n_params;
     cg_tensor **params; // the tensors are not owned
+    // A detached view of each parameter (owned): it keeps the parameter's storage counted,
+    // so a storage count of 1 means the parameter itself was freed (see params_alive).
+    cg_tensor **anchors;
     int *group_of;
     cg_tensor **state; // n_params * CG_OPTIM_MAX_KEYS
 };
+
+// false with an error naming `op` if a parameter was freed while the optimizer holds it
+// (checked without touching the freed tensor). Every entry point that reads parameters
+// calls it first.
+bool cg_optimizer_params_alive(const cg_optimizer *opt, const char *op);
 
 // The momentum a schedule may cycle in group g (NULL: the class has none).
 double *cg_group_momentum(cg_optimizer *opt, int g);

@@ -489,6 +489,22 @@ static void test_errors(void **state) {
     cg_test_expect_error(CG_ERR_ARG, "SGD: can't optimize a non-leaf tensor (parameter 0");
     cg_free(y);
 
+    // A parameter freed while the optimizer holds it: refused without touching it (the
+    // sanitizer build would report any read of the freed tensor).
+    cg_tensor *gone = cg_requires_grad(cg_ones(CG_SHAPE(2, 2)), true);
+    cg_optimizer *held = cg_adam(1, &gone, NULL);
+    gone->grad = cg_ones(CG_SHAPE(2, 2));
+    assert_int_equal(cg_optimizer_step(held), 0);
+    cg_free(gone);
+    assert_int_equal(cg_optimizer_step(held), -1);
+    cg_test_expect_error(CG_ERR_ARG, "optimizer_step: Adam: parameter 0 (shape [2,2]) was freed "
+                                     "while the optimizer still holds it");
+    cg_optimizer_zero_grad(held);
+    cg_test_expect_error(CG_ERR_ARG, "optimizer_zero_grad: Adam: parameter 0");
+    assert_true(cg_optimizer_clip_grad_norm(held, 1, NULL) == -1);
+    cg_test_expect_error(CG_ERR_ARG, "clip_grad_norm: Adam: parameter 0");
+    cg_optimizer_free(held);
+
     // Parameter groups: a parameter in two groups, a bad group option, an unknown option.
     cg_optimizer *opt =
         cg_sgd(1, &w, &(cg_sgd_options){.lr = CG_SET(0.1), .momentum = CG_SET(0.9)});
