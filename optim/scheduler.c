@@ -143,18 +143,20 @@ static cg_scheduler *scheduler_new(cg_optimizer *opt, scheduler_kind kind, const
     return s;
 }
 
-// The rule at the current last_epoch, on every group; false with an error.
+// The rule at the current last_epoch, on every group; false with an error. A group added
+// after the schedules has no initial_lr and is left alone, as PyTorch's zip over base_lrs.
 static bool apply_rule(cg_scheduler *s) {
     for (s->group = 0; s->group < s->opt->n_groups; s->group++) {
         cg_param_group *group = &s->opt->groups[s->group];
-        if (!s->next(s, group->initial_lr, &group->lr)) return false;
+        if (group->has_initial_lr && !s->next(s, group->initial_lr, &group->lr)) return false;
     }
     return true;
 }
 
 // Every group back to its initial lr (SequentialLR, replays).
 static void rewind_lrs(cg_optimizer *opt) {
-    for (int g = 0; g < opt->n_groups; g++) opt->groups[g].lr = opt->groups[g].initial_lr;
+    for (int g = 0; g < opt->n_groups; g++)
+        if (opt->groups[g].has_initial_lr) opt->groups[g].lr = opt->groups[g].initial_lr;
 }
 
 // PyTorch's _initial_step: epoch 0's lr from the current one (no rule fails at epoch 0).

@@ -431,6 +431,24 @@ static void test_schedules_on_groups(void **state) {
     assert_true(cases >= 7);
 }
 
+// A group added after a schedule was attached has no initial_lr: the schedule leaves it
+// alone, as PyTorch's (its base_lrs do not include it); the others follow the schedule.
+static void test_group_added_after_schedule(void **state) {
+    (void)state;
+    cg_tensor *w[2] = {cg_zeros(CG_SHAPE(1)), cg_zeros(CG_SHAPE(1))};
+    cg_optimizer *o = cg_sgd(1, &w[0], &(cg_sgd_options){.lr = CG_SET(0.1)});
+    cg_scheduler *s = cg_step_lr(o, 1, 0.5f);
+    assert_int_equal(
+        cg_optimizer_add_param_group(o, 1, &w[1], &(cg_sgd_options){.lr = CG_SET(0.3)}), 1);
+    assert_int_equal(cg_scheduler_step(s), 0);
+    assert_true(cg_optimizer_group_lr(o, 0) == 0.1 * 0.5);
+    assert_true(cg_optimizer_group_lr(o, 1) == 0.3);
+    cg_scheduler_free(s);
+    cg_optimizer_free(o);
+    cg_free(w[0]);
+    cg_free(w[1]);
+}
+
 // ---- the AdamW recipe ---------------------------------------------------------------------
 
 // Weights (ndim >= 2) decay, biases and norm parameters do not: with zero gradients AdamW
@@ -598,6 +616,7 @@ int main(void) {
         TEST(test_user_defined_optimizer),
         TEST(test_schedules_on_groups),
         TEST(test_adamw_recipe),
+        TEST(test_group_added_after_schedule),
         TEST(test_errors),
     };
     cg_test_capture_errors();
