@@ -98,6 +98,14 @@ typedef struct cg_optimizer_class {
 const cg_optimizer_class *cg_optimizer_builtin(int i);
 const cg_optimizer_class *cg_optimizer_class_named(const char *name);
 
+// A user's optimizer (tests/test_optim_classes.c defines "Signum" this way):
+//   typedef struct my_options { cg_optional lr, momentum; } my_options;
+//   static const cg_optim_field my_fields[] = {{"lr", offsetof(my_options, lr), false}, ...};
+//   static const cg_optim_key my_keys[] = {{"momentum_buffer", false}};
+//   static const cg_optimizer_class my_class = {.name = "Mine", .options_size =
+//       sizeof(my_options), .config_size = sizeof(my_config), .fields = my_fields, .n_fields
+//       = 2, .resolve = my_resolve, .keys = my_keys, .n_keys = 1, .step = my_step};
+//   cg_optimizer *opt = cg_optimizer_new(&my_class, n, params, &(my_options){...});
 // Any class over params (copied; the tensors are not): options points to the class's
 // options struct (NULL: PyTorch's defaults). Parameters must be distinct leaf tensors
 // (a non-leaf is refused, as PyTorch's "can't optimize a non-leaf Tensor").
@@ -134,6 +142,9 @@ const cg_optimizer_class *cg_optimizer_get_class(const cg_optimizer *opt);
 // ndim <= 1 (biases, norm weights and biases) with weight_decay 0.
 cg_optimizer *cg_adamw_for_recipe(cg_module *model, const cg_adam_options *options);
 
+// One update of every parameter that has a grad; 0, or -1 with an error (a grad of the
+// wrong shape; a parameter freed while the optimizer holds it, which this, zero_grad,
+// clipping and cg_optimizer_state refuse without touching the freed tensor).
 int cg_optimizer_step(cg_optimizer *opt);
 void cg_optimizer_zero_grad(cg_optimizer *opt);
 void cg_optimizer_free(cg_optimizer *opt);
