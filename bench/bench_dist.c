@@ -127,7 +127,8 @@ int main(int argc, char **argv) {
     cg_module *model = model_named(c.model);
     cg_ddp_options o = {.bucket_bytes = (int64_t)c.bucket_kb << 10, .no_overlap = c.no_overlap};
     cg_ddp *ddp = cg_ddp_new(model, &o);
-    cg_optimizer *opt = cg_sgd_for(model, &(cg_sgd_options){.lr = CG_SET(0.01), .momentum = 0.9});
+    cg_optimizer *opt =
+        cg_sgd_for(model, &(cg_sgd_options){.lr = CG_SET(0.01), .momentum = CG_SET(0.9)});
     int rc = ddp && opt ? 0 : 1;
     for (int i = 0; i < c.warmup && rc == 0; i++) rc = step(model, ddp, opt, dl);
     cg_ddp_stats before = cg_ddp_get_stats(ddp);

@@ -94,7 +94,8 @@ int main(int argc, char **argv) {
     cg_mnist train;
     if (cg_mnist_load_bytes(data, true, &train)) return 1; // pixels stay bytes, as torchvision's
     cg_module *model = small_model();
-    cg_optimizer *opt = cg_sgd_for(model, &(cg_sgd_options){.lr = CG_SET(0.05), .momentum = 0.9});
+    cg_optimizer *opt =
+        cg_sgd_for(model, &(cg_sgd_options){.lr = CG_SET(0.05), .momentum = CG_SET(0.9)});
     int64_t sample[] = {1, train.height, train.width};
     cg_dataloader *dl = cg_dataloader_new_bytes(train.pixels, train.count, 3, sample, 1.0f / 255,
                                                 train.labels, batch, true, 0);

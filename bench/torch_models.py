@@ -127,6 +127,10 @@ def adamw(lr):
     return lambda params: torch.optim.AdamW(params, lr=lr)
 
 
+def adadelta(lr):
+    return lambda params: torch.optim.Adadelta(params, lr=lr)
+
+
 def cross_entropy(smoothing=0.0):
     return lambda out, x, y: F.cross_entropy(out, y, label_smoothing=smoothing)
 
@@ -143,8 +147,7 @@ IMAGE = (1, 28, 28)
 MODELS = {  # name: (build, sample shape, loss, optimizer, OneCycleLR max_lr, clip max_norm)
     "small_cnn": (small_cnn, IMAGE, cross_entropy(), sgd(0.05, 0.9), 0, 0),
     "lenet5": (lenet5, IMAGE, cross_entropy(), sgd(0.05), 0, 0),
-    # The example's Adadelta(lr=1.0) goes here once cgrad has Adadelta (see bench_models.c).
-    "mnist_net": (mnist_net, IMAGE, nll, adam(1e-3), 0, 0),
+    "mnist_net": (mnist_net, IMAGE, nll, adadelta(1.0), 0, 0),
     "resnet": (resnet, IMAGE, cross_entropy(0.1), adamw(1e-3), 0.01, 1.0),
     "autoencoder": (autoencoder, IMAGE, mse_input, adam(2e-3), 0, 0),
     "conv1d": (conv1d_net, (1, 784), cross_entropy(), adam(1e-3), 0, 0),

@@ -384,7 +384,8 @@ static bool file_exists(const char *path) {
 
 static int run(const options *o, session *s) {
     s->model = strcmp(o->model, "big") ? small_model() : big_model();
-    s->opt = cg_sgd_for(s->model, &(cg_sgd_options){.lr = CG_SET(o->lr), .momentum = o->momentum});
+    s->opt = cg_sgd_for(s->model,
+                        &(cg_sgd_options){.lr = CG_SET(o->lr), .momentum = CG_SET(o->momentum)});
     s->schedule = cg_cosine_annealing_lr(s->opt, o->epochs, 0.0f);
     if (!s->schedule) return fail("cannot build the model", NULL);
     // A model to predict with comes from --resume, an existing --save file, or training.

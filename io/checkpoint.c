@@ -191,11 +191,11 @@ static int checkpoint_tensors(const cg_module *model, cg_optimizer *opt, cg_tens
     return rc;
 }
 
-enum { META_MAX = 14 + CG_CHECKPOINT_MAX_RANKS };
+enum { META_MAX = 15 + CG_CHECKPOINT_MAX_RANKS + CG_CHECKPOINT_MAX_GROUPS };
 typedef struct meta_strings {
     int count;
     const char *keys[META_MAX];
-    char key_text[META_MAX][24]; // the keys, e.g. "rank.3.rng"
+    char key_text[META_MAX][32]; // the keys, e.g. "rank.3.rng"
     char values[META_MAX][48];
 } meta_strings;
 
@@ -243,6 +243,19 @@ int cg_checkpoint_save(const char *path, const cg_module *model, cg_optimizer *o
         return -1;
     }
     if (ranks > 0) add_meta(&ms, "ranks", "%d", ranks);
+    int groups = cg_optimizer_n_groups(opt);
+    if (groups > CG_CHECKPOINT_MAX_GROUPS) {
+        cg_tensor_list_free(&all);
+        cg_error(CG_ERR_ARG, "checkpoint_save: the optimizer has %d parameter groups, at most %d",
+                 groups, CG_CHECKPOINT_MAX_GROUPS);
+        return -1;
+    }
+    if (opt) add_meta(&ms, "optimizer.groups", "%d", groups);
+    for (int g = 0; g < groups; g++) { // %.17g: the double comes back bit for bit
+        char key[32];
+        snprintf(key, sizeof key, "optimizer.group.%d.lr", g);
+        add_meta(&ms, key, "%.17g", cg_optimizer_group_lr(opt, g));
+    }
     for (int r = 0; r < ranks; r++) {
         char key[24];
         snprintf(key, sizeof key, "rank.%d.rng", r);
@@ -296,6 +309,35 @@ static int read_rank_rngs(const cg_safetensors *file, const char *path, cg_check
         m->rank_rngs[r] = (cg_rng){state, inc};
     }
     m->n_rank_rngs = (int)ranks;
+    return 0;
+}
+
+// Every parameter group's lr ("optimizer.group.<g>.lr", exact doubles) into lrs; files
+// from before parameter groups have only "lr", which then applies to every group.
+static int read_group_lrs(const cg_safetensors *file, const char *path, const cg_optimizer *opt,
+                          double lr, double *lrs) {
+    int n = cg_optimizer_n_groups(opt);
+    uint64_t groups = 0;
+    for (int g = 0; g < n; g++) lrs[g] = lr;
+    if (!cg_safetensors_meta(file, "optimizer.groups")) return 0;
+    if (meta_integer(file, path, "optimizer.groups", true, &groups)) return -1;
+    if (groups != (uint64_t)n) {
+        cg_error(CG_ERR_SHAPE,
+                 "checkpoint_load: %s holds %llu parameter groups but the optimizer has %d", path,
+                 (unsigned long long)groups, n);
+        return -1;
+    }
+    for (int g = 0; g < n; g++) {
+        char key[32], *end = NULL;
+        snprintf(key, sizeof key, "optimizer.group.%d.lr", g);
+        const char *v = cg_safetensors_meta(file, key);
+        if (v) lrs[g] = strtod(v, &end);
+        if (!v || !end || *end || end == v || !(lrs[g] >= 0)) {
+            cg_error(CG_ERR_FORMAT, "checkpoint_load: %s: metadata '%s' is missing or not a lr",
+                     path, key);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -361,9 +403,17 @@ int cg_checkpoint_load(const char *path, cg_module *model, cg_optimizer *opt,
     int rc = read_meta(&file, path, &m);
     if (rc == 0) rc = checkpoint_tensors(model, opt, &all);
     if (rc == 0) rc = match_tensors("checkpoint_load", path, &all, &file, true, NULL);
+    double lrs[CG_CHECKPOINT_MAX_GROUPS];
+    if (rc == 0 && cg_optimizer_n_groups(opt) > CG_CHECKPOINT_MAX_GROUPS) {
+        cg_error(CG_ERR_ARG, "checkpoint_load: the optimizer has %d parameter groups, at most %d",
+                 cg_optimizer_n_groups(opt), CG_CHECKPOINT_MAX_GROUPS);
+        rc = -1;
+    }
+    if (rc == 0) rc = read_group_lrs(&file, path, opt, m.lr, lrs);
     if (rc == 0) {
         copy_into(&all, &file);
-        if (opt) cg_optimizer_set_lr(opt, (float)m.lr);
+        for (int g = 0; g < cg_optimizer_n_groups(opt); g++)
+            cg_optimizer_set_group_lr(opt, g, lrs[g]);
         *cg_global_rng() = m.global_rng;
         if (meta) *meta = m;
     }

@@ -55,7 +55,8 @@ int cg_module_load_ex(const char *path, cg_module *m, const cg_load_options *opt
 void cg_load_report_free(cg_load_report *report);
 
 // ---- resumable training ----------------------------------------------------------------------
-#define CG_CHECKPOINT_MAX_RANKS 64
+#define CG_CHECKPOINT_MAX_RANKS  64
+#define CG_CHECKPOINT_MAX_GROUPS 64 // an optimizer's parameter groups
 typedef struct cg_checkpoint_meta {
     int64_t epoch;       // what the caller wants to resume from (e.g. epochs completed)
     int64_t global_step; // optimizer steps so far
@@ -76,14 +77,15 @@ typedef struct cg_checkpoint_meta {
 // "optimizer.<name>" ("optimizer.0.momentum_buffer"; opt may be NULL) and in __metadata__
 // (all decimal strings): "epoch", "global_step", "lr", "rng.state", "rng.inc" (the global
 // generator), and if meta->has_loader "loader.rng.state", "loader.rng.inc", "loader.epoch",
-// "loader.batch", "loader.sample", "loader.world";
+// "loader.batch", "loader.sample", "loader.world"; with an optimizer "optimizer.groups" and
+// every group's lr "optimizer.group.<g>.lr" (%.17g: the exact double);
 // plus "format": "cgrad-checkpoint". Atomic. Returns 0 or -1.
 int cg_checkpoint_save(const char *path, const cg_module *model, cg_optimizer *opt,
                        const cg_checkpoint_meta *meta);
 // Validate everything first (tensors as cg_module_load, optimizer tensors included, and
-// the metadata), then write the model and optimizer tensors, set the optimizer's lr to the
-// saved one, restore the global generator and fill *meta (may be NULL). On error nothing
-// is changed. Returns 0 or -1.
+// the metadata), then write the model and optimizer tensors, set every group's lr to the
+// saved one (exactly; files without group lrs give every group "lr"), restore the global generator
+// and fill *meta (may be NULL). On error nothing is changed. Returns 0 or -1.
 int cg_checkpoint_load(const char *path, cg_module *model, cg_optimizer *opt,
                        cg_checkpoint_meta *meta);
 

@@ -11,21 +11,21 @@
 // for every use that can observe it.
 #include <math.h>
 
-#include "../tensor/alloc.h"
 #include "../tensor/parallel.h"
 #include "optimizer_internal.h"
 
+typedef struct adagrad_config {
+    double lr_decay, weight_decay, initial_accumulator_value, eps;
+    bool maximize;
+} adagrad_config;
+
 enum { STEP, SUM };
+static const cg_optim_key adagrad_keys[] = {{"step", true}, {"sum", false}};
 
-static int adagrad_state_names(const cg_optimizer *opt, const char **names) {
-    (void)opt;
-    names[STEP] = "step";
-    names[SUM] = "sum";
-    return 2;
-}
-
-static float adagrad_state_start(const cg_optimizer *opt, int key) {
-    return key == SUM ? (float)opt->u.adagrad.initial_accumulator_value : 0.0f;
+static void adagrad_init(const void *config, double lr, cg_optim_param *p) {
+    (void)lr;
+    float start = (float)((const adagrad_config *)config)->initial_accumulator_value;
+    for (int64_t i = 0; p->state[SUM] && i < p->numel; i++) p->state[SUM][i] = start;
 }
 
 // One update: param, grad, sum (n floats each) and the scalars.
@@ -47,41 +47,53 @@ static void adagrad_range(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-static void adagrad_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
-    const cg_adagrad_config *o = &opt->u.adagrad;
-    double step = state[STEP]->data[0] += 1;
-    adagrad_update u = {.neg_clr = (float)(-opt->lr / (1 + (step - 1) * o->lr_decay)),
+static void adagrad_step(const void *config, double lr, cg_optim_param *p) {
+    const adagrad_config *o = config;
+    double step = p->state[STEP][0] += 1;
+    adagrad_update u = {.neg_clr = (float)(-lr / (1 + (step - 1) * o->lr_decay)),
                         .sign = o->maximize ? -1.0f : 1.0f,
                         .wd = (float)o->weight_decay,
                         .eps = (float)o->eps,
-                        .param = p->data,
-                        .sum = state[SUM]->data,
-                        .grad = p->grad->data};
+                        .param = p->param,
+                        .sum = p->state[SUM],
+                        .grad = p->grad};
     cg_parallel_for(p->numel, CG_PARALLEL_MIN, adagrad_range, &u);
 }
 
-static const cg_optimizer_class adagrad_class = {"Adagrad", adagrad_step, adagrad_state_names,
-                                                 adagrad_state_start, NULL};
-
-cg_optimizer *cg_adagrad(int n_params, cg_tensor *const *params,
-                         const cg_adagrad_options *options) {
-    static const cg_adagrad_options defaults = {0};
-    const cg_adagrad_options *o = options ? options : &defaults;
-    cg_adagrad_config c = {
-        .lr_decay = o->lr_decay,
-        .weight_decay = o->weight_decay,
-        .initial_accumulator_value = o->initial_accumulator_value,
+static bool adagrad_resolve(const void *options, void *config, double *lr) {
+    const cg_adagrad_options *o = options;
+    adagrad_config *c = config;
+    *lr = cg_optional_or(o->lr, 1e-2);
+    *c = (adagrad_config){
+        .lr_decay = cg_optional_or(o->lr_decay, 0),
+        .weight_decay = cg_optional_or(o->weight_decay, 0),
+        .initial_accumulator_value = cg_optional_or(o->initial_accumulator_value, 0),
         .eps = cg_optional_or(o->eps, 1e-10),
         .maximize = o->maximize,
     };
-    if (!CG_OPTIM_NONNEGATIVE("Adagrad", {"lr_decay", c.lr_decay}, {"weight_decay", c.weight_decay},
-                              {"initial_accumulator_value", c.initial_accumulator_value},
-                              {"eps", c.eps}))
-        return NULL;
-    return cg_optimizer_make(&adagrad_class, n_params, params, cg_optional_or(o->lr, 1e-2), &c,
-                             sizeof c);
+    return CG_OPTIM_NONNEGATIVE(
+        "Adagrad", {"lr_decay", c->lr_decay}, {"weight_decay", c->weight_decay},
+        {"initial_accumulator_value", c->initial_accumulator_value}, {"eps", c->eps});
 }
 
-cg_optimizer *cg_adagrad_for(cg_module *model, const cg_adagrad_options *options) {
-    CG_OPTIMIZER_FOR("Adagrad", model, cg_adagrad(n, params, options));
-}
+static const cg_optim_field adagrad_fields[] = {
+    CG_OPTIM_FIELD(cg_adagrad_options, "lr", lr),
+    CG_OPTIM_FIELD(cg_adagrad_options, "lr_decay", lr_decay),
+    CG_OPTIM_FIELD(cg_adagrad_options, "weight_decay", weight_decay),
+    CG_OPTIM_FIELD(cg_adagrad_options, "initial_accumulator_value", initial_accumulator_value),
+    CG_OPTIM_FIELD(cg_adagrad_options, "eps", eps),
+    CG_OPTIM_FLAG(cg_adagrad_options, maximize),
+};
+
+const cg_optimizer_class cg_adagrad_class = {
+    .name = "Adagrad",
+    .options_size = sizeof(cg_adagrad_options),
+    .config_size = sizeof(adagrad_config),
+    .fields = adagrad_fields,
+    .n_fields = CG_OPTIM_COUNT(adagrad_fields),
+    .resolve = adagrad_resolve,
+    .keys = adagrad_keys,
+    .n_keys = CG_OPTIM_COUNT(adagrad_keys),
+    .init = adagrad_init,
+    .step = adagrad_step,
+};

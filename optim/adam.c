@@ -16,17 +16,19 @@
 #include "../tensor/parallel.h"
 #include "optimizer_internal.h"
 
+// Resolved options, in double like PyTorch's Python scalars.
+typedef struct adam_config {
+    double beta1, beta2, eps, weight_decay;
+    bool amsgrad, maximize, decoupled; // decoupled: AdamW
+} adam_config;
+
 enum { STEP, EXP_AVG, EXP_AVG_SQ, MAX_EXP_AVG_SQ };
+static const cg_optim_key adam_keys[] = {
+    {"step", true}, {"exp_avg", false}, {"exp_avg_sq", false}, {"max_exp_avg_sq", false}};
 
-static int adam_state_names(const cg_optimizer *opt, const char **names) {
-    names[STEP] = "step";
-    names[EXP_AVG] = "exp_avg";
-    names[EXP_AVG_SQ] = "exp_avg_sq";
-    if (!opt->u.adam.amsgrad) return 3;
-    names[MAX_EXP_AVG_SQ] = "max_exp_avg_sq";
-    return 4;
+static bool adam_uses(const void *config, int key) {
+    return key != MAX_EXP_AVG_SQ || ((const adam_config *)config)->amsgrad;
 }
-
 // The scalars of one update, in float as PyTorch's kernels receive them.
 typedef struct adam_scalars {
     float sign; // -1 for maximize
@@ -61,9 +63,9 @@ static void adam_range(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-static void adam_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
-    const cg_adam_config *o = &opt->u.adam;
-    double step = state[STEP]->data[0] += 1;
+static void adam_step(const void *config, double lr, cg_optim_param *p) {
+    const adam_config *o = config;
+    double step = p->state[STEP][0] += 1;
     double bias_correction1 = 1 - pow(o->beta1, step);
     double bias_correction2 = 1 - pow(o->beta2, step);
     adam_scalars s = {
@@ -74,31 +76,24 @@ static void adam_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
         .one_minus_beta2 = (float)(1 - o->beta2),
         .eps = (float)o->eps,
         .weight_decay = o->decoupled ? 0.0f : (float)o->weight_decay,
-        .decay = o->decoupled ? (float)(1 - opt->lr * o->weight_decay) : 1.0f,
-        .neg_step_size = (float)(-opt->lr / bias_correction1),
+        .decay = o->decoupled ? (float)(1 - lr * o->weight_decay) : 1.0f,
+        .neg_step_size = (float)(-lr / bias_correction1),
         .bias_correction2_sqrt = (float)sqrt(bias_correction2),
     };
-    float *v_max = o->amsgrad ? state[MAX_EXP_AVG_SQ]->data : NULL;
-    adam_update u = {&s,    p->data,      state[EXP_AVG]->data, state[EXP_AVG_SQ]->data,
-                     v_max, p->grad->data};
+    adam_update u = {
+        &s, p->param, p->state[EXP_AVG], p->state[EXP_AVG_SQ], p->state[MAX_EXP_AVG_SQ], p->grad};
     cg_parallel_for(p->numel, CG_PARALLEL_MIN, adam_range, &u);
 }
 
-static double *adam_beta1(cg_optimizer *opt) {
-    return &opt->u.adam.beta1;
+static double *adam_beta1(void *config) {
+    return &((adam_config *)config)->beta1;
 }
 
-static const cg_optimizer_class adam_class = {"Adam", adam_step, adam_state_names, NULL,
-                                              adam_beta1};
-static const cg_optimizer_class adamw_class = {"AdamW", adam_step, adam_state_names, NULL,
-                                               adam_beta1};
-
 // PyTorch's defaults for unset fields, then its checks; false with an error.
-static bool adam_resolve(const char *name, bool decoupled, const cg_adam_options *in,
-                         cg_adam_config *c) {
-    static const cg_adam_options defaults = {0};
-    const cg_adam_options *o = in ? in : &defaults;
-    *c = (cg_adam_config){
+static bool adam_resolve_as(const char *name, bool decoupled, const cg_adam_options *o,
+                            adam_config *c, double *lr) {
+    *lr = cg_optional_or(o->lr, 1e-3);
+    *c = (adam_config){
         .beta1 = cg_optional_or(o->betas[0], 0.9),
         .beta2 = cg_optional_or(o->betas[1], 0.999),
         .eps = cg_optional_or(o->eps, 1e-8),
@@ -111,25 +106,49 @@ static bool adam_resolve(const char *name, bool decoupled, const cg_adam_options
            cg_optim_check(name, "beta2", c->beta2, c->beta2 >= 0 && c->beta2 < 1, "in [0, 1)") &&
            CG_OPTIM_NONNEGATIVE(name, {"eps", c->eps}, {"weight_decay", c->weight_decay});
 }
-
-static cg_optimizer *adam_new(const cg_optimizer_class *cls, bool decoupled, int n_params,
-                              cg_tensor *const *params, const cg_adam_options *options) {
-    cg_adam_config c;
-    if (!adam_resolve(cls->name, decoupled, options, &c)) return NULL;
-    double lr = cg_optional_or(options ? options->lr : (cg_optional){0}, 1e-3);
-    return cg_optimizer_make(cls, n_params, params, lr, &c, sizeof c);
+static bool adam_resolve(const void *options, void *config, double *lr) {
+    return adam_resolve_as("Adam", false, options, config, lr);
+}
+static bool adamw_resolve(const void *options, void *config, double *lr) {
+    return adam_resolve_as("AdamW", true, options, config, lr);
 }
 
-cg_optimizer *cg_adam(int n_params, cg_tensor *const *params, const cg_adam_options *options) {
-    return adam_new(&adam_class, false, n_params, params, options);
-}
-cg_optimizer *cg_adamw(int n_params, cg_tensor *const *params, const cg_adam_options *options) {
-    return adam_new(&adamw_class, true, n_params, params, options);
-}
+static const cg_optim_field adam_fields[] = {
+    CG_OPTIM_FIELD(cg_adam_options, "lr", lr),
+    CG_OPTIM_FIELD(cg_adam_options, "beta1", betas[0]),
+    CG_OPTIM_FIELD(cg_adam_options, "beta2", betas[1]),
+    CG_OPTIM_FIELD(cg_adam_options, "eps", eps),
+    CG_OPTIM_FIELD(cg_adam_options, "weight_decay", weight_decay),
+    CG_OPTIM_FLAG(cg_adam_options, amsgrad),
+    CG_OPTIM_FLAG(cg_adam_options, maximize),
+};
 
-cg_optimizer *cg_adam_for(cg_module *model, const cg_adam_options *options) {
-    CG_OPTIMIZER_FOR("Adam", model, cg_adam(n, params, options));
-}
-cg_optimizer *cg_adamw_for(cg_module *model, const cg_adam_options *options) {
-    CG_OPTIMIZER_FOR("AdamW", model, cg_adamw(n, params, options));
+#define ADAM_CLASS(class_name, resolve_fn)                                                         \
+    {                                                                                              \
+        .name = class_name, .options_size = sizeof(cg_adam_options),                               \
+        .config_size = sizeof(adam_config), .fields = adam_fields,                                 \
+        .n_fields = CG_OPTIM_COUNT(adam_fields), .resolve = resolve_fn, .keys = adam_keys,         \
+        .n_keys = CG_OPTIM_COUNT(adam_keys), .uses = adam_uses, .step = adam_step,                 \
+        .momentum = adam_beta1,                                                                    \
+    }
+const cg_optimizer_class cg_adam_class = ADAM_CLASS("Adam", adam_resolve);
+const cg_optimizer_class cg_adamw_class = ADAM_CLASS("AdamW", adamw_resolve);
+
+// The AdamW recipe: decay for ndim >= 2, none for biases and norm parameters (ndim <= 1).
+cg_optimizer *cg_adamw_for_recipe(cg_module *model, const cg_adam_options *options) {
+    if (!model) return cg_error(CG_ERR_ARG, "AdamW: model is NULL");
+    cg_tensor_list list = cg_module_named_parameters(model);
+    cg_tensor **params = cg_alloc((size_t)(list.count ? list.count : 1) * sizeof *params);
+    int n_decay = 0, n_rest = 0;
+    for (int i = 0; params && i < list.count; i++)
+        if (list.items[i].tensor->ndim >= 2) params[n_decay++] = list.items[i].tensor;
+    for (int i = 0; params && i < list.count; i++)
+        if (list.items[i].tensor->ndim <= 1) params[n_decay + n_rest++] = list.items[i].tensor;
+    cg_tensor_list_free(&list);
+    cg_optimizer *opt = params ? cg_adamw(n_decay, params, options) : NULL;
+    cg_adam_options no_decay = {.weight_decay = CG_SET(0.0)};
+    if (opt && n_rest && cg_optimizer_add_param_group(opt, n_rest, params + n_decay, &no_decay) < 0)
+        cg_optimizer_free(opt), opt = NULL;
+    cg_dealloc(params);
+    return opt;
 }

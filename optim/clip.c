@@ -1,11 +1,11 @@
 // optim/clip.c - gradient clipping as torch.nn.utils.clip_grad_norm_ / clip_grad_value_.
 //
-// clip_grad_norm_ (1.13): norms_i = ||grad_i||_p, total = ||(norms_i)||_p (max for inf),
-// coef = min(max_norm / (total + 1e-6), 1), every grad *= coef. Sums run in double; the
-// total and the coefficient are rounded to float as PyTorch's float32 tensors hold them.
+// clip_grad_norm_ (1.13; norm_type 2 unless set, error_if_nonfinite): norms_i = ||grad_i||_p, total
+// = ||(norms_i)||_p (max for inf), coef = min(max_norm / (total + 1e-6), 1), every grad *= coef.
+// Sums run in double; the total and the coefficient are rounded to float as PyTorch's float32
+// tensors hold them.
 #include <math.h>
 
-#include "../tensor/alloc.h"
 #include "optimizer_internal.h"
 
 // ||g||_p^p (or max |g| for p = inf) of one gradient.
@@ -33,8 +33,9 @@ static bool check_params(const char *op, int n_params, cg_tensor *const *params)
 }
 
 double cg_clip_grad_norm(int n_params, cg_tensor *const *params, double max_norm,
-                         double norm_type) {
+                         const cg_clip_grad_norm_options *options) {
     const char *op = "clip_grad_norm";
+    double norm_type = options ? cg_optional_or(options->norm_type, 2.0) : 2.0;
     if (!check_params(op, n_params, params)) return -1;
     if (!(norm_type > 0)) {
         cg_error(CG_ERR_ARG, "%s: invalid norm_type=%g (must be > 0 or INFINITY)", op, norm_type);
@@ -56,6 +57,13 @@ double cg_clip_grad_norm(int n_params, cg_tensor *const *params, double max_norm
         }
     }
     float norm = (float)(isinf(norm_type) ? total : pow(total, 1 / norm_type));
+    if (options && options->error_if_nonfinite && !isfinite(norm)) {
+        cg_error(CG_ERR_ARG,
+                 "%s: the total norm of order %g of the gradients is %g, so it cannot be "
+                 "clipped (error_if_nonfinite is set)",
+                 op, norm_type, (double)norm);
+        return -1;
+    }
     float coef = (float)(max_norm / ((double)norm + 1e-6));
     if (coef < 1.0f || isnan(coef)) {
         for (int i = 0; i < n_params; i++) {
@@ -82,12 +90,14 @@ int cg_clip_grad_value(int n_params, cg_tensor *const *params, double clip_value
     return 0;
 }
 
-double cg_optimizer_clip_grad_norm(cg_optimizer *opt, double max_norm, double norm_type) {
+double cg_optimizer_clip_grad_norm(cg_optimizer *opt, double max_norm,
+                                   const cg_clip_grad_norm_options *options) {
     if (!opt) {
         cg_error(CG_ERR_ARG, "clip_grad_norm: optimizer is NULL");
         return -1;
     }
-    return cg_clip_grad_norm(opt->n_params, opt->params, max_norm, norm_type);
+    if (!cg_optimizer_params_alive(opt, "clip_grad_norm")) return -1;
+    return cg_clip_grad_norm(opt->n_params, opt->params, max_norm, options);
 }
 
 int cg_optimizer_clip_grad_value(cg_optimizer *opt, double clip_value) {
@@ -95,5 +105,6 @@ int cg_optimizer_clip_grad_value(cg_optimizer *opt, double clip_value) {
         cg_error(CG_ERR_ARG, "clip_grad_value: optimizer is NULL");
         return -1;
     }
+    if (!cg_optimizer_params_alive(opt, "clip_grad_value")) return -1;
     return cg_clip_grad_value(opt->n_params, opt->params, clip_value);
 }

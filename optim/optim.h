@@ -1,10 +1,20 @@
 // optim/optim.h - optimizers and learning-rate schedules, with torch.optim's update rules.
 //
-// An optimizer holds the parameter tensors it updates (not owned) and its per-parameter
-// state (owned). cg_optimizer_step() applies one update from the parameters' .grad;
-// parameters whose grad is NULL are skipped, as in PyTorch.
+// An optimizer holds parameter groups (torch.optim's param_groups): each group has its
+// parameters (not owned), its lr (a double, like PyTorch's Python float) and its resolved
+// options. Per-parameter state (owned) lives in flat float buffers. cg_optimizer_step()
+// applies one update from the parameters' .grad; parameters whose grad is NULL are skipped,
+// as in PyTorch.
+//
+// An optimizer is data: a cg_optimizer_class (below) names its options, its state keys and
+// its step function over flat buffers. The built-ins are instances listed once in
+// optim/optimizers.def; a user defines another one the same way in their own .c file and
+// builds it with cg_optimizer_new(): it then works with every schedule, with clipping and
+// with checkpoints.
 #ifndef CG_OPTIM_H
 #define CG_OPTIM_H
+
+#include <stddef.h>
 
 #include "../nn/module.h"
 #include "../tensor/options.h"
@@ -12,81 +22,150 @@
 
 typedef struct cg_optimizer cg_optimizer;
 
-// Options follow tensor/options.h: NULL or {0} is PyTorch's defaults, and a field whose 0
-// is legal but not the default is a cg_optional (`.lr = CG_SET(0.01)`,
-// `.betas = {CG_SET(0.0), CG_SET(0.99)}`). Every optimizer's lr is written the same way.
+// ---- an optimizer class ---------------------------------------------------------------------
 
-// torch.optim.SGD(params, lr, momentum, dampening, weight_decay, nesterov, maximize=...).
-// PyTorch's SGD has no default lr, so lr is required: leaving it unset is an error
-// ("SGD: lr is required"); CG_SET(0.0) is a legal (frozen) lr.
-typedef struct cg_sgd_options {
-    cg_optional lr;
-    double momentum, dampening, weight_decay; // default 0
-    bool nesterov;                            // requires momentum > 0 and dampening == 0
-    bool maximize;                            // ascend instead of descend
-} cg_sgd_options;
-// torch.optim.Adam / AdamW: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0 (Adam) or
-// 1e-2 (AdamW; CG_SET(0.0) turns it off).
-typedef struct cg_adam_options {
-    cg_optional lr;
-    cg_optional betas[2];
-    cg_optional eps;
-    cg_optional weight_decay;
-    bool amsgrad, maximize;
-} cg_adam_options;
-// torch.optim.RMSprop: lr 1e-2, alpha 0.99, eps 1e-8, weight_decay 0, momentum 0.
-typedef struct cg_rmsprop_options {
-    cg_optional lr, alpha, eps;
-    double weight_decay, momentum;
-    bool centered, maximize;
-} cg_rmsprop_options;
-// torch.optim.Adagrad: lr 1e-2, lr_decay 0, weight_decay 0, initial_accumulator_value 0,
-// eps 1e-10.
-typedef struct cg_adagrad_options {
-    cg_optional lr;
-    double lr_decay, weight_decay, initial_accumulator_value;
-    cg_optional eps;
-    bool maximize;
-} cg_adagrad_options;
+#define CG_OPTIM_MAX_KEYS 4 // per-parameter state buffers of one optimizer, at most
 
-// `params` is copied (the tensors are not); see cg_module_named_parameters().
-cg_optimizer *cg_sgd(int n_params, cg_tensor *const *params, const cg_sgd_options *options);
-cg_optimizer *cg_adam(int n_params, cg_tensor *const *params, const cg_adam_options *options);
-cg_optimizer *cg_adamw(int n_params, cg_tensor *const *params, const cg_adam_options *options);
-cg_optimizer *cg_rmsprop(int n_params, cg_tensor *const *params, const cg_rmsprop_options *options);
-cg_optimizer *cg_adagrad(int n_params, cg_tensor *const *params, const cg_adagrad_options *options);
-// Convenience: all parameters of a module.
-cg_optimizer *cg_sgd_for(cg_module *model, const cg_sgd_options *options);
-cg_optimizer *cg_adam_for(cg_module *model, const cg_adam_options *options);
-cg_optimizer *cg_adamw_for(cg_module *model, const cg_adam_options *options);
-cg_optimizer *cg_rmsprop_for(cg_module *model, const cg_rmsprop_options *options);
-cg_optimizer *cg_adagrad_for(cg_module *model, const cg_adagrad_options *options);
+// One field of an options struct, so that generic code (parameter groups, tests, config
+// files) can read and set it by PyTorch's name. Every field is a cg_optional or a bool.
+typedef struct cg_optim_field {
+    const char *name; // PyTorch's spelling; "beta1"/"beta2" for betas[0]/betas[1]
+    size_t offset;    // offsetof(options struct, field)
+    bool is_bool;
+} cg_optim_field;
 
+// One per-parameter state buffer: PyTorch's state_dict key, and whether it is one float
+// (a 0-d tensor, e.g. "step") or shaped like the parameter.
+typedef struct cg_optim_key {
+    const char *name;
+    bool scalar;
+} cg_optim_key;
+
+// What a step (or init) function gets for one parameter: numel floats each, the state in
+// the class's key order (NULL where the key is not in use under this group's config).
+typedef struct cg_optim_param {
+    float *param;
+    const float *grad;
+    int64_t numel;
+    float *state[CG_OPTIM_MAX_KEYS];
+} cg_optim_param;
+
+typedef struct cg_optimizer_class {
+    const char *name;             // PyTorch's class name ("SGD", "AdamW"), for messages
+    size_t options_size;          // sizeof its options struct (cg_<name>_options)
+    size_t config_size;           // sizeof its resolved config (per group)
+    const cg_optim_field *fields; // the options struct's fields, n_fields of them
+    int n_fields;
+    // Options (never NULL here: unset fields mean PyTorch's defaults) to config: defaults
+    // filled in and checked, the lr out; false with an error "<Name>: invalid ...".
+    bool (*resolve)(const void *options, void *config, double *lr);
+    const cg_optim_key *keys; // the state keys in PyTorch's order, n_keys of them
+    int n_keys;
+    // Whether state key k is in use under config (NULL: all are). Checked at every step, so
+    // a key a schedule switches on (SGD's momentum cycled by OneCycleLR) starts then.
+    bool (*uses)(const void *config, int key);
+    // Fill a parameter's state when it is created (buffers arrive zeroed; NULL: zeros).
+    void (*init)(const void *config, double lr, cg_optim_param *p);
+    // One update of one parameter with the group's config and lr.
+    void (*step)(const void *config, double lr, cg_optim_param *p);
+    // Where in config the momentum a schedule may cycle lives (SGD's momentum, Adam's
+    // beta1; NULL: it has none, and OneCycleLR needs .no_cycle_momentum).
+    double *(*momentum)(void *config);
+} cg_optimizer_class;
+
+// The built-ins: optim/optimizers.def declares, for each, its options struct
+// cg_<id>_options, its class cg_<id>_class and the constructors
+//   cg_optimizer *cg_<id>(int n_params, cg_tensor *const *params, const cg_<opts>_options *);
+//   cg_optimizer *cg_<id>_for(cg_module *model, const cg_<opts>_options *);  // all params
+// Options follow tensor/options.h: NULL or {0} is PyTorch's defaults, every number is a
+// cg_optional (`.lr = CG_SET(0.01)`, `.momentum = CG_SET(0.9)`, `.betas = {CG_SET(0.0),
+// CG_SET(0.99)}`) so that a parameter group can set any of them to 0.
+#define CG_OPTIONS(id, ...)                                                                        \
+    typedef struct cg_##id##_options {                                                             \
+        __VA_ARGS__                                                                                \
+    } cg_##id##_options;
+#define CG_OPTIMIZER(id, opts)                                                                     \
+    extern const cg_optimizer_class cg_##id##_class;                                               \
+    cg_optimizer *cg_##id(int n_params, cg_tensor *const *params,                                  \
+                          const cg_##opts##_options *options);                                     \
+    cg_optimizer *cg_##id##_for(cg_module *model, const cg_##opts##_options *options);
+#include "optimizers.def"
+#undef CG_OPTIONS
+#undef CG_OPTIMIZER
+
+// The built-in classes in table order (NULL past the end), and one by its PyTorch name,
+// case-insensitively ("adamw", "SGD"; NULL if there is none).
+const cg_optimizer_class *cg_optimizer_builtin(int i);
+const cg_optimizer_class *cg_optimizer_class_named(const char *name);
+
+// A user's optimizer (tests/test_optim_classes.c defines "Signum" this way):
+//   typedef struct my_options { cg_optional lr, momentum; } my_options;
+//   static const cg_optim_field my_fields[] = {{"lr", offsetof(my_options, lr), false}, ...};
+//   static const cg_optim_key my_keys[] = {{"momentum_buffer", false}};
+//   static const cg_optimizer_class my_class = {.name = "Mine", .options_size =
+//       sizeof(my_options), .config_size = sizeof(my_config), .fields = my_fields, .n_fields
+//       = 2, .resolve = my_resolve, .keys = my_keys, .n_keys = 1, .step = my_step};
+//   cg_optimizer *opt = cg_optimizer_new(&my_class, n, params, &(my_options){...});
+// Any class over params (copied; the tensors are not): options points to the class's
+// options struct (NULL: PyTorch's defaults). Parameters must be distinct leaf tensors
+// (a non-leaf is refused, as PyTorch's "can't optimize a non-leaf Tensor").
+cg_optimizer *cg_optimizer_new(const cg_optimizer_class *cls, int n_params,
+                               cg_tensor *const *params, const void *options);
+// All parameters of a module (named_parameters() order).
+cg_optimizer *cg_optimizer_for(const cg_optimizer_class *cls, cg_module *model,
+                               const void *options);
+// Set the option `name` (a field of cls, e.g. "momentum", "beta2", "amsgrad") in an options
+// struct of cls: bools take value != 0. 0, or -1 with an error for an unknown name.
+int cg_optim_set_option(const cg_optimizer_class *cls, void *options, const char *name,
+                        double value);
+
+// ---- parameter groups -----------------------------------------------------------------------
+// torch.optim's add_param_group: a new group over params (none may already be in the
+// optimizer) with options of the optimizer's type; what it leaves unset (a cg_optional not
+// set, a bool false) comes from the constructor's options (PyTorch's self.defaults). The
+// constructor's group is group 0. Returns the group's index, or -1 with an error.
+//   cg_optimizer_add_param_group(opt, 1, &bias, &(cg_sgd_options){.lr = CG_SET(0.01)});
+int cg_optimizer_add_param_group(cg_optimizer *opt, int n_params, cg_tensor *const *params,
+                                 const void *options);
+int cg_optimizer_n_groups(const cg_optimizer *opt);
+double cg_optimizer_group_lr(const cg_optimizer *opt, int group);       // NAN if out of range
+int cg_optimizer_set_group_lr(cg_optimizer *opt, int group, double lr); // 0 or -1
+// Group 0's lr, and setting every group's lr (0 or -1 with an error).
+double cg_optimizer_lr(const cg_optimizer *opt);
+int cg_optimizer_set_lr(cg_optimizer *opt, double lr);
+// Group 0's momentum a schedule may cycle: SGD's / RMSprop's momentum, beta1 (NAN: none).
+double cg_optimizer_momentum(const cg_optimizer *opt);
+const cg_optimizer_class *cg_optimizer_get_class(const cg_optimizer *opt);
+
+// The AdamW recipe: the module's parameters in two groups, group 0 those with ndim >= 2
+// (weights of Linear / Conv, embeddings) with the options' weight_decay, group 1 those with
+// ndim <= 1 (biases, norm weights and biases) with weight_decay 0.
+cg_optimizer *cg_adamw_for_recipe(cg_module *model, const cg_adam_options *options);
+
+// One update of every parameter that has a grad; 0, or -1 with an error (a grad of the
+// wrong shape; a parameter freed while the optimizer holds it, which this, zero_grad,
+// clipping and cg_optimizer_state refuse without touching the freed tensor).
 int cg_optimizer_step(cg_optimizer *opt);
 void cg_optimizer_zero_grad(cg_optimizer *opt);
-float cg_optimizer_lr(const cg_optimizer *opt);
-void cg_optimizer_set_lr(cg_optimizer *opt, float lr);
-// The momentum a schedule may cycle: SGD's / RMSprop's momentum, Adam's beta1 (NAN: none).
-double cg_optimizer_momentum(const cg_optimizer *opt);
 void cg_optimizer_free(cg_optimizer *opt);
 
 // The optimizer's state as named tensors, for checkpoints: names "<param index>.<key>"
-// like PyTorch's state_dict()["state"] ("0.momentum_buffer", "3.exp_avg_sq") plus "step"
-// entries as one-element tensors. The tensors are the live state (load writes into them);
-// cg_optimizer_state creates missing state buffers so a fresh optimizer can be loaded.
-// Keys: SGD with momentum "momentum_buffer" and "step" (cgrad's: step 0 means the buffer
-// does not exist yet, PyTorch's None; when loading a PyTorch SGD state set it to 1), SGD
-// without momentum none; Adam/AdamW "step", "exp_avg", "exp_avg_sq" (+ "max_exp_avg_sq"
-// with amsgrad); RMSprop "step", "square_avg" (+ "momentum_buffer" with momentum, "grad_avg"
-// when centered); Adagrad "step", "sum". Free the list (not the tensors) with cg_tensor_list_free.
+// like PyTorch's state_dict()["state"] ("0.momentum_buffer", "3.exp_avg_sq"; parameters
+// numbered across groups in order), every key in use under its group's config, "step" and
+// other scalars as 0-d tensors. The tensors are the live state (load writes into them);
+// missing buffers are created so a fresh optimizer can be loaded. SGD's "step" is cgrad's:
+// 0 means the momentum buffer does not exist yet (PyTorch's None); when loading a PyTorch
+// SGD state set it to 1. Free the list (not the tensors) with cg_tensor_list_free.
 cg_tensor_list cg_optimizer_state(cg_optimizer *opt);
 
 // ---- learning-rate schedules ----------------------------------------------------------
 // As torch.optim.lr_scheduler: call cg_scheduler_step once per epoch (OneCycleLR: once per
-// batch), after cg_optimizer_step. Creating a schedule applies its epoch-0 lr at once, as
-// PyTorch's constructors do (LinearLR starts at lr * start_factor, OneCycleLR at
-// max_lr / div_factor). Several schedules may drive one optimizer: each multiplies the lr
-// the previous one left (PyTorch's "chainable" form).
+// batch), after cg_optimizer_step. A schedule acts on every parameter group, from that
+// group's initial_lr (its lr when the first schedule was attached; OneCycleLR sets it).
+// Creating a schedule applies its epoch-0 lr at once, as PyTorch's constructors do
+// (LinearLR starts at lr * start_factor, OneCycleLR at max_lr / div_factor). Several
+// schedules may drive one optimizer: each multiplies the lr the previous one left
+// (PyTorch's "chainable" form).
 typedef struct cg_scheduler cg_scheduler;
 cg_scheduler *cg_step_lr(cg_optimizer *opt, int step_size, float gamma); // StepLR
 cg_scheduler *cg_cosine_annealing_lr(cg_optimizer *opt, int t_max,
@@ -103,12 +182,15 @@ typedef struct cg_linear_lr_options {
 cg_scheduler *cg_linear_lr(cg_optimizer *opt, const cg_linear_lr_options *options);
 
 // OneCycleLR: max_lr (> 0) and total_steps (> 0; or epochs * steps_per_epoch, as PyTorch)
-// are required; pct_start 0.3, cosine annealing
-// (anneal_linear: PyTorch's anneal_strategy='linear'), div_factor 25, final_div_factor
-// 1e4. As PyTorch it also cycles the momentum the other way, between max_momentum (0.95)
-// and base_momentum (0.85): SGD's and RMSprop's momentum (which must then be > 0) or
-// Adam's beta1; no_cycle_momentum is PyTorch's cycle_momentum=False (needed for Adagrad).
-// Stepping past total_steps is an error, as PyTorch.
+// are required; pct_start 0.3, cosine annealing (anneal_linear: PyTorch's
+// anneal_strategy='linear'), div_factor 25, final_div_factor 1e4. Like PyTorch it writes
+// initial_lr (max_lr / div_factor), max_lr and min_lr into every group, where later
+// schedules (CosineAnnealingLR, SequentialLR, ...) read them. It also cycles the momentum
+// the other way, between max_momentum (0.95) and base_momentum (0.85): SGD's and RMSprop's
+// momentum (even if it was 0, as PyTorch) or beta1; no_cycle_momentum is PyTorch's
+// cycle_momentum=False (needed for Adagrad, Adadelta). A phase of zero length (e.g.
+// pct_start * total_steps == 1, where PyTorch divides by zero) is refused. Stepping past
+// total_steps is an error, as PyTorch.
 typedef struct cg_one_cycle_lr_options {
     double max_lr;
     int total_steps;
@@ -139,7 +221,7 @@ cg_scheduler *cg_reduce_lr_on_plateau(cg_optimizer *opt, const cg_plateau_option
 // ChainedScheduler: every step steps all of them, in order.
 cg_scheduler *cg_chained_scheduler(int n, cg_scheduler **schedules);
 // SequentialLR: schedule i runs from milestones[i-1] (0 for the first) to milestones[i],
-// each restarting from the optimizer's initial lr; milestones are n - 1 increasing epochs.
+// each restarting from the groups' initial lr; milestones are n - 1 increasing epochs.
 cg_scheduler *cg_sequential_lr(int n, cg_scheduler **schedules, const int *milestones);
 
 // 0, or -1 with an error (OneCycleLR past total_steps; ReduceLROnPlateau, which needs
@@ -147,24 +229,30 @@ cg_scheduler *cg_sequential_lr(int n, cg_scheduler **schedules, const int *miles
 int cg_scheduler_step(cg_scheduler *s);
 int cg_scheduler_step_metric(cg_scheduler *s, double metric); // ReduceLROnPlateau only
 int cg_scheduler_epoch(const cg_scheduler *s);                // last_epoch, for checkpoints
-// Restores the lr for that epoch by replaying the schedule from the lr the optimizer had
-// when the first schedule was attached, so a resumed run gets exactly the uninterrupted
-// lr. ReduceLROnPlateau depends on the metrics it saw: it restores the epoch count only (the
-// lr comes from the checkpoint, cg_checkpoint_load).
+// Restores the lr for that epoch by replaying the schedule from the groups' initial lr, so
+// a resumed run gets exactly the uninterrupted lr. ReduceLROnPlateau depends on the
+// metrics it saw: it restores the epoch count only (the lr comes from the checkpoint,
+// cg_checkpoint_load).
 void cg_scheduler_set_epoch(cg_scheduler *s, int epoch);
 void cg_scheduler_free(cg_scheduler *s);
 
 // ---- gradient clipping (torch.nn.utils) --------------------------------------------------
-// clip_grad_norm_: the norm of all gradients together (as if concatenated) with norm_type p
-// (2 for Euclidean, INFINITY for the max norm, any p > 0); if it exceeds max_norm every
+// clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False).
+typedef struct cg_clip_grad_norm_options {
+    cg_optional norm_type;   // 2 (Euclidean); INFINITY for the max norm; any p > 0
+    bool error_if_nonfinite; // a NaN / inf total is an error (nothing is scaled)
+} cg_clip_grad_norm_options;
+// The norm of all gradients together (as if concatenated); if it exceeds max_norm every
 // gradient is scaled by max_norm / (total + 1e-6). Returns the total norm before clipping
-// (NAN/inf passes through, as PyTorch with error_if_nonfinite=False), or -1 with an error.
-// Parameters without a grad are skipped.
-double cg_clip_grad_norm(int n_params, cg_tensor *const *params, double max_norm, double norm_type);
+// (NAN/inf passes through unless error_if_nonfinite), or -1 with an error. Parameters
+// without a grad are skipped.
+double cg_clip_grad_norm(int n_params, cg_tensor *const *params, double max_norm,
+                         const cg_clip_grad_norm_options *options);
 // clip_grad_value_: clamp every gradient element into [-clip_value, clip_value]. 0 or -1.
 int cg_clip_grad_value(int n_params, cg_tensor *const *params, double clip_value);
-// The same over an optimizer's parameters (the usual call between backward and step).
-double cg_optimizer_clip_grad_norm(cg_optimizer *opt, double max_norm, double norm_type);
+// The same over all of an optimizer's parameters (the usual call between backward and step).
+double cg_optimizer_clip_grad_norm(cg_optimizer *opt, double max_norm,
+                                   const cg_clip_grad_norm_options *options);
 int cg_optimizer_clip_grad_value(cg_optimizer *opt, double clip_value);
 
 #endif

@@ -9,20 +9,22 @@
 //   else:         p = p - lr * g / avg
 #include <math.h>
 
-#include "../tensor/alloc.h"
 #include "../tensor/parallel.h"
 #include "optimizer_internal.h"
 
-enum { STEP, SQUARE_AVG };
+typedef struct rmsprop_config {
+    double alpha, eps, weight_decay, momentum;
+    bool centered, maximize;
+} rmsprop_config;
 
 // PyTorch's order: step, square_avg, momentum_buffer (momentum > 0), grad_avg (centered).
-static int rmsprop_state_names(const cg_optimizer *opt, const char **names) {
-    int n = 0;
-    names[n++] = "step";
-    names[n++] = "square_avg";
-    if (opt->u.rmsprop.momentum > 0) names[n++] = "momentum_buffer";
-    if (opt->u.rmsprop.centered) names[n++] = "grad_avg";
-    return n;
+enum { STEP, SQUARE_AVG, MOMENTUM_BUFFER, GRAD_AVG };
+static const cg_optim_key rmsprop_keys[] = {
+    {"step", true}, {"square_avg", false}, {"momentum_buffer", false}, {"grad_avg", false}};
+
+static bool rmsprop_uses(const void *config, int key) {
+    const rmsprop_config *c = config;
+    return key == MOMENTUM_BUFFER ? c->momentum > 0 : key == GRAD_AVG ? c->centered : true;
 }
 
 typedef struct rmsprop_scalars {
@@ -61,12 +63,9 @@ static void rmsprop_range(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-static void rmsprop_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
-    const cg_rmsprop_config *o = &opt->u.rmsprop;
-    state[STEP]->data[0] += 1;
-    int k = SQUARE_AVG + 1;
-    float *buf = o->momentum > 0 ? state[k++]->data : NULL;
-    float *m = o->centered ? state[k]->data : NULL;
+static void rmsprop_step(const void *config, double lr, cg_optim_param *p) {
+    const rmsprop_config *o = config;
+    p->state[STEP][0] += 1;
     rmsprop_scalars s = {
         .sign = o->maximize ? -1.0f : 1.0f,
         .alpha = (float)o->alpha,
@@ -74,38 +73,53 @@ static void rmsprop_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
         .eps = (float)o->eps,
         .weight_decay = (float)o->weight_decay,
         .momentum = (float)o->momentum,
-        .neg_lr = (float)-opt->lr,
+        .neg_lr = (float)-lr,
     };
-    rmsprop_update u = {&s, p->data, state[SQUARE_AVG]->data, m, buf, p->grad->data};
+    rmsprop_update u = {
+        &s, p->param, p->state[SQUARE_AVG], p->state[GRAD_AVG], p->state[MOMENTUM_BUFFER], p->grad};
     cg_parallel_for(p->numel, CG_PARALLEL_MIN, rmsprop_range, &u);
 }
 
-static double *rmsprop_momentum(cg_optimizer *opt) {
-    return opt->u.rmsprop.momentum > 0 ? &opt->u.rmsprop.momentum : NULL;
+static double *rmsprop_momentum(void *config) {
+    return &((rmsprop_config *)config)->momentum;
 }
 
-static const cg_optimizer_class rmsprop_class = {"RMSprop", rmsprop_step, rmsprop_state_names, NULL,
-                                                 rmsprop_momentum};
-
-cg_optimizer *cg_rmsprop(int n_params, cg_tensor *const *params,
-                         const cg_rmsprop_options *options) {
-    static const cg_rmsprop_options defaults = {0};
-    const cg_rmsprop_options *o = options ? options : &defaults;
-    cg_rmsprop_config c = {
+static bool rmsprop_resolve(const void *options, void *config, double *lr) {
+    const cg_rmsprop_options *o = options;
+    rmsprop_config *c = config;
+    *lr = cg_optional_or(o->lr, 1e-2);
+    *c = (rmsprop_config){
         .alpha = cg_optional_or(o->alpha, 0.99),
         .eps = cg_optional_or(o->eps, 1e-8),
-        .weight_decay = o->weight_decay,
-        .momentum = o->momentum,
+        .weight_decay = cg_optional_or(o->weight_decay, 0),
+        .momentum = cg_optional_or(o->momentum, 0),
         .centered = o->centered,
         .maximize = o->maximize,
     };
-    if (!CG_OPTIM_NONNEGATIVE("RMSprop", {"alpha", c.alpha}, {"eps", c.eps},
-                              {"momentum", c.momentum}, {"weight_decay", c.weight_decay}))
-        return NULL;
-    return cg_optimizer_make(&rmsprop_class, n_params, params, cg_optional_or(o->lr, 1e-2), &c,
-                             sizeof c);
+    return CG_OPTIM_NONNEGATIVE("RMSprop", {"alpha", c->alpha}, {"eps", c->eps},
+                                {"momentum", c->momentum}, {"weight_decay", c->weight_decay});
 }
 
-cg_optimizer *cg_rmsprop_for(cg_module *model, const cg_rmsprop_options *options) {
-    CG_OPTIMIZER_FOR("RMSprop", model, cg_rmsprop(n, params, options));
-}
+static const cg_optim_field rmsprop_fields[] = {
+    CG_OPTIM_FIELD(cg_rmsprop_options, "lr", lr),
+    CG_OPTIM_FIELD(cg_rmsprop_options, "alpha", alpha),
+    CG_OPTIM_FIELD(cg_rmsprop_options, "eps", eps),
+    CG_OPTIM_FIELD(cg_rmsprop_options, "weight_decay", weight_decay),
+    CG_OPTIM_FIELD(cg_rmsprop_options, "momentum", momentum),
+    CG_OPTIM_FLAG(cg_rmsprop_options, centered),
+    CG_OPTIM_FLAG(cg_rmsprop_options, maximize),
+};
+
+const cg_optimizer_class cg_rmsprop_class = {
+    .name = "RMSprop",
+    .options_size = sizeof(cg_rmsprop_options),
+    .config_size = sizeof(rmsprop_config),
+    .fields = rmsprop_fields,
+    .n_fields = CG_OPTIM_COUNT(rmsprop_fields),
+    .resolve = rmsprop_resolve,
+    .keys = rmsprop_keys,
+    .n_keys = CG_OPTIM_COUNT(rmsprop_keys),
+    .uses = rmsprop_uses,
+    .step = rmsprop_step,
+    .momentum = rmsprop_momentum,
+};

@@ -2,15 +2,18 @@
 // when step() is called without an epoch: the recursive ("chainable") form that updates the
 // current lr, in double precision like Python; plus ReduceLROnPlateau and the two chains.
 //
-// A schedule is one `next` rule: the lr for last_epoch given the current lr. Creating one is
-// PyTorch's _initial_step (last_epoch 0, lr = next(lr)); SequentialLR restarts a schedule at
-// a milestone from its base lr, which equals PyTorch's closed form at epoch 0 for every
-// schedule here. cg_scheduler_set_epoch replays that recursion rather than using closed
-// forms, so a run resumed at epoch e gets bit for bit the lr of an uninterrupted one.
+// A schedule is one `next` rule: the lr for last_epoch given the current lr and the group's
+// base lr (its initial_lr), applied to every parameter group in turn (s->group says which,
+// for rules that read more of the group). Creating one is PyTorch's _initial_step
+// (last_epoch 0, lr = next(lr)); SequentialLR restarts a schedule at a milestone from the
+// base lr, which equals PyTorch's closed form at epoch 0 for every schedule here.
+// cg_scheduler_set_epoch replays that recursion rather than using closed forms, so a run resumed at
+// epoch e gets bit for bit the lr of an uninterrupted one.
 #include <math.h>
 #include <string.h>
 
 #include "../tensor/alloc.h"
+#include "../tensor/checked.h"
 #include "optimizer_internal.h"
 
 typedef enum { RULE, PLATEAU, CHAINED, SEQUENTIAL } scheduler_kind;
@@ -19,10 +22,11 @@ struct cg_scheduler {
     scheduler_kind kind;
     const char *name; // PyTorch's class name, for messages
     cg_optimizer *opt;
-    double base_lr; // initial_lr
+    int group; // the parameter group `next` is working on
     int last_epoch;
-    // RULE: the lr at last_epoch (already advanced) from the current lr; false with an error.
-    bool (*next)(const cg_scheduler *s, double *lr);
+    // RULE: the lr at last_epoch (already advanced) from the current lr and the group's
+    // initial_lr; false with an error.
+    bool (*next)(const cg_scheduler *s, double base_lr, double *lr);
     int step_size, t_max, total_iters; // StepLR, CosineAnnealingLR, LinearLR
     double gamma, eta_min, start_factor, end_factor;
     cg_one_cycle_lr_options cycle; // OneCycleLR, resolved
@@ -37,12 +41,14 @@ struct cg_scheduler {
 // ---- rules --------------------------------------------------------------------------------
 
 // StepLR.get_lr(): multiply by gamma every step_size epochs.
-static bool step_lr_next(const cg_scheduler *s, double *lr) {
+static bool step_lr_next(const cg_scheduler *s, double base_lr, double *lr) {
+    (void)base_lr;
     if (s->last_epoch != 0 && s->last_epoch % s->step_size == 0) *lr *= s->gamma;
     return true;
 }
 
-static bool exponential_next(const cg_scheduler *s, double *lr) {
+static bool exponential_next(const cg_scheduler *s, double base_lr, double *lr) {
+    (void)base_lr;
     if (s->last_epoch != 0) *lr *= s->gamma;
     return true;
 }
@@ -50,19 +56,20 @@ static bool exponential_next(const cg_scheduler *s, double *lr) {
 // CosineAnnealingLR.get_lr(): the ratio of consecutive points of
 // eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / t_max)) / 2, with PyTorch's special
 // case at the start of each rising half period, where that ratio would divide by zero.
-static bool cosine_next(const cg_scheduler *s, double *lr) {
+static bool cosine_next(const cg_scheduler *s, double base_lr, double *lr) {
     const double pi = 3.14159265358979323846;
     int e = s->last_epoch, t = s->t_max;
     if (e == 0) return true;
     if ((e - 1 - t) % (2 * t) == 0)
-        *lr += (s->base_lr - s->eta_min) * (1 - cos(pi / t)) / 2;
+        *lr += (base_lr - s->eta_min) * (1 - cos(pi / t)) / 2;
     else
         *lr = (1 + cos(pi * e / t)) / (1 + cos(pi * (e - 1) / t)) * (*lr - s->eta_min) + s->eta_min;
     return true;
 }
 
 // LinearLR.get_lr(): start_factor at epoch 0, then the ratio of consecutive factors.
-static bool linear_next(const cg_scheduler *s, double *lr) {
+static bool linear_next(const cg_scheduler *s, double base_lr, double *lr) {
+    (void)base_lr;
     int e = s->last_epoch, n = s->total_iters;
     double a = s->start_factor, b = s->end_factor;
     if (e == 0)
@@ -78,8 +85,9 @@ static double anneal(bool linear, double from, double to, double pct) {
 }
 
 // OneCycleLR.get_lr(): not chainable; the phase holding step last_epoch, annealed from its
-// start lr to its end lr (cosine or linear), and the momentum the opposite way.
-static bool one_cycle_next(const cg_scheduler *s, double *lr) {
+// start lr to its end lr (the group's initial_lr, max_lr, min_lr; cosine or linear), and
+// the momentum the opposite way.
+static bool one_cycle_next(const cg_scheduler *s, double base_lr, double *lr) {
     const cg_one_cycle_lr_options *o = &s->cycle;
     int step = s->last_epoch, total = o->total_steps;
     if (step > total) {
@@ -89,19 +97,20 @@ static bool one_cycle_next(const cg_scheduler *s, double *lr) {
                  step, total);
         return false;
     }
-    double initial = o->max_lr / o->div_factor, min_lr = initial / o->final_div_factor;
+    const cg_param_group *group = &s->opt->groups[s->group];
+    double initial = base_lr, max_lr = group->max_lr, min_lr = group->min_lr;
     double pct_start = o->pct_start.value, lo = o->base_momentum.value, hi = o->max_momentum.value;
     // Per phase: where it ends, and lr / momentum at its start and end.
     double ends[3], lr_from[3], lr_to[3], m_from[3], m_to[3];
     int phases = o->three_phase ? 3 : 2;
-    ends[0] = pct_start * total - 1, lr_from[0] = initial, lr_to[0] = o->max_lr;
+    ends[0] = pct_start * total - 1, lr_from[0] = initial, lr_to[0] = max_lr;
     m_from[0] = hi, m_to[0] = lo;
     if (o->three_phase) {
-        ends[1] = 2 * pct_start * total - 2, lr_from[1] = o->max_lr, lr_to[1] = initial;
+        ends[1] = 2 * pct_start * total - 2, lr_from[1] = max_lr, lr_to[1] = initial;
         ends[2] = total - 1, lr_from[2] = initial, lr_to[2] = min_lr;
         m_from[1] = lo, m_to[1] = hi, m_from[2] = m_to[2] = hi;
     } else {
-        ends[1] = total - 1, lr_from[1] = o->max_lr, lr_to[1] = min_lr;
+        ends[1] = total - 1, lr_from[1] = max_lr, lr_to[1] = min_lr;
         m_from[1] = lo, m_to[1] = hi;
     }
     double start = 0;
@@ -109,7 +118,7 @@ static bool one_cycle_next(const cg_scheduler *s, double *lr) {
         if (step <= ends[i] || i == phases - 1) {
             double pct = (step - start) / (ends[i] - start);
             *lr = anneal(o->anneal_linear, lr_from[i], lr_to[i], pct);
-            double *m = o->no_cycle_momentum ? NULL : s->opt->cls->momentum(s->opt);
+            double *m = o->no_cycle_momentum ? NULL : cg_group_momentum(s->opt, s->group);
             if (m) *m = anneal(o->anneal_linear, m_from[i], m_to[i], pct);
             break;
         }
@@ -124,23 +133,41 @@ static cg_scheduler *scheduler_new(cg_optimizer *opt, scheduler_kind kind, const
     if (!opt) return cg_error(CG_ERR_ARG, "%s: optimizer is NULL", name);
     cg_scheduler *s = cg_alloc_zeroed(sizeof *s);
     if (!s) return NULL;
-    if (!opt->has_initial_lr) opt->initial_lr = opt->lr, opt->has_initial_lr = true;
+    for (int g = 0; g < opt->n_groups; g++) { // PyTorch: setdefault('initial_lr', lr)
+        cg_param_group *group = &opt->groups[g];
+        if (!group->has_initial_lr) group->initial_lr = group->lr, group->has_initial_lr = true;
+    }
     s->kind = kind;
     s->name = name;
     s->opt = opt;
-    s->base_lr = opt->initial_lr;
     return s;
+}
+
+// The rule at the current last_epoch, on every group; false with an error. A group added
+// after the schedules has no initial_lr and is left alone, as PyTorch's zip over base_lrs.
+static bool apply_rule(cg_scheduler *s) {
+    for (s->group = 0; s->group < s->opt->n_groups; s->group++) {
+        cg_param_group *group = &s->opt->groups[s->group];
+        if (group->has_initial_lr && !s->next(s, group->initial_lr, &group->lr)) return false;
+    }
+    return true;
+}
+
+// Every group back to its initial lr (SequentialLR, replays).
+static void rewind_lrs(cg_optimizer *opt) {
+    for (int g = 0; g < opt->n_groups; g++)
+        if (opt->groups[g].has_initial_lr) opt->groups[g].lr = opt->groups[g].initial_lr;
 }
 
 // PyTorch's _initial_step: epoch 0's lr from the current one (no rule fails at epoch 0).
 static cg_scheduler *begin(cg_scheduler *s) {
     s->last_epoch = 0;
-    if (s->kind == RULE) s->next(s, &s->opt->lr);
+    if (s->kind == RULE) apply_rule(s);
     return s;
 }
 
 static cg_scheduler *rule_new(cg_optimizer *opt, const char *name,
-                              bool (*next)(const cg_scheduler *, double *)) {
+                              bool (*next)(const cg_scheduler *, double, double *)) {
     cg_scheduler *s = scheduler_new(opt, RULE, name);
     if (s) s->next = next;
     return s;
@@ -199,8 +226,14 @@ cg_scheduler *cg_linear_lr(cg_optimizer *opt, const cg_linear_lr_options *option
 
 cg_scheduler *cg_one_cycle_lr(cg_optimizer *opt, const cg_one_cycle_lr_options *options) {
     cg_one_cycle_lr_options o = options ? *options : (cg_one_cycle_lr_options){0};
-    if (o.total_steps == 0 && o.epochs > 0 && o.steps_per_epoch > 0)
-        o.total_steps = o.epochs * o.steps_per_epoch;
+    int64_t total = 0;
+    if (o.total_steps == 0 && o.epochs > 0 && o.steps_per_epoch > 0) {
+        if (cg_mul_overflows(o.epochs, o.steps_per_epoch, &total) || total > INT32_MAX)
+            return cg_error(CG_ERR_ARG,
+                            "OneCycleLR: epochs=%d x steps_per_epoch=%d overflows the step count",
+                            o.epochs, o.steps_per_epoch);
+        o.total_steps = (int)total;
+    }
     if (!(o.max_lr > 0) || o.total_steps <= 0)
         return cg_error(CG_ERR_ARG,
                         "OneCycleLR: max_lr (> 0) and total_steps (> 0) are required (got "
@@ -209,11 +242,11 @@ cg_scheduler *cg_one_cycle_lr(cg_optimizer *opt, const cg_one_cycle_lr_options *
     o.pct_start = cg_opt(cg_optional_or(o.pct_start, 0.3));
     o.base_momentum = cg_opt(cg_optional_or(o.base_momentum, 0.85));
     o.max_momentum = cg_opt(cg_optional_or(o.max_momentum, 0.95));
-    if (!o.no_cycle_momentum && opt && !(opt->cls->momentum && opt->cls->momentum(opt)))
+    if (!o.no_cycle_momentum && opt && !opt->cls->momentum)
         return cg_error(CG_ERR_ARG,
-                        "OneCycleLR: cycling momentum needs an optimizer with "
-                        "momentum (SGD or RMSprop with momentum > 0, Adam, AdamW), "
-                        "not %s; set .no_cycle_momentum = true",
+                        "OneCycleLR: cycling momentum needs an optimizer with a momentum or "
+                        "betas option (SGD, RMSprop, Adam, ...), not %s; set "
+                        ".no_cycle_momentum = true",
                         opt->cls->name);
     if (o.div_factor == 0) o.div_factor = 25;
     if (o.final_div_factor == 0) o.final_div_factor = 1e4;
@@ -225,10 +258,26 @@ cg_scheduler *cg_one_cycle_lr(cg_optimizer *opt, const cg_one_cycle_lr_options *
                         "OneCycleLR: invalid div_factor=%g or final_div_factor=%g "
                         "(must be > 0)",
                         o.div_factor, o.final_div_factor);
+    // PyTorch divides by each phase's length: a zero-length one raises ZeroDivisionError.
+    double p = o.pct_start.value, t = o.total_steps;
+    double ends[3] = {p * t - 1, o.three_phase ? 2 * p * t - 2 : t - 1, t - 1};
+    for (int i = 0; i < (o.three_phase ? 3 : 2); i++)
+        if (ends[i] == (i ? ends[i - 1] : 0))
+            return cg_error(CG_ERR_ARG,
+                            "OneCycleLR: phase %d of the cycle has zero length (pct_start=%g, "
+                            "total_steps=%d%s); change pct_start or total_steps",
+                            i + 1, p, o.total_steps, o.three_phase ? ", three_phase" : "");
     cg_scheduler *s = rule_new(opt, "OneCycleLR", one_cycle_next);
     if (!s) return NULL;
     s->cycle = o;
-    s->base_lr = o.max_lr / o.div_factor; // OneCycleLR sets the group's initial_lr itself
+    for (int g = 0; g < opt->n_groups; g++) { // as PyTorch's constructor, in every group
+        cg_param_group *group = &opt->groups[g];
+        group->initial_lr = o.max_lr / o.div_factor, group->has_initial_lr = true;
+        group->max_lr = o.max_lr;
+        group->min_lr = group->initial_lr / o.final_div_factor;
+        double *m = o.no_cycle_momentum ? NULL : cg_group_momentum(opt, g);
+        if (m) *m = o.max_momentum.value;
+    }
     return begin(s);
 }
 
@@ -293,7 +342,7 @@ cg_scheduler *cg_chained_scheduler(int n, cg_scheduler **schedules) {
 // epoch 0.
 static cg_scheduler *sequential_begin(cg_scheduler *s) {
     s->last_epoch = 0;
-    s->opt->lr = s->base_lr;
+    rewind_lrs(s->opt);
     begin(s->children[0]);
     return s;
 }
@@ -311,8 +360,8 @@ static int sequential_step(cg_scheduler *s) {
     cg_scheduler *child = s->children[i];
     if (i > 0 && s->milestones[i - 1] == e) { // PyTorch's step(0): restart from the base lr
         child->last_epoch = 0;
-        s->opt->lr = child->base_lr;
-        return child->next(child, &s->opt->lr) ? 0 : -1;
+        rewind_lrs(s->opt);
+        return apply_rule(child) ? 0 : -1;
     }
     return cg_scheduler_step(child);
 }
@@ -335,8 +384,10 @@ static void plateau_step(cg_scheduler *s, double metric) {
         s->bad_epochs = 0;
     }
     if (s->bad_epochs > o->patience.value) {
-        double old = s->opt->lr, lr = fmax(old * o->factor.value, o->min_lr);
-        if (old - lr > o->eps.value) s->opt->lr = lr;
+        for (int g = 0; g < s->opt->n_groups; g++) {
+            double old = s->opt->groups[g].lr, lr = fmax(old * o->factor.value, o->min_lr);
+            if (old - lr > o->eps.value) s->opt->groups[g].lr = lr;
+        }
         s->cooldown_left = o->cooldown;
         s->bad_epochs = 0;
     }
@@ -347,7 +398,7 @@ int cg_scheduler_step(cg_scheduler *s) {
     switch (s->kind) {
     case RULE:
         s->last_epoch++;
-        return s->next(s, &s->opt->lr) ? 0 : -1;
+        return apply_rule(s) ? 0 : -1;
     case CHAINED:
         s->last_epoch++;
         for (int i = 0; i < s->n; i++)
@@ -390,7 +441,7 @@ void cg_scheduler_set_epoch(cg_scheduler *s, int epoch) {
         s->last_epoch = epoch;
         return;
     }
-    s->opt->lr = s->base_lr;
+    rewind_lrs(s->opt);
     if (s->kind == SEQUENTIAL) {
         sequential_begin(s);
     } else if (s->kind == CHAINED) {

@@ -7,36 +7,42 @@
 //   buf = momentum * buf + (1 - dampening) * g
 //   g = nesterov ? g + momentum * buf : buf
 //   p = p - lr * g
-#include "../tensor/alloc.h"
 #include "../tensor/parallel.h"
 #include "optimizer_internal.h"
 
-enum { MOMENTUM_BUFFER, STEP };
+typedef struct sgd_config {
+    double momentum, dampening, weight_decay;
+    bool nesterov, maximize;
+} sgd_config;
 
-static int sgd_state_names(const cg_optimizer *opt, const char **names) {
-    if (opt->u.sgd.momentum == 0) return 0; // PyTorch keeps no buffer either
-    names[MOMENTUM_BUFFER] = "momentum_buffer";
-    names[STEP] = "step"; // 0: the buffer does not exist yet (PyTorch's None)
-    return 2;
+enum { MOMENTUM_BUFFER, STEP };
+static const cg_optim_key sgd_keys[] = {
+    {"momentum_buffer", false},
+    {"step", true}, // cgrad's: 0 means the buffer does not exist yet (PyTorch's None)
+};
+
+// Only with momentum (which OneCycleLR may switch on): PyTorch keeps no buffer without.
+static bool sgd_uses(const void *config, int key) {
+    (void)key;
+    return ((const sgd_config *)config)->momentum != 0;
 }
 
-// One update: param, grad, buf (n floats; buf NULL without momentum) and the scalars.
+// One update: the config, the lr, whether the buffer is new, and the buffers.
 typedef struct sgd_update {
-    const cg_sgd_config *o;
+    const sgd_config *o;
     float lr;
     bool first;
-    float *p, *buf;
-    const float *grad;
+    cg_optim_param *p;
 } sgd_update;
 
 static void sgd_range(void *ctx, int64_t begin, int64_t end) {
     const sgd_update *u = ctx;
-    const cg_sgd_config *o = u->o;
+    const sgd_config *o = u->o;
     const float wd = (float)o->weight_decay, momentum = (float)o->momentum;
     const float keep = (float)(1.0 - o->dampening);
     const float sign = o->maximize ? -1.0f : 1.0f, lr = u->lr;
-    float *p = u->p, *buf = u->buf;
-    const float *grad = u->grad;
+    float *p = u->p->param, *buf = u->p->state[MOMENTUM_BUFFER];
+    const float *grad = u->p->grad;
     for (int64_t i = begin; i < end; i++) {
         float g = sign * grad[i];
         if (wd != 0) g = g + wd * p[i];
@@ -49,32 +55,31 @@ static void sgd_range(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-static void sgd_step(cg_optimizer *opt, cg_tensor *p, cg_tensor **state) {
-    float *buf = NULL;
+static void sgd_step(const void *config, double lr, cg_optim_param *p) {
     bool first = false;
-    if (state) {
-        buf = state[MOMENTUM_BUFFER]->data;
-        first = state[STEP]->data[0] == 0;
-        state[STEP]->data[0] += 1;
+    if (p->state[STEP]) {
+        first = p->state[STEP][0] == 0;
+        p->state[STEP][0] += 1;
     }
-    sgd_update u = {&opt->u.sgd, (float)opt->lr, first, p->data, buf, p->grad->data};
+    sgd_update u = {config, (float)lr, first, p};
     cg_parallel_for(p->numel, CG_PARALLEL_MIN, sgd_range, &u);
 }
 
-// Only with momentum: without, SGD keeps no buffer to cycle.
-static double *sgd_momentum(cg_optimizer *opt) {
-    return opt->u.sgd.momentum > 0 ? &opt->u.sgd.momentum : NULL;
+static double *sgd_momentum(void *config) {
+    return &((sgd_config *)config)->momentum;
 }
 
-static const cg_optimizer_class sgd_class = {"SGD", sgd_step, sgd_state_names, NULL, sgd_momentum};
-
-static bool sgd_resolve(const cg_sgd_options *o, cg_sgd_config *c) {
-    if (!o || !o->lr.set) {
+static bool sgd_resolve(const void *options, void *config, double *lr) {
+    const cg_sgd_options *o = options;
+    if (!o->lr.set) {
         cg_error(CG_ERR_ARG, "SGD: lr is required (PyTorch's SGD has no default): pass "
                              "&(cg_sgd_options){.lr = CG_SET(0.1)}");
         return false;
     }
-    *c = (cg_sgd_config){o->momentum, o->dampening, o->weight_decay, o->nesterov, o->maximize};
+    sgd_config *c = config;
+    *lr = o->lr.value;
+    *c = (sgd_config){cg_optional_or(o->momentum, 0), cg_optional_or(o->dampening, 0),
+                      cg_optional_or(o->weight_decay, 0), o->nesterov, o->maximize};
     if (!CG_OPTIM_NONNEGATIVE("SGD", {"momentum", c->momentum}, {"weight_decay", c->weight_decay}))
         return false;
     if (c->nesterov && (c->momentum <= 0 || c->dampening != 0)) {
@@ -87,12 +92,25 @@ static bool sgd_resolve(const cg_sgd_options *o, cg_sgd_config *c) {
     return true;
 }
 
-cg_optimizer *cg_sgd(int n_params, cg_tensor *const *params, const cg_sgd_options *options) {
-    cg_sgd_config c;
-    if (!sgd_resolve(options, &c)) return NULL;
-    return cg_optimizer_make(&sgd_class, n_params, params, options->lr.value, &c, sizeof c);
-}
+static const cg_optim_field sgd_fields[] = {
+    CG_OPTIM_FIELD(cg_sgd_options, "lr", lr),
+    CG_OPTIM_FIELD(cg_sgd_options, "momentum", momentum),
+    CG_OPTIM_FIELD(cg_sgd_options, "dampening", dampening),
+    CG_OPTIM_FIELD(cg_sgd_options, "weight_decay", weight_decay),
+    CG_OPTIM_FLAG(cg_sgd_options, nesterov),
+    CG_OPTIM_FLAG(cg_sgd_options, maximize),
+};
 
-cg_optimizer *cg_sgd_for(cg_module *model, const cg_sgd_options *options) {
-    CG_OPTIMIZER_FOR("SGD", model, cg_sgd(n, params, options));
-}
+const cg_optimizer_class cg_sgd_class = {
+    .name = "SGD",
+    .options_size = sizeof(cg_sgd_options),
+    .config_size = sizeof(sgd_config),
+    .fields = sgd_fields,
+    .n_fields = CG_OPTIM_COUNT(sgd_fields),
+    .resolve = sgd_resolve,
+    .keys = sgd_keys,
+    .n_keys = CG_OPTIM_COUNT(sgd_keys),
+    .uses = sgd_uses,
+    .step = sgd_step,
+    .momentum = sgd_momentum,
+};

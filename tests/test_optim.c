@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cgrad.h"
+#include "optim_case.h"
 #include "testing.h"
 
 #define FIXTURE  "optim.txt"
@@ -63,75 +64,11 @@ static void set_grads(cg_tensor **params, int k) {
     }
 }
 
-// A fixture parameter as an option: set if the case passed it to PyTorch.
-static cg_optional opt_param(const cg_fixture_case *c, const char *key) {
-    return cg_fixture_has(c, key) ? cg_opt(cg_fixture_param(c, key, 0)) : (cg_optional){0};
-}
-static double num_param(const cg_fixture_case *c, const char *key) {
-    return cg_fixture_param(c, key, 0);
-}
-
-// The optimizer a case describes ("sgd/...", "adam/...", "adamw/...", "rmsprop/...",
-// "adagrad/...").
+// The optimizer a case describes (tests/support/optim_case.h): every option the case
+// passed to PyTorch, set by name through the class's field table.
 static cg_optimizer *case_optimizer(const cg_fixture_case *c, cg_tensor **params) {
-    const char *name = cg_fixture_case_name(c);
-    bool maximize = num_param(c, "maximize") != 0;
-    if (strncmp(name, "sgd/", 4) == 0) {
-        cg_sgd_options o = {
-            .lr = opt_param(c, "lr"),
-            .momentum = num_param(c, "momentum"),
-            .dampening = num_param(c, "dampening"),
-            .weight_decay = num_param(c, "weight_decay"),
-            .nesterov = num_param(c, "nesterov") != 0,
-            .maximize = maximize,
-        };
-        return cg_sgd(N_PARAMS, params, &o);
-    }
-    if (strncmp(name, "rmsprop/", 8) == 0) {
-        cg_rmsprop_options o = {
-            .lr = opt_param(c, "lr"),
-            .alpha = opt_param(c, "alpha"),
-            .eps = opt_param(c, "eps"),
-            .weight_decay = num_param(c, "weight_decay"),
-            .momentum = num_param(c, "momentum"),
-            .centered = num_param(c, "centered") != 0,
-            .maximize = maximize,
-        };
-        return cg_rmsprop(N_PARAMS, params, &o);
-    }
-    if (strncmp(name, "adagrad/", 8) == 0) {
-        cg_adagrad_options o = {
-            .lr = opt_param(c, "lr"),
-            .lr_decay = num_param(c, "lr_decay"),
-            .weight_decay = num_param(c, "weight_decay"),
-            .initial_accumulator_value = num_param(c, "initial_accumulator_value"),
-            .eps = opt_param(c, "eps"),
-            .maximize = maximize,
-        };
-        return cg_adagrad(N_PARAMS, params, &o);
-    }
-    cg_adam_options o = {
-        .lr = opt_param(c, "lr"),
-        .betas = {opt_param(c, "beta1"), opt_param(c, "beta2")},
-        .eps = opt_param(c, "eps"),
-        .weight_decay = opt_param(c, "weight_decay"),
-        .amsgrad = num_param(c, "amsgrad") != 0,
-        .maximize = maximize,
-    };
-    if (strncmp(name, "adamw/", 6) == 0) return cg_adamw(N_PARAMS, params, &o);
-    assert_true(strncmp(name, "adam/", 5) == 0);
-    return cg_adam(N_PARAMS, params, &o);
+    return cg_test_case_optimizer(c, N_PARAMS, params, NULL);
 }
-
-static bool is_optimizer_case(const char *name) {
-    const char *const kinds[] = {"sgd/", "adam/", "adamw/", "rmsprop/", "adagrad/"};
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-        if (strncmp(name, kinds[i], strlen(kinds[i])) == 0) return true;
-    return false;
-}
-
-static const char *const STATE_KEYS[] = {"momentum_buffer", "step",       "exp_avg",  "exp_avg_sq",
-                                         "max_exp_avg_sq",  "square_avg", "grad_avg", "sum"};
 
 static const cg_named_tensor *find_state(const cg_tensor_list *list, const char *name) {
     for (int i = 0; i < list->count; i++)
@@ -147,14 +84,16 @@ static void check_state(const cg_fixture_case *c, cg_optimizer *opt) {
     cg_tensor_list list = cg_optimizer_state(opt);
     int matched = 0, extra = 0;
     char key[96], what[160];
+    const cg_optimizer_class *cls = cg_optimizer_get_class(opt);
     for (int i = 0; i < N_PARAMS; i++) {
-        for (size_t k = 0; k < sizeof STATE_KEYS / sizeof *STATE_KEYS; k++) {
-            snprintf(key, sizeof key, "%d.%s", i, STATE_KEYS[k]);
+        for (int k = 0; k < cls->n_keys; k++) {
+            const char *state_key = cls->keys[k].name;
+            snprintf(key, sizeof key, "%d.%s", i, state_key);
             const cg_named_tensor *ours = find_state(&list, key);
             snprintf(what, sizeof what, "state.%s", key);
             cg_tensor *expected = cg_fixture_tensor(c, what);
             if (!expected) {
-                if (ours && !(sgd && strcmp(STATE_KEYS[k], "step") == 0))
+                if (ours && !(sgd && strcmp(state_key, "step") == 0))
                     fail_msg("%s: unexpected state %s", name, key);
                 extra += ours != NULL;
                 continue;
@@ -176,7 +115,7 @@ static void test_trajectories(void **state) {
     for (int ci = 0; ci < cg_fixture_count(fx); ci++) {
         const cg_fixture_case *c = cg_fixture_case_at(fx, ci);
         const char *name = cg_fixture_case_name(c);
-        if (!is_optimizer_case(name)) continue;
+        if (!cg_test_case_class(c)) continue;
         cg_tensor *params[N_PARAMS];
         make_params(params);
         cg_optimizer *opt = case_optimizer(c, params);
@@ -246,8 +185,7 @@ static void test_resume_equivalence(void **state) {
     const int ks[] = {0, 1, 3};
     for (int ci = 0; ci < cg_fixture_count(fx); ci++) {
         const cg_fixture_case *c = cg_fixture_case_at(fx, ci);
-        const char *name = cg_fixture_case_name(c);
-        if (!is_optimizer_case(name)) continue;
+        if (!cg_test_case_class(c)) continue;
         for (size_t j = 0; j < sizeof ks / sizeof *ks; j++) resume_case(c, ks[j]);
     }
 }
@@ -304,7 +242,7 @@ static void test_schedules(void **state) {
             // Restoring the epoch (as a resumed run does) gives exactly the same lr.
             cg_scheduler_set_epoch(r, e);
             assert_int_equal(cg_scheduler_epoch(r), e);
-            assert_true(cg_optimizer_lr(replay) == lrs->data[e]);
+            assert_true(cg_optimizer_lr(replay) == cg_optimizer_lr(opt));
         }
         cg_assert_close(lrs, expected, 1e-6, 1e-9, name);
         cg_free(lrs);
@@ -337,14 +275,15 @@ static void test_option_errors(void **state) {
     (void)state;
     expect_sgd_error((cg_sgd_options){.lr = CG_SET(-0.1)}, "SGD: invalid learning rate lr=-0.1");
     expect_sgd_error((cg_sgd_options){.lr = CG_SET(NAN)}, "SGD: invalid learning rate");
-    expect_sgd_error((cg_sgd_options){.lr = CG_SET(0.1), .momentum = -0.5f},
+    expect_sgd_error((cg_sgd_options){.lr = CG_SET(0.1), .momentum = CG_SET(-0.5)},
                      "SGD: invalid momentum");
-    expect_sgd_error((cg_sgd_options){.lr = CG_SET(0.1), .weight_decay = -1},
+    expect_sgd_error((cg_sgd_options){.lr = CG_SET(0.1), .weight_decay = CG_SET(-1)},
                      "SGD: invalid weight_decay");
     expect_sgd_error((cg_sgd_options){.lr = CG_SET(0.1), .nesterov = true},
                      "SGD: nesterov requires");
     expect_sgd_error(
-        (cg_sgd_options){.lr = CG_SET(0.1), .momentum = 0.9f, .dampening = 0.1f, .nesterov = true},
+        (cg_sgd_options){
+            .lr = CG_SET(0.1), .momentum = CG_SET(0.9), .dampening = CG_SET(0.1), .nesterov = true},
         "dampening=0.1");
     expect_adam_error(false, (cg_adam_options){.lr = CG_SET(-1)}, "Adam: invalid learning rate");
     expect_adam_error(false, (cg_adam_options){.lr = CG_SET(0.1), .betas = {CG_SET(1)}},
@@ -359,17 +298,18 @@ static void test_option_errors(void **state) {
                       "Adam: invalid weight_decay");
 
     cg_tensor *w = cg_zeros(CG_SHAPE(2));
-    assert_null(cg_sgd(1, &w, &(cg_sgd_options){.momentum = 0.9}));
+    assert_null(cg_sgd(1, &w, &(cg_sgd_options){.momentum = CG_SET(0.9)}));
     cg_test_expect_error(CG_ERR_ARG, "SGD: lr is required (PyTorch's SGD has no default)");
     assert_null(cg_rmsprop(1, &w, &(cg_rmsprop_options){.alpha = CG_SET(-0.1)}));
     cg_test_expect_error(CG_ERR_ARG, "RMSprop: invalid alpha=-0.1 (must be >= 0)");
-    assert_null(cg_rmsprop(1, &w, &(cg_rmsprop_options){.momentum = -1}));
+    assert_null(cg_rmsprop(1, &w, &(cg_rmsprop_options){.momentum = CG_SET(-1)}));
     cg_test_expect_error(CG_ERR_ARG, "RMSprop: invalid momentum=-1");
     assert_null(cg_rmsprop(1, &w, &(cg_rmsprop_options){.lr = CG_SET(-2)}));
     cg_test_expect_error(CG_ERR_ARG, "RMSprop: invalid learning rate lr=-2");
-    assert_null(cg_adagrad(1, &w, &(cg_adagrad_options){.lr_decay = -1}));
+    assert_null(cg_adagrad(1, &w, &(cg_adagrad_options){.lr_decay = CG_SET(-1)}));
     cg_test_expect_error(CG_ERR_ARG, "Adagrad: invalid lr_decay=-1");
-    assert_null(cg_adagrad(1, &w, &(cg_adagrad_options){.initial_accumulator_value = -0.5}));
+    assert_null(
+        cg_adagrad(1, &w, &(cg_adagrad_options){.initial_accumulator_value = CG_SET(-0.5)}));
     cg_test_expect_error(CG_ERR_ARG, "Adagrad: invalid initial_accumulator_value=-0.5");
     assert_null(cg_adagrad(1, &w, &(cg_adagrad_options){.eps = CG_SET(-1)}));
     cg_test_expect_error(CG_ERR_ARG, "Adagrad: invalid eps=-1");
@@ -378,10 +318,10 @@ static void test_option_errors(void **state) {
     // NULL options are PyTorch's defaults, as {0}.
     cg_optimizer *defaults = cg_adam(1, &w, NULL);
     assert_non_null(defaults);
-    assert_true(cg_optimizer_lr(defaults) == 1e-3f);
+    assert_true(cg_optimizer_lr(defaults) == 1e-3);
     cg_optimizer_free(defaults);
     defaults = cg_adagrad(1, &w, NULL);
-    assert_true(cg_optimizer_lr(defaults) == 1e-2f);
+    assert_true(cg_optimizer_lr(defaults) == 1e-2);
     cg_optimizer_free(defaults);
     assert_null(cg_sgd(1, &w, NULL)); // NULL is PyTorch's defaults: SGD has no default lr
     cg_test_expect_error(CG_ERR_ARG, "SGD: lr is required");
@@ -400,9 +340,9 @@ static void test_option_errors(void **state) {
     assert_int_equal(cg_optimizer_step(opt), -1);
     cg_test_expect_error(CG_ERR_SHAPE, "SGD: parameter 0 has shape [2] but its grad has shape [3]");
     assert_true(w->data[0] == 0 && w->data[1] == 0);
-    cg_optimizer_set_lr(opt, -1);
+    assert_int_equal(cg_optimizer_set_lr(opt, -1), -1);
     cg_test_expect_error(CG_ERR_ARG, "SGD: invalid learning rate lr=-1");
-    assert_true(cg_optimizer_lr(opt) == 0.1f);
+    assert_true(cg_optimizer_lr(opt) == 0.1);
 
     assert_null(cg_step_lr(opt, 0, 0.5f));
     cg_test_expect_error(CG_ERR_ARG, "StepLR: invalid step_size=0");
@@ -429,7 +369,8 @@ static void test_state_names(void **state) {
     cg_tensor_list_free(&list);
     cg_optimizer_free(plain);
 
-    cg_optimizer *sgd = cg_sgd(2, ws, &(cg_sgd_options){.lr = CG_SET(0.1), .momentum = 0.9f});
+    cg_optimizer *sgd =
+        cg_sgd(2, ws, &(cg_sgd_options){.lr = CG_SET(0.1), .momentum = CG_SET(0.9)});
     list = cg_optimizer_state(sgd);
     const char *sgd_names[] = {"0.momentum_buffer", "0.step", "1.momentum_buffer", "1.step"};
     assert_int_equal(list.count, 4);
@@ -502,7 +443,8 @@ static void test_threads_do_not_change_results(void **state) {
         cg_optimizer *opt = cg_adamw(
             1, &w,
             &(cg_adam_options){.lr = CG_SET(0.01), .amsgrad = true, .weight_decay = CG_SET(0.1)});
-        cg_optimizer *sgd = cg_sgd(1, &w, &(cg_sgd_options){.lr = CG_SET(0.01), .momentum = 0.9f});
+        cg_optimizer *sgd =
+            cg_sgd(1, &w, &(cg_sgd_options){.lr = CG_SET(0.01), .momentum = CG_SET(0.9)});
         for (int s = 0; s < 3; s++) {
             assert_int_equal(cg_optimizer_step(opt), 0);
             assert_int_equal(cg_optimizer_step(sgd), 0);

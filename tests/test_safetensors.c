@@ -371,9 +371,10 @@ static run new_run(uint64_t seed, cg_tensor *x, cg_tensor *y) {
     run r;
     r.model =
         cg_Sequential(3, (cg_module *[]){cg_Linear(4, 8, NULL), cg_Tanh(), cg_Linear(8, 2, NULL)});
-    r.opt = cg_sgd_for(
-        r.model, &(cg_sgd_options){
-                     .lr = CG_SET(0.1), .momentum = 0.9, .dampening = 0.1, .weight_decay = 1e-3});
+    r.opt = cg_sgd_for(r.model, &(cg_sgd_options){.lr = CG_SET(0.1),
+                                                  .momentum = CG_SET(0.9),
+                                                  .dampening = CG_SET(0.1),
+                                                  .weight_decay = CG_SET(1e-3)});
     r.dl = cg_dataloader_new(x, y, 7, true, seed * 3 + 1);
     return r;
 }
@@ -419,7 +420,7 @@ static void test_resume_is_exact(void **state) {
     assert_int_equal(got.epoch, 1);
     assert_int_equal(got.global_step, 6);
     assert_true(got.has_loader);
-    assert_true(got.lr == (double)0.1f);
+    assert_true(got.lr == 0.1);
     assert_int_equal(cg_dataloader_set_state(b.dl, &got.loader), 0);
     train_steps(&b, 7);
 

@@ -60,7 +60,7 @@ typedef struct run {
 static run make_run(cg_tensor *images, cg_tensor *labels, uint64_t seed) {
     cg_manual_seed(seed);
     run r = {.model = make_model()};
-    r.opt = cg_sgd_for(r.model, &(cg_sgd_options){.lr = CG_SET(0.05), .momentum = 0.9});
+    r.opt = cg_sgd_for(r.model, &(cg_sgd_options){.lr = CG_SET(0.05), .momentum = CG_SET(0.9)});
     r.loader = cg_dataloader_new(images, labels, BATCH, true, seed);
     assert_non_null(r.opt);
     assert_non_null(r.loader);
@@ -206,7 +206,8 @@ static void test_resume_other_model_fails(void **state) {
     assert_int_equal(cg_checkpoint_save(path, a.model, a.opt, &(cg_checkpoint_meta){0}), 0);
     cg_module *other = cg_Sequential(
         2, (cg_module *[]){cg_Flatten(1, -1), cg_Linear(SIDE * SIDE, N_CLASSES, NULL)});
-    cg_optimizer *opt = cg_sgd_for(other, &(cg_sgd_options){.lr = CG_SET(0.1), .momentum = 0.9});
+    cg_optimizer *opt =
+        cg_sgd_for(other, &(cg_sgd_options){.lr = CG_SET(0.1), .momentum = CG_SET(0.9)});
     int64_t n;
     float *before = snapshot(other, &n);
     cg_test_capture_errors();

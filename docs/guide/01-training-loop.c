@@ -85,7 +85,8 @@ int main(void) {
                            cg_Conv2d(8, 16, 3, &pad1), cg_ReLU(), cg_MaxPool2d(&pool2),
                            cg_Flatten(1, -1), cg_Linear(16 * 7 * 7, 10, NULL)});
     cg_module_summary(model, 4, (int64_t[]){1, 1, 28, 28}, stdout);
-    cg_optimizer *opt = cg_sgd_for(model, &(cg_sgd_options){.lr = CG_SET(0.05), .momentum = 0.9});
+    cg_optimizer *opt =
+        cg_sgd_for(model, &(cg_sgd_options){.lr = CG_SET(0.05), .momentum = CG_SET(0.9)});
     cg_dataloader *train_dl = cg_dataloader_new(train.images, train.labels, 64, true, 42);
     cg_dataloader *test_dl = cg_dataloader_new(test.images, test.labels, 500, false, 0);
     cg_dataloader_set_normalize(train_dl, 0.2860f, 0.3530f);

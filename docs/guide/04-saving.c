@@ -15,7 +15,7 @@ static cg_module *make_model(uint64_t seed) {
 }
 
 static cg_optimizer *make_optimizer(cg_module *model) {
-    return cg_sgd_for(model, &(cg_sgd_options){.lr = CG_SET(0.05), .momentum = 0.9});
+    return cg_sgd_for(model, &(cg_sgd_options){.lr = CG_SET(0.05), .momentum = CG_SET(0.9)});
 }
 
 // Train until the loader reaches `until_epoch` or `max_steps` steps are done; counts steps.

@@ -22,7 +22,8 @@ int main(int argc, char **argv) {
     cg_module *model = cg_Sequential(
         3, (cg_module *[]){cg_Linear(8, 32, NULL), cg_ReLU(), cg_Linear(32, 1, NULL)});
     cg_ddp *ddp = cg_ddp_new(model, NULL); // every rank now holds rank 0's weights
-    cg_optimizer *opt = cg_sgd_for(model, &(cg_sgd_options){.lr = CG_SET(0.05), .momentum = 0.9});
+    cg_optimizer *opt =
+        cg_sgd_for(model, &(cg_sgd_options){.lr = CG_SET(0.05), .momentum = CG_SET(0.9)});
     const int global_batch = 32;
     cg_dataloader *dl = cg_dataloader_new(x, y, global_batch / world, true, 7);
     if (!ddp || !opt || !dl || cg_dataloader_set_shard(dl, rank, world, false)) return 1;

@@ -28,7 +28,7 @@ cg_module *cg_dt_small_cnn(uint64_t seed) {
 }
 
 cg_optimizer *cg_dt_optimizer(cg_module *model) {
-    return cg_sgd_for(model, &(cg_sgd_options){.lr = CG_SET(0.1), .momentum = 0.9});
+    return cg_sgd_for(model, &(cg_sgd_options){.lr = CG_SET(0.1), .momentum = CG_SET(0.9)});
 }
 
 float cg_dt_step(cg_module *model, cg_ddp *ddp, cg_optimizer *opt, cg_tensor *x, cg_tensor *y) {
