@@ -205,6 +205,28 @@ int cg_backward(cg_tensor *loss) {
     return cg_backward_ex(loss, &seed, false);
 }
 
+// A training loop that forgets scopes keeps every step's graph and intermediates alive.
+// When the number of live tensors grows across three backward passes in a row made with no
+// scope open on this thread, say so once (a warning: the program is not wrong, just
+// growing).
+static void warn_if_growing_without_scope(void) {
+    static _Thread_local int64_t previous = -1;
+    static _Thread_local int growing;
+    static _Atomic bool warned;
+    if (cg_scope_depth() > 0) {
+        previous = -1, growing = 0;
+        return;
+    }
+    int64_t live = cg_live_tensor_count();
+    growing = previous >= 0 && live > previous ? growing + 1 : 0;
+    if (growing >= 3 && !atomic_exchange(&warned, true))
+        cg_warn("backward: %lld tensors are alive, %lld more than at the previous backward, and "
+                "no scope is open: each step's graph and intermediates are kept. Wrap each "
+                "training step in cg_scope_begin() / cg_scope_end() (docs/tensors.md)",
+                (long long)live, (long long)(live - previous));
+    previous = live;
+}
+
 int cg_backward_ex(cg_tensor *t, const cg_tensor *grad, bool retain_graph) {
     if (!cg_check_arg(t, "backward", "tensor") || !cg_check_arg(grad, "backward", "gradient"))
         return -1;
@@ -222,6 +244,7 @@ int cg_backward_ex(cg_tensor *t, const cg_tensor *grad, bool retain_graph) {
                  cg_tensor_shape_str(grad), cg_tensor_shape_str(t));
         return -1;
     }
+    warn_if_growing_without_scope();
     if (!t->node) { // a leaf: its gradient is the seed
         cg_accumulate_grad_data(t, grad->data);
         cg_grad_ready_leaf(t);

@@ -1,4 +1,5 @@
 // tensor/tensor.c - tensor creation, ownership and element access.
+#include <stdatomic.h>
 #include "tensor.h"
 
 #include <math.h>
@@ -44,10 +45,18 @@ static bool check_shape(int ndim, const int64_t *shape, const char *op) {
 }
 
 // A tensor header pointing at `storage` (whose refcount the caller already counted).
+// Tensors created and not yet freed, for the autograd layer's hint about missing scopes.
+static _Atomic int64_t live_tensors;
+
+int64_t cg_live_tensor_count(void) {
+    return live_tensors;
+}
+
 static cg_tensor *tensor_header(int ndim, const int64_t *shape, cg_storage *storage,
                                 int64_t offset) {
     cg_tensor *t = cg_alloc_zeroed(sizeof *t);
     if (!t) return NULL;
+    live_tensors++;
     t->liveness = CG_TENSOR_LIVE;
     t->ndim = ndim;
     for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
@@ -191,6 +200,7 @@ void cg_free(cg_tensor *t) {
         return;
     }
     t->liveness = 0;
+    live_tensors--;
     cg_scope_remove(t);
     cg_free(t->grad);
     if (t->node) cg_tensor_drop_node(t);

@@ -16,6 +16,9 @@ static inline void cg_contiguous_strides(int ndim, const int64_t *shape, int64_t
     }
 }
 
+// How many tensors exist (created and not yet freed), in the whole process.
+int64_t cg_live_tensor_count(void);
+
 // ---- scopes (tensor/scope.c) --------------------------------------------------------------
 // Put a new tensor in the innermost open scope (no-op when none is open).
 void cg_scope_adopt(cg_tensor *t);
