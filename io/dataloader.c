@@ -1,8 +1,10 @@
 // io/dataloader.c - shuffled mini-batches over (x, y) with reused batch buffers, and the
 // distributed sampler that gives each rank its share of every epoch.
+#include <math.h>
 #include <string.h>
 
 #include "../autograd/op.h"
+#include "../tensor/checked.h"
 #include "../tensor/alloc.h"
 #include "../tensor/tensor_internal.h"
 #include "data.h"
@@ -93,9 +95,18 @@ static cg_dataloader *loader_new(int x_ndim, const int64_t *x_shape, cg_tensor *
                         cg_shape_str(x_ndim, x_shape), cg_tensor_shape_str(y));
     // No rows means no batch to size the buffers by (an empty IDX file once made this
     // allocate 8 GiB for one row of its absurd dims); a loader needs samples.
+    for (int d = 0; d < x_ndim; d++)
+        if (x_shape[d] < 0)
+            return cg_error(CG_ERR_SHAPE, "dataloader: %s %lld of x %s is negative",
+                            d ? "sample size" : "sample count", (long long)x_shape[d],
+                            cg_shape_str(x_ndim, x_shape));
     if (x_shape[0] == 0)
         return cg_error(CG_ERR_SHAPE, "dataloader: the dataset is empty (x of shape %s)",
                         cg_shape_str(x_ndim, x_shape));
+    // The dataset's element count (a byte dataset's sample shape once wrapped, and a batch
+    // then read wild memory); a batch buffer holds at most the whole dataset.
+    int64_t x_numel;
+    if (!cg_shape_numel("dataloader", "x shape", x_ndim, x_shape, &x_numel)) return NULL;
     for (int d = 1; d < x_ndim; d++) // zero-element samples: nothing to train on, and
         if (x_shape[d] == 0)         // millions of them cost a shuffle of millions
             return cg_error(CG_ERR_SHAPE, "dataloader: samples of x %s hold no elements",
@@ -146,6 +157,8 @@ cg_dataloader *cg_dataloader_new_bytes(const uint8_t *x, int64_t n, int sample_n
         (sample_ndim > 0 && !sample_shape))
         return cg_error(CG_ERR_ARG, "dataloader: bad byte dataset (x %s, n %lld, %d sample dims)",
                         x ? "set" : "NULL", (long long)n, sample_ndim);
+    if (!isfinite(scale))
+        return cg_error(CG_ERR_ARG, "dataloader: byte scale must be finite, got %g", scale);
     int64_t shape[CG_MAX_DIMS] = {n};
     for (int d = 0; d < sample_ndim; d++) shape[d + 1] = sample_shape[d];
     cg_dataloader *dl = loader_new(sample_ndim + 1, shape, y, batch, shuffle, seed);

@@ -162,8 +162,18 @@ static int sizes_fit(const char *op, const cg_conv_geometry *g) {
     int64_t n;
     for (int i = 0; i < 3; i++)
         if (!cg_checked_numel(4, sides[i], &n))
-            return cg_error(CG_ERR_SHAPE, "%s: sizes overflow: image %s, output %s", op,
-                            cg_shape_str(4, sides[0]), cg_shape_str(4, sides[1])),
+            return cg_error(
+                       CG_ERR_SHAPE,
+                       "%s: sizes overflow (integer multiplication overflow) with padding (top, "
+                       "bottom, "
+                       "left, right) %s, stride %s, dilation %s: image %s, output %s",
+                       op,
+                       cg_tuple_str(
+                           CG_TUPLE_PYTHON, 4,
+                           (int64_t[]){g->pad_top, g->pad_bottom, g->pad_left, g->pad_right}),
+                       cg_tuple_str(CG_TUPLE_PYTHON, 2, (int64_t[]){g->stride_h, g->stride_w}),
+                       cg_tuple_str(CG_TUPLE_PYTHON, 2, (int64_t[]){g->dilation_h, g->dilation_w}),
+                       cg_shape_str(4, sides[0]), cg_shape_str(4, sides[1])),
                    -1;
     return 0;
 }

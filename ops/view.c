@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../autograd/op.h"
+#include "../tensor/checked.h"
 #include "../tensor/tensor_internal.h"
 #include "view.h"
 
@@ -25,6 +26,8 @@ cg_tensor *cg_reshape(cg_tensor *t, int ndim, const int64_t *shape) {
     if (!cg_check_arg(t, "reshape", "input")) return NULL;
     if (ndim < 0 || ndim > CG_MAX_DIMS)
         return cg_error(CG_ERR_SHAPE, "reshape: %d dims requested (max %d)", ndim, CG_MAX_DIMS);
+    if (ndim > 0 && !shape)
+        return cg_error(CG_ERR_ARG, "reshape: argument 'shape' is NULL for %d dims", ndim);
     int64_t resolved[CG_MAX_DIMS], known = 1;
     int infer = -1;
     for (int i = 0; i < ndim; i++) {
@@ -34,9 +37,9 @@ cg_tensor *cg_reshape(cg_tensor *t, int ndim, const int64_t *shape) {
         else if (shape[i] < 0)
             return cg_error(CG_ERR_SHAPE, "reshape: invalid shape %s for input of shape %s",
                             cg_shape_str(ndim, shape), cg_tensor_shape_str(t));
-        else
-            known *= shape[i];
     }
+    // [7, 7905747460161236407] wraps to 1 element: the product is checked.
+    if (!cg_shape_numel("reshape", "shape", ndim, shape, &known)) return NULL;
     if (infer >= 0) {
         if (known == 0 || t->numel % known != 0)
             return cg_error(CG_ERR_SHAPE,

@@ -190,8 +190,8 @@ static void test_bad_calls(void **state) {
     CASE(CG_ERR_SHAPE, "empty: 9 dims requested", T(cg_empty(9, nine)));
     CASE(CG_ERR_SHAPE, "empty: -1 dims requested", T(cg_empty(-1, nine)));
     CASE(CG_ERR_ARG, "empty: shape is NULL for 2 dims", T(cg_empty(2, NULL)));
-    CASE(CG_ERR_SHAPE, "size overflow", T(cg_zeros(CG_SHAPE(INT64_C(1) << 32, INT64_C(1) << 32))));
-    CASE(CG_ERR_SHAPE, "size overflow", T(cg_ones(CG_SHAPE(INT64_C(1) << 40, INT64_C(1) << 40, 0 + 1))));
+    CASE(CG_ERR_SHAPE, "zeros: shape [4294967296,4294967296] has more than 2^58 elements (integer multiplication overflow)", T(cg_zeros(CG_SHAPE(INT64_C(1) << 32, INT64_C(1) << 32))));
+    CASE(CG_ERR_SHAPE, "ones: shape [1099511627776,1099511627776,1] has more than 2^58 elements", T(cg_ones(CG_SHAPE(INT64_C(1) << 40, INT64_C(1) << 40, 0 + 1))));
     CASE(CG_ERR_SHAPE, "[4611686018427387904]", T(cg_full(CG_SHAPE(INT64_C(1) << 62), 1.0f)));
     CASE(CG_ERR_ARG, "from_data: data is NULL", T(cg_from_data(CG_SHAPE(2), NULL)));
     CASE(CG_ERR_SHAPE, "negative size -3", T(cg_from_data(CG_SHAPE(-3), (float[]){1})));
@@ -315,7 +315,7 @@ static void test_bad_calls(void **state) {
     CASE(CG_ERR_SHAPE, "conv_transpose2d: ", T(cg_conv_transpose2d(img, w433, NULL, NULL)));
     CASE(CG_ERR_SHAPE, "conv1d: ", T(cg_conv1d(img, w433, NULL, NULL)));
     CASE(CG_ERR_SHAPE, "conv_transpose1d: ", T(cg_conv_transpose1d(v3, w433, NULL, NULL)));
-    CASE(CG_ERR_SHAPE, "conv2d_matrix: shape [4398029733904,3298534883328] has more than 2^58 elements", T(cg_conv2d_matrix(w433, 1 << 20, 1 << 20, NULL)));
+    CASE(CG_ERR_SHAPE, "conv2d_matrix: matrix shape [4398029733904,3298534883328] has more than 2^58 elements", T(cg_conv2d_matrix(w433, 1 << 20, 1 << 20, NULL)));
     CASE(CG_ERR_ARG, "conv2d_matrix: argument 'weight' is NULL", T(cg_conv2d_matrix(NULL, 4, 4, NULL)));
     CASE(CG_ERR_SHAPE, "conv2d_direct: ", T(cg_conv2d_direct(img, w_bad, NULL, NULL)));
     CASE(CG_ERR_ARG, "pad: ", T(cg_pad(img, 3, (int[]){1, 1, 1}, CG_PAD_ZEROS, 0)));
@@ -373,7 +373,7 @@ static void test_bad_calls(void **state) {
     CASE(CG_ERR_ARG, "Linear: in_features -1 and out_features 2 must be >= 0", T(cg_Linear(-1, 2, NULL)));
     CASE(CG_ERR_ARG, "Conv2d: ", T(cg_Conv2d(0, 4, 3, 3, NULL)));
     CASE(CG_ERR_ARG, "Conv2d: ", T(cg_Conv2d(3, 4, -3, 3, NULL)));
-    CASE(CG_ERR_SHAPE, "size overflow", T(cg_Conv2d(1 << 30, 1 << 30, 3, 3, NULL)));
+    CASE(CG_ERR_SHAPE, "Conv2d: weight shape [1073741824,1073741824,3,3] has more than 2^58 elements", T(cg_Conv2d(1 << 30, 1 << 30, 3, 3, NULL)));
     CASE(CG_ERR_ARG, "Conv2d: ", T(cg_Conv2d(3, 4, 3, 3, &groups2)));
     CASE(CG_ERR_ARG, "ConvTranspose2d: ", T(cg_ConvTranspose2d(3, 4, 0, 3, NULL)));
     CASE(CG_ERR_ARG, "Conv1d: ", T(cg_Conv1d(3, -4, 3, NULL)));
@@ -461,6 +461,18 @@ static void test_bad_calls(void **state) {
     CASE(CG_ERR_SHAPE, "image_save_grid: images must be (N,C,H,W) or (H,W), got [3]", I(cg_image_save_grid(saved_path, v3, 0, 1)));
     CASE(CG_ERR_ARG, "image_save_grid: a ", I(cg_image_save_grid(saved_path, cg_ones(CG_SHAPE(1, 1, 100, 100)), 0, 500)));
     CASE(CG_ERR_IO, "image_save_grid: cannot create a temporary file", I(cg_image_save_grid(missing_path, a23, 0, 1)));
+    // ---- size products that wrap around (issue 22, class 1)
+    CASE(CG_ERR_SHAPE, "reshape: shape [7,7905747460161236407] is invalid: integer multiplication overflow", T(cg_reshape(s0, CG_SHAPE(7, INT64_C(7905747460161236407)))));
+    CASE(CG_ERR_SHAPE, "reshape: shape [-1,7,7905747460161236407] is invalid: integer multiplication overflow", T(cg_view(s0, CG_SHAPE(-1, 7, INT64_C(7905747460161236407)))));
+    CASE(CG_ERR_ARG, "reshape: argument 'shape' is NULL for 2 dims", T(cg_reshape(a23, 2, NULL)));
+    CASE(CG_ERR_SHAPE, "Unflatten: unflattened_size [7,7905747460161236407] is invalid: integer multiplication overflow", T(cg_Unflatten(0, CG_SHAPE(7, INT64_C(7905747460161236407)))));
+    CASE(CG_ERR_SHAPE, "empty: shape [0,1099511627776,1099511627776] has more than 2^58 elements", T(cg_empty(CG_SHAPE(0, INT64_C(1) << 40, INT64_C(1) << 40))));
+    CASE(CG_ERR_SHAPE, "add: shapes [0,1099511627776,1] and [0,1,1099511627776] broadcast to [0,1099511627776,1099511627776], more than 2^58 elements", T(cg_add(cg_empty(CG_SHAPE(0, INT64_C(1) << 40, 1)), cg_empty(CG_SHAPE(0, 1, INT64_C(1) << 40)))));
+    CASE(CG_ERR_SHAPE, "dataloader: x shape [2,7,7905747460161236407] is invalid: integer multiplication overflow", T(cg_dataloader_new_bytes((const uint8_t *)"ab", 2, CG_SHAPE(7, INT64_C(7905747460161236407)), 1, NULL, 1, false, 0)));
+    CASE(CG_ERR_SHAPE, "dataloader: sample size -5 of x [2,-5] is negative", T(cg_dataloader_new_bytes((const uint8_t *)"ab", 2, CG_SHAPE(-5), 1, NULL, 1, false, 0)));
+    CASE(CG_ERR_ARG, "dataloader: byte scale must be finite, got nan", T(cg_dataloader_new_bytes((const uint8_t *)"ab", 2, CG_SHAPE(1), NAN, NULL, 1, false, 0)));
+    CASE(CG_ERR_SHAPE, "conv2d: sizes overflow (integer multiplication overflow) with padding (top, bottom, left, right) (2147483647, 2147483647, 2147483647, 2147483647)", T(cg_conv2d(img, w433, NULL, &pad_max)));
+    CASE(CG_ERR_SHAPE, "Linear: weight shape [2147483647,2147483647] has more than 2^58", T(cg_Linear(INT_MAX, INT_MAX, NULL)));
     // clang-format on
     cg_module_free(lin);
     cg_module_free(conv);
