@@ -90,6 +90,8 @@ static void make_fixtures(void) {
     cg_module_save(saved_path, lin);
 }
 
+#define REGRESSION(name) CG_FIXTURE_DIR "/../fuzz/regressions/image/" name
+
 // ---- calls that need a few statements ------------------------------------------------------
 static int double_backward(void) {
     cg_tensor *loss = cg_sum(cg_mul(grad_x, grad_x), 0, NULL, false);
@@ -473,6 +475,11 @@ static void test_bad_calls(void **state) {
     CASE(CG_ERR_ARG, "dataloader: byte scale must be finite, got nan", T(cg_dataloader_new_bytes((const uint8_t *)"ab", 2, CG_SHAPE(1), NAN, NULL, 1, false, 0)));
     CASE(CG_ERR_SHAPE, "conv2d: sizes overflow (integer multiplication overflow) with padding (top, bottom, left, right) (2147483647, 2147483647, 2147483647, 2147483647)", T(cg_conv2d(img, w433, NULL, &pad_max)));
     CASE(CG_ERR_SHAPE, "Linear: weight shape [2147483647,2147483647] has more than 2^58", T(cg_Linear(INT_MAX, INT_MAX, NULL)));
+    // ---- image headers: limits on absolute values, for every format (class 2)
+    CASE(CG_ERR_FORMAT, "BMP header says 16384x16384 pixels, beyond the limits for a 54-byte file", T(cg_image_load_gray(REGRESSION("bmp-top-down-huge"))));
+    CASE(CG_ERR_FORMAT, "BMP header says 4x2147483648 pixels", T(cg_image_load_gray(REGRESSION("bmp-height-int-min"))));
+    CASE(CG_ERR_FORMAT, "PNG header says 100000x1 pixels", T(cg_image_load_mnist(REGRESSION("png-wide-header"), NULL)));
+    CASE(CG_ERR_FORMAT, "JPEG header says 60000x60000 pixels", T(cg_image_load_gray(REGRESSION("jpeg-huge-frame"))));
     // clang-format on
     cg_module_free(lin);
     cg_module_free(conv);
