@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../tensor/checked.h"
 #include "../autograd/op.h"
 #include "../tensor/alloc.h"
 #include "interpolate.h"
@@ -115,7 +116,21 @@ cg_tensor *cg_interpolate(cg_tensor *x, const cg_interpolate_options *options) {
     int sh = pair_size ? o.size_hw[0] : o.size, sw = pair_size ? o.size_hw[1] : o.size;
     double fh = pair_scale ? o.scale_factor_hw[0] : o.scale_factor;
     double fw = pair_scale ? o.scale_factor_hw[1] : o.scale_factor;
+    if (one_d && (pair_size || pair_scale))
+        return cg_error(CG_ERR_ARG,
+                        "interpolate: size_hw and scale_factor_hw are for 4-D input; 3-D input "
+                        "%s takes size or scale_factor",
+                        cg_tensor_shape_str(x));
     if (one_d) sh = 0, fh = 0;
+    // NaN, Inf or 1e30 would reach the float-to-int conversion of out_size (undefined).
+    double max_out = (double)CG_MAX_NUMEL;
+    if (!isfinite(fh) || !isfinite(fw) || fh * (double)x->shape[x->ndim - 1] >= max_out ||
+        fw * (double)x->shape[x->ndim - 1] >= max_out ||
+        (!one_d && fh * (double)x->shape[2] >= max_out))
+        return cg_error(CG_ERR_ARG,
+                        "interpolate: scale_factor (%g, %g) must be finite and give an output "
+                        "size below 2^58 for input %s",
+                        fh, fw, cg_tensor_shape_str(x));
     bool by_size = sw != 0 || sh != 0, by_scale = fw != 0 || fh != 0;
     if (by_size == by_scale)
         return cg_error(CG_ERR_ARG, "interpolate: give either size or scale_factor (%s)",
@@ -140,7 +155,7 @@ cg_tensor *cg_interpolate(cg_tensor *x, const cg_interpolate_options *options) {
                         fw);
     int64_t shape[4] = {x->shape[0], x->shape[1], p.out_h, p.out_w};
     if (one_d) shape[2] = p.out_w;
-    cg_tensor *y = cg_empty(x->ndim, shape);
+    cg_tensor *y = cg_empty_for("interpolate", "output shape", x->ndim, shape);
     taps *t = y ? build_tables(&p) : NULL;
     if (!t) {
         cg_free(y);

@@ -182,6 +182,9 @@ static void update_running(const cg_norm_plan *p, const double *mean, const doub
 
 cg_tensor *cg_norm_run(const cg_op *op, cg_tensor *x, const cg_norm_plan *p, cg_tensor *weight,
                        cg_tensor *bias, double eps, const cg_norm_running *running) {
+    if (!isfinite(eps) || eps < 0 || (running && !isfinite(running->momentum)))
+        return cg_error(CG_ERR_ARG, "%s: eps (%g) must be finite and >= 0, momentum (%g) finite",
+                        op->name, eps, running ? running->momentum : 0.0);
     int64_t ns = stat_count(p);
     cg_tensor *stats = cg_empty(CG_SHAPE(2, ns)); // mean, invstd
     cg_tensor *y = cg_empty_like(x);
@@ -195,7 +198,8 @@ cg_tensor *cg_norm_run(const cg_op *op, cg_tensor *x, const cg_norm_plan *p, cg_
     double *mean = work, *var = work + ns;
     if (p->batch_stats) {
         batch_stats(p, x->data, mean, var);
-        if (running) update_running(p, mean, var, running);
+        // An empty batch has no statistics: the running ones stay (PyTorch), not NaN.
+        if (running && members(p) > 0) update_running(p, mean, var, running);
     } else {
         for (int64_t st = 0; st < ns; st++) {
             mean[st] = running->mean->data[st];

@@ -480,6 +480,15 @@ static void test_bad_calls(void **state) {
     CASE(CG_ERR_FORMAT, "BMP header says 4x2147483648 pixels", T(cg_image_load_gray(REGRESSION("bmp-height-int-min"))));
     CASE(CG_ERR_FORMAT, "PNG header says 100000x1 pixels", T(cg_image_load_mnist(REGRESSION("png-wide-header"), NULL)));
     CASE(CG_ERR_FORMAT, "JPEG header says 60000x60000 pixels", T(cg_image_load_gray(REGRESSION("jpeg-huge-frame"))));
+    // ---- degenerate floating options (class 3)
+    CASE(CG_ERR_ARG, "interpolate: scale_factor (nan, nan) must be finite", T(cg_interpolate(img, &(cg_interpolate_options){.scale_factor = NAN})));
+    CASE(CG_ERR_ARG, "interpolate: scale_factor (inf, inf) must be finite", T(cg_interpolate(img, &(cg_interpolate_options){.scale_factor = INFINITY})));
+    CASE(CG_ERR_ARG, "interpolate: scale_factor (1e+30, 1e+30) must be finite and give an output size below 2^58 for input [2,3,8,8]", T(cg_interpolate(img, &(cg_interpolate_options){.scale_factor = 1e30})));
+    CASE(CG_ERR_ARG, "interpolate: scale_factor (2, nan)", T(cg_interpolate(img, &(cg_interpolate_options){.scale_factor_hw = {2, NAN}})));
+    CASE(CG_ERR_ARG, "interpolate: size_hw and scale_factor_hw are for 4-D input; 3-D input [2,3,8] takes size or scale_factor", T(cg_interpolate(cg_ones(CG_SHAPE(2, 3, 8)), &(cg_interpolate_options){.size_hw = {4, 4}})));
+    CASE(CG_ERR_ARG, "batch_norm2d: eps (nan) must be finite and >= 0", T(cg_batch_norm2d(img, NULL, NULL, NULL, NULL, true, 0.1f, NAN)));
+    CASE(CG_ERR_ARG, "batch_norm2d: eps (-1) must be finite and >= 0", T(cg_batch_norm2d(img, NULL, NULL, NULL, NULL, true, 0.1f, -1)));
+    CASE(CG_ERR_ARG, "momentum (inf) finite", T(cg_batch_norm2d(img, cg_zeros(CG_SHAPE(3)), cg_ones(CG_SHAPE(3)), NULL, NULL, true, INFINITY, 1e-5f)));
     // clang-format on
     cg_module_free(lin);
     cg_module_free(conv);
