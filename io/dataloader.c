@@ -181,7 +181,7 @@ void cg_dataloader_free(cg_dataloader *dl) {
 }
 
 void cg_dataloader_set_drop_last(cg_dataloader *dl, bool drop_last) {
-    if (dl) dl->drop_last = drop_last;
+    if (cg_check_ptr(dl, "dataloader_set_drop_last", "dl")) dl->drop_last = drop_last;
 }
 
 int cg_dataloader_set_normalize(cg_dataloader *dl, float mean, float std) {
@@ -199,18 +199,18 @@ int cg_dataloader_set_normalize(cg_dataloader *dl, float mean, float std) {
 }
 
 int64_t cg_dataloader_num_batches(const cg_dataloader *dl) {
-    if (!dl) return 0;
+    if (!cg_check_ptr(dl, "dataloader_num_batches", "dl")) return -1;
     return dl->drop_last ? dl->count / dl->batch : (dl->count + dl->batch - 1) / dl->batch;
 }
 int64_t cg_dataloader_num_samples(const cg_dataloader *dl) {
-    return dl ? dl->n : 0;
+    return cg_check_ptr(dl, "dataloader_num_samples", "dl") ? dl->n : -1;
 }
 int64_t cg_dataloader_epoch(const cg_dataloader *dl) {
-    return dl ? dl->epoch : 0;
+    return cg_check_ptr(dl, "dataloader_epoch", "dl") ? dl->epoch : -1;
 }
 
 void cg_dataloader_reset(cg_dataloader *dl) {
-    if (dl) dl->next_batch = 0;
+    if (cg_check_ptr(dl, "dataloader_reset", "dl")) dl->next_batch = 0;
 }
 
 // Copy rows order[first .. first+rows) of src into dst, optionally normalised.
@@ -282,7 +282,7 @@ static int64_t consumed(const cg_dataloader *dl, int64_t b) {
 
 cg_dataloader_state cg_dataloader_get_state(const cg_dataloader *dl) {
     cg_dataloader_state s = {{0, 0}, 0, 0, 0, 1};
-    if (dl) {
+    if (cg_check_ptr(dl, "dataloader_get_state", "dl")) {
         s.rng = dl->epoch_rng;
         s.epoch = dl->epoch;
         s.batch = dl->next_batch;
@@ -303,6 +303,11 @@ int cg_dataloader_set_state(cg_dataloader *dl, const cg_dataloader_state *state)
                  "(%lld batches per epoch)",
                  (long long)state->batch, (long long)state->epoch,
                  (long long)cg_dataloader_num_batches(dl));
+        return -1;
+    }
+    if (state->world < 0) { // 0 is a state from before sharding (one process)
+        cg_error(CG_ERR_ARG, "dataloader: set_state: world size %lld is negative",
+                 (long long)state->world);
         return -1;
     }
     if (state->sample < 0 || state->sample > dl->n) {
@@ -352,5 +357,5 @@ int cg_dataloader_set_epoch(cg_dataloader *dl, int64_t epoch) {
 }
 
 int64_t cg_dataloader_shard_size(const cg_dataloader *dl) {
-    return dl ? dl->count : 0;
+    return cg_check_ptr(dl, "dataloader_shard_size", "dl") ? dl->count : -1;
 }

@@ -190,7 +190,8 @@ static cg_mnist_kind kind_from_mean(double mean) {
 }
 
 cg_mnist_kind cg_mnist_detect(const cg_tensor *images) {
-    if (!images || images->numel == 0) return CG_MNIST_DIGITS;
+    if (!cg_check_arg(images, "mnist_detect", "images") || images->numel == 0)
+        return CG_MNIST_DIGITS;
     int64_t n = images->numel < 784 * 1000 ? images->numel : 784 * 1000;
     double sum = 0;
     for (int64_t i = 0; i < n; i++) sum += images->data[i];

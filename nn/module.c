@@ -28,6 +28,11 @@ cg_module *cg_module_new(const cg_module_class *cls, const void *config, size_t 
 }
 
 static cg_tensor *add_tensor(cg_module *m, const char *name, cg_tensor *t, bool param) {
+    const char *op = param ? "module_add_param" : "module_add_buffer";
+    if (!cg_check_ptr(m, op, "m") || !cg_check_ptr(name, op, "name")) {
+        cg_free(t); // taken over, also on failure
+        return NULL;
+    }
     int *count = param ? &m->n_params : &m->n_buffers;
     if (*count == CG_MODULE_MAX_TENSORS) {
         cg_error(CG_ERR_STATE, "%s: more than %d %s", m->cls->name, CG_MODULE_MAX_TENSORS,
@@ -53,7 +58,13 @@ cg_tensor *cg_module_add_buffer(cg_module *m, const char *name, cg_tensor *t) {
 }
 
 cg_module *cg_module_add_child(cg_module *m, const char *name, cg_module *child) {
-    if (!m || !child) return NULL;
+    // child NULL: its constructor failed and said why (kept); the child is taken over.
+    if (!cg_check_ptr(child, "module_add_child", "child")) return NULL;
+    if (!cg_check_ptr(m, "module_add_child", "m") ||
+        !cg_check_ptr(name, "module_add_child", "name")) {
+        cg_module_free(child);
+        return NULL;
+    }
     if (m->n_children == m->cap_children) {
         int cap = m->cap_children ? 2 * m->cap_children : 8;
         char **names = cg_alloc((size_t)cap * sizeof *names);
@@ -79,11 +90,15 @@ cg_module *cg_module_add_child(cg_module *m, const char *name, cg_module *child)
 }
 
 cg_tensor *cg_module_param(const cg_module *m, const char *name) {
+    if (!cg_check_ptr(m, "module_param", "m") || !cg_check_ptr(name, "module_param", "name"))
+        return NULL;
     for (int i = 0; m && i < m->n_params; i++)
         if (strcmp(m->param_names[i], name) == 0) return m->params[i];
     return NULL;
 }
 cg_tensor *cg_module_buffer(const cg_module *m, const char *name) {
+    if (!cg_check_ptr(m, "module_buffer", "m") || !cg_check_ptr(name, "module_buffer", "name"))
+        return NULL;
     for (int i = 0; m && i < m->n_buffers; i++)
         if (strcmp(m->buffer_names[i], name) == 0) return m->buffers[i];
     return NULL;
@@ -105,7 +120,7 @@ void cg_module_free(cg_module *m) {
 }
 
 void cg_module_train(cg_module *m, bool training) {
-    if (!m) return;
+    if (!cg_check_ptr(m, "module_train", "m")) return;
     m->training = training;
     for (int i = 0; i < m->n_children; i++) cg_module_train(m->children[i], training);
 }
@@ -114,13 +129,14 @@ void cg_module_eval(cg_module *m) {
 }
 
 void cg_module_zero_grad(cg_module *m) {
-    if (!m) return;
-    for (int i = 0; i < m->n_params; i++) cg_zero_grad(m->params[i]);
+    if (!cg_check_ptr(m, "module_zero_grad", "m")) return;
+    for (int i = 0; i < m->n_params; i++)
+        if (m->params[i]) cg_zero_grad(m->params[i]); // NULL: an absent bias
     for (int i = 0; i < m->n_children; i++) cg_module_zero_grad(m->children[i]);
 }
 
 int64_t cg_module_num_parameters(const cg_module *m) {
-    if (!m) return 0;
+    if (!cg_check_ptr(m, "module_num_parameters", "m")) return -1;
     int64_t n = 0;
     for (int i = 0; i < m->n_params; i++) n += m->params[i] ? m->params[i]->numel : 0;
     for (int i = 0; i < m->n_children; i++) n += cg_module_num_parameters(m->children[i]);
@@ -128,6 +144,8 @@ int64_t cg_module_num_parameters(const cg_module *m) {
 }
 
 cg_module *cg_module_get(cg_module *m, const char *path) {
+    if (!cg_check_ptr(m, "module_get", "m") || !cg_check_ptr(path, "module_get", "path"))
+        return NULL;
     while (m && *path) {
         const char *dot = strchr(path, '.');
         size_t len = dot ? (size_t)(dot - path) : strlen(path);
@@ -175,14 +193,14 @@ static void collect(const cg_module *m, const char *prefix, bool buffers, cg_ten
 cg_tensor_list cg_module_named_parameters(const cg_module *m) {
     cg_tensor_list l = {0, NULL};
     int cap = 0;
-    if (m) collect(m, "", false, &l, &cap);
+    if (cg_check_ptr(m, "module_named_parameters", "m")) collect(m, "", false, &l, &cap);
     return l;
 }
 
 cg_tensor_list cg_module_state_dict(const cg_module *m) {
     cg_tensor_list l = {0, NULL};
     int cap = 0;
-    if (m) collect(m, "", true, &l, &cap);
+    if (cg_check_ptr(m, "module_state_dict", "m")) collect(m, "", true, &l, &cap);
     return l;
 }
 
@@ -284,7 +302,7 @@ static void print_tree(const cg_module *m, FILE *out, int indent) {
 }
 
 void cg_module_print(const cg_module *m, FILE *out) {
-    if (!m) return;
+    if (!cg_check_ptr(m, "module_print", "m") || !cg_check_ptr(out, "module_print", "out")) return;
     print_tree(m, out, 0);
     fputc('\n', out);
 }

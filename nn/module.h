@@ -63,18 +63,19 @@ bool cg_module_pairs(const cg_module *m, const cg_module *next);
 // x through m and next as that op (the same values and gradients as running m and then
 // next); NULL with an error if they do not pair.
 cg_tensor *cg_module_forward_pair(cg_module *m, cg_module *next, cg_tensor *x);
-void cg_module_free(cg_module *m);                    // frees the tree, its parameters and buffers
-void cg_module_train(cg_module *m, bool training);    // recursive, as model.train(mode)
-void cg_module_eval(cg_module *m);                    // cg_module_train(m, false)
-void cg_module_zero_grad(cg_module *m);               // zeroes every parameter's grad
-int64_t cg_module_num_parameters(const cg_module *m); // total elements of all parameters
+void cg_module_free(cg_module *m);                 // frees the tree, its parameters and buffers
+void cg_module_train(cg_module *m, bool training); // recursive, as model.train(mode)
+void cg_module_eval(cg_module *m);                 // cg_module_train(m, false)
+void cg_module_zero_grad(cg_module *m);            // zeroes every parameter's grad
+int64_t
+cg_module_num_parameters(const cg_module *m); // total elements of all parameters; -1 if m is NULL
 
 // A flat list of (dotted name, tensor) (tensor/tensor.h); free with cg_tensor_list_free.
 // Parameters in registration order, depth first, as model.named_parameters().
 cg_tensor_list cg_module_named_parameters(const cg_module *m);
 // Parameters and buffers, as model.state_dict() orders them (per module: params, buffers).
 cg_tensor_list cg_module_state_dict(const cg_module *m);
-// The module at a dotted path ("features.0"), or NULL.
+// The module at a dotted path ("features.0"), or NULL (an error if m or path is NULL).
 cg_module *cg_module_get(cg_module *m, const char *path);
 
 // Print the module tree as PyTorch's repr(model).
@@ -93,9 +94,11 @@ cg_module *cg_module_new(const cg_module_class *cls, const void *config, size_t 
 // allowed for an absent bias and is skipped by the lists). Parameters get requires_grad.
 cg_tensor *cg_module_add_param(cg_module *m, const char *name, cg_tensor *t);
 cg_tensor *cg_module_add_buffer(cg_module *m, const char *name, cg_tensor *t);
-// Register a child; names are copied. Returns child (NULL if child is NULL).
+// Register a child; names are copied. Returns child, or NULL (m or name NULL: an error,
+// and child is freed, being taken over; child NULL: the error of its failed constructor).
 cg_module *cg_module_add_child(cg_module *m, const char *name, cg_module *child);
-// The named parameter/buffer of this module (not its children), or NULL.
+// The named parameter/buffer of this module (not its children), or NULL (with an error only
+// if m or name is NULL).
 cg_tensor *cg_module_param(const cg_module *m, const char *name);
 cg_tensor *cg_module_buffer(const cg_module *m, const char *name);
 

@@ -385,7 +385,8 @@ int cg_conv_columns_shape(const cg_conv_geometry *g, int64_t *shape) {
 
 int cg_conv2d_output_shape(const cg_tensor *input, const cg_tensor *weight,
                            const cg_conv_options *options, int64_t *out_shape) {
-    if (!cg_check_arg(input, "conv2d", "input") || !cg_check_arg(weight, "conv2d", "weight"))
+    if (!cg_check_arg(input, "conv2d", "input") || !cg_check_arg(weight, "conv2d", "weight") ||
+        !cg_check_ptr(out_shape, "conv2d_output_shape", "out_shape"))
         return -1;
     cg_conv_geometry g;
     if (cg_conv_geometry_resolve("conv2d", 2, input, weight, NULL, options, &g) < 0) return -1;
@@ -396,7 +397,8 @@ int cg_conv2d_output_shape(const cg_tensor *input, const cg_tensor *weight,
 int cg_conv_transpose2d_output_shape(const cg_tensor *input, const cg_tensor *weight,
                                      const cg_conv_options *options, int64_t *out_shape) {
     if (!cg_check_arg(input, "conv_transpose2d", "input") ||
-        !cg_check_arg(weight, "conv_transpose2d", "weight"))
+        !cg_check_arg(weight, "conv_transpose2d", "weight") ||
+        !cg_check_ptr(out_shape, "conv_transpose2d_output_shape", "out_shape"))
         return -1;
     cg_conv_geometry g;
     if (cg_conv_transpose_geometry_resolve("conv_transpose2d", 2, input, weight, NULL, options,

@@ -26,6 +26,12 @@ bool cg_shape_numel(const char *op, const char *arg, int n, const int64_t *sizes
     return false;
 }
 
+bool cg_check_ptr(const void *p, const char *op, const char *arg) {
+    if (p) return true;
+    if (cg_last_error() == CG_OK) cg_error(CG_ERR_ARG, "%s: argument '%s' is NULL", op, arg);
+    return false;
+}
+
 int cg_normalize_dim(int dim, int ndim, const char *op) {
     int lo = ndim > 0 ? -ndim : -1, hi = ndim > 0 ? ndim - 1 : 0;
     if (dim < lo || dim > hi) {

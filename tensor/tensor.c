@@ -259,7 +259,9 @@ void cg_set(cg_tensor *t, int n, const int64_t *index, float value) {
 }
 
 bool cg_same_shape(const cg_tensor *a, const cg_tensor *b) {
-    if (!a || !b || a->ndim != b->ndim) return false;
+    if (!cg_check_arg(a, "same_shape", "a") || !cg_check_arg(b, "same_shape", "b") ||
+        a->ndim != b->ndim)
+        return false;
     for (int i = 0; i < a->ndim; i++)
         if (a->shape[i] != b->shape[i]) return false;
     return true;
