@@ -343,6 +343,14 @@ static bool prepare_args_ok(const cg_tensor *gray, const cg_image_options *optio
         return cg_error(CG_ERR_ARG, "image_prepare: need 1 <= box (%d) <= size (%d) <= 4096",
                         box_side, size),
                false;
+    if (!(o.crop_threshold >= 0 && o.crop_threshold < 1)) // NaN too
+        return cg_error(CG_ERR_ARG, "image_prepare: crop_threshold %g is not in [0, 1)",
+                        o.crop_threshold),
+               false;
+    if (o.invert != CG_INVERT_AUTO && o.invert != CG_INVERT_NEVER && o.invert != CG_INVERT_ALWAYS)
+        return cg_error(CG_ERR_ARG, "image_prepare: invert %d is not a cg_image_invert",
+                        (int)o.invert),
+               false;
     int64_t h = gray->shape[gray->ndim - 2], w = gray->shape[gray->ndim - 1];
     if (w < 1 || h < 1 || w > CG_IMAGE_MAX_SIDE || h > CG_IMAGE_MAX_SIDE)
         return cg_error(CG_ERR_SHAPE, "image_prepare: image %s is empty or wider than %d",
@@ -435,6 +443,12 @@ static bool plan_grid(const cg_tensor *images, const cg_grid_options *o, grid *g
         cg_error(CG_ERR_SHAPE, "image_save_grid: no pixels in %s", cg_tensor_shape_str(images));
         return false;
     }
+    if (o->columns < 0 || o->scale < 0) {
+        cg_error(CG_ERR_ARG,
+                 "image_save_grid: columns (%d) and scale (%d) must be >= 0 (0: automatic)",
+                 o->columns, o->scale);
+        return false;
+    }
     // Scale 0: tiles about 64 pixels on their longer side (a 3x3 kernel becomes 63x63).
     int64_t longer = g->h > g->w ? g->h : g->w;
     g->scale = o->scale > 0 ? o->scale : (int)(longer < 64 ? 64 / longer : 1);
@@ -515,6 +529,6 @@ int cg_image_save_grid_ex(const char *path, const cg_tensor *images,
 }
 
 int cg_image_save_grid(const char *path, const cg_tensor *images, int columns, int scale) {
-    cg_grid_options o = {.columns = columns, .scale = scale > 0 ? scale : 1};
+    cg_grid_options o = {.columns = columns, .scale = scale == 0 ? 1 : scale}; // < 0: refused
     return cg_image_save_grid_ex(path, images, &o);
 }

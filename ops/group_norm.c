@@ -2,6 +2,8 @@
 // shared normalisation core (ops/norm.c): always the statistics of x itself, per sample.
 #include <stdio.h>
 
+#include <math.h>
+
 #include "norm.h"
 #include "view.h"
 #include "norm_internal.h"
@@ -83,7 +85,7 @@ static cg_tensor *instance_norm(cg_tensor *x, cg_tensor *running_mean, cg_tensor
         return instance_norm_eval(x, running_mean, running_var, weight, bias, eps);
     }
     cg_tensor *y = per_sample(&cg_op_instance_norm, x, x->shape[1], weight, bias, eps, NULL);
-    if (y && (running_mean || running_var))
+    if (y && (running_mean || running_var) && x->numel > 0) // empty: stats stay (PyTorch)
         update_instance_running(x, running_mean, running_var, momentum);
     return y;
 }
@@ -97,6 +99,8 @@ cg_tensor *cg_instance_norm(cg_tensor *x, int spatial_dims, cg_tensor *running_m
                         "instance_norm: expected a %d-D or %d-D input (unbatched or batched, "
                         "%d spatial dims), got %s",
                         spatial_dims + 1, spatial_dims + 2, spatial_dims, cg_tensor_shape_str(x));
+    if (!isfinite(momentum))
+        return cg_error(CG_ERR_ARG, "instance_norm: momentum (%g) must be finite", momentum);
     bool unbatched = x->ndim == spatial_dims + 1;
     cg_tensor *batched = unbatched ? cg_unsqueeze(x, 0) : x;
     if (!batched) return NULL;
@@ -122,6 +126,12 @@ cg_tensor *cg_group_norm(cg_tensor *x, int num_groups, cg_tensor *weight, cg_ten
                         "group_norm: num_groups %d must be > 0 and divide the %lld channels of "
                         "input %s",
                         num_groups, (long long)x->shape[1], cg_tensor_shape_str(x));
+    // PyTorch's _verify_batch_size: N * C / G times the spatial size must exceed 1.
+    if (x->numel > 0 && x->numel / num_groups == 1)
+        return cg_error(CG_ERR_SHAPE,
+                        "group_norm: expected more than 1 value per group, got input %s with "
+                        "num_groups %d",
+                        cg_tensor_shape_str(x), num_groups);
     return per_sample(&cg_op_group_norm, x, num_groups, weight, bias, eps, NULL);
 }
 

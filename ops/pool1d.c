@@ -36,8 +36,28 @@ static cg_tensor *pool1d(const char *op, pool2d_fn pool, cg_tensor *x,
     if (!options || options->kernel_size <= 0)
         return cg_error(CG_ERR_ARG, "%s: kernel_size %d must be > 0", op,
                         options ? options->kernel_size : 0);
+    const cg_pool_options *p = options;
+    if (p->kernel_size_hw[0] || p->kernel_size_hw[1] || p->stride_hw[0] || p->stride_hw[1] ||
+        p->padding_hw[0] || p->padding_hw[1] || p->dilation_hw[0] || p->dilation_hw[1])
+        return cg_error(CG_ERR_ARG,
+                        "%s: the _hw pairs are for 2-D pools; a 1-D pool takes kernel_size, "
+                        "stride, padding and dilation",
+                        op);
     cg_pool_options o = as_2d(options), resolved;
     if (cg_pool_options_resolve(op, &o, &resolved) < 0) return NULL;
+    // The output length (PyTorch's pooling_output_shape), checked here so that a too-short
+    // input is reported in 1-D terms, not as the 2-D pool's (N, C, 1, L).
+    int64_t L = x->shape[x->ndim - 1], k = resolved.kernel_size_hw[1], s = resolved.stride_hw[1],
+            pad = resolved.padding_hw[1], d = resolved.dilation_hw[1];
+    int64_t num = L + 2 * pad - d * (k - 1) - 1 + (p->ceil_mode ? s - 1 : 0);
+    int64_t out = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
+    if (p->ceil_mode && (out - 1) * s >= L + pad) out--;
+    if (out < 1)
+        return cg_error(CG_ERR_SHAPE,
+                        "%s: input %s of length %lld is too short for kernel_size %lld "
+                        "(dilation %lld, padding %lld): the output length would be %lld",
+                        op, cg_tensor_shape_str(x), (long long)L, (long long)k, (long long)d,
+                        (long long)pad, (long long)out);
     cg_tensor *y = pool(cg_unsqueeze(x, -2), &o);
     return y ? cg_squeeze(y, -2) : NULL;
 }
@@ -51,8 +71,11 @@ cg_tensor *cg_avg_pool1d(cg_tensor *x, const cg_pool_options *options) {
 
 cg_tensor *cg_adaptive_avg_pool1d(cg_tensor *x, int output_size) {
     if (!check_input("adaptive_avg_pool1d", x)) return NULL;
-    if (output_size <= 0)
-        return cg_error(CG_ERR_ARG, "adaptive_avg_pool1d: output_size %d must be > 0", output_size);
+    if (output_size <= 0) // PyTorch returns an empty tensor for 0; cgrad refuses it
+        return cg_error(CG_ERR_ARG,
+                        "adaptive_avg_pool1d: output_size %d must be > 0 (cgrad does not "
+                        "support an empty output, which PyTorch gives for 0)",
+                        output_size);
     cg_tensor *y = cg_adaptive_avg_pool2d(cg_unsqueeze(x, -2), 1, output_size);
     return y ? cg_squeeze(y, -2) : NULL;
 }

@@ -72,12 +72,45 @@ static void test_top_down_bmp_still_loads(void **state) {
     cg_free(img);
 }
 
+// Class 8: a reduction over a non-empty dim of a zero-element tensor is an empty result, as
+// in PyTorch (torch.max(torch.empty(0, 3), 1) gives values and indices of shape [0]).
+static void test_max_over_non_empty_dim_of_empty_tensor(void **state) {
+    (void)state;
+    cg_tensor *x = cg_empty(CG_SHAPE(0, 3));
+    cg_tensor *m = cg_max(x, 1, false), *a = cg_argmax(x, 1, true);
+    assert_non_null(m);
+    assert_non_null(a);
+    assert_int_equal(m->ndim, 1);
+    assert_int_equal(m->shape[0], 0);
+    assert_int_equal(a->ndim, 2);
+    assert_int_equal(a->shape[0], 0);
+    assert_int_equal(a->shape[1], 1);
+    cg_test_expect_no_error();
+}
+
+// Class 3 for instance norm: an empty batch leaves its running statistics (it divided by
+// N * C = 0).
+static void test_instance_norm_empty_batch(void **state) {
+    (void)state;
+    cg_tensor *mean = cg_test_tensor(CG_SHAPE(2), (float[]){0.25f, -3});
+    cg_tensor *mean0 = cg_copy(mean);
+    cg_tensor *var = cg_ones(CG_SHAPE(2));
+    cg_tensor *y =
+        cg_instance_norm(cg_empty(CG_SHAPE(0, 2, 5)), 1, mean, var, NULL, NULL, true, 0.1f, 1e-5f);
+    assert_non_null(y);
+    assert_int_equal(y->numel, 0);
+    cg_assert_close(mean, mean0, 0, 0, "instance norm running_mean after an empty batch");
+    cg_test_expect_no_error();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_batch_norm_empty_batch_keeps_running_stats,
                                   cg_test_teardown),
         cmocka_unit_test_teardown(test_wrapping_reshape_refused, cg_test_teardown),
         cmocka_unit_test_teardown(test_top_down_bmp_still_loads, cg_test_teardown),
+        cmocka_unit_test_teardown(test_max_over_non_empty_dim_of_empty_tensor, cg_test_teardown),
+        cmocka_unit_test_teardown(test_instance_norm_empty_batch, cg_test_teardown),
     };
     cg_test_capture_errors();
     return cmocka_run_group_tests_name("reliability_ii", tests, NULL, NULL);
