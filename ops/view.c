@@ -315,7 +315,7 @@ cg_tensor *cg_cat(int count, cg_tensor *const *ts, int dim) {
                             cg_tensor_shape_str(ts[k]), cg_tensor_shape_str(ts[0]), dim);
         shape[d] += ts[k]->shape[d];
     }
-    cg_tensor *out = cg_empty(ts[0]->ndim, shape);
+    cg_tensor *out = cg_empty_for("cat", "output shape", ts[0]->ndim, shape);
     if (!out) return NULL;
     int64_t outer = 1, inner = 1;
     for (int i = 0; i < d; i++) outer *= shape[i];

@@ -519,6 +519,8 @@ static void test_bad_calls(void **state) {
     CASE(CG_ERR_ARG, "dataloader: byte scale must be finite, got nan", T(cg_dataloader_new_bytes((const uint8_t *)"ab", 2, CG_SHAPE(1), NAN, NULL, 1, false, 0)));
     CASE(CG_ERR_SHAPE, "conv2d: sizes overflow (integer multiplication overflow) with padding (top, bottom, left, right) (2147483647, 2147483647, 2147483647, 2147483647)", T(cg_conv2d(img, w433, NULL, &pad_max)));
     CASE(CG_ERR_SHAPE, "Linear: weight shape [2147483647,2147483647] has more than 2^58", T(cg_Linear(INT_MAX, INT_MAX, NULL)));
+    CASE(CG_ERR_SHAPE, "pad: output shape [0,268435456,4563402750] has more than 2^58 elements", T(cg_pad(cg_empty(CG_SHAPE(0, INT64_C(1) << 28, INT64_C(1) << 28)), 2, (int[]){INT_MAX, INT_MAX}, CG_PAD_ZEROS, 0)));
+    CASE(CG_ERR_SHAPE, "cat: output shape [0,1073741824,536870912] has more than 2^58", T(cg_cat(2, (cg_tensor *[]){cg_empty(CG_SHAPE(0, INT64_C(1) << 29, INT64_C(1) << 29)), cg_empty(CG_SHAPE(0, INT64_C(1) << 29, INT64_C(1) << 29))}, 1)));
     // ---- image headers: limits on absolute values, for every format (class 2)
     CASE(CG_ERR_FORMAT, "BMP header says 16384x16384 pixels, beyond the limits for a 54-byte file", T(cg_image_load_gray(REGRESSION("bmp-top-down-huge"))));
     CASE(CG_ERR_FORMAT, "BMP header says 4x2147483648 pixels", T(cg_image_load_gray(REGRESSION("bmp-height-int-min"))));
