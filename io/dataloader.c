@@ -120,7 +120,7 @@ static cg_dataloader *loader_new(int x_ndim, const int64_t *x_shape, cg_tensor *
     dl->n = x_shape[0];
     dl->batch = batch;
     dl->x_row = 1;
-    for (int d = 1; d < x_ndim; d++) dl->x_row *= x_shape[d];
+    for (int d = 1; d < x_ndim; d++) dl->x_row *= x_shape[d]; // bounded: cg_shape_numel ran
     dl->y_row = y && dl->n ? y->numel / dl->n : 0;
     dl->shuffle = shuffle;
     dl->inv_std = 1.0f;

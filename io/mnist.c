@@ -101,7 +101,7 @@ static int read_idx_header(gzFile f, const char *path, int *ndim, int64_t *shape
                      cg_shape_str(i + 1, shape), (long long)CG_IDX_MAX_ELEMENTS);
             return -1;
         }
-        if (shape[i] > 0) nonzero *= shape[i];
+        if (shape[i] > 0) nonzero *= shape[i]; // bounded: each dim <= 2^28, checked
     }
     *numel = nonzero;
     for (int i = 0; i < *ndim; i++)

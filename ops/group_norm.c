@@ -142,7 +142,7 @@ cg_tensor *cg_layer_norm(cg_tensor *x, int ndim, const int64_t *normalized_shape
     int64_t D = 1;
     for (int d = 0; fits && d < ndim; d++) {
         fits = x->shape[x->ndim - ndim + d] == normalized_shape[d];
-        D *= normalized_shape[d];
+        D *= normalized_shape[d]; // bounded: equal to x's dims
     }
     if (!fits)
         return cg_error(CG_ERR_SHAPE, "layer_norm: input %s does not end in normalized_shape %s",

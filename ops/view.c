@@ -195,7 +195,7 @@ static void permute_copy(const cg_tensor *in, const int *perm, float *out) {
         for (int k = nd - 1; k >= 0; k--) {
             src += stride[k];
             if (++index[k] < shape[k]) break;
-            src -= stride[k] * shape[k];
+            src -= stride[k] * shape[k]; // bounded: a live tensor's shape
             index[k] = 0;
         }
     }
@@ -318,8 +318,8 @@ cg_tensor *cg_cat(int count, cg_tensor *const *ts, int dim) {
     cg_tensor *out = cg_empty_for("cat", "output shape", ts[0]->ndim, shape);
     if (!out) return NULL;
     int64_t outer = 1, inner = 1;
-    for (int i = 0; i < d; i++) outer *= shape[i];
-    for (int i = d + 1; i < out->ndim; i++) inner *= shape[i];
+    for (int i = 0; i < d; i++) outer *= shape[i];             // bounded: the allocated output
+    for (int i = d + 1; i < out->ndim; i++) inner *= shape[i]; // bounded: the allocated output
     int64_t row = shape[d] * inner, col = 0;
     for (int k = 0; k < count; k++) {
         int64_t w = ts[k]->shape[d] * inner;

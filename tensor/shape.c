@@ -75,10 +75,10 @@ void cg_broadcast_strides(int n, const int64_t *shape, int nout, const int64_t *
         int k = n - nout + i;
         if (k >= 0 && shape[k] != 1) {
             strides[i] = s;
-            s *= shape[k];
+            s *= shape[k]; // bounded: a live tensor's shape
         } else {
             strides[i] = 0;
-            if (k >= 0) s *= shape[k];
+            if (k >= 0) s *= shape[k]; // bounded: a live tensor's shape
         }
         (void)out;
     }

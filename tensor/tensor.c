@@ -12,7 +12,7 @@
 // Only for shapes check_shape accepted (or views of a live tensor): the product fits.
 static int64_t shape_numel(int ndim, const int64_t *shape) {
     int64_t n = 1;
-    for (int i = 0; i < ndim; i++) n *= shape[i];
+    for (int i = 0; i < ndim; i++) n *= shape[i]; // bounded: check_shape ran
     return n;
 }
 
