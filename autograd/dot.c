@@ -30,7 +30,8 @@ static void walk(FILE *out, const cg_tensor *t, uint32_t epoch) {
 }
 
 int cg_graph_to_dot(const cg_tensor *t, FILE *out) {
-    if (!cg_check_arg(t, "graph_to_dot", "tensor")) return -1;
+    if (!cg_check_arg(t, "graph_to_dot", "tensor") || !cg_check_ptr(out, "graph_to_dot", "out"))
+        return -1;
     static uint32_t epoch = 0x80000000u; // distinct from the epochs backward uses
     fprintf(out, "digraph cgrad {\n  rankdir=BT;\n");
     tensor_node(out, t);

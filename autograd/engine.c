@@ -147,7 +147,8 @@ void cg_accumulate_grad(cg_tensor *t, const cg_tensor *g) {
 }
 
 void cg_zero_grad(cg_tensor *t) {
-    if (t && t->grad) memset(t->grad->data, 0, (size_t)t->grad->numel * sizeof(float));
+    if (cg_check_arg(t, "zero_grad", "tensor") && t->grad)
+        memset(t->grad->data, 0, (size_t)t->grad->numel * sizeof(float));
 }
 
 // ---- backward ------------------------------------------------------------------------

@@ -24,6 +24,12 @@ static double projected(cg_gradcheck_fn fn, void *ctx, cg_tensor **inputs, const
 
 cg_gradcheck_result cg_gradcheck(cg_gradcheck_fn fn, void *ctx, int n_inputs, cg_tensor **inputs,
                                  const cg_gradcheck_options *options) {
+    const cg_gradcheck_result refused = {false, 0.0, -1, -1};
+    if (!fn) return cg_error(CG_ERR_ARG, "gradcheck: argument 'fn' is NULL"), refused;
+    if (n_inputs < 0 || (n_inputs > 0 && !inputs))
+        return cg_error(CG_ERR_ARG, "gradcheck: %d inputs at %s", n_inputs,
+                        inputs ? "inputs" : "NULL (argument 'inputs' is NULL)"),
+               refused;
     cg_gradcheck_options o = options ? *options : (cg_gradcheck_options){0};
     float eps = o.eps > 0 ? o.eps : 1e-3f;
     double atol = o.atol > 0 ? o.atol : 1e-3, rtol = o.rtol > 0 ? o.rtol : 1e-2;

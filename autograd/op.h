@@ -1,4 +1,6 @@
 // autograd/op.h - how an op is defined (for authors of ops, inside and outside cgrad).
+// The pointer arguments here are required and not checked, except where a comment says
+// NULL is allowed (cg_record's out, a NULL node from a cg_record that recorded nothing).
 //
 // An op is a plain forward function plus one cg_op descriptor next to it:
 //
@@ -49,13 +51,15 @@ struct cg_node {
 };
 
 // Record `op` on `out` if grad mode is on and any input requires grad; returns the node
-// for the op to fill (saved, ctx), or NULL when nothing is recorded.
+// for the op to fill (saved, ctx), or NULL when nothing is recorded (also for out NULL, a
+// forward that failed).
 cg_node *cg_record(cg_tensor *out, const cg_op *op, int n_inputs, cg_tensor *const *inputs);
 
 // Whether input i of the node wants a gradient.
 bool cg_needs_grad(const cg_node *n, int i);
 
-// Keep t for backward: the node takes ownership (t leaves its scope). Returns t.
+// Keep t for backward: the node takes ownership (t leaves its scope). Returns t. Both this
+// and cg_node_set_ctx accept the NULL node of a cg_record that recorded nothing (no-op).
 cg_tensor *cg_node_save(cg_node *n, int slot, cg_tensor *t);
 // Copy an options struct into the node (freed with the node's saved data).
 void *cg_node_set_ctx(cg_node *n, const void *ctx, size_t size);

@@ -246,7 +246,7 @@ cg_tensor *cg_ddp_forward(cg_ddp *d, cg_tensor *x) {
 }
 
 void cg_ddp_set_sync(cg_ddp *d, bool sync) {
-    if (d) d->sync = sync;
+    if (cg_check_ptr(d, "ddp_set_sync", "ddp")) d->sync = sync;
 }
 
 // Write the mean of every bucket back into .grad (only where some rank had a gradient).
@@ -287,10 +287,11 @@ int cg_ddp_finish(cg_ddp *d) {
 }
 
 cg_ddp_stats cg_ddp_get_stats(const cg_ddp *d) {
-    return d ? d->stats : (cg_ddp_stats){0};
+    return cg_check_ptr(d, "ddp_get_stats", "ddp") ? d->stats : (cg_ddp_stats){0};
 }
 
 int cg_ddp_bucket_of(const cg_ddp *d, int param) {
+    if (!cg_check_ptr(d, "ddp_bucket_of", "ddp")) return -1;
     for (int j = 0; d && j < d->n_slots; j++)
         if (d->slots[j].index == param) return d->slots[j].bucket;
     return -1;

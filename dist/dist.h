@@ -41,7 +41,11 @@
 // ---- the process group -------------------------------------------------------------------
 // Join the job: MPI_Init when built with MPI and started by a launcher (Open MPI's
 // OMPI_COMM_WORLD_SIZE, MPICH/PMI's PMI_SIZE / PMI_RANK, PMIx's PMIX_RANK; CG_DIST=1
-// forces it), else a world of one. argc/argv may be NULL. 0, or -1 with cg_error.
+// forces it), else a world of one. argc/argv may be NULL. 0, or -1 with cg_error (also when
+// called twice or after cg_dist_finalize). The collectives below, DDP and the distributed
+// checkpoints need it, as torch.distributed needs init_process_group: before it (or after
+// finalize) they fail with CG_ERR_STATE, in a single process too. Counts must be >= 0 and
+// a timeout finite and > 0 (CG_ERR_ARG).
 int cg_dist_init(int *argc, char ***argv);
 void cg_dist_finalize(void);  // MPI_Finalize (MPI_Abort after a failed collective)
 int cg_dist_rank(void);       // 0 .. world size - 1; 0 in a single process

@@ -116,6 +116,7 @@ int cg_dataloader_set_normalize(cg_dataloader *dl, float mean, float std);
 bool cg_dataloader_next(cg_dataloader *dl, cg_tensor **x, cg_tensor **y);
 // Restart the current epoch from its first batch (same order).
 void cg_dataloader_reset(cg_dataloader *dl);
+// Getters: -1 with an error if dl is NULL (set_drop_last, reset: the error only).
 int64_t cg_dataloader_epoch(const cg_dataloader *dl);       // the current epoch, from 0
 int64_t cg_dataloader_num_batches(const cg_dataloader *dl); // batches per epoch
 int64_t cg_dataloader_num_samples(const cg_dataloader *dl); // N

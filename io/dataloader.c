@@ -1,8 +1,10 @@
 // io/dataloader.c - shuffled mini-batches over (x, y) with reused batch buffers, and the
 // distributed sampler that gives each rank its share of every epoch.
+#include <math.h>
 #include <string.h>
 
 #include "../autograd/op.h"
+#include "../tensor/checked.h"
 #include "../tensor/alloc.h"
 #include "../tensor/tensor_internal.h"
 #include "data.h"
@@ -93,9 +95,18 @@ static cg_dataloader *loader_new(int x_ndim, const int64_t *x_shape, cg_tensor *
                         cg_shape_str(x_ndim, x_shape), cg_tensor_shape_str(y));
     // No rows means no batch to size the buffers by (an empty IDX file once made this
     // allocate 8 GiB for one row of its absurd dims); a loader needs samples.
+    for (int d = 0; d < x_ndim; d++)
+        if (x_shape[d] < 0)
+            return cg_error(CG_ERR_SHAPE, "dataloader: %s %lld of x %s is negative",
+                            d ? "sample size" : "sample count", (long long)x_shape[d],
+                            cg_shape_str(x_ndim, x_shape));
     if (x_shape[0] == 0)
         return cg_error(CG_ERR_SHAPE, "dataloader: the dataset is empty (x of shape %s)",
                         cg_shape_str(x_ndim, x_shape));
+    // The dataset's element count (a byte dataset's sample shape once wrapped, and a batch
+    // then read wild memory); a batch buffer holds at most the whole dataset.
+    int64_t x_numel;
+    if (!cg_shape_numel("dataloader", "x shape", x_ndim, x_shape, &x_numel)) return NULL;
     for (int d = 1; d < x_ndim; d++) // zero-element samples: nothing to train on, and
         if (x_shape[d] == 0)         // millions of them cost a shuffle of millions
             return cg_error(CG_ERR_SHAPE, "dataloader: samples of x %s hold no elements",
@@ -109,7 +120,7 @@ static cg_dataloader *loader_new(int x_ndim, const int64_t *x_shape, cg_tensor *
     dl->n = x_shape[0];
     dl->batch = batch;
     dl->x_row = 1;
-    for (int d = 1; d < x_ndim; d++) dl->x_row *= x_shape[d];
+    for (int d = 1; d < x_ndim; d++) dl->x_row *= x_shape[d]; // bounded: cg_shape_numel ran
     dl->y_row = y && dl->n ? y->numel / dl->n : 0;
     dl->shuffle = shuffle;
     dl->inv_std = 1.0f;
@@ -146,6 +157,8 @@ cg_dataloader *cg_dataloader_new_bytes(const uint8_t *x, int64_t n, int sample_n
         (sample_ndim > 0 && !sample_shape))
         return cg_error(CG_ERR_ARG, "dataloader: bad byte dataset (x %s, n %lld, %d sample dims)",
                         x ? "set" : "NULL", (long long)n, sample_ndim);
+    if (!isfinite(scale))
+        return cg_error(CG_ERR_ARG, "dataloader: byte scale must be finite, got %g", scale);
     int64_t shape[CG_MAX_DIMS] = {n};
     for (int d = 0; d < sample_ndim; d++) shape[d + 1] = sample_shape[d];
     cg_dataloader *dl = loader_new(sample_ndim + 1, shape, y, batch, shuffle, seed);
@@ -168,7 +181,7 @@ void cg_dataloader_free(cg_dataloader *dl) {
 }
 
 void cg_dataloader_set_drop_last(cg_dataloader *dl, bool drop_last) {
-    if (dl) dl->drop_last = drop_last;
+    if (cg_check_ptr(dl, "dataloader_set_drop_last", "dl")) dl->drop_last = drop_last;
 }
 
 int cg_dataloader_set_normalize(cg_dataloader *dl, float mean, float std) {
@@ -186,18 +199,18 @@ int cg_dataloader_set_normalize(cg_dataloader *dl, float mean, float std) {
 }
 
 int64_t cg_dataloader_num_batches(const cg_dataloader *dl) {
-    if (!dl) return 0;
+    if (!cg_check_ptr(dl, "dataloader_num_batches", "dl")) return -1;
     return dl->drop_last ? dl->count / dl->batch : (dl->count + dl->batch - 1) / dl->batch;
 }
 int64_t cg_dataloader_num_samples(const cg_dataloader *dl) {
-    return dl ? dl->n : 0;
+    return cg_check_ptr(dl, "dataloader_num_samples", "dl") ? dl->n : -1;
 }
 int64_t cg_dataloader_epoch(const cg_dataloader *dl) {
-    return dl ? dl->epoch : 0;
+    return cg_check_ptr(dl, "dataloader_epoch", "dl") ? dl->epoch : -1;
 }
 
 void cg_dataloader_reset(cg_dataloader *dl) {
-    if (dl) dl->next_batch = 0;
+    if (cg_check_ptr(dl, "dataloader_reset", "dl")) dl->next_batch = 0;
 }
 
 // Copy rows order[first .. first+rows) of src into dst, optionally normalised.
@@ -269,7 +282,7 @@ static int64_t consumed(const cg_dataloader *dl, int64_t b) {
 
 cg_dataloader_state cg_dataloader_get_state(const cg_dataloader *dl) {
     cg_dataloader_state s = {{0, 0}, 0, 0, 0, 1};
-    if (dl) {
+    if (cg_check_ptr(dl, "dataloader_get_state", "dl")) {
         s.rng = dl->epoch_rng;
         s.epoch = dl->epoch;
         s.batch = dl->next_batch;
@@ -290,6 +303,11 @@ int cg_dataloader_set_state(cg_dataloader *dl, const cg_dataloader_state *state)
                  "(%lld batches per epoch)",
                  (long long)state->batch, (long long)state->epoch,
                  (long long)cg_dataloader_num_batches(dl));
+        return -1;
+    }
+    if (state->world < 0) { // 0 is a state from before sharding (one process)
+        cg_error(CG_ERR_ARG, "dataloader: set_state: world size %lld is negative",
+                 (long long)state->world);
         return -1;
     }
     if (state->sample < 0 || state->sample > dl->n) {
@@ -339,5 +357,5 @@ int cg_dataloader_set_epoch(cg_dataloader *dl, int64_t epoch) {
 }
 
 int64_t cg_dataloader_shard_size(const cg_dataloader *dl) {
-    return dl ? dl->count : 0;
+    return cg_check_ptr(dl, "dataloader_shard_size", "dl") ? dl->count : -1;
 }

@@ -50,6 +50,13 @@ int cg_evaluate(cg_module *model, cg_dataloader *loader, cg_eval_result *out) {
     bool ok = true;
     cg_tensor *x, *y;
     while (ok && cg_dataloader_next(loader, &x, &y)) {
+        if (!y) {
+            cg_error(CG_ERR_ARG,
+                     "evaluate: the loader has no labels (made with y NULL); evaluate needs "
+                     "(x, y) batches of inputs and class indices");
+            ok = false;
+            break;
+        }
         cg_scope_begin();
         ok = evaluate_batch(model, x, y, &loss, &correct);
         count += cg_size(x, 0);

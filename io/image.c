@@ -10,6 +10,7 @@
 // stbi__build_huffman writes past its arrays for those (fixed upstream in 2.28).
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -136,6 +137,83 @@ static bool png_chunks_fit(const uint8_t *b, size_t n) {
     return true;
 }
 
+// ---- header limits: one check for every format ------------------------------------------
+
+// The width and height a file's header claims, read here rather than by stbi_info: stb
+// refuses a side above STBI_MAX_DIMENSIONS as "unknown image type" (it then tries the other
+// formats), and a BMP's height is signed (negative: top-down), which stbi_info passes on as
+// is, so a 54-byte top-down BMP once passed every limit and decoded 2 GB.
+typedef struct image_header {
+    const char *format; // "PNG", "JPEG", "BMP", or NULL when the bytes are none of them
+    int64_t w, h;       // absolute values, as the decoder will use them; -1 if not found
+} image_header;
+
+static int64_t be16(const uint8_t *b) {
+    return (int64_t)b[0] << 8 | b[1];
+}
+static int64_t be32(const uint8_t *b) {
+    return (int64_t)b[0] << 24 | (int64_t)b[1] << 16 | (int64_t)b[2] << 8 | b[3];
+}
+static int64_t le32_signed(const uint8_t *b) {
+    return (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+                     (uint32_t)b[3] << 24);
+}
+
+// A JPEG's frame header (SOF0..SOF15 but DHT, JPG and DAC): segments are walked from SOI as
+// stb does until the first one; dims stay -1 if none comes before the scan.
+static void jpeg_dims(const uint8_t *b, size_t n, image_header *hd) {
+    size_t p = 1;
+    while (p < n && b[p] == 0xFF) p++;
+    for (p++; p + 1 < n;) { // at the next marker
+        if (b[p] != 0xFF) return;
+        while (p < n && b[p] == 0xFF) p++;
+        if (p + 6 >= n) return;
+        uint8_t m = b[p];
+        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+            hd->h = be16(b + p + 4);
+            hd->w = be16(b + p + 6);
+            return;
+        }
+        if (m == 0xDA || m == 0xD9) return;
+        p += 1 + (size_t)be16(b + p + 1);
+    }
+}
+
+static image_header image_header_of(const uint8_t *b, size_t n) {
+    image_header hd = {NULL, -1, -1};
+    if (n >= 24 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0) {
+        hd.format = "PNG";
+        if (memcmp(b + 12, "IHDR", 4) == 0) hd.w = be32(b + 16), hd.h = be32(b + 20);
+    } else if (looks_like_jpeg(b, n)) {
+        hd.format = "JPEG";
+        jpeg_dims(b, n, &hd);
+    } else if (n >= 26 && b[0] == 'B' && b[1] == 'M') {
+        hd.format = "BMP";
+        int64_t info = le32_signed(b + 14);
+        if (info == 12) // OS/2 header: 16-bit unsigned sides
+            hd.w = b[18] | b[19] << 8, hd.h = b[20] | b[21] << 8;
+        else
+            hd.w = llabs(le32_signed(b + 18)), hd.h = llabs(le32_signed(b + 22));
+    }
+    return hd;
+}
+
+// The limits of image.h, on absolute 64-bit sides, for every format alike.
+static bool header_fits(const char *path, const image_header *hd, size_t size) {
+    if (hd->w < 0 || hd->h < 0) return true; // no header found: stb reports what is wrong
+    int64_t pixels = hd->w * hd->h;          // both below 2^32
+    if (hd->w <= CG_IMAGE_MAX_SIDE && hd->h <= CG_IMAGE_MAX_SIDE && pixels <= CG_IMAGE_MAX_PIXELS &&
+        pixels <= CG_IMAGE_MAX_PIXELS_PER_BYTE * (int64_t)size + (1 << 20))
+        return true;
+    cg_error(CG_ERR_FORMAT,
+             "image: %s: %s header says %lldx%lld pixels, beyond the limits for a %zu-byte file "
+             "(image.h: CG_IMAGE_MAX_SIDE %d, CG_IMAGE_MAX_PIXELS %lld, at most %d pixels per "
+             "byte beyond 1 Mi)",
+             path, hd->format, (long long)hd->w, (long long)hd->h, size, CG_IMAGE_MAX_SIDE,
+             (long long)CG_IMAGE_MAX_PIXELS, CG_IMAGE_MAX_PIXELS_PER_BYTE);
+    return false;
+}
+
 // Decode `bytes` to 8-bit gray after checking the header against the limits of image.h.
 static stbi_uc *decode_gray(const char *path, const uint8_t *bytes, size_t size, int *w, int *h) {
     // First: stbi_info already parses the DHT segments before the frame header.
@@ -149,18 +227,17 @@ static stbi_uc *decode_gray(const char *path, const uint8_t *bytes, size_t size,
                         "image: cannot decode %s: a PNG chunk is longer than the file (truncated "
                         "or corrupt PNG)",
                         path);
+    image_header hd = image_header_of(bytes, size);
+    if (!header_fits(path, &hd, size)) return NULL;
     int channels;
     if (size > INT32_MAX || !stbi_info_from_memory(bytes, (int)size, w, h, &channels))
-        return cg_error(CG_ERR_FORMAT,
-                        "image: cannot decode %s: %s (cgrad reads PNG, JPEG and BMP)", path,
-                        stbi_failure_reason());
-    int64_t pixels = (int64_t)*w * *h;
-    if (*w > CG_IMAGE_MAX_SIDE || *h > CG_IMAGE_MAX_SIDE || pixels > CG_IMAGE_MAX_PIXELS ||
-        pixels > CG_IMAGE_MAX_PIXELS_PER_BYTE * (int64_t)size + (1 << 20))
-        return cg_error(CG_ERR_FORMAT,
-                        "image: %s: header says %dx%d pixels, beyond the limits for a %zu-byte "
-                        "file (image.h: CG_IMAGE_MAX_*)",
-                        path, *w, *h, size);
+        return cg_error(
+            CG_ERR_FORMAT, "image: cannot decode %s: %s (%s; cgrad reads PNG, JPEG and BMP)", path,
+            stbi_failure_reason(), hd.format ? hd.format : "not a PNG, JPEG or BMP header");
+    // What stb will decode, checked again in case its reading of the header differs.
+    image_header seen = {hd.format ? hd.format : "image", llabs((long long)*w),
+                         llabs((long long)*h)};
+    if (!header_fits(path, &seen, size)) return NULL;
     stbi_uc *gray = stbi_load_from_memory(bytes, (int)size, w, h, &channels, 1);
     if (!gray)
         return cg_error(CG_ERR_FORMAT, "image: cannot decode %s: %s", path, stbi_failure_reason());
@@ -266,6 +343,14 @@ static bool prepare_args_ok(const cg_tensor *gray, const cg_image_options *optio
         return cg_error(CG_ERR_ARG, "image_prepare: need 1 <= box (%d) <= size (%d) <= 4096",
                         box_side, size),
                false;
+    if (!(o.crop_threshold >= 0 && o.crop_threshold < 1)) // NaN too
+        return cg_error(CG_ERR_ARG, "image_prepare: crop_threshold %g is not in [0, 1)",
+                        o.crop_threshold),
+               false;
+    if (o.invert != CG_INVERT_AUTO && o.invert != CG_INVERT_NEVER && o.invert != CG_INVERT_ALWAYS)
+        return cg_error(CG_ERR_ARG, "image_prepare: invert %d is not a cg_image_invert",
+                        (int)o.invert),
+               false;
     int64_t h = gray->shape[gray->ndim - 2], w = gray->shape[gray->ndim - 1];
     if (w < 1 || h < 1 || w > CG_IMAGE_MAX_SIDE || h > CG_IMAGE_MAX_SIDE)
         return cg_error(CG_ERR_SHAPE, "image_prepare: image %s is empty or wider than %d",
@@ -358,6 +443,12 @@ static bool plan_grid(const cg_tensor *images, const cg_grid_options *o, grid *g
         cg_error(CG_ERR_SHAPE, "image_save_grid: no pixels in %s", cg_tensor_shape_str(images));
         return false;
     }
+    if (o->columns < 0 || o->scale < 0) {
+        cg_error(CG_ERR_ARG,
+                 "image_save_grid: columns (%d) and scale (%d) must be >= 0 (0: automatic)",
+                 o->columns, o->scale);
+        return false;
+    }
     // Scale 0: tiles about 64 pixels on their longer side (a 3x3 kernel becomes 63x63).
     int64_t longer = g->h > g->w ? g->h : g->w;
     g->scale = o->scale > 0 ? o->scale : (int)(longer < 64 ? 64 / longer : 1);
@@ -438,6 +529,6 @@ int cg_image_save_grid_ex(const char *path, const cg_tensor *images,
 }
 
 int cg_image_save_grid(const char *path, const cg_tensor *images, int columns, int scale) {
-    cg_grid_options o = {.columns = columns, .scale = scale > 0 ? scale : 1};
+    cg_grid_options o = {.columns = columns, .scale = scale == 0 ? 1 : scale}; // < 0: refused
     return cg_image_save_grid_ex(path, images, &o);
 }

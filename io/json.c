@@ -18,7 +18,17 @@ bool cg_json_fail(cg_json_reader *r, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    snprintf(r->error, sizeof r->error, "%s at byte %zu", what, r->pos);
+    // The text around the position, so the reason can be seen without a hex dump: up to 12
+    // bytes before and 12 from it, non-printable bytes as '?'.
+    char near[32];
+    size_t from = r->pos > 12 ? r->pos - 12 : 0, n = 0;
+    for (size_t i = from; i < r->length && i < r->pos + 12 && n + 1 < sizeof near; i++) {
+        char c = r->text[i];
+        near[n++] = c >= 0x20 && c < 0x7f && c != '"' ? c : '?';
+    }
+    near[n] = '\0';
+    snprintf(r->error, sizeof r->error, "%s at byte %zu of %zu, near \"%s\"", what, r->pos,
+             r->length, near);
     return false;
 }
 

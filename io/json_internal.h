@@ -17,7 +17,7 @@
 typedef struct cg_json_reader {
     const char *text;
     size_t length, pos;
-    char error[160];
+    char error[224];
 } cg_json_reader;
 
 void cg_json_init(cg_json_reader *r, const char *text, size_t length);

@@ -101,7 +101,7 @@ static int read_idx_header(gzFile f, const char *path, int *ndim, int64_t *shape
                      cg_shape_str(i + 1, shape), (long long)CG_IDX_MAX_ELEMENTS);
             return -1;
         }
-        if (shape[i] > 0) nonzero *= shape[i];
+        if (shape[i] > 0) nonzero *= shape[i]; // bounded: each dim <= 2^28, checked
     }
     *numel = nonzero;
     for (int i = 0; i < *ndim; i++)
@@ -190,7 +190,8 @@ static cg_mnist_kind kind_from_mean(double mean) {
 }
 
 cg_mnist_kind cg_mnist_detect(const cg_tensor *images) {
-    if (!images || images->numel == 0) return CG_MNIST_DIGITS;
+    if (!cg_check_arg(images, "mnist_detect", "images") || images->numel == 0)
+        return CG_MNIST_DIGITS;
     int64_t n = images->numel < 784 * 1000 ? images->numel : 784 * 1000;
     double sum = 0;
     for (int64_t i = 0; i < n; i++) sum += images->data[i];

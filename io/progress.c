@@ -17,6 +17,7 @@ static double seconds(void) {
 
 void cg_progress_begin_mode(cg_progress *p, FILE *out, cg_progress_mode mode, int64_t total,
                             const char *label) {
+    if (!cg_check_ptr(p, "progress_begin", "p")) return;
     memset(p, 0, sizeof *p);
     p->out = out ? out : stderr;
     if (mode == CG_PROGRESS_AUTO)
@@ -37,7 +38,16 @@ void cg_progress_begin(cg_progress *p, FILE *out, int64_t total, const char *lab
     cg_progress_begin_mode(p, out, CG_PROGRESS_AUTO, total, label);
 }
 
+// p was begun: an error naming op otherwise (a zeroed or NULL progress has no output).
+static bool begun(const cg_progress *p, const char *op) {
+    if (!cg_check_ptr(p, op, "p")) return false;
+    if (p->out) return true;
+    cg_error(CG_ERR_STATE, "%s: the progress was not begun with cg_progress_begin", op);
+    return false;
+}
+
 double cg_progress_elapsed(const cg_progress *p) {
+    if (!begun(p, "progress_elapsed")) return -1;
     return seconds() - p->start;
 }
 
@@ -54,19 +64,22 @@ static void clock_text(char *buf, size_t size, double t) {
 static int draw(cg_progress *p, const char *metrics, bool final) {
     enum { WIDTH = 24 };
     int64_t done = p->done < p->total ? p->done : p->total;
-    int filled = (int)(WIDTH * done / p->total);
+    int64_t total = p->total > 0 ? p->total : 1; // total 0: an empty loop, shown as done
+    done = p->total > 0 ? done : 1;
+    int filled = (int)(WIDTH * done / total);
     double elapsed = cg_progress_elapsed(p);
     char when[32];
     if (final || done == 0)
         clock_text(when, sizeof when, elapsed);
     else
-        clock_text(when, sizeof when, elapsed / (double)done * (double)(p->total - done));
+        clock_text(when, sizeof when, elapsed / (double)done * (double)(total - done));
     return fprintf(p->out, "%s [%.*s%*s] %3d%%%s%s  %s %s", p->label, filled,
-                   "========================", WIDTH - filled, "", (int)(100 * done / p->total),
+                   "========================", WIDTH - filled, "", (int)(100 * done / total),
                    metrics ? "  " : "", metrics ? metrics : "", final ? "in" : "ETA", when);
 }
 
 void cg_progress_step(cg_progress *p, int64_t n, const char *metrics) {
+    if (!begun(p, "progress_step")) return;
     p->done += n;
     if (p->mode != CG_PROGRESS_LIVE) return;
     double t = seconds();
@@ -80,6 +93,7 @@ void cg_progress_step(cg_progress *p, int64_t n, const char *metrics) {
 }
 
 void cg_progress_end(cg_progress *p, const char *metrics) {
+    if (!begun(p, "progress_end")) return;
     if (p->mode == CG_PROGRESS_LIVE) fputc('\r', p->out);
     p->done = p->total;
     int len = draw(p, metrics, true);

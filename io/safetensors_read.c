@@ -444,14 +444,18 @@ void cg_safetensors_free(cg_safetensors *st) {
 }
 
 cg_tensor *cg_safetensors_find(const cg_safetensors *st, const char *name) {
-    if (!st || !name) return NULL;
+    if (!cg_check_ptr(st, "safetensors_find", "st") ||
+        !cg_check_ptr(name, "safetensors_find", "name"))
+        return NULL;
     for (int i = 0; i < st->tensors.count; i++)
         if (strcmp(st->tensors.items[i].name, name) == 0) return st->tensors.items[i].tensor;
     return NULL;
 }
 
 const char *cg_safetensors_meta(const cg_safetensors *st, const char *key) {
-    if (!st || !key) return NULL;
+    if (!cg_check_ptr(st, "safetensors_meta", "st") ||
+        !cg_check_ptr(key, "safetensors_meta", "key"))
+        return NULL;
     for (int i = 0; i < st->n_meta; i++)
         if (strcmp(st->meta_keys[i], key) == 0) return st->meta_values[i];
     return NULL;

@@ -60,7 +60,8 @@ void cg_progress_begin_mode(cg_progress *p, FILE *out, cg_progress_mode mode, in
 void cg_progress_step(cg_progress *p, int64_t n, const char *metrics);
 // The final line: label, bar, 100%, metrics and the elapsed time, then '\n' and a flush.
 void cg_progress_end(cg_progress *p, const char *metrics);
-// Elapsed seconds since cg_progress_begin.
+// Elapsed seconds since cg_progress_begin (-1 with an error if p is NULL or was not begun;
+// step and end report the same). out NULL is stderr, label and metrics NULL are none.
 double cg_progress_elapsed(const cg_progress *p);
 
 #endif

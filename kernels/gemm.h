@@ -5,7 +5,8 @@
 //   A is stored (m, lda>=k) when !trans_a, (k, lda>=m) when trans_a; likewise B.
 // beta == 0 means C is overwritten (its old contents, even NaN, are ignored), as in BLAS.
 // This is the single place the fast path lives (packing, blocking, SIMD, OpenMP);
-// everything else (matmul, linear, conv via im2col) goes through it.
+// everything else (matmul, linear, conv via im2col) goes through it. Its pointer arguments
+// are required and not checked (the hot path; ops check their tensors first).
 #ifndef CG_GEMM_H
 #define CG_GEMM_H
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../tensor/checked.h"
 #include "../autograd/autograd.h"
 #include "../autograd/op.h"
 #include "../tensor/alloc.h"
@@ -244,9 +245,10 @@ static cg_module *make_conv(const cg_module_class *cls, conv_kind kind, int in, 
     int groups = o->groups == 0 ? 1 : o->groups;
     // Conv: (out, in/g, k...); ConvTranspose: (in, out/g, k...), as PyTorch.
     int64_t d0 = is_transposed(kind) ? in : out, d1 = (is_transposed(kind) ? out : in) / groups;
-    cg_tensor *weight =
-        is_1d(kind) ? cg_empty(CG_SHAPE(d0, d1, kw)) : cg_empty(CG_SHAPE(d0, d1, kh, kw));
-    cg_tensor *bias = o->no_bias ? NULL : cg_empty(CG_SHAPE(out));
+    cg_tensor *weight = is_1d(kind)
+                            ? cg_empty_for(cls->name, "weight shape", CG_SHAPE(d0, d1, kw))
+                            : cg_empty_for(cls->name, "weight shape", CG_SHAPE(d0, d1, kh, kw));
+    cg_tensor *bias = o->no_bias ? NULL : cg_empty_for(cls->name, "bias shape", CG_SHAPE(out));
     if (!weight || (!o->no_bias && !bias)) {
         cg_free(weight);
         cg_free(bias);

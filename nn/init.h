@@ -6,8 +6,10 @@
 #include "../tensor/tensor.h"
 
 // fan_in = size(1) * receptive field, fan_out = size(0) * receptive field (as PyTorch's
-// _calculate_fan_in_and_fan_out; receptive field = product of dims 2..).
-void cg_init_fans(const cg_tensor *t, int64_t *fan_in, int64_t *fan_out);
+// _calculate_fan_in_and_fan_out; receptive field = product of dims 2..). -1 (CG_ERR_SHAPE)
+// for a tensor of fewer than 2 dims, as PyTorch's ValueError; so do the initialisers below
+// (kaiming leaves a zero-element tensor alone first, as PyTorch).
+int cg_init_fans(const cg_tensor *t, int64_t *fan_in, int64_t *fan_out);
 // kaiming_uniform_(t, a, mode='fan_in', nonlinearity='leaky_relu'):
 //   bound = sqrt(2 / (1 + a^2)) * sqrt(3 / fan_in)
 cg_tensor *cg_init_kaiming_uniform_(cg_tensor *t, float a, cg_rng *rng);

@@ -1,6 +1,7 @@
 // nn/linear.c - the Linear module (y = x W^T + b, ops/linear.c).
 #include <stdio.h>
 
+#include "../tensor/checked.h"
 #include "../tensor/alloc.h"
 #include "init.h"
 #include "layers.h"
@@ -30,7 +31,8 @@ cg_module *cg_Linear(int in_features, int out_features, const cg_linear_options 
     linear_config c = {.in_features = in_features, .out_features = out_features};
     cg_module *m = cg_module_new(&linear_class, &c, sizeof c);
     if (!m) return NULL;
-    cg_tensor *w = cg_module_add_param(m, "weight", cg_empty(CG_SHAPE(out_features, in_features)));
+    cg_tensor *w = cg_module_add_param(
+        m, "weight", cg_empty_for("Linear", "weight shape", CG_SHAPE(out_features, in_features)));
     cg_tensor *b = bias ? cg_module_add_param(m, "bias", cg_empty(CG_SHAPE(out_features))) : NULL;
     if (!w || (bias && !b)) {
         cg_module_free(m);

@@ -29,6 +29,11 @@ cg_module *cg_module_new(const cg_module_class *cls, const void *config, size_t 
 }
 
 static cg_tensor *add_tensor(cg_module *m, const char *name, cg_tensor *t, bool param) {
+    const char *op = param ? "module_add_param" : "module_add_buffer";
+    if (!cg_check_ptr(m, op, "m") || !cg_check_ptr(name, op, "name")) {
+        cg_free(t); // taken over, also on failure
+        return NULL;
+    }
     int *count = param ? &m->n_params : &m->n_buffers;
     if (*count == CG_MODULE_MAX_TENSORS) {
         cg_error(CG_ERR_STATE, "%s: more than %d %s", m->cls->name, CG_MODULE_MAX_TENSORS,
@@ -54,7 +59,13 @@ cg_tensor *cg_module_add_buffer(cg_module *m, const char *name, cg_tensor *t) {
 }
 
 cg_module *cg_module_add_child(cg_module *m, const char *name, cg_module *child) {
-    if (!m || !child) return NULL;
+    // child NULL: its constructor failed and said why (kept); the child is taken over.
+    if (!cg_check_ptr(child, "module_add_child", "child")) return NULL;
+    if (!cg_check_ptr(m, "module_add_child", "m") ||
+        !cg_check_ptr(name, "module_add_child", "name")) {
+        cg_module_free(child);
+        return NULL;
+    }
     // The two arrays grow together: each keeps its own capacity, both at least n + 1.
     if (cg_array_reserve(&m->child_names, &m->cap_child_names, m->n_children + 1,
                          sizeof *m->child_names) < 0 ||
@@ -71,11 +82,15 @@ cg_module *cg_module_add_child(cg_module *m, const char *name, cg_module *child)
 }
 
 cg_tensor *cg_module_param(const cg_module *m, const char *name) {
+    if (!cg_check_ptr(m, "module_param", "m") || !cg_check_ptr(name, "module_param", "name"))
+        return NULL;
     for (int i = 0; m && i < m->n_params; i++)
         if (strcmp(m->param_names[i], name) == 0) return m->params[i];
     return NULL;
 }
 cg_tensor *cg_module_buffer(const cg_module *m, const char *name) {
+    if (!cg_check_ptr(m, "module_buffer", "m") || !cg_check_ptr(name, "module_buffer", "name"))
+        return NULL;
     for (int i = 0; m && i < m->n_buffers; i++)
         if (strcmp(m->buffer_names[i], name) == 0) return m->buffers[i];
     return NULL;
@@ -97,7 +112,7 @@ void cg_module_free(cg_module *m) {
 }
 
 void cg_module_train(cg_module *m, bool training) {
-    if (!m) return;
+    if (!cg_check_ptr(m, "module_train", "m")) return;
     m->training = training;
     for (int i = 0; i < m->n_children; i++) cg_module_train(m->children[i], training);
 }
@@ -106,13 +121,14 @@ void cg_module_eval(cg_module *m) {
 }
 
 void cg_module_zero_grad(cg_module *m) {
-    if (!m) return;
-    for (int i = 0; i < m->n_params; i++) cg_zero_grad(m->params[i]);
+    if (!cg_check_ptr(m, "module_zero_grad", "m")) return;
+    for (int i = 0; i < m->n_params; i++)
+        if (m->params[i]) cg_zero_grad(m->params[i]); // NULL: an absent bias
     for (int i = 0; i < m->n_children; i++) cg_module_zero_grad(m->children[i]);
 }
 
 int64_t cg_module_num_parameters(const cg_module *m) {
-    if (!m) return 0;
+    if (!cg_check_ptr(m, "module_num_parameters", "m")) return -1;
     int64_t n = 0;
     for (int i = 0; i < m->n_params; i++) n += m->params[i] ? m->params[i]->numel : 0;
     for (int i = 0; i < m->n_children; i++) n += cg_module_num_parameters(m->children[i]);
@@ -137,7 +153,8 @@ static void no_such_child(const cg_module *m, const char *path, const char *step
 }
 
 cg_module *cg_module_get(cg_module *m, const char *path) {
-    if (!m || !path) return cg_error(CG_ERR_ARG, "module_get: %s is NULL", !m ? "module" : "path");
+    if (!cg_check_ptr(m, "module_get", "m") || !cg_check_ptr(path, "module_get", "path"))
+        return NULL;
     for (const char *step = path; *step;) {
         const char *dot = strchr(step, '.');
         size_t len = dot ? (size_t)(dot - step) : strlen(step);
@@ -186,9 +203,9 @@ static int collect(const cg_module *m, const char *prefix, bool buffers, tensor_
 }
 
 // {count, items}; {-1, NULL} when the list could not be built (the error is reported).
-static cg_tensor_list named_list(const cg_module *m, bool buffers) {
+static cg_tensor_list named_list(const cg_module *m, bool buffers, const char *op) {
     tensor_array a = {0};
-    if (m && collect(m, "", buffers, &a) < 0) {
+    if (!cg_check_ptr(m, op, "m") || collect(m, "", buffers, &a) < 0) {
         cg_dealloc(a.items);
         return (cg_tensor_list){-1, NULL};
     }
@@ -196,11 +213,11 @@ static cg_tensor_list named_list(const cg_module *m, bool buffers) {
 }
 
 cg_tensor_list cg_module_named_parameters(const cg_module *m) {
-    return named_list(m, false);
+    return named_list(m, false, "module_named_parameters");
 }
 
 cg_tensor_list cg_module_state_dict(const cg_module *m) {
-    return named_list(m, true);
+    return named_list(m, true, "module_state_dict");
 }
 
 // ---- forward, with an optional recorder for summary() ---------------------------------------
@@ -302,7 +319,7 @@ static void print_tree(const cg_module *m, FILE *out, int indent) {
 }
 
 void cg_module_print(const cg_module *m, FILE *out) {
-    if (!m) return;
+    if (!cg_check_ptr(m, "module_print", "m") || !cg_check_ptr(out, "module_print", "out")) return;
     print_tree(m, out, 0);
     fputc('\n', out);
 }

@@ -65,11 +65,12 @@ bool cg_module_pairs(const cg_module *m, const cg_module *next);
 // x through m and next as that op (the same values and gradients as running m and then
 // next); NULL with an error if they do not pair.
 cg_tensor *cg_module_forward_pair(cg_module *m, cg_module *next, cg_tensor *x);
-void cg_module_free(cg_module *m);                    // frees the tree, its parameters and buffers
-void cg_module_train(cg_module *m, bool training);    // recursive, as model.train(mode)
-void cg_module_eval(cg_module *m);                    // cg_module_train(m, false)
-void cg_module_zero_grad(cg_module *m);               // zeroes every parameter's grad
-int64_t cg_module_num_parameters(const cg_module *m); // total elements of all parameters
+void cg_module_free(cg_module *m);                 // frees the tree, its parameters and buffers
+void cg_module_train(cg_module *m, bool training); // recursive, as model.train(mode)
+void cg_module_eval(cg_module *m);                 // cg_module_train(m, false)
+void cg_module_zero_grad(cg_module *m);            // zeroes every parameter's grad
+int64_t
+cg_module_num_parameters(const cg_module *m); // total elements of all parameters; -1 if m is NULL
 
 // A flat list of (dotted name, tensor) (tensor/tensor.h); free with cg_tensor_list_free.
 // count is -1 (items NULL) when the list could not be built (out of memory, reported):
@@ -99,9 +100,11 @@ cg_module *cg_module_new(const cg_module_class *cls, const void *config, size_t 
 // allowed for an absent bias and is skipped by the lists). Parameters get requires_grad.
 cg_tensor *cg_module_add_param(cg_module *m, const char *name, cg_tensor *t);
 cg_tensor *cg_module_add_buffer(cg_module *m, const char *name, cg_tensor *t);
-// Register a child; names are copied. Returns child (NULL if child is NULL).
+// Register a child; names are copied. Returns child, or NULL (m or name NULL: an error,
+// and child is freed, being taken over; child NULL: the error of its failed constructor).
 cg_module *cg_module_add_child(cg_module *m, const char *name, cg_module *child);
-// The named parameter/buffer of this module (not its children), or NULL.
+// The named parameter/buffer of this module (not its children), or NULL (with an error only
+// if m or name is NULL).
 cg_tensor *cg_module_param(const cg_module *m, const char *name);
 cg_tensor *cg_module_buffer(const cg_module *m, const char *name);
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../tensor/checked.h"
 #include "../ops/math.h"
 #include "../ops/view.h"
 #include "containers.h"
@@ -55,11 +56,9 @@ static cg_tensor *unflatten_forward(cg_module *m, cg_tensor *x) {
     for (int k = 0; k < d; k++) shape[n++] = x->shape[k];
     for (int k = 0; k < c->ndim; k++) {
         shape[n++] = c->sizes[k];
-        if (c->sizes[k] == -1)
-            infer = true;
-        else
-            known *= c->sizes[k];
+        infer = infer || c->sizes[k] == -1;
     }
+    if (!cg_shape_numel("Unflatten", "unflattened_size", c->ndim, c->sizes, &known)) return NULL;
     for (int k = d + 1; k < x->ndim; k++) shape[n++] = x->shape[k];
     bool fits = infer ? known > 0 && x->shape[d] % known == 0 : known == x->shape[d];
     if (!fits)
@@ -93,6 +92,8 @@ cg_module *cg_Unflatten(int dim, int ndim, const int64_t *sizes) {
                         "Unflatten: unflattened_size must have 1 to %d sizes, each > 0 or one "
                         "-1 (got %d sizes)",
                         CG_MAX_DIMS, ndim);
+    int64_t known;
+    if (!cg_shape_numel("Unflatten", "unflattened_size", ndim, sizes, &known)) return NULL;
     unflatten_config c = {.dim = dim, .ndim = ndim};
     memcpy(c.sizes, sizes, (size_t)ndim * sizeof *sizes);
     return cg_module_with_config(&unflatten_class, &c, sizeof c);

@@ -28,7 +28,7 @@ static bool check_batch_norm_args(const char *op, cg_tensor *x, cg_tensor *runni
         cg_error(CG_ERR_ARG, "%s: eval mode needs running_mean and running_var", op);
         return false;
     }
-    if (training && x->numel / x->shape[1] <= 1 && x->numel > 0) {
+    if (training && x->numel > 0 && x->numel / x->shape[1] <= 1) { // C = 0: no division
         cg_error(CG_ERR_SHAPE,
                  "%s: expected more than 1 value per channel when training, got input %s", op,
                  cg_tensor_shape_str(x));

@@ -38,8 +38,8 @@ static cg_tensor *compare_tensors(compare_kind k, const char *op, cg_tensor *a, 
             ia += sa[d];
             ib += sb[d];
             if (++index[d] < shape[d]) break;
-            ia -= sa[d] * shape[d];
-            ib -= sb[d] * shape[d];
+            ia -= sa[d] * shape[d]; // bounded: the allocated output's shape
+            ib -= sb[d] * shape[d]; // bounded: the allocated output's shape
             index[d] = 0;
         }
     }

@@ -187,8 +187,18 @@ static int sizes_fit(const char *op, const cg_conv_geometry *g) {
     int64_t n;
     for (int i = 0; i < 3; i++)
         if (!cg_checked_numel(4, sides[i], &n))
-            return cg_error(CG_ERR_SHAPE, "%s: sizes overflow: image %s, output %s", op,
-                            cg_shape_str(4, sides[0]), cg_shape_str(4, sides[1])),
+            return cg_error(
+                       CG_ERR_SHAPE,
+                       "%s: sizes overflow (integer multiplication overflow) with padding (top, "
+                       "bottom, "
+                       "left, right) %s, stride %s, dilation %s: image %s, output %s",
+                       op,
+                       cg_tuple_str(
+                           CG_TUPLE_PYTHON, 4,
+                           (int64_t[]){g->pad_top, g->pad_bottom, g->pad_left, g->pad_right}),
+                       cg_tuple_str(CG_TUPLE_PYTHON, 2, (int64_t[]){g->stride_h, g->stride_w}),
+                       cg_tuple_str(CG_TUPLE_PYTHON, 2, (int64_t[]){g->dilation_h, g->dilation_w}),
+                       cg_shape_str(4, sides[0]), cg_shape_str(4, sides[1])),
                    -1;
     return 0;
 }
@@ -400,7 +410,8 @@ int cg_conv_columns_shape(const cg_conv_geometry *g, int64_t *shape) {
 
 int cg_conv2d_output_shape(const cg_tensor *input, const cg_tensor *weight,
                            const cg_conv_options *options, int64_t *out_shape) {
-    if (!cg_check_arg(input, "conv2d", "input") || !cg_check_arg(weight, "conv2d", "weight"))
+    if (!cg_check_arg(input, "conv2d", "input") || !cg_check_arg(weight, "conv2d", "weight") ||
+        !cg_check_ptr(out_shape, "conv2d_output_shape", "out_shape"))
         return -1;
     cg_conv_geometry g;
     if (cg_conv_geometry_resolve("conv2d", 2, input, weight, NULL, options, &g) < 0) return -1;
@@ -411,7 +422,8 @@ int cg_conv2d_output_shape(const cg_tensor *input, const cg_tensor *weight,
 int cg_conv_transpose2d_output_shape(const cg_tensor *input, const cg_tensor *weight,
                                      const cg_conv_options *options, int64_t *out_shape) {
     if (!cg_check_arg(input, "conv_transpose2d", "input") ||
-        !cg_check_arg(weight, "conv_transpose2d", "weight"))
+        !cg_check_arg(weight, "conv_transpose2d", "weight") ||
+        !cg_check_ptr(out_shape, "conv_transpose2d_output_shape", "out_shape"))
         return -1;
     cg_conv_geometry g;
     if (cg_conv_transpose_geometry_resolve("conv_transpose2d", 2, input, weight, NULL, options,

@@ -2,6 +2,7 @@
 // kernel, is cg_conv2d itself): the sliding window and the unrolled-kernel matrix.
 #include <string.h>
 
+#include "../tensor/checked.h"
 #include "conv_record.h"
 
 // The input tap of output (oh, ow) under kernel tap (ki, kj), or false if it falls in the
@@ -71,8 +72,9 @@ cg_tensor *cg_conv2d_matrix(const cg_tensor *weight, int in_h, int in_w,
     if (cg_conv_geometry_resolve("conv2d_matrix", 2, &image, weight, NULL, options, &g) < 0)
         return NULL;
     int64_t rows = g.out_channels * g.out_h * g.out_w, cols = g.in_channels * g.in_h * g.in_w;
-    cg_tensor *m = cg_zeros(CG_SHAPE(rows, cols));
+    cg_tensor *m = cg_empty_for("conv2d_matrix", "matrix shape", CG_SHAPE(rows, cols));
     if (!m) return NULL;
+    memset(m->data, 0, (size_t)m->numel * sizeof *m->data);
     int64_t Cg = g.in_channels / g.groups, Og = g.out_channels / g.groups;
     const float *w = weight->data;
     for (int64_t o = 0; o < g.out_channels; o++)

@@ -6,6 +6,7 @@
 // with L = H_blocks * W_blocks sliding positions, as in conv2d (groups 1, no weight).
 #include <string.h>
 
+#include "../tensor/checked.h"
 #include "conv_internal.h"
 
 // images (N, C, H, W) -> columns (N, C*kH*kW, L)
@@ -69,7 +70,8 @@ cg_tensor *cg_unfold(cg_tensor *input, const cg_fold_options *options) {
         return NULL;
     g.batched = batched;
     int64_t shape[3] = {g.batch, g.out_channels, g.out_h * g.out_w};
-    cg_tensor *out = batched ? cg_empty(3, shape) : cg_empty(2, shape + 1);
+    cg_tensor *out = batched ? cg_empty_for("unfold", "output shape", 3, shape)
+                             : cg_empty_for("unfold", "output shape", 2, shape + 1);
     if (!out) return NULL;
     unfold_images(&g, input->data, out->data);
     return finish(&cg_op_unfold, &g, input, out);
@@ -113,7 +115,8 @@ cg_tensor *cg_fold(cg_tensor *input, int out_h, int out_w, const cg_fold_options
     g.out_channels = rows;
     g.batched = batched;
     int64_t shape[4] = {g.batch, g.in_channels, out_h, out_w};
-    cg_tensor *out = batched ? cg_empty(4, shape) : cg_empty(3, shape + 1);
+    cg_tensor *out = batched ? cg_empty_for("fold", "output shape", 4, shape)
+                             : cg_empty_for("fold", "output shape", 3, shape + 1);
     if (!out) return NULL;
     fold_columns(&g, input->data, out->data);
     return finish(&cg_op_fold, &g, input, out);

@@ -2,6 +2,8 @@
 // shared normalisation core (ops/norm.c): always the statistics of x itself, per sample.
 #include <stdio.h>
 
+#include <math.h>
+
 #include "norm.h"
 #include "view.h"
 #include "norm_internal.h"
@@ -56,6 +58,8 @@ cg_tensor *cg_instance_norm(cg_tensor *x, int spatial_dims, cg_tensor *running_m
                         "instance_norm: expected a %d-D or %d-D input (unbatched or batched, "
                         "%d spatial dims), got %s",
                         spatial_dims + 1, spatial_dims + 2, spatial_dims, cg_tensor_shape_str(x));
+    if (!isfinite(momentum))
+        return cg_error(CG_ERR_ARG, "instance_norm: momentum (%g) must be finite", momentum);
     bool unbatched = x->ndim == spatial_dims + 1;
     cg_tensor *batched = unbatched ? cg_unsqueeze(x, 0) : x;
     if (!batched) return NULL;
@@ -100,7 +104,7 @@ cg_tensor *cg_layer_norm(cg_tensor *x, int ndim, const int64_t *normalized_shape
     int64_t D = 1;
     for (int d = 0; fits && d < ndim; d++) {
         fits = x->shape[x->ndim - ndim + d] == normalized_shape[d];
-        D *= normalized_shape[d];
+        D *= normalized_shape[d]; // bounded: equal to x's dims
     }
     if (!fits)
         return cg_error(CG_ERR_SHAPE, "layer_norm: input %s does not end in normalized_shape %s",

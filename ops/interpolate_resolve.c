@@ -63,7 +63,7 @@ static const char *field_label(char *buf, size_t size, const char *name, int n, 
 // Every scale factor field given must be finite and > 0; every size given > 0.
 static bool check_values(const char *op, const cg_interpolate_options *o) {
     const double *scales[3] = {&o->scale_factor, o->scale_factor_hw, o->scale_factor_dhw};
-    const int *sizes[3] = {&o->size, o->size_hw, o->size_dhw};
+    const int *sizes[3] = {&o->size, o->size_hw, o->size_dhw}; // bounded: pointers, no product
     static const char *const scale_names[3] = {"scale_factor", "scale_factor_hw",
                                                "scale_factor_dhw"};
     static const char *const size_names[3] = {"size", "size_hw", "size_dhw"};

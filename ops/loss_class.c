@@ -83,8 +83,15 @@ static bool plan_classes(const char *op, const char *input_name, const cg_tensor
                          const cg_tensor *t, const cg_loss_options *o, class_plan *p) {
     if (!plan_shapes(op, input_name, x, t, p) || !check_weight(op, o->weight, p->C)) return false;
     double ignore = cg_optional_or(o->ignore_index, -100);
-    if (ignore != floor(ignore)) {
+    if (ignore != floor(ignore) || !isfinite(ignore)) {
         cg_error(CG_ERR_ARG, "%s: ignore_index=%g is not a whole number", op, ignore);
+        return false;
+    }
+    if (p->soft && ignore >= 0) { // PyTorch's check, word for word
+        cg_error(CG_ERR_ARG,
+                 "%s: ignore_index is not supported for floating point target (ignore_index=%g "
+                 "with probability targets of shape %s)",
+                 op, ignore, cg_tensor_shape_str(t));
         return false;
     }
     if (!(o->label_smoothing >= 0 && o->label_smoothing <= 1)) {

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "../tensor/checked.h"
 #include "../autograd/op.h"
 #include "../kernels/gemm.h"
 #include "math.h"
@@ -105,7 +106,7 @@ cg_tensor *cg_matmul(cg_tensor *a, cg_tensor *b) {
     if (!plan_matmul(a, b, &p, &ndim, shape)) return NULL;
     if (ndim > CG_MAX_DIMS)
         return cg_error(CG_ERR_SHAPE, "matmul: result would have %d dims", ndim);
-    cg_tensor *out = cg_empty(ndim, shape);
+    cg_tensor *out = cg_empty_for("matmul", "output shape", ndim, shape);
     if (!out) return NULL;
     int64_t mk = p.m * p.k, kn = p.k * p.n, mn = p.m * p.n;
     for (int64_t i = 0; i < p.batch; i++) {

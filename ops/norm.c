@@ -79,6 +79,9 @@ static void update_running(const cg_norm_layout *l, const double *mean, const do
 
 cg_tensor *cg_norm_run(const cg_op *op, cg_tensor *x, const cg_norm_plan *p, cg_tensor *weight,
                        cg_tensor *bias, double eps, const cg_norm_running *running) {
+    if (!isfinite(eps) || eps < 0 || (running && !isfinite(running->momentum)))
+        return cg_error(CG_ERR_ARG, "%s: eps (%g) must be finite and >= 0, momentum (%g) finite",
+                        op->name, eps, running ? running->momentum : 0.0);
     const cg_norm_layout *l = &p->layout;
     int64_t ns = cg_norm_stat_count(l);
     cg_tensor *stats = cg_empty(CG_SHAPE(2, ns)); // mean, invstd

@@ -7,6 +7,7 @@
 // gradient of every copy of an edge value back into it.
 #include <string.h>
 
+#include "../tensor/checked.h"
 #include "../autograd/op.h"
 #include "../tensor/alloc.h"
 #include "../tensor/tensor_internal.h"
@@ -213,7 +214,7 @@ cg_tensor *cg_pad(cg_tensor *input, int n_pads, const int *pads, cg_padding_mode
     }
     pad_plan p;
     if (plan_pad(input, n_pads, pads, mode, value, &p) < 0) return NULL;
-    cg_tensor *out = cg_empty(p.ndim, p.out_shape);
+    cg_tensor *out = cg_empty_for("pad", "output shape", p.ndim, p.out_shape);
     if (!out) return NULL;
     pad_walk(&p, input->data, out->data, false);
     cg_node *n = cg_record(out, &cg_op_pad, 1, &input);

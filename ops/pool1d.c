@@ -30,15 +30,41 @@ static bool check_input(const char *op, const cg_tensor *x) {
 }
 
 // The 2-D options of a 1-D pool's options, checked under the 1-D op's name; false if bad.
-static bool options_2d(const char *op, const cg_pool_options *options, cg_pool_options *o) {
+// With x (a pool's input, not max_unpool1d's), also the output length in 1-D terms, so a
+// too-short input is not reported as the 2-D pool's (N, C, 1, L).
+static bool options_2d(const char *op, const cg_tensor *x, const cg_pool_options *options,
+                       cg_pool_options *o) {
     if (!options || options->kernel_size <= 0) {
         cg_error(CG_ERR_ARG, "%s: kernel_size %d must be > 0", op,
                  options ? options->kernel_size : 0);
         return false;
     }
+    const cg_pool_options *p = options;
+    if (p->kernel_size_hw[0] || p->kernel_size_hw[1] || p->stride_hw[0] || p->stride_hw[1] ||
+        p->padding_hw[0] || p->padding_hw[1] || p->dilation_hw[0] || p->dilation_hw[1]) {
+        cg_error(CG_ERR_ARG,
+                 "%s: the _hw pairs are for 2-D pools; a 1-D pool takes kernel_size, stride, "
+                 "padding and dilation",
+                 op);
+        return false;
+    }
     cg_pool_options resolved;
     *o = as_2d(options);
-    return cg_pool_options_resolve(op, o, &resolved) == 0;
+    if (cg_pool_options_resolve(op, o, &resolved) < 0) return false;
+    if (!x) return true;
+    // The output length (PyTorch's pooling_output_shape).
+    int64_t L = x->shape[x->ndim - 1], k = resolved.kernel_size_hw[1], s = resolved.stride_hw[1],
+            pad = resolved.padding_hw[1], d = resolved.dilation_hw[1];
+    int64_t num = L + 2 * pad - d * (k - 1) - 1 + (p->ceil_mode ? s - 1 : 0);
+    int64_t out = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
+    if (p->ceil_mode && (out - 1) * s >= L + pad) out--;
+    if (out >= 1) return true;
+    cg_error(CG_ERR_SHAPE,
+             "%s: input %s of length %lld is too short for kernel_size %lld (dilation %lld, "
+             "padding %lld): the output length would be %lld",
+             op, cg_tensor_shape_str(x), (long long)L, (long long)k, (long long)d, (long long)pad,
+             (long long)out);
+    return false;
 }
 
 // y (and *indices, if asked) of a 2-D pool's result on (..., 1, L), viewed back as (..., L).
@@ -49,7 +75,7 @@ static cg_tensor *squeezed(cg_tensor *y, cg_tensor **indices) {
 
 static cg_tensor *max_pool1d(cg_tensor *x, const cg_pool_options *options, cg_tensor **indices) {
     cg_pool_options o;
-    if (!check_input("max_pool1d", x) || !options_2d("max_pool1d", options, &o)) return NULL;
+    if (!check_input("max_pool1d", x) || !options_2d("max_pool1d", x, options, &o)) return NULL;
     cg_tensor *x2 = cg_unsqueeze(x, -2);
     if (!indices) return squeezed(cg_max_pool2d(x2, &o), NULL);
     return squeezed(cg_max_pool2d_with_indices(x2, &o, indices), indices);
@@ -66,13 +92,17 @@ cg_tensor *cg_max_pool1d_with_indices(cg_tensor *x, const cg_pool_options *optio
 
 cg_tensor *cg_avg_pool1d(cg_tensor *x, const cg_pool_options *options) {
     cg_pool_options o;
-    if (!check_input("avg_pool1d", x) || !options_2d("avg_pool1d", options, &o)) return NULL;
+    if (!check_input("avg_pool1d", x) || !options_2d("avg_pool1d", x, options, &o)) return NULL;
     return squeezed(cg_avg_pool2d(cg_unsqueeze(x, -2), &o), NULL);
 }
 
+// PyTorch returns an empty tensor for output_size 0; cgrad refuses it and says so.
 static bool check_output_size(const char *op, int output_size) {
     if (output_size > 0) return true;
-    cg_error(CG_ERR_ARG, "%s: output_size %d must be > 0", op, output_size);
+    cg_error(CG_ERR_ARG,
+             "%s: output_size %d must be > 0 (cgrad does not support an empty output, which "
+             "PyTorch gives for 0)",
+             op, output_size);
     return false;
 }
 
@@ -98,7 +128,7 @@ cg_tensor *cg_max_unpool1d(cg_tensor *x, cg_tensor *indices, const cg_pool_optio
     const char *op = "max_unpool1d";
     cg_pool_options o;
     if (!check_input(op, x) || !cg_check_arg(indices, op, "indices") ||
-        !options_2d(op, options, &o))
+        !options_2d(op, NULL, options, &o))
         return NULL;
     if (options->dilation > 1)
         return cg_error(CG_ERR_ARG, "%s: takes no dilation (got %d)", op, options->dilation);

@@ -182,11 +182,17 @@ const cg_op cg_op_min = {"min", select_backward, "argmin indices"};
 static cg_tensor *select_extreme(cg_tensor *x, int dim, bool all, bool keepdim, int sign,
                                  bool want_indices, const char *name, const cg_op *op) {
     if (!cg_check_arg(x, name, "input")) return NULL;
-    if (x->numel == 0)
-        return cg_error(CG_ERR_SHAPE, "%s: input of shape %s is empty", name,
-                        cg_tensor_shape_str(x));
     reduction r;
     if (!plan_reduction(x, all ? 0 : 1, all ? NULL : &dim, keepdim, name, &r)) return NULL;
+    // As PyTorch: only an empty reduced dim has no extreme; max over dim 1 of [0, 3] is [0].
+    if (all && x->numel == 0)
+        return cg_error(CG_ERR_SHAPE, "%s: input of shape %s is empty", name,
+                        cg_tensor_shape_str(x));
+    if (!all && x->ndim > 0 && x->shape[cg_normalize_dim(dim, x->ndim, name)] == 0)
+        return cg_error(CG_ERR_SHAPE,
+                        "%s: input of shape %s is empty along dim %d (expected the reduced dim "
+                        "to have a non-zero size)",
+                        name, cg_tensor_shape_str(x), dim);
     cg_tensor *values = cg_empty(r.out_ndim, r.out_shape);
     cg_tensor *flat = cg_empty(r.out_ndim, r.out_shape); // flat input index of the winner
     if (!values || !flat) return NULL;

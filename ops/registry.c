@@ -21,6 +21,7 @@ const cg_op *cg_op_at(int i) {
 }
 
 const cg_op *cg_op_find(const char *name) {
+    if (!cg_check_ptr(name, "op_find", "name")) return NULL;
     for (int i = 0; i < cg_op_count(); i++)
         if (strcmp(all_ops[i]->name, name) == 0) return all_ops[i];
     return NULL;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../autograd/op.h"
+#include "../tensor/checked.h"
 #include "../tensor/tensor_internal.h"
 #include "view.h"
 
@@ -25,6 +26,8 @@ cg_tensor *cg_reshape(cg_tensor *t, int ndim, const int64_t *shape) {
     if (!cg_check_arg(t, "reshape", "input")) return NULL;
     if (ndim < 0 || ndim > CG_MAX_DIMS)
         return cg_error(CG_ERR_SHAPE, "reshape: %d dims requested (max %d)", ndim, CG_MAX_DIMS);
+    if (ndim > 0 && !shape)
+        return cg_error(CG_ERR_ARG, "reshape: argument 'shape' is NULL for %d dims", ndim);
     int64_t resolved[CG_MAX_DIMS], known = 1;
     int infer = -1;
     for (int i = 0; i < ndim; i++) {
@@ -34,9 +37,9 @@ cg_tensor *cg_reshape(cg_tensor *t, int ndim, const int64_t *shape) {
         else if (shape[i] < 0)
             return cg_error(CG_ERR_SHAPE, "reshape: invalid shape %s for input of shape %s",
                             cg_shape_str(ndim, shape), cg_tensor_shape_str(t));
-        else
-            known *= shape[i];
     }
+    // [7, 7905747460161236407] wraps to 1 element: the product is checked.
+    if (!cg_shape_numel("reshape", "shape", ndim, shape, &known)) return NULL;
     if (infer >= 0) {
         if (known == 0 || t->numel % known != 0)
             return cg_error(CG_ERR_SHAPE,
@@ -192,7 +195,7 @@ static void permute_copy(const cg_tensor *in, const int *perm, float *out) {
         for (int k = nd - 1; k >= 0; k--) {
             src += stride[k];
             if (++index[k] < shape[k]) break;
-            src -= stride[k] * shape[k];
+            src -= stride[k] * shape[k]; // bounded: a live tensor's shape
             index[k] = 0;
         }
     }
@@ -312,11 +315,11 @@ cg_tensor *cg_cat(int count, cg_tensor *const *ts, int dim) {
                             cg_tensor_shape_str(ts[k]), cg_tensor_shape_str(ts[0]), dim);
         shape[d] += ts[k]->shape[d];
     }
-    cg_tensor *out = cg_empty(ts[0]->ndim, shape);
+    cg_tensor *out = cg_empty_for("cat", "output shape", ts[0]->ndim, shape);
     if (!out) return NULL;
     int64_t outer = 1, inner = 1;
-    for (int i = 0; i < d; i++) outer *= shape[i];
-    for (int i = d + 1; i < out->ndim; i++) inner *= shape[i];
+    for (int i = 0; i < d; i++) outer *= shape[i];             // bounded: the allocated output
+    for (int i = d + 1; i < out->ndim; i++) inner *= shape[i]; // bounded: the allocated output
     int64_t row = shape[d] * inner, col = 0;
     for (int k = 0; k < count; k++) {
         int64_t w = ts[k]->shape[d] * inner;

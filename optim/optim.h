@@ -127,8 +127,8 @@ int cg_optim_set_option(const cg_optimizer_class *cls, void *options, const char
 //   cg_optimizer_add_param_group(opt, 1, &bias, &(cg_sgd_options){.lr = CG_SET(0.01)});
 int cg_optimizer_add_param_group(cg_optimizer *opt, int n_params, cg_tensor *const *params,
                                  const void *options);
-int cg_optimizer_n_groups(const cg_optimizer *opt);
-double cg_optimizer_group_lr(const cg_optimizer *opt, int group);       // NAN if out of range
+int cg_optimizer_n_groups(const cg_optimizer *opt);               // -1 with an error if opt is NULL
+double cg_optimizer_group_lr(const cg_optimizer *opt, int group); // NAN + error: no such group
 int cg_optimizer_set_group_lr(cg_optimizer *opt, int group, double lr); // 0 or -1
 // Group 0's lr, and setting every group's lr (0 or -1 with an error).
 double cg_optimizer_lr(const cg_optimizer *opt);
@@ -228,7 +228,7 @@ cg_scheduler *cg_sequential_lr(int n, cg_scheduler **schedules, const int *miles
 // cg_scheduler_step_metric).
 int cg_scheduler_step(cg_scheduler *s);
 int cg_scheduler_step_metric(cg_scheduler *s, double metric); // ReduceLROnPlateau only
-int cg_scheduler_epoch(const cg_scheduler *s);                // last_epoch, for checkpoints
+int cg_scheduler_epoch(const cg_scheduler *s); // last_epoch, for checkpoints (-1: s NULL)
 // Restores the lr for that epoch by replaying the schedule from the groups' initial lr, so
 // a resumed run gets exactly the uninterrupted lr. ReduceLROnPlateau depends on the
 // metrics it saw: it restores the epoch count only (the lr comes from the checkpoint,

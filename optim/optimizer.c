@@ -208,7 +208,8 @@ const cg_optimizer_class *cg_optimizer_builtin(int i) {
 }
 
 const cg_optimizer_class *cg_optimizer_class_named(const char *name) {
-    for (int i = 0; name && i < CG_OPTIM_COUNT(builtins); i++) {
+    if (!cg_check_ptr(name, "optimizer_class_named", "name")) return NULL;
+    for (int i = 0; i < CG_OPTIM_COUNT(builtins); i++) {
         const char *a = builtins[i]->name, *b = name;
         while (*a && tolower((unsigned char)*a) == tolower((unsigned char)*b)) a++, b++;
         if (!*a && !*b) return builtins[i];
@@ -288,8 +289,8 @@ int cg_optimizer_step(cg_optimizer *opt) {
 
 cg_tensor_list cg_optimizer_state(cg_optimizer *opt) {
     cg_tensor_list list = {0, NULL};
-    if (!opt || opt->cls->n_keys == 0 || !cg_optimizer_params_alive(opt, "optimizer_state"))
-        return list;
+    if (!cg_check_ptr(opt, "optimizer_state", "opt")) return (cg_tensor_list){-1, NULL};
+    if (opt->cls->n_keys == 0 || !cg_optimizer_params_alive(opt, "optimizer_state")) return list;
     list.items = cg_alloc((size_t)opt->n_params * opt->cls->n_keys * sizeof *list.items);
     if (!list.items) return list;
     for (int i = 0; i < opt->n_params; i++) {
@@ -311,16 +312,22 @@ cg_tensor_list cg_optimizer_state(cg_optimizer *opt) {
 // ---- learning rates and the rest -------------------------------------------------------------
 
 void cg_optimizer_zero_grad(cg_optimizer *opt) {
-    if (opt && !cg_optimizer_params_alive(opt, "optimizer_zero_grad")) return;
-    for (int i = 0; opt && i < opt->n_params; i++) cg_zero_grad(opt->params[i]);
+    if (!cg_check_ptr(opt, "optimizer_zero_grad", "opt") ||
+        !cg_optimizer_params_alive(opt, "optimizer_zero_grad"))
+        return;
+    for (int i = 0; i < opt->n_params; i++) cg_zero_grad(opt->params[i]);
 }
 
 int cg_optimizer_n_groups(const cg_optimizer *opt) {
-    return opt ? opt->n_groups : 0;
+    return cg_check_ptr(opt, "optimizer_n_groups", "opt") ? opt->n_groups : -1;
 }
 
 double cg_optimizer_group_lr(const cg_optimizer *opt, int group) {
-    return opt && group >= 0 && group < opt->n_groups ? opt->groups[group].lr : NAN;
+    if (!cg_check_ptr(opt, "optimizer_group_lr", "opt")) return NAN;
+    if (group >= 0 && group < opt->n_groups) return opt->groups[group].lr;
+    cg_error(CG_ERR_ARG, "%s: no parameter group %d (it has %d)", opt->cls->name, group,
+             opt->n_groups);
+    return NAN;
 }
 
 int cg_optimizer_set_group_lr(cg_optimizer *opt, int group, double lr) {
@@ -356,12 +363,13 @@ double *cg_group_momentum(cg_optimizer *opt, int g) {
 }
 
 double cg_optimizer_momentum(const cg_optimizer *opt) {
-    double *m = opt ? cg_group_momentum((cg_optimizer *)opt, 0) : NULL;
+    if (!cg_check_ptr(opt, "optimizer_momentum", "opt")) return NAN;
+    double *m = cg_group_momentum((cg_optimizer *)opt, 0);
     return m ? *m : NAN;
 }
 
 const cg_optimizer_class *cg_optimizer_get_class(const cg_optimizer *opt) {
-    return opt ? opt->cls : NULL;
+    return cg_check_ptr(opt, "optimizer_get_class", "opt") ? opt->cls : NULL;
 }
 
 void cg_optimizer_free(cg_optimizer *opt) {

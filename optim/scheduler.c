@@ -394,7 +394,7 @@ static void plateau_step(cg_scheduler *s, double metric) {
 }
 
 int cg_scheduler_step(cg_scheduler *s) {
-    if (!s) return -1;
+    if (!cg_check_ptr(s, "scheduler_step", "s")) return -1;
     switch (s->kind) {
     case RULE:
         s->last_epoch++;
@@ -415,7 +415,7 @@ int cg_scheduler_step(cg_scheduler *s) {
 }
 
 int cg_scheduler_step_metric(cg_scheduler *s, double metric) {
-    if (!s) return -1;
+    if (!cg_check_ptr(s, "scheduler_step_metric", "s")) return -1;
     if (s->kind != PLATEAU) {
         cg_error(CG_ERR_ARG,
                  "%s: cg_scheduler_step_metric is for ReduceLROnPlateau; call "
@@ -428,11 +428,11 @@ int cg_scheduler_step_metric(cg_scheduler *s, double metric) {
 }
 
 int cg_scheduler_epoch(const cg_scheduler *s) {
-    return s ? s->last_epoch : 0;
+    return cg_check_ptr(s, "scheduler_epoch", "s") ? s->last_epoch : -1;
 }
 
 void cg_scheduler_set_epoch(cg_scheduler *s, int epoch) {
-    if (!s) return;
+    if (!cg_check_ptr(s, "scheduler_set_epoch", "s")) return;
     if (epoch < 0) {
         cg_error(CG_ERR_ARG, "scheduler: invalid epoch %d (must be >= 0)", epoch);
         return;

@@ -34,9 +34,11 @@ cg_install_packages() {
         { echo "cgrad: apt-get install $missing failed" >&2; return 1; }
 }
 
-# What building and testing cgrad needs (Python/torch is only for regenerating fixtures
-# and for the PyTorch side of the benchmarks, so it is not installed here).
-CG_BUILD_PACKAGES=(gcc make cmake pkg-config libc6-dev libgomp1 zlib1g-dev libcmocka-dev libstb-dev)
+# What building and testing cgrad needs (torch is only for regenerating fixtures and for
+# the PyTorch side of the benchmarks, so it is not installed here; plain python3 generates
+# test_bad_calls' NULL walk from the headers, scripts/gen-null-walk).
+CG_BUILD_PACKAGES=(gcc make cmake pkg-config libc6-dev libgomp1 zlib1g-dev libcmocka-dev libstb-dev
+    python3)
 CG_DATA_PACKAGES=(dataset-fashion-mnist)
 # The libFuzzer harnesses of tests/fuzz (scripts/fuzz): clang, its sanitizer and libFuzzer
 # runtimes, and the LLVM OpenMP runtime clang links instead of libgomp.

@@ -32,7 +32,8 @@ static inline double cg_optional_or(cg_optional v, double pytorch_default) {
 }
 
 // Rule 2, the one resolver of spatial options: `hw` if it has a non-zero entry, else
-// (scalar, scalar) if scalar is non-zero, else (dflt_h, dflt_w). Writes out[2].
+// (scalar, scalar) if scalar is non-zero, else (dflt_h, dflt_w). Writes out[2] (required:
+// an error if NULL); hw NULL is the all-zero pair.
 void cg_option_hw(int scalar, const int hw[2], int dflt_h, int dflt_w, int out[2]);
 
 #endif

@@ -35,6 +35,7 @@
 void cg_set_num_threads(int n);
 int cg_num_threads(void);
 
+// fn is required (not checked: the hot path); ctx is the caller's, passed through.
 // fn(ctx, part) for every part in [0, parts), spread over the team; returns when all are
 // done. Runs inline (in order) for one part, one thread, or inside a part.
 typedef void (*cg_part_fn)(void *ctx, int64_t part);

@@ -198,6 +198,7 @@ static void put_suffix(out_buf *b, const char *suffix, int indent) {
 }
 
 void cg_fprint(FILE *out, const cg_tensor *t) {
+    if (!cg_check_ptr(out, "fprint", "out")) return;
     if (!t) {
         fprintf(out, "tensor(NULL)\n");
         return;

@@ -7,6 +7,7 @@
 static cg_rng global_rng = {0x853c49e6748fea9bULL, 0xda3e39cb94b95bdbULL};
 
 void cg_rng_seed(cg_rng *rng, uint64_t seed) {
+    if (!rng) rng = &global_rng; // NULL is the global generator, as everywhere
     rng->state = 0;
     rng->inc = (seed << 1u) | 1u;
     cg_rng_next(rng);

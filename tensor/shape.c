@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "checked.h"
 #include "tensor_internal.h"
 
 bool cg_check_arg(const cg_tensor *t, const char *op, const char *arg) {
@@ -16,6 +17,24 @@ bool cg_check_arg(const cg_tensor *t, const char *op, const char *arg) {
         return false;
     }
     // A NULL from an earlier failure keeps that failure's message.
+    if (cg_last_error() == CG_OK) cg_error(CG_ERR_ARG, "%s: argument '%s' is NULL", op, arg);
+    return false;
+}
+
+bool cg_shape_numel(const char *op, const char *arg, int n, const int64_t *sizes, int64_t *numel) {
+    int64_t known[CG_MAX_DIMS];
+    int k = 0;
+    for (int i = 0; i < n && k < CG_MAX_DIMS; i++)
+        if (sizes[i] != -1) known[k++] = sizes[i];
+    if (n <= CG_MAX_DIMS && cg_checked_numel(k, known, numel)) return true;
+    cg_error(CG_ERR_SHAPE,
+             "%s: %s %s is invalid: integer multiplication overflow (more than 2^58 elements)", op,
+             arg, cg_shape_str(n < CG_MAX_DIMS ? n : CG_MAX_DIMS, sizes));
+    return false;
+}
+
+bool cg_check_ptr(const void *p, const char *op, const char *arg) {
+    if (p) return true;
     if (cg_last_error() == CG_OK) cg_error(CG_ERR_ARG, "%s: argument '%s' is NULL", op, arg);
     return false;
 }
@@ -45,6 +64,14 @@ bool cg_broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b, int
         out[i] = sa == 1 ? sb : sa;
     }
     *nout = n;
+    int64_t numel; // [2^40, 1] and [1, 2^40] broadcast to 2^80 elements
+    if (!cg_checked_numel(n, out, &numel)) {
+        cg_error(CG_ERR_SHAPE,
+                 "%s: shapes %s and %s broadcast to %s, more than 2^58 elements (integer "
+                 "multiplication overflow)",
+                 op, cg_shape_str(na, a), cg_shape_str(nb, b), cg_shape_str(n, out));
+        return false;
+    }
     return true;
 }
 
@@ -55,10 +82,10 @@ void cg_broadcast_strides(int n, const int64_t *shape, int nout, const int64_t *
         int k = n - nout + i;
         if (k >= 0 && shape[k] != 1) {
             strides[i] = s;
-            s *= shape[k];
+            s *= shape[k]; // bounded: a live tensor's shape
         } else {
             strides[i] = 0;
-            if (k >= 0) s *= shape[k];
+            if (k >= 0) s *= shape[k]; // bounded: a live tensor's shape
         }
         (void)out;
     }

@@ -13,11 +13,11 @@
 // Only for shapes check_shape accepted (or views of a live tensor): the product fits.
 static int64_t shape_numel(int ndim, const int64_t *shape) {
     int64_t n = 1;
-    for (int i = 0; i < ndim; i++) n *= shape[i];
+    for (int i = 0; i < ndim; i++) n *= shape[i]; // bounded: check_shape ran
     return n;
 }
 
-static bool check_shape(int ndim, const int64_t *shape, const char *op) {
+static bool check_shape(int ndim, const int64_t *shape, const char *op, const char *arg) {
     if (ndim < 0 || ndim > CG_MAX_DIMS) {
         cg_error(CG_ERR_SHAPE, "%s: %d dims requested, cgrad supports 0..%d", op, ndim,
                  CG_MAX_DIMS);
@@ -36,9 +36,11 @@ static bool check_shape(int ndim, const int64_t *shape, const char *op) {
     }
     int64_t numel;
     if (!cg_checked_numel(ndim, shape, &numel)) {
-        // Named after the op being run (alloc.h), which knows why it asked for this shape.
-        cg_error(CG_ERR_SHAPE, "%s: shape %s has more than 2^58 elements (size overflow)",
-                 cg_alloc_op(), cg_shape_str(ndim, shape));
+        // Named after the creation function, or the op and argument that asked for this
+        // shape (cg_empty_for); the op named by alloc.h may be one that finished long ago.
+        cg_error(CG_ERR_SHAPE,
+                 "%s: %s %s has more than 2^58 elements (integer multiplication overflow)", op, arg,
+                 cg_shape_str(ndim, shape));
         return false;
     }
     return true;
@@ -67,8 +69,9 @@ static cg_tensor *tensor_header(int ndim, const int64_t *shape, cg_storage *stor
     return t;
 }
 
-cg_tensor *cg_empty_unscoped(int ndim, const int64_t *shape) {
-    if (!check_shape(ndim, shape, "empty")) return NULL;
+static cg_tensor *empty_unscoped_for(const char *op, const char *arg, int ndim,
+                                     const int64_t *shape) {
+    if (!check_shape(ndim, shape, op, arg)) return NULL;
     int64_t numel = shape_numel(ndim, shape);
     cg_storage *s = cg_alloc(sizeof *s);
     if (!s) return NULL;
@@ -90,10 +93,18 @@ cg_tensor *cg_empty_unscoped(int ndim, const int64_t *shape) {
     return t;
 }
 
-cg_tensor *cg_empty(int ndim, const int64_t *shape) {
-    cg_tensor *t = cg_empty_unscoped(ndim, shape);
+cg_tensor *cg_empty_unscoped(int ndim, const int64_t *shape) {
+    return empty_unscoped_for("empty", "shape", ndim, shape);
+}
+
+cg_tensor *cg_empty_for(const char *op, const char *arg, int ndim, const int64_t *shape) {
+    cg_tensor *t = empty_unscoped_for(op, arg, ndim, shape);
     if (t) cg_scope_adopt(t);
     return t;
+}
+
+cg_tensor *cg_empty(int ndim, const int64_t *shape) {
+    return cg_empty_for("empty", "shape", ndim, shape);
 }
 
 // A new tensor sharing t's storage from element `offset` on (views).
@@ -108,16 +119,22 @@ cg_tensor *cg_tensor_view_of(cg_tensor *t, int ndim, const int64_t *shape, int64
     return v;
 }
 
+// A filled tensor, named `op` in shape errors.
+static cg_tensor *full_for(const char *op, int ndim, const int64_t *shape, float value) {
+    cg_tensor *t = cg_empty_for(op, "shape", ndim, shape);
+    // Filled here, not by cg_fill_, which would name itself in later overflow and
+    // out-of-memory messages of this thread (alloc.h).
+    for (int64_t i = 0; t && i < t->numel; i++) t->data[i] = value;
+    return t;
+}
 cg_tensor *cg_zeros(int ndim, const int64_t *shape) {
-    return cg_full(ndim, shape, 0.0f);
+    return full_for("zeros", ndim, shape, 0.0f);
 }
 cg_tensor *cg_ones(int ndim, const int64_t *shape) {
-    return cg_full(ndim, shape, 1.0f);
+    return full_for("ones", ndim, shape, 1.0f);
 }
-
 cg_tensor *cg_full(int ndim, const int64_t *shape, float value) {
-    cg_tensor *t = cg_empty(ndim, shape);
-    return t ? cg_fill_(t, value) : NULL;
+    return full_for("full", ndim, shape, value);
 }
 
 cg_tensor *cg_fill_(cg_tensor *t, float value) {
@@ -154,7 +171,7 @@ cg_tensor *cg_arange(float start, float end, float step) {
 
 cg_tensor *cg_from_data(int ndim, const int64_t *shape, const float *data) {
     if (!data) return cg_error(CG_ERR_ARG, "from_data: data is NULL");
-    cg_tensor *t = cg_empty(ndim, shape);
+    cg_tensor *t = cg_empty_for("from_data", "shape", ndim, shape);
     if (t) memcpy(t->data, data, (size_t)t->numel * sizeof(float));
     return t;
 }
@@ -261,7 +278,9 @@ void cg_set(cg_tensor *t, int n, const int64_t *index, float value) {
 }
 
 bool cg_same_shape(const cg_tensor *a, const cg_tensor *b) {
-    if (!a || !b || a->ndim != b->ndim) return false;
+    if (!cg_check_arg(a, "same_shape", "a") || !cg_check_arg(b, "same_shape", "b") ||
+        a->ndim != b->ndim)
+        return false;
     for (int i = 0; i < a->ndim; i++)
         if (a->shape[i] != b->shape[i]) return false;
     return true;

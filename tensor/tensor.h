@@ -137,10 +137,14 @@ typedef struct cg_tensor_list {
 void cg_tensor_list_free(cg_tensor_list *list); // frees the array, not the tensors
 
 // ---- argument checks and broadcasting (for op authors; tensor/shape.c) ---------------
+// Their pointer arguments are required and not checked (they run inside every op); ops
+// check the user's arguments with these before calling anything else.
 // Return true if t is non-NULL; otherwise report "<op>: argument '<arg>' is NULL" unless an
 // earlier error is pending (then its message is kept). Use as: if (!cg_check_arg(x, "relu",
 // "input")) return NULL;
 bool cg_check_arg(const cg_tensor *t, const char *op, const char *arg);
+// The same for any other pointer argument (a module, a loader, a name, an output).
+bool cg_check_ptr(const void *p, const char *op, const char *arg);
 // Normalise a possibly negative dim against ndim; reports an error naming op and returns -1
 // if out of range.
 int cg_normalize_dim(int dim, int ndim, const char *op);

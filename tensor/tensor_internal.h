@@ -12,7 +12,7 @@ static inline void cg_contiguous_strides(int ndim, const int64_t *shape, int64_t
     int64_t s = 1;
     for (int i = ndim - 1; i >= 0; i--) {
         strides[i] = s;
-        s *= shape[i];
+        s *= shape[i]; // bounded: a live tensor's shape
     }
 }
 

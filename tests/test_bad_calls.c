@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "testing.h"
 
@@ -89,6 +92,8 @@ static void make_fixtures(void) {
     snprintf(saved_path, sizeof saved_path, "%s/bad_calls_lin.safetensors", CG_TEST_TMP_DIR);
     cg_module_save(saved_path, lin);
 }
+
+#define REGRESSION(name) CG_FIXTURE_DIR "/../fuzz/regressions/image/" name
 
 // ---- calls that need a few statements ------------------------------------------------------
 static int double_backward(void) {
@@ -171,6 +176,47 @@ static int load_mnist(const char *dir) {
     return cg_mnist_load(dir, true, &m);
 }
 
+static int loader_state_negative_world(void) {
+    cg_dataloader *dl = cg_dataloader_new(a23, NULL, 1, false, 0);
+    cg_dataloader_state st = cg_dataloader_get_state(dl);
+    st.world = -2;
+    int rc = cg_dataloader_set_state(dl, &st);
+    cg_dataloader_free(dl);
+    return rc;
+}
+static int evaluate_without_labels(void) {
+    cg_dataloader *dl = cg_dataloader_new(a23, NULL, 1, false, 0);
+    cg_eval_result r;
+    int rc = cg_evaluate(lin, dl, &r);
+    cg_dataloader_free(dl);
+    return rc;
+}
+static int load_bad_json_header(void) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/bad_calls_bad_json.safetensors", CG_TEST_TMP_DIR);
+    const char json[] = "{\"w\": {\"dtype\": \"F32\",, \"shape\": [1]}}";
+    uint64_t n = sizeof json - 1;
+    FILE *f = fopen(path, "wb");
+    fwrite(&n, 8, 1, f); // little-endian on every machine cgrad runs on
+    fwrite(json, 1, n, f);
+    fclose(f);
+    cg_safetensors st;
+    return cg_safetensors_load(path, &st);
+}
+// The dist API out of order: each returns -1 or (void calls) leaves the error.
+static int dist_negative_count(void) {
+    float v = 1;
+    if (cg_dist_init(NULL, NULL) != 0) return 0;
+    return cg_dist_allreduce_sum(&v, -1);
+}
+static int dist_twice_init(void) {
+    return cg_dist_init(NULL, NULL);
+}
+static int dist_after_finalize(void) {
+    cg_dist_finalize();
+    return cg_dist_barrier();
+}
+
 static void test_bad_calls(void **state) {
     (void)state;
     cg_scope_begin(); // every tensor made here, including by failed calls, is freed at the end
@@ -190,8 +236,8 @@ static void test_bad_calls(void **state) {
     CASE(CG_ERR_SHAPE, "empty: 9 dims requested", T(cg_empty(9, nine)));
     CASE(CG_ERR_SHAPE, "empty: -1 dims requested", T(cg_empty(-1, nine)));
     CASE(CG_ERR_ARG, "empty: shape is NULL for 2 dims", T(cg_empty(2, NULL)));
-    CASE(CG_ERR_SHAPE, "size overflow", T(cg_zeros(CG_SHAPE(INT64_C(1) << 32, INT64_C(1) << 32))));
-    CASE(CG_ERR_SHAPE, "size overflow", T(cg_ones(CG_SHAPE(INT64_C(1) << 40, INT64_C(1) << 40, 0 + 1))));
+    CASE(CG_ERR_SHAPE, "zeros: shape [4294967296,4294967296] has more than 2^58 elements (integer multiplication overflow)", T(cg_zeros(CG_SHAPE(INT64_C(1) << 32, INT64_C(1) << 32))));
+    CASE(CG_ERR_SHAPE, "ones: shape [1099511627776,1099511627776,1] has more than 2^58 elements", T(cg_ones(CG_SHAPE(INT64_C(1) << 40, INT64_C(1) << 40, 0 + 1))));
     CASE(CG_ERR_SHAPE, "[4611686018427387904]", T(cg_full(CG_SHAPE(INT64_C(1) << 62), 1.0f)));
     CASE(CG_ERR_ARG, "from_data: data is NULL", T(cg_from_data(CG_SHAPE(2), NULL)));
     CASE(CG_ERR_SHAPE, "negative size -3", T(cg_from_data(CG_SHAPE(-3), (float[]){1})));
@@ -315,7 +361,7 @@ static void test_bad_calls(void **state) {
     CASE(CG_ERR_SHAPE, "conv_transpose2d: ", T(cg_conv_transpose2d(img, w433, NULL, NULL)));
     CASE(CG_ERR_SHAPE, "conv1d: ", T(cg_conv1d(img, w433, NULL, NULL)));
     CASE(CG_ERR_SHAPE, "conv_transpose1d: ", T(cg_conv_transpose1d(v3, w433, NULL, NULL)));
-    CASE(CG_ERR_SHAPE, "conv2d_matrix: shape [4398029733904,3298534883328] has more than 2^58 elements", T(cg_conv2d_matrix(w433, 1 << 20, 1 << 20, NULL)));
+    CASE(CG_ERR_SHAPE, "conv2d_matrix: matrix shape [4398029733904,3298534883328] has more than 2^58 elements", T(cg_conv2d_matrix(w433, 1 << 20, 1 << 20, NULL)));
     CASE(CG_ERR_ARG, "conv2d_matrix: argument 'weight' is NULL", T(cg_conv2d_matrix(NULL, 4, 4, NULL)));
     CASE(CG_ERR_SHAPE, "conv2d_direct: ", T(cg_conv2d_direct(img, w_bad, NULL, NULL)));
     CASE(CG_ERR_ARG, "pad: ", T(cg_pad(img, 3, (int[]){1, 1, 1}, CG_PAD_ZEROS, 0)));
@@ -379,7 +425,7 @@ static void test_bad_calls(void **state) {
          T(cg_Conv1d(3, 4, 3, &(cg_conv_options){.kernel_size_hw = {3, 3}})));
     CASE(CG_ERR_ARG, "conv2d: kernel_size_hw=(3, 3) is a module option",
          T(cg_conv2d(img, w433, NULL, &(cg_conv_options){.kernel_size_hw = {3, 3}})));
-    CASE(CG_ERR_SHAPE, "size overflow", T(cg_Conv2d(1 << 30, 1 << 30, 3, NULL)));
+    CASE(CG_ERR_SHAPE, "Conv2d: weight shape [1073741824,1073741824,3,3] has more than 2^58 elements", T(cg_Conv2d(1 << 30, 1 << 30, 3, NULL)));
     CASE(CG_ERR_ARG, "Conv2d: ", T(cg_Conv2d(3, 4, 3, &groups2)));
     CASE(CG_ERR_ARG, "ConvTranspose2d: ", T(cg_ConvTranspose2d(3, 4, 0, NULL)));
     CASE(CG_ERR_ARG, "Conv1d: ", T(cg_Conv1d(3, -4, 3, NULL)));
@@ -467,6 +513,68 @@ static void test_bad_calls(void **state) {
     CASE(CG_ERR_SHAPE, "image_save_grid: images must be (N,C,H,W) or (H,W), got [3]", I(cg_image_save_grid(saved_path, v3, 0, 1)));
     CASE(CG_ERR_ARG, "image_save_grid: a ", I(cg_image_save_grid(saved_path, cg_ones(CG_SHAPE(1, 1, 100, 100)), 0, 500)));
     CASE(CG_ERR_IO, "image_save_grid: cannot create a temporary file", I(cg_image_save_grid(missing_path, a23, 0, 1)));
+    // ---- size products that wrap around (issue 22, class 1)
+    CASE(CG_ERR_SHAPE, "reshape: shape [7,7905747460161236407] is invalid: integer multiplication overflow", T(cg_reshape(s0, CG_SHAPE(7, INT64_C(7905747460161236407)))));
+    CASE(CG_ERR_SHAPE, "reshape: shape [-1,7,7905747460161236407] is invalid: integer multiplication overflow", T(cg_view(s0, CG_SHAPE(-1, 7, INT64_C(7905747460161236407)))));
+    CASE(CG_ERR_ARG, "reshape: argument 'shape' is NULL for 2 dims", T(cg_reshape(a23, 2, NULL)));
+    CASE(CG_ERR_SHAPE, "Unflatten: unflattened_size [7,7905747460161236407] is invalid: integer multiplication overflow", T(cg_Unflatten(0, CG_SHAPE(7, INT64_C(7905747460161236407)))));
+    CASE(CG_ERR_SHAPE, "empty: shape [0,1099511627776,1099511627776] has more than 2^58 elements", T(cg_empty(CG_SHAPE(0, INT64_C(1) << 40, INT64_C(1) << 40))));
+    CASE(CG_ERR_SHAPE, "add: shapes [0,1099511627776,1] and [0,1,1099511627776] broadcast to [0,1099511627776,1099511627776], more than 2^58 elements", T(cg_add(cg_empty(CG_SHAPE(0, INT64_C(1) << 40, 1)), cg_empty(CG_SHAPE(0, 1, INT64_C(1) << 40)))));
+    CASE(CG_ERR_SHAPE, "dataloader: x shape [2,7,7905747460161236407] is invalid: integer multiplication overflow", T(cg_dataloader_new_bytes((const uint8_t *)"ab", 2, CG_SHAPE(7, INT64_C(7905747460161236407)), 1, NULL, 1, false, 0)));
+    CASE(CG_ERR_SHAPE, "dataloader: sample size -5 of x [2,-5] is negative", T(cg_dataloader_new_bytes((const uint8_t *)"ab", 2, CG_SHAPE(-5), 1, NULL, 1, false, 0)));
+    CASE(CG_ERR_ARG, "dataloader: byte scale must be finite, got nan", T(cg_dataloader_new_bytes((const uint8_t *)"ab", 2, CG_SHAPE(1), NAN, NULL, 1, false, 0)));
+    CASE(CG_ERR_SHAPE, "conv2d: sizes overflow (integer multiplication overflow) with padding (top, bottom, left, right) (2147483647, 2147483647, 2147483647, 2147483647)", T(cg_conv2d(img, w433, NULL, &pad_max)));
+    CASE(CG_ERR_SHAPE, "Linear: weight shape [2147483647,2147483647] has more than 2^58", T(cg_Linear(INT_MAX, INT_MAX, NULL)));
+    CASE(CG_ERR_SHAPE, "pad: output shape [0,268435456,4563402750] has more than 2^58 elements", T(cg_pad(cg_empty(CG_SHAPE(0, INT64_C(1) << 28, INT64_C(1) << 28)), 2, (int[]){INT_MAX, INT_MAX}, CG_PAD_ZEROS, 0)));
+    CASE(CG_ERR_SHAPE, "cat: output shape [0,1073741824,536870912] has more than 2^58", T(cg_cat(2, (cg_tensor *[]){cg_empty(CG_SHAPE(0, INT64_C(1) << 29, INT64_C(1) << 29)), cg_empty(CG_SHAPE(0, INT64_C(1) << 29, INT64_C(1) << 29))}, 1)));
+    // ---- image headers: limits on absolute values, for every format (class 2)
+    CASE(CG_ERR_FORMAT, "BMP header says 16384x16384 pixels, beyond the limits for a 54-byte file", T(cg_image_load_gray(REGRESSION("bmp-top-down-huge"))));
+    CASE(CG_ERR_FORMAT, "BMP header says 4x2147483648 pixels", T(cg_image_load_gray(REGRESSION("bmp-height-int-min"))));
+    CASE(CG_ERR_FORMAT, "PNG header says 100000x1 pixels", T(cg_image_load_mnist(REGRESSION("png-wide-header"), NULL)));
+    CASE(CG_ERR_FORMAT, "JPEG header says 60000x60000 pixels", T(cg_image_load_gray(REGRESSION("jpeg-huge-frame"))));
+    // ---- degenerate floating options (class 3)
+    CASE(CG_ERR_ARG, "interpolate: scale_factor nan must be finite and > 0", T(cg_interpolate(img, &(cg_interpolate_options){.scale_factor = NAN})));
+    CASE(CG_ERR_ARG, "interpolate: scale_factor inf must be finite and > 0", T(cg_interpolate(img, &(cg_interpolate_options){.scale_factor = INFINITY})));
+    CASE(CG_ERR_ARG, "interpolate: scale_factor 1e+30 of input [2,3,8,8] gives output size 8000000000000000159076998709248, outside [1, 2147483647]", T(cg_interpolate(img, &(cg_interpolate_options){.scale_factor = 1e30})));
+    CASE(CG_ERR_ARG, "interpolate: scale_factor_hw[1] nan must be finite and > 0", T(cg_interpolate(img, &(cg_interpolate_options){.scale_factor_hw = {2, NAN}})));
+    CASE(CG_ERR_ARG, "interpolate: size_hw/scale_factor_hw is for a 4-D (N, C, H, W) input; an input with 1 spatial dim reads the scalar size or scale_factor", T(cg_interpolate(cg_ones(CG_SHAPE(2, 3, 8)), &(cg_interpolate_options){.size_hw = {4, 4}})));
+    CASE(CG_ERR_ARG, "batch_norm2d: eps (nan) must be finite and >= 0", T(cg_batch_norm2d(img, NULL, NULL, NULL, NULL, true, 0.1f, NAN)));
+    CASE(CG_ERR_ARG, "batch_norm2d: eps (-1) must be finite and >= 0", T(cg_batch_norm2d(img, NULL, NULL, NULL, NULL, true, 0.1f, -1)));
+    CASE(CG_ERR_ARG, "momentum (inf) finite", T(cg_batch_norm2d(img, cg_zeros(CG_SHAPE(3)), cg_ones(CG_SHAPE(3)), NULL, NULL, true, INFINITY, 1e-5f)));
+    // ---- silent acceptance where PyTorch refuses (class 6), unclear messages (7), refusals (8)
+    CASE(CG_ERR_ARG, "cross_entropy: ignore_index is not supported for floating point target (ignore_index=1 with probability targets of shape [2,3])", T(cg_cross_entropy(logits, a23, &(cg_loss_options){.ignore_index = CG_SET(1)})));
+    CASE(CG_ERR_ARG, "cross_entropy: ignore_index=inf is not a whole number", T(cg_cross_entropy(logits, labels, &(cg_loss_options){.ignore_index = CG_SET(INFINITY)})));
+    CASE(CG_ERR_SHAPE, "group_norm: expected more than 1 value per group, got input [1,4] with num_groups 4", T(cg_group_norm(cg_ones(CG_SHAPE(1, 4)), 4, NULL, NULL, 1e-5f)));
+    CASE(CG_ERR_ARG, "max_pool1d: the _hw pairs are for 2-D pools", T(cg_max_pool1d(cg_ones(CG_SHAPE(2, 3, 8)), &(cg_pool_options){.kernel_size = 2, .kernel_size_hw = {2, 2}})));
+    CASE(CG_ERR_SHAPE, "max_pool1d: input [2,3,2] of length 2 is too short for kernel_size 5 (dilation 1, padding 0): the output length would be 0", T(cg_max_pool1d(cg_ones(CG_SHAPE(2, 3, 2)), &(cg_pool_options){.kernel_size = 5})));
+    CASE(CG_ERR_SHAPE, "avg_pool1d: input [3,2] of length 2 is too short", T(cg_avg_pool1d(cg_ones(CG_SHAPE(3, 2)), &(cg_pool_options){.kernel_size = 3})));
+    CASE(CG_ERR_ARG, "adaptive_avg_pool1d: output_size 0 must be > 0 (cgrad does not support an empty output", T(cg_adaptive_avg_pool1d(cg_ones(CG_SHAPE(2, 3, 8)), 0)));
+    CASE(CG_ERR_SHAPE, "max: input of shape [0,3] is empty along dim 0", T(cg_max(cg_empty(CG_SHAPE(0, 3)), 0, false)));
+    CASE(CG_ERR_SHAPE, "xavier_uniform_: fan in and fan out can not be computed for a tensor of shape [3] (fewer than 2 dimensions)", T(cg_init_xavier_uniform_(v3, 1, NULL)));
+    CASE(CG_ERR_SHAPE, "kaiming_uniform_: fan in and fan out can not be computed for a tensor of shape [3]", T(cg_init_kaiming_uniform_(v3, 0, NULL)));
+    CASE(CG_ERR_ARG, "dataloader: set_state: world size -2 is negative", I(loader_state_negative_world()));
+    CASE(CG_ERR_ARG, "image_prepare: crop_threshold nan is not in [0, 1)", T(cg_image_prepare_mnist(a23, &(cg_image_options){.crop_threshold = NAN})));
+    CASE(CG_ERR_ARG, "image_prepare: crop_threshold 2 is not in [0, 1)", T(cg_image_prepare_mnist(a23, &(cg_image_options){.crop_threshold = 2})));
+    CASE(CG_ERR_ARG, "image_prepare: invert 7 is not a cg_image_invert", T(cg_image_prepare_mnist(a23, &(cg_image_options){.invert = (cg_image_invert)7})));
+    CASE(CG_ERR_ARG, "image_save_grid: columns (-1) and scale (0) must be >= 0", I(cg_image_save_grid_ex(saved_path, a23, &(cg_grid_options){.columns = -1})));
+    CASE(CG_ERR_ARG, "image_save_grid: columns (0) and scale (-2) must be >= 0", I(cg_image_save_grid(saved_path, a23, 0, -2)));
+    CASE(CG_ERR_ARG, "module_num_parameters: argument 'm' is NULL", I(cg_module_num_parameters(NULL)));
+    CASE(CG_ERR_ARG, "module_get: argument 'path' is NULL", T(cg_module_get(lin, NULL)));
+    CASE(CG_ERR_ARG, "module_add_param: argument 'm' is NULL", T(cg_module_add_param(NULL, "w", cg_ones(CG_SHAPE(2)))));
+    CASE(CG_ERR_ARG, "gradcheck: argument 'fn' is NULL", B(cg_gradcheck(NULL, NULL, 1, &grad_x, NULL).ok));
+    CASE(CG_ERR_ARG, "option_hw: argument 'out' is NULL", V(cg_option_hw(3, NULL, 1, 1, NULL)));
+    CASE(CG_ERR_ARG, "dataloader_num_batches: argument 'dl' is NULL", I(cg_dataloader_num_batches(NULL)));
+    CASE(CG_ERR_ARG, "evaluate: the loader has no labels (made with y NULL)", I(evaluate_without_labels()));
+    CASE(CG_ERR_FORMAT, "bad JSON header: expected", I(load_bad_json_header()));
+    CASE(CG_ERR_FORMAT, "near \"", I(load_bad_json_header()));
+    CASE(CG_ERR_STATE, "dist: barrier: called before cg_dist_init", I(cg_dist_barrier()));
+    CASE(CG_ERR_STATE, "dist: broadcast: called before cg_dist_init", I(cg_dist_broadcast_module(lin)));
+    CASE(CG_ERR_ARG, "dist: all-reduce: count -1 is negative", I(dist_negative_count()));
+    CASE(CG_ERR_ARG, "dist: set_timeout: nan seconds must be finite and > 0", V(cg_dist_set_timeout(NAN)));
+    CASE(CG_ERR_ARG, "dist: set_timeout: -5 seconds", V(cg_dist_set_timeout(-5)));
+    CASE(CG_ERR_STATE, "dist: init: already initialised", I(dist_twice_init()));
+    CASE(CG_ERR_STATE, "dist: barrier: called after cg_dist_finalize", I(dist_after_finalize()));
+    CASE(CG_ERR_STATE, "dist: init: called after cg_dist_finalize", I(dist_twice_init()));
     // clang-format on
     cg_module_free(lin);
     cg_module_free(conv);
@@ -479,9 +587,398 @@ static void test_bad_calls(void **state) {
     assert_true(tl.cases >= 150);
 }
 
+// ---- the generated walk: every public function, NULL for each pointer argument ------------
+// scripts/gen-null-walk writes null_walk.inc at build time from the headers reached from
+// cgrad.h: one call per (function, pointer argument) with NULL there and the fixtures below
+// everywhere else, and for every (int n, const int64_t *sizes) pair one call with the
+// zero-element shape [0, 3] and one with [7, 7905747460161236407] (which wraps to 1).
+typedef enum nw_kind { NW_NULL, NW_ZERO, NW_OVERFLOW } nw_kind;
+typedef struct nw_case {
+    const char *function, *arg, *type;
+    nw_kind kind;
+    void (*call)(void);
+} nw_case;
+
+// Objects the fixtures of one call made, freed after it, newest first (a scheduler before
+// its optimizer, a loader before its tensors' scope ends).
+enum { NW_MAX_OWNED = 32 };
+static struct {
+    void *object;
+    void (*free)(void *);
+} nw_owned[NW_MAX_OWNED];
+static int nw_n_owned;
+static void *nw_own(void *object, void (*free_fn)(void *)) {
+    if (object && nw_n_owned < NW_MAX_OWNED) {
+        nw_owned[nw_n_owned].object = object;
+        nw_owned[nw_n_owned++].free = free_fn;
+    }
+    return object;
+}
+static void nw_free_owned(void) {
+    while (nw_n_owned > 0) {
+        nw_n_owned--;
+        nw_owned[nw_n_owned].free(nw_owned[nw_n_owned].object);
+    }
+}
+static void nw_free_module(void *p) {
+    cg_module_free(p);
+}
+static void nw_free_optimizer(void *p) {
+    cg_optimizer_free(p);
+}
+static void nw_free_scheduler(void *p) {
+    cg_scheduler_free(p);
+}
+static void nw_free_loader(void *p) {
+    cg_dataloader_free(p);
+}
+static void nw_free_ddp(void *p) {
+    cg_ddp_free(p);
+}
+#define NW_KEEP static __attribute__((unused))
+// What a call returned, if it made something (a NULL optional argument can succeed).
+NW_KEEP cg_module *nw_keep_module(cg_module *m) {
+    return nw_own(m, nw_free_module);
+}
+NW_KEEP cg_optimizer *nw_keep_optimizer(cg_optimizer *o) {
+    return nw_own(o, nw_free_optimizer);
+}
+NW_KEEP cg_scheduler *nw_keep_scheduler(cg_scheduler *s) {
+    return nw_own(s, nw_free_scheduler);
+}
+NW_KEEP cg_dataloader *nw_keep_loader(cg_dataloader *l) {
+    return nw_own(l, nw_free_loader);
+}
+NW_KEEP cg_ddp *nw_keep_ddp(cg_ddp *d) {
+    return nw_own(d, nw_free_ddp);
+}
+
+// Fixtures, made fresh for every call (in its scope) so no call sees another's leftovers;
+// a fixture only other functions' calls need may go unused as the headers change.
+#define NW_FIXTURE static __attribute__((unused))
+NW_FIXTURE cg_tensor *nw_tensor(void) {
+    return cg_ones(CG_SHAPE(2, 3, 8, 8));
+}
+NW_FIXTURE cg_tensor **nw_tensors(void) {
+    static cg_tensor *list[4];
+    for (int i = 0; i < 4; i++) list[i] = nw_tensor();
+    return list;
+}
+NW_FIXTURE char nw_path_buf[512];
+NW_FIXTURE const char *nw_path(void) {
+    snprintf(nw_path_buf, sizeof nw_path_buf, "%s/null_walk_file", CG_TEST_TMP_DIR);
+    return nw_path_buf;
+}
+NW_FIXTURE char *nw_text_buffer(void) { // for output arguments (char *buf, size_t size)
+    static char buf[4096];
+    return buf;
+}
+NW_FIXTURE const char *const *nw_names(void) {
+    static const char *const names[] = {"a", "b", "c", "d"};
+    return names;
+}
+NW_FIXTURE char ***nw_argv(void) {
+    static char name[] = "null_walk";
+    static char *argv[] = {name, NULL};
+    static char **p;
+    p = argv;
+    return &p;
+}
+NW_FIXTURE int *nw_ints(void) {
+    static int v[8];
+    for (int i = 0; i < 8; i++) v[i] = 1;
+    return v;
+}
+NW_FIXTURE int64_t *nw_shape(void) {
+    static int64_t v[8];
+    for (int i = 0; i < 8; i++) v[i] = i < 4 ? (int64_t[]){2, 3, 8, 8}[i] : 1;
+    return v;
+}
+NW_FIXTURE float *nw_floats(void) {
+    static float v[4096];
+    return v;
+}
+NW_FIXTURE void *nw_bytes(void) {
+    static _Alignas(64) unsigned char v[4096];
+    memset(v, 0, sizeof v);
+    return v;
+}
+NW_FIXTURE cg_module *nw_module(void) {
+    return nw_keep_module(cg_Linear(3, 2, NULL));
+}
+NW_FIXTURE cg_module *nw_given_module(void) { // for a callee that takes it over
+    return cg_Linear(3, 2, NULL);
+}
+NW_FIXTURE cg_module *const *nw_given_modules(void) {
+    static cg_module *list[1];
+    list[0] = nw_given_module();
+    return list;
+}
+NW_FIXTURE cg_optimizer *nw_optimizer(void) {
+    static cg_tensor *param;
+    param = cg_requires_grad(cg_ones(CG_SHAPE(3)), true); // in the call's scope
+    return nw_keep_optimizer(cg_sgd(1, &param, &(cg_sgd_options){.lr = CG_SET(0.1)}));
+}
+NW_FIXTURE cg_scheduler *nw_scheduler(void) {
+    return nw_keep_scheduler(cg_step_lr(nw_optimizer(), 1, 0.5f));
+}
+NW_FIXTURE cg_scheduler **nw_given_schedulers(void) {
+    static cg_scheduler *list[1];
+    list[0] = cg_step_lr(nw_optimizer(), 1, 0.5f);
+    return list;
+}
+NW_FIXTURE cg_dataloader *nw_loader(void) {
+    cg_tensor *x = cg_ones(CG_SHAPE(4, 3)), *y = cg_zeros(CG_SHAPE(4));
+    return nw_keep_loader(cg_dataloader_new(x, y, 2, false, 0));
+}
+NW_FIXTURE cg_ddp *nw_ddp(void) {
+    return nw_keep_ddp(cg_ddp_new(nw_module(), NULL));
+}
+NW_FIXTURE cg_rng *nw_rng(void) {
+    static cg_rng rng;
+    cg_rng_seed(&rng, 1);
+    return &rng;
+}
+NW_FIXTURE cg_node *nw_node(void) {
+    cg_tensor *leaf = cg_requires_grad(cg_ones(CG_SHAPE(3)), true);
+    return cg_mul_scalar(leaf, 2)->node;
+}
+NW_FIXTURE void nw_backward(cg_node *n, const cg_tensor *g) {
+    (void)n, (void)g;
+}
+NW_FIXTURE const cg_op nw_op = {"null_walk", nw_backward, "nothing"};
+NW_FIXTURE const cg_module_class nw_class = {.name = "NullWalk"};
+NW_FIXTURE FILE *nw_file(void) {
+    static FILE *f;
+    if (!f) f = fopen("/dev/null", "w");
+    return f;
+}
+NW_FIXTURE void nw_part(void *ctx, int64_t part) {
+    (void)ctx, (void)part;
+}
+NW_FIXTURE void nw_range(void *ctx, int64_t begin, int64_t end) {
+    (void)ctx, (void)begin, (void)end;
+}
+NW_FIXTURE void nw_pack_b(const void *context, int64_t k0, int64_t k1, int64_t j0, int64_t j1,
+                          int nr, float *dst) {
+    (void)context, (void)k0, (void)k1, (void)j0, (void)j1, (void)nr, (void)dst;
+}
+NW_FIXTURE void nw_grad_ready(cg_tensor *leaf, void *ctx) {
+    (void)leaf, (void)ctx;
+}
+NW_FIXTURE cg_tensor *nw_gradcheck_fn(cg_tensor **inputs, void *ctx) {
+    (void)ctx;
+    return cg_sum(inputs[0], 0, NULL, false);
+}
+
+#include "null_walk.inc"
+
+// NULL is accepted without an error where the headers document it as optional:
+//  - by rule: options (NULL = PyTorch's defaults, tensor/options.h), a cg_rng * (the global
+//    generator), a void * (the caller's context), and destructors (cg_free, cg_dealloc and
+//    every *_free: "NULL is fine");
+//  - these arguments, each documented where it is declared:
+static const char *const nw_optional[] = {"cg_alloc_set_op:op",
+                                          "cg_error_set_context:context",
+                                          "cg_set_grad_ready_hook:fn",
+                                          "cg_print:t",
+                                          "cg_fprint:t",
+                                          "cg_tensor_shape_str:t",
+                                          "cg_keep:t",
+                                          "cg_unscope:t",
+                                          "cg_set_grad:grad",
+                                          "cg_record:out",
+                                          "cg_node_save:n",
+                                          "cg_node_set_ctx:n",
+                                          "cg_linear:bias",
+                                          "cg_conv2d:bias",
+                                          "cg_conv2d_relu:bias",
+                                          "cg_conv2d_direct:bias",
+                                          "cg_conv_transpose2d:bias",
+                                          "cg_conv1d:bias",
+                                          "cg_conv_transpose1d:bias",
+                                          "cg_batch_norm2d:running_mean",
+                                          "cg_batch_norm2d:running_var",
+                                          "cg_batch_norm2d:weight",
+                                          "cg_batch_norm2d:bias",
+                                          "cg_batch_norm1d:running_mean",
+                                          "cg_batch_norm1d:running_var",
+                                          "cg_batch_norm1d:weight",
+                                          "cg_batch_norm1d:bias",
+                                          "cg_instance_norm:running_mean",
+                                          "cg_instance_norm:running_var",
+                                          "cg_instance_norm:weight",
+                                          "cg_instance_norm:bias",
+                                          "cg_group_norm:weight",
+                                          "cg_group_norm:bias",
+                                          "cg_layer_norm:weight",
+                                          "cg_layer_norm:bias",
+                                          "cg_adaptive_max_pool2d_with_indices:indices",
+                                          "cg_init_default_:bias",
+                                          "cg_module_add_param:t",
+                                          "cg_module_add_buffer:t",
+                                          "cg_module_add_child:child",
+                                          "cg_module_pairs:m",
+                                          "cg_module_pairs:next",
+                                          "cg_module_forward_pair:next",
+                                          "cg_dataloader_new:y",
+                                          "cg_dataloader_new_bytes:y",
+                                          "cg_dataloader_next:x",
+                                          "cg_dataloader_next:y",
+                                          "cg_checkpoint_save:opt",
+                                          "cg_checkpoint_save:meta",
+                                          "cg_checkpoint_load:opt",
+                                          "cg_checkpoint_load:meta",
+                                          "cg_dist_checkpoint_save:opt",
+                                          "cg_dist_checkpoint_save:meta",
+                                          "cg_dist_checkpoint_load:opt",
+                                          "cg_dist_checkpoint_load:meta",
+                                          "cg_module_load_ex:report",
+                                          "cg_progress_begin_mode:out",
+                                          "cg_progress_begin_mode:label",
+                                          "cg_progress_step:metrics",
+                                          "cg_progress_end:metrics",
+                                          "cg_dist_init:argc",
+                                          "cg_dist_init:argv",
+                                          "cg_sequential_lr:milestones",
+                                          "cg_MaxUnpool2d_forward:indices",
+                                          "cg_option_hw:hw",
+                                          NULL};
+
+// Documented as required and not checked (the op authors' API and the hot paths:
+// tensor/tensor.h's argument helpers, tensor/parallel.h, kernels/gemm.h, autograd/op.h):
+// NULL there is a programming error, so the walk does not pass it.
+static const char *const nw_required[] = {"cg_broadcast_shapes",
+                                          "cg_broadcast_strides",
+                                          "cg_sum_to_shape",
+                                          "cg_tuple_str",
+                                          "cg_shape_str",
+                                          "cg_check_arg",
+                                          "cg_check_ptr",
+                                          "cg_normalize_dim",
+                                          "cg_parallel_parts",
+                                          "cg_parallel_for",
+                                          "cg_gemm",
+                                          "cg_gemm_reference",
+                                          "cg_gemm_implicit_b",
+                                          "cg_record",
+                                          "cg_needs_grad",
+                                          "cg_node_save",
+                                          "cg_node_set_ctx",
+                                          "cg_node_release",
+                                          "cg_grad_buffer",
+                                          "cg_accumulate_grad",
+                                          "cg_accumulate_grad_data",
+                                          "cg_conv_options_pairs",
+                                          "cg_conv_kernel_size",
+                                          "cg_activation_resolve",
+                                          "cg_activation_options_repr",
+                                          NULL};
+
+// Functions the walk found accepting NULL silently, to be fixed (remove an entry once it
+// refuses NULL; the list is empty when there are none).
+static const char *const nw_known[] = {NULL};
+
+static bool nw_listed(const char *const *list, const nw_case *c) {
+    char key[128];
+    snprintf(key, sizeof key, "%s:%s", c->function, c->arg);
+    for (int i = 0; list[i]; i++)
+        if (strcmp(list[i], key) == 0 || strcmp(list[i], c->function) == 0) return true;
+    return false;
+}
+
+static bool nw_null_allowed(const nw_case *c) {
+    size_t n = strlen(c->type), f = strlen(c->function);
+    bool options = n > 10 && strcmp(c->type + n - 10, "_options *") == 0;
+    bool destructor = (f > 5 && strcmp(c->function + f - 5, "_free") == 0) ||
+                      strcmp(c->function, "cg_free") == 0 || strcmp(c->function, "cg_dealloc") == 0;
+    return options || destructor || strcmp(c->type, "cg_rng *") == 0 ||
+           strcmp(c->type, "void *") == 0 || nw_listed(nw_optional, c);
+}
+
+// One case, run in a child process so that a crash is reported with its case and the walk
+// goes on: the verdict ("" if fine) is written to fd.
+static void nw_run_case(const nw_case *c, int fd) {
+    const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}; // not cmocka's handlers
+    for (int i = 0; i < 5; i++) signal(fatal[i], SIG_DFL);
+    cg_scope_begin();
+    cg_clear_error();
+    c->call();
+    cg_status got = cg_last_error();
+    char msg[512], verdict[1024] = "";
+    snprintf(msg, sizeof msg, "%s", cg_last_error_message());
+    nw_free_owned();
+    cg_scope_end();
+    const char *why = NULL;
+    if (c->kind == NW_NULL && got == CG_OK && !nw_null_allowed(c))
+        why = "accepted NULL without an error";
+    else if (got != CG_OK && !strchr(msg, ':'))
+        why = "refused with a message that names no op";
+    else if (c->kind == NW_OVERFLOW && got == CG_OK)
+        why = "accepted a shape whose product overflows";
+    if (why) snprintf(verdict, sizeof verdict, "%s (\"%s\")", why, msg);
+    if (getenv("CG_BAD_CALLS_VERBOSE"))
+        printf("%s(%s) kind %d: %s\n", c->function, c->arg, c->kind, msg);
+    if (write(fd, verdict, strlen(verdict)) < 0) _exit(3);
+}
+
+static void test_generated_walk(void **state) {
+    (void)state;
+    int n = (int)(sizeof nw_cases / sizeof nw_cases[0]), bad = 0;
+    static char report[65536];
+    size_t used = 0;
+    int skipped = 0;
+    for (int i = 0; i < n; i++) {
+        const nw_case *c = &nw_cases[i];
+        if (nw_listed(nw_required, c) || nw_listed(nw_known, c)) { // they assume valid shapes
+            skipped++;
+            continue;
+        }
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        fflush(stdout);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            nw_run_case(c, fds[1]);
+            _exit(0);
+        }
+        close(fds[1]);
+        char verdict[1024];
+        ssize_t got = read(fds[0], verdict, sizeof verdict - 1);
+        close(fds[0]);
+        verdict[got > 0 ? got : 0] = '\0';
+        int status = 0;
+        waitpid(pid, &status, 0);
+        if (WIFSIGNALED(status))
+            snprintf(verdict, sizeof verdict, "crashed (signal %d)", WTERMSIG(status));
+        else if (WEXITSTATUS(status) != 0)
+            snprintf(verdict, sizeof verdict, "exited with status %d (a sanitizer report?)",
+                     WEXITSTATUS(status));
+        if (verdict[0]) {
+            bad++;
+            const char *value = c->kind == NW_NULL   ? "NULL"
+                                : c->kind == NW_ZERO ? "[0,3]"
+                                                     : "[7,7905747460161236407]";
+            used += (size_t)snprintf(report + used, sizeof report - used, "%s(%s = %s): %s\n",
+                                     c->function, c->arg, value, verdict);
+            if (used >= sizeof report) used = sizeof report - 1;
+        }
+    }
+    printf("generated walk: %d calls (%d not made: required or known), %d wrong\n", n, skipped,
+           bad);
+    if (bad) {
+        fputs(report, stdout);
+        fail_msg("%d of %d generated calls were not refused clearly (listed above)", bad, n);
+    }
+    assert_true(n >= 500);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_calls),
+        cmocka_unit_test(test_generated_walk),
     };
     cg_test_capture_errors();
     return cmocka_run_group_tests_name("bad_calls", tests, NULL, NULL);

@@ -306,7 +306,7 @@ static void test_module_get_names_missing_child(void **state) {
     assert_null(cg_module_get(model, "0.weight"));
     cg_test_expect_error(CG_ERR_ARG, "Linear has no child \"weight\" (it has no children)");
     assert_null(cg_module_get(model, NULL));
-    cg_test_expect_error(CG_ERR_ARG, "module_get: path is NULL");
+    cg_test_expect_error(CG_ERR_ARG, "module_get: argument 'path' is NULL");
     cg_module_free(model);
 }
 

@@ -34,11 +34,11 @@ static const char *write_bytes(const char *name, const void *bytes, size_t n) {
 static void test_huge_shapes_fail_named(void **state) {
     (void)state;
     assert_null(cg_empty(CG_SHAPE(INT64_C(1) << 32, INT64_C(1) << 32))); // 2^64 wraps to 0
-    cg_test_expect_error(CG_ERR_SHAPE, "size overflow");
+    cg_test_expect_error(CG_ERR_SHAPE, "empty: shape [4294967296,4294967296] has more than 2^58 elements (integer multiplication overflow)");
     assert_null(cg_full(CG_SHAPE(INT64_C(1) << 31, INT64_C(1) << 31), 1.0f)); // 2^62 elements
     cg_test_expect_error(CG_ERR_SHAPE, "[2147483648,2147483648]");
     assert_null(cg_Conv2d(1 << 30, 1 << 30, 3, NULL));
-    cg_test_expect_error(CG_ERR_SHAPE, "size overflow");
+    cg_test_expect_error(CG_ERR_SHAPE, "Conv2d: weight shape");
     cg_tensor *w = cg_ones(CG_SHAPE(1, 1, 3, 3));
     assert_null(cg_conv2d_matrix(w, 1 << 20, 1 << 20, NULL)); // segfaulted in Release
     cg_test_expect_error(CG_ERR_SHAPE, "overflow");

@@ -104,6 +104,11 @@ static void image_seeds(void) {
     stbi_write_png(seed("image", "stripes.png"), 12, 10, 1, pixels, 12);
     stbi_write_bmp(seed("image", "stripes.bmp"), 12, 10, 1, pixels);
     stbi_write_jpg(seed("image", "stripes.jpg"), 12, 10, 1, pixels, 90);
+    // A top-down BMP (negative height), which stb's writer never makes: 2x2, 24-bit.
+    uint8_t top_down[54 + 16] = {'B', 'M', 70, 0, 0, 0, 0, 0,    0,    0,    54,   0, 0, 0,  40,
+                                 0,   0,   0,  2, 0, 0, 0, 0xFE, 0xFF, 0xFF, 0xFF, 1, 0, 24, 0};
+    for (int i = 54; i < 70; i++) top_down[i] = (uint8_t)(i * 37);
+    write_file(seed("image", "top_down.bmp"), top_down, sizeof top_down);
     cg_tensor *grid = cg_arange(0, 16, 1), *square = cg_reshape(grid, CG_SHAPE(4, 4));
     cg_image_save_grid(seed("image", "grid.png"), square, 0, 2);
     cg_free(square);
