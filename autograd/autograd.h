@@ -38,6 +38,21 @@ void cg_zero_grad(cg_tensor *t);
 bool cg_set_grad_enabled(bool enabled);
 bool cg_is_grad_enabled(void);
 
+// ---- freeing intermediates early (autograd/consumed.c) -------------------------------
+// Free t now, because `result` was computed from it and t is needed no longer, if that is
+// safe: no graph can reach t (grad mode is off, or neither t nor result requires grad or
+// has a node), t belongs to the innermost open scope (so no node saved it, no module or
+// caller took it, nobody cg_kept it; with no scope open nothing is freed), and t is neither
+// `result` nor `keep` (NULL allowed: the caller's own input, which it does not own). Views
+// of t stay valid (they hold the storage). Returns whether t was freed; if not, it lives on
+// until its scope ends, as before. Only for tensors the caller made and has not shown to
+// anyone: an evaluation pass then holds about two activations instead of all of them.
+// cg_Sequential, cg_Residual and module forwards that chain ops call it:
+//   cg_tensor *h = cg_conv2d(x, w, NULL, NULL);
+//   cg_tensor *y = cg_relu(h);
+//   cg_free_consumed(h, x, y); // freed in eval under cg_set_grad_enabled(false)
+bool cg_free_consumed(cg_tensor *t, const cg_tensor *keep, const cg_tensor *result);
+
 // ---- gradcheck -------------------------------------------------------------------
 // Central finite differences against the analytic gradient of every input that requires
 // grad. The output is reduced to a scalar L = sum(out * r) with a fixed random r, so every

@@ -1,0 +1,29 @@
+// autograd/consumed.c - freeing an intermediate as soon as nothing can use it.
+//
+// A scope frees what was made inside it when it ends, which is what a training step needs:
+// backward reads the activations through the graph's nodes (which point at their inputs
+// without owning them). An evaluation pass records no graph, so each activation is dead as
+// soon as the next layer has read it; keeping them all until the scope ends made a
+// 1000-image no-grad forward hold every layer's output at once. Containers (and module
+// forwards that chain ops) hand each consumed intermediate to cg_free_consumed, which frees
+// it only when that is provably safe, and otherwise leaves it to its scope.
+#include "../tensor/tensor_internal.h"
+#include "autograd.h"
+
+// No node can point at t: none is recorded while grad mode is off, and with grad mode on a
+// node would have made `result` (computed from t) require grad or carry a node.
+static bool outside_any_graph(const cg_tensor *t, const cg_tensor *result) {
+    if (!cg_is_grad_enabled()) return true;
+    return !t->requires_grad && !t->node && !result->requires_grad && !result->node;
+}
+
+bool cg_free_consumed(cg_tensor *t, const cg_tensor *keep, const cg_tensor *result) {
+    if (!t || !result || t == keep || t == result) return false;
+    // Only the innermost scope's own temporaries: a node that saved t, a module or caller
+    // that owns it, or a cg_keep took it out of this scope (and a tensor made with no scope
+    // open belongs to the caller, who may hold it).
+    if (!cg_scope_is_innermost(t) || !outside_any_graph(t, result)) return false;
+    // Views of t (result may be one, e.g. Flatten) hold their own reference to its storage.
+    cg_free(t);
+    return true;
+}
