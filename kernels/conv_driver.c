@@ -142,6 +142,37 @@ static conv_plan plan_of(cg_conv_direction direction, const cg_conv_geometry *g)
     return p;
 }
 
+cg_conv_strategy cg_conv_strategy_of(cg_conv_direction direction, const cg_conv_geometry *g) {
+    conv_plan p = plan_of(direction, g);
+    return p.depthwise        ? CG_CONV_STRATEGY_DEPTHWISE
+           : p.winograd       ? CG_CONV_STRATEGY_WINOGRAD
+           : p.direct         ? CG_CONV_STRATEGY_DIRECT
+           : p.pointwise      ? CG_CONV_STRATEGY_POINTWISE
+           : p.implicit       ? CG_CONV_STRATEGY_IMPLICIT_GEMM
+           : p.image_parallel ? CG_CONV_STRATEGY_IMAGE_PARALLEL
+                              : CG_CONV_STRATEGY_BATCHED_GEMM;
+}
+
+const char *cg_conv_strategy_name(cg_conv_strategy strategy) {
+    switch (strategy) {
+    case CG_CONV_STRATEGY_DEPTHWISE:
+        return "depthwise";
+    case CG_CONV_STRATEGY_WINOGRAD:
+        return "winograd";
+    case CG_CONV_STRATEGY_DIRECT:
+        return "direct";
+    case CG_CONV_STRATEGY_POINTWISE:
+        return "pointwise";
+    case CG_CONV_STRATEGY_IMPLICIT_GEMM:
+        return "implicit_gemm";
+    case CG_CONV_STRATEGY_IMAGE_PARALLEL:
+        return "image_parallel";
+    case CG_CONV_STRATEGY_BATCHED_GEMM:
+        return "batched_gemm";
+    }
+    return "?";
+}
+
 // (nb, O, P) <-> (O, nb*P)
 static void gather_side(const float *src, float *dst, int64_t nb, int64_t O, int64_t P) {
     for (int64_t i = 0; i < nb; i++)

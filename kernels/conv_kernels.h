@@ -33,6 +33,23 @@ typedef struct cg_conv_operands {
     bool relu;
 } cg_conv_operands;
 
+// How the driver runs one direction of one geometry (kernels/conv_driver.c):
+typedef enum cg_conv_strategy {
+    CG_CONV_STRATEGY_DEPTHWISE,      // groups == C: direct loops per channel, no GEMM
+    CG_CONV_STRATEGY_WINOGRAD,       // F(2x2, 3x3) tiles, 16 GEMMs (conv_winograd.c)
+    CG_CONV_STRATEGY_DIRECT,         // register-blocked loops, no column matrix (conv_direct.c)
+    CG_CONV_STRATEGY_POINTWISE,      // 1x1 stride 1: the image is its own column matrix
+    CG_CONV_STRATEGY_IMPLICIT_GEMM,  // GEMM packing straight from the image (conv_implicit.c)
+    CG_CONV_STRATEGY_IMAGE_PARALLEL, // im2col + serial GEMMs, each thread whole images
+    CG_CONV_STRATEGY_BATCHED_GEMM,   // im2col + threaded GEMMs over images side by side
+} cg_conv_strategy;
+// The strategy cg_conv_execute would take for this direction and geometry with the current
+// algorithm setting, thread count and CPU (for tests and debugging), and its name
+// ("depthwise", "winograd", "direct", "pointwise", "implicit_gemm", "image_parallel",
+// "batched_gemm").
+cg_conv_strategy cg_conv_strategy_of(cg_conv_direction direction, const cg_conv_geometry *g);
+const char *cg_conv_strategy_name(cg_conv_strategy strategy);
+
 // The one convolution driver (kernels/conv_driver.c): chooses how to run the geometry
 // (depthwise loops, or GEMM per image / per batch of images, with or without im2col) once,
 // allocates its workspace on the calling thread, and runs the direction. 0 or -1.
