@@ -5,24 +5,25 @@
 //   FORWARD      columns = W x im2col(image)
 //   TRANSPOSED   image = col2im(W^T x columns)
 //   WEIGHT_GRAD  dweight += columns x im2col(image)^T
-// How to cut the work is decided once per call (conv_plan) and is the same for all three:
+// How to run it is one strategy per call (cg_conv_strategy_of; the rules and their reasons
+// are in kernels/conv_strategy.c):
 //  - depthwise (groups == C): direct loops (conv_depthwise.c), no GEMM;
 //  - Winograd F(2x2, 3x3) (conv_winograd.c) for 3x3 stride-1 convolutions wide enough to
-//    pay (cg_conv_winograd_applies), forward and transposed (and the weight gradient where
-//    the direct path cannot run);
+//    pay;
 //  - direct (conv_direct.c, AVX-512 CPUs): register-blocked loops over a padded,
-//    stride-phase-split copy of each image, no column matrix (cg_conv_direct_applies);
+//    stride-phase-split copy of each image, no column matrix;
+//  - pointwise (1x1, stride 1, no padding): the image already is its column matrix, so
+//    there is no im2col/col2im and no column buffer (threads split the work as below);
+//  - implicit GEMM (forward only, conv_implicit.c): no column buffer either; the GEMM packs
+//    its B slivers straight from the image, the weights are packed once per call and the
+//    GEMM's columns are every image's positions side by side (threaded over them). Only
+//    when forced, for now;
 //  - image-parallel (at least as many images as threads): each thread takes whole images
 //    (several side by side when they are small, a block of output rows at a time when they
 //    are large), with its own slice of the workspace, serial GEMMs and no synchronisation;
 //  - batched (fewer images than threads, e.g. batch 1): several images side by side in one
-//    threaded GEMM (up to a workspace budget), the column side regrouped to (O, nb*P);
-//  - pointwise (1x1, stride 1, no padding): the image already is its column matrix, so
-//    there is no im2col/col2im and no column buffer;
-//  - implicit GEMM (forward only, conv_implicit.c): no column buffer either; the GEMM packs
-//    its B slivers straight from the image, the weights are packed once per call and the
-//    GEMM's columns are every image's positions side by side (threaded over them). Only
-//    when forced, for now (implicit_rule says why).
+//    threaded GEMM (up to a workspace budget), the column side regrouped to (O, nb*P).
+// This file lays out the GEMM strategies' workspace (conv_plan) and runs every strategy.
 // The workspace is allocated once, on the calling thread, before any parallel region, so an
 // allocation failure is reported where the caller can see it (errors are thread-local).
 #include <math.h>
@@ -53,10 +54,8 @@
 
 typedef struct conv_plan {
     cg_conv_direction direction;
-    bool depthwise;      // direct loops, nothing below is used
-    bool winograd;       // conv_winograd.c, nothing below is used
-    bool direct;         // conv_direct.c, nothing below is used
-    bool implicit;       // implicit GEMM: images, K, P, Og, sizes and implicit_floats used
+    cg_conv_strategy strategy;
+    // The layout of the GEMM strategies (pointwise, implicit, image-parallel, batched):
     bool pointwise;      // the image (C, H*W) is its own column matrix: no im2col
     bool image_parallel; // threads take whole images (serial GEMMs); else threaded GEMMs
     int slices;          // workspace slices: one per thread of the image loop, else 1
@@ -67,39 +66,49 @@ typedef struct conv_plan {
     int64_t implicit_floats;          // implicit: cg_gemm_implicit_b's workspace
 } conv_plan;
 
-// A 1x1 kernel with stride 1 and no padding maps pixel to pixel.
-static bool is_pointwise(const cg_conv_geometry *g) {
-    return g->kernel_h == 1 && g->kernel_w == 1 && g->stride_h == 1 && g->stride_w == 1 &&
-           g->pad_top == 0 && g->pad_bottom == 0 && g->pad_left == 0 && g->pad_right == 0 &&
-           g->in_h == g->out_h && g->in_w == g->out_w;
-}
-
 static int64_t clamp64(int64_t x, int64_t lo, int64_t hi) {
     return x < lo ? lo : x > hi ? hi : x;
 }
 
-// Whether a forward runs as an implicit GEMM: only when forced (CG_CONV_ALGO_IMPLICIT). AUTO
-// does not pick it yet: at 1 thread (process CPU time, 7-run medians, two interleaved runs)
-// it measured 0.95-0.99x im2col + GEMM on config b, 0.87-0.90x on d, 0.93-0.98x on a; its row
-// copies (one per tap and output-row segment of an NR-wide sliver) cost more than im2col's
-// long rows plus pack_b's contiguous ones (docs/conv.md).
-static bool implicit_rule(void) {
-    return cg_conv_get_algorithm() == CG_CONV_ALGO_IMPLICIT;
+// The implicit GEMM's blocks: as many images as make IMPLICIT_COLUMNS positions, halved
+// until their offsets fit its int32 tap table (one image does: the strategy's rule).
+static void implicit_layout(conv_plan *p, const cg_conv_geometry *g, int threads) {
+    p->images = clamp64((IMPLICIT_COLUMNS + p->P - 1) / p->P, 1, g->batch);
+    while (p->images > 1 && !cg_conv_implicit_fits(g, p->images)) p->images /= 2;
+    int64_t last = g->batch % p->images; // a smaller last block may be threaded differently
+    p->implicit_floats = cg_gemm_implicit_workspace(p->Og, p->images * p->P, p->K);
+    if (last) {
+        int64_t w = cg_gemm_implicit_workspace(p->Og, last * p->P, p->K);
+        p->implicit_floats = w > p->implicit_floats ? w : p->implicit_floats;
+    }
+    p->side_floats = p->images > 1 ? (p->col_size * p->images + 15) / 16 * 16 : 0;
+    int64_t blocks = (g->batch + p->images - 1) / p->images;
+    p->slices = blocks >= threads ? threads : 1;
+}
+
+// im2col + GEMM (and pointwise): images per block, output rows per block, buffers.
+static void gemm_layout(conv_plan *p, const cg_conv_geometry *g, int threads) {
+    int64_t per_image = g->groups * p->K * p->P;
+    if (p->pointwise || per_image == 0)
+        p->images = 1;
+    else if (p->image_parallel) // small images: a few side by side per thread, in L2
+        p->images = clamp64(CONV_WIDE_COLUMNS / (p->P > 0 ? p->P : 1), 1,
+                            clamp64(CONV_BLOCK_FLOATS / per_image, 1, g->batch / threads));
+    else
+        p->images = clamp64(CONV_WORKSPACE_FLOATS / per_image, 1, g->batch);
+    int64_t per_row = g->groups * p->K * g->out_w;
+    p->rows = p->images > 1 || p->pointwise || per_row == 0
+                  ? g->out_h
+                  : clamp64(CONV_BLOCK_FLOATS / per_row, 1, g->out_h);
+    p->cols_floats = p->pointwise ? 0 : g->groups * p->K * p->images * p->rows * g->out_w;
+    p->side_floats = p->images > 1 ? p->col_size * p->images : 0;
 }
 
 static conv_plan plan_of(cg_conv_direction direction, const cg_conv_geometry *g) {
-    conv_plan p = {.direction = direction, .depthwise = cg_conv_is_depthwise(g)};
-    // Winograd where it applies, except the weight gradient, where the direct path's channel
-    // blocks measured 1.2-1.3x Winograd's on config c at 1 and 2 threads (its forward and
-    // transposed directions are a tie at 1 thread).
-    p.direct = !p.depthwise && cg_conv_direct_applies(direction, g);
-    p.winograd = !p.depthwise && cg_conv_winograd_applies(g) &&
-                 !(p.direct && direction == CG_CONV_WEIGHT_GRAD);
-    p.direct = p.direct && !p.winograd;
-    if (p.depthwise || p.winograd || p.direct) return p;
+    conv_plan p = {.direction = direction, .strategy = cg_conv_strategy_of(direction, g)};
     int threads = cg_num_threads();
-    p.pointwise = is_pointwise(g);
-    p.image_parallel = g->batch >= threads;
+    p.pointwise = p.strategy == CG_CONV_STRATEGY_POINTWISE;
+    p.image_parallel = g->batch >= threads; // also how the pointwise strategy splits images
     p.slices = p.image_parallel ? threads : 1;
     p.P = g->out_h * g->out_w;
     p.K = cg_conv_col_rows(g);
@@ -107,70 +116,21 @@ static conv_plan plan_of(cg_conv_direction direction, const cg_conv_geometry *g)
     p.image_size = g->in_channels * g->in_h * g->in_w;
     p.col_size = g->out_channels * p.P;
     p.weight_size = g->out_channels * p.K;
-    if (direction == CG_CONV_FORWARD && !p.pointwise && g->batch > 0 && p.P > 0 && p.K > 0 &&
-        implicit_rule()) {
-        p.images = clamp64((IMPLICIT_COLUMNS + p.P - 1) / (p.P > 0 ? p.P : 1), 1, g->batch);
-        while (p.images > 1 && !cg_conv_implicit_fits(g, p.images)) p.images /= 2;
-        p.implicit = cg_conv_implicit_fits(g, p.images);
-    }
-    if (p.implicit) {
-        int64_t last = g->batch % p.images; // a smaller last block may be threaded differently
-        p.implicit_floats = cg_gemm_implicit_workspace(p.Og, p.images * p.P, p.K);
-        if (last) {
-            int64_t w = cg_gemm_implicit_workspace(p.Og, last * p.P, p.K);
-            p.implicit_floats = w > p.implicit_floats ? w : p.implicit_floats;
-        }
-        p.side_floats = p.images > 1 ? (p.col_size * p.images + 15) / 16 * 16 : 0;
-        int threads = cg_num_threads(), blocks = (g->batch + p.images - 1) / p.images;
-        p.slices = blocks >= threads ? threads : 1;
-        return p;
-    }
-    int64_t per_image = g->groups * p.K * p.P;
-    if (p.pointwise || per_image == 0)
-        p.images = 1;
-    else if (p.image_parallel) // small images: a few side by side per thread, in L2
-        p.images = clamp64(CONV_WIDE_COLUMNS / (p.P > 0 ? p.P : 1), 1,
-                           clamp64(CONV_BLOCK_FLOATS / per_image, 1, g->batch / threads));
-    else
-        p.images = clamp64(CONV_WORKSPACE_FLOATS / per_image, 1, g->batch);
-    int64_t per_row = g->groups * p.K * g->out_w;
-    p.rows = p.images > 1 || p.pointwise || per_row == 0
-                 ? g->out_h
-                 : clamp64(CONV_BLOCK_FLOATS / per_row, 1, g->out_h);
-    p.cols_floats = p.pointwise ? 0 : g->groups * p.K * p.images * p.rows * g->out_w;
-    p.side_floats = p.images > 1 ? p.col_size * p.images : 0;
-    return p;
-}
-
-cg_conv_strategy cg_conv_strategy_of(cg_conv_direction direction, const cg_conv_geometry *g) {
-    conv_plan p = plan_of(direction, g);
-    return p.depthwise        ? CG_CONV_STRATEGY_DEPTHWISE
-           : p.winograd       ? CG_CONV_STRATEGY_WINOGRAD
-           : p.direct         ? CG_CONV_STRATEGY_DIRECT
-           : p.pointwise      ? CG_CONV_STRATEGY_POINTWISE
-           : p.implicit       ? CG_CONV_STRATEGY_IMPLICIT_GEMM
-           : p.image_parallel ? CG_CONV_STRATEGY_IMAGE_PARALLEL
-                              : CG_CONV_STRATEGY_BATCHED_GEMM;
-}
-
-const char *cg_conv_strategy_name(cg_conv_strategy strategy) {
-    switch (strategy) {
+    switch (p.strategy) {
     case CG_CONV_STRATEGY_DEPTHWISE:
-        return "depthwise";
     case CG_CONV_STRATEGY_WINOGRAD:
-        return "winograd";
     case CG_CONV_STRATEGY_DIRECT:
-        return "direct";
-    case CG_CONV_STRATEGY_POINTWISE:
-        return "pointwise";
+        break; // their kernels lay out their own workspace
     case CG_CONV_STRATEGY_IMPLICIT_GEMM:
-        return "implicit_gemm";
+        implicit_layout(&p, g, threads);
+        break;
+    case CG_CONV_STRATEGY_POINTWISE:
     case CG_CONV_STRATEGY_IMAGE_PARALLEL:
-        return "image_parallel";
     case CG_CONV_STRATEGY_BATCHED_GEMM:
-        return "batched_gemm";
+        gemm_layout(&p, g, threads);
+        break;
     }
-    return "?";
+    return p;
 }
 
 // (nb, O, P) <-> (O, nb*P)
@@ -424,27 +384,21 @@ static void run_depthwise(cg_conv_direction direction, const cg_conv_geometry *g
     }
 }
 
-static int execute_plan(conv_plan p, cg_conv_direction direction, const cg_conv_geometry *g,
-                        const cg_conv_operands *x) {
-    // conv2d's bias gradient: the direct path takes it while it reads the columns, every
-    // other path in one pass of its own.
-    if (direction == CG_CONV_WEIGHT_GRAD && x->dbias && !p.direct)
-        cg_conv_bias_grad(x->columns, x->dbias, g->batch, g->out_channels, g->out_h * g->out_w);
-    if (p.depthwise) {
-        run_depthwise(direction, g, x);
-        return 0;
-    }
-    if (p.winograd) return cg_conv_winograd(direction, g, x);
-    if (p.direct) return cg_conv_direct(direction, g, x);
-    if (p.implicit) {
-        float *workspace =
-            cg_alloc((size_t)(TAP_FLOATS(p.K) + p.slices * (p.side_floats + p.implicit_floats)) *
-                     sizeof(float));
-        if (!workspace) return -1;
-        run_implicit(&p, g, x, workspace);
-        cg_dealloc(workspace);
-        return 0;
-    }
+static int execute_implicit(const conv_plan *p, const cg_conv_geometry *g,
+                            const cg_conv_operands *x) {
+    float *workspace =
+        cg_alloc((size_t)(TAP_FLOATS(p->K) + p->slices * (p->side_floats + p->implicit_floats)) *
+                 sizeof(float));
+    if (!workspace) return -1;
+    run_implicit(p, g, x, workspace);
+    cg_dealloc(workspace);
+    return 0;
+}
+
+// im2col + GEMM or pointwise, image-parallel or batched.
+static int execute_gemm(const conv_plan *plan, cg_conv_direction direction,
+                        const cg_conv_geometry *g, const cg_conv_operands *x) {
+    conv_plan p = *plan;
     // Image-parallel weight gradients sum into one private copy per thread, added in thread
     // order afterwards (deterministic for a given thread count).
     bool private_dweight = p.image_parallel && direction == CG_CONV_WEIGHT_GRAD;
@@ -473,14 +427,40 @@ static int execute_plan(conv_plan p, cg_conv_direction direction, const cg_conv_
     return 0;
 }
 
+static int execute_plan(const conv_plan *p, cg_conv_direction direction, const cg_conv_geometry *g,
+                        const cg_conv_operands *x) {
+    // conv2d's bias gradient: the direct path takes it while it reads the columns, every
+    // other path in one pass of its own.
+    if (direction == CG_CONV_WEIGHT_GRAD && x->dbias && p->strategy != CG_CONV_STRATEGY_DIRECT)
+        cg_conv_bias_grad(x->columns, x->dbias, g->batch, g->out_channels, g->out_h * g->out_w);
+    switch (p->strategy) {
+    case CG_CONV_STRATEGY_DEPTHWISE:
+        run_depthwise(direction, g, x);
+        return 0;
+    case CG_CONV_STRATEGY_WINOGRAD:
+        return cg_conv_winograd(direction, g, x);
+    case CG_CONV_STRATEGY_DIRECT:
+        return cg_conv_direct(direction, g, x);
+    case CG_CONV_STRATEGY_IMPLICIT_GEMM:
+        return execute_implicit(p, g, x);
+    case CG_CONV_STRATEGY_POINTWISE:
+    case CG_CONV_STRATEGY_IMAGE_PARALLEL:
+    case CG_CONV_STRATEGY_BATCHED_GEMM:
+        return execute_gemm(p, direction, g, x);
+    }
+    return -1;
+}
+
 int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
                     const cg_conv_operands *x) {
     conv_plan p = plan_of(direction, g);
-    int rc = execute_plan(p, direction, g, x);
+    int rc = execute_plan(&p, direction, g, x);
     // conv2d_relu's ReLU: the direct and Winograd paths and every forward GEMM path apply it
     // to each block as they finish it; the rest (depthwise, the transposed GEMM paths, which
     // scatter-add into the image until its last block) in one pass here.
-    bool in_epilogue = p.direct || p.winograd || (direction == CG_CONV_FORWARD && !p.depthwise);
+    bool in_epilogue = p.strategy == CG_CONV_STRATEGY_DIRECT ||
+                       p.strategy == CG_CONV_STRATEGY_WINOGRAD ||
+                       (direction == CG_CONV_FORWARD && p.strategy != CG_CONV_STRATEGY_DEPTHWISE);
     if (rc == 0 && x->relu && direction != CG_CONV_WEIGHT_GRAD && !in_epilogue) {
         int64_t floats = direction == CG_CONV_FORWARD
                              ? g->batch * g->out_channels * g->out_h * g->out_w

@@ -253,22 +253,24 @@ static void direct_portable_every_shape(void **state) {
     cg_set_num_threads(0);
 }
 
-// Winograd applies exactly to 3x3, stride 1, dilation 1, one group (and only when forced or
-// the channels are wide enough to pay for the transforms).
+// Winograd fits exactly 3x3, stride 1, dilation 1, one group; the driver takes it when
+// forced or when the channels are wide enough to pay for the transforms, never under EXACT
+// (tests/test_conv_strategy.c pins every rule).
 static void winograd_is_chosen_by_shape(void **state) {
     (void)state;
-    cg_conv_set_algorithm(CG_CONV_ALGO_WINOGRAD);
     cg_conv_geometry g = geometry_of(&shapes[1]);
-    assert_true(cg_conv_winograd_applies(&g));
+    assert_true(cg_conv_winograd_fits(&g));
     g = geometry_of(&shapes[5]); // groups 2
-    assert_false(cg_conv_winograd_applies(&g));
+    assert_false(cg_conv_winograd_fits(&g));
     g = geometry_of(&shapes[13]); // dilation 2
-    assert_false(cg_conv_winograd_applies(&g));
+    assert_false(cg_conv_winograd_fits(&g));
     g = geometry_of(&shapes[10]); // stride 2
-    assert_false(cg_conv_winograd_applies(&g));
-    cg_conv_set_algorithm(CG_CONV_ALGO_EXACT);
+    assert_false(cg_conv_winograd_fits(&g));
     g = geometry_of(&shapes[1]);
-    assert_false(cg_conv_winograd_applies(&g));
+    cg_conv_set_algorithm(CG_CONV_ALGO_WINOGRAD);
+    assert_int_equal(cg_conv_strategy_of(CG_CONV_FORWARD, &g), CG_CONV_STRATEGY_WINOGRAD);
+    cg_conv_set_algorithm(CG_CONV_ALGO_EXACT);
+    assert_int_not_equal(cg_conv_strategy_of(CG_CONV_FORWARD, &g), CG_CONV_STRATEGY_WINOGRAD);
     cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
 }
 

@@ -3,11 +3,13 @@
 //
 // Every shape of tests/test_conv_kernels.c, bench/bench_conv's configs a-e and a few
 // ResNet-like and boundary shapes, in every direction, under every algorithm setting, at 1
-// and 2 threads, with and without AVX-512 (cg_conv_direct_use_portable stands in for a CPU
-// without it). The pinned strings were produced by the driver before its rules moved into
-// one function, so the move is checked to change no choice; a deliberate change of a rule
-// changes the strings it should (CG_PRINT_STRATEGIES=1 prints the table as the driver
-// decides now, for review).
+// and 2 threads, with and without AVX-512 (cg_conv_choose_strategy is a pure function of
+// them, so the table holds on any CPU). The pinned strings were produced by the driver
+// before its rules moved into one function (then with cg_conv_direct_use_portable standing
+// in for a CPU without AVX-512), so the move is checked to change no choice; a deliberate
+// change of a rule changes the strings it should (CG_PRINT_STRATEGIES=1 prints the table as
+// the rules decide now, for review). The driver follows cg_conv_strategy_of, which is the
+// same function with the current settings (checked for every row).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,17 +79,12 @@ static void decide(const pinned *s, cg_conv_direction d, char out[25]) {
     cg_conv_geometry g = geometry_of(s);
     int k = 0;
     for (int a = 0; a < 5; a++) {
-        cg_conv_set_algorithm(algorithms[a]);
         for (int threads = 1; threads <= 2; threads++)
-            for (int portable = 0; portable <= 1; portable++) {
-                cg_set_num_threads(threads);
-                cg_conv_direct_use_portable(portable);
-                out[k++] = letter(cg_conv_strategy_of(d, &g));
-            }
+            for (int portable = 0; portable <= 1; portable++)
+                out[k++] =
+                    letter(cg_conv_choose_strategy(d, &g, algorithms[a], threads, !portable));
         out[k++] = a < 4 ? ' ' : '\0';
     }
-    cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
-    cg_conv_direct_use_portable(false);
 }
 
 static const pinned table[] = {
@@ -216,6 +213,28 @@ static void every_pinned_choice(void **state) {
     cg_set_num_threads(threads);
 }
 
+// cg_conv_strategy_of is cg_conv_choose_strategy with the current algorithm setting, thread
+// count and CPU.
+static void strategy_of_reads_the_settings(void **state) {
+    (void)state;
+    int threads = cg_num_threads();
+    for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
+        cg_conv_geometry g = geometry_of(&table[i]);
+        for (int a = 0; a < 5; a++)
+            for (int t = 1; t <= 2; t++)
+                for (int d = 0; d < 3; d++) {
+                    cg_conv_set_algorithm(algorithms[a]);
+                    cg_set_num_threads(t);
+                    assert_int_equal(cg_conv_strategy_of((cg_conv_direction)d, &g),
+                                     cg_conv_choose_strategy((cg_conv_direction)d, &g,
+                                                             algorithms[a], t,
+                                                             cg_conv_direct_has_avx512()));
+                }
+    }
+    cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
+    cg_set_num_threads(threads);
+}
+
 // Every strategy has its own name (the driver's debugging output uses them).
 static void names_are_distinct(void **state) {
     (void)state;
@@ -229,6 +248,7 @@ static void names_are_distinct(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_pinned_choice),
+        cmocka_unit_test(strategy_of_reads_the_settings),
         cmocka_unit_test(names_are_distinct),
     };
     return cmocka_run_group_tests_name("conv_strategy", tests, NULL, NULL);
