@@ -83,13 +83,13 @@ static direct direct_of(const cg_conv_geometry *g, cg_conv_direction d) {
     direct p = {.batch = g->batch, .groups = g->groups, .kh = g->kernel_h, .kw = g->kernel_w};
     p.dh = g->dilation_h, p.dw = g->dilation_w;
     if (!transposed) {
-        p.ci = g->in_channels, p.hi = g->in_h, p.wi = g->in_w;
-        p.co = g->out_channels, p.ho = g->out_h, p.wo = g->out_w;
+        p.ci = g->image_channels, p.hi = g->image_h, p.wi = g->image_w;
+        p.co = g->cols_channels, p.ho = g->cols_h, p.wo = g->cols_w;
         p.sh = g->stride_h, p.sw = g->stride_w;
         p.pad_top = g->pad_top, p.pad_left = g->pad_left;
     } else { // stride 1 (cg_conv_direct_fits)
-        p.ci = g->out_channels, p.hi = g->out_h, p.wi = g->out_w;
-        p.co = g->in_channels, p.ho = g->in_h, p.wo = g->in_w;
+        p.ci = g->cols_channels, p.hi = g->cols_h, p.wi = g->cols_w;
+        p.co = g->image_channels, p.ho = g->image_h, p.wo = g->image_w;
         p.sh = p.sw = 1;
         p.pad_top = p.dh * (p.kh - 1) - g->pad_top, p.pad_left = p.dw * (p.kw - 1) - g->pad_left;
     }
@@ -131,8 +131,8 @@ bool cg_conv_direct_has_avx512(void) {
 }
 
 bool cg_conv_direct_fits(cg_conv_direction d, const cg_conv_geometry *g) {
-    if (g->batch <= 0 || g->out_h <= 0 || g->out_w <= 0 || g->in_h <= 0 || g->in_w <= 0 ||
-        g->in_channels <= 0 || g->out_channels <= 0)
+    if (g->batch <= 0 || g->cols_h <= 0 || g->cols_w <= 0 || g->image_h <= 0 || g->image_w <= 0 ||
+        g->image_channels <= 0 || g->cols_channels <= 0)
         return false;
     return d != CG_CONV_TRANSPOSED || (g->stride_h == 1 && g->stride_w == 1);
 }

@@ -96,11 +96,11 @@ static void gemm_layout(conv_plan *p, const cg_conv_geometry *g, int threads) {
                             clamp64(CONV_BLOCK_FLOATS / per_image, 1, g->batch / threads));
     else
         p->images = clamp64(CONV_WORKSPACE_FLOATS / per_image, 1, g->batch);
-    int64_t per_row = g->groups * p->K * g->out_w;
+    int64_t per_row = g->groups * p->K * g->cols_w;
     p->rows = p->images > 1 || p->pointwise || per_row == 0
-                  ? g->out_h
-                  : clamp64(CONV_BLOCK_FLOATS / per_row, 1, g->out_h);
-    p->cols_floats = p->pointwise ? 0 : g->groups * p->K * p->images * p->rows * g->out_w;
+                  ? g->cols_h
+                  : clamp64(CONV_BLOCK_FLOATS / per_row, 1, g->cols_h);
+    p->cols_floats = p->pointwise ? 0 : g->groups * p->K * p->images * p->rows * g->cols_w;
     p->side_floats = p->images > 1 ? p->col_size * p->images : 0;
 }
 
@@ -110,12 +110,12 @@ static conv_plan plan_of(cg_conv_direction direction, const cg_conv_geometry *g)
     p.pointwise = p.strategy == CG_CONV_STRATEGY_POINTWISE;
     p.image_parallel = g->batch >= threads; // also how the pointwise strategy splits images
     p.slices = p.image_parallel ? threads : 1;
-    p.P = g->out_h * g->out_w;
+    p.P = g->cols_h * g->cols_w;
     p.K = cg_conv_col_rows(g);
-    p.Og = g->out_channels / g->groups;
-    p.image_size = g->in_channels * g->in_h * g->in_w;
-    p.col_size = g->out_channels * p.P;
-    p.weight_size = g->out_channels * p.K;
+    p.Og = g->cols_channels / g->groups;
+    p.image_size = g->image_channels * g->image_h * g->image_w;
+    p.col_size = g->cols_channels * p.P;
+    p.weight_size = g->cols_channels * p.K;
     switch (p.strategy) {
     case CG_CONV_STRATEGY_DEPTHWISE:
     case CG_CONV_STRATEGY_WINOGRAD:
@@ -160,24 +160,24 @@ typedef struct block {
 // pointwise, else the slice's column buffer (which im2col fills or col2im reads).
 static operand image_side(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
                           float *cols, block b) {
-    int64_t cw = (b.oh1 - b.oh0) * g->out_w;
+    int64_t cw = (b.oh1 - b.oh0) * g->cols_w;
     if (!p->pointwise) return (operand){cols, b.nb * cw, p->K * b.nb * cw};
     const float *image = p->direction == CG_CONV_TRANSPOSED ? x->out : x->image;
-    return (operand){(float *)image + b.n0 * p->image_size + b.oh0 * g->out_w, p->P, p->K * p->P};
+    return (operand){(float *)image + b.n0 * p->image_size + b.oh0 * g->cols_w, p->P, p->K * p->P};
 }
 
 // The column side (Og rows per group): the columns in place for one image, else the slice's
 // regrouped (O, nb*P) copy.
 static operand column_side(const conv_plan *p, const cg_conv_operands *x, float *side, block b,
-                           int64_t out_w) {
+                           int64_t cols_w) {
     if (b.nb > 1) return (operand){side, b.nb * p->P, p->Og * b.nb * p->P};
     const float *columns = p->direction == CG_CONV_FORWARD ? x->out : x->columns;
-    return (operand){(float *)columns + b.n0 * p->col_size + b.oh0 * out_w, p->P, p->Og * p->P};
+    return (operand){(float *)columns + b.n0 * p->col_size + b.oh0 * cols_w, p->P, p->Og * p->P};
 }
 
 static void im2col_block(const conv_plan *p, const cg_conv_geometry *g, const float *image,
                          operand cols, block b) {
-    int64_t cw = (b.oh1 - b.oh0) * g->out_w;
+    int64_t cw = (b.oh1 - b.oh0) * g->cols_w;
     for (int64_t i = 0; i < b.nb; i++)
         cg_im2col_rows(g, image + (b.n0 + i) * p->image_size, cols.data + i * cw, cols.ld, b.oh0,
                        b.oh1);
@@ -202,9 +202,9 @@ static float relu_floor(const cg_conv_operands *x) {
 static void epilogue_block(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
                            block b) {
     if (!x->bias && !x->relu) return;
-    int64_t start = b.oh0 * g->out_w, len = (b.oh1 - b.oh0) * g->out_w;
+    int64_t start = b.oh0 * g->cols_w, len = (b.oh1 - b.oh0) * g->cols_w;
     for (int64_t i = b.n0; i < b.n0 + b.nb; i++)
-        for (int64_t o = 0; o < g->out_channels; o++)
+        for (int64_t o = 0; o < g->cols_channels; o++)
             epilogue_row(x->out + i * p->col_size + o * p->P + start, len,
                          x->bias ? x->bias + o : NULL, relu_floor(x));
 }
@@ -214,8 +214,8 @@ static void epilogue_block(const conv_plan *p, const cg_conv_geometry *g, const 
 static void run_block(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
                       float *slice, float *dweight, block b) {
     operand img = image_side(p, g, x, slice, b);
-    operand col = column_side(p, x, slice + p->cols_floats, b, g->out_w);
-    int64_t n = b.nb * (b.oh1 - b.oh0) * g->out_w; // GEMM width: positions in the block
+    operand col = column_side(p, x, slice + p->cols_floats, b, g->cols_w);
+    int64_t n = b.nb * (b.oh1 - b.oh0) * g->cols_w; // GEMM width: positions in the block
     const float *w = x->weight;
     switch (p->direction) {
     case CG_CONV_FORWARD:
@@ -225,12 +225,12 @@ static void run_block(const conv_plan *p, const cg_conv_geometry *g, const cg_co
                     img.data + gi * img.group_stride, img.ld, 0.0f,
                     col.data + gi * col.group_stride, col.ld);
         if (b.nb > 1)
-            scatter_side(col.data, x->out + b.n0 * p->col_size, b.nb, g->out_channels, p->P);
+            scatter_side(col.data, x->out + b.n0 * p->col_size, b.nb, g->cols_channels, p->P);
         epilogue_block(p, g, x, b);
         break;
     case CG_CONV_TRANSPOSED:
         if (b.nb > 1)
-            gather_side(x->columns + b.n0 * p->col_size, col.data, b.nb, g->out_channels, p->P);
+            gather_side(x->columns + b.n0 * p->col_size, col.data, b.nb, g->cols_channels, p->P);
         if (!p->pointwise && b.oh0 == 0)
             memset(x->out + b.n0 * p->image_size, 0,
                    (size_t)(b.nb * p->image_size) * sizeof(float));
@@ -239,16 +239,16 @@ static void run_block(const conv_plan *p, const cg_conv_geometry *g, const cg_co
                     col.data + gi * col.group_stride, col.ld, 0.0f,
                     img.data + gi * img.group_stride, img.ld);
         for (int64_t i = 0; !p->pointwise && i < b.nb; i++)
-            cg_col2im_rows(g, img.data + i * (b.oh1 - b.oh0) * g->out_w, img.ld,
+            cg_col2im_rows(g, img.data + i * (b.oh1 - b.oh0) * g->cols_w, img.ld,
                            x->out + (b.n0 + i) * p->image_size, b.oh0, b.oh1);
-        if (x->bias && b.oh1 == g->out_h) // the images are complete only after their last block
-            cg_conv_add_bias(x->out + b.n0 * p->image_size, x->bias, b.nb, g->in_channels,
-                             g->in_h * g->in_w);
+        if (x->bias && b.oh1 == g->cols_h) // the images are complete only after their last block
+            cg_conv_add_bias(x->out + b.n0 * p->image_size, x->bias, b.nb, g->image_channels,
+                             g->image_h * g->image_w);
         break;
     case CG_CONV_WEIGHT_GRAD:
         if (!p->pointwise) im2col_block(p, g, x->image, img, b);
         if (b.nb > 1)
-            gather_side(x->columns + b.n0 * p->col_size, col.data, b.nb, g->out_channels, p->P);
+            gather_side(x->columns + b.n0 * p->col_size, col.data, b.nb, g->cols_channels, p->P);
         for (int64_t gi = 0; gi < g->groups; gi++)
             cg_gemm(false, true, p->Og, p->K, n, 1.0f, col.data + gi * col.group_stride, col.ld,
                     img.data + gi * img.group_stride, img.ld, 1.0f, dweight + gi * p->Og * p->K,
@@ -260,8 +260,8 @@ static void run_block(const conv_plan *p, const cg_conv_geometry *g, const cg_co
 // Images [n0, n0+nb), a block of output rows at a time.
 static void run_images(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
                        float *slice, float *dweight, int64_t n0, int64_t nb) {
-    for (int64_t oh0 = 0; oh0 < g->out_h; oh0 += p->rows) {
-        block b = {n0, nb, oh0, oh0 + p->rows < g->out_h ? oh0 + p->rows : g->out_h};
+    for (int64_t oh0 = 0; oh0 < g->cols_h; oh0 += p->rows) {
+        block b = {n0, nb, oh0, oh0 + p->rows < g->cols_h ? oh0 + p->rows : g->cols_h};
         run_block(p, g, x, slice, dweight, b);
     }
 }
@@ -294,7 +294,7 @@ static void scatter_epilogue(const conv_plan *p, const float *side, const cg_con
 static void implicit_block(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
                            const int32_t *taps, float *slice, int64_t n0, int64_t nb) {
     float *side = slice, *gemm_workspace = slice + p->side_floats;
-    int64_t Cg_plane = g->in_channels / g->groups * g->in_h * g->in_w, n = nb * p->P;
+    int64_t Cg_plane = g->image_channels / g->groups * g->image_h * g->image_w, n = nb * p->P;
     float *c = nb > 1 ? side : x->out + n0 * p->col_size;
     int64_t ldc = nb > 1 ? n : p->P;
     for (int64_t gi = 0; gi < g->groups; gi++) {
@@ -304,9 +304,9 @@ static void implicit_block(const conv_plan *p, const cg_conv_geometry *g, const 
                            gemm_workspace);
     }
     if (nb > 1)
-        scatter_epilogue(p, side, x, x->out + n0 * p->col_size, nb, g->out_channels);
+        scatter_epilogue(p, side, x, x->out + n0 * p->col_size, nb, g->cols_channels);
     else
-        epilogue_block(p, g, x, (block){n0, 1, 0, g->out_h});
+        epilogue_block(p, g, x, (block){n0, 1, 0, g->cols_h});
 }
 
 // The operands of a driver job over blocks of images.
@@ -372,11 +372,12 @@ static void run_depthwise(cg_conv_direction direction, const cg_conv_geometry *g
     case CG_CONV_FORWARD:
         cg_conv_depthwise_forward(g, x->image, x->weight, x->out);
         if (x->bias)
-            cg_conv_add_bias(x->out, x->bias, g->batch, g->out_channels, g->out_h * g->out_w);
+            cg_conv_add_bias(x->out, x->bias, g->batch, g->cols_channels, g->cols_h * g->cols_w);
         break;
     case CG_CONV_TRANSPOSED:
         cg_conv_depthwise_transposed(g, x->columns, x->weight, x->out);
-        if (x->bias) cg_conv_add_bias(x->out, x->bias, g->batch, g->in_channels, g->in_h * g->in_w);
+        if (x->bias)
+            cg_conv_add_bias(x->out, x->bias, g->batch, g->image_channels, g->image_h * g->image_w);
         break;
     case CG_CONV_WEIGHT_GRAD:
         cg_conv_depthwise_weight_grad(g, x->image, x->columns, x->out);
@@ -432,7 +433,7 @@ static int execute_plan(const conv_plan *p, cg_conv_direction direction, const c
     // conv2d's bias gradient: the direct path takes it while it reads the columns, every
     // other path in one pass of its own.
     if (direction == CG_CONV_WEIGHT_GRAD && x->dbias && p->strategy != CG_CONV_STRATEGY_DIRECT)
-        cg_conv_bias_grad(x->columns, x->dbias, g->batch, g->out_channels, g->out_h * g->out_w);
+        cg_conv_bias_grad(x->columns, x->dbias, g->batch, g->cols_channels, g->cols_h * g->cols_w);
     switch (p->strategy) {
     case CG_CONV_STRATEGY_DEPTHWISE:
         run_depthwise(direction, g, x);
@@ -463,8 +464,8 @@ int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
                        (direction == CG_CONV_FORWARD && p.strategy != CG_CONV_STRATEGY_DEPTHWISE);
     if (rc == 0 && x->relu && direction != CG_CONV_WEIGHT_GRAD && !in_epilogue) {
         int64_t floats = direction == CG_CONV_FORWARD
-                             ? g->batch * g->out_channels * g->out_h * g->out_w
-                             : g->batch * g->in_channels * g->in_h * g->in_w;
+                             ? g->batch * g->cols_channels * g->cols_h * g->cols_w
+                             : g->batch * g->image_channels * g->image_h * g->image_w;
         cg_relu_floats(x->out, x->out, floats);
     }
     return rc;

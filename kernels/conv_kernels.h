@@ -96,7 +96,7 @@ void cg_im2col_rows(const cg_conv_geometry *g, const float *image, float *cols, 
 void cg_col2im_rows(const cg_conv_geometry *g, const float *cols, int64_t ld, float *image,
                     int64_t oh0, int64_t oh1);
 
-// Depthwise convolution (groups == in_channels > 1) runs on direct loops instead
+// Depthwise convolution (groups == image_channels > 1) runs on direct loops instead
 // (kernels/conv_depthwise.c); the driver dispatches to them, same arguments and results.
 bool cg_conv_is_depthwise(const cg_conv_geometry *g);
 void cg_conv_depthwise_forward(const cg_conv_geometry *g, const float *image, const float *weight,

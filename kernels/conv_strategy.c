@@ -64,13 +64,13 @@ const char *cg_conv_strategy_name(cg_conv_strategy strategy) {
 bool cg_conv_is_pointwise(const cg_conv_geometry *g) {
     return g->kernel_h == 1 && g->kernel_w == 1 && g->stride_h == 1 && g->stride_w == 1 &&
            g->pad_top == 0 && g->pad_bottom == 0 && g->pad_left == 0 && g->pad_right == 0 &&
-           g->in_h == g->out_h && g->in_w == g->out_w;
+           g->image_h == g->cols_h && g->image_w == g->cols_w;
 }
 
 // Whether the implicit GEMM can run a forward: positions and rows to multiply, and one
 // image's offsets fit its int32 tap table (more images per block only if those fit too).
 static bool implicit_fits(const cg_conv_geometry *g) {
-    return g->batch > 0 && g->out_h * g->out_w > 0 && cg_conv_col_rows(g) > 0 &&
+    return g->batch > 0 && g->cols_h * g->cols_w > 0 && cg_conv_col_rows(g) > 0 &&
            cg_conv_implicit_fits(g, 1);
 }
 
@@ -94,8 +94,8 @@ cg_conv_strategy cg_conv_choose_strategy(cg_conv_direction direction, const cg_c
     // 1.2-1.3x Winograd's on config c at 1 and 2 threads (forward and transposed tie).
     if (wgrad && direct_pays) return CG_CONV_STRATEGY_DIRECT;
     // Winograd for 3x3 stride-1 convolutions deep enough on both sides for its 16 GEMMs.
-    if (automatic && winograd && g->in_channels >= WINOGRAD_MIN_CHANNELS &&
-        g->out_channels >= WINOGRAD_MIN_CHANNELS)
+    if (automatic && winograd && g->image_channels >= WINOGRAD_MIN_CHANNELS &&
+        g->cols_channels >= WINOGRAD_MIN_CHANNELS)
         return CG_CONV_STRATEGY_WINOGRAD;
     // Direct loops on AVX-512 where their register blocks fill the vectors: shallow
     // convolutions and small images, whose column matrix costs as much as the multiply.

@@ -36,7 +36,7 @@
 bool cg_conv_winograd_fits(const cg_conv_geometry *g) {
     return g->kernel_h == 3 && g->kernel_w == 3 && g->stride_h == 1 && g->stride_w == 1 &&
            g->dilation_h == 1 && g->dilation_w == 1 && g->groups == 1 && g->pad_top <= 2 &&
-           g->pad_left <= 2 && g->out_h > 0 && g->out_w > 0;
+           g->pad_left <= 2 && g->cols_h > 0 && g->cols_w > 0;
 }
 
 // The convolution Winograd computes, whichever side of the geometry is its input.
@@ -51,12 +51,12 @@ typedef struct wino {
 static wino wino_of(const cg_conv_geometry *g, bool transposed) {
     wino w = {.batch = g->batch};
     if (!transposed) {
-        w.ci = g->in_channels, w.hi = g->in_h, w.wi = g->in_w;
-        w.co = g->out_channels, w.ho = g->out_h, w.wo = g->out_w;
+        w.ci = g->image_channels, w.hi = g->image_h, w.wi = g->image_w;
+        w.co = g->cols_channels, w.ho = g->cols_h, w.wo = g->cols_w;
         w.pad_top = g->pad_top, w.pad_left = g->pad_left;
     } else {
-        w.ci = g->out_channels, w.hi = g->out_h, w.wi = g->out_w;
-        w.co = g->in_channels, w.ho = g->in_h, w.wo = g->in_w;
+        w.ci = g->cols_channels, w.hi = g->cols_h, w.wi = g->cols_w;
+        w.co = g->image_channels, w.ho = g->image_h, w.wo = g->image_w;
         w.pad_top = 2 - g->pad_top, w.pad_left = 2 - g->pad_left;
     }
     w.tiles_h = (w.ho + 1) / 2, w.tiles_w = (w.wo + 1) / 2;

@@ -51,10 +51,10 @@ static cg_conv_geometry geometry_of(const pinned *s) {
                           .batched = true,
                           .spatial = 2,
                           .groups = s->groups,
-                          .in_channels = s->c,
-                          .in_h = s->h,
-                          .in_w = s->w,
-                          .out_channels = s->o,
+                          .image_channels = s->c,
+                          .image_h = s->h,
+                          .image_w = s->w,
+                          .cols_channels = s->o,
                           .kernel_h = s->kh,
                           .kernel_w = s->kw,
                           .stride_h = s->sh,
@@ -65,8 +65,8 @@ static cg_conv_geometry geometry_of(const pinned *s) {
                           .pad_bottom = s->pb,
                           .pad_left = s->pl,
                           .pad_right = s->pr};
-    g.out_h = (s->h + s->pt + s->pb - s->dh * (s->kh - 1) - 1) / s->sh + 1;
-    g.out_w = (s->w + s->pl + s->pr - s->dw * (s->kw - 1) - 1) / s->sw + 1;
+    g.cols_h = (s->h + s->pt + s->pb - s->dh * (s->kh - 1) - 1) / s->sh + 1;
+    g.cols_w = (s->w + s->pl + s->pr - s->dw * (s->kw - 1) - 1) / s->sw + 1;
     return g;
 }
 
