@@ -7,7 +7,8 @@
 // nothing; training (graph recorded) frees nothing early and gives bitwise the same
 // gradients as running the children by hand; and cg_free_consumed refuses every tensor
 // someone else may still use (the container's input, the result, a node's saved tensor,
-// tensors outside the innermost scope, tensors in a graph).
+// tensors outside the innermost scope, tensors in a graph). Dropout's training graph keeps
+// no mask.
 #include <string.h>
 
 #include "cgrad.h"
@@ -187,6 +188,38 @@ static void test_training_gradients_unchanged(void **state) {
     cg_module_free(m);
 }
 
+// Training keeps no dropout mask: the node holds the generator's state and backward draws
+// the same mask again. dx is the gradient times the mask the forward applied (read off
+// y = x * mask, x without zeros), and the generator ends where cg_rand of that size leaves it.
+static void test_dropout_keeps_no_mask(void **state) {
+    (void)state;
+    cg_manual_seed(6);
+    const float p = 0.3f, scale = 1.0f / (1.0f - p);
+    cg_tensor *x = cg_test_distinct(CG_SHAPE(7, 9));
+    for (int64_t i = 0; i < x->numel; i++) x->data[i] += x->data[i] >= 0 ? 0.25f : -0.25f;
+    cg_tensor *w = cg_randn(CG_SHAPE(7, 9), NULL);
+    cg_rng expected_rng = *cg_global_rng();
+    cg_free(cg_rand(CG_SHAPE(7, 9), &expected_rng)); // as many draws as the mask takes
+    cg_scope_begin();
+    cg_tensor *y = cg_dropout(x, p, true);
+    assert_non_null(y->node);
+    assert_memory_equal(cg_global_rng(), &expected_rng, sizeof expected_rng);
+    for (int k = 0; k < CG_MAX_SAVED; k++) assert_null(y->node->saved[k]);
+    int kept = 0;
+    for (int64_t i = 0; i < x->numel; i++) {
+        bool keep = y->data[i] != 0;
+        kept += keep;
+        assert_true(y->data[i] == (keep ? x->data[i] * scale : 0.0f));
+    }
+    assert_true(kept > 0 && kept < x->numel); // both kinds occur
+    assert_int_equal(cg_backward(cg_sum(cg_mul(y, w), CG_ALL_DIMS, false)), 0);
+    for (int64_t i = 0; i < x->numel; i++)
+        assert_true(x->grad->data[i] == w->data[i] * (y->data[i] != 0 ? scale : 0.0f));
+    cg_scope_end();
+    cg_free(w);
+    cg_free(x);
+}
+
 // cg_free_consumed frees only what nobody else can reach.
 static void test_free_consumed_rules(void **state) {
     (void)state;
@@ -224,6 +257,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_frozen_model_frees_too, cg_test_teardown),
         cmocka_unit_test_teardown(test_mixed_children_same_output, cg_test_teardown),
         cmocka_unit_test_teardown(test_training_gradients_unchanged, cg_test_teardown),
+        cmocka_unit_test_teardown(test_dropout_keeps_no_mask, cg_test_teardown),
         cmocka_unit_test_teardown(test_free_consumed_rules, cg_test_teardown),
     };
     cg_test_capture_errors();
