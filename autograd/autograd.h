@@ -3,7 +3,9 @@
 // Every op that gets an input with requires_grad (while grad mode is on) records a node on
 // its output: which op (autograd/ops.def), its inputs and what it saved for backward.
 // cg_backward(loss) walks those nodes in reverse topological order and accumulates
-// d loss / d t into t->grad for every tensor on the way (leaves and intermediates).
+// d loss / d t into t->grad for every tensor on the way (leaves and intermediates; the
+// intermediates inside containers, which nobody outside can see, give theirs up as soon as
+// it has been used: cg_free_consumed).
 #ifndef CG_AUTOGRAD_H
 #define CG_AUTOGRAD_H
 
@@ -45,8 +47,11 @@ bool cg_is_grad_enabled(void);
 // caller took it, nobody cg_kept it; with no scope open nothing is freed), and t is neither
 // `result` nor `keep` (NULL allowed: the caller's own input, which it does not own). Views
 // of t stay valid (they hold the storage). Returns whether t was freed; if not, it lives on
-// until its scope ends, as before. Only for tensors the caller made and has not shown to
-// anyone: an evaluation pass then holds about two activations instead of all of them.
+// until its scope ends, as before; if only the graph kept it (training), t is marked
+// internal (tensor.h) and backward frees t's .grad right after t's node has used it. Only
+// for tensors the caller made and has not shown to anyone: an evaluation pass then holds
+// about two activations instead of all of them, and a backward pass does not hold every
+// intermediate's gradient.
 // cg_Sequential, cg_Residual and module forwards that chain ops call it:
 //   cg_tensor *h = cg_conv2d(x, w, NULL, NULL);
 //   cg_tensor *y = cg_relu(h);

@@ -6,7 +6,10 @@
 // soon as the next layer has read it; keeping them all until the scope ends made a
 // 1000-image no-grad forward hold every layer's output at once. Containers (and module
 // forwards that chain ops) hand each consumed intermediate to cg_free_consumed, which frees
-// it only when that is provably safe, and otherwise leaves it to its scope.
+// it only when that is provably safe, and otherwise leaves it to its scope. In training it
+// marks the tensor internal instead: nobody will read its .grad, so backward drops that as
+// soon as the node that made the tensor has used it (autograd/engine.c), instead of holding
+// every intermediate's gradient until the scope ends.
 #include "../tensor/tensor_internal.h"
 #include "autograd.h"
 
@@ -22,7 +25,12 @@ bool cg_free_consumed(cg_tensor *t, const cg_tensor *keep, const cg_tensor *resu
     // Only the innermost scope's own temporaries: a node that saved t, a module or caller
     // that owns it, or a cg_keep took it out of this scope (and a tensor made with no scope
     // open belongs to the caller, who may hold it).
-    if (!cg_scope_is_innermost(t) || !outside_any_graph(t, result)) return false;
+    if (!cg_scope_is_innermost(t)) return false;
+    if (!outside_any_graph(t, result)) {
+        // Training: backward needs t itself, but not its gradient once t's own node used it.
+        t->internal = true;
+        return false;
+    }
     // Views of t (result may be one, e.g. Flatten) hold their own reference to its storage.
     cg_free(t);
     return true;

@@ -279,6 +279,10 @@ int cg_backward_ex(cg_tensor *t, const cg_tensor *grad, bool retain_graph) {
         cg_scope_begin();
         n->op->backward(n, n->output->grad);
         cg_scope_end();
+        if (n->output->internal) { // a container's intermediate: its gradient is spent
+            cg_free(n->output->grad);
+            n->output->grad = NULL;
+        }
         if (cg_error_count() != errors) status = -1;
     }
     cg_grad_ready_plan_free(&ready);

@@ -7,8 +7,8 @@
 // nothing; training (graph recorded) frees nothing early and gives bitwise the same
 // gradients as running the children by hand; and cg_free_consumed refuses every tensor
 // someone else may still use (the container's input, the result, a node's saved tensor,
-// tensors outside the innermost scope, tensors in a graph). Dropout's training graph keeps
-// no mask.
+// tensors outside the innermost scope, tensors in a graph). In training, backward frees
+// the container's intermediates' gradients once used; dropout keeps no mask.
 #include <string.h>
 
 #include "cgrad.h"
@@ -220,6 +220,35 @@ static void test_dropout_keeps_no_mask(void **state) {
     cg_free(x);
 }
 
+// Training through cg_Sequential holds no gradient of its intermediates after backward
+// (each was freed once its node had used it), where the same children run by hand keep
+// theirs: the difference is at least the largest intermediate (the first conv's output).
+static void test_backward_frees_internal_grads(void **state) {
+    (void)state;
+    cg_manual_seed(7);
+    cg_module *m = mixed_cnn();
+    cg_module_eval(m); // no dropout: both runs identical
+    cg_tensor *x = cg_randn(CG_SHAPE(4, 1, 28, 28), NULL);
+    int64_t held[2];
+    for (int run = 0; run < 2; run++) {
+        for (int warm = 0; warm < 2; warm++) { // the second time, parameter grads exist
+            cg_scope_begin();
+            int64_t before = cg_alloc_get_stats().live_bytes;
+            cg_tensor *h = run == 0 ? cg_module_forward(m, x) : forward_by_hand(m, x);
+            assert_int_equal(cg_backward(cg_sum(cg_mul(h, h), CG_ALL_DIMS, false)), 0);
+            held[run] = cg_alloc_get_stats().live_bytes - before;
+            cg_scope_end();
+        }
+    }
+    int64_t conv_output = 4 * 8 * 28 * 28 * (int64_t)sizeof(float);
+    if (held[1] - held[0] < conv_output)
+        fail_msg("after backward Sequential holds %lld bytes, by hand %lld: expected at least "
+                 "%lld fewer",
+                 (long long)held[0], (long long)held[1], (long long)conv_output);
+    cg_free(x);
+    cg_module_free(m);
+}
+
 // cg_free_consumed frees only what nobody else can reach.
 static void test_free_consumed_rules(void **state) {
     (void)state;
@@ -258,6 +287,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_mixed_children_same_output, cg_test_teardown),
         cmocka_unit_test_teardown(test_training_gradients_unchanged, cg_test_teardown),
         cmocka_unit_test_teardown(test_dropout_keeps_no_mask, cg_test_teardown),
+        cmocka_unit_test_teardown(test_backward_frees_internal_grads, cg_test_teardown),
         cmocka_unit_test_teardown(test_free_consumed_rules, cg_test_teardown),
     };
     cg_test_capture_errors();
