@@ -12,12 +12,24 @@
 // every intermediate's gradient until the scope ends.
 #include "../tensor/tensor_internal.h"
 #include "autograd.h"
+#include "op.h"
 
 // No node can point at t: none is recorded while grad mode is off, and with grad mode on a
 // node would have made `result` (computed from t) require grad or carry a node.
 static bool outside_any_graph(const cg_tensor *t, const cg_tensor *result) {
     if (!cg_is_grad_enabled()) return true;
     return !t->requires_grad && !t->node && !result->requires_grad && !result->node;
+}
+
+// Whether no backward will read t's values: the node that made t does not read its output,
+// and t's one consumer, the node that made result, does not read that input.
+static bool values_unread(const cg_tensor *t, const cg_tensor *result) {
+    const cg_node *consumer = result->node;
+    if (t->uses != 1 || !t->node || !(t->node->unread & CG_OP_OUTPUT_UNREAD) || !consumer)
+        return false;
+    for (int i = 0; i < consumer->n_inputs; i++)
+        if (consumer->inputs[i] == t) return (consumer->unread & CG_OP_INPUT_UNREAD(i)) != 0;
+    return false;
 }
 
 bool cg_free_consumed(cg_tensor *t, const cg_tensor *keep, const cg_tensor *result) {
@@ -27,8 +39,10 @@ bool cg_free_consumed(cg_tensor *t, const cg_tensor *keep, const cg_tensor *resu
     // open belongs to the caller, who may hold it).
     if (!cg_scope_is_innermost(t)) return false;
     if (!outside_any_graph(t, result)) {
-        // Training: backward needs t itself, but not its gradient once t's own node used it.
+        // Training: backward needs t itself, but not its gradient once t's own node used it,
+        // and maybe not its values (a convolution's output read only by ReLU + max pooling).
         t->internal = true;
+        if (values_unread(t, result)) cg_tensor_release_data(t);
         return false;
     }
     // Views of t (result may be one, e.g. Flatten) hold their own reference to its storage.

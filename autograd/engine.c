@@ -57,7 +57,10 @@ cg_node *cg_record(cg_tensor *out, const cg_op *op, int n_inputs, cg_tensor *con
     n->op = op;
     n->output = out;
     n->n_inputs = n_inputs;
-    for (int i = 0; i < n_inputs; i++) n->inputs[i] = inputs[i];
+    for (int i = 0; i < n_inputs; i++) {
+        n->inputs[i] = inputs[i];
+        if (inputs[i]) inputs[i]->uses++;
+    }
     out->node = n;
     out->requires_grad = true;
     return n;

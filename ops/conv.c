@@ -77,6 +77,9 @@ cg_tensor *cg_conv_record(const cg_op *op, const cg_conv_geometry *g, cg_tensor 
                           cg_tensor *input, cg_tensor *weight, cg_tensor *bias) {
     cg_node *n = cg_record(out, op, 3, (cg_tensor *[]){input, weight, bias});
     if (n) cg_node_set_ctx(n, g, sizeof *g);
+    // The convolution backwards read the input and the weight; only conv2d_relu's reads
+    // its output (ReLU's mask).
+    if (n && op->backward != conv_relu_backward) n->unread = CG_OP_OUTPUT_UNREAD;
     return out;
 }
 
