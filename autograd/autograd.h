@@ -48,10 +48,12 @@ bool cg_is_grad_enabled(void);
 // `result` nor `keep` (NULL allowed: the caller's own input, which it does not own). Views
 // of t stay valid (they hold the storage). Returns whether t was freed; if not, it lives on
 // until its scope ends, as before; if only the graph kept it (training), t is marked
-// internal (tensor.h) and backward frees t's .grad right after t's node has used it. Only
-// for tensors the caller made and has not shown to anyone: an evaluation pass then holds
-// about two activations instead of all of them, and a backward pass does not hold every
-// intermediate's gradient.
+// internal (tensor.h) and backward frees t's .grad right after t's node has used it; and
+// if result's node is t's only consumer and neither it nor t's node reads t's values
+// (cg_node.unread, autograd/op.h), those are freed now (t->data becomes NULL). Only for
+// tensors the caller made and has not shown to anyone: an evaluation pass then holds about
+// two activations instead of all of them, and a training step neither the values nobody
+// reads nor every intermediate's gradient.
 // cg_Sequential, cg_Residual and module forwards that chain ops call it:
 //   cg_tensor *h = cg_conv2d(x, w, NULL, NULL);
 //   cg_tensor *y = cg_relu(h);
