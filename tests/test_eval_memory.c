@@ -167,6 +167,14 @@ static cg_module *small_cnn(void) {
                                          cg_Flatten(1, -1), cg_Linear(16 * 7 * 7, 10, NULL)});
 }
 
+// Linear, ReLU, Linear, ReLU, Linear: ReLU's backward reads its output, Linear's its input,
+// so each Linear's output is freed once ReLU has consumed it.
+static cg_module *relu_mlp(void) {
+    return cg_Sequential(5, (cg_module *[]){cg_Linear(784, 256, NULL), cg_ReLU(),
+                                            cg_Linear(256, 256, NULL), cg_ReLU(),
+                                            cg_Linear(256, 10, NULL)});
+}
+
 // One training step of m on x through Sequential (run 0) or the children by hand (run 1):
 // the bytes held after the forward, and copies of every parameter's and x's gradient.
 static int64_t train_step(cg_module *m, cg_tensor *x, int run, cg_tensor **grads, int n_params,
@@ -187,14 +195,16 @@ static int64_t train_step(cg_module *m, cg_tensor *x, int run, cg_tensor **grads
 }
 
 // Training: the gradients through cg_Sequential are bitwise those of running its children
-// by hand (which frees nothing early), for every parameter and the input, on both models;
-// on the small CNN the forward holds at least the first convolution's output less.
+// by hand (which frees nothing early), for every parameter and the input, on three models;
+// the small CNN's and the MLP's forwards hold the values no backward reads no longer.
 static void test_training_gradients_unchanged(void **state) {
     (void)state;
-    for (int model = 0; model < 2; model++) {
+    for (int model = 0; model < 3; model++) {
         cg_manual_seed(4);
-        cg_module *m = model == 0 ? mixed_cnn() : small_cnn();
-        cg_tensor *x = cg_requires_grad(cg_randn(CG_SHAPE(2, 1, 28, 28), NULL), true);
+        cg_module *m = model == 0 ? mixed_cnn() : model == 1 ? small_cnn() : relu_mlp();
+        cg_tensor *x = cg_requires_grad(model < 2 ? cg_randn(CG_SHAPE(2, 1, 28, 28), NULL)
+                                                  : cg_randn(CG_SHAPE(2, 784), NULL),
+                                        true);
         cg_tensor_list params = cg_module_named_parameters(m);
         cg_tensor *grads[2][16];
         int64_t held[2];
@@ -209,8 +219,10 @@ static void test_training_gradients_unchanged(void **state) {
             cg_free(grads[0][i]);
             cg_free(grads[1][i]);
         }
-        if (model == 1 && held[1] - held[0] < 2 * 8 * 28 * 28 * (int64_t)sizeof(float))
-            fail_msg("small CNN forward held %lld bytes through Sequential, %lld by hand",
+        // At least the first convolution's output, or both hidden Linear outputs, fewer.
+        int64_t fewer = model == 1 ? 2 * 8 * 28 * 28 : 2 * 256 * 2;
+        if (model > 0 && held[1] - held[0] < fewer * (int64_t)sizeof(float))
+            fail_msg("model %d's forward held %lld bytes through Sequential, %lld by hand", model,
                      (long long)held[0], (long long)held[1]);
         cg_tensor_list_free(&params);
         cg_free(x);
