@@ -25,6 +25,7 @@
 #include "autograd/op.h"
 #include "ops/registry.h"
 #include "ops/math.h"
+#include "ops/activations.h"
 #include "ops/view.h"
 #include "ops/functional.h"
 #include "ops/norm.h"

@@ -37,6 +37,8 @@ void cg_zero_grad(cg_tensor *t);
 
 // Grad mode. With it off, ops record nothing (torch.no_grad). Returns the previous mode:
 //   bool prev = cg_set_grad_enabled(false); ... cg_set_grad_enabled(prev);
+// Per thread, as in PyTorch: each thread starts with grad enabled, and setting it changes
+// only the calling thread's mode.
 bool cg_set_grad_enabled(bool enabled);
 bool cg_is_grad_enabled(void);
 

@@ -3,18 +3,24 @@
 // The graph is the tensors themselves: each non-leaf tensor points at the node that made
 // it, and the node points at its inputs (micrograd's model). Backward orders the nodes
 // topologically from the root and calls each op's backward once, newest first.
+#include <stdatomic.h>
 #include <string.h>
 
 #include "../kernels/elementwise.h"
 #include "../tensor/alloc.h"
+#include "../tensor/array.h"
 #include "../tensor/parallel.h"
 #include "../tensor/tensor_internal.h"
 #include "autograd.h"
 #include "grad_ready_internal.h"
 #include "op.h"
 
-static bool grad_enabled = true;
-static uint32_t visit_epoch = 0;
+// Grad mode is per thread, as torch.no_grad: a data-loading or evaluation thread that
+// turns it off does not change what the training thread records.
+static _Thread_local bool grad_enabled = true;
+// One counter for all threads: a node marked by a backward pass on one thread must never
+// look visited to a later pass on another.
+static _Atomic uint32_t visit_epoch = 0;
 
 bool cg_set_grad_enabled(bool enabled) {
     bool prev = grad_enabled;
@@ -154,20 +160,6 @@ typedef struct node_list {
     int64_t n, cap;
 } node_list;
 
-static bool push(node_list *l, cg_node *n) {
-    if (l->n == l->cap) {
-        int64_t cap = l->cap ? 2 * l->cap : 64;
-        cg_node **items = cg_alloc((size_t)cap * sizeof *items);
-        if (!items) return false;
-        if (l->n) memcpy(items, l->items, (size_t)l->n * sizeof *items);
-        cg_dealloc(l->items);
-        l->items = items;
-        l->cap = cap;
-    }
-    l->items[l->n++] = n;
-    return true;
-}
-
 // Post-order DFS without recursion (graphs can be deep): `order` ends with the root's node.
 typedef struct frame {
     cg_node *node;
@@ -175,10 +167,10 @@ typedef struct frame {
 } frame;
 
 static bool topological_order(cg_node *root, node_list *order) {
-    int64_t cap = 64, top = 0;
-    frame *stack = cg_alloc((size_t)cap * sizeof *stack);
-    if (!stack) return false;
-    uint32_t epoch = ++visit_epoch;
+    int64_t cap = 0, top = 0;
+    frame *stack = NULL;
+    if (cg_array_reserve(&stack, &cap, 64, sizeof *stack) < 0) return false;
+    uint32_t epoch = atomic_fetch_add(&visit_epoch, 1) + 1;
     stack[top++] = (frame){root, 0};
     root->visit = epoch;
     bool ok = true;
@@ -191,20 +183,9 @@ static bool topological_order(cg_node *root, node_list *order) {
             cg_node *child = in ? in->node : NULL;
             if (!child || child->visit == epoch) continue;
             child->visit = epoch;
-            if (top == cap) {
-                frame *bigger = cg_alloc((size_t)(2 * cap) * sizeof *stack);
-                if (!bigger) {
-                    ok = false;
-                    break;
-                }
-                memcpy(bigger, stack, (size_t)cap * sizeof *stack);
-                cg_dealloc(stack);
-                stack = bigger;
-                cap *= 2;
-            }
-            stack[top++] = (frame){child, 0};
+            ok = CG_ARRAY_PUSH(stack, top, cap, ((frame){child, 0})) == 0;
         } else {
-            ok = push(order, f->node);
+            ok = CG_ARRAY_PUSH(order->items, order->n, order->cap, f->node) == 0;
             top--;
         }
     }
@@ -222,7 +203,7 @@ int cg_backward(cg_tensor *loss) {
         return -1;
     }
     float one = 1.0f;
-    cg_tensor seed = {.ndim = loss->ndim, .numel = 1, .data = &one};
+    cg_tensor seed = {.ndim = loss->ndim, .numel = 1, .data = &one, .liveness = CG_TENSOR_LIVE};
     memcpy(seed.shape, loss->shape, sizeof seed.shape);
     return cg_backward_ex(loss, &seed, false);
 }

@@ -4,6 +4,10 @@ training), one row per config with the ratio and, when a peak file is given, eac
 share of the FMA peak measured in the same run (bench_peak).
 Arguments: gemm.json cg.jsonl torch.jsonl [peak.jsonl].
 
+With --models RUN_DIR (bench/models): the model table of one run, from the run's
+cg_<threads>.json and torch_<threads>.json: images/s of both sides and their ratio (above 1:
+cgrad is faster), peak RSS of both sides and their ratio (below 1: cgrad needs less).
+
 With --summary RUN_DIR... (bench/compare --runs N): every row's ratio in each run (each
 ratio from one run: cgrad and the reference measured minutes apart at most), as the median
 over the runs and the range, per thread count. On a VM whose neighbours come and go the
@@ -20,9 +24,12 @@ def lines(path):
 
 
 def ratios(run_dir, t):
-    """{row name: ratio} of one run's block for t threads (above 1: cgrad is faster)."""
+    """{row name: ratio} of one run's block for t threads: speed ratios (above 1: cgrad is
+    faster) and the model rows' peak RSS ratios (below 1: cgrad needs less memory). A run of
+    bench/models alone has no GEMM file."""
     out = {}
-    gemm = json.load(open(os.path.join(run_dir, f"gemm_{t}.json")))
+    gemm_path = os.path.join(run_dir, f"gemm_{t}.json")
+    gemm = json.load(open(gemm_path)) if os.path.exists(gemm_path) else {"rows": []}
     for r in gemm["rows"]:
         if r.get("openblas_gflops"):
             out["GEMM " + r["shape"] + " " + r["dims"]] = r["gflops"] / r["openblas_gflops"]
@@ -33,15 +40,43 @@ def ratios(run_dir, t):
             out["conv " + name] = ref[name]["ms"] / r["ms"]
     if "small_cnn" in cg and "small_cnn" in ref:
         out["train images/s"] = cg["small_cnn"]["images_per_s"] / ref["small_cnn"]["images_per_s"]
+    for name, r in cg.items():
+        if name in ref and r.get("bench") == "model":
+            out[f"model {name} images/s"] = r["images_per_s"] / ref[name]["images_per_s"]
+            out[f"model {name} peak RSS"] = r["peak_rss_mb"] / ref[name]["peak_rss_mb"]
     return out
 
 
+def thread_counts(run_dir):
+    return sorted({f[len("cg_"):-len(".json")] for f in os.listdir(run_dir)
+                   if f.startswith("cg_")}, key=int)
+
+
+def models_table(run_dir):
+    """bench/models' table of one run: every model row at every thread count."""
+    print(f"  {'model':<13}{'mode':<10}{'threads':>7}{'cgrad img/s':>13}{'torch img/s':>13}"
+          f"{'ratio':>7}{'cgrad MB':>10}{'torch MB':>10}{'RSS ratio':>11}")
+    for t in thread_counts(run_dir):
+        cg = [r for r in lines(os.path.join(run_dir, f"cg_{t}.json")) if r.get("bench") == "model"]
+        ref = {r["name"]: r for r in lines(os.path.join(run_dir, f"torch_{t}.json"))}
+        for a in cg:
+            b = ref.get(a["name"])
+            if not b:
+                print(f"  {a['model']:<13}{a['mode']:<10}{t:>7}  (no PyTorch row)")
+                continue
+            print(f"  {a['model']:<13}{a['mode']:<10}{t:>7}{a['images_per_s']:13.0f}"
+                  f"{b['images_per_s']:13.0f}{a['images_per_s'] / b['images_per_s']:7.2f}"
+                  f"{a['peak_rss_mb']:10.0f}{b['peak_rss_mb']:10.0f}"
+                  f"{a['peak_rss_mb'] / b['peak_rss_mb']:11.2f}")
+
+
 def summary(run_dirs):
-    threads = sorted({f[len("cg_"):-len(".json")] for f in os.listdir(run_dirs[0])
-                      if f.startswith("cg_")}, key=int)
+    threads = thread_counts(run_dirs[0])
     per = {t: [ratios(d, t) for d in run_dirs] for t in threads}
     names = list(per[threads[0]][0])
     print(f"Summary of {len(run_dirs)} runs: the ratio's median over the runs [min-max]")
+    print("  (speed: above 1 is cgrad faster; peak RSS: cgrad's / PyTorch's, below 1 is cgrad "
+          "smaller)")
     print(f"  {'row':<52}" + "".join(f"{t + ' thread(s)':>22}" for t in threads))
     for name in names:
         cells = []
@@ -53,6 +88,9 @@ def summary(run_dirs):
 
 if sys.argv[1] == "--summary":
     summary(sys.argv[2:])
+    sys.exit(0)
+if sys.argv[1] == "--models":
+    models_table(sys.argv[2])
     sys.exit(0)
 
 gemm_doc = json.load(open(sys.argv[1]))

@@ -163,6 +163,7 @@ static int plan_buckets(cg_ddp *d, const cg_tensor_list *params, int64_t bucket_
 // The state dict's entries that are not parameters, and one flat buffer for them.
 static int collect_buffers(cg_ddp *d) {
     cg_tensor_list sd = cg_module_state_dict(d->model);
+    if (sd.count < 0) return -1;
     d->buffers.items = cg_alloc((size_t)(sd.count + 1) * sizeof *d->buffers.items);
     if (!d->buffers.items) return cg_tensor_list_free(&sd), -1;
     for (int i = 0; i < sd.count; i++)
@@ -189,7 +190,9 @@ cg_ddp *cg_ddp_new(cg_module *model, const cg_ddp_options *options) {
     d->overlap = !o.no_overlap;
     d->broadcast_buffers = !o.no_broadcast_buffers;
     cg_tensor_list params = cg_module_named_parameters(model);
-    int rc = plan_buckets(d, &params, o.bucket_bytes ? o.bucket_bytes : 256 << 10);
+    int rc = params.count < 0
+                 ? -1
+                 : plan_buckets(d, &params, o.bucket_bytes ? o.bucket_bytes : 256 << 10);
     cg_tensor_list_free(&params);
     if (rc == 0) rc = collect_buffers(d);
     if (rc == 0) rc = cg_dist_broadcast_module(model);

@@ -52,7 +52,7 @@ int cg_dist_broadcast(float *data, int64_t n) {
 int cg_dist_broadcast_module(const cg_module *m) {
     if (!m) return cg_error(CG_ERR_ARG, "dist: broadcast_module: module is NULL"), -1;
     cg_tensor_list sd = cg_module_state_dict(m);
-    int rc = 0;
+    int rc = sd.count < 0 ? -1 : 0;
     for (int i = 0; rc == 0 && i < sd.count; i++)
         rc = cg_dist_broadcast(sd.items[i].tensor->data, sd.items[i].tensor->numel);
     cg_tensor_list_free(&sd);

@@ -129,6 +129,7 @@ int cg_module_save(const char *path, const cg_module *m) {
         return -1;
     }
     cg_tensor_list sd = cg_module_state_dict(m);
+    if (sd.count < 0) return -1;
     const char *key = "format", *value = "pt";
     int rc = cg_safetensors_save(path, &sd, 1, &key, &value);
     cg_tensor_list_free(&sd);
@@ -149,6 +150,10 @@ int cg_module_load_ex(const char *path, cg_module *m, const cg_load_options *opt
     cg_safetensors file;
     if (cg_safetensors_load(path, &file) != 0) return -1;
     cg_tensor_list sd = cg_module_state_dict(m);
+    if (sd.count < 0) {
+        cg_safetensors_free(&file);
+        return -1;
+    }
     bool strict = !(options && options->non_strict);
     int rc = match_tensors("module_load", path, &sd, &file, strict, report);
     if (rc == 0) copy_into(&sd, &file);
@@ -165,9 +170,9 @@ int cg_module_load_ex(const char *path, cg_module *m, const cg_load_options *opt
 static int checkpoint_tensors(const cg_module *model, cg_optimizer *opt, cg_tensor_list *out) {
     cg_tensor_list sd = cg_module_state_dict(model);
     cg_tensor_list os = opt ? cg_optimizer_state(opt) : (cg_tensor_list){0, NULL};
-    int n = sd.count + os.count, rc = 0;
+    int n = sd.count + os.count, rc = sd.count < 0 || os.count < 0 ? -1 : 0;
     out->count = 0;
-    out->items = cg_alloc((size_t)(n > 0 ? n : 1) * sizeof *out->items);
+    out->items = rc == 0 ? cg_alloc((size_t)(n > 0 ? n : 1) * sizeof *out->items) : NULL;
     if (!out->items) rc = -1;
     for (int i = 0; rc == 0 && i < sd.count; i++) out->items[out->count++] = sd.items[i];
     for (int i = 0; rc == 0 && i < os.count; i++) {

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct cg_json_reader {
     const char *text;
@@ -32,5 +33,10 @@ bool cg_json_uint(cg_json_reader *r, int64_t *out);
 bool cg_json_at_end(cg_json_reader *r);
 // Record an error at the current position (printf-style); returns false.
 bool cg_json_fail(cg_json_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// qsort's comparison of two C strings (const char *), for sorting names and keys.
+static inline int cg_compare_strings(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 #endif

@@ -21,6 +21,7 @@ static int with_paths(const cg_module *model, const cg_tensor *t, FILE *out, con
         return -1;
     }
     cg_tensor_list sd = cg_module_state_dict(model);
+    if (sd.count < 0) return -1;
     const char **old = cg_alloc((size_t)(sd.count ? sd.count : 1) * sizeof *old);
     if (!old) {
         cg_tensor_list_free(&sd);

@@ -22,6 +22,13 @@ CG_SIMD_CLONES static void add_range(const float *a, const float *b, float *out,
     for (int64_t i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
+CG_SIMD_CLONES static void add_relu_range(const float *a, const float *b, float *out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        float v = a[i] + b[i];
+        out[i] = v < 0.0f ? 0.0f : v;
+    }
+}
+
 // out[0:n] = range(a, b), in one range per thread cut at CHUNK multiples (no cache line is
 // written by two threads), or in one call when small.
 typedef void (*range_fn)(const float *a, const float *b, float *out, int64_t n);
@@ -53,6 +60,10 @@ void cg_relu_floats(const float *x, float *y, int64_t n) {
 
 void cg_add_floats(const float *a, const float *b, float *out, int64_t n) {
     run_chunked(add_range, a, b, out, n);
+}
+
+void cg_add_relu_floats(const float *a, const float *b, float *out, int64_t n) {
+    run_chunked(add_relu_range, a, b, out, n);
 }
 
 // 32 lanes are 2 AVX-512 or 4 AVX2 vectors: independent add chains hide the add latency,

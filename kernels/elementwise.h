@@ -21,6 +21,10 @@ void cg_relu_floats(const float *x, float *y, int64_t n);
 // out[i] = a[i] + b[i]; out may alias a or b. Threaded above CG_PARALLEL_MIN.
 void cg_add_floats(const float *a, const float *b, float *out, int64_t n);
 
+// out[i] = relu(a[i] + b[i]) with relu as cg_relu_floats (the sum rounded first, so the
+// same values as the two loops); out may alias a or b. Threaded above CG_PARALLEL_MIN.
+void cg_add_relu_floats(const float *a, const float *b, float *out, int64_t n);
+
 // Sum of x[0:n] in a fixed order (whatever the thread count): float partial sums over 32
 // interleaved lanes, added in double. Relative error about n/32 * 2^-24 in the worst case,
 // against n * 2^-24 for one running float sum.

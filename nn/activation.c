@@ -1,9 +1,11 @@
-// nn/activation.c - modules wrapping elementwise activations and flatten (torch.nn.ReLU, ...).
+// nn/activation.c - the modules of the pointwise activations (torch.nn.ReLU, nn.Hardtanh,
+// ...: ReLU by hand, the others from ops/activations.def) and Flatten.
 //
-// The math and its backward live in tensor/unary.c and tensor/view.c; these modules only hold
+// The math and its backward live in ops/unary.c and ops/view.c; these modules only hold
 // the arguments and print them as PyTorch does.
 #include <stdio.h>
 
+#include "../ops/activations.h"
 #include "../ops/math.h"
 #include "../ops/view.h"
 #include "layers.h"
@@ -13,15 +15,6 @@ static cg_tensor *relu_forward(cg_module *m, cg_tensor *x) {
     (void)m;
     return cg_relu(x);
 }
-static cg_tensor *sigmoid_forward(cg_module *m, cg_tensor *x) {
-    (void)m;
-    return cg_sigmoid(x);
-}
-static cg_tensor *tanh_forward(cg_module *m, cg_tensor *x) {
-    (void)m;
-    return cg_tanh(x);
-}
-
 // ReLU then MaxPool2d: max_pool2d(relu(x)) in one op (ops/functional.h).
 static bool relu_pairs_with(const cg_module *m, const cg_module *next) {
     (void)m;
@@ -41,41 +34,67 @@ static const cg_module_class relu_class = {.name = "ReLU",
 bool cg_is_relu_module(const cg_module *m) {
     return m && m->cls == &relu_class;
 }
-static const cg_module_class sigmoid_class = {.name = "Sigmoid", .forward = sigmoid_forward};
-static const cg_module_class tanh_class = {.name = "Tanh", .forward = tanh_forward};
 
 cg_module *cg_ReLU(void) {
     return cg_module_new(&relu_class, NULL, 0);
 }
-cg_module *cg_Sigmoid(void) {
-    return cg_module_new(&sigmoid_class, NULL, 0);
-}
-cg_module *cg_Tanh(void) {
-    return cg_module_new(&tanh_class, NULL, 0);
+
+// ---- the modules of ops/activations.def ------------------------------------------------------
+// One class per line; the module holds its resolved option values and prints them with
+// the op's spec, as PyTorch's extra_repr.
+
+typedef struct activation_config {
+    const cg_activation_spec *spec;
+    float values[2];
+} activation_config;
+
+static void activation_describe(const cg_module *m, char *buf, size_t size) {
+    const activation_config *c = m->impl;
+    char options[128];
+    cg_activation_options_repr(c->spec, c->values, options, sizeof options);
+    snprintf(buf, size, "%s(%s)", m->cls->name, options);
 }
 
-// ---- LeakyReLU ------------------------------------------------------------------------
-
-typedef struct leaky_relu_config {
-    float negative_slope;
-} leaky_relu_config;
-
-static cg_tensor *leaky_relu_forward(cg_module *m, cg_tensor *x) {
-    const leaky_relu_config *c = m->impl;
-    return cg_leaky_relu(x, c->negative_slope);
+// A module with the options resolved (and checked) as the op does, naming the module.
+static cg_module *activation_module(const cg_module_class *cls, const cg_activation_spec *spec,
+                                    const cg_optional *options) {
+    activation_config c = {.spec = spec};
+    if (cg_activation_resolve(spec, spec->module_name, options, c.values)) return NULL;
+    return cg_module_with_config(cls, &c, sizeof c);
 }
-static void leaky_relu_describe(const cg_module *m, char *buf, size_t size) {
-    const leaky_relu_config *c = m->impl;
-    snprintf(buf, size, "LeakyReLU(negative_slope=%g)", (double)c->negative_slope);
-}
-static const cg_module_class leaky_relu_class = {
-    .name = "LeakyReLU", .forward = leaky_relu_forward, .describe = leaky_relu_describe};
 
-cg_module *cg_LeakyReLU(const cg_leaky_relu_options *options) {
-    cg_optional slope = options ? options->negative_slope : (cg_optional){0};
-    leaky_relu_config c = {(float)cg_optional_or(slope, 0.01)};
-    return cg_module_with_config(&leaky_relu_class, &c, sizeof c);
-}
+#define OPTION(options, field) (options ? options->field : (cg_optional){0})
+#define ACTIVATION(op, Name, ...)                                                                  \
+    static cg_tensor *op##_module_forward(cg_module *m, cg_tensor *x) {                            \
+        (void)m;                                                                                   \
+        return cg_##op(x);                                                                         \
+    }                                                                                              \
+    static const cg_module_class op##_class = {.name = #Name, .forward = op##_module_forward};     \
+    cg_module *cg_##Name(void) {                                                                   \
+        return cg_module_new(&op##_class, NULL, 0);                                                \
+    }
+#define ACTIVATION_MODULE(op, Name, ...)                                                           \
+    static const cg_module_class op##_class = {                                                    \
+        .name = #Name, .forward = op##_module_forward, .describe = activation_describe};           \
+    cg_module *cg_##Name(const cg_##op##_options *options) {                                       \
+        return activation_module(&op##_class, &cg_activation_##op, (cg_optional[]){__VA_ARGS__});  \
+    }
+#define ACTIVATION_1(op, Name, field, ...)                                                         \
+    static cg_tensor *op##_module_forward(cg_module *m, cg_tensor *x) {                            \
+        const activation_config *c = m->impl;                                                      \
+        return cg_##op(x, &(cg_##op##_options){cg_opt(c->values[0])});                             \
+    }                                                                                              \
+    ACTIVATION_MODULE(op, Name, OPTION(options, field))
+#define ACTIVATION_2(op, Name, field_a, default_a, repr_a, field_b, ...)                           \
+    static cg_tensor *op##_module_forward(cg_module *m, cg_tensor *x) {                            \
+        const activation_config *c = m->impl;                                                      \
+        return cg_##op(x, &(cg_##op##_options){cg_opt(c->values[0]), cg_opt(c->values[1])});       \
+    }                                                                                              \
+    ACTIVATION_MODULE(op, Name, OPTION(options, field_a), OPTION(options, field_b))
+#include "../ops/activations.def"
+#undef ACTIVATION
+#undef ACTIVATION_1
+#undef ACTIVATION_2
 
 // ---- Flatten --------------------------------------------------------------------------
 

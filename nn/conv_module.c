@@ -52,10 +52,10 @@ static int reversed_padding(const conv_module *c, int *pads) {
     return 2 * n_dims;
 }
 
-// x through the module's op; relu (Conv2d only): through cg_conv2d_relu.
-static cg_tensor *conv_run(cg_module *m, cg_tensor *x, bool relu) {
+// x through the module's op with weight w and bias b; relu (Conv2d only): through
+// cg_conv2d_relu.
+static cg_tensor *conv_run(cg_module *m, cg_tensor *x, cg_tensor *w, cg_tensor *b, bool relu) {
     const conv_module *c = m->impl;
-    cg_tensor *w = cg_module_param(m, "weight"), *b = cg_module_param(m, "bias");
     cg_conv_options o = c->options;
     cg_tensor *padded = NULL;
     if (o.padding_mode != CG_PAD_ZEROS) {
@@ -84,16 +84,61 @@ static cg_tensor *conv_run(cg_module *m, cg_tensor *x, bool relu) {
 }
 
 static cg_tensor *conv_forward(cg_module *m, cg_tensor *x) {
-    return conv_run(m, x, false);
+    return conv_run(m, x, cg_module_param(m, "weight"), cg_module_param(m, "bias"), false);
+}
+
+// Whether autograd may need the gradient of a parameter of m or next.
+static bool params_need_grad(const cg_module *m, const cg_module *next) {
+    const char *names[] = {"weight", "bias"};
+    bool need = false;
+    for (int i = 0; i < 2 && cg_is_grad_enabled(); i++) {
+        cg_tensor *p = cg_module_param(m, names[i]), *q = cg_module_param(next, names[i]);
+        need |= (p && p->requires_grad) || (q && q->requires_grad);
+    }
+    return need;
+}
+
+// Conv2d then BatchNorm2d in eval mode: one convolution with the batch norm folded into
+// its weight and bias (recomputed every call: O * C/g * kH * kW products),
+//   weight'[o] = weight[o] * scale[o],  bias'[o] = bias[o] * scale[o] + shift[o].
+// Only when no parameter's gradient can be asked for (grad mode off, or none requires
+// grad): the folded tensors are not the parameters. The input's gradient still flows.
+// Values differ from the two ops by rounding only (the products are reordered).
+static cg_tensor *conv_bn_folded(cg_module *m, cg_module *bn, cg_tensor *x) {
+    cg_tensor *w = cg_module_param(m, "weight"), *b = cg_module_param(m, "bias");
+    int64_t O = w->shape[0], per = w->numel / O;
+    double *affine = cg_alloc((size_t)(2 * O) * sizeof(double));
+    cg_tensor *fw = cg_empty_like(w), *fb = cg_empty(CG_SHAPE(O)), *y = NULL;
+    if (affine && fw && fb && cg_batch_norm_eval_affine(bn, O, affine, affine + O)) {
+        for (int64_t o = 0; o < O; o++) {
+            for (int64_t k = o * per; k < (o + 1) * per; k++)
+                fw->data[k] = (float)(w->data[k] * affine[o]);
+            fb->data[o] = (float)((b ? b->data[o] : 0.0) * affine[o] + affine[O + o]);
+        }
+        y = conv_run(m, x, fw, fb, false);
+    }
+    cg_dealloc(affine);
+    if (y && y->node) { // the node reads them in backward: it owns them
+        cg_node_save(y->node, 1, fw);
+        cg_node_save(y->node, 2, fb);
+    } else if (cg_scope_depth() == 0) { // else the open scope frees them
+        cg_free(fw);
+        cg_free(fb);
+    }
+    return y;
 }
 
 // Conv2d then ReLU: relu(conv2d(x)) in one op, the ReLU in the convolution's store.
+// Conv2d then an eval-mode BatchNorm2d: folded (conv_bn_folded).
 static bool conv_pairs_with(const cg_module *m, const cg_module *next) {
-    return ((const conv_module *)m->impl)->kind == CONV_2D && cg_is_relu_module(next);
+    const conv_module *c = m->impl;
+    return c->kind == CONV_2D && (cg_is_relu_module(next) ||
+                                  (cg_batch_norm_eval_affine(next, c->out_channels, NULL, NULL) &&
+                                   !params_need_grad(m, next)));
 }
 static cg_tensor *conv_forward_pair(cg_module *m, cg_module *next, cg_tensor *x) {
-    (void)next;
-    return conv_run(m, x, true);
+    if (!cg_is_relu_module(next)) return conv_bn_folded(m, next, x);
+    return conv_run(m, x, cg_module_param(m, "weight"), cg_module_param(m, "bias"), true);
 }
 
 // "(3, 3)" or "(3,)" as PyTorch prints a tuple.

@@ -7,6 +7,7 @@
 #include "../autograd/autograd.h"
 #include "../autograd/op.h"
 #include "../tensor/alloc.h"
+#include "../tensor/array.h"
 
 cg_module *cg_module_new(const cg_module_class *cls, const void *config, size_t config_size) {
     if (!cls) return cg_error(CG_ERR_ARG, "module_new: class is NULL");
@@ -54,21 +55,12 @@ cg_tensor *cg_module_add_buffer(cg_module *m, const char *name, cg_tensor *t) {
 
 cg_module *cg_module_add_child(cg_module *m, const char *name, cg_module *child) {
     if (!m || !child) return NULL;
-    if (m->n_children == m->cap_children) {
-        int cap = m->cap_children ? 2 * m->cap_children : 8;
-        char **names = cg_alloc((size_t)cap * sizeof *names);
-        cg_module **kids = cg_alloc((size_t)cap * sizeof *kids);
-        if (!names || !kids) return NULL;
-        if (m->n_children) {
-            memcpy(names, m->child_names, (size_t)m->n_children * sizeof *names);
-            memcpy(kids, m->children, (size_t)m->n_children * sizeof *kids);
-        }
-        cg_dealloc(m->child_names);
-        cg_dealloc(m->children);
-        m->child_names = names;
-        m->children = kids;
-        m->cap_children = cap;
-    }
+    // The two arrays grow together: each keeps its own capacity, both at least n + 1.
+    if (cg_array_reserve(&m->child_names, &m->cap_child_names, m->n_children + 1,
+                         sizeof *m->child_names) < 0 ||
+        cg_array_reserve(&m->children, &m->cap_children, m->n_children + 1, sizeof *m->children) <
+            0)
+        return NULL;
     size_t len = strlen(name) + 1;
     char *copy = cg_alloc(len);
     if (!copy) return NULL;
@@ -127,63 +119,88 @@ int64_t cg_module_num_parameters(const cg_module *m) {
     return n;
 }
 
+// The error for a path step that names no child: which step, in which module, and the
+// children that do exist (as PyTorch's get_submodule, with the list it leaves out).
+static void no_such_child(const cg_module *m, const char *path, const char *step, size_t len) {
+    char children[256] = "", *end = children;
+    for (int i = 0; i < m->n_children; i++) {
+        size_t left = sizeof children - (size_t)(end - children);
+        int n = snprintf(end, left, "%s%s", i ? ", " : "", m->child_names[i]);
+        if (n < 0 || (size_t)n >= left) {
+            snprintf(children + sizeof children - 5, 5, "...");
+            break;
+        }
+        end += n;
+    }
+    cg_error(CG_ERR_ARG, "module_get: \"%s\": %s has no child \"%.*s\" (%s%s)", path, m->cls->name,
+             (int)len, step, m->n_children ? "its children: " : "it has no children", children);
+}
+
 cg_module *cg_module_get(cg_module *m, const char *path) {
-    while (m && *path) {
-        const char *dot = strchr(path, '.');
-        size_t len = dot ? (size_t)(dot - path) : strlen(path);
+    if (!m || !path) return cg_error(CG_ERR_ARG, "module_get: %s is NULL", !m ? "module" : "path");
+    for (const char *step = path; *step;) {
+        const char *dot = strchr(step, '.');
+        size_t len = dot ? (size_t)(dot - step) : strlen(step);
         cg_module *next = NULL;
         for (int i = 0; i < m->n_children && !next; i++)
-            if (strlen(m->child_names[i]) == len && strncmp(m->child_names[i], path, len) == 0)
+            if (strlen(m->child_names[i]) == len && strncmp(m->child_names[i], step, len) == 0)
                 next = m->children[i];
+        if (!next) {
+            no_such_child(m, path, step, len);
+            return NULL;
+        }
         m = next;
-        path += len + (dot ? 1 : 0);
+        step += len + (dot ? 1 : 0);
     }
     return m;
 }
 
 // ---- named lists -------------------------------------------------------------------------
 
-static void list_push(cg_tensor_list *l, int *cap, const char *prefix, const char *name,
-                      cg_tensor *t) {
-    if (!t) return;
-    if (l->count == *cap) {
-        *cap = *cap ? 2 * *cap : 16;
-        cg_named_tensor *items = cg_alloc((size_t)*cap * sizeof *items);
-        if (!items) return;
-        if (l->count) memcpy(items, l->items, (size_t)l->count * sizeof *items);
-        cg_dealloc(l->items);
-        l->items = items;
-    }
-    cg_named_tensor *it = &l->items[l->count++];
-    snprintf(it->name, sizeof it->name, "%s%s", prefix, name);
-    it->tensor = t;
+// The list is built in an array with its own capacity; any failure (memory) fails the
+// whole list, so a caller such as cg_module_save never sees a partial one.
+typedef struct tensor_array {
+    cg_named_tensor *items;
+    int64_t count, capacity;
+} tensor_array;
+
+static int list_push(tensor_array *a, const char *prefix, const char *name, cg_tensor *t) {
+    if (!t) return 0;
+    if (CG_ARRAY_PUSH(a->items, a->count, a->capacity, (cg_named_tensor){.tensor = t}) < 0)
+        return -1;
+    snprintf(a->items[a->count - 1].name, sizeof a->items->name, "%s%s", prefix, name);
+    return 0;
 }
 
-static void collect(const cg_module *m, const char *prefix, bool buffers, cg_tensor_list *l,
-                    int *cap) {
+static int collect(const cg_module *m, const char *prefix, bool buffers, tensor_array *a) {
     for (int i = 0; i < m->n_params; i++)
-        list_push(l, cap, prefix, m->param_names[i], m->params[i]);
+        if (list_push(a, prefix, m->param_names[i], m->params[i]) < 0) return -1;
     for (int i = 0; buffers && i < m->n_buffers; i++)
-        list_push(l, cap, prefix, m->buffer_names[i], m->buffers[i]);
+        if (list_push(a, prefix, m->buffer_names[i], m->buffers[i]) < 0) return -1;
     for (int i = 0; i < m->n_children; i++) {
         char child_prefix[CG_NAME_MAX];
         snprintf(child_prefix, sizeof child_prefix, "%s%s.", prefix, m->child_names[i]);
-        collect(m->children[i], child_prefix, buffers, l, cap);
+        if (collect(m->children[i], child_prefix, buffers, a) < 0) return -1;
     }
+    return 0;
+}
+
+// {count, items}; {-1, NULL} when the list could not be built (the error is reported).
+static cg_tensor_list named_list(const cg_module *m, bool buffers) {
+    tensor_array a = {0};
+    if (m && collect(m, "", buffers, &a) < 0) {
+        cg_dealloc(a.items);
+        return (cg_tensor_list){-1, NULL};
+    }
+    return (cg_tensor_list){(int)a.count, a.items};
 }
 
 cg_tensor_list cg_module_named_parameters(const cg_module *m) {
-    cg_tensor_list l = {0, NULL};
-    int cap = 0;
-    if (m) collect(m, "", false, &l, &cap);
-    return l;
+    return named_list(m, false);
 }
 
 cg_tensor_list cg_module_state_dict(const cg_module *m) {
-    cg_tensor_list l = {0, NULL};
-    int cap = 0;
-    if (m) collect(m, "", true, &l, &cap);
-    return l;
+    return named_list(m, true);
 }
 
 // ---- forward, with an optional recorder for summary() ---------------------------------------
@@ -193,8 +210,9 @@ typedef struct summary_row {
     int64_t shape[CG_MAX_DIMS];
     int ndim;
 } summary_row;
-static summary_row *recorder;
-static int recorder_count, recorder_cap;
+// Per thread: a summary taken on one thread does not record another thread's forwards.
+static _Thread_local summary_row *recorder;
+static _Thread_local int recorder_count, recorder_cap;
 
 // The modules running on this thread, outermost first. A module run by a running module
 // is its child: its name (found among the parent's children) extends the error context,

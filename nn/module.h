@@ -32,9 +32,10 @@ typedef struct cg_module_class {
     // One line like PyTorch's repr: "Conv2d(1, 8, kernel_size=(3, 3), stride=(1, 1))".
     void (*describe)(const cg_module *m, char *buf, size_t size);
     // Optional, both or neither: whether this module followed by `next` runs as one fused
-    // op (Conv2d + ReLU: cg_conv2d_relu; ReLU + MaxPool2d: cg_relu_max_pool2d), and x
-    // through that op (the same values and gradients as the two modules). cg_Sequential
-    // uses them.
+    // op (Conv2d + ReLU: cg_conv2d_relu; ReLU + MaxPool2d: cg_relu_max_pool2d; BatchNorm +
+    // ReLU: cg_batch_norm_relu; Conv2d + eval BatchNorm2d: a folded conv2d), and x
+    // through that op (the same values and gradients as the two modules; the fold: up to
+    // rounding). cg_Sequential uses them.
     bool (*pairs_with)(const cg_module *m, const cg_module *next);
     cg_tensor *(*forward_pair)(cg_module *m, cg_module *next, cg_tensor *x);
 } cg_module_class;
@@ -48,7 +49,8 @@ struct cg_module {
     int n_buffers;
     const char *buffer_names[CG_MODULE_MAX_TENSORS];
     cg_tensor *buffers[CG_MODULE_MAX_TENSORS];
-    int n_children, cap_children;
+    int n_children;
+    int64_t cap_children, cap_child_names; // tensor/array.h capacities
     char **child_names;
     cg_module **children;
     void *impl;        // the layer's configuration/state: the module's copy of `config`
@@ -70,11 +72,15 @@ void cg_module_zero_grad(cg_module *m);               // zeroes every parameter'
 int64_t cg_module_num_parameters(const cg_module *m); // total elements of all parameters
 
 // A flat list of (dotted name, tensor) (tensor/tensor.h); free with cg_tensor_list_free.
+// count is -1 (items NULL) when the list could not be built (out of memory, reported):
+// never a partial list.
 // Parameters in registration order, depth first, as model.named_parameters().
 cg_tensor_list cg_module_named_parameters(const cg_module *m);
 // Parameters and buffers, as model.state_dict() orders them (per module: params, buffers).
 cg_tensor_list cg_module_state_dict(const cg_module *m);
-// The module at a dotted path ("features.0"), or NULL.
+// The module at a dotted path ("features.0"); "" is m itself. NULL with an error naming
+// the step that matches no child and listing the children that exist:
+//   module_get: "features.7": Sequential has no child "7" (its children: 0, 1, 2)
 cg_module *cg_module_get(cg_module *m, const char *path);
 
 // Print the module tree as PyTorch's repr(model).

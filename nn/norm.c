@@ -1,5 +1,6 @@
 // nn/norm.c - the normalisation modules of nn/norm.h: one configuration, one forward and one
 // repr for all five, which differ only in the functional they call and what they register.
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,7 +22,8 @@ typedef struct norm_config {
 
 // Batch norm: batch statistics when training or not tracking; the running ones move by
 // momentum, or by 1 / batches seen for the cumulative average (momentum=None).
-static cg_tensor *batch_norm_forward(cg_module *m, const norm_config *c, cg_tensor *x) {
+// With relu, relu(batch_norm(x)) as one op (cg_batch_norm_relu).
+static cg_tensor *batch_norm_forward(cg_module *m, const norm_config *c, cg_tensor *x, bool relu) {
     bool batch_stats = m->training || !c->track;
     double momentum = c->momentum;
     if (m->training && c->track) {
@@ -31,8 +33,10 @@ static cg_tensor *batch_norm_forward(cg_module *m, const norm_config *c, cg_tens
     }
     cg_tensor *rm = cg_module_buffer(m, "running_mean"), *rv = cg_module_buffer(m, "running_var");
     cg_tensor *w = cg_module_param(m, "weight"), *b = cg_module_param(m, "bias");
-    return (c->kind == BATCH_1D ? cg_batch_norm1d : cg_batch_norm2d)(
-        x, rm, rv, w, b, batch_stats, (float)momentum, (float)c->eps);
+    return (relu ? cg_batch_norm_relu
+            : c->kind == BATCH_1D
+                ? cg_batch_norm1d
+                : cg_batch_norm2d)(x, rm, rv, w, b, batch_stats, (float)momentum, (float)c->eps);
 }
 
 static cg_tensor *norm_forward(cg_module *m, cg_tensor *x) {
@@ -47,9 +51,24 @@ static cg_tensor *norm_forward(cg_module *m, cg_tensor *x) {
         return cg_instance_norm(x, 2, cg_module_buffer(m, "running_mean"),
                                 cg_module_buffer(m, "running_var"), w, b, m->training || !c->track,
                                 (float)c->momentum, (float)c->eps);
-    default:
-        return batch_norm_forward(m, c, x);
+    case BATCH_1D:
+    case BATCH_2D:
+        return batch_norm_forward(m, c, x, false);
     }
+    return NULL;
+}
+
+// BatchNorm1d/2d then ReLU: relu(batch_norm(x)) in one pass (cg_batch_norm_relu). An input
+// of the wrong rank goes through the module alone, for its error.
+static bool batch_norm_pairs_with(const cg_module *m, const cg_module *next) {
+    (void)m;
+    return cg_is_relu_module(next);
+}
+static cg_tensor *batch_norm_forward_pair(cg_module *m, cg_module *next, cg_tensor *x) {
+    const norm_config *c = m->impl;
+    bool fits = x && (c->kind == BATCH_2D ? x->ndim == 4 : x->ndim == 2 || x->ndim == 3);
+    if (!fits) return cg_module_forward(next, cg_module_forward(m, x));
+    return batch_norm_forward(m, c, x, true);
 }
 
 static const char *py_bool(bool b) {
@@ -78,12 +97,33 @@ static void norm_describe(const cg_module *m, char *buf, size_t size) {
 }
 
 static const cg_module_class classes[] = {
-    [BATCH_1D] = {.name = "BatchNorm1d", .forward = norm_forward, .describe = norm_describe},
-    [BATCH_2D] = {.name = "BatchNorm2d", .forward = norm_forward, .describe = norm_describe},
+    [BATCH_1D] = {.name = "BatchNorm1d",
+                  .forward = norm_forward,
+                  .describe = norm_describe,
+                  .pairs_with = batch_norm_pairs_with,
+                  .forward_pair = batch_norm_forward_pair},
+    [BATCH_2D] = {.name = "BatchNorm2d",
+                  .forward = norm_forward,
+                  .describe = norm_describe,
+                  .pairs_with = batch_norm_pairs_with,
+                  .forward_pair = batch_norm_forward_pair},
     [LAYER] = {.name = "LayerNorm", .forward = norm_forward, .describe = norm_describe},
     [GROUP] = {.name = "GroupNorm", .forward = norm_forward, .describe = norm_describe},
     [INSTANCE] = {.name = "InstanceNorm2d", .forward = norm_forward, .describe = norm_describe},
 };
+
+bool cg_batch_norm_eval_affine(const cg_module *m, int64_t channels, double *scale, double *shift) {
+    if (!m || m->cls != &classes[BATCH_2D] || m->training) return false;
+    const norm_config *c = m->impl;
+    cg_tensor *rm = cg_module_buffer(m, "running_mean"), *rv = cg_module_buffer(m, "running_var");
+    if (!c->track || !rm || !rv || c->num_features != channels) return false;
+    cg_tensor *w = cg_module_param(m, "weight"), *b = cg_module_param(m, "bias");
+    for (int64_t k = 0; scale && k < channels; k++) {
+        scale[k] = (w ? w->data[k] : 1.0) / sqrt((double)rv->data[k] + c->eps);
+        shift[k] = (b ? b->data[k] : 0.0) - rm->data[k] * scale[k];
+    }
+    return true;
+}
 
 // The module with weight/bias of `shape` (if affine) and, for tracking batch norm, the
 // running statistics.

@@ -123,6 +123,20 @@ cg_tensor *cg_MaxUnpool2d_forward(cg_module *m, cg_tensor *x, cg_tensor *indices
     return cg_max_unpool2d(x, indices, &((const pool_config *)m->impl)->options, out_h, out_w);
 }
 
+cg_tensor *cg_max_pool_forward_with_indices(cg_module *m, cg_tensor *x, cg_tensor **indices) {
+    if (!indices) return cg_error(CG_ERR_ARG, "max_pool_forward_with_indices: 'indices' is NULL");
+    *indices = NULL;
+    if (m && cg_pool1d_is_max(m)) return cg_pool1d_forward_with_indices(m, x, indices);
+    if (!m || (m->cls != &max_pool_class && m->cls != &adaptive_max_class))
+        return cg_error(CG_ERR_ARG,
+                        "max_pool_forward_with_indices: module %s is not a MaxPool1d, "
+                        "MaxPool2d, AdaptiveMaxPool1d or AdaptiveMaxPool2d",
+                        m ? m->cls->name : "NULL");
+    const pool_config *c = m->impl;
+    if (m->cls == &max_pool_class) return cg_max_pool2d_with_indices(x, &c->options, indices);
+    return cg_adaptive_max_pool2d_with_indices(x, c->output_size[0], c->output_size[1], indices);
+}
+
 static cg_module *adaptive_module(const cg_module_class *cls, int out_h, int out_w) {
     if ((out_h <= 0 && out_h != CG_NONE) || (out_w <= 0 && out_w != CG_NONE))
         return cg_error(CG_ERR_ARG,

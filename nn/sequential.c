@@ -7,8 +7,10 @@
 #include "containers.h"
 #include "layers.h"
 
-// A child and the next may run as one fused op (a ReLU and a MaxPool2d): the same values and
-// gradients, with one pass and one tensor fewer.
+// A child and the next may run as one fused op (Conv2d + ReLU, ReLU + MaxPool2d, BatchNorm1d/2d
+// + ReLU): the same values and gradients, with one pass and one tensor fewer; or, in eval
+// with no parameter gradient wanted, Conv2d + BatchNorm2d as one folded convolution (the
+// same values up to rounding, docs/normalisation.md).
 // Child i fuses with child i + 1 when they pair, unless child i + 1 pairs with child i + 2:
 // then the later pair runs. A ReLU between a Conv2d and a MaxPool2d goes with the pooling:
 // ReLU + MaxPool2d saves a full-size pass forward and backward, Conv2d + ReLU one forward.

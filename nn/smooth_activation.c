@@ -1,7 +1,7 @@
-// nn/smooth_activation.c - the modules of nn/activations.h. Each holds at most two numbers;
-// one class per module, one forward that reads them, one repr printed as PyTorch's.
+// nn/smooth_activation.c - the activation modules that are not lines of ops/activations.def:
+// GELU (an enum option) and the normalising Softmax, LogSoftmax, Softmin (a dim). One class
+// per module, one forward that reads the config, one repr printed as PyTorch's.
 #include <stdio.h>
-#include <string.h>
 
 #include "activations.h"
 #include "layers_internal.h"
@@ -9,8 +9,7 @@
 // X(kind, PyTorch class name)
 // clang-format off
 #define ACTIVATIONS(X)                                                                             \
-    X(GELU, "GELU") X(SILU, "SiLU") X(ELU, "ELU") X(SOFTPLUS, "Softplus")                          \
-    X(HARDSWISH, "Hardswish") X(SOFTMAX, "Softmax") X(LOG_SOFTMAX, "LogSoftmax")
+    X(GELU, "GELU") X(SOFTMAX, "Softmax") X(LOG_SOFTMAX, "LogSoftmax") X(SOFTMIN, "Softmin")
 // clang-format on
 
 #define KIND(kind, name) kind,
@@ -20,9 +19,7 @@ typedef enum { ACTIVATIONS(KIND) } activation_kind;
 typedef struct activation_config {
     activation_kind kind;
     cg_gelu_approximate approximate; // GELU
-    float alpha;                     // ELU
-    float beta, threshold;           // Softplus
-    int dim;                         // Softmax, LogSoftmax
+    int dim;                         // Softmax, LogSoftmax, Softmin
 } activation_config;
 
 static cg_tensor *activation_forward(cg_module *m, cg_tensor *x) {
@@ -30,43 +27,29 @@ static cg_tensor *activation_forward(cg_module *m, cg_tensor *x) {
     switch (c->kind) {
     case GELU:
         return cg_gelu(x, c->approximate);
-    case SILU:
-        return cg_silu(x);
-    case ELU:
-        return cg_elu(x, c->alpha);
-    case SOFTPLUS:
-        return cg_softplus(x, c->beta, c->threshold);
-    case HARDSWISH:
-        return cg_hardswish(x);
     case SOFTMAX:
         return cg_softmax(x, c->dim);
-    default:
+    case LOG_SOFTMAX:
         return cg_log_softmax(x, c->dim);
+    case SOFTMIN:
+        return cg_softmin(x, c->dim);
     }
-}
-
-// A float as Python's repr prints it: 1.0, 0.5, 1e-05.
-static void py_float(double v, char *buf, size_t size) {
-    snprintf(buf, size, "%g", v);
-    if (!strpbrk(buf, ".eni")) snprintf(buf + strlen(buf), size - strlen(buf), ".0");
+    return cg_error(CG_ERR_STATE, "%s: corrupt module", m->cls->name);
 }
 
 static void activation_describe(const cg_module *m, char *buf, size_t size) {
     const activation_config *c = m->impl;
-    char alpha[32];
-    py_float(c->alpha, alpha, sizeof alpha);
-    if (c->kind == GELU)
+    switch (c->kind) {
+    case GELU:
         snprintf(buf, size, "GELU(approximate='%s')",
                  c->approximate == CG_GELU_TANH ? "tanh" : "none");
-    else if (c->kind == ELU)
-        snprintf(buf, size, "ELU(alpha=%s)", alpha);
-    else if (c->kind == SOFTPLUS)
-        snprintf(buf, size, "Softplus(beta=%g, threshold=%g)", (double)c->beta,
-                 (double)c->threshold);
-    else if (c->kind == SOFTMAX || c->kind == LOG_SOFTMAX)
+        return;
+    case SOFTMAX:
+    case LOG_SOFTMAX:
+    case SOFTMIN:
         snprintf(buf, size, "%s(dim=%d)", m->cls->name, c->dim);
-    else
-        snprintf(buf, size, "%s()", m->cls->name);
+        return;
+    }
 }
 
 #define CLASS(kind, label)                                                                         \
@@ -84,22 +67,12 @@ cg_module *cg_GELU(cg_gelu_approximate approximate) {
                         (int)approximate);
     return activation((activation_config){.kind = GELU, .approximate = approximate});
 }
-cg_module *cg_SiLU(void) {
-    return activation((activation_config){.kind = SILU});
-}
-cg_module *cg_ELU(float alpha) {
-    return activation((activation_config){.kind = ELU, .alpha = alpha});
-}
-cg_module *cg_Softplus(float beta, float threshold) {
-    if (!(beta != 0)) return cg_error(CG_ERR_ARG, "Softplus: beta must be non-zero, got %g", beta);
-    return activation((activation_config){.kind = SOFTPLUS, .beta = beta, .threshold = threshold});
-}
-cg_module *cg_Hardswish(void) {
-    return activation((activation_config){.kind = HARDSWISH});
-}
 cg_module *cg_Softmax(int dim) {
     return activation((activation_config){.kind = SOFTMAX, .dim = dim});
 }
 cg_module *cg_LogSoftmax(int dim) {
     return activation((activation_config){.kind = LOG_SOFTMAX, .dim = dim});
+}
+cg_module *cg_Softmin(int dim) {
+    return activation((activation_config){.kind = SOFTMIN, .dim = dim});
 }

@@ -6,6 +6,8 @@
 //             biased variance; the running statistics move towards the batch ones by
 //             `momentum`, the running variance towards the unbiased variance (var * M/(M-1));
 //   eval:     the same with the running statistics, which stay fixed.
+// An empty batch (N = 0) gives an empty output and leaves the running statistics.
+// batch_norm_relu is relu(batch_norm(x)) in one pass (ops/norm.c).
 #include <stdio.h>
 
 #include "functional.h"
@@ -37,11 +39,11 @@ static bool check_batch_norm_args(const char *op, cg_tensor *x, cg_tensor *runni
 
 static cg_tensor *batch_norm(const cg_op *op, cg_tensor *x, cg_tensor *running_mean,
                              cg_tensor *running_var, cg_tensor *weight, cg_tensor *bias,
-                             bool training, float momentum, float eps) {
+                             bool training, float momentum, float eps, bool relu) {
     if (!check_batch_norm_args(op->name, x, running_mean, running_var, weight, bias, training))
         return NULL;
-    cg_norm_plan p = {x->shape[0], x->shape[1], 1, x->shape[1], true, training};
-    for (int d = 2; d < x->ndim; d++) p.S *= x->shape[d];
+    cg_norm_plan p = {{x->shape[0], x->shape[1], 1, x->shape[1], true}, training, relu};
+    for (int d = 2; d < x->ndim; d++) p.layout.S *= x->shape[d];
     cg_norm_running r = {running_mean, running_var, momentum};
     bool use_running = !training || running_mean || running_var;
     return cg_norm_run(op, x, &p, weight, bias, eps, use_running ? &r : NULL);
@@ -55,7 +57,7 @@ cg_tensor *cg_batch_norm2d(cg_tensor *x, cg_tensor *running_mean, cg_tensor *run
         return cg_error(CG_ERR_SHAPE, "batch_norm2d: expected 4-D input (N, C, H, W), got %s",
                         cg_tensor_shape_str(x));
     return batch_norm(&cg_op_batch_norm2d, x, running_mean, running_var, weight, bias, training,
-                      momentum, eps);
+                      momentum, eps, false);
 }
 
 cg_tensor *cg_batch_norm1d(cg_tensor *x, cg_tensor *running_mean, cg_tensor *running_var,
@@ -68,5 +70,17 @@ cg_tensor *cg_batch_norm1d(cg_tensor *x, cg_tensor *running_mean, cg_tensor *run
                         "got %s",
                         cg_tensor_shape_str(x));
     return batch_norm(&cg_op_batch_norm1d, x, running_mean, running_var, weight, bias, training,
-                      momentum, eps);
+                      momentum, eps, false);
+}
+
+cg_tensor *cg_batch_norm_relu(cg_tensor *x, cg_tensor *running_mean, cg_tensor *running_var,
+                              cg_tensor *weight, cg_tensor *bias, bool training, float momentum,
+                              float eps) {
+    if (!cg_check_arg(x, "batch_norm_relu", "input")) return NULL;
+    if (x->ndim < 2 || x->ndim > 4)
+        return cg_error(CG_ERR_SHAPE,
+                        "batch_norm_relu: expected 2-D to 4-D input (N, C, *), got %s",
+                        cg_tensor_shape_str(x));
+    return batch_norm(&cg_op_batch_norm_relu, x, running_mean, running_var, weight, bias, training,
+                      momentum, eps, true);
 }

@@ -64,7 +64,7 @@ cg_tensor *cg_conv2d_matrix(const cg_tensor *weight, int in_h, int in_w,
                             const cg_conv_options *options) {
     if (!cg_check_arg(weight, "conv2d_matrix", "weight")) return NULL;
     int groups = options && options->groups > 0 ? options->groups : 1;
-    cg_tensor image = {.ndim = 3}; // a shape only: (C_in, H, W) of one image
+    cg_tensor image = {.ndim = 3, .liveness = CG_TENSOR_LIVE}; // a shape only: (C_in, H, W)
     image.shape[0] = weight->ndim == 4 ? weight->shape[1] * groups : 0;
     image.shape[1] = in_h;
     image.shape[2] = in_w;

@@ -14,6 +14,20 @@ cg_tensor *cg_linear(cg_tensor *x, cg_tensor *weight, cg_tensor *bias); // x W^T
 // and scale the rest by 1/(1-p); p = 1 gives zeros. Returns x itself when !training or p = 0.
 // p outside [0, 1] is an error.
 cg_tensor *cg_dropout(cg_tensor *x, float p, bool training);
+// Channel ("feature") dropout: in training each channel of each sample is zeroed with
+// probability p and the others scaled by 1/(1-p). dropout1d: x (N, C, L), or (C, L) without
+// a batch dim; other ranks are an error. dropout2d: x (N, C, H, W); as PyTorch 1.13, a 3-D
+// input is taken as (N, C, L) (1-D channel dropout) and any other rank >= 2 runs with
+// channels along dim 1, each with PyTorch's warning (cg_warn); ranks 0 and 1 warn too and
+// are an error when something would be dropped. x itself when !training, p = 0 or x is
+// empty; p outside [0, 1] is an error.
+cg_tensor *cg_dropout1d(cg_tensor *x, float p, bool training);
+cg_tensor *cg_dropout2d(cg_tensor *x, float p, bool training);
+// Alpha dropout (F.alpha_dropout, for SELU networks): in training each element is dropped
+// with probability p; kept ones become a x + alpha a p and dropped ones alpha a (p - 1), with
+// alpha = 1.7580993408473766 and a = 1 / sqrt((alpha^2 p + 1)(1 - p)), so a standard normal
+// input keeps mean 0 and variance 1. p = 1 gives zeros; x itself when !training or p = 0.
+cg_tensor *cg_alpha_dropout(cg_tensor *x, float p, bool training);
 
 // Pooling, as nn.MaxPool2d/AvgPool2d. Input (N, C, H, W) or (C, H, W). Options follow
 // tensor/options.h: `.kernel_size = 2` is kernel_size=2, `.kernel_size_hw = {3, 2}` is

@@ -8,6 +8,7 @@
 #define CG_MATH_H
 
 #include "../tensor/tensor.h"
+#include "activations.h" // sigmoid, tanh, silu, elu, ...: the pointwise activations
 
 // ---- binary elementwise (broadcasting) -----------------------------------------
 cg_tensor *cg_add(cg_tensor *a, cg_tensor *b);
@@ -31,19 +32,18 @@ cg_tensor *cg_abs(cg_tensor *x); // gradient sign(x), 0 at 0 (as PyTorch)
 cg_tensor *cg_pow(cg_tensor *x, float exponent);
 // min/max: pass -INFINITY / INFINITY for a missing bound. Gradient 1 inside [min, max].
 cg_tensor *cg_clamp(cg_tensor *x, float min, float max);
+// relu and gelu are written by hand (ops/unary.c); the other activations are declared
+// from ops/activations.def by ops/activations.h.
 cg_tensor *cg_relu(cg_tensor *x);
-cg_tensor *cg_leaky_relu(cg_tensor *x, float negative_slope); // PyTorch default 0.01
-cg_tensor *cg_sigmoid(cg_tensor *x);
-cg_tensor *cg_tanh(cg_tensor *x);
+// relu(a + b) (broadcasting as cg_add) as one op: the same values and gradients as
+// cg_relu(cg_add(a, b)) with one pass and one tensor fewer (the ReLU's mask is read from the
+// output). For the residual add of a ResNet block written as a module class:
+//   return cg_add_relu(out, shortcut);   // out = bn2(conv2(...)), shortcut = x or downsample
+cg_tensor *cg_add_relu(cg_tensor *a, cg_tensor *b);
 // GELU as torch.nn.functional.gelu: exact x * Phi(x) (CG_GELU_NONE, PyTorch's default) or
 // the tanh approximation (CG_GELU_TANH, approximate='tanh').
 typedef enum { CG_GELU_NONE = 0, CG_GELU_TANH } cg_gelu_approximate;
 cg_tensor *cg_gelu(cg_tensor *x, cg_gelu_approximate approximate);
-cg_tensor *cg_silu(cg_tensor *x);             // x * sigmoid(x)
-cg_tensor *cg_elu(cg_tensor *x, float alpha); // PyTorch default alpha 1
-// log(1 + exp(beta x)) / beta, x itself where beta x > threshold (PyTorch: 1, 20).
-cg_tensor *cg_softplus(cg_tensor *x, float beta, float threshold);
-cg_tensor *cg_hardswish(cg_tensor *x); // x * relu6(x + 3) / 6
 
 // ---- comparisons and masks (not differentiable; 1.0 where true, 0.0 where false) -----
 cg_tensor *cg_eq(cg_tensor *a, cg_tensor *b);
@@ -77,6 +77,8 @@ cg_tensor *cg_min_all(cg_tensor *x);
 // Numerically stable (the maximum is subtracted first).
 cg_tensor *cg_softmax(cg_tensor *x, int dim);
 cg_tensor *cg_log_softmax(cg_tensor *x, int dim);
+// softmax(-x) along dim, as F.softmin.
+cg_tensor *cg_softmin(cg_tensor *x, int dim);
 
 // ---- matrix product ------------------------------------------------------------------
 // As torch.matmul: 1-D x 1-D dot product; 2-D x 2-D; 1-D operands are promoted and the

@@ -32,25 +32,26 @@ const cg_op cg_op_max_unpool2d = {"max_unpool2d", max_unpool_backward, "indices"
 
 // PyTorch's _unpool_output_size: (in - 1) * stride - 2 * padding + kernel by default; a
 // requested size must lie in [default - stride, default + stride).
-static bool unpool_size(const cg_pool_options *r, int dim, int64_t in, int requested,
-                        int64_t *out) {
+static bool unpool_size(const char *op, const cg_pool_options *r, int dim, int64_t in,
+                        int requested, int64_t *out) {
     int64_t dflt = (in - 1) * r->stride_hw[dim] - 2 * r->padding_hw[dim] + r->kernel_size_hw[dim];
     *out = requested ? requested : dflt;
     if (*out <= 0 || (requested && (requested < dflt - r->stride_hw[dim] ||
                                     requested >= dflt + r->stride_hw[dim]))) {
         cg_error(CG_ERR_ARG,
-                 "max_unpool2d: output_size %lld of dim %d must be between %lld and %lld (the "
+                 "%s: output_size %lld of dim %d must be between %lld and %lld (the "
                  "default is %lld)",
-                 (long long)*out, dim, (long long)(dflt - r->stride_hw[dim]),
+                 op, (long long)*out, dim, (long long)(dflt - r->stride_hw[dim]),
                  (long long)(dflt + r->stride_hw[dim] - 1), (long long)dflt);
         return false;
     }
     return true;
 }
 
-static bool check_indices(const cg_tensor *x, const cg_tensor *indices, int64_t out_plane) {
+static bool check_indices(const char *op, const cg_tensor *x, const cg_tensor *indices,
+                          int64_t out_plane) {
     if (!cg_same_shape(x, indices)) {
-        cg_error(CG_ERR_SHAPE, "max_unpool2d: indices of shape %s do not match input of shape %s",
+        cg_error(CG_ERR_SHAPE, "%s: indices of shape %s do not match input of shape %s", op,
                  cg_tensor_shape_str(indices), cg_tensor_shape_str(x));
         return false;
     }
@@ -58,18 +59,17 @@ static bool check_indices(const cg_tensor *x, const cg_tensor *indices, int64_t 
         float v = indices->data[i];
         if (!(v >= 0 && v < (float)out_plane) || v != (float)(int64_t)v) {
             cg_error(CG_ERR_ARG,
-                     "max_unpool2d: found an invalid max index %g (output volumes are of size "
+                     "%s: found an invalid max index %g (output volumes are of size "
                      "%lld, input of shape %s)",
-                     (double)v, (long long)out_plane, cg_tensor_shape_str(x));
+                     op, (double)v, (long long)out_plane, cg_tensor_shape_str(x));
             return false;
         }
     }
     return true;
 }
 
-cg_tensor *cg_max_unpool2d(cg_tensor *x, cg_tensor *indices, const cg_pool_options *options,
-                           int out_h, int out_w) {
-    const char *op = cg_op_max_unpool2d.name;
+cg_tensor *cg_max_unpool(const char *op, cg_tensor *x, cg_tensor *indices,
+                         const cg_pool_options *options, int out_h, int out_w) {
     if (!cg_check_arg(x, op, "input") || !cg_check_arg(indices, op, "indices")) return NULL;
     cg_pool_options r;
     if (cg_pool_options_resolve(op, options, &r) < 0) return NULL;
@@ -80,8 +80,9 @@ cg_tensor *cg_max_unpool2d(cg_tensor *x, cg_tensor *indices, const cg_pool_optio
     if (out_h < 0 || out_w < 0)
         return cg_error(CG_ERR_ARG, "%s: output size (%d, %d) must not be negative", op, out_h,
                         out_w);
-    if (!unpool_size(&r, 0, H, out_h, &OH) || !unpool_size(&r, 1, W, out_w, &OW)) return NULL;
-    if (!check_indices(x, indices, OH * OW)) return NULL;
+    if (!unpool_size(op, &r, 0, H, out_h, &OH) || !unpool_size(op, &r, 1, W, out_w, &OW))
+        return NULL;
+    if (!check_indices(op, x, indices, OH * OW)) return NULL;
     unpool_plan u = {H * W > 0 ? x->numel / (H * W) : 0, H * W, OH * OW};
     int64_t shape[4];
     memcpy(shape, x->shape, sizeof(int64_t) * (size_t)x->ndim);
@@ -98,4 +99,9 @@ cg_tensor *cg_max_unpool2d(cg_tensor *x, cg_tensor *indices, const cg_pool_optio
         cg_node_save(n, 0, saved);
     }
     return y;
+}
+
+cg_tensor *cg_max_unpool2d(cg_tensor *x, cg_tensor *indices, const cg_pool_options *options,
+                           int out_h, int out_w) {
+    return cg_max_unpool(cg_op_max_unpool2d.name, x, indices, options, out_h, out_w);
 }

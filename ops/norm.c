@@ -9,180 +9,78 @@
 //   group_norm    (N, C, *)  G groups, per sample
 //   layer_norm    (..., D)   N = leading elements, C = D (normalized_shape), S = 1, G = 1, so
 //                            weight and bias are elementwise over normalized_shape
-// Backward is the closed form below, not a chain of ops.
+// The loops are kernels/norm.c. Backward is the closed form, not a chain of ops; the node
+// keeps x (an input, by reference) and the mean and 1/std of each statistic, never a
+// normalised copy. batch_norm_relu floors the output at 0 in the same pass and masks the
+// gradient by that output (its node's own), so no pre-activation is stored either.
 #include <math.h>
 
 #include "../autograd/op.h"
 #include "../tensor/alloc.h"
-#include "../tensor/parallel.h"
 #include "norm_internal.h"
 
-static int64_t stat_count(const cg_norm_plan *p) {
-    return p->across_batch ? p->G : p->N * p->G;
-}
-static int64_t members(const cg_norm_plan *p) {
-    return stat_count(p) ? p->N * p->C * p->S / stat_count(p) : 0;
-}
-
-// Runs body for every flat index k (of channel c) that statistic st covers.
-#define FOR_MEMBERS(p, st, body)                                                                   \
-    do {                                                                                           \
-        int64_t per_ = (p)->C / (p)->G, g_ = (st) % (p)->G;                                        \
-        int64_t n0_ = (p)->across_batch ? 0 : (st) / (p)->G;                                       \
-        int64_t n1_ = (p)->across_batch ? (p)->N : n0_ + 1;                                        \
-        for (int64_t n_ = n0_; n_ < n1_; n_++)                                                     \
-            for (int64_t c = g_ * per_; c < (g_ + 1) * per_; c++)                                  \
-                for (int64_t k = (n_ * (p)->C + c) * (p)->S, e_ = k + (p)->S; k < e_; k++) {       \
-                    body;                                                                          \
-                }                                                                                  \
-    } while (0)
-
-// The operands of one pass: each pass runs over statistics (or channels) in parallel.
-typedef struct norm_job {
-    const cg_norm_plan *p;
-    const float *x, *g, *w, *b;
-    const float *mean, *invstd; // the saved statistics (2, stat_count)
-    double *batch_mean, *batch_var;
-    float *y, *dw, *db;
-} norm_job;
-
-// fn over [0, items) on the thread team when the items cover more than CG_PARALLEL_MIN
-// elements (every pass reads all N * C * S of them).
-static void norm_for(const norm_job *j, int64_t items, cg_range_fn fn) {
-    int64_t all = j->p->N * j->p->C * j->p->S, per_item = items ? all / items : 1;
-    cg_parallel_for(items, CG_PARALLEL_MIN / (per_item > 0 ? per_item : 1), fn, (void *)j);
-}
-
-// Mean and biased variance of every statistic (two passes in double).
-static void stats_range(void *ctx, int64_t s0, int64_t s1) {
-    const norm_job *j = ctx;
-    const cg_norm_plan *p = j->p;
-    const float *x = j->x;
-    double count = (double)members(p);
-    for (int64_t st = s0; st < s1; st++) {
-        double sum = 0, sq = 0;
-        FOR_MEMBERS(p, st, sum += x[k]);
-        double m = sum / count;
-        FOR_MEMBERS(p, st, sq += (x[k] - m) * (x[k] - m));
-        j->batch_mean[st] = m;
-        j->batch_var[st] = sq / count;
-    }
-}
-
-static void batch_stats(const cg_norm_plan *p, const float *x, double *mean, double *var) {
-    norm_job j = {.p = p, .x = x, .batch_mean = mean, .batch_var = var};
-    norm_for(&j, stat_count(p), stats_range);
-}
-
-// y = (x - mean) * invstd * w[c] + b[c]; stats is (2, stat_count): mean then invstd.
-static void normalize_range(void *ctx, int64_t s0, int64_t s1) {
-    const norm_job *j = ctx;
-    const cg_norm_plan *p = j->p;
-    const float *x = j->x, *w = j->w, *b = j->b, *mean = j->mean, *invstd = j->invstd;
-    float *y = j->y;
-    for (int64_t st = s0; st < s1; st++)
-        FOR_MEMBERS(p, st,
-                    y[k] = (x[k] - mean[st]) * invstd[st] * (w ? w[c] : 1.0f) + (b ? b[c] : 0.0f));
-}
-
-static void normalize(const cg_norm_plan *p, const float *x, const float *stats, const float *w,
-                      const float *b, float *y) {
-    norm_job j = {
-        .p = p, .x = x, .w = w, .b = b, .mean = stats, .invstd = stats + stat_count(p), .y = y};
-    norm_for(&j, stat_count(p), normalize_range);
-}
-
-// dbias[c] = sum g and dweight[c] = sum g * xhat over every element of channel c.
-static void affine_range(void *ctx, int64_t c0, int64_t c1) {
-    const norm_job *j = ctx;
-    const cg_norm_plan *p = j->p;
-    const float *x = j->x, *g = j->g, *mean = j->mean, *invstd = j->invstd;
-    float *dw = j->dw, *db = j->db;
-    int64_t per = p->C / p->G;
-    for (int64_t c = c0; c < c1; c++) {
-        double sum_g = 0, sum_gx = 0;
-        for (int64_t n = 0; n < p->N; n++) {
-            int64_t st = p->across_batch ? c / per : n * p->G + c / per;
-            for (int64_t k = (n * p->C + c) * p->S; k < (n * p->C + c + 1) * p->S; k++) {
-                sum_g += g[k];
-                sum_gx += g[k] * (x[k] - mean[st]) * invstd[st];
-            }
-        }
-        if (db) db[c] = (float)sum_g;
-        if (dw) dw[c] = (float)sum_gx;
-    }
-}
-
-// dx, with xhat = (x - mean) * invstd, d = g * w[c] and means over a statistic's M members:
-//   dx = invstd * (d - mean(d) - xhat * mean(d * xhat))   (statistics of x itself)
-//   dx = invstd * d                                       (given statistics: constants)
-static void input_grad_range(void *ctx, int64_t s0, int64_t s1) {
-    const norm_job *j = ctx;
-    const cg_norm_plan *p = j->p;
-    const float *x = j->x, *g = j->g, *w = j->w, *mean = j->mean, *invstd = j->invstd;
-    float *dx = j->y;
-    double count = (double)members(p);
-    for (int64_t st = s0; st < s1; st++) {
-        double sum_d = 0, sum_dx = 0;
-        if (p->batch_stats)
-            FOR_MEMBERS(p, st, {
-                double d = g[k] * (w ? w[c] : 1.0f);
-                sum_d += d;
-                sum_dx += d * (x[k] - mean[st]) * invstd[st];
-            });
-        float mean_d = (float)(sum_d / count), mean_dx = (float)(sum_dx / count);
-        FOR_MEMBERS(p, st, {
-            float xhat = (x[k] - mean[st]) * invstd[st];
-            dx[k] = invstd[st] * (g[k] * (w ? w[c] : 1.0f) - mean_d - xhat * mean_dx);
-        });
-    }
-}
-
+// dx, dweight, dbias (kernels/norm.h): the sums of g and g * xhat in one pass, giving the
+// per-statistic means dx needs (statistics of x only) and the per-channel sums; then dx.
 static void norm_backward(cg_node *node, const cg_tensor *grad) {
     const cg_norm_plan *p = node->ctx;
+    const cg_norm_layout *l = &p->layout;
     cg_tensor *x = node->inputs[0], *weight = node->inputs[1], *bias = node->inputs[2];
-    const float *stats = node->saved[0]->data;
+    int64_t ns = cg_norm_stat_count(l);
+    const float *mean = node->saved[0]->data, *invstd = mean + ns;
+    const float *relu_y = p->relu ? node->output->data : NULL, *w = weight ? weight->data : NULL;
     cg_tensor *dw = weight && cg_needs_grad(node, 1) ? cg_empty_like(weight) : NULL;
     cg_tensor *db = bias && cg_needs_grad(node, 2) ? cg_empty_like(bias) : NULL;
     cg_tensor *dx = cg_needs_grad(node, 0) ? cg_empty_like(x) : NULL;
-    norm_job j = {.p = p,
-                  .x = x->data,
-                  .g = grad->data,
-                  .w = weight ? weight->data : NULL,
-                  .mean = stats,
-                  .invstd = stats + stat_count(p),
-                  .y = dx ? dx->data : NULL,
-                  .dw = dw ? dw->data : NULL,
-                  .db = db ? db->data : NULL};
-    if (dw || db) norm_for(&j, p->C, affine_range);
+    float *means = dx && p->batch_stats ? cg_alloc((size_t)(2 * ns + 1) * sizeof(float)) : NULL;
+    if ((dx && p->batch_stats && !means) ||
+        !cg_norm_grad_stats(l, x->data, grad->data, relu_y, mean, invstd, w, means,
+                            means ? means + ns : NULL, dw ? dw->data : NULL,
+                            db ? db->data : NULL)) {
+        cg_dealloc(means); // dw, db, dx: temporaries of the backward's scope
+        return;
+    }
     if (dw) cg_accumulate_grad(weight, dw);
     if (db) cg_accumulate_grad(bias, db);
-    if (!dx) return;
-    norm_for(&j, stat_count(p), input_grad_range);
-    cg_accumulate_grad(x, dx);
+    if (dx) {
+        cg_norm_input_grad(l, x->data, grad->data, relu_y, mean, invstd, w, means,
+                           means ? means + ns : NULL, dx->data);
+        cg_accumulate_grad(x, dx);
+    }
+    cg_dealloc(means);
 }
 
 const cg_op cg_op_batch_norm1d = {"batch_norm1d", norm_backward, "mean and 1/std per channel"};
 const cg_op cg_op_batch_norm2d = {"batch_norm2d", norm_backward, "mean and 1/std per channel"};
+const cg_op cg_op_batch_norm_relu = {"batch_norm_relu", norm_backward,
+                                     "mean and 1/std per channel (output by reference)"};
 const cg_op cg_op_instance_norm = {"instance_norm", norm_backward, "mean and 1/std per map"};
 const cg_op cg_op_group_norm = {"group_norm", norm_backward, "mean and 1/std per group"};
 const cg_op cg_op_layer_norm = {"layer_norm", norm_backward, "mean and 1/std per row"};
 
-// running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance.
-static void update_running(const cg_norm_plan *p, const double *mean, const double *var,
+// running[g] = (1 - momentum) * running[g] + momentum * batch[g], batch[g] the average over
+// the statistics of group g (one for batch norm, one per sample for instance norm) of the
+// mean and the unbiased variance. An empty batch has no statistics and leaves them
+// (PyTorch's too).
+static void update_running(const cg_norm_layout *l, const double *mean, const double *var,
                            const cg_norm_running *r) {
-    double count = (double)members(p), m = r->momentum;
-    for (int64_t st = 0; st < stat_count(p); st++) {
-        if (r->mean) r->mean->data[st] = (float)((1.0 - m) * r->mean->data[st] + m * mean[st]);
-        if (r->var)
-            r->var->data[st] =
-                (float)((1.0 - m) * r->var->data[st] + m * var[st] * count / (count - 1.0));
+    double count = (double)cg_norm_stat_members(l), m = r->momentum;
+    int64_t per_group = cg_norm_stat_count(l) / l->G;
+    for (int64_t g = 0; count > 0 && g < l->G; g++) {
+        double batch_mean = 0, batch_var = 0;
+        for (int64_t st = g; st < per_group * l->G; st += l->G) {
+            batch_mean += mean[st];
+            batch_var += var[st] * count / (count - 1.0);
+        }
+        batch_mean /= (double)per_group, batch_var /= (double)per_group;
+        if (r->mean) r->mean->data[g] = (float)((1.0 - m) * r->mean->data[g] + m * batch_mean);
+        if (r->var) r->var->data[g] = (float)((1.0 - m) * r->var->data[g] + m * batch_var);
     }
 }
 
 cg_tensor *cg_norm_run(const cg_op *op, cg_tensor *x, const cg_norm_plan *p, cg_tensor *weight,
                        cg_tensor *bias, double eps, const cg_norm_running *running) {
-    int64_t ns = stat_count(p);
+    const cg_norm_layout *l = &p->layout;
+    int64_t ns = cg_norm_stat_count(l);
     cg_tensor *stats = cg_empty(CG_SHAPE(2, ns)); // mean, invstd
     cg_tensor *y = cg_empty_like(x);
     double *work = cg_alloc((size_t)(2 * ns + 1) * sizeof(double));
@@ -194,12 +92,12 @@ cg_tensor *cg_norm_run(const cg_op *op, cg_tensor *x, const cg_norm_plan *p, cg_
     }
     double *mean = work, *var = work + ns;
     if (p->batch_stats) {
-        batch_stats(p, x->data, mean, var);
-        if (running) update_running(p, mean, var, running);
+        cg_norm_stats(l, x->data, mean, var);
+        if (running) update_running(l, mean, var, running);
     } else {
         for (int64_t st = 0; st < ns; st++) {
-            mean[st] = running->mean->data[st];
-            var[st] = running->var->data[st];
+            mean[st] = running->mean->data[st % l->G];
+            var[st] = running->var->data[st % l->G];
         }
     }
     for (int64_t st = 0; st < ns; st++) {
@@ -207,8 +105,8 @@ cg_tensor *cg_norm_run(const cg_op *op, cg_tensor *x, const cg_norm_plan *p, cg_
         stats->data[ns + st] = (float)(1.0 / sqrt(var[st] + eps));
     }
     cg_dealloc(work);
-    normalize(p, x->data, stats->data, weight ? weight->data : NULL, bias ? bias->data : NULL,
-              y->data);
+    cg_norm_apply(l, x->data, stats->data, stats->data + ns, weight ? weight->data : NULL,
+                  bias ? bias->data : NULL, p->relu, y->data);
     cg_node *n = cg_record(y, op, 3, (cg_tensor *[]){x, weight, bias});
     if (n) {
         cg_node_set_ctx(n, p, sizeof *p);

@@ -14,6 +14,14 @@
 cg_tensor *cg_batch_norm1d(cg_tensor *x, cg_tensor *running_mean, cg_tensor *running_var,
                            cg_tensor *weight, cg_tensor *bias, bool training, float momentum,
                            float eps);
+// relu(batch_norm(x)) as one op, for x (N, C), (N, C, L) or (N, C, H, W), arguments as
+// cg_batch_norm2d: the same values and gradients as cg_relu of cg_batch_norm2d/1d, in one
+// pass forward and backward, and one tensor (the output) instead of two: the ReLU's mask is
+// read from the output (0 where it is <= 0; NaN passes, -0 stays -0 as cg_relu). nn's
+// Sequential runs BatchNorm1d/2d followed by ReLU through it.
+cg_tensor *cg_batch_norm_relu(cg_tensor *x, cg_tensor *running_mean, cg_tensor *running_var,
+                              cg_tensor *weight, cg_tensor *bias, bool training, float momentum,
+                              float eps);
 // F.instance_norm: x (N, C, *) or, unbatched, 1 + `spatial_dims` dims (2 for
 // InstanceNorm2d: (C, H, W)); statistics per sample and channel when use_input_stats (the
 // running statistics (C), when given, then move by momentum towards the batch average of

@@ -5,16 +5,20 @@
 #include <stdbool.h>
 
 #include "../autograd/op.h"
+#include "../kernels/norm.h"
 
-// x seen as (N, C, S), its channels as G groups of C/G (see ops/norm.c).
+// x seen as (N, C, S), its channels as G groups of C/G (kernels/norm.h).
 typedef struct cg_norm_plan {
-    int64_t N, C, S, G;
-    bool across_batch; // one statistic per group over the whole batch (batch norm)
-    bool batch_stats;  // statistics of x itself (else the given running ones: eval mode)
+    cg_norm_layout layout;
+    bool batch_stats; // statistics of x itself (else the given running ones: eval mode)
+    bool relu;        // a ReLU fused after the affine step (batch_norm_relu)
 } cg_norm_plan;
 
-// Running statistics, one per statistic of the plan: read when !batch_stats, updated with
-// momentum (unbiased variance) when batch_stats. Either tensor may be NULL when updating.
+// Running statistics, one per group (G): every sample's statistic of group g reads
+// running[g] when !batch_stats; when batch_stats, running[g] moves with momentum towards
+// the average of those statistics' means and unbiased variances (batch norm: the one
+// statistic across the batch; instance norm: PyTorch's average over the samples). Either
+// tensor may be NULL when updating.
 typedef struct cg_norm_running {
     cg_tensor *mean, *var;
     double momentum;
@@ -30,7 +34,7 @@ cg_tensor *cg_norm_run(const cg_op *op, cg_tensor *x, const cg_norm_plan *p, cg_
 bool cg_norm_check_param(const char *op, const char *name, const cg_tensor *t, int ndim,
                          const int64_t *shape, const char *what);
 
-extern const cg_op cg_op_batch_norm1d, cg_op_batch_norm2d, cg_op_instance_norm, cg_op_group_norm,
-    cg_op_layer_norm;
+extern const cg_op cg_op_batch_norm1d, cg_op_batch_norm2d, cg_op_batch_norm_relu,
+    cg_op_instance_norm, cg_op_group_norm, cg_op_layer_norm;
 
 #endif

@@ -79,11 +79,11 @@ static int check_resolved(const char *op, const cg_pool_options *r) {
                      op, k[0], k[1], s[0], s[1], d[0], d[1], p[0], p[1]);
             return -1;
         }
-        if (2 * p[i] > (k[i] - 1) * d[i] + 1) {
+        // PyTorch 1.13 bounds the padding by the kernel size alone, whatever the dilation
+        if (p[i] > k[i] / 2) {
             cg_error(CG_ERR_ARG,
-                     "%s: padding (%d, %d) should be at most half of the effective kernel size "
-                     "(kernel_size (%d, %d), dilation (%d, %d))",
-                     op, p[0], p[1], k[0], k[1], d[0], d[1]);
+                     "%s: padding (%d, %d) should be at most half of the kernel size (%d, %d)", op,
+                     p[0], p[1], k[0], k[1]);
             return -1;
         }
     }

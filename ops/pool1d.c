@@ -1,11 +1,10 @@
 // ops/pool1d.c - 1-D pooling through the 2-D pools: (N, C, L) is viewed as (N, C, 1, L),
 // pooled with a 1 x k window, and viewed back. The views are differentiable, so backward is
-// the 2-D pool's.
+// the 2-D pool's; the 2-D indices of a (1, L) plane are the positions in L.
 #include "../tensor/tensor.h"
 #include "pool1d.h"
+#include "pool_internal.h"
 #include "view.h"
-
-typedef cg_tensor *(*pool2d_fn)(cg_tensor *x, const cg_pool_options *options);
 
 // The 2-D options of a 1-D pool: window 1 x k, stride 1 x s, padding 0 x p, dilation
 // 1 x d; ceil_mode, exclude_pad and divisor_override as given.
@@ -30,29 +29,82 @@ static bool check_input(const char *op, const cg_tensor *x) {
     return false;
 }
 
-static cg_tensor *pool1d(const char *op, pool2d_fn pool, cg_tensor *x,
-                         const cg_pool_options *options) {
-    if (!check_input(op, x)) return NULL;
-    if (!options || options->kernel_size <= 0)
-        return cg_error(CG_ERR_ARG, "%s: kernel_size %d must be > 0", op,
-                        options ? options->kernel_size : 0);
-    cg_pool_options o = as_2d(options), resolved;
-    if (cg_pool_options_resolve(op, &o, &resolved) < 0) return NULL;
-    cg_tensor *y = pool(cg_unsqueeze(x, -2), &o);
+// The 2-D options of a 1-D pool's options, checked under the 1-D op's name; false if bad.
+static bool options_2d(const char *op, const cg_pool_options *options, cg_pool_options *o) {
+    if (!options || options->kernel_size <= 0) {
+        cg_error(CG_ERR_ARG, "%s: kernel_size %d must be > 0", op,
+                 options ? options->kernel_size : 0);
+        return false;
+    }
+    cg_pool_options resolved;
+    *o = as_2d(options);
+    return cg_pool_options_resolve(op, o, &resolved) == 0;
+}
+
+// y (and *indices, if asked) of a 2-D pool's result on (..., 1, L), viewed back as (..., L).
+static cg_tensor *squeezed(cg_tensor *y, cg_tensor **indices) {
+    if (indices && *indices) *indices = cg_squeeze(*indices, -2);
     return y ? cg_squeeze(y, -2) : NULL;
 }
 
-cg_tensor *cg_max_pool1d(cg_tensor *x, const cg_pool_options *options) {
-    return pool1d("max_pool1d", cg_max_pool2d, x, options);
+static cg_tensor *max_pool1d(cg_tensor *x, const cg_pool_options *options, cg_tensor **indices) {
+    cg_pool_options o;
+    if (!check_input("max_pool1d", x) || !options_2d("max_pool1d", options, &o)) return NULL;
+    cg_tensor *x2 = cg_unsqueeze(x, -2);
+    if (!indices) return squeezed(cg_max_pool2d(x2, &o), NULL);
+    return squeezed(cg_max_pool2d_with_indices(x2, &o, indices), indices);
 }
+cg_tensor *cg_max_pool1d(cg_tensor *x, const cg_pool_options *options) {
+    return max_pool1d(x, options, NULL);
+}
+cg_tensor *cg_max_pool1d_with_indices(cg_tensor *x, const cg_pool_options *options,
+                                      cg_tensor **indices) {
+    if (!indices) return cg_error(CG_ERR_ARG, "max_pool1d: argument 'indices' is NULL");
+    *indices = NULL;
+    return max_pool1d(x, options, indices);
+}
+
 cg_tensor *cg_avg_pool1d(cg_tensor *x, const cg_pool_options *options) {
-    return pool1d("avg_pool1d", cg_avg_pool2d, x, options);
+    cg_pool_options o;
+    if (!check_input("avg_pool1d", x) || !options_2d("avg_pool1d", options, &o)) return NULL;
+    return squeezed(cg_avg_pool2d(cg_unsqueeze(x, -2), &o), NULL);
+}
+
+static bool check_output_size(const char *op, int output_size) {
+    if (output_size > 0) return true;
+    cg_error(CG_ERR_ARG, "%s: output_size %d must be > 0", op, output_size);
+    return false;
 }
 
 cg_tensor *cg_adaptive_avg_pool1d(cg_tensor *x, int output_size) {
-    if (!check_input("adaptive_avg_pool1d", x)) return NULL;
-    if (output_size <= 0)
-        return cg_error(CG_ERR_ARG, "adaptive_avg_pool1d: output_size %d must be > 0", output_size);
-    cg_tensor *y = cg_adaptive_avg_pool2d(cg_unsqueeze(x, -2), 1, output_size);
-    return y ? cg_squeeze(y, -2) : NULL;
+    const char *op = "adaptive_avg_pool1d";
+    if (!check_input(op, x) || !check_output_size(op, output_size)) return NULL;
+    return squeezed(cg_adaptive_avg_pool2d(cg_unsqueeze(x, -2), 1, output_size), NULL);
+}
+
+cg_tensor *cg_adaptive_max_pool1d_with_indices(cg_tensor *x, int output_size, cg_tensor **indices) {
+    const char *op = "adaptive_max_pool1d";
+    if (indices) *indices = NULL;
+    if (!check_input(op, x) || !check_output_size(op, output_size)) return NULL;
+    return squeezed(
+        cg_adaptive_max_pool2d_with_indices(cg_unsqueeze(x, -2), 1, output_size, indices), indices);
+}
+cg_tensor *cg_adaptive_max_pool1d(cg_tensor *x, int output_size) {
+    return cg_adaptive_max_pool1d_with_indices(x, output_size, NULL);
+}
+
+cg_tensor *cg_max_unpool1d(cg_tensor *x, cg_tensor *indices, const cg_pool_options *options,
+                           int output_size) {
+    const char *op = "max_unpool1d";
+    cg_pool_options o;
+    if (!check_input(op, x) || !cg_check_arg(indices, op, "indices") ||
+        !options_2d(op, options, &o))
+        return NULL;
+    if (options->dilation > 1)
+        return cg_error(CG_ERR_ARG, "%s: takes no dilation (got %d)", op, options->dilation);
+    if (output_size < 0)
+        return cg_error(CG_ERR_ARG, "%s: output_size %d must not be negative", op, output_size);
+    cg_tensor *y = cg_max_unpool(op, cg_unsqueeze(x, -2), cg_unsqueeze(indices, -2), &o,
+                                 output_size ? 1 : 0, output_size);
+    return squeezed(y, NULL);
 }

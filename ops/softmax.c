@@ -1,4 +1,4 @@
-// tensor/softmax.c - softmax and log_softmax along one dim, numerically stable.
+// ops/softmax.c - softmax, log_softmax and softmin along one dim, numerically stable.
 //
 // The tensor is seen as (outer, len, inner) around `dim`; each of the outer*inner rows of
 // `len` elements (stride `inner`) is normalised on its own after subtracting its maximum.
@@ -12,6 +12,7 @@
 typedef struct rows {
     int64_t outer, len, inner;
     bool log_output; // log_softmax
+    float sign;      // -1: softmin, the softmax of -x
 } rows;
 
 static bool plan_rows(const cg_tensor *x, int dim, const char *op, rows *r) {
@@ -19,6 +20,7 @@ static bool plan_rows(const cg_tensor *x, int dim, const char *op, rows *r) {
     if (d < 0) return false;
     r->outer = r->inner = 1;
     r->log_output = false;
+    r->sign = 1;
     r->len = x->ndim ? x->shape[d] : 1;
     for (int k = 0; k < d; k++) r->outer *= x->shape[k];
     for (int k = d + 1; k < x->ndim; k++) r->inner *= x->shape[k];
@@ -40,12 +42,12 @@ static void softmax_range(void *ctx, int64_t begin, int64_t end) {
         const float *xr = s->x + o * r.len * r.inner + in;
         float *yr = s->y + o * r.len * r.inner + in;
         float max = -INFINITY;
-        for (int64_t j = 0; j < r.len; j++) max = fmaxf(max, xr[j * r.inner]);
+        for (int64_t j = 0; j < r.len; j++) max = fmaxf(max, r.sign * xr[j * r.inner]);
         double sum = 0;
-        for (int64_t j = 0; j < r.len; j++) sum += expf(xr[j * r.inner] - max);
+        for (int64_t j = 0; j < r.len; j++) sum += expf(r.sign * xr[j * r.inner] - max);
         float log_sum = (float)log(sum);
         for (int64_t j = 0; j < r.len; j++) {
-            float shifted = xr[j * r.inner] - max;
+            float shifted = r.sign * xr[j * r.inner] - max;
             yr[j * r.inner] = r.log_output ? shifted - log_sum : expf(shifted - log_sum);
         }
     }
@@ -58,7 +60,8 @@ static void softmax_rows(const float *x, float *y, rows r) {
     cg_parallel_for(r.outer * r.inner, min_rows, softmax_range, &s);
 }
 
-// softmax: dx = y * (g - sum_j g_j y_j); log_softmax: dx = g - exp(y) * sum_j g_j
+// softmax: dx = y * (g - sum_j g_j y_j); log_softmax: dx = g - exp(y) * sum_j g_j;
+// softmin: -(softmax's), by the chain rule through -x
 static void softmax_backward(cg_node *n, const cg_tensor *grad) {
     rows r = *(const rows *)n->ctx;
     bool log_output = r.log_output;
@@ -76,7 +79,8 @@ static void softmax_backward(cg_node *n, const cg_tensor *grad) {
             }
             for (int64_t j = 0; j < r.len; j++) {
                 int64_t k = base + j * r.inner;
-                dx[k] = log_output ? g[k] - expf(y[k]) * (float)dot : y[k] * (g[k] - (float)dot);
+                dx[k] = r.sign *
+                        (log_output ? g[k] - expf(y[k]) * (float)dot : y[k] * (g[k] - (float)dot));
             }
         }
     }
@@ -85,14 +89,16 @@ static void softmax_backward(cg_node *n, const cg_tensor *grad) {
 
 const cg_op cg_op_softmax = {"softmax", softmax_backward, "output"};
 const cg_op cg_op_log_softmax = {"log_softmax", softmax_backward, "output"};
+const cg_op cg_op_softmin = {"softmin", softmax_backward, "output"};
 
-static cg_tensor *softmax(cg_tensor *x, int dim, bool log_output, const cg_op *op) {
+static cg_tensor *softmax(cg_tensor *x, int dim, bool log_output, float sign, const cg_op *op) {
     if (!cg_check_arg(x, op->name, "input")) return NULL;
     rows r;
     if (!plan_rows(x, dim, op->name, &r)) return NULL;
     cg_tensor *y = cg_empty_like(x);
     if (!y) return NULL;
     r.log_output = log_output;
+    r.sign = sign;
     softmax_rows(x->data, y->data, r);
     cg_node *n = cg_record(y, op, 1, &x);
     if (n) cg_node_set_ctx(n, &r, sizeof r);
@@ -100,8 +106,11 @@ static cg_tensor *softmax(cg_tensor *x, int dim, bool log_output, const cg_op *o
 }
 
 cg_tensor *cg_softmax(cg_tensor *x, int dim) {
-    return softmax(x, dim, false, &cg_op_softmax);
+    return softmax(x, dim, false, 1, &cg_op_softmax);
 }
 cg_tensor *cg_log_softmax(cg_tensor *x, int dim) {
-    return softmax(x, dim, true, &cg_op_log_softmax);
+    return softmax(x, dim, true, 1, &cg_op_log_softmax);
+}
+cg_tensor *cg_softmin(cg_tensor *x, int dim) { // F.softmin: softmax(-x)
+    return softmax(x, dim, false, -1, &cg_op_softmin);
 }

@@ -1,13 +1,15 @@
 // ops/unary.c - elementwise functions of one tensor (and tensor-scalar arithmetic).
 //
-// Every op here is y = f(x; a, b) elementwise. UNARY_OPS below is the whole list: one line
-// per op with its forward f(v) and its derivative f'(v), written with the input v, the
-// output out = f(v) and the op's scalars a, b, whichever is cheaper. One macro turns each
-// line into a forward loop, a backward and the op's cg_op descriptor.
+// Every op here is y = f(x; a, b) elementwise. UNARY_OPS below lists the math, relu and
+// gelu; ops/activations.def lists the other activations. Each line gives the forward f(v)
+// and the derivative f'(v), written with the input v, the output out = f(v) and the op's
+// scalars a, b, whichever is cheaper. One macro turns each line into a forward loop, a
+// backward and the op's cg_op descriptor; the activations also get their public function.
 #include <math.h>
 
 #include "../autograd/op.h"
 #include "../kernels/elementwise.h"
+#include "activations.h"
 #include "math.h"
 #include "../tensor/parallel.h"
 
@@ -38,13 +40,32 @@ static inline float gelu_tanh_grad(float v) {
     float t = gelu_tanh_inner(v);
     return 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * GELU_K * (1.0f + 3 * GELU_C * v * v);
 }
-// as PyTorch: 0 below -3, x / 3 + 1/2 up to 3 (both ends included), 1 above
+// as PyTorch's vectorised kernel: 0 below -3, x / 3 + 1/2 from -3 up to 3, 1 from 3 (NaN: NaN)
 static inline float hardswish_grad(float v) {
-    return v < -3.0f ? 0.0f : v <= 3.0f ? v / 3.0f + 0.5f : 1.0f;
+    return v < -3.0f ? 0.0f : v >= 3.0f ? 1.0f : v / 3.0f + 0.5f;
 }
 static inline float softplus(float v, float beta, float threshold) {
     return v * beta > threshold ? v : log1pf(expf(v * beta)) / beta;
 }
+static inline float hardsigmoid(float v) { // min(max(v + 3, 0), 6) / 6, keeping NaN
+    float s = v + 3;
+    return s <= 0 ? 0.0f : s >= 6 ? 1.0f : s / 6;
+}
+static inline float mish_grad(float v) { // as PyTorch's: NaN at +-inf
+    float t = tanhf(log1pf(expf(v)));
+    return t + v * sigmoidf(v) * (1 - t * t);
+}
+// as PyTorch's: 1 - |z| / (1 + |z|), signed, with z = exp(-|v|)
+static inline float logsigmoid_grad(float v) {
+    float z = expf(-fabsf(v));
+    return v < 0 ? 1 - z / (1 + z) : z / (1 + z);
+}
+// as autograd of PyTorch's v / (|v| + 1): d/dnumerator + d/ddenominator * sign (NaN at inf)
+static inline float softsign_grad(float v) {
+    float d = fabsf(v) + 1, sign = v > 0 ? 1.0f : v < 0 ? -1.0f : 0.0f;
+    return 1 / d - v / (d * d) * sign;
+}
+static const float SELU_ALPHA = 1.6732632423543772f, SELU_SCALE = 1.0507009873554805f;
 
 // X(name, what backward reads, forward of v, derivative of v / out)
 // clang-format off
@@ -57,15 +78,8 @@ static inline float softplus(float v, float beta, float threshold) {
     X(pow,         "input, exponent", powf(v, a), a == 0 ? 0.0f : a * powf(v, a - 1))              \
     X(clamp,       "input, bounds", fminf(fmaxf(v, a), b), v >= a && v <= b ? 1.0f : 0.0f)         \
     X(relu,        "output", v < 0 ? 0.0f : v, v <= 0 ? 0.0f : 1.0f)                                \
-    X(leaky_relu,  "input, slope", v > 0 ? v : v * a, v > 0 ? 1.0f : a)                            \
-    X(sigmoid,     "output", sigmoidf(v), out * (1 - out))                                         \
-    X(tanh,        "output", tanhf(v), 1 - out * out)                                              \
     X(gelu,        "input", v * normal_cdf(v), normal_cdf(v) + v * normal_pdf(v))                  \
     X(gelu_tanh,   "input", v * gelu_tanh_cdf(v), gelu_tanh_grad(v))                               \
-    X(silu,        "input", v * sigmoidf(v), sigmoidf(v) * (1 + v * (1 - sigmoidf(v))))            \
-    X(elu,         "input, alpha", v > 0 ? v : a * expm1f(v), v > 0 ? 1.0f : a * expf(v))          \
-    X(softplus,    "input, beta, threshold", softplus(v, a, b), v * a > b ? 1.0f : sigmoidf(v * a))\
-    X(hardswish,   "input", v * fminf(fmaxf(v + 3, 0), 6) / 6, hardswish_grad(v))                  \
     X(add_scalar,  "nothing", v + a, 1.0f)                                                         \
     X(mul_scalar,  "scalar", v * a, a)                                                             \
     X(div_scalar,  "scalar", v / a, 1.0f / a)                                                      \
@@ -150,6 +164,18 @@ static void unary_backward(cg_node *n, const cg_tensor *grad, unary_derivative d
     }                                                                                              \
     const cg_op cg_op_##name = {#name, name##_backward, saves};
 UNARY_OPS(DEFINE_UNARY)
+#define ACTIVATION(name, Name, reads, forward, derivative, gradcheck)                              \
+    DEFINE_UNARY(name, reads, forward, derivative)
+#define ACTIVATION_1(name, Name, field, dflt, repr, valid, problem, reads, forward, derivative,    \
+                     gradcheck)                                                                    \
+    DEFINE_UNARY(name, reads, forward, derivative)
+#define ACTIVATION_2(name, Name, field_a, default_a, repr_a, field_b, default_b, repr_b, valid,    \
+                     problem, reads, forward, derivative, gradcheck)                               \
+    DEFINE_UNARY(name, reads, forward, derivative)
+#include "activations.def"
+#undef ACTIVATION
+#undef ACTIVATION_1
+#undef ACTIVATION_2
 
 // y = f(x) with the op's scalars (NULL: none), recorded for backward.
 static cg_tensor *unary(const cg_op *op, unary_forward forward, cg_tensor *x,
@@ -189,10 +215,6 @@ cg_tensor *cg_gelu(cg_tensor *x, cg_gelu_approximate approximate) {
                         (int)approximate);
     return UNARY(gelu, x);
 }
-cg_tensor *cg_softplus(cg_tensor *x, float beta, float threshold) {
-    if (!(beta != 0)) return cg_error(CG_ERR_ARG, "softplus: beta must be non-zero, got %g", beta);
-    return UNARY_WITH(softplus, x, beta, threshold);
-}
 cg_tensor *cg_sub_scalar(cg_tensor *a, float s) {
     return UNARY_WITH(add_scalar, a, -s, 0);
 }
@@ -204,8 +226,44 @@ cg_tensor *cg_rdiv_scalar(float s, cg_tensor *a) {
 }
 // clang-format off
 PUBLIC_UNARY(neg) PUBLIC_UNARY(exp) PUBLIC_UNARY(log) PUBLIC_UNARY(sqrt) PUBLIC_UNARY(abs)
-PUBLIC_UNARY(relu) PUBLIC_UNARY(sigmoid) PUBLIC_UNARY(tanh) PUBLIC_UNARY(silu)
-PUBLIC_UNARY(hardswish)
-PUBLIC_UNARY_WITH(pow, exponent) PUBLIC_UNARY_WITH(leaky_relu, negative_slope)
-PUBLIC_UNARY_WITH(elu, alpha) PUBLIC_UNARY_WITH(add_scalar, s) PUBLIC_UNARY_WITH(mul_scalar, s)
+PUBLIC_UNARY(relu)
+PUBLIC_UNARY_WITH(pow, exponent) PUBLIC_UNARY_WITH(add_scalar, s) PUBLIC_UNARY_WITH(mul_scalar, s)
 PUBLIC_UNARY_WITH(div_scalar, s)
+// clang-format on
+
+// The activations of ops/activations.def: their options resolved and checked
+// (ops/activation_options.c), then the op. cg_activation_<name> describes the line.
+#define OPTION(options, field) (options ? options->field : (cg_optional){0})
+#define ACTIVATION(name, Name, reads, forward, derivative, gradcheck)                              \
+    const cg_activation_spec cg_activation_##name = {#name, #Name, 0, {0}, {0}, {0}, NULL, ""};    \
+    cg_tensor *cg_##name(cg_tensor *x) {                                                           \
+        return UNARY(name, x);                                                                     \
+    }
+#define ACTIVATION_CHECK(name, valid)                                                              \
+    static bool name##_valid(float a, float b) {                                                   \
+        (void)a, (void)b;                                                                          \
+        return valid;                                                                              \
+    }
+#define ACTIVATION_FUNCTION(name, ...)                                                             \
+    cg_tensor *cg_##name(cg_tensor *x, const cg_##name##_options *options) {                       \
+        float v[2];                                                                                \
+        if (cg_activation_resolve(&cg_activation_##name, #name, (cg_optional[]){__VA_ARGS__}, v))  \
+            return NULL;                                                                           \
+        return UNARY_WITH(name, x, v[0], v[1]);                                                    \
+    }
+#define ACTIVATION_1(name, Name, field, dflt, repr, valid, problem, ...)                           \
+    ACTIVATION_CHECK(name, valid)                                                                  \
+    const cg_activation_spec cg_activation_##name = {                                              \
+        #name, #Name, 1, {#field}, {dflt}, {repr}, name##_valid, problem};                         \
+    ACTIVATION_FUNCTION(name, OPTION(options, field))
+#define ACTIVATION_2(name, Name, field_a, default_a, repr_a, field_b, default_b, repr_b, valid,    \
+                     problem, ...)                                                                 \
+    ACTIVATION_CHECK(name, valid)                                                                  \
+    const cg_activation_spec cg_activation_##name = {                                              \
+        #name,        #Name,  2, {#field_a, #field_b}, {default_a, default_b}, {repr_a, repr_b},   \
+        name##_valid, problem};                                                                    \
+    ACTIVATION_FUNCTION(name, OPTION(options, field_a), OPTION(options, field_b))
+#include "activations.def"
+#undef ACTIVATION
+#undef ACTIVATION_1
+#undef ACTIVATION_2

@@ -69,7 +69,7 @@ int cg_optimizer_key(const cg_optimizer *opt, const char *key) {
 cg_tensor **cg_optimizer_module_params(cg_module *model, int *n) {
     *n = 0;
     cg_tensor_list list = cg_module_named_parameters(model);
-    cg_tensor **params = list.count ? cg_alloc((size_t)list.count * sizeof *params) : NULL;
+    cg_tensor **params = list.count > 0 ? cg_alloc((size_t)list.count * sizeof *params) : NULL;
     if (params) {
         for (int i = 0; i < list.count; i++) params[i] = list.items[i].tensor;
         *n = list.count;

@@ -65,6 +65,25 @@ static void count(int64_t bytes, int64_t blocks) {
     pthread_mutex_unlock(&stats_lock);
 }
 
+// Fault injection for tests (cg_alloc_fail_after): allocations left before one fails on
+// this thread; -1 means never.
+static _Thread_local int64_t allocations_before_failure = -1;
+
+void cg_alloc_fail_after(int64_t n) {
+    allocations_before_failure = n < 0 ? -1 : n;
+}
+
+// True when this allocation is the one cg_alloc_fail_after chose to fail.
+static bool injected_failure(void) {
+    if (allocations_before_failure < 0) return false;
+    if (allocations_before_failure > 0) {
+        allocations_before_failure--;
+        return false;
+    }
+    allocations_before_failure = -1; // one failure, then back to normal
+    return true;
+}
+
 static void *out_of_memory(size_t bytes) {
     return cg_error(CG_ERR_MEMORY, "%s: out of memory allocating %zu bytes (%.1f MiB)",
                     cg_alloc_op(), bytes, (double)bytes / (1 << 20));
@@ -96,7 +115,8 @@ void cg_alloc_reset_peak(void) {
 
 void *cg_alloc(size_t bytes) {
     void *p = NULL;
-    if (bytes > EXACT_MAX_BYTES || posix_memalign(&p, ALIGNMENT, bytes ? bytes : 1) != 0)
+    if (injected_failure() || bytes > EXACT_MAX_BYTES ||
+        posix_memalign(&p, ALIGNMENT, bytes ? bytes : 1) != 0)
         return out_of_memory(bytes);
     count((int64_t)__sanitizer_get_allocated_size(p), 1);
     return p;
@@ -159,7 +179,7 @@ static block_header *take_cached(size_t c) {
 void *cg_alloc(size_t bytes) {
     if (bytes == 0) bytes = 1;
     size_t c = class_of(bytes);
-    if (c >= N_CLASSES) return out_of_memory(bytes);
+    if (injected_failure() || c >= N_CLASSES) return out_of_memory(bytes);
     pthread_mutex_lock(&cache_lock);
     block_header *h = take_cached(c);
     pthread_mutex_unlock(&cache_lock);

@@ -39,4 +39,9 @@ cg_alloc_stats cg_alloc_get_stats(void);
 // (as torch.cuda.reset_peak_memory_stats).
 void cg_alloc_reset_peak(void);
 
+// For tests of failure paths: on this thread, after n more successful allocations the next
+// one fails as if memory ran out (reported as CG_ERR_MEMORY), then allocation works again.
+// n < 0 turns a pending failure off.
+void cg_alloc_fail_after(int64_t n);
+
 #endif

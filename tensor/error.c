@@ -1,7 +1,9 @@
 // tensor/error.c - the error channel: last status + message, and a replaceable handler.
 #include "error.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 static _Thread_local cg_status last_status = CG_OK;
@@ -76,4 +78,41 @@ void *cg_error(cg_status status, const char *fmt, ...) {
     error_count++;
     handler(status, last_message, handler_userdata);
     return NULL;
+}
+
+// ---- warnings --------------------------------------------------------------------------------
+
+static cg_warning_handler warning_handler = NULL; // NULL: print once per call site
+static void *warning_userdata = NULL;
+
+void cg_set_warning_handler(cg_warning_handler h, void *userdata) {
+    warning_handler = h;
+    warning_userdata = h ? userdata : NULL;
+}
+
+// Whether the format string `site` warns for the first time (then it is remembered; past 64
+// sites every warning is printed).
+static bool first_warning_at(const char *site) {
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static const char *seen[64];
+    static int n_seen;
+    bool first = true;
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < n_seen && first; i++) first = seen[i] != site;
+    if (first && n_seen < 64) seen[n_seen++] = site;
+    pthread_mutex_unlock(&lock);
+    return first;
+}
+
+void cg_warn(const char *fmt, ...) {
+    char message[768];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = context[0] ? snprintf(message, sizeof message, "%s: ", context) : 0;
+    vsnprintf(message + n, sizeof message - (size_t)n, fmt, ap);
+    va_end(ap);
+    if (warning_handler)
+        warning_handler(message, warning_userdata);
+    else if (first_warning_at(fmt))
+        fprintf(stderr, "cgrad: warning: %s\n", message);
 }

@@ -48,4 +48,12 @@ const char *cg_error_context(void); // "" when none
 // function can `return cg_error(...)`.
 void *cg_error(cg_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+// ---- warnings: what PyTorch reports with warnings.warn ----------------------------------
+// A warning does not fail the call and sets no error. The handler sees every warning (with
+// the context prefix, as errors); the default one prints "cgrad: warning: <message>" to
+// stderr once per call site (per format string), as Python's default warning filter does.
+typedef void (*cg_warning_handler)(const char *message, void *userdata);
+void cg_set_warning_handler(cg_warning_handler handler, void *userdata); // NULL: the default
+void cg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

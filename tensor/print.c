@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "array.h"
 #include "tensor.h"
 #include "tensor_internal.h"
 
@@ -22,23 +23,21 @@ typedef struct format {
     bool summarize;
 } format;
 
-typedef struct out_buf { // a growable string: the whole tensor is laid out before printing
+// A growable string: the whole tensor is laid out before printing. After a failed
+// allocation (reported) nothing more is added and nothing is printed.
+typedef struct out_buf {
     char *s;
-    size_t len, cap;
+    int64_t len, cap;
+    bool failed;
 } out_buf;
 
 static void put(out_buf *b, const char *text) {
-    size_t n = strlen(text);
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->len + n + 1) * 2;
-        char *s = cg_alloc(cap);
-        if (!s) return;
-        if (b->s) memcpy(s, b->s, b->len + 1);
-        cg_dealloc(b->s);
-        b->s = s;
-        b->cap = cap;
+    int64_t n = (int64_t)strlen(text);
+    if (b->failed || cg_array_reserve(&b->s, &b->cap, b->len + n + 1, 1) < 0) {
+        b->failed = true;
+        return;
     }
-    memcpy(b->s + b->len, text, n + 1);
+    memcpy(b->s + b->len, text, (size_t)n + 1);
     b->len += n;
 }
 
@@ -186,8 +185,9 @@ static void put_dim(out_buf *b, const cg_tensor *t, int d, int64_t offset, int i
 
 // torch's _add_suffixes: a suffix goes on a new line when the last line would pass 80.
 static void put_suffix(out_buf *b, const char *suffix, int indent) {
+    if (b->failed) return;
     const char *nl = strrchr(b->s, '\n');
-    size_t last_line = nl ? (size_t)(b->s + b->len - nl) + 1 : b->len + 2;
+    size_t last_line = (size_t)(nl ? b->s + b->len - nl + 1 : b->len + 2);
     if (last_line + strlen(suffix) + 2 > LINE_WIDTH) {
         put(b, ",\n");
         put_spaces(b, indent);
@@ -231,7 +231,7 @@ void cg_fprint(FILE *out, const cg_tensor *t) {
         put_suffix(&b, "requires_grad=True", indent);
     }
     put(&b, ")\n");
-    if (b.s) fputs(b.s, out);
+    if (!b.failed) fputs(b.s, out);
     cg_dealloc(b.s);
 }
 

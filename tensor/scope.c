@@ -14,8 +14,10 @@ typedef struct cg_scope {
     cg_tensor *head;
 } cg_scope;
 
-static cg_scope scopes[MAX_SCOPE_DEPTH];
-static int depth = 0;
+// Each thread has its own stack of scopes, so two application threads can each run a
+// scoped loop (a tensor's scope pointer still lets any thread free it and unlink it).
+static _Thread_local cg_scope scopes[MAX_SCOPE_DEPTH];
+static _Thread_local int depth = 0;
 
 int cg_scope_depth(void) {
     return depth;

@@ -18,6 +18,7 @@
 //   cg_backward(loss);
 //   float l = cg_item(loss);
 //   cg_scope_end();           // frees activations; parameters and their grads live on
+// Scopes are per thread: a tensor goes into the innermost scope of the thread that made it.
 void cg_scope_begin(void);
 void cg_scope_end(void);
 cg_tensor *cg_keep(cg_tensor *t);

@@ -7,7 +7,14 @@
 
 bool cg_check_arg(const cg_tensor *t, const char *op, const char *arg) {
     cg_alloc_set_op(op); // out-of-memory messages from here on name this op
-    if (t) return true;
+    if (t && t->liveness == CG_TENSOR_LIVE) return true;
+    if (t) {
+        cg_error(CG_ERR_STATE,
+                 "%s: argument '%s' is a freed tensor (used after cg_free, or after "
+                 "cg_scope_end freed the scope that made it: cg_keep() moves a tensor out)",
+                 op, arg);
+        return false;
+    }
     // A NULL from an earlier failure keeps that failure's message.
     if (cg_last_error() == CG_OK) cg_error(CG_ERR_ARG, "%s: argument '%s' is NULL", op, arg);
     return false;

@@ -48,6 +48,7 @@ static cg_tensor *tensor_header(int ndim, const int64_t *shape, cg_storage *stor
                                 int64_t offset) {
     cg_tensor *t = cg_alloc_zeroed(sizeof *t);
     if (!t) return NULL;
+    t->liveness = CG_TENSOR_LIVE;
     t->ndim = ndim;
     for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
     t->numel = shape_numel(ndim, shape);
@@ -182,6 +183,14 @@ const char *cg_tensor_node_name(const cg_tensor *t) {
 
 void cg_free(cg_tensor *t) {
     if (!t) return;
+    if (t->liveness != CG_TENSOR_LIVE) { // its fields are stale: touch nothing else
+        cg_error(CG_ERR_STATE,
+                 "free: tensor %p was already freed (freed twice, or freed after "
+                 "the scope that owned it ended)",
+                 (void *)t);
+        return;
+    }
+    t->liveness = 0;
     cg_scope_remove(t);
     cg_free(t->grad);
     if (t->node) cg_tensor_drop_node(t);

@@ -69,7 +69,12 @@ struct cg_tensor {
     // ownership bookkeeping (see above)
     struct cg_scope *scope; // NULL: owned by the caller or by a graph node
     cg_tensor *scope_prev, *scope_next;
+    // CG_TENSOR_LIVE from creation until cg_free, which overwrites it: a tensor used after
+    // its scope ended is refused by name ("argument 'input' is a freed tensor") until its
+    // memory is reused. The sanitizer build reports every such use (heap-use-after-free).
+    uint32_t liveness;
 };
+#define CG_TENSOR_LIVE 0x7e5a11feu
 
 // ---- creation ----------------------------------------------------------------
 cg_tensor *cg_empty(int ndim, const int64_t *shape); // uninitialised

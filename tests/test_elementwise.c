@@ -84,7 +84,8 @@ static cg_tensor *run_relu(cg_tensor **in, const cg_fixture_case *c) {
     return cg_relu(in[0]);
 }
 static cg_tensor *run_leaky_relu(cg_tensor **in, const cg_fixture_case *c) {
-    return cg_leaky_relu(in[0], param(c, "slope"));
+    return cg_leaky_relu(in[0],
+                         &(cg_leaky_relu_options){.negative_slope = cg_opt(param(c, "slope"))});
 }
 static cg_tensor *run_sigmoid(cg_tensor **in, const cg_fixture_case *c) {
     (void)c;

@@ -292,6 +292,46 @@ static void test_fixture_reader_errors(void **state) {
     cg_fixture_free(fx);
 }
 
+// cg_module_get names the step that matches nothing and lists the children that exist.
+static void test_module_get_names_missing_child(void **state) {
+    (void)state;
+    const cg_pool_options k2 = {.kernel_size = 2};
+    cg_module *inner = cg_Sequential(2, (cg_module *[]){cg_ReLU(), cg_MaxPool2d(&k2)});
+    cg_module *model = cg_Sequential(2, (cg_module *[]){cg_Linear(2, 2, NULL), inner});
+    assert_ptr_equal(cg_module_get(model, "1.0"), inner->children[0]);
+    assert_ptr_equal(cg_module_get(model, ""), model);
+    assert_null(cg_module_get(model, "1.7"));
+    cg_test_expect_error(CG_ERR_ARG,
+                         "module_get: \"1.7\": Sequential has no child \"7\" (its children: 0, 1)");
+    assert_null(cg_module_get(model, "0.weight"));
+    cg_test_expect_error(CG_ERR_ARG, "Linear has no child \"weight\" (it has no children)");
+    assert_null(cg_module_get(model, NULL));
+    cg_test_expect_error(CG_ERR_ARG, "module_get: path is NULL");
+    cg_module_free(model);
+}
+
+// A tensor used after its scope ended is refused by name, and so is a second cg_free. Not
+// in the sanitizer build: there reading the freed tensor is itself the report (ASan's
+// heap-use-after-free, tests/sanitizer/use_after_scope.c).
+static void test_freed_tensor_is_named(void **state) {
+    (void)state;
+#if !defined(__SANITIZE_ADDRESS__)
+    cg_tensor *x = cg_ones(CG_SHAPE(2, 2));
+    cg_scope_begin();
+    cg_tensor *loss = cg_sum(cg_mul(x, x), CG_ALL_DIMS, false);
+    cg_scope_end();
+    assert_true(isnan(cg_item(loss)));
+    cg_test_expect_error(CG_ERR_STATE, "item: argument 'tensor' is a freed tensor");
+    assert_null(cg_add(x, loss));
+    cg_test_expect_error(CG_ERR_STATE, "add: argument 'b' is a freed tensor");
+    cg_free(loss);
+    cg_test_expect_error(CG_ERR_STATE, "free: tensor");
+    cg_free(x);
+#else
+    skip();
+#endif
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_matmul_message_exact, cg_test_teardown),
@@ -304,6 +344,8 @@ int main(void) {
         cmocka_unit_test_teardown(test_status_names, cg_test_teardown),
         cmocka_unit_test_teardown(test_fixture_reader, cg_test_teardown),
         cmocka_unit_test_teardown(test_fixture_reader_errors, cg_test_teardown),
+        cmocka_unit_test_teardown(test_module_get_names_missing_child, cg_test_teardown),
+        cmocka_unit_test_teardown(test_freed_tensor_is_named, cg_test_teardown),
     };
     cg_test_capture_errors();
     return cmocka_run_group_tests_name("errors", tests, NULL, NULL);

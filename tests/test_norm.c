@@ -7,7 +7,8 @@
 #include "cgrad.h"
 #include "testing.h"
 
-#define FIXTURE "layers.txt"
+#define FIXTURE      "layers.txt"
+#define EDGE_FIXTURE "norm_edge.txt" // tests/fixtures/gen_norm_edge.py
 
 static float eps_of(const cg_fixture_case *c) {
     return (float)cg_fixture_param(c, "eps", 1e-5);
@@ -21,6 +22,12 @@ static cg_tensor *run_instance_norm(cg_tensor **in, const cg_fixture_case *c) {
 }
 static cg_tensor *run_instance_norm_plain(cg_tensor **in, const cg_fixture_case *c) {
     return cg_instance_norm(in[0], 2, NULL, NULL, NULL, NULL, true, 0.1f, eps_of(c));
+}
+// Eval with the case's running statistics (tests/fixtures/gen_norm_edge.py: 1x1 planes).
+static cg_tensor *run_instance_norm_eval(cg_tensor **in, const cg_fixture_case *c) {
+    return cg_instance_norm(in[0], 2, cg_fixture_tensor(c, "running_mean"),
+                            cg_fixture_tensor(c, "running_var"), in[1], in[2], false, 0.1f,
+                            eps_of(c));
 }
 static cg_tensor *run_group_norm(cg_tensor **in, const cg_fixture_case *c) {
     return cg_group_norm(in[0], (int)cg_fixture_param(c, "num_groups", 0), in[1], in[2], eps_of(c));
@@ -47,6 +54,12 @@ static const cg_test_op OPS[] = {
     {"batch_norm1d", FIXTURE, 3, {"x", "weight", "bias"}, run_batch_norm1d, &SUM_TOL},
     {"instance_norm", FIXTURE, 3, {"x", "weight", "bias"}, run_instance_norm, &SUM_TOL},
     {"instance_norm_plain", FIXTURE, 1, {"x"}, run_instance_norm_plain, &SUM_TOL},
+    {"instance_norm_eval",
+     EDGE_FIXTURE,
+     3,
+     {"x", "weight", "bias"},
+     run_instance_norm_eval,
+     &SUM_TOL},
     {"group_norm", FIXTURE, 3, {"x", "weight", "bias"}, run_group_norm, &SUM_TOL},
     {"layer_norm", FIXTURE, 3, {"x", "weight", "bias"}, run_layer_norm, &SUM_TOL},
     {"layer_norm_plain", FIXTURE, 1, {"x"}, run_layer_norm_plain, &SUM_TOL},
@@ -73,8 +86,7 @@ static const module_case MODULE_CASES[] = {
 
 // Runs `batches` training batches through m (taking it), then compares the last output,
 // the buffers and an eval output with fixture case `name`.
-static void check_module_case(const cg_fixture *fx, const char *name, cg_module *m,
-                              int batches) {
+static void check_module_case(const cg_fixture *fx, const char *name, cg_module *m, int batches) {
     const cg_fixture_case *c = cg_fixture_find(fx, name);
     if (!c) fail_msg("fixture has no case %s", name);
     assert_non_null(m);
@@ -115,6 +127,17 @@ static void test_norm_module_options(void **state) {
     cg_instance_norm_options tracked = {
         .momentum = CG_SET(0.2), .affine = true, .track_running_stats = true};
     check_module_case(fx, "InstanceNorm2d/tracked", cg_InstanceNorm2d(3, &tracked), 2);
+    cg_fixture_free(fx);
+}
+
+// An empty batch after a real one leaves the running statistics as PyTorch does (and
+// num_batches_tracked still counts it).
+static void test_batch_norm_empty_batch(void **state) {
+    (void)state;
+    cg_fixture *fx = cg_test_load_fixture(EDGE_FIXTURE);
+    check_module_case(fx, "BatchNorm2d/empty_batch", cg_BatchNorm2d(3, NULL), 2);
+    check_module_case(fx, "BatchNorm1d/empty_batch",
+                      cg_BatchNorm1d(4, &(cg_batch_norm_options){.cumulative_average = true}), 2);
     cg_fixture_free(fx);
 }
 
@@ -205,6 +228,11 @@ static void test_errors(void **state) {
     cg_test_expect_error(CG_ERR_SHAPE, "batch_norm1d: expected more than 1 value per channel");
     assert_null(cg_group_norm(x, 3, NULL, NULL, 1e-5f));
     cg_test_expect_error(CG_ERR_ARG, "group_norm: num_groups 3 must be > 0 and divide the 4");
+    // PyTorch refuses one value per statistic in all (N * C / G * spatial == 1) ...
+    assert_null(cg_group_norm(cg_zeros(CG_SHAPE(1, 4, 1)), 4, NULL, NULL, 1e-5f));
+    cg_test_expect_error(CG_ERR_SHAPE, "group_norm: expected more than 1 value per group");
+    // ... but takes two samples of one value per group (their output is 0)
+    assert_non_null(cg_group_norm(cg_zeros(CG_SHAPE(2, 4)), 4, NULL, NULL, 1e-5f));
     assert_null(cg_group_norm(cg_zeros(CG_SHAPE(4)), 1, NULL, NULL, 1e-5f));
     cg_test_expect_error(CG_ERR_SHAPE, "group_norm: expected input (N, C, *)");
     assert_null(cg_group_norm(x, 2, NULL, cg_ones(CG_SHAPE(2)), 1e-5f));
@@ -259,6 +287,7 @@ static void test_errors(void **state) {
 int main(void) {
     const struct CMUnitTest extra[] = {
         cmocka_unit_test_teardown(test_norm_module_options, cg_test_teardown),
+        cmocka_unit_test_teardown(test_batch_norm_empty_batch, cg_test_teardown),
         cmocka_unit_test_teardown(test_reprs_and_state_dicts, cg_test_teardown),
         cmocka_unit_test_teardown(test_modules_match_functionals, cg_test_teardown),
         cmocka_unit_test_teardown(test_errors, cg_test_teardown),

@@ -267,12 +267,14 @@ static void test_errors(void **state) {
     cg_test_expect_error(CG_ERR_ARG, "avg_pool2d options");
     assert_null(cg_max_pool2d(x, &(cg_pool_options){.kernel_size = 2, .dilation_hw = {0, 1}}));
     cg_test_expect_error(CG_ERR_ARG, "dilation (0, 1)");
-    // padding at most half the effective kernel: (2 - 1) * 3 + 1 = 4, so padding 2 fits, 3 not
+    // padding at most half the kernel size whatever the dilation, as PyTorch: padding 1 fits
+    // kernel 3, padding 2 does not, even with dilation 3
     assert_non_null(
-        cg_max_pool2d(x, &(cg_pool_options){.kernel_size = 2, .padding = 2, .dilation = 3}));
+        cg_max_pool2d(x, &(cg_pool_options){.kernel_size = 3, .padding = 1, .dilation = 2}));
     assert_null(
-        cg_max_pool2d(x, &(cg_pool_options){.kernel_size = 2, .padding = 3, .dilation = 3}));
-    cg_test_expect_error(CG_ERR_ARG, "effective kernel size");
+        cg_max_pool2d(x, &(cg_pool_options){.kernel_size = 2, .padding = 2, .dilation = 3}));
+    cg_test_expect_error(CG_ERR_ARG,
+                         "padding (2, 2) should be at most half of the kernel size (2, 2)");
     assert_null(cg_max_pool2d(x, &(cg_pool_options){.kernel_size = 3, .dilation = 3}));
     cg_test_expect_error(CG_ERR_SHAPE, "too small");
     assert_null(cg_max_pool2d_with_indices(x, &k2, NULL));

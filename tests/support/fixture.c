@@ -21,6 +21,13 @@ typedef struct fixture_param {
     double values[CG_FIXTURE_MAX_PARAM_VALUES];
 } fixture_param;
 
+#define TEXT_LEN 256
+
+typedef struct fixture_text {
+    char key[KEY_LEN];
+    char value[TEXT_LEN];
+} fixture_text;
+
 typedef struct fixture_tensor {
     char key[KEY_LEN];
     cg_tensor *tensor;
@@ -32,6 +39,8 @@ struct cg_fixture_case {
     fixture_param *params;
     int n_tensors, cap_tensors;
     fixture_tensor *tensors;
+    int n_texts, cap_texts;
+    fixture_text *texts;
 };
 
 struct cg_fixture {
@@ -109,6 +118,7 @@ static void free_case(cg_fixture_case *c) {
     for (int i = 0; i < c->n_tensors; i++) cg_free(c->tensors[i].tensor);
     free(c->tensors);
     free(c->params);
+    free(c->texts);
 }
 
 void cg_fixture_free(cg_fixture *fixture) {
@@ -173,6 +183,26 @@ static bool parse_param(parser *ps, cg_fixture_case *c) {
     if (!params) FORMAT_ERROR(ps, "out of memory");
     c->params = params;
     c->params[c->n_params++] = param;
+    return true;
+}
+
+// text <key> <the rest of the line, '#' included>
+static bool parse_text(parser *ps, cg_fixture_case *c) {
+    fixture_text text = {0};
+    if (next_word(ps, text.key, sizeof text.key, false) <= 0)
+        FORMAT_ERROR(ps, "'text' needs a key");
+    skip_space(ps, false);
+    size_t n = 0;
+    while (*ps->p && *ps->p != '\n') {
+        if (n + 1 >= sizeof text.value) FORMAT_ERROR(ps, "text '%s' too long", text.key);
+        text.value[n++] = *ps->p++;
+    }
+    while (n > 0 && isspace((unsigned char)text.value[n - 1])) n--;
+    text.value[n] = '\0';
+    fixture_text *texts = grow(c->texts, &c->cap_texts, c->n_texts + 1, sizeof(fixture_text));
+    if (!texts) FORMAT_ERROR(ps, "out of memory");
+    c->texts = texts;
+    c->texts[c->n_texts++] = text;
     return true;
 }
 
@@ -250,6 +280,9 @@ static bool parse_file(parser *ps, cg_fixture *fx) {
         } else if (strcmp(word, "param") == 0) {
             if (!current) FORMAT_ERROR(ps, "'param' outside a case");
             if (!parse_param(ps, current)) return false;
+        } else if (strcmp(word, "text") == 0) {
+            if (!current) FORMAT_ERROR(ps, "'text' outside a case");
+            if (!parse_text(ps, current)) return false;
         } else if (strcmp(word, "tensor") == 0) {
             if (!current) FORMAT_ERROR(ps, "'tensor' outside a case");
             if (!parse_tensor(ps, current)) return false;
@@ -324,6 +357,13 @@ cg_tensor *cg_fixture_tensor(const cg_fixture_case *c, const char *key) {
     if (!c || !key) return NULL;
     for (int i = 0; i < c->n_tensors; i++)
         if (strcmp(c->tensors[i].key, key) == 0) return c->tensors[i].tensor;
+    return NULL;
+}
+
+const char *cg_fixture_text(const cg_fixture_case *c, const char *key) {
+    if (!c || !key) return NULL;
+    for (int i = 0; i < c->n_texts; i++)
+        if (strcmp(c->texts[i].key, key) == 0) return c->texts[i].value;
     return NULL;
 }
 

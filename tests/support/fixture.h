@@ -6,6 +6,7 @@
 //   # comment (a '#' starts a comment anywhere outside a value list)
 //   case <name>
 //   param <key> <v1> [v2 ...]          up to 16 numbers
+//   text <key> <string>                the rest of the line (e.g. a module's repr)
 //   tensor <key> <ndim> <d0> ... <d_{ndim-1}>
 //   <numel values, whitespace separated (any number of lines), printed with %.9g>
 //   end
@@ -52,6 +53,8 @@ double cg_fixture_param(const cg_fixture_case *c, const char *key, double defaul
 // Copy up to `max` values of param `key` into out; returns how many the param has (0 if
 // absent), which may be more than max.
 int cg_fixture_params(const cg_fixture_case *c, const char *key, double *out, int max);
+// The text called `key` (owned by the fixture), or NULL.
+const char *cg_fixture_text(const cg_fixture_case *c, const char *key);
 // The tensor called `key` (owned by the fixture; do not free or modify), or NULL.
 cg_tensor *cg_fixture_tensor(const cg_fixture_case *c, const char *key);
 

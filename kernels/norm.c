@@ -1,0 +1,389 @@
+// kernels/norm.c - see norm.h.
+//
+// Each statistic is a set of runs (one per sample it covers) of C/G channels of S values.
+// The outer loops walk statistics, runs and channels; the inner loops run over one plane
+// (S values, per-channel scalars hoisted) or, when S = 1 (layer norm), over one row with a
+// weight per element, so both vectorise.
+#include "norm.h"
+
+#include <math.h>
+#include <stddef.h>
+
+#include "../tensor/alloc.h"
+#include "../tensor/parallel.h"
+#include "norm_columns.h"
+#include "simd_clones.h"
+
+int64_t cg_norm_stat_count(const cg_norm_layout *l) {
+    return l->across_batch ? l->G : l->N * l->G;
+}
+
+int64_t cg_norm_stat_members(const cg_norm_layout *l) {
+    int64_t count = cg_norm_stat_count(l);
+    return count ? l->N * l->C * l->S / count : 0;
+}
+
+// The samples [n0, n1) and first channel c0 of statistic st; it has C/G channels per run.
+typedef struct stat_runs {
+    int64_t n0, n1, c0, per;
+} stat_runs;
+
+static stat_runs runs_of(const cg_norm_layout *l, int64_t st) {
+    int64_t per = l->C / l->G, g = st % l->G, n0 = l->across_batch ? 0 : st / l->G;
+    return (stat_runs){n0, l->across_batch ? l->N : n0 + 1, g * per, per};
+}
+
+// fn over the statistics, threaded when they hold more than CG_PARALLEL_MIN values.
+static void for_stats(const cg_norm_layout *l, cg_range_fn fn, void *ctx) {
+    int64_t members = cg_norm_stat_members(l);
+    cg_parallel_for(cg_norm_stat_count(l), CG_PARALLEL_MIN / (members > 0 ? members : 1), fn, ctx);
+}
+
+// ---- statistics ------------------------------------------------------------------------
+
+// 8 independent double chains: the adds' latency hidden, one AVX-512 vector (two AVX2).
+#define LANES 8
+
+// sum += sum of (x - shift), sq += sum of (x - shift)^2 over x[0:n].
+CG_SIMD_CLONES static void shifted_sums(const float *x, int64_t n, double shift, double *sum,
+                                        double *sq) {
+    double s[LANES] = {0}, q[LANES] = {0};
+    int64_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++) {
+            double d = (double)x[i + j] - shift;
+            s[j] += d;
+            q[j] += d * d;
+        }
+    for (; i < n; i++) {
+        double d = (double)x[i] - shift;
+        s[0] += d;
+        q[0] += d * d;
+    }
+    for (int j = 0; j < LANES; j++) *sum += s[j], *sq += q[j];
+}
+
+typedef struct stats_job {
+    const cg_norm_layout *l;
+    const float *x;
+    double *mean, *var;
+} stats_job;
+
+static void stats_range(void *ctx, int64_t s0, int64_t s1) {
+    const stats_job *j = ctx;
+    const cg_norm_layout *l = j->l;
+    double count = (double)cg_norm_stat_members(l);
+    for (int64_t st = s0; st < s1; st++) {
+        stat_runs r = runs_of(l, st);
+        double shift = count > 0 ? j->x[(r.n0 * l->C + r.c0) * l->S] : 0.0, sum = 0, sq = 0;
+        if (!isfinite(shift)) shift = 0.0; // an infinite mean stays infinite, as two-pass
+        for (int64_t n = r.n0; n < r.n1; n++)
+            shifted_sums(j->x + (n * l->C + r.c0) * l->S, r.per * l->S, shift, &sum, &sq);
+        double centred = sum / count; // mean - shift
+        j->mean[st] = shift + centred;
+        double var = sq / count - centred * centred;
+        j->var[st] = var > 0 ? var : var == var ? 0.0 : var; // rounding below 0 is 0
+    }
+}
+
+void cg_norm_stats(const cg_norm_layout *l, const float *x, double *mean, double *var) {
+    if (cg_norm_by_columns(l)) {
+        cg_norm_columns_stats(l, x, mean, var);
+        return;
+    }
+    stats_job j = {l, x, mean, var};
+    for_stats(l, stats_range, &j);
+}
+
+// ---- normalise, scale, shift (and ReLU) ------------------------------------------------
+
+// One plane: y = (x - mean) * invstd * w + b, floored at 0 with relu.
+CG_SIMD_CLONES static void plane_apply(const float *x, float *y, int64_t n, float mean,
+                                       float invstd, float w, float b, bool relu) {
+    if (relu)
+        for (int64_t i = 0; i < n; i++) {
+            float v = (x[i] - mean) * invstd * w + b;
+            y[i] = v < 0.0f ? 0.0f : v;
+        }
+    else
+        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mean) * invstd * w + b;
+}
+
+// One row of single-value channels: weight and bias per element (NULL: 1 and 0).
+CG_SIMD_CLONES static void row_apply(const float *x, float *y, int64_t n, float mean, float invstd,
+                                     const float *w, const float *b, bool relu) {
+    for (int64_t i = 0; i < n; i++) {
+        float v = (x[i] - mean) * invstd * (w ? w[i] : 1.0f) + (b ? b[i] : 0.0f);
+        y[i] = relu && v < 0.0f ? 0.0f : v;
+    }
+}
+
+typedef struct pass_job {
+    const cg_norm_layout *l;
+    const float *x, *dy, *relu_y, *mean, *invstd, *w, *b, *mean_d, *mean_dxhat;
+    bool relu;
+    float *out, *mean_d_out, *mean_dxhat_out;
+    double *sum_g, *sum_gxhat;
+} pass_job;
+
+static void apply_range(void *ctx, int64_t s0, int64_t s1) {
+    const pass_job *j = ctx;
+    const cg_norm_layout *l = j->l;
+    for (int64_t st = s0; st < s1; st++) {
+        stat_runs r = runs_of(l, st);
+        float m = j->mean[st], a = j->invstd[st];
+        for (int64_t n = r.n0; n < r.n1; n++) {
+            int64_t at = (n * l->C + r.c0) * l->S;
+            if (l->S == 1 || (!j->w && !j->b)) { // the run as one row
+                row_apply(j->x + at, j->out + at, r.per * l->S, m, a, j->w ? j->w + r.c0 : NULL,
+                          j->b ? j->b + r.c0 : NULL, j->relu);
+                continue;
+            }
+            for (int64_t c = r.c0; c < r.c0 + r.per; c++, at += l->S)
+                plane_apply(j->x + at, j->out + at, l->S, m, a, j->w ? j->w[c] : 1.0f,
+                            j->b ? j->b[c] : 0.0f, j->relu);
+        }
+    }
+}
+
+void cg_norm_apply(const cg_norm_layout *l, const float *x, const float *mean, const float *invstd,
+                   const float *weight, const float *bias, bool relu, float *y) {
+    if (cg_norm_by_columns(l)) {
+        cg_norm_columns_apply(l, x, mean, invstd, weight, bias, relu, y);
+        return;
+    }
+    pass_job j = {
+        .l = l, .x = x, .mean = mean, .invstd = invstd, .w = weight, .b = bias, .relu = relu};
+    j.out = y;
+    for_stats(l, apply_range, &j);
+}
+
+// ---- backward --------------------------------------------------------------------------
+
+// g = dy, masked by a fused ReLU's output: 0 where relu_y <= 0 (threshold_backward).
+static inline float masked(const float *dy, const float *relu_y, int64_t i) {
+    return relu_y && relu_y[i] <= 0.0f ? 0.0f : dy[i];
+}
+
+// One plane: the sums of g and of g * xhat, in double lanes. The mask is applied to a copy
+// of dy in blocks first: with the select inside the lanes loop GCC does not vectorise it.
+#define MASK_BLOCK 256
+CG_SIMD_CLONES static void plane_grad_sums(const float *x, const float *dy, const float *relu_y,
+                                           int64_t n, float mean, float invstd, double *sum_g,
+                                           double *sum_gxhat) {
+    double s[LANES] = {0}, q[LANES] = {0};
+    float block[MASK_BLOCK];
+    for (int64_t b0 = 0; b0 < n; b0 += MASK_BLOCK) {
+        int64_t len = n - b0 < MASK_BLOCK ? n - b0 : MASK_BLOCK, i = 0;
+        const float *g = dy + b0, *xb = x + b0;
+        if (relu_y) {
+            for (int64_t k = 0; k < len; k++) block[k] = relu_y[b0 + k] <= 0.0f ? 0.0f : g[k];
+            g = block;
+        }
+        for (; i + LANES <= len; i += LANES)
+            for (int k = 0; k < LANES; k++) {
+                s[k] += g[i + k];
+                q[k] += g[i + k] * ((xb[i + k] - mean) * invstd);
+            }
+        for (; i < len; i++) {
+            s[0] += g[i];
+            q[0] += g[i] * ((xb[i] - mean) * invstd);
+        }
+    }
+    double ts = 0, tq = 0;
+    for (int k = 0; k < LANES; k++) ts += s[k], tq += q[k];
+    *sum_g = ts, *sum_gxhat = tq;
+}
+
+// One row of single-value channels (layer norm, group norm on (N, C)): the sums of
+// d = g * w and d * xhat over its n values, in double lanes.
+CG_SIMD_CLONES static void row_stat_sums(const float *x, const float *dy, const float *relu_y,
+                                         const float *w, int64_t n, float mean, float invstd,
+                                         double *sum_d, double *sum_dxhat) {
+    double s[LANES] = {0}, q[LANES] = {0};
+    int64_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int k = 0; k < LANES; k++) {
+            float d = masked(dy, relu_y, i + k) * (w ? w[i + k] : 1.0f);
+            s[k] += d;
+            q[k] += d * ((x[i + k] - mean) * invstd);
+        }
+    for (; i < n; i++) {
+        float d = masked(dy, relu_y, i) * (w ? w[i] : 1.0f);
+        s[0] += d;
+        q[0] += d * ((x[i] - mean) * invstd);
+    }
+    double ts = 0, tq = 0;
+    for (int k = 0; k < LANES; k++) ts += s[k], tq += q[k];
+    *sum_d = ts, *sum_dxhat = tq;
+}
+
+// Per plane (n, c) sums of g and g * xhat (S > 1).
+static void plane_sums_range(void *ctx, int64_t s0, int64_t s1) {
+    const pass_job *j = ctx;
+    const cg_norm_layout *l = j->l;
+    for (int64_t st = s0; st < s1; st++) {
+        stat_runs r = runs_of(l, st);
+        for (int64_t n = r.n0; n < r.n1; n++) {
+            int64_t plane = n * l->C + r.c0, at = plane * l->S;
+            for (int64_t c = 0; c < r.per; c++, plane++, at += l->S)
+                plane_grad_sums(j->x + at, j->dy + at, j->relu_y ? j->relu_y + at : NULL, l->S,
+                                j->mean[st], j->invstd[st], j->sum_g + plane, j->sum_gxhat + plane);
+        }
+    }
+}
+
+// Per statistic (n, g) means of d and d * xhat, straight from the rows (S = 1, per sample).
+static void row_means_range(void *ctx, int64_t s0, int64_t s1) {
+    const pass_job *j = ctx;
+    const cg_norm_layout *l = j->l;
+    double count = (double)cg_norm_stat_members(l);
+    for (int64_t st = s0; st < s1; st++) {
+        stat_runs r = runs_of(l, st);
+        int64_t at = r.n0 * l->C + r.c0;
+        double d, dxhat;
+        row_stat_sums(j->x + at, j->dy + at, j->relu_y ? j->relu_y + at : NULL,
+                      j->w ? j->w + r.c0 : NULL, r.per, j->mean[st], j->invstd[st], &d, &dxhat);
+        j->mean_d_out[st] = (float)(d / count);
+        j->mean_dxhat_out[st] = (float)(dxhat / count);
+    }
+}
+
+// From per (n, c) sums over `rows` rows of them (N, or 1 for sums already over the batch):
+// the per-statistic means of d = g * w and d * xhat and the per-channel totals.
+static void reduce_sums(const cg_norm_layout *l, int64_t rows, const float *weight,
+                        const double *sum_g, const double *sum_gxhat, float *mean_d,
+                        float *mean_dxhat, float *dweight, float *dbias) {
+    double count = (double)cg_norm_stat_members(l);
+    for (int64_t st = 0; mean_d && st < cg_norm_stat_count(l); st++) {
+        stat_runs r = runs_of(l, st);
+        double d = 0, dxhat = 0;
+        for (int64_t n = r.n0; n < (l->across_batch ? rows : r.n1); n++)
+            for (int64_t c = r.c0; c < r.c0 + r.per; c++) {
+                double w = weight ? weight[c] : 1.0;
+                d += w * sum_g[n * l->C + c];
+                dxhat += w * sum_gxhat[n * l->C + c];
+            }
+        mean_d[st] = (float)(d / count);
+        mean_dxhat[st] = (float)(dxhat / count);
+    }
+    for (int64_t c = 0; (dweight || dbias) && c < l->C; c++) {
+        double g = 0, gxhat = 0;
+        for (int64_t n = 0; n < rows; n++)
+            g += sum_g[n * l->C + c], gxhat += sum_gxhat[n * l->C + c];
+        if (dbias) dbias[c] = (float)g;
+        if (dweight) dweight[c] = (float)gxhat;
+    }
+}
+
+// Planes (S > 1): per-plane sums, then reduced. Single-value channels: per-channel sums
+// over the rows (cg_norm_columns_grad_sums) give the channel totals and, across the
+// batch, the statistics' means; per sample, those come from one pass over each row.
+bool cg_norm_grad_stats(const cg_norm_layout *l, const float *x, const float *dy,
+                        const float *relu_y, const float *mean, const float *invstd,
+                        const float *weight, float *mean_d, float *mean_dxhat, float *dweight,
+                        float *dbias) {
+    pass_job j = {.l = l, .x = x, .dy = dy, .relu_y = relu_y, .mean = mean, .invstd = invstd};
+    j.w = weight, j.mean_d_out = mean_d, j.mean_dxhat_out = mean_dxhat;
+    bool by_rows = l->S == 1 && !l->across_batch;
+    bool sums = l->S > 1 || dweight || dbias || (mean_d && !by_rows);
+    int64_t rows = l->S > 1 ? l->N : 1;
+    double *scratch = sums ? cg_alloc((size_t)(2 * rows * l->C + 1) * sizeof(double)) : NULL;
+    if (sums && !scratch) return false;
+    if (sums) {
+        j.sum_g = scratch, j.sum_gxhat = scratch + rows * l->C;
+        if (l->S > 1)
+            for_stats(l, plane_sums_range, &j);
+        else
+            cg_norm_columns_grad_sums(l, x, dy, relu_y, mean, invstd, j.sum_g, j.sum_gxhat);
+        reduce_sums(l, rows, weight, j.sum_g, j.sum_gxhat, by_rows ? NULL : mean_d, mean_dxhat,
+                    dweight, dbias);
+        cg_dealloc(scratch);
+    }
+    if (mean_d && by_rows) for_stats(l, row_means_range, &j);
+    return true;
+}
+
+// One plane: dx = invstd * (g * w - md - xhat * mdx).
+CG_SIMD_CLONES static void plane_input_grad(const float *x, const float *dy, const float *relu_y,
+                                            float *dx, int64_t n, float mean, float invstd, float w,
+                                            float md, float mdx) {
+    if (relu_y)
+        for (int64_t i = 0; i < n; i++) {
+            float xhat = (x[i] - mean) * invstd, g = relu_y[i] <= 0.0f ? 0.0f : dy[i];
+            dx[i] = invstd * (g * w - md - xhat * mdx);
+        }
+    else
+        for (int64_t i = 0; i < n; i++) {
+            float xhat = (x[i] - mean) * invstd;
+            dx[i] = invstd * (dy[i] * w - md - xhat * mdx);
+        }
+}
+
+// One plane with constant statistics: dx = invstd * (g * w).
+CG_SIMD_CLONES static void plane_input_grad_fixed(const float *dy, const float *relu_y, float *dx,
+                                                  int64_t n, float invstd, float w) {
+    if (relu_y)
+        for (int64_t i = 0; i < n; i++) dx[i] = invstd * ((relu_y[i] <= 0.0f ? 0.0f : dy[i]) * w);
+    else
+        for (int64_t i = 0; i < n; i++) dx[i] = invstd * (dy[i] * w);
+}
+
+// One row of single-value channels (weight per element).
+CG_SIMD_CLONES static void row_input_grad(const float *x, const float *dy, const float *relu_y,
+                                          float *dx, int64_t n, float mean, float invstd,
+                                          const float *w, float md, float mdx) {
+    for (int64_t i = 0; i < n; i++) {
+        float xhat = (x[i] - mean) * invstd;
+        dx[i] = invstd * (masked(dy, relu_y, i) * (w ? w[i] : 1.0f) - md - xhat * mdx);
+    }
+}
+
+static void input_grad_range(void *ctx, int64_t s0, int64_t s1) {
+    const pass_job *j = ctx;
+    const cg_norm_layout *l = j->l;
+    for (int64_t st = s0; st < s1; st++) {
+        stat_runs r = runs_of(l, st);
+        float m = j->mean[st], a = j->invstd[st];
+        float md = j->mean_d ? j->mean_d[st] : 0.0f, mdx = j->mean_d ? j->mean_dxhat[st] : 0.0f;
+        for (int64_t n = r.n0; n < r.n1; n++) {
+            int64_t at = (n * l->C + r.c0) * l->S;
+            const float *relu_y = j->relu_y ? j->relu_y + at : NULL;
+            if (j->mean_d && (l->S == 1 || !j->w)) { // the run as one row
+                row_input_grad(j->x + at, j->dy + at, relu_y, j->out + at, r.per * l->S, m, a,
+                               j->w ? j->w + r.c0 : NULL, md, mdx);
+                continue;
+            }
+            for (int64_t c = r.c0; c < r.c0 + r.per; c++, at += l->S) {
+                const float *ry = j->relu_y ? j->relu_y + at : NULL;
+                float w = j->w ? j->w[c] : 1.0f;
+                if (j->mean_d)
+                    plane_input_grad(j->x + at, j->dy + at, ry, j->out + at, l->S, m, a, w, md,
+                                     mdx);
+                else
+                    plane_input_grad_fixed(j->dy + at, ry, j->out + at, l->S, a, w);
+            }
+        }
+    }
+}
+
+void cg_norm_input_grad(const cg_norm_layout *l, const float *x, const float *dy,
+                        const float *relu_y, const float *mean, const float *invstd,
+                        const float *weight, const float *mean_d, const float *mean_dxhat,
+                        float *dx) {
+    if (cg_norm_by_columns(l)) {
+        cg_norm_columns_input_grad(l, x, dy, relu_y, mean, invstd, weight, mean_d, mean_dxhat, dx);
+        return;
+    }
+    pass_job j = {.l = l,
+                  .x = x,
+                  .dy = dy,
+                  .relu_y = relu_y,
+                  .mean = mean,
+                  .invstd = invstd,
+                  .w = weight,
+                  .mean_d = mean_d,
+                  .mean_dxhat = mean_dxhat,
+                  .out = dx};
+    for_stats(l, input_grad_range, &j);
+}
