@@ -3,7 +3,9 @@
 // Every op that gets an input with requires_grad (while grad mode is on) records a node on
 // its output: which op (autograd/ops.def), its inputs and what it saved for backward.
 // cg_backward(loss) walks those nodes in reverse topological order and accumulates
-// d loss / d t into t->grad for every tensor on the way (leaves and intermediates).
+// d loss / d t into t->grad for every tensor on the way (leaves and intermediates; the
+// intermediates inside containers, which nobody outside can see, give theirs up as soon as
+// it has been used: cg_free_consumed).
 #ifndef CG_AUTOGRAD_H
 #define CG_AUTOGRAD_H
 
@@ -39,6 +41,27 @@ void cg_zero_grad(cg_tensor *t);
 // only the calling thread's mode.
 bool cg_set_grad_enabled(bool enabled);
 bool cg_is_grad_enabled(void);
+
+// ---- freeing intermediates early (autograd/consumed.c) -------------------------------
+// Free t now, because `result` was computed from it and t is needed no longer, if that is
+// safe: no graph can reach t (grad mode is off, or neither t nor result requires grad or
+// has a node), t belongs to the innermost open scope (so no node saved it, no module or
+// caller took it, nobody cg_kept it; with no scope open nothing is freed), and t is neither
+// `result` nor `keep` (NULL allowed: the caller's own input, which it does not own). Views
+// of t stay valid (they hold the storage). Returns whether t was freed; if not, it lives on
+// until its scope ends, as before; if only the graph kept it (training), t is marked
+// internal (tensor.h) and backward frees t's .grad right after t's node has used it; and
+// if result's node is t's only consumer and neither it nor t's node reads t's values
+// (cg_node.unread, autograd/op.h), those are freed now (t->data becomes NULL). Only for
+// tensors the caller made and has not shown to anyone: an evaluation pass then holds about
+// two activations instead of all of them, and a training step neither the values nobody
+// reads nor every intermediate's gradient.
+// cg_Sequential, cg_Residual and module forwards that chain ops call it:
+//   cg_tensor *h = cg_conv2d(x, w, NULL, NULL);
+//   cg_tensor *y = cg_relu(h);
+//   cg_free_consumed(h, x, y); // freed in eval under cg_set_grad_enabled(false)
+// t NULL: nothing to do; keep and result may be NULL.
+bool cg_free_consumed(cg_tensor *t, const cg_tensor *keep, const cg_tensor *result);
 
 // ---- gradcheck -------------------------------------------------------------------
 // Central finite differences against the analytic gradient of every input that requires

@@ -63,7 +63,10 @@ cg_node *cg_record(cg_tensor *out, const cg_op *op, int n_inputs, cg_tensor *con
     n->op = op;
     n->output = out;
     n->n_inputs = n_inputs;
-    for (int i = 0; i < n_inputs; i++) n->inputs[i] = inputs[i];
+    for (int i = 0; i < n_inputs; i++) {
+        n->inputs[i] = inputs[i];
+        if (inputs[i]) inputs[i]->uses++;
+    }
     out->node = n;
     out->requires_grad = true;
     return n;
@@ -284,6 +287,10 @@ int cg_backward_ex(cg_tensor *t, const cg_tensor *grad, bool retain_graph) {
         cg_scope_begin();
         n->op->backward(n, n->output->grad);
         cg_scope_end();
+        if (n->output->internal) { // a container's intermediate: its gradient is spent
+            cg_free(n->output->grad);
+            n->output->grad = NULL;
+        }
         if (cg_error_count() != errors) status = -1;
     }
     cg_grad_ready_plan_free(&ready);

@@ -47,8 +47,16 @@ struct cg_node {
     cg_tensor *saved[CG_MAX_SAVED];      // owned: freed when the graph is released
     void *ctx;                           // owned: the op's typed state (cg_node_set_ctx)
     bool released;                       // saved data freed by a backward without retain
-    uint32_t visit;                      // traversal mark used by backward and export
+    // Optional, set by the op after cg_record: the tensors whose values its backward never
+    // reads (it may read their shapes), CG_OP_OUTPUT_UNREAD | CG_OP_INPUT_UNREAD(i). A
+    // container's intermediate that only such reads need gives its memory back once it
+    // has been consumed (cg_free_consumed). 0 claims nothing.
+    unsigned unread;
+    uint32_t visit; // traversal mark used by backward and export
 };
+
+#define CG_OP_OUTPUT_UNREAD   (1u << 0)
+#define CG_OP_INPUT_UNREAD(i) (1u << (1 + (i)))
 
 // Record `op` on `out` if grad mode is on and any input requires grad; returns the node
 // for the op to fill (saved, ctx), or NULL when nothing is recorded (also for out NULL, a

@@ -1,6 +1,7 @@
 // kernels/conv_algorithm.h - which algorithm the convolution family may use (public).
 //
-// CG_CONV_ALGO_AUTO (the default) lets the driver pick by shape: Winograd F(2x2, 3x3) for
+// CG_CONV_ALGO_AUTO (the default) lets the driver pick by shape (the rules, with their
+// reasons, are kernels/conv_strategy.c's cg_conv_choose_strategy): Winograd F(2x2, 3x3) for
 // 3x3, stride-1, undilated, ungrouped convolutions with at least 48 input and output
 // channels (forward and input gradient); on AVX-512 CPUs the direct loops
 // (kernels/conv_direct.c) for the other forwards, stride-1 input gradients and weight
@@ -15,10 +16,11 @@
 // CG_CONV_ALGO_EXACT forces im2col + GEMM everywhere (results bitwise independent of shape
 // heuristics); CG_CONV_ALGO_WINOGRAD uses Winograd wherever the geometry allows, whatever
 // the channel count (for tests); CG_CONV_ALGO_IMPLICIT runs every forward direction that
-// is not depthwise or pointwise as an implicit GEMM (no im2col buffer; kernels/conv_driver.c
-// says when AUTO picks it); CG_CONV_ALGO_DIRECT runs the direct loops for every forward,
-// stride-1 transposed direction and weight gradient (the portable C loops where AVX-512 is
-// missing). The setting is global, like cg_set_num_threads.
+// is not depthwise or pointwise as an implicit GEMM (no im2col buffer;
+// kernels/conv_strategy.c says why AUTO does not pick it yet); CG_CONV_ALGO_DIRECT runs
+// the direct loops for every forward, stride-1 transposed direction and weight gradient
+// (the portable C loops where AVX-512 is missing). The setting is global, like
+// cg_set_num_threads.
 #ifndef CG_CONV_ALGORITHM_H
 #define CG_CONV_ALGORITHM_H
 

@@ -50,8 +50,9 @@
 // gradient) once per (channel block, tap block), so a chunk is sized to stay in one core's
 // L2 (1 MB on Zen 4 and Zen 5): at most this many floats, whole images, >= 1.
 #define WGRAD_CHUNK_FLOATS ((int64_t)3 << 16)
-// AUTO takes the direct path when a strip's lanes are at least this full (in 1/16ths):
-// outputs 12 wide and more (7-wide rows would waste more than half of every vector).
+// AUTO takes the direct path (cg_conv_direct_fills_vectors) when a strip's lanes are at least this
+// full (in 1/16ths): outputs 12 wide and more (7-wide rows would waste more than half of every
+// vector).
 #define MIN_LANES 12
 // ... and its 8-channel blocks at least this full (in 1/8ths): a convolution to one channel
 // (the input gradient of a first layer) would compute 8 rows to store 1.
@@ -82,13 +83,13 @@ static direct direct_of(const cg_conv_geometry *g, cg_conv_direction d) {
     direct p = {.batch = g->batch, .groups = g->groups, .kh = g->kernel_h, .kw = g->kernel_w};
     p.dh = g->dilation_h, p.dw = g->dilation_w;
     if (!transposed) {
-        p.ci = g->in_channels, p.hi = g->in_h, p.wi = g->in_w;
-        p.co = g->out_channels, p.ho = g->out_h, p.wo = g->out_w;
+        p.ci = g->image_channels, p.hi = g->image_h, p.wi = g->image_w;
+        p.co = g->cols_channels, p.ho = g->cols_h, p.wo = g->cols_w;
         p.sh = g->stride_h, p.sw = g->stride_w;
         p.pad_top = g->pad_top, p.pad_left = g->pad_left;
-    } else { // stride 1 (cg_conv_direct_applies)
-        p.ci = g->out_channels, p.hi = g->out_h, p.wi = g->out_w;
-        p.co = g->in_channels, p.ho = g->in_h, p.wo = g->in_w;
+    } else { // stride 1 (cg_conv_direct_fits)
+        p.ci = g->cols_channels, p.hi = g->cols_h, p.wi = g->cols_w;
+        p.co = g->image_channels, p.ho = g->image_h, p.wo = g->image_w;
         p.sh = p.sw = 1;
         p.pad_top = p.dh * (p.kh - 1) - g->pad_top, p.pad_left = p.dw * (p.kw - 1) - g->pad_left;
     }
@@ -121,7 +122,7 @@ void cg_conv_direct_use_portable(bool on) {
     portable_only = on;
 }
 
-static bool has_avx512(void) {
+bool cg_conv_direct_has_avx512(void) {
 #if defined(__x86_64__) && defined(__GNUC__)
     return !portable_only && __builtin_cpu_supports("avx512f");
 #else
@@ -129,21 +130,20 @@ static bool has_avx512(void) {
 #endif
 }
 
-bool cg_conv_direct_applies(cg_conv_direction d, const cg_conv_geometry *g) {
-    cg_conv_algorithm algorithm = cg_conv_get_algorithm();
-    if (algorithm != CG_CONV_ALGO_AUTO && algorithm != CG_CONV_ALGO_DIRECT) return false;
-    if (g->batch <= 0 || g->out_h <= 0 || g->out_w <= 0 || g->in_h <= 0 || g->in_w <= 0 ||
-        g->in_channels <= 0 || g->out_channels <= 0)
+bool cg_conv_direct_fits(cg_conv_direction d, const cg_conv_geometry *g) {
+    if (g->batch <= 0 || g->cols_h <= 0 || g->cols_w <= 0 || g->image_h <= 0 || g->image_w <= 0 ||
+        g->image_channels <= 0 || g->cols_channels <= 0)
         return false;
-    if (d == CG_CONV_TRANSPOSED && (g->stride_h != 1 || g->stride_w != 1)) return false;
-    if (algorithm == CG_CONV_ALGO_DIRECT) return true;
+    return d != CG_CONV_TRANSPOSED || (g->stride_h == 1 && g->stride_w == 1);
+}
+
+bool cg_conv_direct_fills_vectors(cg_conv_direction d, const cg_conv_geometry *g) {
     direct p = direct_of(g, d);
     bool pointwise = p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.pad_top == 0 &&
                      p.pad_left == 0 && p.hi == p.ho && p.wi == p.wo;
     int64_t lanes = p.wo * LANES / (p.strips_per_row * LANES); // used lanes per strip, /16
     int64_t rows = p.og * OB / (p.blocks * OB);                // used rows per block, /8
-    return has_avx512() && !pointwise &&
-           (p.channel_blocks || (lanes >= MIN_LANES && rows >= MIN_ROWS)) &&
+    return !pointwise && (p.channel_blocks || (lanes >= MIN_LANES && rows >= MIN_ROWS)) &&
            p.image_floats <= MAX_IMAGE_FLOATS &&
            (d != CG_CONV_WEIGHT_GRAD || p.channel_blocks || p.taps <= MAX_WGRAD_TAPS);
 }

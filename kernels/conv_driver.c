@@ -5,24 +5,25 @@
 //   FORWARD      columns = W x im2col(image)
 //   TRANSPOSED   image = col2im(W^T x columns)
 //   WEIGHT_GRAD  dweight += columns x im2col(image)^T
-// How to cut the work is decided once per call (conv_plan) and is the same for all three:
+// How to run it is one strategy per call (cg_conv_strategy_of; the rules and their reasons
+// are in kernels/conv_strategy.c):
 //  - depthwise (groups == C): direct loops (conv_depthwise.c), no GEMM;
 //  - Winograd F(2x2, 3x3) (conv_winograd.c) for 3x3 stride-1 convolutions wide enough to
-//    pay (cg_conv_winograd_applies), forward and transposed (and the weight gradient where
-//    the direct path cannot run);
+//    pay;
 //  - direct (conv_direct.c, AVX-512 CPUs): register-blocked loops over a padded,
-//    stride-phase-split copy of each image, no column matrix (cg_conv_direct_applies);
+//    stride-phase-split copy of each image, no column matrix;
+//  - pointwise (1x1, stride 1, no padding): the image already is its column matrix, so
+//    there is no im2col/col2im and no column buffer (threads split the work as below);
+//  - implicit GEMM (forward only, conv_implicit.c): no column buffer either; the GEMM packs
+//    its B slivers straight from the image, the weights are packed once per call and the
+//    GEMM's columns are every image's positions side by side (threaded over them). Only
+//    when forced, for now;
 //  - image-parallel (at least as many images as threads): each thread takes whole images
 //    (several side by side when they are small, a block of output rows at a time when they
 //    are large), with its own slice of the workspace, serial GEMMs and no synchronisation;
 //  - batched (fewer images than threads, e.g. batch 1): several images side by side in one
-//    threaded GEMM (up to a workspace budget), the column side regrouped to (O, nb*P);
-//  - pointwise (1x1, stride 1, no padding): the image already is its column matrix, so
-//    there is no im2col/col2im and no column buffer;
-//  - implicit GEMM (forward only, conv_implicit.c): no column buffer either; the GEMM packs
-//    its B slivers straight from the image, the weights are packed once per call and the
-//    GEMM's columns are every image's positions side by side (threaded over them). Only
-//    when forced, for now (implicit_rule says why).
+//    threaded GEMM (up to a workspace budget), the column side regrouped to (O, nb*P).
+// This file lays out the GEMM strategies' workspace (conv_plan) and runs every strategy.
 // The workspace is allocated once, on the calling thread, before any parallel region, so an
 // allocation failure is reported where the caller can see it (errors are thread-local).
 #include <math.h>
@@ -53,10 +54,8 @@
 
 typedef struct conv_plan {
     cg_conv_direction direction;
-    bool depthwise;      // direct loops, nothing below is used
-    bool winograd;       // conv_winograd.c, nothing below is used
-    bool direct;         // conv_direct.c, nothing below is used
-    bool implicit;       // implicit GEMM: images, K, P, Og, sizes and implicit_floats used
+    cg_conv_strategy strategy;
+    // The layout of the GEMM strategies (pointwise, implicit, image-parallel, batched):
     bool pointwise;      // the image (C, H*W) is its own column matrix: no im2col
     bool image_parallel; // threads take whole images (serial GEMMs); else threaded GEMMs
     int slices;          // workspace slices: one per thread of the image loop, else 1
@@ -67,78 +66,70 @@ typedef struct conv_plan {
     int64_t implicit_floats;          // implicit: cg_gemm_implicit_b's workspace
 } conv_plan;
 
-// A 1x1 kernel with stride 1 and no padding maps pixel to pixel.
-static bool is_pointwise(const cg_conv_geometry *g) {
-    return g->kernel_h == 1 && g->kernel_w == 1 && g->stride_h == 1 && g->stride_w == 1 &&
-           g->pad_top == 0 && g->pad_bottom == 0 && g->pad_left == 0 && g->pad_right == 0 &&
-           g->in_h == g->out_h && g->in_w == g->out_w;
-}
-
 static int64_t clamp64(int64_t x, int64_t lo, int64_t hi) {
     return x < lo ? lo : x > hi ? hi : x;
 }
 
-// Whether a forward runs as an implicit GEMM: only when forced (CG_CONV_ALGO_IMPLICIT). AUTO
-// does not pick it yet: at 1 thread (process CPU time, 7-run medians, two interleaved runs)
-// it measured 0.95-0.99x im2col + GEMM on config b, 0.87-0.90x on d, 0.93-0.98x on a; its row
-// copies (one per tap and output-row segment of an NR-wide sliver) cost more than im2col's
-// long rows plus pack_b's contiguous ones (docs/conv.md).
-static bool implicit_rule(void) {
-    return cg_conv_get_algorithm() == CG_CONV_ALGO_IMPLICIT;
+// The implicit GEMM's blocks: as many images as make IMPLICIT_COLUMNS positions, halved
+// until their offsets fit its int32 tap table (one image does: the strategy's rule).
+static void implicit_layout(conv_plan *p, const cg_conv_geometry *g, int threads) {
+    p->images = clamp64((IMPLICIT_COLUMNS + p->P - 1) / p->P, 1, g->batch);
+    while (p->images > 1 && !cg_conv_implicit_fits(g, p->images)) p->images /= 2;
+    int64_t last = g->batch % p->images; // a smaller last block may be threaded differently
+    p->implicit_floats = cg_gemm_implicit_workspace(p->Og, p->images * p->P, p->K);
+    if (last) {
+        int64_t w = cg_gemm_implicit_workspace(p->Og, last * p->P, p->K);
+        p->implicit_floats = w > p->implicit_floats ? w : p->implicit_floats;
+    }
+    p->side_floats = p->images > 1 ? (p->col_size * p->images + 15) / 16 * 16 : 0;
+    int64_t blocks = (g->batch + p->images - 1) / p->images;
+    p->slices = blocks >= threads ? threads : 1;
+}
+
+// im2col + GEMM (and pointwise): images per block, output rows per block, buffers.
+static void gemm_layout(conv_plan *p, const cg_conv_geometry *g, int threads) {
+    int64_t per_image = g->groups * p->K * p->P;
+    if (p->pointwise || per_image == 0)
+        p->images = 1;
+    else if (p->image_parallel) // small images: a few side by side per thread, in L2
+        p->images = clamp64(CONV_WIDE_COLUMNS / (p->P > 0 ? p->P : 1), 1,
+                            clamp64(CONV_BLOCK_FLOATS / per_image, 1, g->batch / threads));
+    else
+        p->images = clamp64(CONV_WORKSPACE_FLOATS / per_image, 1, g->batch);
+    int64_t per_row = g->groups * p->K * g->cols_w;
+    p->rows = p->images > 1 || p->pointwise || per_row == 0
+                  ? g->cols_h
+                  : clamp64(CONV_BLOCK_FLOATS / per_row, 1, g->cols_h);
+    p->cols_floats = p->pointwise ? 0 : g->groups * p->K * p->images * p->rows * g->cols_w;
+    p->side_floats = p->images > 1 ? p->col_size * p->images : 0;
 }
 
 static conv_plan plan_of(cg_conv_direction direction, const cg_conv_geometry *g) {
-    conv_plan p = {.direction = direction, .depthwise = cg_conv_is_depthwise(g)};
-    // Winograd where it applies, except the weight gradient, where the direct path's channel
-    // blocks measured 1.2-1.3x Winograd's on config c at 1 and 2 threads (its forward and
-    // transposed directions are a tie at 1 thread).
-    p.direct = !p.depthwise && cg_conv_direct_applies(direction, g);
-    p.winograd = !p.depthwise && cg_conv_winograd_applies(g) &&
-                 !(p.direct && direction == CG_CONV_WEIGHT_GRAD);
-    p.direct = p.direct && !p.winograd;
-    if (p.depthwise || p.winograd || p.direct) return p;
+    conv_plan p = {.direction = direction, .strategy = cg_conv_strategy_of(direction, g)};
     int threads = cg_num_threads();
-    p.pointwise = is_pointwise(g);
-    p.image_parallel = g->batch >= threads;
+    p.pointwise = p.strategy == CG_CONV_STRATEGY_POINTWISE;
+    p.image_parallel = g->batch >= threads; // also how the pointwise strategy splits images
     p.slices = p.image_parallel ? threads : 1;
-    p.P = g->out_h * g->out_w;
+    p.P = g->cols_h * g->cols_w;
     p.K = cg_conv_col_rows(g);
-    p.Og = g->out_channels / g->groups;
-    p.image_size = g->in_channels * g->in_h * g->in_w;
-    p.col_size = g->out_channels * p.P;
-    p.weight_size = g->out_channels * p.K;
-    if (direction == CG_CONV_FORWARD && !p.pointwise && g->batch > 0 && p.P > 0 && p.K > 0 &&
-        implicit_rule()) {
-        p.images = clamp64((IMPLICIT_COLUMNS + p.P - 1) / (p.P > 0 ? p.P : 1), 1, g->batch);
-        while (p.images > 1 && !cg_conv_implicit_fits(g, p.images)) p.images /= 2;
-        p.implicit = cg_conv_implicit_fits(g, p.images);
+    p.Og = g->cols_channels / g->groups;
+    p.image_size = g->image_channels * g->image_h * g->image_w;
+    p.col_size = g->cols_channels * p.P;
+    p.weight_size = g->cols_channels * p.K;
+    switch (p.strategy) {
+    case CG_CONV_STRATEGY_DEPTHWISE:
+    case CG_CONV_STRATEGY_WINOGRAD:
+    case CG_CONV_STRATEGY_DIRECT:
+        break; // their kernels lay out their own workspace
+    case CG_CONV_STRATEGY_IMPLICIT_GEMM:
+        implicit_layout(&p, g, threads);
+        break;
+    case CG_CONV_STRATEGY_POINTWISE:
+    case CG_CONV_STRATEGY_IMAGE_PARALLEL:
+    case CG_CONV_STRATEGY_BATCHED_GEMM:
+        gemm_layout(&p, g, threads);
+        break;
     }
-    if (p.implicit) {
-        int64_t last = g->batch % p.images; // a smaller last block may be threaded differently
-        p.implicit_floats = cg_gemm_implicit_workspace(p.Og, p.images * p.P, p.K);
-        if (last) {
-            int64_t w = cg_gemm_implicit_workspace(p.Og, last * p.P, p.K);
-            p.implicit_floats = w > p.implicit_floats ? w : p.implicit_floats;
-        }
-        p.side_floats = p.images > 1 ? (p.col_size * p.images + 15) / 16 * 16 : 0;
-        int threads = cg_num_threads(), blocks = (g->batch + p.images - 1) / p.images;
-        p.slices = blocks >= threads ? threads : 1;
-        return p;
-    }
-    int64_t per_image = g->groups * p.K * p.P;
-    if (p.pointwise || per_image == 0)
-        p.images = 1;
-    else if (p.image_parallel) // small images: a few side by side per thread, in L2
-        p.images = clamp64(CONV_WIDE_COLUMNS / (p.P > 0 ? p.P : 1), 1,
-                           clamp64(CONV_BLOCK_FLOATS / per_image, 1, g->batch / threads));
-    else
-        p.images = clamp64(CONV_WORKSPACE_FLOATS / per_image, 1, g->batch);
-    int64_t per_row = g->groups * p.K * g->out_w;
-    p.rows = p.images > 1 || p.pointwise || per_row == 0
-                 ? g->out_h
-                 : clamp64(CONV_BLOCK_FLOATS / per_row, 1, g->out_h);
-    p.cols_floats = p.pointwise ? 0 : g->groups * p.K * p.images * p.rows * g->out_w;
-    p.side_floats = p.images > 1 ? p.col_size * p.images : 0;
     return p;
 }
 
@@ -169,24 +160,24 @@ typedef struct block {
 // pointwise, else the slice's column buffer (which im2col fills or col2im reads).
 static operand image_side(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
                           float *cols, block b) {
-    int64_t cw = (b.oh1 - b.oh0) * g->out_w;
+    int64_t cw = (b.oh1 - b.oh0) * g->cols_w;
     if (!p->pointwise) return (operand){cols, b.nb * cw, p->K * b.nb * cw};
     const float *image = p->direction == CG_CONV_TRANSPOSED ? x->out : x->image;
-    return (operand){(float *)image + b.n0 * p->image_size + b.oh0 * g->out_w, p->P, p->K * p->P};
+    return (operand){(float *)image + b.n0 * p->image_size + b.oh0 * g->cols_w, p->P, p->K * p->P};
 }
 
 // The column side (Og rows per group): the columns in place for one image, else the slice's
 // regrouped (O, nb*P) copy.
 static operand column_side(const conv_plan *p, const cg_conv_operands *x, float *side, block b,
-                           int64_t out_w) {
+                           int64_t cols_w) {
     if (b.nb > 1) return (operand){side, b.nb * p->P, p->Og * b.nb * p->P};
     const float *columns = p->direction == CG_CONV_FORWARD ? x->out : x->columns;
-    return (operand){(float *)columns + b.n0 * p->col_size + b.oh0 * out_w, p->P, p->Og * p->P};
+    return (operand){(float *)columns + b.n0 * p->col_size + b.oh0 * cols_w, p->P, p->Og * p->P};
 }
 
 static void im2col_block(const conv_plan *p, const cg_conv_geometry *g, const float *image,
                          operand cols, block b) {
-    int64_t cw = (b.oh1 - b.oh0) * g->out_w;
+    int64_t cw = (b.oh1 - b.oh0) * g->cols_w;
     for (int64_t i = 0; i < b.nb; i++)
         cg_im2col_rows(g, image + (b.n0 + i) * p->image_size, cols.data + i * cw, cols.ld, b.oh0,
                        b.oh1);
@@ -211,9 +202,9 @@ static float relu_floor(const cg_conv_operands *x) {
 static void epilogue_block(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
                            block b) {
     if (!x->bias && !x->relu) return;
-    int64_t start = b.oh0 * g->out_w, len = (b.oh1 - b.oh0) * g->out_w;
+    int64_t start = b.oh0 * g->cols_w, len = (b.oh1 - b.oh0) * g->cols_w;
     for (int64_t i = b.n0; i < b.n0 + b.nb; i++)
-        for (int64_t o = 0; o < g->out_channels; o++)
+        for (int64_t o = 0; o < g->cols_channels; o++)
             epilogue_row(x->out + i * p->col_size + o * p->P + start, len,
                          x->bias ? x->bias + o : NULL, relu_floor(x));
 }
@@ -223,8 +214,8 @@ static void epilogue_block(const conv_plan *p, const cg_conv_geometry *g, const 
 static void run_block(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
                       float *slice, float *dweight, block b) {
     operand img = image_side(p, g, x, slice, b);
-    operand col = column_side(p, x, slice + p->cols_floats, b, g->out_w);
-    int64_t n = b.nb * (b.oh1 - b.oh0) * g->out_w; // GEMM width: positions in the block
+    operand col = column_side(p, x, slice + p->cols_floats, b, g->cols_w);
+    int64_t n = b.nb * (b.oh1 - b.oh0) * g->cols_w; // GEMM width: positions in the block
     const float *w = x->weight;
     switch (p->direction) {
     case CG_CONV_FORWARD:
@@ -234,12 +225,12 @@ static void run_block(const conv_plan *p, const cg_conv_geometry *g, const cg_co
                     img.data + gi * img.group_stride, img.ld, 0.0f,
                     col.data + gi * col.group_stride, col.ld);
         if (b.nb > 1)
-            scatter_side(col.data, x->out + b.n0 * p->col_size, b.nb, g->out_channels, p->P);
+            scatter_side(col.data, x->out + b.n0 * p->col_size, b.nb, g->cols_channels, p->P);
         epilogue_block(p, g, x, b);
         break;
     case CG_CONV_TRANSPOSED:
         if (b.nb > 1)
-            gather_side(x->columns + b.n0 * p->col_size, col.data, b.nb, g->out_channels, p->P);
+            gather_side(x->columns + b.n0 * p->col_size, col.data, b.nb, g->cols_channels, p->P);
         if (!p->pointwise && b.oh0 == 0)
             memset(x->out + b.n0 * p->image_size, 0,
                    (size_t)(b.nb * p->image_size) * sizeof(float));
@@ -248,16 +239,16 @@ static void run_block(const conv_plan *p, const cg_conv_geometry *g, const cg_co
                     col.data + gi * col.group_stride, col.ld, 0.0f,
                     img.data + gi * img.group_stride, img.ld);
         for (int64_t i = 0; !p->pointwise && i < b.nb; i++)
-            cg_col2im_rows(g, img.data + i * (b.oh1 - b.oh0) * g->out_w, img.ld,
+            cg_col2im_rows(g, img.data + i * (b.oh1 - b.oh0) * g->cols_w, img.ld,
                            x->out + (b.n0 + i) * p->image_size, b.oh0, b.oh1);
-        if (x->bias && b.oh1 == g->out_h) // the images are complete only after their last block
-            cg_conv_add_bias(x->out + b.n0 * p->image_size, x->bias, b.nb, g->in_channels,
-                             g->in_h * g->in_w);
+        if (x->bias && b.oh1 == g->cols_h) // the images are complete only after their last block
+            cg_conv_add_bias(x->out + b.n0 * p->image_size, x->bias, b.nb, g->image_channels,
+                             g->image_h * g->image_w);
         break;
     case CG_CONV_WEIGHT_GRAD:
         if (!p->pointwise) im2col_block(p, g, x->image, img, b);
         if (b.nb > 1)
-            gather_side(x->columns + b.n0 * p->col_size, col.data, b.nb, g->out_channels, p->P);
+            gather_side(x->columns + b.n0 * p->col_size, col.data, b.nb, g->cols_channels, p->P);
         for (int64_t gi = 0; gi < g->groups; gi++)
             cg_gemm(false, true, p->Og, p->K, n, 1.0f, col.data + gi * col.group_stride, col.ld,
                     img.data + gi * img.group_stride, img.ld, 1.0f, dweight + gi * p->Og * p->K,
@@ -269,8 +260,8 @@ static void run_block(const conv_plan *p, const cg_conv_geometry *g, const cg_co
 // Images [n0, n0+nb), a block of output rows at a time.
 static void run_images(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
                        float *slice, float *dweight, int64_t n0, int64_t nb) {
-    for (int64_t oh0 = 0; oh0 < g->out_h; oh0 += p->rows) {
-        block b = {n0, nb, oh0, oh0 + p->rows < g->out_h ? oh0 + p->rows : g->out_h};
+    for (int64_t oh0 = 0; oh0 < g->cols_h; oh0 += p->rows) {
+        block b = {n0, nb, oh0, oh0 + p->rows < g->cols_h ? oh0 + p->rows : g->cols_h};
         run_block(p, g, x, slice, dweight, b);
     }
 }
@@ -303,7 +294,7 @@ static void scatter_epilogue(const conv_plan *p, const float *side, const cg_con
 static void implicit_block(const conv_plan *p, const cg_conv_geometry *g, const cg_conv_operands *x,
                            const int32_t *taps, float *slice, int64_t n0, int64_t nb) {
     float *side = slice, *gemm_workspace = slice + p->side_floats;
-    int64_t Cg_plane = g->in_channels / g->groups * g->in_h * g->in_w, n = nb * p->P;
+    int64_t Cg_plane = g->image_channels / g->groups * g->image_h * g->image_w, n = nb * p->P;
     float *c = nb > 1 ? side : x->out + n0 * p->col_size;
     int64_t ldc = nb > 1 ? n : p->P;
     for (int64_t gi = 0; gi < g->groups; gi++) {
@@ -313,9 +304,9 @@ static void implicit_block(const conv_plan *p, const cg_conv_geometry *g, const 
                            gemm_workspace);
     }
     if (nb > 1)
-        scatter_epilogue(p, side, x, x->out + n0 * p->col_size, nb, g->out_channels);
+        scatter_epilogue(p, side, x, x->out + n0 * p->col_size, nb, g->cols_channels);
     else
-        epilogue_block(p, g, x, (block){n0, 1, 0, g->out_h});
+        epilogue_block(p, g, x, (block){n0, 1, 0, g->cols_h});
 }
 
 // The operands of a driver job over blocks of images.
@@ -381,11 +372,12 @@ static void run_depthwise(cg_conv_direction direction, const cg_conv_geometry *g
     case CG_CONV_FORWARD:
         cg_conv_depthwise_forward(g, x->image, x->weight, x->out);
         if (x->bias)
-            cg_conv_add_bias(x->out, x->bias, g->batch, g->out_channels, g->out_h * g->out_w);
+            cg_conv_add_bias(x->out, x->bias, g->batch, g->cols_channels, g->cols_h * g->cols_w);
         break;
     case CG_CONV_TRANSPOSED:
         cg_conv_depthwise_transposed(g, x->columns, x->weight, x->out);
-        if (x->bias) cg_conv_add_bias(x->out, x->bias, g->batch, g->in_channels, g->in_h * g->in_w);
+        if (x->bias)
+            cg_conv_add_bias(x->out, x->bias, g->batch, g->image_channels, g->image_h * g->image_w);
         break;
     case CG_CONV_WEIGHT_GRAD:
         cg_conv_depthwise_weight_grad(g, x->image, x->columns, x->out);
@@ -393,27 +385,21 @@ static void run_depthwise(cg_conv_direction direction, const cg_conv_geometry *g
     }
 }
 
-static int execute_plan(conv_plan p, cg_conv_direction direction, const cg_conv_geometry *g,
-                        const cg_conv_operands *x) {
-    // conv2d's bias gradient: the direct path takes it while it reads the columns, every
-    // other path in one pass of its own.
-    if (direction == CG_CONV_WEIGHT_GRAD && x->dbias && !p.direct)
-        cg_conv_bias_grad(x->columns, x->dbias, g->batch, g->out_channels, g->out_h * g->out_w);
-    if (p.depthwise) {
-        run_depthwise(direction, g, x);
-        return 0;
-    }
-    if (p.winograd) return cg_conv_winograd(direction, g, x);
-    if (p.direct) return cg_conv_direct(direction, g, x);
-    if (p.implicit) {
-        float *workspace =
-            cg_alloc((size_t)(TAP_FLOATS(p.K) + p.slices * (p.side_floats + p.implicit_floats)) *
-                     sizeof(float));
-        if (!workspace) return -1;
-        run_implicit(&p, g, x, workspace);
-        cg_dealloc(workspace);
-        return 0;
-    }
+static int execute_implicit(const conv_plan *p, const cg_conv_geometry *g,
+                            const cg_conv_operands *x) {
+    float *workspace =
+        cg_alloc((size_t)(TAP_FLOATS(p->K) + p->slices * (p->side_floats + p->implicit_floats)) *
+                 sizeof(float));
+    if (!workspace) return -1;
+    run_implicit(p, g, x, workspace);
+    cg_dealloc(workspace);
+    return 0;
+}
+
+// im2col + GEMM or pointwise, image-parallel or batched.
+static int execute_gemm(const conv_plan *plan, cg_conv_direction direction,
+                        const cg_conv_geometry *g, const cg_conv_operands *x) {
+    conv_plan p = *plan;
     // Image-parallel weight gradients sum into one private copy per thread, added in thread
     // order afterwards (deterministic for a given thread count).
     bool private_dweight = p.image_parallel && direction == CG_CONV_WEIGHT_GRAD;
@@ -442,18 +428,44 @@ static int execute_plan(conv_plan p, cg_conv_direction direction, const cg_conv_
     return 0;
 }
 
+static int execute_plan(const conv_plan *p, cg_conv_direction direction, const cg_conv_geometry *g,
+                        const cg_conv_operands *x) {
+    // conv2d's bias gradient: the direct path takes it while it reads the columns, every
+    // other path in one pass of its own.
+    if (direction == CG_CONV_WEIGHT_GRAD && x->dbias && p->strategy != CG_CONV_STRATEGY_DIRECT)
+        cg_conv_bias_grad(x->columns, x->dbias, g->batch, g->cols_channels, g->cols_h * g->cols_w);
+    switch (p->strategy) {
+    case CG_CONV_STRATEGY_DEPTHWISE:
+        run_depthwise(direction, g, x);
+        return 0;
+    case CG_CONV_STRATEGY_WINOGRAD:
+        return cg_conv_winograd(direction, g, x);
+    case CG_CONV_STRATEGY_DIRECT:
+        return cg_conv_direct(direction, g, x);
+    case CG_CONV_STRATEGY_IMPLICIT_GEMM:
+        return execute_implicit(p, g, x);
+    case CG_CONV_STRATEGY_POINTWISE:
+    case CG_CONV_STRATEGY_IMAGE_PARALLEL:
+    case CG_CONV_STRATEGY_BATCHED_GEMM:
+        return execute_gemm(p, direction, g, x);
+    }
+    return -1;
+}
+
 int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
                     const cg_conv_operands *x) {
     conv_plan p = plan_of(direction, g);
-    int rc = execute_plan(p, direction, g, x);
+    int rc = execute_plan(&p, direction, g, x);
     // conv2d_relu's ReLU: the direct and Winograd paths and every forward GEMM path apply it
     // to each block as they finish it; the rest (depthwise, the transposed GEMM paths, which
     // scatter-add into the image until its last block) in one pass here.
-    bool in_epilogue = p.direct || p.winograd || (direction == CG_CONV_FORWARD && !p.depthwise);
+    bool in_epilogue = p.strategy == CG_CONV_STRATEGY_DIRECT ||
+                       p.strategy == CG_CONV_STRATEGY_WINOGRAD ||
+                       (direction == CG_CONV_FORWARD && p.strategy != CG_CONV_STRATEGY_DEPTHWISE);
     if (rc == 0 && x->relu && direction != CG_CONV_WEIGHT_GRAD && !in_epilogue) {
         int64_t floats = direction == CG_CONV_FORWARD
-                             ? g->batch * g->out_channels * g->out_h * g->out_w
-                             : g->batch * g->in_channels * g->in_h * g->in_w;
+                             ? g->batch * g->cols_channels * g->cols_h * g->cols_w
+                             : g->batch * g->image_channels * g->image_h * g->image_w;
         cg_relu_floats(x->out, x->out, floats);
     }
     return rc;

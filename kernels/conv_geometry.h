@@ -22,8 +22,9 @@ typedef struct cg_conv_geometry {
     bool batched;  // the user's tensors have a batch dim
     int spatial;   // 2 for conv2d, 1 for conv1d (H = kH = 1)
     int64_t groups;
-    int64_t in_channels, in_h, in_w;    // image side: conv2d input / conv_transpose2d output
-    int64_t out_channels, out_h, out_w; // column side: conv2d output / conv_transpose2d input
+    // Named by side, not by the user's in/out (which swap for conv_transpose2d):
+    int64_t image_channels, image_h, image_w; // conv2d input / conv_transpose2d output
+    int64_t cols_channels, cols_h, cols_w;    // conv2d output / conv_transpose2d input
     int64_t kernel_h, kernel_w;
     int64_t stride_h, stride_w;
     int64_t dilation_h, dilation_w;
@@ -33,7 +34,7 @@ typedef struct cg_conv_geometry {
 
 // Rows of one group's column matrix: (C/groups) * kH * kW.
 static inline int64_t cg_conv_col_rows(const cg_conv_geometry *g) {
-    return g->in_channels / g->groups * g->kernel_h * g->kernel_w;
+    return g->image_channels / g->groups * g->kernel_h * g->kernel_w;
 }
 
 // Output positions o in [0, n_out) whose tap o*stride + offset lands in [0, size): the

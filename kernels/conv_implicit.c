@@ -16,20 +16,21 @@
 #define MAX_NR 64 // widest sliver of any GEMM kernel (AVX-512: 48)
 
 bool cg_conv_implicit_fits(const cg_conv_geometry *g, int64_t images) {
-    int64_t span = images * g->in_channels * g->in_h * g->in_w;
-    return span < INT32_MAX / 2 && g->in_h < INT32_MAX / 4 && g->in_w < INT32_MAX / 4;
+    int64_t span = images * g->image_channels * g->image_h * g->image_w;
+    return span < INT32_MAX / 2 && g->image_h < INT32_MAX / 4 && g->image_w < INT32_MAX / 4;
 }
 
 void cg_conv_implicit_taps(const cg_conv_geometry *g, int32_t *taps) {
-    int64_t Cg = g->in_channels / g->groups, kh = g->kernel_h, kw = g->kernel_w, K = Cg * kh * kw;
+    int64_t Cg = g->image_channels / g->groups, kh = g->kernel_h, kw = g->kernel_w,
+            K = Cg * kh * kw;
     int32_t *offset = taps, *dh = taps + K, *lo = dh + K, *hi = lo + K;
     for (int64_t c = 0, r = 0; c < Cg; c++)
         for (int64_t ki = 0; ki < kh; ki++)
             for (int64_t kj = 0; kj < kw; kj++, r++) {
                 int64_t dw = kj * g->dilation_w - g->pad_left, l, h;
                 dh[r] = (int32_t)(ki * g->dilation_h);
-                offset[r] = (int32_t)((c * g->in_h + dh[r]) * g->in_w + dw);
-                cg_conv_tap_range(dw, g->stride_w, g->in_w, g->out_w, &l, &h);
+                offset[r] = (int32_t)((c * g->image_h + dh[r]) * g->image_w + dw);
+                cg_conv_tap_range(dw, g->stride_w, g->image_w, g->cols_w, &l, &h);
                 lo[r] = (int32_t)l, hi[r] = (int32_t)h;
             }
 }
@@ -44,7 +45,7 @@ typedef struct segment {
 // Rows [k0, k1) of one sliver from its segments.
 CG_SIMD_CLONES static void copy_rows(const cg_conv_implicit_b *b, const segment *seg, int segments,
                                      int64_t k0, int64_t k1, int nr, int valid, float *dst) {
-    const int32_t H = (int32_t)b->g->in_h, sw = (int32_t)b->g->stride_w;
+    const int32_t H = (int32_t)b->g->image_h, sw = (int32_t)b->g->stride_w;
     const int32_t *t_off = b->taps, *t_dh = t_off + b->K, *t_lo = t_dh + b->K, *t_hi = t_lo + b->K;
     for (int64_t r = k0; r < k1; r++, dst += nr) {
         for (int s = 0; s < segments; s++) {
@@ -69,13 +70,13 @@ void cg_conv_implicit_pack(const void *context, int64_t k0, int64_t k1, int64_t 
     const cg_conv_geometry *g = b->g;
     segment seg[MAX_NR];
     int segments = 0;
-    int64_t P = g->out_h * g->out_w, image_size = g->in_channels * g->in_h * g->in_w;
+    int64_t P = g->cols_h * g->cols_w, image_size = g->image_channels * g->image_h * g->image_w;
     for (int64_t j = j0; j < j1;) {
-        int64_t n = j / P, pos = j % P, oh = pos / g->out_w, ow = pos % g->out_w;
-        int64_t len = g->out_w - ow < j1 - j ? g->out_w - ow : j1 - j;
+        int64_t n = j / P, pos = j % P, oh = pos / g->cols_w, ow = pos % g->cols_w;
+        int64_t len = g->cols_w - ow < j1 - j ? g->cols_w - ow : j1 - j;
         int64_t ih0 = oh * g->stride_h - g->pad_top;
         seg[segments++] = (segment){(int32_t)(j - j0), (int32_t)ow, (int32_t)len, (int32_t)ih0,
-                                    n * image_size + ih0 * g->in_w};
+                                    n * image_size + ih0 * g->image_w};
         j += len;
     }
     copy_rows(b, seg, segments, k0, k1, nr, (int)(j1 - j0), dst);

@@ -33,25 +33,53 @@ typedef struct cg_conv_operands {
     bool relu;
 } cg_conv_operands;
 
-// The one convolution driver (kernels/conv_driver.c): chooses how to run the geometry
-// (depthwise loops, or GEMM per image / per batch of images, with or without im2col) once,
-// allocates its workspace on the calling thread, and runs the direction. 0 or -1.
+// How the driver runs one direction of one geometry. kernels/conv_strategy.c chooses it,
+// by one list of rules (first match wins); a new kernel is one value here, one rule there
+// and its tests (docs/ARCHITECTURE.md, "How to add a kernel").
+typedef enum cg_conv_strategy {
+    CG_CONV_STRATEGY_DEPTHWISE, // groups == C: direct loops per channel, no GEMM
+    CG_CONV_STRATEGY_WINOGRAD,  // F(2x2, 3x3) tiles, 16 GEMMs (conv_winograd.c)
+    CG_CONV_STRATEGY_DIRECT,    // register-blocked loops, no column matrix (conv_direct.c)
+    // 1x1 stride 1: the image is its own column matrix (no im2col); threads take whole
+    // images when there are at least as many as threads, else share each GEMM
+    CG_CONV_STRATEGY_POINTWISE,
+    CG_CONV_STRATEGY_IMPLICIT_GEMM,  // GEMM packing straight from the image (conv_implicit.c)
+    CG_CONV_STRATEGY_IMAGE_PARALLEL, // im2col + serial GEMMs, each thread whole images
+    CG_CONV_STRATEGY_BATCHED_GEMM,   // im2col + threaded GEMMs over images side by side
+} cg_conv_strategy;
+// The strategy for this direction and geometry under an algorithm setting, a thread count
+// and whether the CPU has AVX-512: a pure function of its arguments (tests pin it).
+cg_conv_strategy cg_conv_choose_strategy(cg_conv_direction direction, const cg_conv_geometry *g,
+                                         cg_conv_algorithm algorithm, int threads, bool avx512);
+// The strategy cg_conv_execute takes: the above with the current algorithm setting, thread
+// count and CPU. Its name, for debugging: "depthwise", "winograd", "direct", "pointwise",
+// "implicit_gemm", "image_parallel", "batched_gemm".
+cg_conv_strategy cg_conv_strategy_of(cg_conv_direction direction, const cg_conv_geometry *g);
+const char *cg_conv_strategy_name(cg_conv_strategy strategy);
+// A 1x1 kernel with stride 1 and no padding: maps pixel to pixel.
+bool cg_conv_is_pointwise(const cg_conv_geometry *g);
+
+// The one convolution driver (kernels/conv_driver.c): runs the direction by the strategy
+// cg_conv_strategy_of chooses, with its workspace allocated on the calling thread. 0 or -1.
 int cg_conv_execute(cg_conv_direction direction, const cg_conv_geometry *g,
                     const cg_conv_operands *x);
 
-// Winograd F(2x2, 3x3) (kernels/conv_winograd.c): whether the driver runs this geometry
-// with it (the shape rule and cg_conv_get_algorithm()), and the kernel itself, with
-// cg_conv_execute's arguments and results for any direction. 0 / -1.
-bool cg_conv_winograd_applies(const cg_conv_geometry *g);
+// Winograd F(2x2, 3x3) (kernels/conv_winograd.c): whether it can run the geometry (3x3,
+// stride 1, undilated, one group), and the kernel itself, with cg_conv_execute's arguments
+// and results for any direction. 0 / -1.
+bool cg_conv_winograd_fits(const cg_conv_geometry *g);
 int cg_conv_winograd(cg_conv_direction direction, const cg_conv_geometry *g,
                      const cg_conv_operands *x);
 
 // Direct convolution (kernels/conv_direct.c): register-blocked loops over a zero-padded,
-// stride-phase-split copy of each image, no column matrix. Whether the driver runs this
-// direction of the geometry with it (forward, and the transposed direction of stride-1
-// convolutions; the shape rule and cg_conv_get_algorithm()), and the kernel, with
-// cg_conv_execute's arguments and results. 0 / -1.
-bool cg_conv_direct_applies(cg_conv_direction direction, const cg_conv_geometry *g);
+// stride-phase-split copy of each image, no column matrix. Whether it can run this
+// direction of the geometry (a non-empty one; the transposed direction only at stride 1),
+// whether its register blocks would fill the AVX-512 vectors (the shape test behind
+// AUTO's rule), whether the CPU has AVX-512 (false under cg_conv_direct_use_portable), and
+// the kernel, with cg_conv_execute's arguments and results. 0 / -1.
+bool cg_conv_direct_fits(cg_conv_direction direction, const cg_conv_geometry *g);
+bool cg_conv_direct_fills_vectors(cg_conv_direction direction, const cg_conv_geometry *g);
+bool cg_conv_direct_has_avx512(void);
 int cg_conv_direct(cg_conv_direction direction, const cg_conv_geometry *g,
                    const cg_conv_operands *x);
 // For tests: run the direct path's portable C loops even where AVX-512 is available.
@@ -68,7 +96,7 @@ void cg_im2col_rows(const cg_conv_geometry *g, const float *image, float *cols, 
 void cg_col2im_rows(const cg_conv_geometry *g, const float *cols, int64_t ld, float *image,
                     int64_t oh0, int64_t oh1);
 
-// Depthwise convolution (groups == in_channels > 1) runs on direct loops instead
+// Depthwise convolution (groups == image_channels > 1) runs on direct loops instead
 // (kernels/conv_depthwise.c); the driver dispatches to them, same arguments and results.
 bool cg_conv_is_depthwise(const cg_conv_geometry *g);
 void cg_conv_depthwise_forward(const cg_conv_geometry *g, const float *image, const float *weight,

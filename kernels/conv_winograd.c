@@ -30,37 +30,13 @@
 
 // Floats of V and M per thread block (about 1 MB, Zen 4's L2): sets the tile block size.
 #define WINOGRAD_BLOCK_FLOATS ((int64_t)1 << 18)
-// Below this many channels (on either side) the 16 GEMMs are too shallow (their depth is
-// the input channel count) to beat one im2col GEMM of depth 9C: measured on this machine,
-// 32 -> 64 channels is a tie, 64 -> 64 wins 1.2x at 28x28 and 2x at 56x56, 128 -> 128
-// 1.5x at 14x14 (every direction).
-#define WINOGRAD_MIN_CHANNELS 48
-
-static cg_conv_algorithm current_algorithm = CG_CONV_ALGO_AUTO;
-
-void cg_conv_set_algorithm(cg_conv_algorithm algorithm) {
-    current_algorithm = algorithm;
-}
-cg_conv_algorithm cg_conv_get_algorithm(void) {
-    return current_algorithm;
-}
-const char *cg_conv_algorithm_name(cg_conv_algorithm algorithm) {
-    return algorithm == CG_CONV_ALGO_EXACT      ? "exact"
-           : algorithm == CG_CONV_ALGO_WINOGRAD ? "winograd"
-           : algorithm == CG_CONV_ALGO_IMPLICIT ? "implicit"
-           : algorithm == CG_CONV_ALGO_DIRECT   ? "direct"
-                                                : "auto";
-}
-
-bool cg_conv_winograd_applies(const cg_conv_geometry *g) {
-    if (current_algorithm == CG_CONV_ALGO_EXACT || current_algorithm == CG_CONV_ALGO_IMPLICIT ||
-        current_algorithm == CG_CONV_ALGO_DIRECT)
-        return false;
-    bool fits = g->kernel_h == 3 && g->kernel_w == 3 && g->stride_h == 1 && g->stride_w == 1 &&
-                g->dilation_h == 1 && g->dilation_w == 1 && g->groups == 1 && g->pad_top <= 2 &&
-                g->pad_left <= 2 && g->out_h > 0 && g->out_w > 0;
-    if (!fits || current_algorithm == CG_CONV_ALGO_WINOGRAD) return fits;
-    return g->in_channels >= WINOGRAD_MIN_CHANNELS && g->out_channels >= WINOGRAD_MIN_CHANNELS;
+// Whether Winograd F(2x2, 3x3) can run the geometry (any direction): a 3x3 kernel, stride
+// and dilation 1, one group, padding at most 2 (the transposed direction's is 2 - p), and
+// some output. Whether it pays is kernels/conv_strategy.c's rule.
+bool cg_conv_winograd_fits(const cg_conv_geometry *g) {
+    return g->kernel_h == 3 && g->kernel_w == 3 && g->stride_h == 1 && g->stride_w == 1 &&
+           g->dilation_h == 1 && g->dilation_w == 1 && g->groups == 1 && g->pad_top <= 2 &&
+           g->pad_left <= 2 && g->cols_h > 0 && g->cols_w > 0;
 }
 
 // The convolution Winograd computes, whichever side of the geometry is its input.
@@ -75,12 +51,12 @@ typedef struct wino {
 static wino wino_of(const cg_conv_geometry *g, bool transposed) {
     wino w = {.batch = g->batch};
     if (!transposed) {
-        w.ci = g->in_channels, w.hi = g->in_h, w.wi = g->in_w;
-        w.co = g->out_channels, w.ho = g->out_h, w.wo = g->out_w;
+        w.ci = g->image_channels, w.hi = g->image_h, w.wi = g->image_w;
+        w.co = g->cols_channels, w.ho = g->cols_h, w.wo = g->cols_w;
         w.pad_top = g->pad_top, w.pad_left = g->pad_left;
     } else {
-        w.ci = g->out_channels, w.hi = g->out_h, w.wi = g->out_w;
-        w.co = g->in_channels, w.ho = g->in_h, w.wo = g->in_w;
+        w.ci = g->cols_channels, w.hi = g->cols_h, w.wi = g->cols_w;
+        w.co = g->image_channels, w.ho = g->image_h, w.wo = g->image_w;
         w.pad_top = 2 - g->pad_top, w.pad_left = 2 - g->pad_left;
     }
     w.tiles_h = (w.ho + 1) / 2, w.tiles_w = (w.wo + 1) / 2;

@@ -13,7 +13,8 @@
 // plane[(oh0+oh)*sh + dh][ow*sw + dw], zero outside the plane.
 CG_SIMD_CLONES static void unfold_tap(const cg_conv_geometry *g, float *plane, float *row,
                                       int64_t dh, int64_t dw, int64_t oh0, int64_t oh1) {
-    const int64_t H = g->in_h, W = g->in_w, Wo = g->out_w, sh = g->stride_h, sw = g->stride_w;
+    const int64_t H = g->image_h, W = g->image_w, Wo = g->cols_w, sh = g->stride_h,
+                  sw = g->stride_w;
     int64_t lo, hi;
     cg_conv_tap_range(dw, sw, W, Wo, &lo, &hi);
     for (int64_t oh = 0; oh < oh1 - oh0; oh++) {
@@ -34,7 +35,8 @@ CG_SIMD_CLONES static void unfold_tap(const cg_conv_geometry *g, float *plane, f
 // The adjoint of unfold_tap: the tap's row (only read) added back onto the plane.
 CG_SIMD_CLONES static void fold_tap(const cg_conv_geometry *g, float *plane, float *row, int64_t dh,
                                     int64_t dw, int64_t oh0, int64_t oh1) {
-    const int64_t H = g->in_h, W = g->in_w, Wo = g->out_w, sh = g->stride_h, sw = g->stride_w;
+    const int64_t H = g->image_h, W = g->image_w, Wo = g->cols_w, sh = g->stride_h,
+                  sw = g->stride_w;
     int64_t lo, hi;
     cg_conv_tap_range(dw, sw, W, Wo, &lo, &hi);
     for (int64_t oh = 0; oh < oh1 - oh0; oh++) {
@@ -69,7 +71,7 @@ static void tap_channels(void *ctx, int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; c++)
         for (int64_t ki = 0; ki < kh; ki++)
             for (int64_t kj = 0; kj < kw; kj++)
-                j->tap(g, j->image + c * g->in_h * g->in_w,
+                j->tap(g, j->image + c * g->image_h * g->image_w,
                        j->cols + ((c * kh + ki) * kw + kj) * j->ld, ki * g->dilation_h - g->pad_top,
                        kj * g->dilation_w - g->pad_left, j->oh0, j->oh1);
 }
@@ -80,8 +82,8 @@ static void tap_channels(void *ctx, int64_t c0, int64_t c1) {
 static void for_each_tap(const cg_conv_geometry *g, float *image, float *cols, int64_t ld,
                          int64_t oh0, int64_t oh1, tap_fn tap) {
     tap_job j = {g, image, cols, ld, oh0, oh1, tap};
-    int64_t per_channel = g->kernel_h * g->kernel_w * (oh1 - oh0) * g->out_w;
-    cg_parallel_for(g->in_channels, CG_PARALLEL_MIN / (per_channel > 0 ? per_channel : 1),
+    int64_t per_channel = g->kernel_h * g->kernel_w * (oh1 - oh0) * g->cols_w;
+    cg_parallel_for(g->image_channels, CG_PARALLEL_MIN / (per_channel > 0 ? per_channel : 1),
                     tap_channels, &j);
 }
 
@@ -94,7 +96,7 @@ void cg_im2col_rows(const cg_conv_geometry *g, const float *image, float *cols, 
 
 // image (C, H, W) -> cols (C*kH*kW, H_out*W_out), row stride ld.
 void cg_im2col(const cg_conv_geometry *g, const float *image, float *cols, int64_t ld) {
-    cg_im2col_rows(g, image, cols, ld, 0, g->out_h);
+    cg_im2col_rows(g, image, cols, ld, 0, g->cols_h);
 }
 
 // image (C, H, W) += cols (C*kH*kW, (oh1-oh0)*W_out) of output rows [oh0, oh1) scattered
@@ -106,5 +108,5 @@ void cg_col2im_rows(const cg_conv_geometry *g, const float *cols, int64_t ld, fl
 }
 
 void cg_col2im(const cg_conv_geometry *g, const float *cols, int64_t ld, float *image) {
-    cg_col2im_rows(g, cols, ld, image, 0, g->out_h);
+    cg_col2im_rows(g, cols, ld, image, 0, g->cols_h);
 }

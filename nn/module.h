@@ -91,6 +91,12 @@ void cg_module_print(const cg_module *m, FILE *out);
 int cg_module_summary(cg_module *m, int ndim, const int64_t *input_shape, FILE *out);
 
 // ---- writing modules -----------------------------------------------------------------
+// A forward that chains several ops hands each intermediate it is done with to
+// cg_free_consumed (autograd/autograd.h), as cg_Sequential and cg_Residual do:
+//   cg_tensor *h = cg_module_forward(m->children[0], x);
+//   cg_tensor *y = cg_module_forward(m->children[1], h);
+//   cg_free_consumed(h, x, y); // evaluation: h freed now; training: h's gradient freed once used
+// Never for a tensor the module stores or returns.
 // A new module of class `cls`, in training mode, with its own copy of `config_size` bytes
 // at `config` (NULL and 0 for none) as m->impl, freed by cg_module_free. The module never
 // frees memory it did not allocate: state a layer allocates itself (malloc or cg_alloc)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../autograd/autograd.h"
 #include "containers.h"
 #include "layers.h"
 
@@ -20,13 +21,20 @@ static bool fuse_next(const cg_module *m, int i) {
            !(i + 2 < n && cg_module_pairs(c[i + 1], c[i + 2]));
 }
 
+// Each child's output is freed as soon as the next child has returned, when nothing can use
+// it any more (cg_free_consumed: evaluation without a graph), so an evaluation pass holds
+// about two activations at a time instead of every layer's; never x, nor the output.
 static cg_tensor *sequential_forward(cg_module *m, cg_tensor *x) {
-    for (int i = 0; i < m->n_children && x; i++)
-        if (fuse_next(m, i))
-            x = cg_module_forward_pair(m->children[i], m->children[i + 1], x), i++;
-        else
-            x = cg_module_forward(m->children[i], x);
-    return x;
+    cg_tensor *h = x;
+    for (int i = 0; i < m->n_children && h; i++) {
+        bool pair = fuse_next(m, i);
+        cg_tensor *next = pair ? cg_module_forward_pair(m->children[i], m->children[i + 1], h)
+                               : cg_module_forward(m->children[i], h);
+        i += pair;
+        cg_free_consumed(h, x, next);
+        h = next;
+    }
+    return h;
 }
 static cg_tensor *module_list_forward(cg_module *m, cg_tensor *x) {
     (void)x;

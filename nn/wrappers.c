@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../autograd/autograd.h"
 #include "../tensor/checked.h"
 #include "../ops/math.h"
 #include "../ops/view.h"
@@ -10,7 +11,9 @@
 
 static cg_tensor *residual_forward(cg_module *m, cg_tensor *x) {
     cg_tensor *fx = cg_module_forward(m->children[0], x);
-    return fx ? cg_add(x, fx) : NULL;
+    cg_tensor *y = fx ? cg_add(x, fx) : NULL;
+    cg_free_consumed(fx, x, y); // evaluation: fx is dead once added
+    return y;
 }
 static const cg_module_class residual_class = {.name = "Residual", .forward = residual_forward};
 

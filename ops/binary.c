@@ -103,7 +103,10 @@ static cg_tensor *binary(binary_kind k, const cg_op *op, cg_tensor *a, cg_tensor
     cg_tensor *out = cg_empty(ndim, shape);
     if (!out) return NULL;
     binary_kernel(k, a, b, out);
-    cg_record(out, op, 2, (cg_tensor *[]){a, b});
+    cg_node *n = cg_record(out, op, 2, (cg_tensor *[]){a, b});
+    // add and sub pass the gradient on: no value of a, b or out is read.
+    if (n && (op == &cg_op_add || op == &cg_op_sub))
+        n->unread = CG_OP_OUTPUT_UNREAD | CG_OP_INPUT_UNREAD(0) | CG_OP_INPUT_UNREAD(1);
     return out;
 }
 

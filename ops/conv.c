@@ -43,8 +43,8 @@ static void conv_backward(cg_node *n, const cg_tensor *grad_output, bool transpo
         if (dw) cg_conv_execute(CG_CONV_WEIGHT_GRAD, g, &args);
     }
     if (db && !bias_with_weight) {
-        int64_t channels = transposed ? g->in_channels : g->out_channels;
-        int64_t positions = transposed ? g->in_h * g->in_w : g->out_h * g->out_w;
+        int64_t channels = transposed ? g->image_channels : g->cols_channels;
+        int64_t positions = transposed ? g->image_h * g->image_w : g->cols_h * g->cols_w;
         cg_conv_bias_grad(dy, db->data, g->batch, channels, positions);
     }
 }
@@ -77,6 +77,9 @@ cg_tensor *cg_conv_record(const cg_op *op, const cg_conv_geometry *g, cg_tensor 
                           cg_tensor *input, cg_tensor *weight, cg_tensor *bias) {
     cg_node *n = cg_record(out, op, 3, (cg_tensor *[]){input, weight, bias});
     if (n) cg_node_set_ctx(n, g, sizeof *g);
+    // The convolution backwards read the input and the weight; only conv2d_relu's reads
+    // its output (ReLU's mask).
+    if (n && op->backward != conv_relu_backward) n->unread = CG_OP_OUTPUT_UNREAD;
     return out;
 }
 

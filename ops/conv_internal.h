@@ -19,7 +19,7 @@ int cg_conv_transpose_geometry_resolve(const char *op, int spatial, const cg_ten
                                        const cg_tensor *weight, const cg_tensor *bias,
                                        const cg_conv_options *options, cg_conv_geometry *g);
 // unfold/fold: an image (N, C, H, W) and kernel/stride/... from fold options; groups 1,
-// out_channels = C*kH*kW. out_h/out_w are the number of sliding blocks (>= 1 or error).
+// cols_channels = C*kH*kW. cols_h/cols_w are the number of sliding blocks (>= 1 or error).
 // `input` is only named in messages.
 int cg_fold_geometry_resolve(const char *op, const cg_tensor *input, int64_t batch,
                              int64_t channels, int64_t h, int64_t w, const cg_fold_options *options,

@@ -181,9 +181,9 @@ static void same_padding(cg_conv_geometry *g) {
 // The image, columns and one unfolded workspace of a geometry fit CG_MAX_NUMEL (checked once
 // here, so no kernel multiplies them unchecked: padding=INT_MAX used to wrap).
 static int sizes_fit(const char *op, const cg_conv_geometry *g) {
-    int64_t sides[3][4] = {{g->batch, g->in_channels, g->in_h, g->in_w},
-                           {g->batch, g->out_channels, g->out_h, g->out_w},
-                           {g->groups, cg_conv_col_rows(g), g->out_h, g->out_w}};
+    int64_t sides[3][4] = {{g->batch, g->image_channels, g->image_h, g->image_w},
+                           {g->batch, g->cols_channels, g->cols_h, g->cols_w},
+                           {g->groups, cg_conv_col_rows(g), g->cols_h, g->cols_w}};
     int64_t n;
     for (int i = 0; i < 3; i++)
         if (!cg_checked_numel(4, sides[i], &n))
@@ -216,8 +216,9 @@ static int read_sides(const char *op, int spatial, bool transposed, const cg_ten
                       int64_t *pad_h, int64_t *pad_w) {
     memset(g, 0, sizeof *g);
     g->spatial = spatial;
-    int rc = transposed ? read_input(op, spatial, input, g, &g->out_channels, &g->out_h, &g->out_w)
-                        : read_input(op, spatial, input, g, &g->in_channels, &g->in_h, &g->in_w);
+    int rc = transposed
+                 ? read_input(op, spatial, input, g, &g->cols_channels, &g->cols_h, &g->cols_w)
+                 : read_input(op, spatial, input, g, &g->image_channels, &g->image_h, &g->image_w);
     if (rc < 0 || read_weight(op, spatial, transposed, weight, g) < 0) return -1;
     return read_options(op, spatial, o, input, weight, g, pad_h, pad_w);
 }
@@ -228,19 +229,19 @@ int cg_conv_geometry_resolve(const char *op, int spatial, const cg_tensor *input
     const cg_conv_options *o = begin_resolve(options);
     int64_t pad_h, pad_w;
     if (read_sides(op, spatial, false, input, weight, o, g, &pad_h, &pad_w) < 0) return -1;
-    g->out_channels = weight->shape[0];
-    if (check_divisible(op, "out_channels", g->out_channels, g, input, weight) < 0 ||
-        check_divisible(op, "in_channels", g->in_channels, g, input, weight) < 0)
+    g->cols_channels = weight->shape[0];
+    if (check_divisible(op, "out_channels", g->cols_channels, g, input, weight) < 0 ||
+        check_divisible(op, "in_channels", g->image_channels, g, input, weight) < 0)
         return -1;
-    if (weight->shape[1] * g->groups != g->in_channels) {
+    if (weight->shape[1] * g->groups != g->image_channels) {
         cg_error(CG_ERR_SHAPE,
                  "%s: Given groups=%lld, weight of size %s, expected input%s to have %lld "
                  "channels, but got %lld channels instead",
                  op, (long long)g->groups, cg_tensor_shape_str(weight), cg_tensor_shape_str(input),
-                 (long long)(weight->shape[1] * g->groups), (long long)g->in_channels);
+                 (long long)(weight->shape[1] * g->groups), (long long)g->image_channels);
         return -1;
     }
-    if (check_bias(op, bias, g->out_channels) < 0) return -1;
+    if (check_bias(op, bias, g->cols_channels) < 0) return -1;
     if (o->padding_kind == CG_PADDING_SAME) {
         if (g->stride_h != 1 || g->stride_w != 1) {
             cg_error(CG_ERR_ARG,
@@ -256,8 +257,8 @@ int cg_conv_geometry_resolve(const char *op, int spatial, const cg_tensor *input
         g->pad_left = g->pad_right = pad_w;
     }
     g->output_padding_h = g->output_padding_w = 0; // only meaningful for transposed ops
-    int64_t padded_h = g->in_h + g->pad_top + g->pad_bottom;
-    int64_t padded_w = g->in_w + g->pad_left + g->pad_right;
+    int64_t padded_h = g->image_h + g->pad_top + g->pad_bottom;
+    int64_t padded_w = g->image_w + g->pad_left + g->pad_right;
     int64_t span_h = g->dilation_h * (g->kernel_h - 1) + 1;
     int64_t span_w = g->dilation_w * (g->kernel_w - 1) + 1;
     if (padded_h < span_h || padded_w < span_w) {
@@ -270,8 +271,8 @@ int cg_conv_geometry_resolve(const char *op, int spatial, const cg_tensor *input
                  cg_tensor_shape_str(input), cg_tensor_shape_str(weight));
         return -1;
     }
-    g->out_h = (padded_h - span_h) / g->stride_h + 1;
-    g->out_w = (padded_w - span_w) / g->stride_w + 1;
+    g->cols_h = (padded_h - span_h) / g->stride_h + 1;
+    g->cols_w = (padded_w - span_w) / g->stride_w + 1;
     return sizes_fit(op, g);
 }
 
@@ -289,17 +290,17 @@ int cg_conv_transpose_geometry_resolve(const char *op, int spatial, const cg_ten
                  cg_tensor_shape_str(input), cg_tensor_shape_str(weight));
         return -1;
     }
-    if (check_divisible(op, "in_channels", g->out_channels, g, input, weight) < 0) return -1;
-    if (weight->shape[0] != g->out_channels) {
+    if (check_divisible(op, "in_channels", g->cols_channels, g, input, weight) < 0) return -1;
+    if (weight->shape[0] != g->cols_channels) {
         cg_error(CG_ERR_SHAPE,
                  "%s: Given transposed=1, weight of size %s, expected input%s to have %lld "
                  "channels, but got %lld channels instead",
                  op, cg_tensor_shape_str(weight), cg_tensor_shape_str(input),
-                 (long long)weight->shape[0], (long long)g->out_channels);
+                 (long long)weight->shape[0], (long long)g->cols_channels);
         return -1;
     }
-    g->in_channels = weight->shape[1] * g->groups;
-    if (check_bias(op, bias, g->in_channels) < 0) return -1;
+    g->image_channels = weight->shape[1] * g->groups;
+    if (check_bias(op, bias, g->image_channels) < 0) return -1;
     if (g->output_padding_h < 0 || g->output_padding_w < 0) {
         cg_error(CG_ERR_ARG,
                  "%s: negative output padding is not supported: output_padding=%s (input of "
@@ -322,18 +323,18 @@ int cg_conv_transpose_geometry_resolve(const char *op, int spatial, const cg_ten
     }
     g->pad_top = g->pad_bottom = pad_h;
     g->pad_left = g->pad_right = pad_w;
-    g->in_h = (g->out_h - 1) * g->stride_h - 2 * pad_h + g->dilation_h * (g->kernel_h - 1) +
-              g->output_padding_h + 1;
-    g->in_w = (g->out_w - 1) * g->stride_w - 2 * pad_w + g->dilation_w * (g->kernel_w - 1) +
-              g->output_padding_w + 1;
-    if (g->in_h <= 0 || g->in_w <= 0 || g->out_h <= 0 || g->out_w <= 0) {
+    g->image_h = (g->cols_h - 1) * g->stride_h - 2 * pad_h + g->dilation_h * (g->kernel_h - 1) +
+                 g->output_padding_h + 1;
+    g->image_w = (g->cols_w - 1) * g->stride_w - 2 * pad_w + g->dilation_w * (g->kernel_w - 1) +
+                 g->output_padding_w + 1;
+    if (g->image_h <= 0 || g->image_w <= 0 || g->cols_h <= 0 || g->cols_w <= 0) {
         cg_error(CG_ERR_SHAPE,
                  "%s: Given input size per channel: %s. Calculated output size per channel: "
                  "%s. Output size is too small (input of shape %s, weight of shape %s, "
                  "padding=%s)",
-                 op, pair_str(spatial, g->out_h, g->out_w), pair_str(spatial, g->in_h, g->in_w),
-                 cg_tensor_shape_str(input), cg_tensor_shape_str(weight),
-                 pair_str(spatial, pad_h, pad_w));
+                 op, pair_str(spatial, g->cols_h, g->cols_w),
+                 pair_str(spatial, g->image_h, g->image_w), cg_tensor_shape_str(input),
+                 cg_tensor_shape_str(weight), pair_str(spatial, pad_h, pad_w));
         return -1;
     }
     return sizes_fit(op, g);
@@ -346,9 +347,9 @@ int cg_fold_geometry_resolve(const char *op, const cg_tensor *input, int64_t bat
     g->spatial = 2;
     g->batch = batch;
     g->groups = 1;
-    g->in_channels = channels;
-    g->in_h = h;
-    g->in_w = w;
+    g->image_channels = channels;
+    g->image_h = h;
+    g->image_w = w;
     int kernel[2], stride[2], dilation[2], padding[2];
     cg_option_hw(o->kernel_size, o->kernel_size_hw, 0, 0, kernel);
     cg_option_hw(o->stride, o->stride_hw, 1, 1, stride);
@@ -370,11 +371,11 @@ int cg_fold_geometry_resolve(const char *op, const cg_tensor *input, int64_t bat
                  cg_tensor_shape_str(input));
         return -1;
     }
-    g->out_channels = channels * g->kernel_h * g->kernel_w;
+    g->cols_channels = channels * g->kernel_h * g->kernel_w;
     int64_t span_h = g->dilation_h * (g->kernel_h - 1) + 1;
     int64_t span_w = g->dilation_w * (g->kernel_w - 1) + 1;
-    g->out_h = (h + 2 * g->pad_top - span_h) / g->stride_h + 1;
-    g->out_w = (w + 2 * g->pad_left - span_w) / g->stride_w + 1;
+    g->cols_h = (h + 2 * g->pad_top - span_h) / g->stride_h + 1;
+    g->cols_w = (w + 2 * g->pad_left - span_w) / g->stride_w + 1;
     if (h + 2 * g->pad_top < span_h || w + 2 * g->pad_left < span_w) {
         cg_error(CG_ERR_SHAPE,
                  "%s: Given spatial size %s, kernel_size=%s, dilation=%s, padding=%s, "
@@ -401,11 +402,11 @@ static int side_shape(const cg_conv_geometry *g, int64_t c, int64_t h, int64_t w
 }
 
 int cg_conv_image_shape(const cg_conv_geometry *g, int64_t *shape) {
-    return side_shape(g, g->in_channels, g->in_h, g->in_w, shape);
+    return side_shape(g, g->image_channels, g->image_h, g->image_w, shape);
 }
 
 int cg_conv_columns_shape(const cg_conv_geometry *g, int64_t *shape) {
-    return side_shape(g, g->out_channels, g->out_h, g->out_w, shape);
+    return side_shape(g, g->cols_channels, g->cols_h, g->cols_w, shape);
 }
 
 int cg_conv2d_output_shape(const cg_tensor *input, const cg_tensor *weight,

@@ -11,28 +11,29 @@ static bool input_tap(const cg_conv_geometry *g, int64_t oh, int64_t ow, int64_t
                       int64_t *ih, int64_t *iw) {
     *ih = oh * g->stride_h - g->pad_top + ki * g->dilation_h;
     *iw = ow * g->stride_w - g->pad_left + kj * g->dilation_w;
-    return *ih >= 0 && *ih < g->in_h && *iw >= 0 && *iw < g->in_w;
+    return *ih >= 0 && *ih < g->image_h && *iw >= 0 && *iw < g->image_w;
 }
 
 // out[n,o,oh,ow] = bias[o] + sum_{c,ki,kj} w[o,c,ki,kj] * x[n, group(o)*C/g + c, tap]
 static void direct_forward(const cg_conv_geometry *g, const float *x, const float *w,
                            const float *bias, float *out) {
-    int64_t Cg = g->in_channels / g->groups, Og = g->out_channels / g->groups;
+    int64_t Cg = g->image_channels / g->groups, Og = g->cols_channels / g->groups;
     int64_t kh = g->kernel_h, kw = g->kernel_w;
     for (int64_t n = 0; n < g->batch; n++)
-        for (int64_t o = 0; o < g->out_channels; o++)
-            for (int64_t oh = 0; oh < g->out_h; oh++)
-                for (int64_t ow = 0; ow < g->out_w; ow++) {
+        for (int64_t o = 0; o < g->cols_channels; o++)
+            for (int64_t oh = 0; oh < g->cols_h; oh++)
+                for (int64_t ow = 0; ow < g->cols_w; ow++) {
                     double acc = bias ? bias[o] : 0.0;
                     for (int64_t c = 0; c < Cg; c++) {
                         int64_t ci = o / Og * Cg + c;
-                        const float *plane = x + (n * g->in_channels + ci) * g->in_h * g->in_w;
+                        const float *plane =
+                            x + (n * g->image_channels + ci) * g->image_h * g->image_w;
                         for (int64_t ki = 0; ki < kh; ki++)
                             for (int64_t kj = 0; kj < kw; kj++) {
                                 int64_t ih, iw;
                                 if (input_tap(g, oh, ow, ki, kj, &ih, &iw))
                                     acc += (double)w[((o * Cg + c) * kh + ki) * kw + kj] *
-                                           plane[ih * g->in_w + iw];
+                                           plane[ih * g->image_w + iw];
                             }
                     }
                     *out++ = (float)acc;
@@ -71,23 +72,24 @@ cg_tensor *cg_conv2d_matrix(const cg_tensor *weight, int in_h, int in_w,
     cg_conv_geometry g;
     if (cg_conv_geometry_resolve("conv2d_matrix", 2, &image, weight, NULL, options, &g) < 0)
         return NULL;
-    int64_t rows = g.out_channels * g.out_h * g.out_w, cols = g.in_channels * g.in_h * g.in_w;
+    int64_t rows = g.cols_channels * g.cols_h * g.cols_w,
+            cols = g.image_channels * g.image_h * g.image_w;
     cg_tensor *m = cg_empty_for("conv2d_matrix", "matrix shape", CG_SHAPE(rows, cols));
     if (!m) return NULL;
     memset(m->data, 0, (size_t)m->numel * sizeof *m->data);
-    int64_t Cg = g.in_channels / g.groups, Og = g.out_channels / g.groups;
+    int64_t Cg = g.image_channels / g.groups, Og = g.cols_channels / g.groups;
     const float *w = weight->data;
-    for (int64_t o = 0; o < g.out_channels; o++)
-        for (int64_t oh = 0; oh < g.out_h; oh++)
-            for (int64_t ow = 0; ow < g.out_w; ow++) {
-                float *row = m->data + ((o * g.out_h + oh) * g.out_w + ow) * cols;
+    for (int64_t o = 0; o < g.cols_channels; o++)
+        for (int64_t oh = 0; oh < g.cols_h; oh++)
+            for (int64_t ow = 0; ow < g.cols_w; ow++) {
+                float *row = m->data + ((o * g.cols_h + oh) * g.cols_w + ow) * cols;
                 for (int64_t c = 0; c < Cg; c++) {
                     int64_t ci = o / Og * Cg + c;
                     for (int64_t ki = 0; ki < g.kernel_h; ki++)
                         for (int64_t kj = 0; kj < g.kernel_w; kj++) {
                             int64_t ih, iw;
                             if (input_tap(&g, oh, ow, ki, kj, &ih, &iw))
-                                row[(ci * g.in_h + ih) * g.in_w + iw] +=
+                                row[(ci * g.image_h + ih) * g.image_w + iw] +=
                                     w[((o * Cg + c) * g.kernel_h + ki) * g.kernel_w + kj];
                         }
                 }

@@ -13,17 +13,34 @@
 #include "../autograd/op.h"
 #include "functional.h"
 
-// dx = g * multiplier: the mask already holds 0 or the kept elements' scale
+// The mask is not kept for backward: the node holds the generator's state before the
+// forward drew it (16 bytes instead of 4 per element, held until the graph is freed), and
+// backward draws the same numbers again in the same order, so the same mask.
+typedef struct mask_ctx {
+    cg_rng rng; // the generator as the forward found it
+    float p, scale;
+    int64_t groups; // one draw per group of numel / groups consecutive elements
+} mask_ctx;
+
+// dx = g * multiplier: 0 for a dropped group, else the kept elements' scale
 static void dropout_backward(cg_node *n, const cg_tensor *grad) {
-    const cg_tensor *mask = n->saved[0];
+    const mask_ctx *c = n->ctx;
+    cg_rng rng = c->rng;
     cg_tensor *dx = cg_empty_like(grad);
     if (!dx) return;
-    for (int64_t i = 0; i < dx->numel; i++) dx->data[i] = grad->data[i] * mask->data[i];
+    int64_t inner = c->groups ? dx->numel / c->groups : 0;
+    for (int64_t g = 0; g < c->groups; g++) {
+        float multiplier = cg_rng_uniform(&rng) >= c->p ? c->scale : 0.0f;
+        for (int64_t i = g * inner; i < (g + 1) * inner; i++)
+            dx->data[i] = grad->data[i] * multiplier;
+    }
     cg_accumulate_grad(n->inputs[0], dx);
 }
-const cg_op cg_op_dropout = {"dropout", dropout_backward, "scaled mask"};
-const cg_op cg_op_feature_dropout = {"feature_dropout", dropout_backward, "scaled mask"};
-const cg_op cg_op_alpha_dropout = {"alpha_dropout", dropout_backward, "scaled mask"};
+const cg_op cg_op_dropout = {"dropout", dropout_backward, "generator state (mask drawn again)"};
+const cg_op cg_op_feature_dropout = {"feature_dropout", dropout_backward,
+                                     "generator state (mask drawn again)"};
+const cg_op cg_op_alpha_dropout = {"alpha_dropout", dropout_backward,
+                                   "generator state (mask drawn again)"};
 
 static bool check_p(const char *op, cg_tensor *x, float p) {
     if (!cg_check_arg(x, op, "input")) return false;
@@ -36,7 +53,9 @@ static bool check_p(const char *op, cg_tensor *x, float p) {
 
 // The mask of `groups` groups of `inner` consecutive elements: each group is kept with
 // probability 1-p (one draw per group) and then holds `scale`, else 0. NULL on failure.
-static cg_tensor *group_mask(const cg_tensor *x, int64_t groups, float p, float scale) {
+static cg_tensor *group_mask(const cg_tensor *x, int64_t groups, float p, float scale,
+                             mask_ctx *c) {
+    *c = (mask_ctx){*cg_global_rng(), p, scale, groups};
     cg_tensor *draws = cg_rand(1, (int64_t[]){groups}, NULL);
     cg_tensor *mask = cg_empty_like(x);
     if (!draws || !mask) {
@@ -51,8 +70,9 @@ static cg_tensor *group_mask(const cg_tensor *x, int64_t groups, float p, float 
 }
 
 // y = x * mask + shift (shift[0] where the mask is 0, shift[1] where it is not), recorded
-// with the mask saved for backward.
-static cg_tensor *apply_mask(cg_tensor *x, cg_tensor *mask, const float shift[2], const cg_op *op) {
+// with the generator state that drew the mask for backward (mask_ctx).
+static cg_tensor *apply_mask(cg_tensor *x, cg_tensor *mask, const float shift[2], const cg_op *op,
+                             const mask_ctx *c) {
     cg_tensor *y = cg_empty_like(x);
     if (!y) {
         cg_free(mask);
@@ -60,11 +80,12 @@ static cg_tensor *apply_mask(cg_tensor *x, cg_tensor *mask, const float shift[2]
     }
     for (int64_t i = 0; i < x->numel; i++)
         y->data[i] = x->data[i] * mask->data[i] + shift[mask->data[i] != 0];
+    cg_free(mask);
     cg_node *n = cg_record(y, op, 1, &x);
-    if (n)
-        cg_node_save(n, 0, mask);
-    else
-        cg_free(mask);
+    if (n && !cg_node_set_ctx(n, c, sizeof *c)) { // reported by cg_alloc
+        cg_free(y);
+        return NULL;
+    }
     return y;
 }
 
@@ -72,8 +93,9 @@ static cg_tensor *apply_mask(cg_tensor *x, cg_tensor *mask, const float shift[2]
 // gradient), as PyTorch.
 static cg_tensor *inverted_dropout(cg_tensor *x, int64_t groups, float p, const cg_op *op) {
     float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
-    cg_tensor *mask = group_mask(x, groups, p, scale);
-    return mask ? apply_mask(x, mask, (const float[2]){0, 0}, op) : NULL;
+    mask_ctx c;
+    cg_tensor *mask = group_mask(x, groups, p, scale, &c);
+    return mask ? apply_mask(x, mask, (const float[2]){0, 0}, op, &c) : NULL;
 }
 
 cg_tensor *cg_dropout(cg_tensor *x, float p, bool training) {
@@ -137,8 +159,9 @@ cg_tensor *cg_alpha_dropout(cg_tensor *x, float p, bool training) {
     // kept: a x + alpha a p; dropped: alpha a (p - 1), a = 1 / sqrt((alpha^2 p + 1)(1 - p))
     double alpha = ALPHA_DROPOUT_ALPHA;
     double a = 1.0 / sqrt((alpha * alpha * p + 1) * (1 - p));
-    cg_tensor *mask = group_mask(x, x->numel, p, (float)a);
+    mask_ctx c;
+    cg_tensor *mask = group_mask(x, x->numel, p, (float)a, &c);
     if (!mask) return NULL;
     const float shift[2] = {(float)(alpha * a * (p - 1)), (float)(alpha * a * p)};
-    return apply_mask(x, mask, shift, &cg_op_alpha_dropout);
+    return apply_mask(x, mask, shift, &cg_op_alpha_dropout, &c);
 }

@@ -11,17 +11,17 @@
 
 // images (N, C, H, W) -> columns (N, C*kH*kW, L)
 static void unfold_images(const cg_conv_geometry *g, const float *images, float *columns) {
-    int64_t image_size = g->in_channels * g->in_h * g->in_w, L = g->out_h * g->out_w;
+    int64_t image_size = g->image_channels * g->image_h * g->image_w, L = g->cols_h * g->cols_w;
     for (int64_t n = 0; n < g->batch; n++)
-        cg_im2col(g, images + n * image_size, columns + n * g->out_channels * L, L);
+        cg_im2col(g, images + n * image_size, columns + n * g->cols_channels * L, L);
 }
 
 // columns (N, C*kH*kW, L) -> images (N, C, H, W), overlaps summed
 static void fold_columns(const cg_conv_geometry *g, const float *columns, float *images) {
-    int64_t image_size = g->in_channels * g->in_h * g->in_w, L = g->out_h * g->out_w;
+    int64_t image_size = g->image_channels * g->image_h * g->image_w, L = g->cols_h * g->cols_w;
     memset(images, 0, (size_t)(g->batch * image_size) * sizeof(float));
     for (int64_t n = 0; n < g->batch; n++)
-        cg_col2im(g, columns + n * g->out_channels * L, L, images + n * image_size);
+        cg_col2im(g, columns + n * g->cols_channels * L, L, images + n * image_size);
 }
 
 // unfold backward: grad (N, C*kH*kW, L) -> input (N, C, H, W) by col2im
@@ -69,7 +69,7 @@ cg_tensor *cg_unfold(cg_tensor *input, const cg_fold_options *options) {
                                  input->shape[c + 1], input->shape[c + 2], options, &g) < 0)
         return NULL;
     g.batched = batched;
-    int64_t shape[3] = {g.batch, g.out_channels, g.out_h * g.out_w};
+    int64_t shape[3] = {g.batch, g.cols_channels, g.cols_h * g.cols_w};
     cg_tensor *out = batched ? cg_empty_for("unfold", "output shape", 3, shape)
                              : cg_empty_for("unfold", "output shape", 2, shape + 1);
     if (!out) return NULL;
@@ -102,19 +102,19 @@ cg_tensor *cg_fold(cg_tensor *input, int out_h, int out_w, const cg_fold_options
                         "kernel_size=(%lld, %lld) (input of shape %s)",
                         batched ? 1 : 0, batched ? 1 : 0, (long long)rows, (long long)g.kernel_h,
                         (long long)g.kernel_w, cg_tensor_shape_str(input));
-    if (L != g.out_h * g.out_w)
+    if (L != g.cols_h * g.cols_w)
         return cg_error(CG_ERR_SHAPE,
                         "fold: Given output_size=(%d, %d), kernel_size=(%lld, %lld), expected "
                         "size of input's dimension %d to match the calculated number of sliding "
                         "blocks %lld * %lld = %lld, but got input.size(%d)=%lld (input of shape "
                         "%s)",
                         out_h, out_w, (long long)g.kernel_h, (long long)g.kernel_w, batched ? 2 : 1,
-                        (long long)g.out_h, (long long)g.out_w, (long long)(g.out_h * g.out_w),
+                        (long long)g.cols_h, (long long)g.cols_w, (long long)(g.cols_h * g.cols_w),
                         batched ? 2 : 1, (long long)L, cg_tensor_shape_str(input));
-    g.in_channels = rows / taps;
-    g.out_channels = rows;
+    g.image_channels = rows / taps;
+    g.cols_channels = rows;
     g.batched = batched;
-    int64_t shape[4] = {g.batch, g.in_channels, out_h, out_w};
+    int64_t shape[4] = {g.batch, g.image_channels, out_h, out_w};
     cg_tensor *out = batched ? cg_empty_for("fold", "output shape", 4, shape)
                              : cg_empty_for("fold", "output shape", 3, shape + 1);
     if (!out) return NULL;

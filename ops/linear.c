@@ -74,6 +74,7 @@ cg_tensor *cg_linear(cg_tensor *x, cg_tensor *weight, cg_tensor *bias) {
     if (!y) return NULL;
     linear_forward(x->data, weight->data, bias ? bias->data : NULL, y->data, leading_rows(x), in,
                    out);
-    cg_record(y, &cg_op_linear, 3, (cg_tensor *[]){x, weight, bias});
+    cg_node *n = cg_record(y, &cg_op_linear, 3, (cg_tensor *[]){x, weight, bias});
+    if (n) n->unread = CG_OP_OUTPUT_UNREAD; // backward reads x and the weight, not y
     return y;
 }

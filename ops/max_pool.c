@@ -183,6 +183,11 @@ static cg_tensor *max_pool(const cg_op *op, cg_tensor *x, const pool_geometry *g
         *indices = out_indices;
     }
     cg_node *n = cg_pool_record(op, y, x, g);
+    // Backward scatters through the argmax into a tensor of x's shape: x's values are never
+    // read, nor y's except by relu_max_pool2d (ReLU's mask).
+    if (n)
+        n->unread =
+            CG_OP_INPUT_UNREAD(0) | (op == &cg_op_relu_max_pool2d ? 0 : CG_OP_OUTPUT_UNREAD);
     if (n)
         cg_node_save(n, 0, argmax);
     else

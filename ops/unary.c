@@ -77,7 +77,7 @@ static const float SELU_ALPHA = 1.6732632423543772f, SELU_SCALE = 1.050700987355
     X(abs,         "input", fabsf(v), v > 0 ? 1.0f : v < 0 ? -1.0f : 0.0f)                         \
     X(pow,         "input, exponent", powf(v, a), a == 0 ? 0.0f : a * powf(v, a - 1))              \
     X(clamp,       "input, bounds", fminf(fmaxf(v, a), b), v >= a && v <= b ? 1.0f : 0.0f)         \
-    X(relu,        "input", v < 0 ? 0.0f : v, v <= 0 ? 0.0f : 1.0f)                                \
+    X(relu,        "output", v < 0 ? 0.0f : v, v <= 0 ? 0.0f : 1.0f)                                \
     X(gelu,        "input", v * normal_cdf(v), normal_cdf(v) + v * normal_pdf(v))                  \
     X(gelu_tanh,   "input", v * gelu_tanh_cdf(v), gelu_tanh_grad(v))                               \
     X(add_scalar,  "nothing", v + a, 1.0f)                                                         \
@@ -123,8 +123,11 @@ static void unary_backward(cg_node *n, const cg_tensor *grad, unary_derivative d
     cg_tensor *dx = cg_empty_like(in);
     if (!dx) return;
     unary_params p = n->ctx ? *(const unary_params *)n->ctx : (unary_params){0, 0};
-    if (derivative == relu_derivative) // the hot one in training: branch-free and vectorised
-        cg_relu_grad(in->data, grad->data, dx->data, in->numel);
+    // The hot one in training: branch-free and vectorised, and read off the output (y <= 0
+    // exactly where x <= 0, NaN where x is NaN), as PyTorch's relu saves its result, so the
+    // input's values can be freed (unary() marks them unread).
+    if (derivative == relu_derivative)
+        cg_relu_grad(n->output->data, grad->data, dx->data, in->numel);
     else
         unary_run((unary_job){.derivative = derivative,
                               .x = in->data,
@@ -186,6 +189,7 @@ static cg_tensor *unary(const cg_op *op, unary_forward forward, cg_tensor *x,
         x->numel);
     cg_node *n = cg_record(y, op, 1, &x);
     if (n && p) cg_node_set_ctx(n, p, sizeof *p);
+    if (n && op == &cg_op_relu) n->unread = CG_OP_INPUT_UNREAD(0); // unary_backward reads y
     return y;
 }
 #define UNARY(name, x)            unary(&cg_op_##name, name##_forward, x, NULL)

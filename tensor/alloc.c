@@ -36,8 +36,11 @@ size_t __sanitizer_get_allocated_size(const volatile void *p);
 #define ALIGNMENT         64
 #define N_CLASSES         200
 #define CACHE_LIMIT_BYTES ((int64_t)2 << 30)
-#define LIVE_MAGIC        UINT64_C(0xc6a110cb10c4a11e)
-#define FREE_MAGIC        UINT64_C(0xc6f7eeb10c4f7eed)
+// Large requests may reuse a cached block of up to this many classes more (take_cached).
+#define REUSE_LARGER_CLASSES   8
+#define REUSE_LARGER_MIN_BYTES ((size_t)1 << 20)
+#define LIVE_MAGIC             UINT64_C(0xc6a110cb10c4a11e)
+#define FREE_MAGIC             UINT64_C(0xc6f7eeb10c4f7eed)
 
 static _Thread_local const char *current_op;
 
@@ -93,7 +96,16 @@ void *cg_alloc_zeroed(size_t bytes) {
 }
 
 cg_alloc_stats cg_alloc_get_stats(void) {
-    return stats;
+    pthread_mutex_lock(&stats_lock);
+    cg_alloc_stats s = stats;
+    pthread_mutex_unlock(&stats_lock);
+    return s;
+}
+
+void cg_alloc_reset_peak(void) {
+    pthread_mutex_lock(&stats_lock);
+    stats.peak_live_bytes = stats.live_bytes;
+    pthread_mutex_unlock(&stats_lock);
 }
 
 #ifdef CG_EXACT_BLOCKS
@@ -144,28 +156,42 @@ static size_t class_of(size_t bytes) {
     return c;
 }
 
+// A cached block for class c, or NULL; the caller holds cache_lock. A large request that
+// misses its class takes a cached block up to REUSE_LARGER_CLASSES classes (4x) larger:
+// its pages are already touched, and an evaluation pass frees activations whose sizes the
+// next layers do not ask for again, so without this each layer's output would take fresh
+// pages while the freed ones sat in the cache, and freeing them early would not lower the
+// peak RSS. The block keeps its own class and returns to it when freed; a training loop,
+// which asks for the same sizes every step, hits its own classes after its first steps.
+static block_header *take_cached(size_t c) {
+    size_t last = class_size(c) >= REUSE_LARGER_MIN_BYTES ? c + REUSE_LARGER_CLASSES : c;
+    for (size_t d = c; d <= last && d < N_CLASSES; d++) {
+        block_header *h = free_lists[d];
+        if (h) {
+            free_lists[d] = h->next_free;
+            stats.cached_bytes -= (int64_t)class_size(d);
+            return h;
+        }
+    }
+    return NULL;
+}
+
 void *cg_alloc(size_t bytes) {
     if (bytes == 0) bytes = 1;
     size_t c = class_of(bytes);
     if (injected_failure() || c >= N_CLASSES) return out_of_memory(bytes);
-    size_t size = class_size(c);
-    block_header *h;
     pthread_mutex_lock(&cache_lock);
-    h = free_lists[c];
-    if (h) {
-        free_lists[c] = h->next_free;
-        stats.cached_bytes -= (int64_t)size;
-    }
+    block_header *h = take_cached(c);
     pthread_mutex_unlock(&cache_lock);
     if (!h) {
         // aligned_alloc wants a multiple of the alignment; the header already is one.
-        size_t rounded = (size + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+        size_t size = class_size(c), rounded = (size + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
         h = aligned_alloc(ALIGNMENT, sizeof(block_header) + rounded);
         if (!h) return out_of_memory(bytes);
         h->size_class = c;
     }
     h->magic = LIVE_MAGIC;
-    count((int64_t)size, 1);
+    count((int64_t)class_size(h->size_class), 1);
     return h + 1;
 }
 

@@ -32,9 +32,12 @@ typedef struct cg_alloc_stats {
     int64_t live_bytes;   // handed out and not yet freed
     int64_t cached_bytes; // freed and kept for reuse
     int64_t live_blocks;
-    int64_t peak_live_bytes;
+    int64_t peak_live_bytes; // the most live_bytes reached since start (or the last reset)
 } cg_alloc_stats;
 cg_alloc_stats cg_alloc_get_stats(void);
+// Start peak_live_bytes again from live_bytes, to measure the peak of one stretch of code
+// (as torch.cuda.reset_peak_memory_stats).
+void cg_alloc_reset_peak(void);
 
 // For tests of failure paths: on this thread, after n more successful allocations the next
 // one fails as if memory ran out (reported as CG_ERR_MEMORY), then allocation works again.

@@ -228,6 +228,14 @@ void cg_free(cg_tensor *t) {
     cg_dealloc(t);
 }
 
+bool cg_tensor_release_data(cg_tensor *t) {
+    if (t->storage->refcount != 1 || !t->storage->data) return false;
+    cg_dealloc(t->storage->data);
+    t->storage->data = NULL;
+    t->data = NULL;
+    return true;
+}
+
 // ---- element access ---------------------------------------------------------------
 
 int64_t cg_size(const cg_tensor *t, int dim) {

@@ -58,6 +58,13 @@ struct cg_tensor {
     cg_tensor *grad;      // same shape; allocated by backward, owned by this tensor
     struct cg_node *node; // the op application that produced this tensor (NULL: leaf)
     const char *name;     // optional label for printing and graph export (not owned)
+    // A container's intermediate nobody outside it can see (cg_free_consumed): backward
+    // frees its .grad as soon as the node that made it has used it.
+    bool internal;
+    // How many graph nodes were recorded with it as an input. An internal tensor whose
+    // values no backward reads gives them back early (cg_free_consumed): data becomes NULL
+    // and only its shape is used from then on.
+    int uses;
 
     // ownership bookkeeping (see above)
     struct cg_scope *scope; // NULL: owned by the caller or by a graph node

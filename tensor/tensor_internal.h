@@ -19,6 +19,10 @@ static inline void cg_contiguous_strides(int ndim, const int64_t *shape, int64_t
 // How many tensors exist (created and not yet freed), in the whole process.
 int64_t cg_live_tensor_count(void);
 
+// Free t's values but keep the tensor (its shape, grad, node and place in a scope): t->data
+// becomes NULL. Only when t holds the only reference to its storage; returns whether it did.
+bool cg_tensor_release_data(cg_tensor *t);
+
 // ---- scopes (tensor/scope.c) --------------------------------------------------------------
 // Put a new tensor in the innermost open scope (no-op when none is open).
 void cg_scope_adopt(cg_tensor *t);

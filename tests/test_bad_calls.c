@@ -779,6 +779,7 @@ NW_FIXTURE cg_tensor *nw_gradcheck_fn(cg_tensor **inputs, void *ctx) {
 //    every *_free: "NULL is fine");
 //  - these arguments, each documented where it is declared:
 static const char *const nw_optional[] = {"cg_alloc_set_op:op",
+                                          "cg_free_consumed", // NULL t: nothing to free
                                           "cg_error_set_context:context",
                                           "cg_set_grad_ready_hook:fn",
                                           "cg_print:t",

@@ -35,10 +35,10 @@ static cg_conv_geometry geometry_of(const shape *s) {
                           .batched = true,
                           .spatial = 2,
                           .groups = s->groups,
-                          .in_channels = s->c,
-                          .in_h = s->h,
-                          .in_w = s->w,
-                          .out_channels = s->o,
+                          .image_channels = s->c,
+                          .image_h = s->h,
+                          .image_w = s->w,
+                          .cols_channels = s->o,
                           .kernel_h = s->kh,
                           .kernel_w = s->kw,
                           .stride_h = s->sh,
@@ -49,19 +49,19 @@ static cg_conv_geometry geometry_of(const shape *s) {
                           .pad_bottom = s->pb,
                           .pad_left = s->pl,
                           .pad_right = s->pr};
-    g.out_h = (s->h + s->pt + s->pb - s->dh * (s->kh - 1) - 1) / s->sh + 1;
-    g.out_w = (s->w + s->pl + s->pr - s->dw * (s->kw - 1) - 1) / s->sw + 1;
+    g.cols_h = (s->h + s->pt + s->pb - s->dh * (s->kh - 1) - 1) / s->sh + 1;
+    g.cols_w = (s->w + s->pl + s->pr - s->dw * (s->kw - 1) - 1) / s->sw + 1;
     return g;
 }
 
 // Calls visit(n, o, c, oh, ow, ih, iw, widx) for every (output, tap) pair inside the image.
 #define FOR_EACH_TAP(g, body)                                                                      \
     do {                                                                                           \
-        int64_t Cg = (g)->in_channels / (g)->groups, Og = (g)->out_channels / (g)->groups;         \
+        int64_t Cg = (g)->image_channels / (g)->groups, Og = (g)->cols_channels / (g)->groups;     \
         for (int64_t n = 0; n < (g)->batch; n++)                                                   \
-            for (int64_t o = 0; o < (g)->out_channels; o++)                                        \
-                for (int64_t oh = 0; oh < (g)->out_h; oh++)                                        \
-                    for (int64_t ow = 0; ow < (g)->out_w; ow++)                                    \
+            for (int64_t o = 0; o < (g)->cols_channels; o++)                                       \
+                for (int64_t oh = 0; oh < (g)->cols_h; oh++)                                       \
+                    for (int64_t ow = 0; ow < (g)->cols_w; ow++)                                   \
                         for (int64_t cc = 0; cc < Cg; cc++)                                        \
                             for (int64_t ki = 0; ki < (g)->kernel_h; ki++)                         \
                                 for (int64_t kj = 0; kj < (g)->kernel_w; kj++) {                   \
@@ -69,15 +69,18 @@ static cg_conv_geometry geometry_of(const shape *s) {
                                         oh * (g)->stride_h - (g)->pad_top + ki * (g)->dilation_h;  \
                                     int64_t iw =                                                   \
                                         ow * (g)->stride_w - (g)->pad_left + kj * (g)->dilation_w; \
-                                    if (ih < 0 || ih >= (g)->in_h || iw < 0 || iw >= (g)->in_w)    \
+                                    if (ih < 0 || ih >= (g)->image_h || iw < 0 ||                  \
+                                        iw >= (g)->image_w)                                        \
                                         continue;                                                  \
                                     int64_t c = o / Og * Cg + cc;                                  \
-                                    int64_t xi = ((n * (g)->in_channels + c) * (g)->in_h + ih) *   \
-                                                     (g)->in_w +                                   \
-                                                 iw;                                               \
-                                    int64_t yi = ((n * (g)->out_channels + o) * (g)->out_h + oh) * \
-                                                     (g)->out_w +                                  \
-                                                 ow;                                               \
+                                    int64_t xi =                                                   \
+                                        ((n * (g)->image_channels + c) * (g)->image_h + ih) *      \
+                                            (g)->image_w +                                         \
+                                        iw;                                                        \
+                                    int64_t yi =                                                   \
+                                        ((n * (g)->cols_channels + o) * (g)->cols_h + oh) *        \
+                                            (g)->cols_w +                                          \
+                                        ow;                                                        \
                                     int64_t wi =                                                   \
                                         ((o * Cg + cc) * (g)->kernel_h + ki) * (g)->kernel_w + kj; \
                                     body;                                                          \
@@ -87,17 +90,17 @@ static cg_conv_geometry geometry_of(const shape *s) {
 // The three directions by definition, in double.
 static void reference(cg_conv_direction d, const cg_conv_geometry *g, const float *image,
                       const float *columns, const float *weight, const float *bias, double *out) {
-    int64_t isz = g->batch * g->in_channels * g->in_h * g->in_w;
-    int64_t csz = g->batch * g->out_channels * g->out_h * g->out_w;
-    int64_t wsz = g->out_channels * cg_conv_col_rows(g);
+    int64_t isz = g->batch * g->image_channels * g->image_h * g->image_w;
+    int64_t csz = g->batch * g->cols_channels * g->cols_h * g->cols_w;
+    int64_t wsz = g->cols_channels * cg_conv_col_rows(g);
     int64_t n_out = d == CG_CONV_FORWARD ? csz : d == CG_CONV_TRANSPOSED ? isz : wsz;
     for (int64_t i = 0; i < n_out; i++) out[i] = 0.0;
     if (d == CG_CONV_FORWARD) FOR_EACH_TAP(g, out[yi] += (double)weight[wi] * image[xi]);
     if (d == CG_CONV_TRANSPOSED) FOR_EACH_TAP(g, out[xi] += (double)weight[wi] * columns[yi]);
     if (d == CG_CONV_WEIGHT_GRAD) FOR_EACH_TAP(g, out[wi] += (double)columns[yi] * image[xi]);
     if (!bias || d == CG_CONV_WEIGHT_GRAD) return;
-    int64_t channels = d == CG_CONV_FORWARD ? g->out_channels : g->in_channels;
-    int64_t positions = d == CG_CONV_FORWARD ? g->out_h * g->out_w : g->in_h * g->in_w;
+    int64_t channels = d == CG_CONV_FORWARD ? g->cols_channels : g->image_channels;
+    int64_t positions = d == CG_CONV_FORWARD ? g->cols_h * g->cols_w : g->image_h * g->image_w;
     for (int64_t i = 0; i < n_out; i++) out[i] += bias[i / positions % channels];
 }
 
@@ -118,13 +121,13 @@ typedef struct problem {
 
 static problem run_problem(const shape *s, cg_conv_direction d, bool with_bias, bool relu) {
     cg_conv_geometry g = geometry_of(s);
-    int64_t isz = g.batch * g.in_channels * g.in_h * g.in_w;
-    int64_t csz = g.batch * g.out_channels * g.out_h * g.out_w;
-    int64_t wsz = g.out_channels * cg_conv_col_rows(&g);
+    int64_t isz = g.batch * g.image_channels * g.image_h * g.image_w;
+    int64_t csz = g.batch * g.cols_channels * g.cols_h * g.cols_w;
+    int64_t wsz = g.cols_channels * cg_conv_col_rows(&g);
     problem p = {.n_out = d == CG_CONV_FORWARD ? csz : d == CG_CONV_TRANSPOSED ? isz : wsz};
     p.image = random_floats(isz), p.columns = random_floats(csz), p.weight = random_floats(wsz);
-    p.bias =
-        with_bias ? random_floats(d == CG_CONV_TRANSPOSED ? g.in_channels : g.out_channels) : NULL;
+    p.bias = with_bias ? random_floats(d == CG_CONV_TRANSPOSED ? g.image_channels : g.cols_channels)
+                       : NULL;
     p.out = random_floats(p.n_out);
     p.expected = malloc((size_t)p.n_out * sizeof(double));
     reference(d, &g, p.image, p.columns, p.weight, p.bias, p.expected);
@@ -139,13 +142,13 @@ static problem run_problem(const shape *s, cg_conv_direction d, bool with_bias, 
                           .out = p.out,
                           .relu = relu};
     if (d == CG_CONV_WEIGHT_GRAD && with_bias) {
-        int64_t positions = g.out_h * g.out_w;
-        p.expected_bias = calloc((size_t)g.out_channels, sizeof(double));
-        p.bias_scale = calloc((size_t)g.out_channels, sizeof(double));
-        for (int64_t o = 0; o < g.out_channels; o++) p.expected_bias[o] = p.bias[o];
+        int64_t positions = g.cols_h * g.cols_w;
+        p.expected_bias = calloc((size_t)g.cols_channels, sizeof(double));
+        p.bias_scale = calloc((size_t)g.cols_channels, sizeof(double));
+        for (int64_t o = 0; o < g.cols_channels; o++) p.expected_bias[o] = p.bias[o];
         for (int64_t i = 0; i < csz; i++) {
-            p.expected_bias[i / positions % g.out_channels] += p.columns[i];
-            p.bias_scale[i / positions % g.out_channels] += fabs(p.columns[i]);
+            p.expected_bias[i / positions % g.cols_channels] += p.columns[i];
+            p.bias_scale[i / positions % g.cols_channels] += fabs(p.columns[i]);
         }
         x.bias = NULL, x.dbias = p.bias;
     }
@@ -253,22 +256,24 @@ static void direct_portable_every_shape(void **state) {
     cg_set_num_threads(0);
 }
 
-// Winograd applies exactly to 3x3, stride 1, dilation 1, one group (and only when forced or
-// the channels are wide enough to pay for the transforms).
+// Winograd fits exactly 3x3, stride 1, dilation 1, one group; the driver takes it when
+// forced or when the channels are wide enough to pay for the transforms, never under EXACT
+// (tests/test_conv_strategy.c pins every rule).
 static void winograd_is_chosen_by_shape(void **state) {
     (void)state;
-    cg_conv_set_algorithm(CG_CONV_ALGO_WINOGRAD);
     cg_conv_geometry g = geometry_of(&shapes[1]);
-    assert_true(cg_conv_winograd_applies(&g));
+    assert_true(cg_conv_winograd_fits(&g));
     g = geometry_of(&shapes[5]); // groups 2
-    assert_false(cg_conv_winograd_applies(&g));
+    assert_false(cg_conv_winograd_fits(&g));
     g = geometry_of(&shapes[13]); // dilation 2
-    assert_false(cg_conv_winograd_applies(&g));
+    assert_false(cg_conv_winograd_fits(&g));
     g = geometry_of(&shapes[10]); // stride 2
-    assert_false(cg_conv_winograd_applies(&g));
-    cg_conv_set_algorithm(CG_CONV_ALGO_EXACT);
+    assert_false(cg_conv_winograd_fits(&g));
     g = geometry_of(&shapes[1]);
-    assert_false(cg_conv_winograd_applies(&g));
+    cg_conv_set_algorithm(CG_CONV_ALGO_WINOGRAD);
+    assert_int_equal(cg_conv_strategy_of(CG_CONV_FORWARD, &g), CG_CONV_STRATEGY_WINOGRAD);
+    cg_conv_set_algorithm(CG_CONV_ALGO_EXACT);
+    assert_int_not_equal(cg_conv_strategy_of(CG_CONV_FORWARD, &g), CG_CONV_STRATEGY_WINOGRAD);
     cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
 }
 

@@ -178,6 +178,29 @@ static void test_allocator_reuse(void **state) {
     assert_int_equal(cg_alloc_get_stats().cached_bytes, 0);
 }
 
+// A request of a megabyte or more that misses its size class takes a cached block up to 4x
+// larger (pages already touched) instead of new pages; a small one never does, and neither
+// does one more than 4x smaller. (No cache in the ASan build: nothing to check there.)
+static void test_large_request_reuses_larger_block(void **state) {
+    (void)state;
+    cg_alloc_trim();
+    void *big = cg_alloc(8 << 20);
+    cg_dealloc(big);
+    if (cg_alloc_get_stats().cached_bytes == 0) return; // exact blocks (ASan)
+    void *tiny = cg_alloc(1 << 10), *too_small = cg_alloc(1 << 20);
+    assert_ptr_not_equal(tiny, big);
+    assert_ptr_not_equal(too_small, big); // 8x smaller: fresh pages
+    void *quarter = cg_alloc((2 << 20) + 4096);
+    assert_ptr_equal(quarter, big);
+    assert_true(cg_alloc_get_stats().live_bytes >= (8 << 20)); // counted whole
+    cg_dealloc(quarter);
+    assert_ptr_equal(cg_alloc(8 << 20), big); // back in its own class
+    cg_dealloc(big);
+    cg_dealloc(tiny);
+    cg_dealloc(too_small);
+    cg_alloc_trim();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_training_loop_memory_is_flat, cg_test_teardown),
@@ -185,6 +208,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_keep_moves_out, cg_test_teardown),
         cmocka_unit_test_teardown(test_unscoped_tensors_survive, cg_test_teardown),
         cmocka_unit_test_teardown(test_allocator_reuse, cg_test_teardown),
+        cmocka_unit_test_teardown(test_large_request_reuses_larger_block, cg_test_teardown),
     };
     cg_test_capture_errors();
     return cmocka_run_group_tests_name("memory", tests, NULL, NULL);
