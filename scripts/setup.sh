@@ -34,10 +34,13 @@ cg_install_packages() {
         { echo "cgrad: apt-get install $missing failed" >&2; return 1; }
 }
 
-# What building and testing cgrad needs (Python/torch is only for regenerating fixtures
-# and for the PyTorch side of the benchmarks, so it is not installed here).
+# What building and testing cgrad needs (Python/torch regenerates fixtures and runs the
+# PyTorch side of the benchmarks; the one test that runs it is below).
 CG_BUILD_PACKAGES=(gcc make cmake pkg-config libc6-dev libgomp1 zlib1g-dev libcmocka-dev libstb-dev)
 CG_DATA_PACKAGES=(dataset-fashion-mnist)
+# torch itself loading a cgrad-written .pth (tests/test_pth.c runs tests/fixtures/gen_pth.py
+# --check with /usr/bin/python3; without torch that test prints SKIPPED and passes).
+CG_INTEROP_PACKAGES=(python3-torch)
 # The libFuzzer harnesses of tests/fuzz (scripts/fuzz): clang, its sanitizer and libFuzzer
 # runtimes, and the LLVM OpenMP runtime clang links instead of libgomp.
 CG_FUZZ_PACKAGES=(clang libclang-rt-14-dev libomp-dev)
