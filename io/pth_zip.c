@@ -44,9 +44,11 @@ static int read_whole_file(cg_zip *z, const char *path) {
     if (!why) {
         z->file_size = st.st_size;
         z->data = cg_alloc((size_t)(z->file_size > 0 ? z->file_size : 1));
-        if (!z->data)
-            why = "out of memory";
-        else if ((int64_t)fread(z->data, 1, (size_t)z->file_size, f) != z->file_size)
+        if (!z->data) { // reported by cg_alloc
+            fclose(f);
+            return -1;
+        }
+        if ((int64_t)fread(z->data, 1, (size_t)z->file_size, f) != z->file_size)
             why = "read failed";
     }
     if (f) fclose(f);
@@ -227,7 +229,10 @@ static void put(cg_zip_writer *w, uint64_t v, int bytes) {
 }
 
 static void put_bytes(cg_zip_writer *w, const void *p, int64_t n) {
-    if (n > 0 && fwrite(p, 1, (size_t)n, w->file.f) != (size_t)n) w->file.failed = true;
+    if (n > 0 && !w->file.failed && fwrite(p, 1, (size_t)n, w->file.f) != (size_t)n) {
+        cg_error(CG_ERR_IO, "%s: %s: write failed", w->file.who, w->file.path);
+        w->file.failed = true;
+    }
     w->offset += n;
 }
 
@@ -293,5 +298,7 @@ int cg_zip_writer_finish(cg_zip_writer *w) {
     for (int64_t i = 0; i < w->count; i++) cg_dealloc(w->entries[i].name);
     cg_dealloc(w->entries);
     w->entries = NULL, w->count = 0;
-    return cg_atomic_commit(&w->file);
+    if (!w->file.failed) return cg_atomic_commit(&w->file);
+    cg_atomic_abort(&w->file); // the error is reported already (memory, size, write)
+    return -1;
 }

@@ -191,6 +191,42 @@ static void test_save_round_trip(void **state) {
     cg_module_free(back);
 }
 
+// A failure at any allocation of a load (zip, pickle, views) or a save is a CG_ERR_MEMORY
+// error leaving nothing behind: no partial list, no leak, the old file intact.
+static void test_allocation_failures(void **state) {
+    (void)state;
+    int failed = 0, rc = -1;
+    for (int64_t n = 0; rc != 0 && n < 100000; n++) {
+        cg_tensor_list list;
+        cg_clear_error();
+        cg_alloc_fail_after(n);
+        rc = cg_pth_load(PTH("checkpoint.pth"), "nested.model", &list);
+        cg_alloc_fail_after(-1);
+        if (rc == 0) {
+            assert_int_equal(list.count, 9);
+            cg_pth_free(&list);
+        } else {
+            cg_test_expect_error(CG_ERR_MEMORY, NULL);
+            assert_int_equal(list.count, 0);
+            failed++;
+        }
+    }
+    assert_int_equal(rc, 0);
+    assert_true(failed > 100); // the pickle's values, the storages, the tensors
+    cg_module *m = torch_model(3);
+    assert_int_equal(cg_module_save_pth(out_path, m), 0);
+    for (int64_t n = 0, saved = -1; saved != 0; n++) {
+        cg_clear_error();
+        cg_alloc_fail_after(n);
+        saved = cg_module_save_pth(out_path, m);
+        cg_alloc_fail_after(-1);
+        if (saved != 0) cg_test_expect_error(CG_ERR_MEMORY, NULL);
+        assert_int_equal(cg_module_load_pth(out_path, m, NULL, NULL), 0);
+    }
+    assert_int_equal(cg_test_count_temp_files(out_path), 0);
+    cg_module_free(m);
+}
+
 // torch.load(weights_only=True) + load_state_dict(strict=True) of the cgrad-written file,
 // compared with model.pth by gen_pth.py --check; skipped (saying so) without torch.
 static void test_torch_reads_what_cgrad_writes(void **state) {
@@ -221,6 +257,7 @@ int main(void) {
         CG_TEST_NO_LEAKS(test_strict_and_non_strict),
         CG_TEST_NO_LEAKS(test_refused_files),
         CG_TEST_NO_LEAKS(test_save_round_trip),
+        CG_TEST_NO_LEAKS(test_allocation_failures),
         CG_TEST_NO_LEAKS(test_torch_reads_what_cgrad_writes),
     };
     cg_test_capture_errors();
