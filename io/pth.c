@@ -235,6 +235,7 @@ int cg_pth_load(const char *path, const char *key_path, cg_tensor_list *out) {
         cg_error(CG_ERR_ARG, "pth_load: path is NULL");
         return -1;
     }
+    cg_atomic_remove_stale(path); // temporary files of killed saves (atomic_file_internal.h)
     if (check_magic(path) != 0) return -1;
     reader r = {.path = path};
     if (cg_zip_open(&r.zip, path) != 0) return -1;

@@ -10,6 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (int i = 0; i < list.count; i++)
             for (int64_t k = 0; k < list.items[i].tensor->numel; k++)
                 sum += list.items[i].tensor->data[k];
+        (void)sum;
         cg_pth_free(&list);
     }
     if (cg_pth_load(path, "model", &list) == 0) cg_pth_free(&list);
