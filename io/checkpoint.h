@@ -1,5 +1,5 @@
 // io/checkpoint.h - model state and resumable training checkpoints, as safetensors files
-// (io/safetensors.h).
+// (io/safetensors.h). PyTorch's .pth state dicts: io/pth.h.
 //
 //   cg_module_save("model.safetensors", model);   // PyTorch: model.load_state_dict(
 //                                                 //   safetensors.torch.load_file(path))
