@@ -46,6 +46,7 @@
 #include "io/image.h"
 #include "io/safetensors.h"
 #include "io/checkpoint.h"
+#include "io/pth.h"
 #include "io/training.h"
 #include "io/module_dot.h"
 #include "dist/dist.h"

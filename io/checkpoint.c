@@ -9,6 +9,7 @@
 #include "../autograd/op.h"
 #include "../tensor/alloc.h"
 #include "checkpoint.h"
+#include "checkpoint_internal.h"
 
 // ---- matching a file against the tensors we expect ------------------------------------------
 
@@ -68,34 +69,34 @@ void cg_load_report_free(cg_load_report *report) {
     *report = (cg_load_report){0, 0, NULL, NULL};
 }
 
-static bool in_list(const cg_tensor_list *list, const char *name) {
+static cg_tensor *find(const cg_tensor_list *list, const char *name) {
     for (int k = 0; k < list->count; k++)
-        if (strcmp(list->items[k].name, name) == 0) return true;
-    return false;
+        if (strcmp(list->items[k].name, name) == 0) return list->items[k].tensor;
+    return NULL;
 }
 
 // Check that `file` holds the names of `expected` with the same shapes (and, if strict,
 // nothing else and nothing less). Reports one CG_ERR_SHAPE message listing every problem
 // and returns -1, or returns 0. Missing and unexpected names go to *report when non-NULL.
 static int match_tensors(const char *who, const char *path, const cg_tensor_list *expected,
-                         const cg_safetensors *file, bool strict, cg_load_report *report) {
+                         const cg_tensor_list *file, bool strict, cg_load_report *report) {
     message m = {{0}, 0, false};
     int missing = 0, unexpected = 0, misshaped = 0;
     cg_load_report found = {0, 0, NULL, NULL};
     for (int i = 0; i < expected->count; i++) {
-        if (cg_safetensors_find(file, expected->items[i].name)) continue;
+        if (find(file, expected->items[i].name)) continue;
         report_add(&found.missing, &found.n_missing, expected->items[i].name);
         if (strict) say_item(&m, "missing", &missing, expected->items[i].name);
     }
-    for (int i = 0; i < file->tensors.count; i++) {
-        const char *name = file->tensors.items[i].name;
-        if (in_list(expected, name)) continue;
+    for (int i = 0; i < file->count; i++) {
+        const char *name = file->items[i].name;
+        if (find(expected, name)) continue;
         report_add(&found.unexpected, &found.n_unexpected, name);
         if (strict) say_item(&m, "unexpected", &unexpected, name);
     }
     for (int i = 0; i < expected->count; i++) {
         const cg_tensor *want = expected->items[i].tensor;
-        const cg_tensor *got = cg_safetensors_find(file, expected->items[i].name);
+        const cg_tensor *got = find(file, expected->items[i].name);
         if (got && !cg_same_shape(got, want)) {
             char item[CG_NAME_MAX + 64];
             snprintf(item, sizeof item, "%s (file %s, model %s)", expected->items[i].name,
@@ -113,10 +114,10 @@ static int match_tensors(const char *who, const char *path, const cg_tensor_list
 }
 
 // Copy every expected tensor the file has (all of them after a strict match).
-static void copy_into(const cg_tensor_list *expected, const cg_safetensors *file) {
+static void copy_into(const cg_tensor_list *expected, const cg_tensor_list *file) {
     for (int i = 0; i < expected->count; i++) {
         cg_tensor *dst = expected->items[i].tensor;
-        const cg_tensor *src = cg_safetensors_find(file, expected->items[i].name);
+        const cg_tensor *src = find(file, expected->items[i].name);
         if (src) memcpy(dst->data, src->data, (size_t)dst->numel * sizeof(float));
     }
 }
@@ -140,6 +141,18 @@ int cg_module_load(const char *path, cg_module *m) {
     return cg_module_load_ex(path, m, NULL, NULL);
 }
 
+int cg_module_load_tensors(const char *who, const char *path, cg_module *m,
+                           const cg_tensor_list *file, const cg_load_options *options,
+                           cg_load_report *report) {
+    cg_tensor_list sd = cg_module_state_dict(m);
+    if (sd.count < 0) return -1;
+    bool strict = !(options && options->non_strict);
+    int rc = match_tensors(who, path, &sd, file, strict, report);
+    if (rc == 0) copy_into(&sd, file);
+    cg_tensor_list_free(&sd);
+    return rc;
+}
+
 int cg_module_load_ex(const char *path, cg_module *m, const cg_load_options *options,
                       cg_load_report *report) {
     if (report) *report = (cg_load_report){0, 0, NULL, NULL};
@@ -147,17 +160,16 @@ int cg_module_load_ex(const char *path, cg_module *m, const cg_load_options *opt
         cg_error(CG_ERR_ARG, "module_load: module is NULL");
         return -1;
     }
-    cg_safetensors file;
-    if (cg_safetensors_load(path, &file) != 0) return -1;
-    cg_tensor_list sd = cg_module_state_dict(m);
-    if (sd.count < 0) {
-        cg_safetensors_free(&file);
+    if (options && options->key_path && *options->key_path) {
+        cg_error(CG_ERR_ARG,
+                 "module_load: options.key_path '%s' is for .pth files (cg_module_load_pth); a "
+                 "safetensors file is flat",
+                 options->key_path);
         return -1;
     }
-    bool strict = !(options && options->non_strict);
-    int rc = match_tensors("module_load", path, &sd, &file, strict, report);
-    if (rc == 0) copy_into(&sd, &file);
-    cg_tensor_list_free(&sd);
+    cg_safetensors file;
+    if (cg_safetensors_load(path, &file) != 0) return -1;
+    int rc = cg_module_load_tensors("module_load", path, m, &file.tensors, options, report);
     cg_safetensors_free(&file);
     return rc;
 }
@@ -402,18 +414,18 @@ int cg_checkpoint_load(const char *path, cg_module *model, cg_optimizer *opt,
     cg_tensor_list all = {0, NULL};
     int rc = read_meta(&file, path, &m);
     if (rc == 0) rc = checkpoint_tensors(model, opt, &all);
-    if (rc == 0) rc = match_tensors("checkpoint_load", path, &all, &file, true, NULL);
+    if (rc == 0) rc = match_tensors("checkpoint_load", path, &all, &file.tensors, true, NULL);
+    int n_groups = opt ? cg_optimizer_n_groups(opt) : 0;
     double lrs[CG_CHECKPOINT_MAX_GROUPS];
-    if (rc == 0 && cg_optimizer_n_groups(opt) > CG_CHECKPOINT_MAX_GROUPS) {
+    if (rc == 0 && n_groups > CG_CHECKPOINT_MAX_GROUPS) {
         cg_error(CG_ERR_ARG, "checkpoint_load: the optimizer has %d parameter groups, at most %d",
-                 cg_optimizer_n_groups(opt), CG_CHECKPOINT_MAX_GROUPS);
+                 n_groups, CG_CHECKPOINT_MAX_GROUPS);
         rc = -1;
     }
     if (rc == 0) rc = read_group_lrs(&file, path, opt, m.lr, lrs);
     if (rc == 0) {
-        copy_into(&all, &file);
-        for (int g = 0; g < cg_optimizer_n_groups(opt); g++)
-            cg_optimizer_set_group_lr(opt, g, lrs[g]);
+        copy_into(&all, &file.tensors);
+        for (int g = 0; g < n_groups; g++) cg_optimizer_set_group_lr(opt, g, lrs[g]);
         *cg_global_rng() = m.global_rng;
         if (meta) *meta = m;
     }

@@ -1,5 +1,5 @@
 // io/checkpoint.h - model state and resumable training checkpoints, as safetensors files
-// (io/safetensors.h).
+// (io/safetensors.h). PyTorch's .pth state dicts: io/pth.h.
 //
 //   cg_module_save("model.safetensors", model);   // PyTorch: model.load_state_dict(
 //                                                 //   safetensors.torch.load_file(path))
@@ -36,8 +36,12 @@ int cg_module_load(const char *path, cg_module *m);
 // PyTorch's load_state_dict(strict=False): non_strict loads every tensor whose name is both
 // in the file and in the model and leaves the rest of the model as it is. A shape mismatch
 // is still an error that loads nothing, as PyTorch. false (the default) is cg_module_load.
+// key_path (.pth files only, cg_module_load_pth in io/pth.h): the '.'-separated dict keys
+// of the state dict inside a training checkpoint dict, e.g. "model" or "state_dict.model";
+// NULL or "" for a file that is the state dict.
 typedef struct cg_load_options {
     bool non_strict;
+    const char *key_path;
 } cg_load_options;
 // What a load found (PyTorch's missing_keys / unexpected_keys), filled when non-NULL
 // (also when a strict load fails on them). Free with cg_load_report_free.

@@ -12,6 +12,7 @@
 #include "atomic_file_internal.h"
 #include "safetensors.h"
 #include "json_internal.h"
+#include "pth_internal.h"
 
 #define META_VALUE_MAX 4096
 
@@ -89,6 +90,12 @@ static const dtype_info *find_dtype(const char *name) {
     for (size_t i = 0; i < sizeof dtypes / sizeof dtypes[0]; i++)
         if (strcmp(dtypes[i].name, name) == 0) return &dtypes[i];
     return NULL;
+}
+
+cg_dtype_convert cg_safetensors_dtype(const char *name, int *size) {
+    const dtype_info *d = find_dtype(name);
+    if (d) *size = d->size;
+    return d ? d->convert : NULL;
 }
 
 // ---- reading ------------------------------------------------------------------------------------

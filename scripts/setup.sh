@@ -34,12 +34,15 @@ cg_install_packages() {
         { echo "cgrad: apt-get install $missing failed" >&2; return 1; }
 }
 
-# What building and testing cgrad needs (torch is only for regenerating fixtures and for
-# the PyTorch side of the benchmarks, so it is not installed here; plain python3 generates
-# test_bad_calls' NULL walk from the headers, scripts/gen-null-walk).
+# What building and testing cgrad needs (plain python3 generates test_bad_calls' NULL walk
+# from the headers, scripts/gen-null-walk; torch regenerates fixtures, runs the PyTorch side
+# of the benchmarks and the one interop test below).
 CG_BUILD_PACKAGES=(gcc make cmake pkg-config libc6-dev libgomp1 zlib1g-dev libcmocka-dev libstb-dev
     python3)
 CG_DATA_PACKAGES=(dataset-fashion-mnist)
+# torch itself loading a cgrad-written .pth (tests/test_pth.c runs tests/fixtures/gen_pth.py
+# --check with /usr/bin/python3; without torch that test prints SKIPPED and passes).
+CG_INTEROP_PACKAGES=(python3-torch)
 # The libFuzzer harnesses of tests/fuzz (scripts/fuzz): clang, its sanitizer and libFuzzer
 # runtimes, and the LLVM OpenMP runtime clang links instead of libgomp.
 CG_FUZZ_PACKAGES=(clang libclang-rt-14-dev libomp-dev)

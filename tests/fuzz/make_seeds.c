@@ -1,6 +1,6 @@
 // tests/fuzz/make_seeds.c - writes the seed corpus of every harness with cgrad's own writers
 // (and stb_image_write for the JPEG and BMP seeds): make_seeds <dir> creates
-// <dir>/<harness>/... for idx, idx_gzip, safetensors, json, checkpoint and image.
+// <dir>/<harness>/... for idx, idx_gzip, safetensors, json, checkpoint, image and pth.
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +98,28 @@ static void checkpoint_seed(void) {
     cg_module_free(model);
 }
 
+// cgrad's own .pth writer, and the torch-written fixtures (views, every storage type,
+// a checkpoint dict, big-endian; tests/fixtures/gen_pth.py).
+static void pth_seeds(void) {
+    cg_tensor *w = cg_arange(0, 6, 1), *b = cg_full(CG_SHAPE(2, 1), 0.5f);
+    cg_tensor_list list = {2, (cg_named_tensor[]){{"weight", w}, {"num_batches_tracked", b}}};
+    if (cg_pth_save(seed("pth", "cgrad.pth"), &list) != 0) exit(1);
+    cg_free(w);
+    cg_free(b);
+    const char *files[] = {"model", "views", "dtypes", "checkpoint", "bigendian", "evil_reduce"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char from[1024], name[64];
+        snprintf(from, sizeof from, "%s/pth/%s.pth", CG_FIXTURE_DIR, files[i]);
+        snprintf(name, sizeof name, "%s.pth", files[i]);
+        static uint8_t buf[65536];
+        FILE *f = fopen(from, "rb");
+        if (!f) exit(1);
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        write_file(seed("pth", name), buf, n);
+    }
+}
+
 static void image_seeds(void) {
     uint8_t pixels[12 * 10];
     for (int i = 0; i < 120; i++) pixels[i] = (uint8_t)(i % 12 < 6 ? 20 : 230);
@@ -126,5 +148,6 @@ int main(int argc, char **argv) {
     safetensors_seeds();
     checkpoint_seed();
     image_seeds();
+    pth_seeds();
     return 0;
 }
