@@ -235,6 +235,10 @@ function selftest(cases) {
       w: parseValues($("w_values").value), b: parseValues($("b_values").value), ...readDisplayed() });
   }
   $("selftest-result").textContent = JSON.stringify(out);
+  const last = cases[cases.length - 1];
+  // For a screenshot of one view: the other views hidden (headless screenshots do not scroll).
+  if (last && last.only)
+    document.querySelectorAll("main > section").forEach((el) => { el.hidden = el.id !== last.only; });
 }
 
 function start() {
