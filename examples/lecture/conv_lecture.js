@@ -237,8 +237,12 @@ function selftest(cases) {
   $("selftest-result").textContent = JSON.stringify(out);
   const last = cases[cases.length - 1];
   // For a screenshot of one view: the other views hidden (headless screenshots do not scroll).
-  if (last && last.only)
+  // On a narrow screen the parameters fold away (they would fill the screenshot).
+  if (last && last.only) {
     document.querySelectorAll("main > section").forEach((el) => { el.hidden = el.id !== last.only; });
+    if (window.innerWidth < 1000) $("controls-box").open = false;
+    $("selftest-result").hidden = true;
+  }
 }
 
 function start() {
