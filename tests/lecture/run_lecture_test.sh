@@ -36,7 +36,7 @@ node "$CG_ROOT/tests/lecture/cases.js" >"$cases"
 browse() { # browse URL_HASH [chromium options...]
     local hash=$1
     shift
-    timeout 180 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+    timeout 180 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars \
         "$@" "file://$page#$hash" 2>/dev/null
 }
 hash_of() { node -e 'process.stdout.write("selftest=" + encodeURIComponent(JSON.stringify(JSON.parse(require("fs").readFileSync(0, "utf8")))))'; }
