@@ -3,7 +3,9 @@
 #ifndef CG_AVX512_TRANSPOSE_H
 #define CG_AVX512_TRANSPOSE_H
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#include "simd_clones.h"
+
+#if CG_X86_SIMD
 #include <immintrin.h>
 
 // Transposes 16 rows of 16 floats in registers: afterwards v[j] holds column j.

@@ -40,6 +40,7 @@
 #include "conv_direct_internal.h"
 #include "elementwise.h"
 #include "conv_kernels.h"
+#include "simd_clones.h"
 
 // The last strip of an image reads up to LANES - 1 floats past its plane's last row.
 #define SLACK (2 * LANES)
@@ -123,7 +124,7 @@ void cg_conv_direct_use_portable(bool on) {
 }
 
 bool cg_conv_direct_has_avx512(void) {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if CG_X86_SIMD
     return !portable_only && __builtin_cpu_supports("avx512f");
 #else
     return false;

@@ -101,7 +101,7 @@ CG_SIMD_CLONES static void pad_row_portable(float *dst, const float *src, int64_
     for (int64_t j = hi; j < n; j++) dst[j] = 0.0f;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if CG_X86_SIMD
 #include <immintrin.h>
 #define AVX512        __attribute__((target("avx512f,avx512vl,fma")))
 #define INLINE_AVX512 AVX512 static inline __attribute__((always_inline))
@@ -349,11 +349,11 @@ AVX512 static void transpose_avx512(const float *src, int64_t rows, int64_t cols
 
 #endif
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if CG_X86_SIMD
 #define AVX512_KERNEL(fast, portable_fn)                                                           \
     (!portable && __builtin_cpu_supports("avx512f") ? fast : portable_fn)
 #else
-#define AVX512_KERNEL(fast, portable_fn) portable_fn
+#define AVX512_KERNEL(fast, portable_fn) ((void)portable, portable_fn)
 #endif
 
 cg_direct_rows_fn cg_direct_rows_kernel(bool portable) {

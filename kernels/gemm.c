@@ -13,6 +13,7 @@
 #include "../tensor/alloc.h"
 #include "../tensor/error.h"
 #include "gemm_kernels_internal.h"
+#include "simd_clones.h"
 #include "../tensor/parallel.h"
 
 #ifdef CG_USE_CBLAS
@@ -466,7 +467,7 @@ void cg_gemm_implicit_b(int64_t m, int64_t n, int64_t k, float alpha, const floa
 
 int cg_gemm_available_kernels(const cg_gemm_kernel *kernels[3]) {
     int count = 0;
-#if defined(__x86_64__) || defined(__i386__)
+#if CG_X86_SIMD
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
         kernels[count++] = &cg_gemm_kernel_avx512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))

@@ -4,8 +4,9 @@
 // fill 15 of the 16 ymm registers; 12 independent FMAs cover two FMA pipes of latency 4-5.
 // Only these functions are compiled for AVX2+FMA; the CPU is checked at run time.
 #include "gemm_kernels_internal.h"
+#include "simd_clones.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#if CG_X86_SIMD
 #include <immintrin.h>
 
 #define MR 6

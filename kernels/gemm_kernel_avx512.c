@@ -9,8 +9,9 @@
 // Only these functions are compiled for AVX-512; the CPU is checked at run time.
 #include "avx512_transpose.h"
 #include "gemm_kernels_internal.h"
+#include "simd_clones.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#if CG_X86_SIMD
 #include <immintrin.h>
 
 #define MR 8

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pool.h"
+#include "simd_clones.h"
 
 // The first of a, b, c, d (row-major in the window) equal to their maximum, without
 // branches: 0, 1, W or W + 1.
@@ -34,7 +35,7 @@ static bool pool_portable(const float *x, int64_t W, int64_t OH, int64_t OW, flo
     return !nan;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if CG_X86_SIMD
 #include <immintrin.h>
 #define AVX512 __attribute__((target("avx512f,avx512vl")))
 
@@ -85,10 +86,12 @@ AVX512 static bool pool_avx512(const float *x, int64_t W, int64_t OH, int64_t OW
 
 bool cg_max_pool_2x2_plane(const float *x, int64_t H, int64_t W, int64_t OH, int64_t OW, float *y,
                            float *argmax) {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if CG_X86_SIMD
     // int32 indices, exact in float up to 2^24 like the portable loop's
     if (H * W < ((int64_t)1 << 24) && __builtin_cpu_supports("avx512f"))
         return pool_avx512(x, W, OH, OW, y, argmax);
+#else
+    (void)H;
 #endif
     return pool_portable(x, W, OH, OW, y, argmax);
 }

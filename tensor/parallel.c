@@ -7,21 +7,47 @@
 // after job g is finished, so a thread whose swap on (g, i) succeeds read slot g & 1 while
 // job g was still open (a stale or torn read makes its swap fail, as the state has moved on).
 // `done` counts finished parts of the current job; the caller returns when it reaches parts.
+//
+// The portable build (CG_PORTABLE: -DCG_PORTABLE=ON, the WebAssembly lecture page) has no
+// team and no pthreads: one thread, and every job runs inline in the caller.
 #define _GNU_SOURCE // sched_getaffinity
 #include "parallel.h"
+
+#include <stdlib.h>
+
+#ifdef CG_PORTABLE
+
+static const bool in_part = false; // cg_parallel_for never hands out parts here
+
+void cg_set_num_threads(int n) {
+    (void)n;
+}
+
+int cg_num_threads(void) {
+    return 1;
+}
+
+bool cg_in_parallel(void) {
+    return in_part;
+}
+
+void cg_parallel_parts(int64_t parts, cg_part_fn fn, void *ctx) {
+    for (int64_t p = 0; p < parts; p++) fn(ctx, p);
+}
+
+#else
 
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <time.h>
 
-#define MAX_WORKERS 255
+#define MAX_WORKERS    255
 // How long an idle worker spins for the next job before it sleeps: longer than the serial
 // stretches of a training step, short enough to give the core back to another process
 // (with one core kept busy by another process, a 2-thread training step took 1.4-1.5 ms
 // with 50 us and 1.6-1.9 ms with 1 ms of spinning; on a quiet machine they ran alike).
-#define SPIN_NS 50000
+#define SPIN_NS        50000
 // How long the caller spins on parts a worker has taken before it yields its core (a
 // worker descheduled in the middle of a part needs the core back).
 #define CALLER_SPIN_NS 200000
@@ -212,6 +238,8 @@ void cg_parallel_parts(int64_t parts, cg_part_fn fn, void *ctx) {
     }
     pthread_mutex_unlock(&team.caller_lock);
 }
+
+#endif // CG_PORTABLE
 
 typedef struct range_job {
     int64_t n, parts;
