@@ -152,6 +152,7 @@ static const char *check_file(const char *path, int ext, char *why, size_t n) {
     cg_error_defer(false);
     if (rc == 0) return NULL;
     snprintf(why, n, "cannot be decoded (%s)", cg_last_error_message());
+    cg_clear_error(); // now a reason: raised again by the caller, or a line of the report
     return why;
 }
 
