@@ -263,7 +263,9 @@ int cg_loader_next(cg_loader *dl, cg_tensor **x, cg_tensor **y) {
     int64_t k = dl->yielded;
     slot *s = &dl->slots[k % dl->n_slots];
     if (dl->o.workers == 0) {
+        cg_error_defer(true); // reported once, below, as with workers
         s->state = make_batch(dl, s, k) ? SLOT_READY : SLOT_FAILED;
+        cg_error_defer(false);
     } else {
         pthread_mutex_lock(&dl->lock);
         while (s->batch != k || (s->state != SLOT_READY && s->state != SLOT_FAILED))
