@@ -90,7 +90,7 @@ static int list_dir(const char *dir, bool dirs, bool full, strings *out) {
         rc = strings_push(out, full ? path : e->d_name);
     }
     closedir(d);
-    qsort(out->items, (size_t)out->count, sizeof *out->items, by_bytes);
+    if (out->count > 1) qsort(out->items, (size_t)out->count, sizeof *out->items, by_bytes);
     return rc;
 }
 
@@ -175,7 +175,7 @@ static int add_class(folder *f, const char *root, int64_t idx, cg_bad_file_polic
     int rc = walk(dir, &dirs, 0);
     // sorted(os.walk()) compares whole paths: "x-z" sorts before "x/y", unlike a depth-first
     // walk.
-    qsort(dirs.items, (size_t)dirs.count, sizeof *dirs.items, by_bytes);
+    if (dirs.count > 1) qsort(dirs.items, (size_t)dirs.count, sizeof *dirs.items, by_bytes);
     for (int64_t i = 0; rc == 0 && i < dirs.count; i++) {
         strings files = {0};
         rc = list_dir(dirs.items[i], false, true, &files);
