@@ -2,12 +2,13 @@
 // sample, and a loader that batches them on worker threads (torchvision's ImageFolder,
 // transforms and torch.utils.data.DataLoader). Guide: docs/data.md.
 //
-//   cg_dataset *train = cg_image_folder_new("photos/train", &(cg_image_folder_options){.channels =
-//   3}); cg_transform steps[] = {cg_t_random_resized... , cg_t_resize(32, 32, CG_INTERP_BILINEAR),
-//                           cg_t_random_horizontal_flip(0.5f), cg_t_to_tensor(),
+//   cg_dataset *train = cg_image_folder_new("photos/train",
+//                                           &(cg_image_folder_options){.channels = 3});
+//   cg_transform steps[] = {cg_t_resize(32, 32, CG_INTERP_BILINEAR),
+//                           cg_t_random_crop(32, 32, 4), cg_t_random_horizontal_flip(0.5f),
 //                           cg_t_normalize(3, (float[]){.5f, .5f, .5f}, (float[]){.5f, .5f, .5f})};
-//   cg_loader *dl = cg_loader_new(train, steps, 5, &(cg_loader_options){.batch = 64,
-//                                 .shuffle = true, .workers = 2, .seed = 1});
+//   cg_loader *dl = cg_loader_new(train, steps, 4, &(cg_loader_options){
+//                                     .batch = 64, .shuffle = true, .workers = 2, .seed = 1});
 //   cg_tensor *x, *y;
 //   while (cg_loader_next(dl, &x, &y) == 1) { ... x (64,3,32,32), y (64) ... }
 //   cg_loader_free(dl);
