@@ -1,5 +1,6 @@
 // io/transform.c - the transform steps (constructors, Compose), the random parameters, and
 // the per-pixel functional forms: ToTensor, Normalize, Grayscale.
+#include <math.h>
 #include <string.h>
 
 #include "../tensor/alloc.h"
@@ -103,6 +104,37 @@ int cg_random_crop_params(cg_rng *rng, int h, int w, int th, int tw, int *top, i
     return 0;
 }
 
+int cg_random_resized_crop_params(cg_rng *rng, int h, int w, const float scale[2],
+                                  const float ratio[2], int box[4]) {
+    if (!(scale[0] <= scale[1]) || !(ratio[0] <= ratio[1]) || !(ratio[0] > 0) || h < 1 || w < 1) {
+        cg_error(CG_ERR_ARG,
+                 "random_resized_crop: scale (%g, %g) and ratio (%g, %g) must be ordered "
+                 "ranges, ratio > 0 (image %dx%d)",
+                 scale[0], scale[1], ratio[0], ratio[1], h, w);
+        return -1;
+    }
+    double area = (double)h * w, lo = log(ratio[0]), hi = log(ratio[1]);
+    for (int attempt = 0; attempt < 10; attempt++) {
+        double target = area * (scale[0] + (scale[1] - scale[0]) * cg_rng_uniform(rng));
+        double aspect = exp(lo + (hi - lo) * cg_rng_uniform(rng));
+        int cw = (int)nearbyint(sqrt(target * aspect)), ch = (int)nearbyint(sqrt(target / aspect));
+        if (cw > 0 && cw <= w && ch > 0 && ch <= h) {
+            box[0] = (int)below(rng, (uint32_t)(h - ch + 1));
+            box[1] = (int)below(rng, (uint32_t)(w - cw + 1));
+            box[2] = ch, box[3] = cw;
+            return 0;
+        }
+    }
+    double in_ratio = (double)w / h; // the fallback: a central crop
+    int cw = w, ch = h;
+    if (in_ratio < ratio[0])
+        ch = (int)nearbyint(cw / (double)ratio[0]);
+    else if (in_ratio > ratio[1])
+        cw = (int)nearbyint(ch * (double)ratio[1]);
+    box[0] = (h - ch) / 2, box[1] = (w - cw) / 2, box[2] = ch, box[3] = cw;
+    return 0;
+}
+
 // ---- the steps -------------------------------------------------------------------------------
 
 cg_transform cg_t_to_tensor(void) {
@@ -134,6 +166,13 @@ cg_transform cg_t_random_crop(int height, int width, int pad) {
 cg_transform cg_t_random_horizontal_flip(float p) {
     return (cg_transform){.kind = CG_T_RANDOM_HFLIP, .p = p};
 }
+cg_transform cg_t_random_resized_crop(int height, int width) {
+    return (cg_transform){.kind = CG_T_RANDOM_RESIZED_CROP,
+                          .height = height,
+                          .width = width,
+                          .scale = {0.08f, 1.0f},
+                          .ratio = {3.0f / 4.0f, 4.0f / 3.0f}};
+}
 cg_transform cg_t_random_vertical_flip(float p) {
     return (cg_transform){.kind = CG_T_RANDOM_VFLIP, .p = p};
 }
@@ -152,6 +191,15 @@ static int random_crop(const cg_transform *t, cg_sample *s, cg_rng *rng) {
     int top, left;
     if (cg_random_crop_params(rng, s->h, s->w, t->height, t->width, &top, &left)) return -1;
     return cg_tf_crop(s, top, left, t->height, t->width);
+}
+
+static int random_resized_crop(const cg_transform *t, cg_sample *s, cg_rng *rng) {
+    int box[4];
+    if (tf_floats(s, "random_resized_crop") ||
+        cg_random_resized_crop_params(rng, s->h, s->w, t->scale, t->ratio, box) ||
+        cg_tf_crop(s, box[0], box[1], box[2], box[3]))
+        return -1;
+    return cg_tf_resize(s, t->height, t->width, t->interp);
 }
 
 static int apply_one(const cg_transform *t, cg_sample *s, cg_rng *rng) {
@@ -179,6 +227,8 @@ static int apply_one(const cg_transform *t, cg_sample *s, cg_rng *rng) {
         return random_crop(t, s, rng);
     case CG_T_RANDOM_HFLIP:
         return cg_rng_uniform(rng) < t->p ? cg_tf_hflip(s) : tf_floats(s, "hflip");
+    case CG_T_RANDOM_RESIZED_CROP:
+        return random_resized_crop(t, s, rng);
     case CG_T_RANDOM_VFLIP:
         return cg_rng_uniform(rng) < t->p ? cg_tf_vflip(s) : tf_floats(s, "vflip");
     }

@@ -46,22 +46,24 @@ typedef enum cg_transform_kind {
     CG_T_RANDOM_CROP,
     CG_T_RANDOM_HFLIP,
     CG_T_RANDOM_VFLIP,
+    CG_T_RANDOM_RESIZED_CROP,
 } cg_transform_kind;
 
 // One step: a kind and its parameters (fields a kind does not use are ignored). Build them
 // with the cg_t_* constructors below rather than by hand.
 typedef struct cg_transform {
     cg_transform_kind kind;
-    int height, width;       // RESIZE (width 0: the smaller edge becomes height, as an int
-                             // size), CENTER_CROP, RANDOM_CROP
-    int pad[4];              // PAD, RANDOM_CROP's padding: left, top, right, bottom
-    cg_border_mode pad_mode; // PAD, RANDOM_CROP
-    float fill;              // PAD, RANDOM_CROP (constant mode)
-    bool pad_if_needed;      // RANDOM_CROP
-    cg_interp interp;        // RESIZE
-    float p;                 // RANDOM_HFLIP, RANDOM_VFLIP
-    int channels;            // NORMALIZE (1..4), GRAYSCALE (output channels: 1 or 3)
-    float mean[4], std[4];   // NORMALIZE
+    int height, width;        // RESIZE (width 0: the smaller edge becomes height, as an int
+                              // size), CENTER_CROP, RANDOM_CROP
+    int pad[4];               // PAD, RANDOM_CROP's padding: left, top, right, bottom
+    cg_border_mode pad_mode;  // PAD, RANDOM_CROP
+    float fill;               // PAD, RANDOM_CROP (constant mode)
+    bool pad_if_needed;       // RANDOM_CROP
+    cg_interp interp;         // RESIZE
+    float p;                  // RANDOM_HFLIP, RANDOM_VFLIP
+    int channels;             // NORMALIZE (1..4), GRAYSCALE (output channels: 1 or 3)
+    float mean[4], std[4];    // NORMALIZE
+    float scale[2], ratio[2]; // RANDOM_RESIZED_CROP: area fraction and aspect ratio ranges
 } cg_transform;
 
 cg_transform cg_t_to_tensor(void);
@@ -75,6 +77,9 @@ cg_transform cg_t_grayscale(int channels);
 cg_transform cg_t_random_crop(int height, int width, int pad);
 cg_transform cg_t_random_horizontal_flip(float p);
 cg_transform cg_t_random_vertical_flip(float p);
+// RandomResizedCrop((height, width)) with torchvision's defaults: scale (0.08, 1), ratio
+// (3/4, 4/3), bilinear; change the fields for others.
+cg_transform cg_t_random_resized_crop(int height, int width);
 
 // Apply steps[0..n) in order (a Compose). rng may be NULL (the global generator).
 int cg_transform_apply(const cg_transform *steps, int n, cg_sample *s, cg_rng *rng);
@@ -92,6 +97,11 @@ int cg_tf_pad(cg_sample *s, int left, int top, int right, int bottom, cg_border_
 int cg_tf_hflip(cg_sample *s);
 int cg_tf_vflip(cg_sample *s);
 int cg_tf_rgb_to_grayscale(cg_sample *s, int channels); // 3 channels in, 1 or 3 out
+// RandomResizedCrop.get_params: up to 10 tries of an area fraction uniform in scale and a
+// log-uniform aspect ratio (sides rounded half to even), then a uniform position; else the
+// central crop clamped to the ratio range. Fills top, left, height, width.
+int cg_random_resized_crop_params(cg_rng *rng, int h, int w, const float scale[2],
+                                  const float ratio[2], int box[4]);
 // RandomCrop.get_params: top in [0, h - th], left in [0, w - tw]; -1 if the crop is larger.
 int cg_random_crop_params(cg_rng *rng, int h, int w, int th, int tw, int *top, int *left);
 

@@ -70,6 +70,13 @@ static void test_deterministic(void **state) {
             for (int k = 0; k < 3; k++) mean[k] = (float)m[k], std[k] = (float)d[k];
             rc = cg_tf_normalize(&s, mean, std);
             step = cg_t_normalize(3, mean, std);
+        } else if (starts(name, "resized_crop")) {
+            double box[4];
+            cg_fixture_params(c, "box", box, 4), cg_fixture_params(c, "size", p, 2);
+            rc = cg_tf_crop(&s, (int)box[0], (int)box[1], (int)box[2], (int)box[3]) ||
+                 cg_tf_resize(&s, (int)p[0], (int)p[1], CG_INTERP_BILINEAR);
+            step = cg_t_to_tensor(); // random: checked in test_random_resized_crop
+            cg_sample_clear(&t);
         } else if (starts(name, "resize")) {
             cg_fixture_params(c, "size", p, 2);
             cg_interp in =
@@ -104,7 +111,7 @@ static void test_deterministic(void **state) {
             continue;
         }
         assert_int_equal(rc, 0);
-        bool bilinear = starts(name, "resize/bilinear");
+        bool bilinear = starts(name, "resize/bilinear") || starts(name, "resized_crop");
         check(&s, want, bilinear ? 1e-6 : 0, name);
         if (t.data || t.bytes) {
             assert_int_equal(cg_transform_apply(&step, 1, &t, NULL), 0);
@@ -112,7 +119,7 @@ static void test_deterministic(void **state) {
         }
         checked++;
     }
-    assert_int_equal(checked, 34);
+    assert_int_equal(checked, 37);
 }
 
 // RandomCrop: the window drawn is the one torchvision's pad + crop gives at the parameters
@@ -180,6 +187,52 @@ static void test_random_statistics(void **state) {
     assert_true(fabs((double)flipped - 3000.0) < 4 * sqrt(10000 * 0.3 * 0.7));
 }
 
+// RandomResizedCrop: its parameters have torchvision's distribution (means over 20000
+// draws, the fallback included), and the step is crop + resize at the drawn box.
+static void test_random_resized_crop(void **state) {
+    (void)state;
+    const float scale[2] = {0.08f, 1.0f}, ratio[2] = {3.0f / 4.0f, 4.0f / 3.0f};
+    int cases = 0;
+    for (int i = 0; i < cg_fixture_count(fx); i++) {
+        const cg_fixture_case *c = cg_fixture_case_at(fx, i);
+        if (!starts(cg_fixture_case_name(c), "random_resized_crop_stats")) continue;
+        cases++;
+        double img[2];
+        cg_fixture_params(c, "image", img, 2);
+        int h = (int)img[0], w = (int)img[1];
+        cg_rng rng;
+        cg_rng_seed(&rng, 11);
+        double area = 0, logr = 0;
+        for (int k = 0; k < 20000; k++) {
+            int box[4];
+            assert_int_equal(cg_random_resized_crop_params(&rng, h, w, scale, ratio, box), 0);
+            assert_true(box[0] >= 0 && box[1] >= 0 && box[0] + box[2] <= h && box[1] + box[3] <= w);
+            area += (double)box[2] * box[3] / (h * w), logr += log((double)box[3] / box[2]);
+        }
+        assert_float_equal(area / 20000, cg_fixture_param(c, "mean_area", 0), 0.01);
+        assert_float_equal(logr / 20000, cg_fixture_param(c, "mean_log_ratio", 0), 0.01);
+    }
+    assert_int_equal(cases, 2);
+    cg_transform step = cg_t_random_resized_crop(5, 6);
+    for (uint64_t seed = 0; seed < 10; seed++) {
+        cg_rng rng, replay;
+        cg_rng_seed(&rng, seed), replay = rng;
+        cg_sample s = {.c = 2, .h = 9, .w = 8, .data = cg_alloc(2 * 9 * 8 * sizeof(float))};
+        for (int k = 0; k < 144; k++) s.data[k] = (float)k;
+        cg_sample r = s;
+        r.data = cg_alloc(144 * sizeof(float));
+        memcpy(r.data, s.data, 144 * sizeof(float));
+        assert_int_equal(cg_transform_apply(&step, 1, &s, &rng), 0);
+        int box[4];
+        assert_int_equal(cg_random_resized_crop_params(&replay, 9, 8, scale, ratio, box), 0);
+        assert_int_equal(cg_tf_crop(&r, box[0], box[1], box[2], box[3]), 0);
+        assert_int_equal(cg_tf_resize(&r, 5, 6, CG_INTERP_BILINEAR), 0);
+        assert_int_equal(s.h * s.w, 30);
+        assert_memory_equal(s.data, r.data, 60 * sizeof(float));
+        cg_sample_clear(&s), cg_sample_clear(&r);
+    }
+}
+
 static void test_errors(void **state) {
     (void)state;
     cg_test_capture_errors();
@@ -209,6 +262,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_deterministic, cg_test_teardown),
         cmocka_unit_test_teardown(test_random_crop_matches, cg_test_teardown),
         cmocka_unit_test_teardown(test_random_statistics, cg_test_teardown),
+        cmocka_unit_test_teardown(test_random_resized_crop, cg_test_teardown),
         cmocka_unit_test_teardown(test_errors, cg_test_teardown),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
