@@ -173,6 +173,13 @@ cg_transform cg_t_random_resized_crop(int height, int width) {
                           .scale = {0.08f, 1.0f},
                           .ratio = {3.0f / 4.0f, 4.0f / 3.0f}};
 }
+cg_transform cg_t_random_erasing(float p, float value) {
+    return (cg_transform){.kind = CG_T_RANDOM_ERASING,
+                          .p = p,
+                          .value = value,
+                          .scale = {0.02f, 0.33f},
+                          .ratio = {0.3f, 3.3f}};
+}
 cg_transform cg_t_random_vertical_flip(float p) {
     return (cg_transform){.kind = CG_T_RANDOM_VFLIP, .p = p};
 }
@@ -202,6 +209,15 @@ static int random_resized_crop(const cg_transform *t, cg_sample *s, cg_rng *rng)
     return cg_tf_resize(s, t->height, t->width, t->interp);
 }
 
+// RandomErasing.forward: erase with probability p, at a box drawn after the coin.
+static int random_erasing(const cg_transform *t, cg_sample *s, cg_rng *rng) {
+    int box[4];
+    if (tf_floats(s, "random_erasing")) return -1;
+    if (!(cg_rng_uniform(rng) < t->p)) return 0;
+    if (cg_random_erasing_params(rng, s->h, s->w, t->scale, t->ratio, box)) return -1;
+    return cg_tf_erase(s, box[0], box[1], box[2], box[3], t->value);
+}
+
 static int apply_one(const cg_transform *t, cg_sample *s, cg_rng *rng) {
     switch (t->kind) {
     case CG_T_TO_TENSOR:
@@ -229,6 +245,8 @@ static int apply_one(const cg_transform *t, cg_sample *s, cg_rng *rng) {
         return cg_rng_uniform(rng) < t->p ? cg_tf_hflip(s) : tf_floats(s, "hflip");
     case CG_T_RANDOM_RESIZED_CROP:
         return random_resized_crop(t, s, rng);
+    case CG_T_RANDOM_ERASING:
+        return random_erasing(t, s, rng);
     case CG_T_RANDOM_VFLIP:
         return cg_rng_uniform(rng) < t->p ? cg_tf_vflip(s) : tf_floats(s, "vflip");
     }

@@ -47,6 +47,7 @@ typedef enum cg_transform_kind {
     CG_T_RANDOM_HFLIP,
     CG_T_RANDOM_VFLIP,
     CG_T_RANDOM_RESIZED_CROP,
+    CG_T_RANDOM_ERASING,
 } cg_transform_kind;
 
 // One step: a kind and its parameters (fields a kind does not use are ignored). Build them
@@ -63,7 +64,9 @@ typedef struct cg_transform {
     float p;                  // RANDOM_HFLIP, RANDOM_VFLIP
     int channels;             // NORMALIZE (1..4), GRAYSCALE (output channels: 1 or 3)
     float mean[4], std[4];    // NORMALIZE
-    float scale[2], ratio[2]; // RANDOM_RESIZED_CROP: area fraction and aspect ratio ranges
+    float scale[2], ratio[2]; // RANDOM_RESIZED_CROP, RANDOM_ERASING: area fraction and
+                              // aspect ratio ranges
+    float value;              // RANDOM_ERASING: the value erased boxes get (and p above)
 } cg_transform;
 
 cg_transform cg_t_to_tensor(void);
@@ -80,6 +83,9 @@ cg_transform cg_t_random_vertical_flip(float p);
 // RandomResizedCrop((height, width)) with torchvision's defaults: scale (0.08, 1), ratio
 // (3/4, 4/3), bilinear; change the fields for others.
 cg_transform cg_t_random_resized_crop(int height, int width);
+// RandomErasing(p, scale=(0.02, 0.33), ratio=(0.3, 3.3), value) with a constant value (the
+// "random" normal-noise value is not supported).
+cg_transform cg_t_random_erasing(float p, float value);
 
 // Apply steps[0..n) in order (a Compose). rng may be NULL (the global generator).
 int cg_transform_apply(const cg_transform *steps, int n, cg_sample *s, cg_rng *rng);
@@ -102,6 +108,12 @@ int cg_tf_rgb_to_grayscale(cg_sample *s, int channels); // 3 channels in, 1 or 3
 // central crop clamped to the ratio range. Fills top, left, height, width.
 int cg_random_resized_crop_params(cg_rng *rng, int h, int w, const float scale[2],
                                   const float ratio[2], int box[4]);
+// RandomErasing.get_params: up to 10 tries as above (height from area * ratio), boxes
+// strictly smaller than the image; after 10 misses a zero box (nothing erased).
+int cg_random_erasing_params(cg_rng *rng, int h, int w, const float scale[2], const float ratio[2],
+                             int box[4]);
+// F.erase with a constant: the box top..top+height, left..left+width set to value.
+int cg_tf_erase(cg_sample *s, int top, int left, int height, int width, float value);
 // RandomCrop.get_params: top in [0, h - th], left in [0, w - tw]; -1 if the crop is larger.
 int cg_random_crop_params(cg_rng *rng, int h, int w, int th, int tw, int *top, int *left);
 

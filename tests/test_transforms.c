@@ -98,6 +98,12 @@ static void test_deterministic(void **state) {
             rc = cg_tf_crop(&s, (int)p[0], (int)p[1], (int)p[2], (int)p[3]);
             step = cg_t_center_crop(0, 0); // no step form: crop is only functional
             cg_sample_clear(&t);
+        } else if (starts(name, "erase")) {
+            cg_fixture_params(c, "box", p, 4);
+            rc = cg_tf_erase(&s, (int)p[0], (int)p[1], (int)p[2], (int)p[3],
+                             (float)cg_fixture_param(c, "value", 0));
+            step = cg_t_to_tensor(); // random: checked in test_random_erasing
+            cg_sample_clear(&t);
         } else if (starts(name, "hflip") || starts(name, "vflip")) {
             bool h = starts(name, "hflip");
             rc = h ? cg_tf_hflip(&s) : cg_tf_vflip(&s);
@@ -119,7 +125,7 @@ static void test_deterministic(void **state) {
         }
         checked++;
     }
-    assert_int_equal(checked, 37);
+    assert_int_equal(checked, 39);
 }
 
 // RandomCrop: the window drawn is the one torchvision's pad + crop gives at the parameters
@@ -233,6 +239,46 @@ static void test_random_resized_crop(void **state) {
     }
 }
 
+// RandomErasing: torchvision's box distribution, and the step = a coin, then F.erase at the
+// box drawn.
+static void test_random_erasing(void **state) {
+    (void)state;
+    const cg_fixture_case *c = cg_fixture_find(fx, "random_erasing_stats/40x30");
+    assert_non_null(c);
+    const float scale[2] = {0.02f, 0.33f}, ratio[2] = {0.3f, 3.3f};
+    cg_rng rng;
+    cg_rng_seed(&rng, 5);
+    double area = 0, logr = 0;
+    int boxes = 0;
+    for (int k = 0; k < 20000; k++) {
+        int box[4];
+        assert_int_equal(cg_random_erasing_params(&rng, 40, 30, scale, ratio, box), 0);
+        assert_true(box[0] + box[2] <= 40 && box[1] + box[3] <= 30);
+        area += box[2] * box[3] / 1200.0;
+        if (box[2]) logr += log((double)box[2] / box[3]), boxes++;
+    }
+    assert_float_equal(area / 20000, cg_fixture_param(c, "mean_area", 0), 0.01);
+    assert_float_equal(logr / boxes, cg_fixture_param(c, "mean_log_ratio", 0), 0.03);
+    cg_transform step = cg_t_random_erasing(0.5f, -1.0f);
+    int erased = 0;
+    for (uint64_t seed = 0; seed < 200; seed++) {
+        cg_rng r, replay;
+        cg_rng_seed(&r, seed), replay = r;
+        cg_sample s = {.c = 2, .h = 8, .w = 7, .data = cg_alloc_zeroed(112 * sizeof(float))};
+        cg_sample e = {.c = 2, .h = 8, .w = 7, .data = cg_alloc_zeroed(112 * sizeof(float))};
+        assert_int_equal(cg_transform_apply(&step, 1, &s, &r), 0);
+        int box[4];
+        if (cg_rng_uniform(&replay) < 0.5f) {
+            assert_int_equal(cg_random_erasing_params(&replay, 8, 7, scale, ratio, box), 0);
+            assert_int_equal(cg_tf_erase(&e, box[0], box[1], box[2], box[3], -1.0f), 0);
+            erased++;
+        }
+        assert_memory_equal(s.data, e.data, 112 * sizeof(float));
+        cg_sample_clear(&s), cg_sample_clear(&e);
+    }
+    assert_true(erased > 60 && erased < 140);
+}
+
 static void test_errors(void **state) {
     (void)state;
     cg_test_capture_errors();
@@ -263,6 +309,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_random_crop_matches, cg_test_teardown),
         cmocka_unit_test_teardown(test_random_statistics, cg_test_teardown),
         cmocka_unit_test_teardown(test_random_resized_crop, cg_test_teardown),
+        cmocka_unit_test_teardown(test_random_erasing, cg_test_teardown),
         cmocka_unit_test_teardown(test_errors, cg_test_teardown),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

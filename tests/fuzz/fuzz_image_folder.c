@@ -2,7 +2,8 @@
 // the input is a 10-byte header (options, transform parameters) and up to three files (the
 // rest of the input cut in equal parts), placed in two class folders under extensions the
 // header picks; the folder is scanned with either bad-file policy, every sample decoded and
-// sent through Resize, Pad, RandomCrop, flips, Grayscale and Normalize with fuzzed sizes.
+// sent through Resize, Pad, RandomCrop, flips, RandomErasing, RandomResizedCrop, Grayscale
+// and Normalize with fuzzed sizes.
 #include <string.h>
 #include <sys/stat.h>
 
@@ -21,6 +22,8 @@ static void transform_all(const cg_dataset *d, const uint8_t *h, int channels) {
         cg_t_random_crop(1 + h[9] % 20, 1 + h[9] / 20 % 20, h[8] / 4 % 3),
         cg_t_random_horizontal_flip(0.5f),
         cg_t_random_vertical_flip(0.5f),
+        cg_t_random_erasing(0.5f, 0.0f),
+        cg_t_random_resized_crop(1 + h[4] % 30, 1 + h[3] % 30),
         cg_t_grayscale(channels == 3 ? 3 : 1),
         cg_t_normalize(channels, (float[]){0.5f, 0.5f, 0.5f, 0.5f},
                        (float[]){0.25f, 0.25f, 0.25f, 0.25f}),
@@ -30,7 +33,7 @@ static void transform_all(const cg_dataset *d, const uint8_t *h, int channels) {
     cg_rng_seed(&rng, h[0]);
     for (int64_t i = 0; i < cg_dataset_count(d); i++) {
         cg_sample s;
-        if (cg_dataset_get(d, i, &s) == 0) cg_transform_apply(steps, 7, &s, &rng);
+        if (cg_dataset_get(d, i, &s) == 0) cg_transform_apply(steps, 9, &s, &rng);
         cg_sample_clear(&s);
     }
 }
