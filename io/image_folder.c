@@ -60,14 +60,14 @@ typedef struct folder {
 static void folder_free(void *self) {
     folder *f = self;
     if (!f) return;
+    if (f->cached) { // before the paths: their count sizes the cache
+        for (int64_t i = 0; i < f->paths.count; i++) cg_sample_clear(&f->cached[i]);
+        cg_dealloc(f->cached);
+    }
     strings_free(&f->classes);
     strings_free(&f->paths);
     cg_dealloc(f->labels);
     cg_dealloc(f->report);
-    if (f->cached) {
-        for (int64_t i = 0; i < f->paths.count; i++) cg_sample_clear(&f->cached[i]);
-        cg_dealloc(f->cached);
-    }
     pthread_mutex_destroy(&f->lock);
     cg_dealloc(f);
 }
