@@ -214,34 +214,98 @@ static bool header_fits(const char *path, const image_header *hd, size_t size) {
     return false;
 }
 
-// Decode `bytes` to 8-bit gray after checking the header against the limits of image.h.
-static stbi_uc *decode_gray(const char *path, const uint8_t *bytes, size_t size, int *w, int *h) {
+// The guards: the header's dims (on absolute values, against the limits of image.h, before
+// and after stb reads them) and channels, or false after cg_error naming the file.
+static bool probe(const char *path, const uint8_t *bytes, size_t size, int *w, int *h,
+                  int *channels) {
     // First: stbi_info already parses the DHT segments before the frame header.
     if (looks_like_jpeg(bytes, size) && !jpeg_tables_fit(bytes, size))
-        return cg_error(CG_ERR_FORMAT,
-                        "image: cannot decode %s: a JPEG Huffman table holds more than 256 codes "
-                        "(corrupt JPEG)",
-                        path);
+        return (bool)cg_error(
+            CG_ERR_FORMAT,
+            "image: cannot decode %s: a JPEG Huffman table holds more than 256 codes "
+            "(corrupt JPEG)",
+            path);
     if (size > 8 && memcmp(bytes, "\x89PNG", 4) == 0 && !png_chunks_fit(bytes, size))
-        return cg_error(CG_ERR_FORMAT,
-                        "image: cannot decode %s: a PNG chunk is longer than the file (truncated "
-                        "or corrupt PNG)",
-                        path);
+        return (bool)cg_error(
+            CG_ERR_FORMAT,
+            "image: cannot decode %s: a PNG chunk is longer than the file (truncated "
+            "or corrupt PNG)",
+            path);
     image_header hd = image_header_of(bytes, size);
-    if (!header_fits(path, &hd, size)) return NULL;
-    int channels;
-    if (size > INT32_MAX || !stbi_info_from_memory(bytes, (int)size, w, h, &channels))
-        return cg_error(
+    if (!header_fits(path, &hd, size)) return false;
+    if (size > INT32_MAX || !stbi_info_from_memory(bytes, (int)size, w, h, channels))
+        return (bool)cg_error(
             CG_ERR_FORMAT, "image: cannot decode %s: %s (%s; cgrad reads PNG, JPEG and BMP)", path,
             stbi_failure_reason(), hd.format ? hd.format : "not a PNG, JPEG or BMP header");
     // What stb will decode, checked again in case its reading of the header differs.
     image_header seen = {hd.format ? hd.format : "image", llabs((long long)*w),
                          llabs((long long)*h)};
-    if (!header_fits(path, &seen, size)) return NULL;
-    stbi_uc *gray = stbi_load_from_memory(bytes, (int)size, w, h, &channels, 1);
-    if (!gray)
+    return header_fits(path, &seen, size);
+}
+
+// Decodes with `want` channels (0: the file's own, returned in *native), after the guards.
+static stbi_uc *decode(const char *path, const uint8_t *bytes, size_t size, int *w, int *h,
+                       int want, int *native) {
+    int channels;
+    if (!probe(path, bytes, size, w, h, &channels)) return NULL;
+    stbi_uc *decoded = stbi_load_from_memory(bytes, (int)size, w, h, &channels, want);
+    if (!decoded)
         return cg_error(CG_ERR_FORMAT, "image: cannot decode %s: %s", path, stbi_failure_reason());
-    return gray;
+    if (native) *native = channels;
+    return decoded;
+}
+
+static stbi_uc *decode_gray(const char *path, const uint8_t *bytes, size_t size, int *w, int *h) {
+    return decode(path, bytes, size, w, h, 1, NULL);
+}
+
+// PIL's convert between "L", "LA", "RGB" and "RGBA" (Pillow 9's L24 luma for colour -> L:
+// (19595 R + 38470 G + 7471 B + 0x8000) >> 16; alpha dropped, or 255 when added).
+static void convert_pixel(const stbi_uc *s, int from, uint8_t *d, int to) {
+    bool colour = from >= 3;
+    uint8_t r = s[0], g = colour ? s[1] : s[0], b = colour ? s[2] : s[0];
+    uint8_t a = from == 2 || from == 4 ? s[from - 1] : 255;
+    if (to == 1) {
+        d[0] = colour ? (uint8_t)((r * 19595u + g * 38470u + b * 7471u + 0x8000u) >> 16) : r;
+        return;
+    }
+    d[0] = r, d[1] = g, d[2] = b;
+    if (to == 4) d[3] = a;
+}
+
+int cg_image_probe(const char *path, int *width, int *height, int *channels) {
+    size_t size = 0;
+    uint8_t *bytes = read_image_file(path, &size);
+    if (!bytes) return -1;
+    int w = 0, h = 0, c = 0;
+    bool ok = probe(path, bytes, size, &w, &h, &c);
+    cg_dealloc(bytes);
+    if (ok && width) *width = w;
+    if (ok && height) *height = h;
+    if (ok && channels) *channels = c;
+    return ok ? 0 : -1;
+}
+
+uint8_t *cg_image_load_pixels(const char *path, int channels, int *width, int *height) {
+    if (channels != 1 && channels != 3 && channels != 4)
+        return cg_error(CG_ERR_ARG, "image_load_pixels: channels must be 1, 3 or 4, got %d",
+                        channels);
+    size_t size = 0;
+    uint8_t *bytes = read_image_file(path, &size);
+    if (!bytes) return NULL;
+    int w = 0, h = 0, native = 0;
+    stbi_uc *pixels = decode(path, bytes, size, &w, &h, 0, &native);
+    cg_dealloc(bytes);
+    if (!pixels) return NULL;
+    uint8_t *out = cg_alloc((size_t)w * (size_t)h * (size_t)channels);
+    if (out)
+        for (size_t i = 0; i < (size_t)w * (size_t)h; i++)
+            convert_pixel(pixels + i * (size_t)native, native, out + i * (size_t)channels,
+                          channels);
+    stbi_image_free(pixels);
+    if (out && width) *width = w;
+    if (out && height) *height = h;
+    return out;
 }
 
 cg_tensor *cg_image_load_gray(const char *path) {

@@ -44,6 +44,16 @@ typedef struct cg_image_options {
 // image type", "bad png sig", ...) if it cannot be decoded or its header exceeds the limits.
 cg_tensor *cg_image_load_gray(const char *path);
 
+// Load an image as 8-bit HWC pixels with `channels` 1, 3 or 4, converted like PIL's
+// Image.convert("L" / "RGB" / "RGBA") whatever the file holds (gray, gray+alpha, RGB, RGBA,
+// palette). Returns a cg_alloc'd buffer of height * width * channels bytes (cg_dealloc it)
+// and sets *width, *height; NULL on error, as cg_image_load_gray. Safe to call from several
+// threads at once (stb's failure reason is thread-local).
+uint8_t *cg_image_load_pixels(const char *path, int channels, int *width, int *height);
+// Read the file and check its header against the limits without decoding the pixels: 0 and
+// the dims and the file's own channel count (any pointer may be NULL), or -1 as above.
+int cg_image_probe(const char *path, int *width, int *height, int *channels);
+
 // Load an image and prepare it the way MNIST pictures are made, as (1,1,size,size) in [0,1]
 // with light strokes on a dark background:
 //  1. grayscale in [0,1]; invert (x -> 1-x) per options->invert; AUTO inverts when the mean

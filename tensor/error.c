@@ -10,6 +10,7 @@ static _Thread_local cg_status last_status = CG_OK;
 static _Thread_local char last_message[512];
 static _Thread_local char context[192];
 static _Thread_local unsigned long error_count; // every report, cleared or not
+static _Thread_local bool deferred;             // record only, no handler (cg_error_defer)
 
 static void default_handler(cg_status status, const char *message, void *userdata) {
     (void)status;
@@ -61,6 +62,10 @@ const char *cg_status_name(cg_status status) {
     return "unknown error";
 }
 
+void cg_error_defer(bool on) {
+    deferred = on;
+}
+
 void cg_error_set_context(const char *c) {
     snprintf(context, sizeof context, "%s", c ? c : "");
 }
@@ -76,7 +81,7 @@ void *cg_error(cg_status status, const char *fmt, ...) {
     va_end(ap);
     last_status = status;
     error_count++;
-    handler(status, last_message, handler_userdata);
+    if (!deferred) handler(status, last_message, handler_userdata);
     return NULL;
 }
 

@@ -13,6 +13,8 @@
 #ifndef CG_ERROR_H
 #define CG_ERROR_H
 
+#include <stdbool.h>
+
 typedef enum cg_status {
     CG_OK = 0,
     CG_ERR_SHAPE,  // shapes or ranks that do not fit together
@@ -43,6 +45,11 @@ unsigned long cg_error_count(void);
 // module path while a child module runs). NULL or "" clears it; the string is copied.
 void cg_error_set_context(const char *context);
 const char *cg_error_context(void); // "" when none
+
+// While on, this thread's errors are recorded (status, message, count) without calling the
+// handler: for a worker thread whose errors another thread re-raises with cg_error (the
+// data loader's workers), so each is reported once, on the thread that asked for the work.
+void cg_error_defer(bool on);
 
 // Report an error: printf-style message, starting with the op's name. Returns NULL so a
 // function can `return cg_error(...)`.

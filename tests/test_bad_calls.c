@@ -635,6 +635,12 @@ static void nw_free_loader(void *p) {
 static void nw_free_ddp(void *p) {
     cg_ddp_free(p);
 }
+static void nw_free_dataset(void *p) {
+    cg_dataset_free(p);
+}
+static void nw_free_batch_loader(void *p) {
+    cg_loader_free(p);
+}
 #define NW_KEEP static __attribute__((unused))
 // What a call returned, if it made something (a NULL optional argument can succeed).
 NW_KEEP cg_module *nw_keep_module(cg_module *m) {
@@ -651,6 +657,12 @@ NW_KEEP cg_dataloader *nw_keep_loader(cg_dataloader *l) {
 }
 NW_KEEP cg_ddp *nw_keep_ddp(cg_ddp *d) {
     return nw_own(d, nw_free_ddp);
+}
+NW_KEEP cg_dataset *nw_keep_dataset(cg_dataset *d) {
+    return nw_own(d, nw_free_dataset);
+}
+NW_KEEP cg_loader *nw_keep_batch_loader(cg_loader *l) { // freed before its dataset (LIFO)
+    return nw_own(l, nw_free_batch_loader);
 }
 
 // Fixtures, made fresh for every call (in its scope) so no call sees another's leftovers;
@@ -731,6 +743,13 @@ NW_FIXTURE cg_dataloader *nw_loader(void) {
     cg_tensor *x = cg_ones(CG_SHAPE(4, 3)), *y = cg_zeros(CG_SHAPE(4));
     return nw_keep_loader(cg_dataloader_new(x, y, 2, false, 0));
 }
+NW_FIXTURE cg_dataset *nw_dataset(void) { // 4 samples (1, 2, 2), labels 0..3
+    cg_tensor *x = cg_ones(CG_SHAPE(4, 1, 2, 2)), *y = cg_arange(0, 4, 1);
+    return nw_keep_dataset(cg_tensor_dataset_new(x, y));
+}
+NW_FIXTURE cg_loader *nw_batch_loader(void) {
+    return nw_keep_batch_loader(cg_loader_new(nw_dataset(), NULL, 0, NULL));
+}
 NW_FIXTURE cg_ddp *nw_ddp(void) {
     return nw_keep_ddp(cg_ddp_new(nw_module(), NULL));
 }
@@ -780,6 +799,10 @@ NW_FIXTURE cg_tensor *nw_gradcheck_fn(cg_tensor **inputs, void *ctx) {
 //  - these arguments, each documented where it is declared:
 static const char *const nw_optional[] = {"cg_alloc_set_op:op",
                                           "cg_free_consumed", // NULL t: nothing to free
+                                          "cg_sample_clear:s", // as a free
+                                          "cg_tensor_dataset_new:labels", // no labels: -1
+                                          "cg_bytes_dataset_new:labels",
+                                          "cg_loader_next:y", // labels not wanted
                                           "cg_error_set_context:context",
                                           "cg_set_grad_ready_hook:fn",
                                           "cg_print:t",

@@ -137,6 +137,22 @@ static void image_seeds(void) {
     cg_free(grid);
 }
 
+// fuzz_image_folder: a 10-byte header (see the harness) then one picture.
+static void image_folder_seeds(void) {
+    const char *kinds[] = {"stripes.png", "stripes.jpg", "stripes.bmp"};
+    for (int k = 0; k < 3; k++) {
+        // One file, failing on bad files; extension k (bits 2..4 of byte 2), 3 or 1 channels.
+        uint8_t buf[8192] = {0, 0, (uint8_t)(k == 0 ? 1 : k == 1 ? 4 : 9), 28, 28, 0, 7, 7, 4, 25};
+        FILE *f = fopen(seed("image", kinds[k]), "rb");
+        if (!f) exit(1);
+        size_t n = fread(buf + 10, 1, sizeof buf - 10, f);
+        fclose(f);
+        char name[32];
+        snprintf(name, sizeof name, "seed%d.bin", k);
+        write_file(seed("image_folder", name), buf, 10 + n);
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: make_seeds <dir>\n");
@@ -149,5 +165,6 @@ int main(int argc, char **argv) {
     checkpoint_seed();
     image_seeds();
     pth_seeds();
+    image_folder_seeds();
     return 0;
 }

@@ -1,0 +1,120 @@
+// io/transforms.h - torchvision.transforms on one sample (io/dataset.h's cg_sample), each
+// with a functional form taking explicit parameters (torchvision.transforms.functional).
+//
+//   cg_transform steps[] = {cg_t_resize(32, 32, CG_INTERP_BILINEAR), cg_t_random_crop(32, 4),
+//                           cg_t_random_horizontal_flip(0.5f),
+//                           cg_t_normalize(3, (float[]){0.5f, 0.5f, 0.5f},
+//                                          (float[]){0.25f, 0.25f, 0.25f})};
+//   cg_transform_apply(steps, 4, &sample, &rng); // a Compose is an array of steps
+//
+// cgrad follows torchvision's TENSOR-backed transforms (the functional ops on a float CHW
+// tensor), not the PIL-backed ones: samples are floats once they reach a transform. A
+// sample that is still HWC bytes is converted first as by ToTensor (bytes / 255, CHW), so a
+// geometric step before ToTensor means "ToTensor, then the step on the float tensor".
+// Differences from PIL: Resize interpolates the float values (no rounding to bytes) and,
+// as torchvision 0.14 on tensors, without antialiasing; Grayscale uses the tensor weights
+// 0.2989 R + 0.587 G + 0.114 B.
+//
+// Random steps draw from the cg_rng they are given (the loader hands each batch its own
+// stream): RandomHorizontalFlip/VerticalFlip flip when cg_rng_uniform(rng) < p, RandomCrop
+// draws top then left, each uniform over the legal positions (torch.randint's range).
+// Every function returns 0, or -1 after cg_error naming the transform and the shapes.
+#ifndef CG_TRANSFORMS_H
+#define CG_TRANSFORMS_H
+
+#include "dataset.h"
+
+typedef enum cg_interp {
+    CG_INTERP_BILINEAR = 0, // torchvision's default (InterpolationMode.BILINEAR)
+    CG_INTERP_NEAREST,      // PyTorch's "nearest": source index floor(dst * in / out)
+} cg_interp;
+
+typedef enum cg_border_mode {
+    CG_BORDER_CONSTANT = 0, // the fill value
+    CG_BORDER_EDGE,         // repeat the last value
+    CG_BORDER_REFLECT,      // mirror without the edge (pad < side)
+    CG_BORDER_SYMMETRIC,    // mirror with the edge (pad <= side)
+} cg_border_mode;
+
+typedef enum cg_transform_kind {
+    CG_T_TO_TENSOR,
+    CG_T_NORMALIZE,
+    CG_T_RESIZE,
+    CG_T_CENTER_CROP,
+    CG_T_PAD,
+    CG_T_GRAYSCALE,
+    CG_T_RANDOM_CROP,
+    CG_T_RANDOM_HFLIP,
+    CG_T_RANDOM_VFLIP,
+    CG_T_RANDOM_RESIZED_CROP,
+    CG_T_RANDOM_ERASING,
+} cg_transform_kind;
+
+// One step: a kind and its parameters (fields a kind does not use are ignored). Build them
+// with the cg_t_* constructors below rather than by hand.
+typedef struct cg_transform {
+    cg_transform_kind kind;
+    int height, width;        // RESIZE (width 0: the smaller edge becomes height, as an int
+                              // size), CENTER_CROP, RANDOM_CROP
+    int pad[4];               // PAD, RANDOM_CROP's padding: left, top, right, bottom
+    cg_border_mode pad_mode;  // PAD, RANDOM_CROP
+    float fill;               // PAD, RANDOM_CROP (constant mode)
+    bool pad_if_needed;       // RANDOM_CROP
+    cg_interp interp;         // RESIZE
+    float p;                  // RANDOM_HFLIP, RANDOM_VFLIP
+    int channels;             // NORMALIZE (1..4), GRAYSCALE (output channels: 1 or 3)
+    float mean[4], std[4];    // NORMALIZE
+    float scale[2], ratio[2]; // RANDOM_RESIZED_CROP, RANDOM_ERASING: area fraction and
+                              // aspect ratio ranges
+    float value;              // RANDOM_ERASING: the value erased boxes get (and p above)
+} cg_transform;
+
+cg_transform cg_t_to_tensor(void);
+// mean/std: `channels` values each (std > 0, checked when applied).
+cg_transform cg_t_normalize(int channels, const float *mean, const float *std);
+cg_transform cg_t_resize(int height, int width, cg_interp interp);
+cg_transform cg_t_center_crop(int height, int width);
+cg_transform cg_t_pad(int left, int top, int right, int bottom, cg_border_mode mode, float fill);
+cg_transform cg_t_grayscale(int channels);
+// RandomCrop((height, width), padding=pad on every side); the other options are fields.
+cg_transform cg_t_random_crop(int height, int width, int pad);
+cg_transform cg_t_random_horizontal_flip(float p);
+cg_transform cg_t_random_vertical_flip(float p);
+// RandomResizedCrop((height, width)) with torchvision's defaults: scale (0.08, 1), ratio
+// (3/4, 4/3), bilinear; change the fields for others.
+cg_transform cg_t_random_resized_crop(int height, int width);
+// RandomErasing(p, scale=(0.02, 0.33), ratio=(0.3, 3.3), value) with a constant value (the
+// "random" normal-noise value is not supported).
+cg_transform cg_t_random_erasing(float p, float value);
+
+// Apply steps[0..n) in order (a Compose). rng may be NULL (the global generator).
+int cg_transform_apply(const cg_transform *steps, int n, cg_sample *s, cg_rng *rng);
+
+// ---- the functional forms (transforms.functional), in place on *s ----------------------------
+int cg_tf_to_tensor(cg_sample *s); // HWC bytes -> CHW floats / 255 (no-op on floats)
+int cg_tf_normalize(cg_sample *s, const float *mean, const float *std); // (x - m) / s per channel
+int cg_tf_resize(cg_sample *s, int height, int width, cg_interp interp);
+// The window rows top..top+height, columns left..left+width; parts outside the image are 0.
+int cg_tf_crop(cg_sample *s, int top, int left, int height, int width);
+// Zero-padded when larger than the image; offsets round((side - crop) / 2) half to even.
+int cg_tf_center_crop(cg_sample *s, int height, int width);
+int cg_tf_pad(cg_sample *s, int left, int top, int right, int bottom, cg_border_mode mode,
+              float fill);
+int cg_tf_hflip(cg_sample *s);
+int cg_tf_vflip(cg_sample *s);
+int cg_tf_rgb_to_grayscale(cg_sample *s, int channels); // 3 channels in, 1 or 3 out
+// RandomResizedCrop.get_params: up to 10 tries of an area fraction uniform in scale and a
+// log-uniform aspect ratio (sides rounded half to even), then a uniform position; else the
+// central crop clamped to the ratio range. Fills top, left, height, width.
+int cg_random_resized_crop_params(cg_rng *rng, int h, int w, const float scale[2],
+                                  const float ratio[2], int box[4]);
+// RandomErasing.get_params: up to 10 tries as above (height from area * ratio), boxes
+// strictly smaller than the image; after 10 misses a zero box (nothing erased).
+int cg_random_erasing_params(cg_rng *rng, int h, int w, const float scale[2], const float ratio[2],
+                             int box[4]);
+// F.erase with a constant: the box top..top+height, left..left+width set to value.
+int cg_tf_erase(cg_sample *s, int top, int left, int height, int width, float value);
+// RandomCrop.get_params: top in [0, h - th], left in [0, w - tw]; -1 if the crop is larger.
+int cg_random_crop_params(cg_rng *rng, int h, int w, int th, int tw, int *top, int *left);
+
+#endif
