@@ -47,6 +47,7 @@
 #include "io/safetensors.h"
 #include "io/checkpoint.h"
 #include "io/training.h"
+#include "io/metrics.h"
 #include "io/module_dot.h"
 #include "dist/dist.h"
 #include "dist/ddp.h"
