@@ -6,7 +6,9 @@
 //   Event   { double wall_time = 1; int64 step = 2; string file_version = 3;
 //             Summary summary = 5; }
 //   Summary { repeated Value value = 1; }   Value { string tag = 1; float simple_value = 2; }
-// tests/tfevents_check.py decodes the file with Python's protobuf against those definitions.
+// Fields holding their default (0) are left out, as proto3 serialisers do, so the bytes are
+// what protobuf itself writes; tests/tfevents_check.py decodes the file with Python's protobuf
+// against those definitions.
 #include <errno.h>
 #include <string.h>
 
@@ -60,11 +62,14 @@ static void put_double(pb *o, int field, double v) {
     put_key(o, field, FIXED64);
     put_le(o, bits, 8);
 }
-static void put_float(pb *o, int field, float v) {
+static uint32_t float_bits(float v) {
     uint32_t bits;
     memcpy(&bits, &v, sizeof bits);
+    return bits;
+}
+static void put_float(pb *o, int field, float v) {
     put_key(o, field, FIXED32);
-    put_le(o, bits, 4);
+    put_le(o, float_bits(v), 4);
 }
 
 // ---- records -----------------------------------------------------------------------------------
@@ -91,12 +96,14 @@ int cg_tfevents_begin(FILE *f, double wall_time) {
 
 int cg_tfevents_scalar(FILE *f, double wall_time, const char *tag, int64_t step, float value) {
     pb v = {.n = 0}, summary = {.n = 0}, event = {.n = 0};
-    put_bytes(&v, 1, tag, strlen(tag)); // tags are under 64 bytes: everything fits
-    put_float(&v, 2, value);
+    put_bytes(&v, 1, tag, strlen(tag));             // tags are under 64 bytes: everything fits
+    if (float_bits(value)) put_float(&v, 2, value); // proto3 leaves zeros out
     put_bytes(&summary, 1, v.b, v.n);
     put_double(&event, 1, wall_time);
-    put_key(&event, 2, VARINT);
-    put_varint(&event, (uint64_t)step); // int64: negative steps take ten bytes, as protobuf's
+    if (step) { // int64: a negative step takes ten bytes, as in protobuf
+        put_key(&event, 2, VARINT);
+        put_varint(&event, (uint64_t)step);
+    }
     put_bytes(&event, 5, summary.b, summary.n);
     return write_record(f, &event);
 }
