@@ -56,6 +56,23 @@ static int open_events(cg_metrics *m, const char *dir) {
     return cg_tfevents_begin(m->events, now);
 }
 
+// mkdir -p: the missing directories of `dir`, parents first.
+static int make_dirs(const char *dir) {
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return cg_error(CG_ERR_ARG, "metrics_open: dir '%.64s...' is too long", dir), -1;
+    for (char *p = path + 1;; p++)
+        if (*p == '/' || !*p) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(path, 0777) && errno != EEXIST)
+                return cg_error(CG_ERR_IO, "metrics_open: cannot create '%s': %s", path,
+                                strerror(errno)),
+                       -1;
+            if (!(*p = c)) return 0;
+        }
+}
+
 static bool options_ok(const cg_metrics_options *o, const char *dir) {
     if (!dir || !*dir) return cg_error(CG_ERR_ARG, "metrics_open: dir is NULL or empty"), false;
     if (o->formats & ~7u)
@@ -76,8 +93,7 @@ static bool options_ok(const cg_metrics_options *o, const char *dir) {
 cg_metrics *cg_metrics_open(const char *dir, const cg_metrics_options *opts) {
     cg_metrics_options o = opts ? *opts : (cg_metrics_options){0};
     if (!options_ok(&o, dir)) return NULL;
-    if (mkdir(dir, 0777) && errno != EEXIST)
-        return cg_error(CG_ERR_IO, "metrics_open: cannot create '%s': %s", dir, strerror(errno));
+    if (make_dirs(dir)) return NULL;
     cg_metrics *m = cg_alloc_zeroed(sizeof *m);
     if (!m) return NULL;
     m->formats = o.formats ? o.formats : 7u;

@@ -10,7 +10,8 @@
 //   }
 //   cg_metrics_close(m);                                      // flushes, frees
 //
-// In `dir` (created if missing, one level):
+// In `dir` (created with its missing parents; use one directory per run, since TensorBoard
+// shows every event file of a directory as one run):
 //   metrics.csv   long format, one line per logged value: "step,tag,value". Long rather than
 //                 wide because tags arrive at different rates (a loss every step, an
 //                 accuracy every epoch): a wide table would be mostly holes and would need a
