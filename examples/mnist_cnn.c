@@ -33,8 +33,9 @@ typedef struct session {
     cg_tensor *picture;
     cg_checkpoint_meta resumed;
     int64_t step;
-    cg_ddp *ddp;         // data parallelism over the ranks of an MPI job (one rank: plain training)
-    cg_metrics *metrics; // --log: curves (CSV, PNG, TensorBoard), written by rank 0
+    cg_ddp *ddp; // data parallelism over the ranks of an MPI job (one rank: plain training)
+    // --log: curves (CSV, PNG, TensorBoard), written by rank 0
+    cg_metrics *metrics;
 } session;
 
 // Dataset statistics for normalising inputs to zero mean and unit variance.
@@ -108,19 +109,17 @@ static bool set_flag(const flag *f, const char *v) {
 
 // 0: run, 1: bad flags, 2: --help printed.
 static int parse_flags(int argc, char **argv, options *o) {
-    const flag flags[] = {{"--data", 's', &o->data, 0, 0},
-                          {"--model", 's', &o->model, 0, 0},
-                          {"--save", 's', &o->save, 0, 0},
-                          {"--resume", 's', &o->resume, 0, 0},
-                          {"--predict", 's', &o->predict, 0, 0},
-                          {"--kernels", 's', &o->kernels, 0, 0},
-                          {"--log", 's', &o->log, 0, 0},
-                          {"--epochs", 'i', &o->epochs, 1, 1000},
-                          {"--batch", 'i', &o->batch, 1, 60000},
-                          {"--threads", 'i', &o->threads, 1, 1024},
-                          {"--seed", 'i', &o->seed, 0, 2147483647},
-                          {"--lr", 'f', &o->lr, 1e-6, 10},
-                          {"--momentum", 'f', &o->momentum, 0, 0.999}};
+    // two columns, one line per pair of flags
+    // clang-format off
+    const flag flags[] = {
+        {"--data", 's', &o->data, 0, 0},          {"--model", 's', &o->model, 0, 0},
+        {"--save", 's', &o->save, 0, 0},          {"--resume", 's', &o->resume, 0, 0},
+        {"--predict", 's', &o->predict, 0, 0},    {"--kernels", 's', &o->kernels, 0, 0},
+        {"--epochs", 'i', &o->epochs, 1, 1000},   {"--batch", 'i', &o->batch, 1, 60000},
+        {"--threads", 'i', &o->threads, 1, 1024}, {"--seed", 'i', &o->seed, 0, 2147483647},
+        {"--lr", 'f', &o->lr, 1e-6, 10},          {"--momentum", 'f', &o->momentum, 0, 0.999},
+        {"--log", 's', &o->log, 0, 0}};
+    // clang-format on
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout), 2;
         const flag *f = NULL;
