@@ -300,8 +300,8 @@ static int train(const options *o, session *s) {
         return fail("cannot log", NULL);
     double start = now(), best = 0, loss, accuracy;
     for (int epoch = first; epoch < o->epochs; epoch++) {
-        if (s->metrics && cg_metrics_log(s->metrics, "lr", s->step, cg_optimizer_lr(s->opt)))
-            return fail("cannot log", NULL);
+        int64_t epoch_start = s->step;
+        double lr = cg_optimizer_lr(s->opt);
         if (train_epoch(s, epoch + 1, o->epochs)) return 1;
         cg_scheduler_step(s->schedule);
         cg_eval_result r;
@@ -311,7 +311,8 @@ static int train(const options *o, session *s) {
         printf("epoch %d/%d  test loss %.4f  test accuracy %.2f%%  (%.1f s so far)\n", epoch + 1,
                o->epochs, loss, 100 * accuracy, now() - start);
         fflush(stdout);
-        if (s->metrics && (cg_metrics_log(s->metrics, "test/loss", s->step, loss) ||
+        if (s->metrics && (cg_metrics_log(s->metrics, "lr", epoch_start, lr) ||
+                           cg_metrics_log(s->metrics, "test/loss", s->step, loss) ||
                            cg_metrics_log(s->metrics, "test/accuracy", s->step, accuracy) ||
                            cg_metrics_flush(s->metrics))) // curves.png after every epoch
             return fail("cannot log", NULL);

@@ -18,7 +18,8 @@
 //                 new header whenever a tag first appears. Reopening the directory appends.
 //   curves.png    one panel per tag group, the text after a tag's last '/' ("train/loss"
 //                 and "test/loss" share the panel LOSS, each its own colour, named in the
-//                 legend); x is the step, y the value with tick labels. Drawn from the
+//                 legend); x is the step (the same range in every panel), y the value with
+//                 tick labels. Drawn from the
 //                 values logged since open, rewritten by cg_metrics_flush and close.
 //   events.out.tfevents.<seconds>.<host>.<pid>
 //                 TensorBoard's event file: `tensorboard --logdir runs` shows the scalars.

@@ -81,8 +81,9 @@ static void tick_label(char *buf, size_t size, double v, double step) {
     snprintf(buf, size, "%.4g", v);
 }
 
-// A group's ranges over its series' finite values, padded so the curves clear the frame.
-static void group_ranges(const cg_metrics_series *const *s, int n, range *x, range *y) {
+// The ranges of steps (x) and values (y) over the series' finite values; y is padded so
+// the curves clear the frame.
+static void data_ranges(const cg_metrics_series *const *s, int n, range *x, range *y) {
     *x = (range){INFINITY, -INFINITY}, *y = (range){INFINITY, -INFINITY};
     for (int i = 0; i < n; i++)
         for (int64_t k = 0; k < s[i]->count; k++) {
@@ -182,13 +183,16 @@ static void draw_title(canvas *c, int top, const char *group, const cg_metrics_s
     }
 }
 
-static void draw_panel(canvas *c, int top, int panel_height, const cg_metrics_series *const *s,
-                       int n) {
+// A panel over the steps `x`, the same in every panel, so that the curves line up.
+static void draw_panel(canvas *c, int top, int panel_height, range x,
+                       const cg_metrics_series *const *s, int n) {
     frame f = {.x0 = CG_PLOT_LEFT,
                .x1 = c->width - CG_PLOT_RIGHT,
                .y0 = top + CG_PLOT_TOP,
                .y1 = top + panel_height - CG_PLOT_BOTTOM};
-    group_ranges(s, n, &f.x, &f.y);
+    range unused;
+    data_ranges(s, n, &unused, &f.y);
+    f.x = x;
     draw_title(c, top, group_of(s[0]->tag), s, n);
     draw_axes(c, &f);
     for (int i = 0; i < n; i++) draw_series(c, &f, s[i], cg_plot_colors[i % 6]);
@@ -209,8 +213,12 @@ int cg_metrics_plot(const char *path, const cg_metrics_series *series, int count
     c.rgb = cg_alloc((size_t)c.width * (size_t)c.height * 3);
     if (!c.rgb) return -1;
     rect(&c, 0, 0, c.width, c.height, WHITE);
+    const cg_metrics_series *all[CG_METRICS_MAX_TAGS];
+    for (int i = 0; i < count; i++) all[i] = &series[i];
+    range x, unused;
+    data_ranges(all, count, &x, &unused);
     for (int g = 0; g < groups; g++)
-        draw_panel(&c, g * panel_height, panel_height, members[g], sizes[g]);
+        draw_panel(&c, g * panel_height, panel_height, x, members[g], sizes[g]);
     int rc = cg_image_write_png(path, c.rgb, c.width, c.height, 3, "metrics_flush");
     cg_dealloc(c.rgb);
     return rc;
