@@ -110,17 +110,27 @@ static double py(const frame *f, double v) {
     return f->y1 - 1 - (v - f->y.lo) / (f->y.hi - f->y.lo) * (f->y1 - 1 - f->y0);
 }
 
+// The number of ticks `step` apart from `*first` within r: an index bounds the loops, since
+// adding a step far below a value's precision (1e16 + 0.5) would never reach r.hi.
+static int tick_count(range r, double step, double *first) {
+    *first = ceil(r.lo / step) * step;
+    double n = floor((r.hi - *first) / step) + 1;
+    return isfinite(n) && n > 0 ? (int)fmin(n, 50) : 0;
+}
+
 static void draw_axes(canvas *c, const frame *f) {
     char label[32];
-    double step = tick_step(f->y, 5);
-    for (double v = ceil(f->y.lo / step) * step; v <= f->y.hi; v += step) {
+    double step = tick_step(f->y, 5), first;
+    for (int i = 0, n = tick_count(f->y, step, &first); i < n; i++) {
+        double v = first + i * step;
         int y = (int)lround(py(f, v));
         rect(c, f->x0, y, f->x1, y + 1, GRID);
         tick_label(label, sizeof label, v, step);
         text(c, f->x0 - 6 - text_width(label), y - GLYPH_H / 2, label, INK);
     }
     step = fmax(tick_step(f->x, 6), 1); // steps are integers
-    for (double t = ceil(f->x.lo / step) * step; t <= f->x.hi; t += step) {
+    for (int i = 0, n = tick_count(f->x, step, &first); i < n; i++) {
+        double t = first + i * step;
         int x = (int)lround(px(f, t));
         rect(c, x, f->y0, x + 1, f->y1, GRID);
         tick_label(label, sizeof label, t, step);
@@ -153,11 +163,12 @@ static void draw_series(canvas *c, const frame *f, const cg_metrics_series *s,
     bool have = false;
     int lx = 0, ly = 0;
     for (int64_t k = 0; k < s->count; k++) {
-        if (!isfinite(s->values[k])) {
+        double fx = px(f, (double)s->steps[k]), fy = py(f, s->values[k]);
+        if (!isfinite(fx) || !isfinite(fy)) { // also a range overflowing to inf (+-1e308)
             have = false;
             continue;
         }
-        int x = (int)lround(px(f, (double)s->steps[k])), y = (int)lround(py(f, s->values[k]));
+        int x = (int)lround(fx), y = (int)lround(fy);
         line(c, f, have ? lx : x, have ? ly : y, x, y, color);
         lx = x, ly = y, have = true;
     }

@@ -147,6 +147,30 @@ static void test_plot(void **state) {
     stbi_image_free(rgb);
 }
 
+// Values the axes cannot tick or map evenly still give a picture, promptly: a tiny range
+// on a huge offset (a tick step below the values' precision), a range overflowing to
+// infinity, only NaNs, one point.
+static void test_plot_degenerate_values(void **state) {
+    (void)state;
+    const char *dir = fresh_dir("degenerate");
+    cg_metrics *m = cg_metrics_open(dir, &(cg_metrics_options){.formats = CG_METRICS_PNG});
+    assert_non_null(m);
+    for (int step = 0; step < 3; step++) {
+        assert_int_equal(cg_metrics_log(m, "offset", step, 1e16 + 2 * step), 0);
+        assert_int_equal(cg_metrics_log(m, "huge", step, step % 2 ? 1e308 : -1e308), 0);
+        assert_int_equal(cg_metrics_log(m, "nan", step, NAN), 0);
+    }
+    assert_int_equal(cg_metrics_log(m, "one", INT64_MAX, -1), 0);
+    assert_int_equal(cg_metrics_close(m), 0);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/curves.png", dir);
+    int w, h, ch;
+    unsigned char *rgb = stbi_load(path, &w, &h, &ch, 3);
+    assert_non_null(rgb);
+    assert_int_equal(h, 4 * 260);
+    stbi_image_free(rgb);
+}
+
 static void test_bad_arguments(void **state) {
     (void)state;
     const char *dir = fresh_dir("bad");
@@ -193,9 +217,8 @@ static void test_tfevents_written(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        CG_TEST_NO_LEAKS(test_csv_contents),
-        CG_TEST_NO_LEAKS(test_plot),
-        CG_TEST_NO_LEAKS(test_bad_arguments),
+        CG_TEST_NO_LEAKS(test_csv_contents),           CG_TEST_NO_LEAKS(test_plot),
+        CG_TEST_NO_LEAKS(test_plot_degenerate_values), CG_TEST_NO_LEAKS(test_bad_arguments),
         CG_TEST_NO_LEAKS(test_tfevents_written),
     };
     cg_test_capture_errors();
