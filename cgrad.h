@@ -8,7 +8,7 @@
 //   ops/       every differentiable op: forward, backward and descriptor in one file
 //   nn/        modules (torch.nn): layers, convolution modules, init, Sequential
 //   optim/     optimizers and learning-rate schedules
-//   io/        safetensors, checkpoints, MNIST/IDX, the data loader, images
+//   io/        safetensors, checkpoints, MNIST/IDX, the data loader, images, metrics
 //   dist/      data-parallel training over MPI (a single process without it)
 // Each header documents its functions, shapes and error cases where they are declared.
 #ifndef CGRAD_H
@@ -51,6 +51,7 @@
 #include "io/checkpoint.h"
 #include "io/pth.h"
 #include "io/training.h"
+#include "io/metrics.h"
 #include "io/module_dot.h"
 #include "dist/dist.h"
 #include "dist/ddp.h"

@@ -17,7 +17,7 @@
 #include <time.h>
 
 typedef struct options {
-    const char *data, *model, *save, *resume, *predict, *kernels;
+    const char *data, *model, *save, *resume, *predict, *kernels, *log;
     int epochs, batch, threads;
     float lr, momentum;
     int seed;
@@ -34,6 +34,8 @@ typedef struct session {
     cg_checkpoint_meta resumed;
     int64_t step;
     cg_ddp *ddp; // data parallelism over the ranks of an MPI job (one rank: plain training)
+    // --log: curves (CSV, PNG, TensorBoard), written by rank 0
+    cg_metrics *metrics;
 } session;
 
 // Dataset statistics for normalising inputs to zero mean and unit variance.
@@ -75,7 +77,9 @@ static void usage(FILE *out) {
         "  --resume PATH     continue training from a checkpoint of the same --model\n"
         "  --predict IMAGE   top-3 classes of a PNG/JPEG/BMP picture, with the model from\n"
         "                    --resume (or an existing --save file), else trained first\n"
-        "  --kernels PNG     first-layer kernels picture (kernels.png; features.png beside)\n",
+        "  --kernels PNG     first-layer kernels picture (kernels.png; features.png beside)\n"
+        "  --log DIR         training curves: DIR/metrics.csv, DIR/curves.png and a\n"
+        "                    TensorBoard event file (tensorboard --logdir DIR)\n",
         out);
 }
 
@@ -105,13 +109,17 @@ static bool set_flag(const flag *f, const char *v) {
 
 // 0: run, 1: bad flags, 2: --help printed.
 static int parse_flags(int argc, char **argv, options *o) {
+    // two columns, one line per pair of flags
+    // clang-format off
     const flag flags[] = {
         {"--data", 's', &o->data, 0, 0},          {"--model", 's', &o->model, 0, 0},
         {"--save", 's', &o->save, 0, 0},          {"--resume", 's', &o->resume, 0, 0},
         {"--predict", 's', &o->predict, 0, 0},    {"--kernels", 's', &o->kernels, 0, 0},
         {"--epochs", 'i', &o->epochs, 1, 1000},   {"--batch", 'i', &o->batch, 1, 60000},
         {"--threads", 'i', &o->threads, 1, 1024}, {"--seed", 'i', &o->seed, 0, 2147483647},
-        {"--lr", 'f', &o->lr, 1e-6, 10},          {"--momentum", 'f', &o->momentum, 0, 0.999}};
+        {"--lr", 'f', &o->lr, 1e-6, 10},          {"--momentum", 'f', &o->momentum, 0, 0.999},
+        {"--log", 's', &o->log, 0, 0}};
+    // clang-format on
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout), 2;
         const flag *f = NULL;
@@ -232,8 +240,9 @@ static float train_step(session *s, cg_tensor *x, cg_tensor *y, int64_t *correct
 // One pass over the training set; -1 if the loss is not a number any more. The progress
 // line is redrawn on a terminal and printed once per epoch into a log (io/training.h).
 static int train_epoch(session *s, int epoch, int epochs) {
-    int64_t seen = 0, correct = 0;
-    double loss_sum = 0;
+    enum { LOG_EVERY = 50 }; // steps per train/loss point: the mean over them, less noisy
+    int64_t seen = 0, correct = 0, window = 0;
+    double loss_sum = 0, window_sum = 0;
     char metrics[96] = "";
     cg_progress bar;
     cg_progress_begin(&bar, stdout, cg_dataloader_num_batches(s->train_loader), "epoch %d/%d",
@@ -248,6 +257,13 @@ static int train_epoch(session *s, int epoch, int epochs) {
             return -1;
         }
         s->step++, seen += cg_size(x, 0), loss_sum += loss * cg_size(x, 0);
+        window_sum += loss, window++;
+        if (window == LOG_EVERY) {
+            if (s->metrics &&
+                cg_metrics_log(s->metrics, "train/loss", s->step, window_sum / window))
+                return fail("cannot log", NULL);
+            window_sum = 0, window = 0;
+        }
         double all_loss = loss_sum; // the whole job's totals, which rank 0 prints
         int64_t all_correct = correct, all_seen = seen;
         dist_totals(&all_loss, &all_correct, &all_seen);
@@ -257,6 +273,12 @@ static int train_epoch(session *s, int epoch, int epochs) {
         cg_progress_step(&bar, 1, metrics);
     }
     cg_progress_end(&bar, metrics);
+    double all_loss = loss_sum;
+    int64_t all_correct = correct, all_seen = seen;
+    dist_totals(&all_loss, &all_correct, &all_seen);
+    if (s->metrics && cg_metrics_log(s->metrics, "train/accuracy", s->step,
+                                     (double)all_correct / (double)all_seen))
+        return fail("cannot log", NULL);
     return 0;
 }
 
@@ -274,8 +296,12 @@ static int train(const options *o, session *s) {
     if (first >= o->epochs) printf("the checkpoint has %d epochs already\n", first);
     // Saving the starting point first finds an unwritable --save path before an epoch is spent.
     if (o->save && save_checkpoint(s, o->save, first)) return fail("cannot save", NULL);
+    if (o->log && main_rank() && !(s->metrics = cg_metrics_open(o->log, NULL)))
+        return fail("cannot log", NULL);
     double start = now(), best = 0, loss, accuracy;
     for (int epoch = first; epoch < o->epochs; epoch++) {
+        int64_t epoch_start = s->step;
+        double lr = cg_optimizer_lr(s->opt);
         if (train_epoch(s, epoch + 1, o->epochs)) return 1;
         cg_scheduler_step(s->schedule);
         cg_eval_result r;
@@ -285,6 +311,11 @@ static int train(const options *o, session *s) {
         printf("epoch %d/%d  test loss %.4f  test accuracy %.2f%%  (%.1f s so far)\n", epoch + 1,
                o->epochs, loss, 100 * accuracy, now() - start);
         fflush(stdout);
+        if (s->metrics && (cg_metrics_log(s->metrics, "lr", epoch_start, lr) ||
+                           cg_metrics_log(s->metrics, "test/loss", s->step, loss) ||
+                           cg_metrics_log(s->metrics, "test/accuracy", s->step, accuracy) ||
+                           cg_metrics_flush(s->metrics))) // curves.png after every epoch
+            return fail("cannot log", NULL);
         if (o->save && save_checkpoint(s, o->save, epoch + 1)) return fail("cannot save", NULL);
     }
     if (first >= o->epochs) best = cg_evaluate_accuracy(s->model, s->test_loader);
@@ -292,6 +323,7 @@ static int train(const options *o, session *s) {
            o->epochs - first, now() - start, 100 * best,
            (long long)cg_module_num_parameters(s->model), o->save ? ", saved to " : "",
            o->save ? o->save : "");
+    if (s->metrics) printf("curves in %s/curves.png, values in %s/metrics.csv\n", o->log, o->log);
     return 0;
 }
 
@@ -422,6 +454,7 @@ static void free_session(session *s) {
     cg_mnist_free(&s->train), cg_mnist_free(&s->test);
     cg_scheduler_free(s->schedule), cg_optimizer_free(s->opt);
     cg_ddp_free(s->ddp);
+    cg_metrics_close(s->metrics);
     cg_module_free(s->model);
 }
 

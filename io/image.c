@@ -18,6 +18,7 @@
 #include "../tensor/alloc.h"
 #include "atomic_file_internal.h"
 #include "image.h"
+#include "image_internal.h"
 
 // stb allocates through cgrad's allocator; realloc is malloc + copy + free.
 static void *stb_realloc_sized(void *p, size_t old_size, size_t new_size) {
@@ -451,6 +452,19 @@ static void write_to_file(void *context, void *data, int size) {
     if (fwrite(data, 1, (size_t)size, af->f) != (size_t)size) af->failed = true;
 }
 
+int cg_image_write_png(const char *path, const uint8_t *pixels, int width, int height, int channels,
+                       const char *who) {
+    cg_atomic_file af;
+    int rc = cg_atomic_open(&af, path, who);
+    if (rc == 0) {
+        if (!stbi_write_png_to_func(write_to_file, &af, width, height, channels, pixels,
+                                    width * channels))
+            af.failed = true;
+        rc = cg_atomic_commit(&af);
+    }
+    return rc;
+}
+
 // Min-max normalise `count` values into bytes (constant -> 128).
 static void tile_to_bytes(const float *src, int64_t count, uint8_t *dst) {
     float lo = INFINITY, hi = -INFINITY;
@@ -580,14 +594,8 @@ int cg_image_save_grid_ex(const char *path, const cg_tensor *images,
     memset(pic, 48, (size_t)bytes); // dark gray borders and label strips
     draw_tiles(images, &g, options && options->labels, pic, tile);
     cg_dealloc(tile);
-    cg_atomic_file af;
-    int rc = cg_atomic_open(&af, path, "image_save_grid");
-    if (rc == 0) {
-        if (!stbi_write_png_to_func(write_to_file, &af, (int)g.width, (int)g.height, g.channels,
-                                    pic, (int)(g.width * g.channels)))
-            af.failed = true;
-        rc = cg_atomic_commit(&af);
-    }
+    int rc =
+        cg_image_write_png(path, pic, (int)g.width, (int)g.height, g.channels, "image_save_grid");
     cg_dealloc(pic);
     return rc;
 }

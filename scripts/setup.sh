@@ -41,8 +41,9 @@ CG_BUILD_PACKAGES=(gcc make cmake pkg-config libc6-dev libgomp1 zlib1g-dev libcm
     python3)
 CG_DATA_PACKAGES=(dataset-fashion-mnist)
 # torch itself loading a cgrad-written .pth (tests/test_pth.c runs tests/fixtures/gen_pth.py
-# --check with /usr/bin/python3; without torch that test prints SKIPPED and passes).
-CG_INTEROP_PACKAGES=(python3-torch)
+# --check with /usr/bin/python3; without torch that test prints SKIPPED and passes), and
+# Python's protobuf decoding the TensorBoard event files (tests/tfevents_check.py).
+CG_INTEROP_PACKAGES=(python3-torch python3-protobuf)
 # The libFuzzer harnesses of tests/fuzz (scripts/fuzz): clang, its sanitizer and libFuzzer
 # runtimes, and the LLVM OpenMP runtime clang links instead of libgomp.
 CG_FUZZ_PACKAGES=(clang libclang-rt-14-dev libomp-dev)

@@ -635,6 +635,9 @@ static void nw_free_loader(void *p) {
 static void nw_free_ddp(void *p) {
     cg_ddp_free(p);
 }
+static void nw_free_metrics(void *p) {
+    cg_metrics_close(p);
+}
 static void nw_free_dataset(void *p) {
     cg_dataset_free(p);
 }
@@ -657,6 +660,9 @@ NW_KEEP cg_dataloader *nw_keep_loader(cg_dataloader *l) {
 }
 NW_KEEP cg_ddp *nw_keep_ddp(cg_ddp *d) {
     return nw_own(d, nw_free_ddp);
+}
+NW_KEEP cg_metrics *nw_keep_metrics(cg_metrics *m) {
+    return nw_own(m, nw_free_metrics);
 }
 NW_KEEP cg_dataset *nw_keep_dataset(cg_dataset *d) {
     return nw_own(d, nw_free_dataset);
@@ -743,6 +749,11 @@ NW_FIXTURE cg_dataloader *nw_loader(void) {
     cg_tensor *x = cg_ones(CG_SHAPE(4, 3)), *y = cg_zeros(CG_SHAPE(4));
     return nw_keep_loader(cg_dataloader_new(x, y, 2, false, 0));
 }
+NW_FIXTURE cg_metrics *nw_metrics(void) { // a CSV log in the test's directory
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/null_walk_metrics", CG_TEST_TMP_DIR);
+    return nw_keep_metrics(cg_metrics_open(dir, &(cg_metrics_options){.formats = CG_METRICS_CSV}));
+}
 NW_FIXTURE cg_dataset *nw_dataset(void) { // 4 samples (1, 2, 2), labels 0..3
     cg_tensor *x = cg_ones(CG_SHAPE(4, 1, 2, 2)), *y = cg_arange(0, 4, 1);
     return nw_keep_dataset(cg_tensor_dataset_new(x, y));
@@ -800,6 +811,7 @@ NW_FIXTURE cg_tensor *nw_gradcheck_fn(cg_tensor **inputs, void *ctx) {
 static const char *const nw_optional[] = {"cg_alloc_set_op:op",
                                           "cg_free_consumed", // NULL t: nothing to free
                                           "cg_sample_clear:s", // as a free
+                                          "cg_metrics_close:m", // as a free
                                           "cg_tensor_dataset_new:labels", // no labels: -1
                                           "cg_bytes_dataset_new:labels",
                                           "cg_loader_next:y", // labels not wanted
