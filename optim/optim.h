@@ -212,6 +212,40 @@ typedef double (*cg_lr_lambda)(int epoch, int group, void *userdata);
 cg_scheduler *cg_lambda_lr(cg_optimizer *opt, cg_lr_lambda fn, void *userdata);
 cg_scheduler *cg_multiplicative_lr(cg_optimizer *opt, cg_lr_lambda fn, void *userdata);
 
+// CosineAnnealingWarmRestarts(T_0, T_mult=1, eta_min=0): cosine from the group's initial_lr
+// down towards eta_min (any finite number) over T_i epochs, then a restart; T_0 > 0 and each
+// period T_mult (default 1, >= 1) times the one before. A closed form, so set_epoch is
+// cheap.
+typedef struct cg_warm_restarts_options {
+    int t_mult; // 0: 1
+    double eta_min;
+} cg_warm_restarts_options;
+cg_scheduler *cg_cosine_annealing_warm_restarts(cg_optimizer *opt, int t_0,
+                                                const cg_warm_restarts_options *options);
+
+// CyclicLR(base_lr, max_lr): every group's lr (set to base_lr at once, as PyTorch) cycles
+// between base_lr and max_lr, rising over step_size_up steps (default 2000, > 0; fractions
+// allowed, as PyTorch's float) and falling over step_size_down (default step_size_up,
+// >= 0). Modes: triangular (the default), triangular2 (the amplitude halves every cycle),
+// exp_range (scaled by gamma^step, gamma default 1). It also cycles the momentum the
+// other way, between base_momentum (0.8) and max_momentum (0.9), of optimizers with a
+// momentum option (SGD, RMSprop; PyTorch refuses others, as cgrad):
+// .no_cycle_momentum = true is cycle_momentum=False. Step it once per batch.
+typedef enum cg_cyclic_mode {
+    CG_CYCLIC_TRIANGULAR = 0,
+    CG_CYCLIC_TRIANGULAR2,
+    CG_CYCLIC_EXP_RANGE,
+} cg_cyclic_mode;
+typedef struct cg_cyclic_lr_options {
+    cg_optional step_size_up, step_size_down;
+    cg_cyclic_mode mode;
+    cg_optional gamma;
+    bool no_cycle_momentum;
+    cg_optional base_momentum, max_momentum;
+} cg_cyclic_lr_options;
+cg_scheduler *cg_cyclic_lr(cg_optimizer *opt, double base_lr, double max_lr,
+                           const cg_cyclic_lr_options *options);
+
 // OneCycleLR: max_lr (> 0) and total_steps (> 0; or epochs * steps_per_epoch, as PyTorch)
 // are required; pct_start 0.3, cosine annealing (anneal_linear: PyTorch's
 // anneal_strategy='linear'), div_factor 25, final_div_factor 1e4. Like PyTorch it writes

@@ -38,6 +38,9 @@ struct cg_scheduler {
     double factor, power; // ConstantLR, PolynomialLR
     cg_lr_lambda lambda;  // LambdaLR, MultiplicativeLR
     void *userdata;
+    int t_0, t_mult;             // CosineAnnealingWarmRestarts
+    cg_cyclic_lr_options cyclic; // CyclicLR, resolved (optionals all set)
+    double base_lr, max_lr, step_ratio, total_size;
     bool owned; // a chain holds it (and frees it)
 };
 

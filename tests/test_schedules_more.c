@@ -1,5 +1,6 @@
 // tests/test_schedules_more.c - MultiStepLR, ConstantLR, PolynomialLR, LinearLR (total_iters
-// 0 and drawn options), LambdaLR and MultiplicativeLR against PyTorch's lr sequences
+// 0 and drawn options), LambdaLR, MultiplicativeLR, CosineAnnealingWarmRestarts and CyclicLR
+// (with its cycled momentum) against PyTorch's lr sequences
 // (tests/fixtures/schedules.txt, made by gen_schedules.py: 40 epochs, rtol 1e-5); each one
 // resumed with cg_scheduler_set_epoch gives byte-identical lrs; bad options and chains given
 // one schedule twice are refused.
@@ -66,6 +67,22 @@ static cg_scheduler *case_schedule(const cg_fixture_case *c, cg_optimizer *o, la
         return cg_linear_lr(o,
                             &(cg_linear_lr_options){cg_fixture_param(c, "start_factor", 0),
                                                     opt(c, "end_factor"), opt(c, "total_iters")});
+    if (!strncmp(name, "warm/", 5))
+        return cg_cosine_annealing_warm_restarts(
+            o, (int)cg_fixture_param(c, "T_0", 0),
+            &(cg_warm_restarts_options){(int)cg_fixture_param(c, "T_mult", 0),
+                                        cg_fixture_param(c, "eta_min", 0)});
+    if (!strncmp(name, "cyclic/", 7)) {
+        cg_cyclic_lr_options co = {.step_size_up = opt(c, "step_size_up"),
+                                   .step_size_down = opt(c, "step_size_down"),
+                                   .mode = (cg_cyclic_mode)cg_fixture_param(c, "mode", 0),
+                                   .gamma = opt(c, "gamma"),
+                                   .no_cycle_momentum = !cg_fixture_param(c, "cycle_momentum", 1),
+                                   .base_momentum = opt(c, "base_momentum"),
+                                   .max_momentum = opt(c, "max_momentum")};
+        return cg_cyclic_lr(o, cg_fixture_param(c, "base_lr", 0), cg_fixture_param(c, "max_lr", 0),
+                            &co);
+    }
     *l = (lambda_case){(int)cg_fixture_param(c, "fn", 0), cg_fixture_param(c, "a", 0),
                        cg_fixture_param(c, "b", 0)};
     if (!strncmp(name, "lambda/", 7)) return cg_lambda_lr(o, case_lambda, l);
@@ -87,15 +104,20 @@ static void test_lr_sequences(void **state) {
                      *replay = case_schedule(c, replay_opt, &replay_l);
         if (!s || !replay) fail_msg("%s: %s", name, cg_test_last_message());
         const cg_tensor *expected = cg_fixture_tensor(c, "lr");
+        const cg_tensor *momentum = cg_fixture_tensor(c, "momentum");
         assert_true(expected && expected->numel > 30);
         cg_tensor *lrs = cg_zeros(CG_SHAPE(expected->numel));
         for (int e = 0; e < expected->numel; e++) {
             assert_int_equal(e == 0 ? 0 : cg_scheduler_step(s), 0);
             lrs->data[e] = (float)cg_optimizer_lr(o);
+            double m = cg_optimizer_momentum(o);
+            if (momentum && fabs(m - momentum->data[e]) > 1e-6 * fmax(1, fabs(m)))
+                fail_msg("%s: momentum %.9g after %d steps, PyTorch %.9g", name, m, e,
+                         momentum->data[e]);
             // Resuming at epoch e: the very same double, not a close one.
             cg_scheduler_set_epoch(replay, e);
             if (cg_optimizer_lr(replay_opt) != cg_optimizer_lr(o) ||
-                cg_scheduler_epoch(replay) != e)
+                cg_optimizer_momentum(replay_opt) != m || cg_scheduler_epoch(replay) != e)
                 fail_msg("%s: set_epoch(%d) gives %.17g, stepping %.17g", name, e,
                          cg_optimizer_lr(replay_opt), cg_optimizer_lr(o));
         }
@@ -106,7 +128,7 @@ static void test_lr_sequences(void **state) {
         cg_free(w);
         cases++;
     }
-    assert_int_equal(cases, 29);
+    assert_int_equal(cases, 43);
 }
 
 static double halve(int epoch, int group, void *userdata) {
@@ -143,6 +165,31 @@ static void test_bad_options(void **state) {
     cg_test_expect_error(CG_ERR_ARG, "MultiplicativeLR: lr_lambda is NULL");
     assert_null(cg_multi_step_lr(NULL, 0, NULL, 0.1));
     cg_test_expect_error(CG_ERR_ARG, "MultiStepLR: optimizer is NULL");
+
+    // PyTorch: ValueError("Expected positive integer T_0 ...") / ("Expected integer T_mult >= 1").
+    assert_null(cg_cosine_annealing_warm_restarts(o, 0, NULL));
+    cg_test_expect_error(CG_ERR_ARG, "CosineAnnealingWarmRestarts: invalid T_0=0 (must be > 0)");
+    assert_null(cg_cosine_annealing_warm_restarts(o, 2, &(cg_warm_restarts_options){.t_mult = -1}));
+    cg_test_expect_error(CG_ERR_ARG, "CosineAnnealingWarmRestarts: invalid T_mult=-1");
+    assert_null(cg_cyclic_lr(o, 0.1, 1, &(cg_cyclic_lr_options){.step_size_up = CG_SET(0.0)}));
+    cg_test_expect_error(CG_ERR_ARG, "CyclicLR: invalid step_size_up (> 0) (got base_lr=0.1");
+    assert_null(cg_cyclic_lr(o, 0.1, 1, &(cg_cyclic_lr_options){.step_size_down = CG_SET(-1.0)}));
+    cg_test_expect_error(CG_ERR_ARG, "CyclicLR: invalid step_size_down (>= 0)");
+    assert_null(cg_cyclic_lr(o, 0.1, 1, &(cg_cyclic_lr_options){.mode = (cg_cyclic_mode)7}));
+    cg_test_expect_error(CG_ERR_ARG,
+                         "CyclicLR: invalid mode (triangular, triangular2 or exp_range)");
+    assert_null(cg_cyclic_lr(o, NAN, 1, NULL));
+    cg_test_expect_error(CG_ERR_ARG, "CyclicLR: invalid base_lr and max_lr");
+    // PyTorch: 'optimizer must support momentum with `cycle_momentum` option enabled'.
+    cg_optimizer *adam = cg_adam(1, &w, NULL);
+    assert_null(cg_cyclic_lr(adam, 0.1, 1, NULL));
+    cg_test_expect_error(CG_ERR_ARG, "CyclicLR: cycling momentum needs an optimizer with a "
+                                     "momentum option (SGD, RMSprop), not Adam");
+    cg_scheduler *plain =
+        cg_cyclic_lr(adam, 0.1, 1, &(cg_cyclic_lr_options){.no_cycle_momentum = true});
+    assert_non_null(plain);
+    cg_scheduler_free(plain);
+    cg_optimizer_free(adam);
 
     // What PyTorch raises while stepping: ConstantLR undoing factor 0 (1.0 / 0), and
     // PolynomialLR's 0.0 ** negative power at total_iters (both ZeroDivisionError).
