@@ -34,7 +34,7 @@ cg_scheduler *cg_cosine_annealing_warm_restarts(cg_optimizer *opt, int t_0,
         return cg_error(CG_ERR_ARG, "%s: invalid eta_min=%g (must be finite)", name, o.eta_min);
     cg_scheduler *s = cg_scheduler_rule_new(opt, name, warm_restarts_next);
     if (!s) return NULL;
-    s->t_0 = t_0, s->t_mult = t_mult, s->eta_min = o.eta_min;
+    s->t_0 = t_0, s->t_mult = t_mult, s->eta_min = o.eta_min, s->closed_form = true;
     return cg_scheduler_begin(s);
 }
 
@@ -126,7 +126,7 @@ cg_scheduler *cg_cyclic_lr(cg_optimizer *opt, double base_lr, double max_lr,
     }
     cg_scheduler *s = cg_scheduler_rule_new(opt, "CyclicLR", cyclic_next);
     if (!s) return NULL;
-    s->cyclic = o, s->base_lr = base_lr, s->max_lr = max_lr;
+    s->cyclic = o, s->base_lr = base_lr, s->max_lr = max_lr, s->closed_form = true;
     s->total_size = o.step_size_up.value + o.step_size_down.value;
     s->step_ratio = o.step_size_up.value / s->total_size;
     return cg_scheduler_begin(s);

@@ -296,10 +296,14 @@ int cg_scheduler_step(cg_scheduler *s);
 int cg_scheduler_step_metric(cg_scheduler *s, double metric); // ReduceLROnPlateau only
 int cg_scheduler_epoch(const cg_scheduler *s);                // last_epoch, for checkpoints
 // Restores the lr for that epoch by replaying the schedule from the groups' initial lr, so
-// a resumed run gets exactly the uninterrupted lr. ReduceLROnPlateau depends on the
-// metrics it saw: it restores the epoch count only (the lr comes from the checkpoint,
-// cg_checkpoint_load).
-void cg_scheduler_set_epoch(cg_scheduler *s, int epoch);
+// a resumed run gets exactly the uninterrupted lr. Schedules that PyTorch computes in closed
+// form too (LambdaLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR) jump there at
+// once; the others replay at most CG_SCHEDULER_MAX_REPLAY epochs (a fraction of a second;
+// beyond it an error, not a minutes-long loop). ReduceLROnPlateau depends on the metrics
+// it saw: it restores the epoch count only (the lr comes from the checkpoint,
+// cg_checkpoint_load). 0, or -1 with an error (epoch < 0, the limit, a step that fails).
+#define CG_SCHEDULER_MAX_REPLAY (1 << 26)
+int cg_scheduler_set_epoch(cg_scheduler *s, int epoch);
 void cg_scheduler_free(cg_scheduler *s);
 
 // ---- gradient clipping (torch.nn.utils) --------------------------------------------------

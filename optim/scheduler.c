@@ -8,7 +8,9 @@
 // (last_epoch 0, lr = next(lr)); SequentialLR restarts a schedule at a milestone from the
 // base lr, which equals PyTorch's closed form at epoch 0 for every schedule here.
 // cg_scheduler_set_epoch replays that recursion rather than using closed forms, so a run resumed at
-// epoch e gets bit for bit the lr of an uninterrupted one.
+// epoch e gets bit for bit the lr of an uninterrupted one; rules that are closed forms in
+// PyTorch too (closed_form: LambdaLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR)
+// jump straight to the epoch.
 #include <math.h>
 #include <string.h>
 
@@ -245,6 +247,7 @@ cg_scheduler *cg_one_cycle_lr(cg_optimizer *opt, const cg_one_cycle_lr_options *
                             i + 1, p, o.total_steps, o.three_phase ? ", three_phase" : "");
     cg_scheduler *s = cg_scheduler_rule_new(opt, "OneCycleLR", one_cycle_next);
     if (!s) return NULL;
+    s->closed_form = true;
     s->cycle = o;
     for (int g = 0; g < opt->n_groups; g++) { // as PyTorch's constructor, in every group
         cg_param_group *group = &opt->groups[g];
@@ -439,15 +442,29 @@ int cg_scheduler_epoch(const cg_scheduler *s) {
     return s ? s->last_epoch : 0;
 }
 
-void cg_scheduler_set_epoch(cg_scheduler *s, int epoch) {
-    if (!s) return;
+int cg_scheduler_set_epoch(cg_scheduler *s, int epoch) {
+    if (!s) {
+        cg_error(CG_ERR_ARG, "scheduler_set_epoch: schedule is NULL");
+        return -1;
+    }
     if (epoch < 0) {
-        cg_error(CG_ERR_ARG, "scheduler: invalid epoch %d (must be >= 0)", epoch);
-        return;
+        cg_error(CG_ERR_ARG, "%s: invalid epoch %d (must be >= 0)", s->name, epoch);
+        return -1;
     }
     if (s->kind == PLATEAU) {
         s->last_epoch = epoch;
-        return;
+        return 0;
+    }
+    if (s->kind == RULE && s->closed_form) { // the lr at epoch, from nothing but epoch
+        s->last_epoch = epoch;
+        return apply_rule(s) ? 0 : -1;
+    }
+    if (epoch > CG_SCHEDULER_MAX_REPLAY) {
+        cg_error(CG_ERR_ARG,
+                 "%s: set_epoch(%d) would replay %d steps of the recursive form (at most %d, "
+                 "CG_SCHEDULER_MAX_REPLAY); set the lr yourself (cg_optimizer_set_lr)",
+                 s->name, epoch, epoch, CG_SCHEDULER_MAX_REPLAY);
+        return -1;
     }
     rewind_lrs(s->opt);
     if (s->kind == SEQUENTIAL) {
@@ -458,8 +475,9 @@ void cg_scheduler_set_epoch(cg_scheduler *s, int epoch) {
     } else {
         cg_scheduler_begin(s);
     }
-    while (s->last_epoch < epoch && cg_scheduler_step(s) == 0) {
-    }
+    while (s->last_epoch < epoch)
+        if (cg_scheduler_step(s) != 0) return -1;
+    return 0;
 }
 
 void cg_scheduler_free(cg_scheduler *s) {

@@ -41,7 +41,8 @@ struct cg_scheduler {
     int t_0, t_mult;             // CosineAnnealingWarmRestarts
     cg_cyclic_lr_options cyclic; // CyclicLR, resolved (optionals all set)
     double base_lr, max_lr, step_ratio, total_size;
-    bool owned; // a chain holds it (and frees it)
+    bool closed_form; // next ignores the current lr: set_epoch needs no replay
+    bool owned;       // a chain holds it (and frees it)
 };
 
 // A RULE schedule named `name` (PyTorch's class name) on opt; NULL with an error.

@@ -133,7 +133,9 @@ static cg_scheduler *callback_new(cg_optimizer *opt, const char *name, cg_schedu
 }
 
 cg_scheduler *cg_lambda_lr(cg_optimizer *opt, cg_lr_lambda fn, void *userdata) {
-    return callback_new(opt, "LambdaLR", lambda_next, fn, userdata);
+    cg_scheduler *s = callback_new(opt, "LambdaLR", lambda_next, fn, userdata);
+    if (s) s->closed_form = true;
+    return s;
 }
 
 cg_scheduler *cg_multiplicative_lr(cg_optimizer *opt, cg_lr_lambda fn, void *userdata) {

@@ -3,7 +3,7 @@
 // (with its cycled momentum) against PyTorch's lr sequences
 // (tests/fixtures/schedules.txt, made by gen_schedules.py: 40 epochs, rtol 1e-5); each one
 // resumed with cg_scheduler_set_epoch gives byte-identical lrs; bad options and chains given
-// one schedule twice are refused.
+// one schedule twice are refused; set_epoch(INT_MAX) jumps (closed forms) or is refused.
 #include <math.h>
 #include <string.h>
 
@@ -230,12 +230,54 @@ static void test_bad_options(void **state) {
     cg_free(w);
 }
 
+static double decay(int epoch, int group, void *userdata) {
+    (void)group, (void)userdata;
+    return 1.0 / (1.0 + epoch);
+}
+
+// set_epoch(INT_MAX): closed forms jump there at once; recursive forms refuse to replay
+// more than CG_SCHEDULER_MAX_REPLAY steps instead of looping for seconds.
+static void test_set_epoch_limits(void **state) {
+    (void)state;
+    cg_tensor *w = cg_zeros(CG_SHAPE(1));
+    cg_optimizer *o = cg_sgd(1, &w, &(cg_sgd_options){.lr = CG_SET(0.1)});
+    cg_scheduler *lambda = cg_lambda_lr(o, decay, NULL);
+    assert_int_equal(cg_scheduler_set_epoch(lambda, INT32_MAX), 0);
+    assert_int_equal(cg_scheduler_epoch(lambda), INT32_MAX);
+    assert_true(cg_optimizer_lr(o) == 0.1 * (1.0 / (1.0 + INT32_MAX)));
+    cg_scheduler_free(lambda);
+    cg_optimizer_set_lr(o, 0.1);
+    cg_scheduler *warm =
+        cg_cosine_annealing_warm_restarts(o, 3, &(cg_warm_restarts_options){.t_mult = 2});
+    assert_int_equal(cg_scheduler_set_epoch(warm, INT32_MAX), 0);
+    assert_true(cg_optimizer_lr(o) >= 0 && cg_optimizer_lr(o) <= 0.1);
+    cg_scheduler_free(warm);
+    cg_scheduler *cyclic = cg_cyclic_lr(o, 0.01, 0.1, NULL);
+    assert_int_equal(cg_scheduler_set_epoch(cyclic, INT32_MAX), 0);
+    cg_scheduler_free(cyclic);
+    cg_optimizer_set_lr(o, 0.1);
+    cg_scheduler *step = cg_step_lr(o, 1, 0.5f);
+    assert_int_equal(cg_scheduler_set_epoch(step, INT32_MAX), -1);
+    cg_test_expect_error(CG_ERR_ARG, "StepLR: set_epoch(2147483647) would replay 2147483647 "
+                                     "steps of the recursive form (at most 67108864");
+    assert_int_equal(cg_scheduler_set_epoch(step, -1), -1);
+    cg_test_expect_error(CG_ERR_ARG, "StepLR: invalid epoch -1 (must be >= 0)");
+    assert_int_equal(cg_scheduler_set_epoch(step, 3), 0);
+    assert_true(cg_optimizer_lr(o) == 0.1 * 0.5 * 0.5 * 0.5);
+    cg_scheduler_free(step);
+    assert_int_equal(cg_scheduler_set_epoch(NULL, 1), -1);
+    cg_test_expect_error(CG_ERR_ARG, "scheduler_set_epoch: schedule is NULL");
+    cg_optimizer_free(o);
+    cg_free(w);
+}
+
 #define TEST(f) CG_TEST_NO_LEAKS(f)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         TEST(test_lr_sequences),
         TEST(test_bad_options),
+        TEST(test_set_epoch_limits),
     };
     cg_test_capture_errors();
     return cmocka_run_group_tests_name("schedules_more", tests, setup, teardown);
