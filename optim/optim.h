@@ -173,13 +173,78 @@ cg_scheduler *cg_cosine_annealing_lr(cg_optimizer *opt, int t_max,
 cg_scheduler *cg_exponential_lr(cg_optimizer *opt, double gamma); // ExponentialLR
 
 // LinearLR (warmup): the lr factor goes linearly from start_factor (default 1/3, in (0, 1])
-// to end_factor (default 1, in [0, 1]) over total_iters (default 5) steps.
+// to end_factor (default 1, in [0, 1]) over total_iters (default 5; any integer: with 0
+// or less the lr stays start_factor * lr, as in PyTorch's recursive form) steps.
 typedef struct cg_linear_lr_options {
     double start_factor;
     cg_optional end_factor;
-    int total_iters;
+    cg_optional total_iters; // .total_iters = CG_SET(0) is PyTorch's total_iters=0
 } cg_linear_lr_options;
 cg_scheduler *cg_linear_lr(cg_optimizer *opt, const cg_linear_lr_options *options);
+
+// MultiStepLR: the lr times gamma at each of the n milestones (epochs; copied; a milestone
+// listed k times multiplies by gamma^k, as PyTorch's Counter). gamma >= 0 (PyTorch's default
+// is 0.1). n >= 0.
+cg_scheduler *cg_multi_step_lr(cg_optimizer *opt, int n, const int *milestones, double gamma);
+
+// ConstantLR: the lr times factor (default 1/3, in [0, 1]) until epoch total_iters
+// (default 5, any integer), then the lr itself. factor 0 cannot be undone at total_iters:
+// that step is an error (PyTorch: ZeroDivisionError).
+typedef struct cg_constant_lr_options {
+    cg_optional factor, total_iters;
+} cg_constant_lr_options;
+cg_scheduler *cg_constant_lr(cg_optimizer *opt, const cg_constant_lr_options *options);
+
+// PolynomialLR: lr = base_lr * (1 - epoch / total_iters)^power up to total_iters (default 5,
+// any integer), then constant; power defaults to 1 (any number; a negative power makes
+// the step to total_iters an error, as PyTorch's 0.0 ** -p).
+typedef struct cg_polynomial_lr_options {
+    cg_optional total_iters, power;
+} cg_polynomial_lr_options;
+cg_scheduler *cg_polynomial_lr(cg_optimizer *opt, const cg_polynomial_lr_options *options);
+
+// LambdaLR and MultiplicativeLR with a C callback for PyTorch's lr_lambda: it gets the epoch,
+// the parameter group (PyTorch's list of lambdas, one per group) and userdata.
+//   LambdaLR: lr = initial_lr * fn(epoch)   MultiplicativeLR: lr *= fn(epoch) for epoch > 0
+// cg_scheduler_set_epoch calls fn again for every epoch it replays: keep it a function of
+// its arguments.
+typedef double (*cg_lr_lambda)(int epoch, int group, void *userdata);
+cg_scheduler *cg_lambda_lr(cg_optimizer *opt, cg_lr_lambda fn, void *userdata);
+cg_scheduler *cg_multiplicative_lr(cg_optimizer *opt, cg_lr_lambda fn, void *userdata);
+
+// CosineAnnealingWarmRestarts(T_0, T_mult=1, eta_min=0): cosine from the group's initial_lr
+// down towards eta_min (any finite number) over T_i epochs, then a restart; T_0 > 0 and each
+// period T_mult (default 1, >= 1) times the one before. A closed form, so set_epoch is
+// cheap.
+typedef struct cg_warm_restarts_options {
+    int t_mult; // 0: 1
+    double eta_min;
+} cg_warm_restarts_options;
+cg_scheduler *cg_cosine_annealing_warm_restarts(cg_optimizer *opt, int t_0,
+                                                const cg_warm_restarts_options *options);
+
+// CyclicLR(base_lr, max_lr): every group's lr (set to base_lr at once, as PyTorch) cycles
+// between base_lr and max_lr, rising over step_size_up steps (default 2000, > 0; fractions
+// allowed, as PyTorch's float) and falling over step_size_down (default step_size_up,
+// >= 0). Modes: triangular (the default), triangular2 (the amplitude halves every cycle),
+// exp_range (scaled by gamma^step, gamma default 1). It also cycles the momentum the
+// other way, between base_momentum (0.8) and max_momentum (0.9), of optimizers with a
+// momentum option (SGD, RMSprop; PyTorch refuses others, as cgrad):
+// .no_cycle_momentum = true is cycle_momentum=False. Step it once per batch.
+typedef enum cg_cyclic_mode {
+    CG_CYCLIC_TRIANGULAR = 0,
+    CG_CYCLIC_TRIANGULAR2,
+    CG_CYCLIC_EXP_RANGE,
+} cg_cyclic_mode;
+typedef struct cg_cyclic_lr_options {
+    cg_optional step_size_up, step_size_down;
+    cg_cyclic_mode mode;
+    cg_optional gamma;
+    bool no_cycle_momentum;
+    cg_optional base_momentum, max_momentum;
+} cg_cyclic_lr_options;
+cg_scheduler *cg_cyclic_lr(cg_optimizer *opt, double base_lr, double max_lr,
+                           const cg_cyclic_lr_options *options);
 
 // OneCycleLR: max_lr (> 0) and total_steps (> 0; or epochs * steps_per_epoch, as PyTorch)
 // are required; pct_start 0.3, cosine annealing (anneal_linear: PyTorch's
@@ -217,7 +282,8 @@ typedef struct cg_plateau_options {
 cg_scheduler *cg_reduce_lr_on_plateau(cg_optimizer *opt, const cg_plateau_options *options);
 
 // Chains, which take ownership of the n schedules (all on the same optimizer; not
-// ReduceLROnPlateau); on error they free them too.
+// ReduceLROnPlateau; each given once and not already in a chain, else an error); on error
+// they free them too (each once, and none another chain owns).
 // ChainedScheduler: every step steps all of them, in order.
 cg_scheduler *cg_chained_scheduler(int n, cg_scheduler **schedules);
 // SequentialLR: schedule i runs from milestones[i-1] (0 for the first) to milestones[i],
@@ -230,10 +296,14 @@ int cg_scheduler_step(cg_scheduler *s);
 int cg_scheduler_step_metric(cg_scheduler *s, double metric); // ReduceLROnPlateau only
 int cg_scheduler_epoch(const cg_scheduler *s); // last_epoch, for checkpoints (-1: s NULL)
 // Restores the lr for that epoch by replaying the schedule from the groups' initial lr, so
-// a resumed run gets exactly the uninterrupted lr. ReduceLROnPlateau depends on the
-// metrics it saw: it restores the epoch count only (the lr comes from the checkpoint,
-// cg_checkpoint_load).
-void cg_scheduler_set_epoch(cg_scheduler *s, int epoch);
+// a resumed run gets exactly the uninterrupted lr. Schedules that PyTorch computes in closed
+// form too (LambdaLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR) jump there at
+// once; the others replay at most CG_SCHEDULER_MAX_REPLAY epochs (a fraction of a second;
+// beyond it an error, not a minutes-long loop). ReduceLROnPlateau depends on the metrics
+// it saw: it restores the epoch count only (the lr comes from the checkpoint,
+// cg_checkpoint_load). 0, or -1 with an error (epoch < 0, the limit, a step that fails).
+#define CG_SCHEDULER_MAX_REPLAY (1 << 26)
+int cg_scheduler_set_epoch(cg_scheduler *s, int epoch);
 void cg_scheduler_free(cg_scheduler *s);
 
 // ---- gradient clipping (torch.nn.utils) --------------------------------------------------

@@ -8,35 +8,15 @@
 // (last_epoch 0, lr = next(lr)); SequentialLR restarts a schedule at a milestone from the
 // base lr, which equals PyTorch's closed form at epoch 0 for every schedule here.
 // cg_scheduler_set_epoch replays that recursion rather than using closed forms, so a run resumed at
-// epoch e gets bit for bit the lr of an uninterrupted one.
+// epoch e gets bit for bit the lr of an uninterrupted one; rules that are closed forms in
+// PyTorch too (closed_form: LambdaLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR)
+// jump straight to the epoch.
 #include <math.h>
 #include <string.h>
 
 #include "../tensor/alloc.h"
 #include "../tensor/checked.h"
-#include "optimizer_internal.h"
-
-typedef enum { RULE, PLATEAU, CHAINED, SEQUENTIAL } scheduler_kind;
-
-struct cg_scheduler {
-    scheduler_kind kind;
-    const char *name; // PyTorch's class name, for messages
-    cg_optimizer *opt;
-    int group; // the parameter group `next` is working on
-    int last_epoch;
-    // RULE: the lr at last_epoch (already advanced) from the current lr and the group's
-    // initial_lr; false with an error.
-    bool (*next)(const cg_scheduler *s, double base_lr, double *lr);
-    int step_size, t_max, total_iters; // StepLR, CosineAnnealingLR, LinearLR
-    double gamma, eta_min, start_factor, end_factor;
-    cg_one_cycle_lr_options cycle; // OneCycleLR, resolved
-    cg_plateau_options plateau;    // ReduceLROnPlateau, resolved (optionals all set)
-    double best;
-    int bad_epochs, cooldown_left;
-    int n;                   // CHAINED, SEQUENTIAL
-    cg_scheduler **children; // owned
-    int *milestones;         // SEQUENTIAL: n - 1 epochs
-};
+#include "scheduler_internal.h"
 
 // ---- rules --------------------------------------------------------------------------------
 
@@ -159,15 +139,13 @@ static void rewind_lrs(cg_optimizer *opt) {
         if (opt->groups[g].has_initial_lr) opt->groups[g].lr = opt->groups[g].initial_lr;
 }
 
-// PyTorch's _initial_step: epoch 0's lr from the current one (no rule fails at epoch 0).
-static cg_scheduler *begin(cg_scheduler *s) {
+cg_scheduler *cg_scheduler_begin(cg_scheduler *s) {
     s->last_epoch = 0;
     if (s->kind == RULE) apply_rule(s);
     return s;
 }
 
-static cg_scheduler *rule_new(cg_optimizer *opt, const char *name,
-                              bool (*next)(const cg_scheduler *, double, double *)) {
+cg_scheduler *cg_scheduler_rule_new(cg_optimizer *opt, const char *name, cg_schedule_rule next) {
     cg_scheduler *s = scheduler_new(opt, RULE, name);
     if (s) s->next = next;
     return s;
@@ -178,20 +156,20 @@ cg_scheduler *cg_step_lr(cg_optimizer *opt, int step_size, float gamma) {
         return cg_error(CG_ERR_ARG, "StepLR: invalid step_size=%d (must be > 0)", step_size);
     if (!(gamma >= 0))
         return cg_error(CG_ERR_ARG, "StepLR: invalid gamma=%g (must be >= 0)", gamma);
-    cg_scheduler *s = rule_new(opt, "StepLR", step_lr_next);
+    cg_scheduler *s = cg_scheduler_rule_new(opt, "StepLR", step_lr_next);
     if (!s) return NULL;
     s->step_size = step_size;
     s->gamma = gamma;
-    return begin(s);
+    return cg_scheduler_begin(s);
 }
 
 cg_scheduler *cg_exponential_lr(cg_optimizer *opt, double gamma) {
     if (!(gamma >= 0))
         return cg_error(CG_ERR_ARG, "ExponentialLR: invalid gamma=%g (must be >= 0)", gamma);
-    cg_scheduler *s = rule_new(opt, "ExponentialLR", exponential_next);
+    cg_scheduler *s = cg_scheduler_rule_new(opt, "ExponentialLR", exponential_next);
     if (!s) return NULL;
     s->gamma = gamma;
-    return begin(s);
+    return cg_scheduler_begin(s);
 }
 
 cg_scheduler *cg_cosine_annealing_lr(cg_optimizer *opt, int t_max, float eta_min) {
@@ -200,11 +178,11 @@ cg_scheduler *cg_cosine_annealing_lr(cg_optimizer *opt, int t_max, float eta_min
     if (!(eta_min >= 0))
         return cg_error(CG_ERR_ARG, "CosineAnnealingLR: invalid eta_min=%g (must be >= 0)",
                         eta_min);
-    cg_scheduler *s = rule_new(opt, "CosineAnnealingLR", cosine_next);
+    cg_scheduler *s = cg_scheduler_rule_new(opt, "CosineAnnealingLR", cosine_next);
     if (!s) return NULL;
     s->t_max = t_max;
     s->eta_min = eta_min;
-    return begin(s);
+    return cg_scheduler_begin(s);
 }
 
 cg_scheduler *cg_linear_lr(cg_optimizer *opt, const cg_linear_lr_options *options) {
@@ -212,16 +190,16 @@ cg_scheduler *cg_linear_lr(cg_optimizer *opt, const cg_linear_lr_options *option
     const cg_linear_lr_options *o = options ? options : &defaults;
     double a = o->start_factor != 0 ? o->start_factor : 1.0 / 3;
     double b = cg_optional_or(o->end_factor, 1.0);
-    int n = o->total_iters != 0 ? o->total_iters : 5;
+    int n;
     if (!(a > 0 && a <= 1))
         return cg_error(CG_ERR_ARG, "LinearLR: invalid start_factor=%g (must be in (0, 1])", a);
     if (!(b >= 0 && b <= 1))
         return cg_error(CG_ERR_ARG, "LinearLR: invalid end_factor=%g (must be in [0, 1])", b);
-    if (n < 0) return cg_error(CG_ERR_ARG, "LinearLR: invalid total_iters=%d (must be > 0)", n);
-    cg_scheduler *s = rule_new(opt, "LinearLR", linear_next);
+    if (!cg_schedule_iters("LinearLR", o->total_iters, &n)) return NULL;
+    cg_scheduler *s = cg_scheduler_rule_new(opt, "LinearLR", linear_next);
     if (!s) return NULL;
     s->start_factor = a, s->end_factor = b, s->total_iters = n;
-    return begin(s);
+    return cg_scheduler_begin(s);
 }
 
 cg_scheduler *cg_one_cycle_lr(cg_optimizer *opt, const cg_one_cycle_lr_options *options) {
@@ -267,8 +245,9 @@ cg_scheduler *cg_one_cycle_lr(cg_optimizer *opt, const cg_one_cycle_lr_options *
                             "OneCycleLR: phase %d of the cycle has zero length (pct_start=%g, "
                             "total_steps=%d%s); change pct_start or total_steps",
                             i + 1, p, o.total_steps, o.three_phase ? ", three_phase" : "");
-    cg_scheduler *s = rule_new(opt, "OneCycleLR", one_cycle_next);
+    cg_scheduler *s = cg_scheduler_rule_new(opt, "OneCycleLR", one_cycle_next);
     if (!s) return NULL;
+    s->closed_form = true;
     s->cycle = o;
     for (int g = 0; g < opt->n_groups; g++) { // as PyTorch's constructor, in every group
         cg_param_group *group = &opt->groups[g];
@@ -278,7 +257,7 @@ cg_scheduler *cg_one_cycle_lr(cg_optimizer *opt, const cg_one_cycle_lr_options *
         double *m = o.no_cycle_momentum ? NULL : cg_group_momentum(opt, g);
         if (m) *m = o.max_momentum.value;
     }
-    return begin(s);
+    return cg_scheduler_begin(s);
 }
 
 cg_scheduler *cg_reduce_lr_on_plateau(cg_optimizer *opt, const cg_plateau_options *options) {
@@ -305,6 +284,36 @@ cg_scheduler *cg_reduce_lr_on_plateau(cg_optimizer *opt, const cg_plateau_option
 
 // ---- chains -------------------------------------------------------------------------------
 
+// A chain owns its parts: one given twice, or one another chain already owns, would be
+// stepped twice and freed twice.
+static bool chain_parts_distinct(const char *name, int n, cg_scheduler **children) {
+    for (int i = 0; i < n; i++) {
+        if (children[i]->owned) {
+            cg_error(CG_ERR_ARG, "%s: schedule %d (%s) already belongs to a chain", name, i,
+                     children[i]->name);
+            return false;
+        }
+        for (int j = 0; j < i; j++)
+            if (children[j] == children[i]) {
+                cg_error(CG_ERR_ARG,
+                         "%s: schedule %d (%s) is the same as schedule %d: pass each "
+                         "schedule once",
+                         name, i, children[i]->name, j);
+                return false;
+            }
+    }
+    return true;
+}
+
+// On a failed chain: each part freed once, except those another chain owns.
+static void free_unowned(int n, cg_scheduler **children) {
+    for (int i = 0; children && i < n; i++) {
+        bool seen = false;
+        for (int j = 0; j < i; j++) seen = seen || children[j] == children[i];
+        if (!seen && children[i] && !children[i]->owned) cg_scheduler_free(children[i]);
+    }
+}
+
 static cg_scheduler *chain_new(scheduler_kind kind, const char *name, int n,
                                cg_scheduler **children, const int *milestones) {
     bool ok = n > 0 && children;
@@ -315,6 +324,7 @@ static cg_scheduler *chain_new(scheduler_kind kind, const char *name, int n,
                  "%s: needs n > 0 schedules, none NULL or ReduceLROnPlateau, "
                  "all on one optimizer",
                  name);
+    ok = ok && chain_parts_distinct(name, n, children);
     for (int i = 0; ok && kind == SEQUENTIAL && i < n - 1; i++) {
         ok = milestones && milestones[i] > (i ? milestones[i - 1] : 0);
         if (!ok)
@@ -324,12 +334,13 @@ static cg_scheduler *chain_new(scheduler_kind kind, const char *name, int n,
     if (s) s->children = cg_alloc((size_t)n * sizeof *s->children);
     if (s && kind == SEQUENTIAL && n > 1) s->milestones = cg_alloc((size_t)(n - 1) * sizeof(int));
     if (!s || !s->children || (kind == SEQUENTIAL && n > 1 && !s->milestones)) {
-        for (int i = 0; children && i < n; i++) cg_scheduler_free(children[i]);
+        free_unowned(n, children);
         if (s) cg_dealloc(s->children), cg_dealloc(s->milestones), cg_dealloc(s);
         return NULL;
     }
     s->n = n;
     memcpy(s->children, children, (size_t)n * sizeof *children);
+    for (int i = 0; i < n; i++) children[i]->owned = true;
     if (s->milestones) memcpy(s->milestones, milestones, (size_t)(n - 1) * sizeof(int));
     return s;
 }
@@ -343,7 +354,7 @@ cg_scheduler *cg_chained_scheduler(int n, cg_scheduler **schedules) {
 static cg_scheduler *sequential_begin(cg_scheduler *s) {
     s->last_epoch = 0;
     rewind_lrs(s->opt);
-    begin(s->children[0]);
+    cg_scheduler_begin(s->children[0]);
     return s;
 }
 
@@ -431,27 +442,39 @@ int cg_scheduler_epoch(const cg_scheduler *s) {
     return cg_check_ptr(s, "scheduler_epoch", "s") ? s->last_epoch : -1;
 }
 
-void cg_scheduler_set_epoch(cg_scheduler *s, int epoch) {
-    if (!cg_check_ptr(s, "scheduler_set_epoch", "s")) return;
+int cg_scheduler_set_epoch(cg_scheduler *s, int epoch) {
+    if (!cg_check_ptr(s, "scheduler_set_epoch", "s")) return -1;
     if (epoch < 0) {
-        cg_error(CG_ERR_ARG, "scheduler: invalid epoch %d (must be >= 0)", epoch);
-        return;
+        cg_error(CG_ERR_ARG, "%s: invalid epoch %d (must be >= 0)", s->name, epoch);
+        return -1;
     }
     if (s->kind == PLATEAU) {
         s->last_epoch = epoch;
-        return;
+        return 0;
+    }
+    if (s->kind == RULE && s->closed_form) { // the lr at epoch, from nothing but epoch
+        s->last_epoch = epoch;
+        return apply_rule(s) ? 0 : -1;
+    }
+    if (epoch > CG_SCHEDULER_MAX_REPLAY) {
+        cg_error(CG_ERR_ARG,
+                 "%s: set_epoch(%d) would replay %d steps of the recursive form (at most %d, "
+                 "CG_SCHEDULER_MAX_REPLAY); set the lr yourself (cg_optimizer_set_lr)",
+                 s->name, epoch, epoch, CG_SCHEDULER_MAX_REPLAY);
+        return -1;
     }
     rewind_lrs(s->opt);
     if (s->kind == SEQUENTIAL) {
         sequential_begin(s);
     } else if (s->kind == CHAINED) {
         s->last_epoch = 0;
-        for (int i = 0; i < s->n; i++) begin(s->children[i]);
+        for (int i = 0; i < s->n; i++) cg_scheduler_begin(s->children[i]);
     } else {
-        begin(s);
+        cg_scheduler_begin(s);
     }
-    while (s->last_epoch < epoch && cg_scheduler_step(s) == 0) {
-    }
+    while (s->last_epoch < epoch)
+        if (cg_scheduler_step(s) != 0) return -1;
+    return 0;
 }
 
 void cg_scheduler_free(cg_scheduler *s) {

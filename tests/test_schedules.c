@@ -31,8 +31,7 @@ static cg_optional opt(const cg_fixture_case *c, const char *key) {
 }
 
 static cg_scheduler *linear(cg_optimizer *o, const cg_fixture_case *c) {
-    cg_linear_lr_options lo = {num(c, "start_factor"), opt(c, "end_factor"),
-                               (int)num(c, "total_iters")};
+    cg_linear_lr_options lo = {num(c, "start_factor"), opt(c, "end_factor"), opt(c, "total_iters")};
     return cg_linear_lr(o, &lo);
 }
 
