@@ -70,12 +70,23 @@ static cg_module *mnist_net(void) {
 // when the shape is kept and a projection (1x1 conv with the block's stride, then BN) when
 // it changes. The children carry the names PyTorch's class gives its attributes, so the
 // state_dict is the Python model's: conv1, bn1, conv2, bn2, shortcut.0, shortcut.1.
+// relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), as torchvision's BasicBlock: bn1 and
+// relu in one pass, the residual add and its ReLU in one op, and each intermediate handed
+// to cg_free_consumed once the next op has read it (freed at once in evaluation).
 static cg_tensor *basic_block_forward(cg_module *m, cg_tensor *x) {
-    cg_tensor *y = cg_module_forward(cg_module_get(m, "conv1"), x);
-    y = cg_relu(cg_module_forward(cg_module_get(m, "bn1"), y));
-    y = cg_module_forward(cg_module_get(m, "bn2"), cg_module_forward(cg_module_get(m, "conv2"), y));
-    cg_module *shortcut = cg_module_get(m, "shortcut");
-    return cg_relu(cg_add(y, shortcut ? cg_module_forward(shortcut, x) : x));
+    cg_tensor *h = cg_module_forward(cg_module_get(m, "conv1"), x);
+    cg_tensor *y = cg_module_forward_pair(cg_module_get(m, "bn1"), cg_module_get(m, "relu"), h);
+    cg_free_consumed(h, x, y);
+    h = cg_module_forward(cg_module_get(m, "conv2"), y);
+    cg_free_consumed(y, x, h);
+    y = cg_module_forward(cg_module_get(m, "bn2"), h);
+    cg_free_consumed(h, x, y);
+    const bool *projects = m->impl; // a projection shortcut (torchvision: downsample)
+    cg_tensor *s = *projects ? cg_module_forward(cg_module_get(m, "shortcut"), x) : x;
+    cg_tensor *out = cg_add_relu(y, s);
+    cg_free_consumed(y, x, out);
+    if (s != x) cg_free_consumed(s, x, out);
+    return out;
 }
 static const cg_module_class basic_block_class = {.name = "BasicBlock",
                                                   .forward = basic_block_forward};
@@ -92,12 +103,13 @@ static cg_module *basic_block(int in, int out, int stride) {
     const cg_conv_options first = {.stride = stride, .padding = 1, .no_bias = true};
     const cg_conv_options second = {.padding = 1, .no_bias = true};
     const cg_conv_options project = {.stride = stride, .no_bias = true};
-    cg_module *m = cg_module_new(&basic_block_class, NULL, 0);
+    bool projects = stride != 1 || in != out;
+    cg_module *m = cg_module_new(&basic_block_class, &projects, sizeof projects);
     bool ok = add_child(m, "conv1", cg_Conv2d(in, out, 3, &first)) &&
-              add_child(m, "bn1", cg_BatchNorm2d(out, NULL)) &&
+              add_child(m, "bn1", cg_BatchNorm2d(out, NULL)) && add_child(m, "relu", cg_ReLU()) &&
               add_child(m, "conv2", cg_Conv2d(out, out, 3, &second)) &&
               add_child(m, "bn2", cg_BatchNorm2d(out, NULL));
-    if (ok && (stride != 1 || in != out))
+    if (ok && projects)
         ok = add_child(m, "shortcut",
                        SEQUENTIAL(cg_Conv2d(in, out, 1, &project), cg_BatchNorm2d(out, NULL)));
     if (ok) return m;
