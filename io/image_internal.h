@@ -1,5 +1,5 @@
 // io/image_internal.h - the PNG encoder of io/image.c (stb_image_write) for other io files
-// that draw their own pictures (io/metrics_plot.c).
+// that draw their own pictures (io/image_grid.c, io/metrics_plot.c).
 #ifndef CG_IMAGE_INTERNAL_H
 #define CG_IMAGE_INTERNAL_H
 

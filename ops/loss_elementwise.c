@@ -208,9 +208,11 @@ static unsigned accepted_options(elementwise_loss kind) {
         return LOSS_WEIGHT | LOSS_POS_WEIGHT;
     case KL_DIV:
         return LOSS_LOG_TARGET | LOSS_BATCHMEAN;
-    default:
-        return 0;
+    case MSE:
+    case L1:
+        break;
     }
+    return 0;
 }
 
 static cg_tensor *elementwise(elementwise_loss kind, const cg_op *op, cg_tensor *x, cg_tensor *t,

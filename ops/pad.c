@@ -48,9 +48,12 @@ static int64_t source_index(int64_t o, int64_t before, int64_t after, int64_t si
         return i < 0 ? -i : 2 * (size - 1) - i;
     case CG_PAD_REPLICATE:
         return i < 0 ? 0 : size - 1;
-    default:
-        return -1;
+    case CG_PAD_CIRCULAR: // handled above
+    case CG_PAD_ZEROS:
+    case CG_PAD_CONSTANT:
+        break;
     }
+    return -1; // the constant (plan_pad refused any other mode value)
 }
 
 // One map per dim, out_shape[d] entries each, carved from one buffer.
