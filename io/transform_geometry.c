@@ -64,7 +64,9 @@ int cg_tf_resize(cg_sample *s, int height, int width, cg_interp interp) {
         float *dst = d + (size_t)c * (size_t)height * (size_t)width;
         for (int y = 0; y < height; y++) {
             const float *r0 = src + (size_t)y0[y] * (size_t)s->w;
-            const float *r1 = src + (size_t)y1[y] * (size_t)s->w;
+            // Nearest fills y0 only: y1 is read (and its row formed) for bilinear alone.
+            const float *r1 =
+                interp == CG_INTERP_BILINEAR ? src + (size_t)y1[y] * (size_t)s->w : r0;
             for (int x = 0; x < width; x++) {
                 if (interp == CG_INTERP_NEAREST) {
                     dst[(size_t)y * (size_t)width + (size_t)x] = r0[x0[x]];
