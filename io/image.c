@@ -202,8 +202,10 @@ static image_header image_header_of(const uint8_t *b, size_t n) {
 // The limits of image.h, on absolute 64-bit sides, for every format alike.
 static bool header_fits(const char *path, const image_header *hd, size_t size) {
     if (hd->w < 0 || hd->h < 0) return true; // no header found: stb reports what is wrong
-    int64_t pixels = hd->w * hd->h;          // both below 2^32
-    if (hd->w <= CG_IMAGE_MAX_SIDE && hd->h <= CG_IMAGE_MAX_SIDE && pixels <= CG_IMAGE_MAX_PIXELS &&
+    // The sides first: two sides below 2^32 can still multiply past 2^63 (found by fuzz_image).
+    bool sides_fit = hd->w <= CG_IMAGE_MAX_SIDE && hd->h <= CG_IMAGE_MAX_SIDE;
+    int64_t pixels = sides_fit ? hd->w * hd->h : 0; // bounded: both sides checked above
+    if (sides_fit && pixels <= CG_IMAGE_MAX_PIXELS &&
         pixels <= CG_IMAGE_MAX_PIXELS_PER_BYTE * (int64_t)size + (1 << 20))
         return true;
     cg_error(CG_ERR_FORMAT,
