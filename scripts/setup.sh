@@ -44,6 +44,10 @@ CG_DATA_PACKAGES=(dataset-fashion-mnist)
 # --check with /usr/bin/python3; without torch that test prints SKIPPED and passes), and
 # Python's protobuf decoding the TensorBoard event files (tests/tfevents_check.py).
 CG_INTEROP_PACKAGES=(python3-torch python3-protobuf)
+# ONNX's backend node tests of the conv / pool / batch-norm family: the ctest
+# onnx_node_fixture checks that the committed tests/fixtures/onnx_node.txt (which
+# test_onnx_node_conv runs; it needs no package) equals what gen_onnx_node.py makes of them.
+CG_INTEROP_PACKAGES+=(libonnx-testdata python3-onnx)
 # The libFuzzer harnesses of tests/fuzz (scripts/fuzz): clang, its sanitizer and libFuzzer
 # runtimes, and the LLVM OpenMP runtime clang links instead of libgomp.
 CG_FUZZ_PACKAGES=(clang libclang-rt-14-dev libomp-dev)
