@@ -97,15 +97,18 @@ static void scatter_planes(void *ctx, int64_t p0, int64_t p1) {
                                            g->W, g->OH, g->OW, dx + p * g->H * g->W);
             continue;
         }
+        // Any other window: the plane is zeroed and takes the sums while it is in L1.
+        float *plane = dx + p * g->H * g->W;
+        memset(plane, 0, (size_t)(g->H * g->W) * sizeof(float));
         for (int64_t o = p * g->OH * g->OW; o < (p + 1) * g->OH * g->OW; o++)
-            dx[p * g->H * g->W + (int64_t)argmax[o]] += dy[o];
+            plane[(int64_t)argmax[o]] += dy[o];
     }
 }
 
 static void scatter_to_argmax(cg_node *n, const float *dy) {
     const pool_geometry *g = n->ctx;
-    // MaxPool2d(2): each input is in one window, a plane at a time (kernels/pool.h)
-    cg_tensor *dx = pool_2x2(g) ? cg_empty_like(n->inputs[0]) : cg_zeros_like(n->inputs[0]);
+    // Every plane is zeroed by scatter_planes as it goes (no separate zero fill of dx).
+    cg_tensor *dx = cg_empty_like(n->inputs[0]);
     if (!dx) return;
     max_job j = {g, dy, dx->data, n->saved[0]->data};
     cg_pool_for_planes(g, scatter_planes, &j);
