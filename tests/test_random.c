@@ -55,16 +55,20 @@ static void test_pcg32_stream_exact(void **state) {
 // leaves the generator where the single draws would.
 static void test_uniforms_follow_single_draws(void **state) {
     (void)state;
+    // lengths below, at and around the interleaved lanes' multiples, one after another
+    static const int lengths[] = {0, 1, 7, 15, 16, 17, 1000, 1003};
     ref_pcg32 ref;
     ref_seed(&ref, 7, 11);
     cg_rng bulk = {ref.state, ref.inc}, single = bulk;
-    float out[1000];
-    cg_rng_uniforms(&bulk, out, 1000);
-    for (int i = 0; i < 1000; i++) {
-        assert_true(out[i] == cg_rng_uniform(&single));
-        assert_true(out[i] == (float)(ref_next(&ref) >> 8) / 16777216.0f);
+    float out[1003];
+    for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++) {
+        cg_rng_uniforms(&bulk, out, lengths[k]);
+        for (int i = 0; i < lengths[k]; i++) {
+            assert_true(out[i] == cg_rng_uniform(&single));
+            assert_true(out[i] == (float)(ref_next(&ref) >> 8) / 16777216.0f);
+        }
+        assert_true(bulk.state == single.state && bulk.inc == single.inc);
     }
-    assert_true(bulk.state == single.state && bulk.inc == single.inc);
 }
 
 // Whatever seeding scheme cg_rng_seed uses, the stream after it is the PCG32 stream of the
