@@ -257,6 +257,10 @@ static int apply_one(const cg_transform *t, cg_sample *s, cg_rng *rng) {
         return random_erasing(t, s, rng);
     case CG_T_RANDOM_VFLIP:
         return cg_rng_uniform(rng) < t->p ? cg_tf_vflip(s) : tf_floats(s, "vflip");
+    case CG_T_RANDOM_ROTATION:
+        return tf_random_rotation(t, s, rng);
+    case CG_T_RANDOM_AFFINE:
+        return tf_random_affine(t, s, rng);
     }
     cg_error(CG_ERR_ARG, "transform: unknown kind %d", (int)t->kind);
     return -1;

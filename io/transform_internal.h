@@ -11,4 +11,8 @@ float *tf_alloc(const char *op, int c, int h, int w);
 // Replaces s->data by `data` (c, h, w), freeing the old one.
 void tf_replace(cg_sample *s, float *data, int c, int h, int w);
 
+// The random steps of io/transform_affine.c, for cg_transform_apply.
+int tf_random_rotation(const cg_transform *t, cg_sample *s, cg_rng *rng);
+int tf_random_affine(const cg_transform *t, cg_sample *s, cg_rng *rng);
+
 #endif

@@ -18,10 +18,13 @@
 // Random steps draw from the cg_rng they are given (the loader hands each batch its own
 // stream): RandomHorizontalFlip/VerticalFlip flip when cg_rng_uniform(rng) < p, RandomCrop
 // draws top then left, each uniform over the legal positions (torch.randint's range).
+// RandomRotation draws its angle, RandomAffine its angle, translation, scale and shears in
+// torchvision's get_params order (each only when its range is given).
 // Every function returns 0, or -1 after cg_error naming the transform and the shapes.
 #ifndef CG_TRANSFORMS_H
 #define CG_TRANSFORMS_H
 
+#include "../tensor/options.h"
 #include "dataset.h"
 
 typedef enum cg_interp {
@@ -48,6 +51,8 @@ typedef enum cg_transform_kind {
     CG_T_RANDOM_VFLIP,
     CG_T_RANDOM_RESIZED_CROP,
     CG_T_RANDOM_ERASING,
+    CG_T_RANDOM_ROTATION,
+    CG_T_RANDOM_AFFINE,
 } cg_transform_kind;
 
 // One step: a kind and its parameters (fields a kind does not use are ignored). Build them
@@ -58,15 +63,25 @@ typedef struct cg_transform {
                               // size), CENTER_CROP, RANDOM_CROP
     int pad[4];               // PAD, RANDOM_CROP's padding: left, top, right, bottom
     cg_border_mode pad_mode;  // PAD, RANDOM_CROP
-    float fill;               // PAD, RANDOM_CROP (constant mode)
+    float fill;               // PAD, RANDOM_CROP (constant mode); RANDOM_ROTATION/AFFINE:
+                              // the value of pixels mapped from outside the image
     bool pad_if_needed;       // RANDOM_CROP
-    cg_interp interp;         // RESIZE
+    cg_interp interp;         // RESIZE, RANDOM_ROTATION/AFFINE (their constructors: NEAREST)
     float p;                  // RANDOM_HFLIP, RANDOM_VFLIP
     int channels;             // NORMALIZE (1..4), GRAYSCALE (output channels: 1 or 3)
     float mean[4], std[4];    // NORMALIZE
     float scale[2], ratio[2]; // RANDOM_RESIZED_CROP, RANDOM_ERASING: area fraction and
-                              // aspect ratio ranges
+                              // aspect ratio ranges; RANDOM_AFFINE: scale[] is the scale
+                              // range ({0, 0}: None, scale 1, nothing drawn)
     float value;              // RANDOM_ERASING: the value erased boxes get (and p above)
+    float degrees[2];         // RANDOM_ROTATION/AFFINE: the angle range, in degrees
+    float translate[2];       // RANDOM_AFFINE: the largest shift as fractions of the width
+                              // and height, in [0, 1] ({0, 0}: None, nothing drawn)
+    float shear[4];           // RANDOM_AFFINE: the x shear range, then the y one, in degrees
+                              // (all 0: None; y range {0, 0}: x only, as a 2-value shear)
+    cg_optional center[2];    // RANDOM_ROTATION/AFFINE: (x, y) in pixels, the origin at the
+                              // top-left corner; unset: the image centre
+    bool expand;              // RANDOM_ROTATION: the output grows to hold the whole image
 } cg_transform;
 
 cg_transform cg_t_to_tensor(void);
@@ -86,6 +101,12 @@ cg_transform cg_t_random_resized_crop(int height, int width);
 // RandomErasing(p, scale=(0.02, 0.33), ratio=(0.3, 3.3), value) with a constant value (the
 // "random" normal-noise value is not supported).
 cg_transform cg_t_random_erasing(float p, float value);
+// RandomRotation(degrees): an angle uniform in (-degrees, degrees); nearest, fill 0, no
+// expand, the image centre (set the fields `degrees`, `interp`, `fill`, `expand`, `center`).
+cg_transform cg_t_random_rotation(float degrees);
+// RandomAffine(degrees): angle uniform in (-degrees, degrees), no translation, scale or
+// shear, nearest, fill 0; the fields `translate`, `scale`, `shear` add them.
+cg_transform cg_t_random_affine(float degrees);
 
 // Apply steps[0..n) in order (a Compose). rng may be NULL (the global generator).
 int cg_transform_apply(const cg_transform *steps, int n, cg_sample *s, cg_rng *rng);
@@ -116,5 +137,36 @@ int cg_random_erasing_params(cg_rng *rng, int h, int w, const float scale[2], co
 int cg_tf_erase(cg_sample *s, int top, int left, int height, int width, float value);
 // RandomCrop.get_params: top in [0, h - th], left in [0, w - tw]; -1 if the crop is larger.
 int cg_random_crop_params(cg_rng *rng, int h, int w, int th, int tw, int *top, int *left);
+
+// ---- rotation and affine warps (io/transform_affine.c) ----------------------------------------
+// torchvision 0.14's TENSOR backend: the inverse matrix of _get_inverse_affine_matrix maps
+// each output pixel centre to the input, which grid_sample (align_corners=False) reads with
+// nearest (round half to even) or bilinear taps; pixels mapped (partly) from outside the
+// image are blended with `fill` through a sampled mask, exactly as the transforms pass a
+// fill (F.rotate's fill=None, no mask, is not offered: in bilinear mode it keeps the darker
+// zero-blended edge). Angles are in degrees, counter-clockwise for rotate (F.rotate) and
+// clockwise for affine (F.affine), as torchvision's. center: (x, y) in pixels from the
+// top-left corner, or NULL for the image centre.
+
+// F.rotate(img, angle, interpolation, expand, center, fill): expand grows the output to
+// hold the whole rotated image (its size as torchvision computes it).
+int cg_tf_rotate(cg_sample *s, float angle, cg_interp interp, bool expand, const float *center,
+                 float fill);
+// F.affine(img, angle, translate, scale, shear, interpolation, fill, center): rotate by
+// angle, scale (> 0), shear by shear[0] (x) and shear[1] (y) degrees, then shift by
+// translate (x, y) pixels, about center. The output has the input's size.
+int cg_tf_affine(cg_sample *s, float angle, const float translate[2], float scale,
+                 const float shear[2], cg_interp interp, float fill, const float *center);
+// RandomRotation.get_params: one angle uniform in [degrees[0], degrees[1]].
+int cg_random_rotation_params(cg_rng *rng, const float degrees[2], float *angle);
+// RandomAffine.get_params for the step t on an h x w image, in its order: the angle; if
+// t->translate is set, tx then ty, each round(uniform(-max, max)) half to even with max =
+// translate[0] * w (translate[1] * h); if t->scale is set, the scale; if t->shear is set,
+// the x shear and, with a y range, the y one.
+typedef struct cg_affine_params {
+    float angle, translate[2], scale, shear[2];
+} cg_affine_params;
+int cg_random_affine_params(cg_rng *rng, const cg_transform *t, int h, int w,
+                            cg_affine_params *out);
 
 #endif
