@@ -53,6 +53,7 @@ typedef enum cg_transform_kind {
     CG_T_RANDOM_ERASING,
     CG_T_RANDOM_ROTATION,
     CG_T_RANDOM_AFFINE,
+    CG_T_COLOR_JITTER,
 } cg_transform_kind;
 
 // One step: a kind and its parameters (fields a kind does not use are ignored). Build them
@@ -74,6 +75,8 @@ typedef struct cg_transform {
                               // aspect ratio ranges; RANDOM_AFFINE: scale[] is the scale
                               // range ({0, 0}: None, scale 1, nothing drawn)
     float value;              // RANDOM_ERASING: the value erased boxes get (and p above)
+    bool random_value;        // RANDOM_ERASING: value="random", N(0, 1) noise per erased
+                              // pixel from the step's generator (value is then unused)
     float degrees[2];         // RANDOM_ROTATION/AFFINE: the angle range, in degrees
     float translate[2];       // RANDOM_AFFINE: the largest shift as fractions of the width
                               // and height, in [0, 1] ({0, 0}: None, nothing drawn)
@@ -82,6 +85,8 @@ typedef struct cg_transform {
     cg_optional center[2];    // RANDOM_ROTATION/AFFINE: (x, y) in pixels, the origin at the
                               // top-left corner; unset: the image centre
     bool expand;              // RANDOM_ROTATION: the output grows to hold the whole image
+    float jitter[4][2];       // COLOR_JITTER: the brightness, contrast, saturation and hue
+                              // factor ranges; a range {1, 1} ({0, 0} for hue) is None
 } cg_transform;
 
 cg_transform cg_t_to_tensor(void);
@@ -98,8 +103,8 @@ cg_transform cg_t_random_vertical_flip(float p);
 // RandomResizedCrop((height, width)) with torchvision's defaults: scale (0.08, 1), ratio
 // (3/4, 4/3), bilinear; change the fields for others.
 cg_transform cg_t_random_resized_crop(int height, int width);
-// RandomErasing(p, scale=(0.02, 0.33), ratio=(0.3, 3.3), value) with a constant value (the
-// "random" normal-noise value is not supported).
+// RandomErasing(p, scale=(0.02, 0.33), ratio=(0.3, 3.3), value) with a constant value; set
+// the field `random_value` for value="random" (normal noise, drawn after the box).
 cg_transform cg_t_random_erasing(float p, float value);
 // RandomRotation(degrees): an angle uniform in (-degrees, degrees); nearest, fill 0, no
 // expand, the image centre (set the fields `degrees`, `interp`, `fill`, `expand`, `center`).
@@ -107,6 +112,11 @@ cg_transform cg_t_random_rotation(float degrees);
 // RandomAffine(degrees): angle uniform in (-degrees, degrees), no translation, scale or
 // shear, nearest, fill 0; the fields `translate`, `scale`, `shear` add them.
 cg_transform cg_t_random_affine(float degrees);
+// ColorJitter(brightness, contrast, saturation, hue): ranges [max(0, 1 - b), 1 + b] (the
+// same for contrast and saturation; 0 is None) and [-hue, hue] (hue <= 0.5); set the field
+// `jitter` for explicit ranges. Each call draws an order of the four (a uniform
+// permutation, as torch.randperm(4)) and then the factors of the ranges that are not None.
+cg_transform cg_t_color_jitter(float brightness, float contrast, float saturation, float hue);
 
 // Apply steps[0..n) in order (a Compose). rng may be NULL (the global generator).
 int cg_transform_apply(const cg_transform *steps, int n, cg_sample *s, cg_rng *rng);
@@ -135,6 +145,9 @@ int cg_random_erasing_params(cg_rng *rng, int h, int w, const float scale[2], co
                              int box[4]);
 // F.erase with a constant: the box top..top+height, left..left+width set to value.
 int cg_tf_erase(cg_sample *s, int top, int left, int height, int width, float value);
+// F.erase with RandomErasing's value="random": each erased value an N(0, 1) draw of rng
+// (channel by channel, rows top to bottom), as torchvision's normal_() tensor (C, h, w).
+int cg_tf_erase_noise(cg_sample *s, int top, int left, int height, int width, cg_rng *rng);
 // RandomCrop.get_params: top in [0, h - th], left in [0, w - tw]; -1 if the crop is larger.
 int cg_random_crop_params(cg_rng *rng, int h, int w, int th, int tw, int *top, int *left);
 
@@ -163,6 +176,23 @@ int cg_random_rotation_params(cg_rng *rng, const float degrees[2], float *angle)
 // t->translate is set, tx then ty, each round(uniform(-max, max)) half to even with max =
 // translate[0] * w (translate[1] * h); if t->scale is set, the scale; if t->shear is set,
 // the x shear and, with a y range, the y one.
+
+// ---- colour (io/transform_color.c), torchvision 0.14's tensor functions -----------------------
+// 1 or 3 channels (floats expected in [0, 1]; every result is clamped to [0, 1] as _blend
+// does). Grayscale means use rgb_to_grayscale's weights 0.2989, 0.587, 0.114.
+int cg_tf_adjust_brightness(cg_sample *s, float factor); // factor * x, factor >= 0
+// factor * x + (1 - factor) * mean, the mean over the whole (grayscale) image; factor >= 0
+int cg_tf_adjust_contrast(cg_sample *s, float factor);
+// factor * x + (1 - factor) * gray(x) per pixel; factor >= 0; 1 channel: unchanged
+int cg_tf_adjust_saturation(cg_sample *s, float factor);
+// Hue shifted by factor turns in HSV (_rgb2hsv / _hsv2rgb); factor in [-0.5, 0.5]; 1
+// channel: unchanged
+int cg_tf_adjust_hue(cg_sample *s, float factor);
+// ColorJitter.get_params for the step t: order[] a uniform permutation of 0..3 (0
+// brightness, 1 contrast, 2 saturation, 3 hue; drawn first, as torch.randperm), then each
+// factor uniform in its range, NAN for a None range (neither drawn nor applied).
+int cg_color_jitter_params(cg_rng *rng, const cg_transform *t, int order[4], float factors[4]);
+
 typedef struct cg_affine_params {
     float angle, translate[2], scale, shear[2];
 } cg_affine_params;
