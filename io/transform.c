@@ -195,6 +195,17 @@ cg_transform cg_t_random_vertical_flip(float p) {
     return (cg_transform){.kind = CG_T_RANDOM_VFLIP, .p = p};
 }
 
+// Resize and RandomResizedCrop's resampling: antialias as torchvision 0.14 on tensors,
+// bilinear only (its ValueError for other modes).
+static int resize(cg_sample *s, int height, int width, cg_interp interp, bool antialias) {
+    if (!antialias) return cg_tf_resize(s, height, width, interp);
+    if (interp != CG_INTERP_BILINEAR) {
+        cg_error(CG_ERR_ARG, "resize: antialias is supported for bilinear interpolation only");
+        return -1;
+    }
+    return cg_tf_resize_antialias(s, height, width);
+}
+
 // torchvision's RandomCrop.forward: pad, pad_if_needed (both sides by the shortfall), then
 // a window drawn by get_params.
 static int random_crop(const cg_transform *t, cg_sample *s, cg_rng *rng) {
@@ -217,7 +228,7 @@ static int random_resized_crop(const cg_transform *t, cg_sample *s, cg_rng *rng)
         cg_random_resized_crop_params(rng, s->h, s->w, t->scale, t->ratio, box) ||
         cg_tf_crop(s, box[0], box[1], box[2], box[3]))
         return -1;
-    return cg_tf_resize(s, t->height, t->width, t->interp);
+    return resize(s, t->height, t->width, t->interp, t->antialias);
 }
 
 // RandomErasing.forward: erase with probability p, at a box drawn after the coin.
@@ -243,7 +254,7 @@ static int apply_one(const cg_transform *t, cg_sample *s, cg_rng *rng) {
         }
         return cg_tf_normalize(s, t->mean, t->std);
     case CG_T_RESIZE:
-        return cg_tf_resize(s, t->height, t->width, t->interp);
+        return resize(s, t->height, t->width, t->interp, t->antialias);
     case CG_T_CENTER_CROP:
         return cg_tf_center_crop(s, t->height, t->width);
     case CG_T_PAD:

@@ -12,8 +12,8 @@
 // sample that is still HWC bytes is converted first as by ToTensor (bytes / 255, CHW), so a
 // geometric step before ToTensor means "ToTensor, then the step on the float tensor".
 // Differences from PIL: Resize interpolates the float values (no rounding to bytes) and,
-// as torchvision 0.14 on tensors, without antialiasing; Grayscale uses the tensor weights
-// 0.2989 R + 0.587 G + 0.114 B.
+// as torchvision 0.14 on tensors, without antialiasing unless asked (the field antialias,
+// cg_tf_resize_antialias); Grayscale uses the tensor weights 0.2989 R + 0.587 G + 0.114 B.
 //
 // Random steps draw from the cg_rng they are given (the loader hands each batch its own
 // stream): RandomHorizontalFlip/VerticalFlip flip when cg_rng_uniform(rng) < p, RandomCrop
@@ -68,6 +68,8 @@ typedef struct cg_transform {
                               // the value of pixels mapped from outside the image
     bool pad_if_needed;       // RANDOM_CROP
     cg_interp interp;         // RESIZE, RANDOM_ROTATION/AFFINE (their constructors: NEAREST)
+    bool antialias;           // RESIZE, RANDOM_RESIZED_CROP: torchvision's antialias=True
+                              // (bilinear only; false is 0.14's default on tensors)
     float p;                  // RANDOM_HFLIP, RANDOM_VFLIP
     int channels;             // NORMALIZE (1..4), GRAYSCALE (output channels: 1 or 3)
     float mean[4], std[4];    // NORMALIZE
@@ -125,6 +127,10 @@ int cg_transform_apply(const cg_transform *steps, int n, cg_sample *s, cg_rng *r
 int cg_tf_to_tensor(cg_sample *s); // HWC bytes -> CHW floats / 255 (no-op on floats)
 int cg_tf_normalize(cg_sample *s, const float *mean, const float *std); // (x - m) / s per channel
 int cg_tf_resize(cg_sample *s, int height, int width, cg_interp interp);
+// F.resize(img, size, BILINEAR, antialias=True) on a tensor: F.interpolate's antialiased
+// bilinear (a triangle filter widened by the scale when shrinking, as PIL), through
+// ops/interpolate's weights. Sizes as cg_tf_resize (width 0: an int size).
+int cg_tf_resize_antialias(cg_sample *s, int height, int width);
 // The window rows top..top+height, columns left..left+width; parts outside the image are 0.
 int cg_tf_crop(cg_sample *s, int top, int left, int height, int width);
 // Zero-padded when larger than the image; offsets round((side - crop) / 2) half to even.
