@@ -14,7 +14,7 @@
 #include "optimizer_internal.h"
 
 typedef struct radam_config {
-    double beta1, beta2, eps, weight_decay;
+    cg_adam_common common;
 } radam_config;
 
 enum { STEP, EXP_AVG, EXP_AVG_SQ };
@@ -50,20 +50,21 @@ static void radam_range(void *ctx, int64_t begin, int64_t end) {
 static void radam_step(const void *config, double lr, cg_optim_param *p) {
     const radam_config *o = config;
     double step = p->state[STEP][0] += 1;
-    double bias_correction1 = 1 - pow(o->beta1, step), bias_correction2 = 1 - pow(o->beta2, step);
-    double rho_inf = 2 / (1 - o->beta2) - 1;
-    double rho_t = rho_inf - 2 * step * pow(o->beta2, step) / bias_correction2;
+    double bias_correction1 = 1 - pow(o->common.beta1, step),
+           bias_correction2 = 1 - pow(o->common.beta2, step);
+    double rho_inf = 2 / (1 - o->common.beta2) - 1;
+    double rho_t = rho_inf - 2 * step * pow(o->common.beta2, step) / bias_correction2;
     double rect =
         rho_t > 5.
             ? sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
             : 0;
     radam_update u = {
-        .beta1 = (float)o->beta1,
-        .one_minus_beta1 = (float)(1 - o->beta1),
-        .beta2 = (float)o->beta2,
-        .one_minus_beta2 = (float)(1 - o->beta2),
-        .eps = (float)o->eps,
-        .weight_decay = (float)o->weight_decay,
+        .beta1 = (float)o->common.beta1,
+        .one_minus_beta1 = (float)(1 - o->common.beta1),
+        .beta2 = (float)o->common.beta2,
+        .one_minus_beta2 = (float)(1 - o->common.beta2),
+        .eps = (float)o->common.eps,
+        .weight_decay = (float)o->common.weight_decay,
         .bias_correction1 = (float)bias_correction1,
         .lr = (float)lr,
         .bias_correction2_sqrt = (float)sqrt(bias_correction2),
@@ -75,23 +76,14 @@ static void radam_step(const void *config, double lr, cg_optim_param *p) {
 }
 
 static double *radam_beta1(void *config) {
-    return &((radam_config *)config)->beta1;
+    return &((radam_config *)config)->common.beta1;
 }
 
 static bool radam_resolve(const void *options, void *config, double *lr) {
     const cg_radam_options *o = options;
     radam_config *c = config;
     *lr = cg_optional_or(o->lr, 1e-3);
-    *c = (radam_config){
-        .beta1 = cg_optional_or(o->betas[0], 0.9),
-        .beta2 = cg_optional_or(o->betas[1], 0.999),
-        .eps = cg_optional_or(o->eps, 1e-8),
-        .weight_decay = cg_optional_or(o->weight_decay, 0),
-    };
-    const char *name = "RAdam";
-    return cg_optim_check(name, "beta1", c->beta1, c->beta1 >= 0 && c->beta1 < 1, "in [0, 1)") &&
-           cg_optim_check(name, "beta2", c->beta2, c->beta2 >= 0 && c->beta2 < 1, "in [0, 1)") &&
-           CG_OPTIM_NONNEGATIVE(name, {"eps", c->eps}, {"weight_decay", c->weight_decay});
+    return cg_adam_common_resolve("RAdam", o->betas, o->eps, o->weight_decay, 0, &c->common);
 }
 
 static const cg_optim_field radam_fields[] = {
