@@ -112,9 +112,11 @@ static void test_deterministic(void **state) {
             int ch = (int)cg_fixture_param(c, "channels", 1);
             rc = cg_tf_rgb_to_grayscale(&s, ch);
             step = cg_t_grayscale(ch);
-        } else {
+        } else if (starts(name, "random_")) { // the random steps' tests below read these
             cg_sample_clear(&s), cg_sample_clear(&t);
             continue;
+        } else {
+            fail_msg("%s: a case of gen_transforms.py that no test reads", name);
         }
         assert_int_equal(rc, 0);
         bool bilinear = starts(name, "resize/bilinear") || starts(name, "resized_crop");
@@ -125,7 +127,7 @@ static void test_deterministic(void **state) {
         }
         checked++;
     }
-    assert_int_equal(checked, 39);
+    assert_true(checked > 0);
 }
 
 // RandomCrop: the window drawn is the one torchvision's pad + crop gives at the parameters
