@@ -29,7 +29,7 @@ static void nadam_init(const void *config, double lr, cg_optim_param *p) {
 }
 
 typedef struct nadam_update {
-    float beta1, one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay;
+    cg_adam_floats f;
     float bias_correction2, grad_step, avg_step; // the two addcdiv values
     cg_optim_param *p;
 } nadam_update;
@@ -40,10 +40,10 @@ static void nadam_range(void *ctx, int64_t begin, int64_t end) {
     const float *grad = u->p->grad;
     for (int64_t i = begin; i < end; i++) {
         float g = grad[i];
-        if (u->weight_decay != 0) g = g + u->weight_decay * p[i];
-        m[i] = m[i] * u->beta1 + u->one_minus_beta1 * g;
-        v[i] = v[i] * u->beta2 + u->one_minus_beta2 * g * g;
-        float denom = sqrtf(v[i] / u->bias_correction2) + u->eps;
+        if (u->f.weight_decay != 0) g = g + u->f.weight_decay * p[i];
+        m[i] = m[i] * u->f.beta1 + u->f.one_minus_beta1 * g;
+        v[i] = v[i] * u->f.beta2 + u->f.one_minus_beta2 * g * g;
+        float denom = sqrtf(v[i] / u->bias_correction2) + u->f.eps;
         p[i] = p[i] + u->grad_step * g / denom;
         p[i] = p[i] + u->avg_step * m[i] / denom;
     }
@@ -58,12 +58,7 @@ static void nadam_step(const void *config, double lr, cg_optim_param *p) {
     mu_product[0] = mu_product[0] * (float)mu;
     float mu_product_next = mu_product[0] * (float)mu * (float)mu_next;
     nadam_update u = {
-        .beta1 = (float)o->common.beta1,
-        .one_minus_beta1 = (float)(1 - o->common.beta1),
-        .beta2 = (float)o->common.beta2,
-        .one_minus_beta2 = (float)(1 - o->common.beta2),
-        .eps = (float)o->common.eps,
-        .weight_decay = (float)o->common.weight_decay,
+        .f = cg_adam_floats_of(&o->common),
         .bias_correction2 = (float)(1 - pow(o->common.beta2, step)),
         .grad_step = (float)(-lr * (1. - mu) / (1. - (double)mu_product[0])),
         .avg_step = (float)(-lr * mu_next / (1. - (double)mu_product_next)),

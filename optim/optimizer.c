@@ -77,6 +77,17 @@ bool cg_adam_common_resolve(const char *optimizer, const cg_optional betas[2], c
            CG_OPTIM_NONNEGATIVE(optimizer, {"eps", c->eps}, {"weight_decay", c->weight_decay});
 }
 
+cg_adam_floats cg_adam_floats_of(const cg_adam_common *c) {
+    return (cg_adam_floats){
+        .beta1 = (float)c->beta1,
+        .one_minus_beta1 = (float)(1 - c->beta1),
+        .beta2 = (float)c->beta2,
+        .one_minus_beta2 = (float)(1 - c->beta2),
+        .eps = (float)c->eps,
+        .weight_decay = (float)c->weight_decay,
+    };
+}
+
 // ---- creation and groups --------------------------------------------------------------------
 
 // Grow an array of `count` items of `size` bytes to count + extra (zeroed); false on failure.

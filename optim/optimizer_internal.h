@@ -70,6 +70,13 @@ bool cg_adam_common_resolve(const char *optimizer, const cg_optional betas[2], c
                             cg_optional weight_decay, double default_weight_decay,
                             cg_adam_common *out);
 
+// Those values in float, as PyTorch's kernels receive them, with the complements the moment
+// updates use (m = beta1 * m + (1 - beta1) * g).
+typedef struct cg_adam_floats {
+    float beta1, one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay;
+} cg_adam_floats;
+cg_adam_floats cg_adam_floats_of(const cg_adam_common *c);
+
 // A field table entry: CG_OPTIM_FIELD(cg_sgd_options, "momentum", momentum) for a
 // cg_optional, CG_OPTIM_FLAG(cg_sgd_options, nesterov) for a bool.
 #define CG_OPTIM_FIELD(type, name, member)                                                         \

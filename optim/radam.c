@@ -22,7 +22,7 @@ static const cg_optim_key radam_keys[] = {
     {"step", true}, {"exp_avg", false}, {"exp_avg_sq", false}};
 
 typedef struct radam_update {
-    float beta1, one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay;
+    cg_adam_floats f;
     float bias_correction1, lr, bias_correction2_sqrt, rect;
     bool rectified; // rho_t > 5
     cg_optim_param *p;
@@ -34,12 +34,12 @@ static void radam_range(void *ctx, int64_t begin, int64_t end) {
     const float *grad = u->p->grad;
     for (int64_t i = begin; i < end; i++) {
         float g = grad[i];
-        if (u->weight_decay != 0) g = g + u->weight_decay * p[i];
-        m[i] = m[i] * u->beta1 + u->one_minus_beta1 * g;
-        v[i] = v[i] * u->beta2 + u->one_minus_beta2 * g * g;
+        if (u->f.weight_decay != 0) g = g + u->f.weight_decay * p[i];
+        m[i] = m[i] * u->f.beta1 + u->f.one_minus_beta1 * g;
+        v[i] = v[i] * u->f.beta2 + u->f.one_minus_beta2 * g * g;
         float corrected = m[i] / u->bias_correction1;
         if (u->rectified) {
-            float adaptive_lr = 1.0f / (sqrtf(v[i]) + u->eps) * u->bias_correction2_sqrt;
+            float adaptive_lr = 1.0f / (sqrtf(v[i]) + u->f.eps) * u->bias_correction2_sqrt;
             p[i] = p[i] + -1.0f * (corrected * u->lr * adaptive_lr * u->rect);
         } else {
             p[i] = p[i] + -1.0f * (corrected * u->lr);
@@ -59,12 +59,7 @@ static void radam_step(const void *config, double lr, cg_optim_param *p) {
             ? sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
             : 0;
     radam_update u = {
-        .beta1 = (float)o->common.beta1,
-        .one_minus_beta1 = (float)(1 - o->common.beta1),
-        .beta2 = (float)o->common.beta2,
-        .one_minus_beta2 = (float)(1 - o->common.beta2),
-        .eps = (float)o->common.eps,
-        .weight_decay = (float)o->common.weight_decay,
+        .f = cg_adam_floats_of(&o->common),
         .bias_correction1 = (float)bias_correction1,
         .lr = (float)lr,
         .bias_correction2_sqrt = (float)sqrt(bias_correction2),
