@@ -12,17 +12,6 @@
 
 static cg_fixture *fx;
 
-static int setup(void **state) {
-    (void)state;
-    fx = cg_fixture_load(FIXTURE);
-    return fx ? 0 : -1;
-}
-static int teardown(void **state) {
-    (void)state;
-    cg_fixture_free(fx);
-    return 0;
-}
-
 static double num(const cg_fixture_case *c, const char *key) {
     return cg_fixture_param(c, key, 0);
 }
@@ -289,5 +278,5 @@ int main(void) {
         TEST(test_schedule_errors),
     };
     cg_test_capture_errors();
-    return cmocka_run_group_tests_name("schedules", tests, setup, teardown);
+    return cg_test_run_with_fixture("schedules", tests, CG_COUNT(tests), FIXTURE, &fx);
 }

@@ -12,17 +12,6 @@
 
 static cg_fixture *fx;
 
-static int setup(void **state) {
-    (void)state;
-    fx = cg_fixture_load("schedules.txt");
-    return fx ? 0 : -1;
-}
-static int teardown(void **state) {
-    (void)state;
-    cg_fixture_free(fx);
-    return 0;
-}
-
 // The lambdas of gen_schedules.py, chosen by the case's "fn", with its "a" and "b".
 typedef struct lambda_case {
     int fn;
@@ -277,5 +266,5 @@ int main(void) {
         TEST(test_set_epoch_limits),
     };
     cg_test_capture_errors();
-    return cmocka_run_group_tests_name("schedules_more", tests, setup, teardown);
+    return cg_test_run_with_fixture("schedules_more", tests, CG_COUNT(tests), "schedules.txt", &fx);
 }

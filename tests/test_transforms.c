@@ -8,17 +8,6 @@
 
 static cg_fixture *fx;
 
-static int setup(void **state) {
-    (void)state;
-    fx = cg_fixture_load("transforms.txt");
-    return fx ? 0 : -1;
-}
-static int teardown(void **state) {
-    (void)state;
-    cg_fixture_free(fx);
-    return 0;
-}
-
 // A float sample holding a copy of the (C, H, W) tensor x.
 static cg_sample sample_of(const cg_tensor *x) {
     cg_sample s = {.c = (int)x->shape[0], .h = (int)x->shape[1], .w = (int)x->shape[2]};
@@ -314,5 +303,5 @@ int main(void) {
         cmocka_unit_test_teardown(test_random_erasing, cg_test_teardown),
         cmocka_unit_test_teardown(test_errors, cg_test_teardown),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cg_test_run_with_fixture("transforms", tests, CG_COUNT(tests), "transforms.txt", &fx);
 }
