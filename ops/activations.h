@@ -10,24 +10,14 @@
 // Options follow tensor/options.h: NULL (or unset fields) are PyTorch's defaults and
 // `CG_SET(v)` sets a field. Refused options give "<name>: <problem> (<field>=<value>, ...)".
 //
-// clang-format off
-// | PyTorch                                 | cgrad                                                        |
-// |-----------------------------------------|--------------------------------------------------------------|
-// | torch.sigmoid(x), torch.tanh(x)         | cg_sigmoid(x), cg_tanh(x)                                    |
-// | F.silu, F.mish, F.hardswish, F.hardsigmoid | cg_silu(x), cg_mish(x), cg_hardswish(x), cg_hardsigmoid(x) |
-// | F.relu6, F.selu, F.logsigmoid           | cg_relu6(x), cg_selu(x), cg_logsigmoid(x)                    |
-// | F.softsign, F.tanhshrink                | cg_softsign(x), cg_tanhshrink(x)                             |
-// | F.leaky_relu(x, 0.2)                    | cg_leaky_relu(x, &(cg_leaky_relu_options){.negative_slope = CG_SET(0.2)}) |
-// | F.elu(x, alpha=0.5)                     | cg_elu(x, &(cg_elu_options){.alpha = CG_SET(0.5)})           |
-// | F.celu(x, 2.0)                          | cg_celu(x, &(cg_celu_options){.alpha = CG_SET(2)})           |
-// | F.hardtanh(x, -2.0, 2.0)                | cg_hardtanh(x, &(cg_hardtanh_options){.min_val = CG_SET(-2), .max_val = CG_SET(2)}) |
-// | F.softplus(x, beta=2, threshold=10)     | cg_softplus(x, &(cg_softplus_options){.beta = CG_SET(2), .threshold = CG_SET(10)}) |
-// | F.threshold(x, 0.1, 20.0)               | cg_threshold(x, &(cg_threshold_options){.threshold = CG_SET(0.1), .value = CG_SET(20)}) |
-// clang-format on
-//
-// Defaults as PyTorch: leaky_relu negative_slope 0.01; elu, celu alpha 1 (celu: alpha 0 is
-// refused); hardtanh min_val -1, max_val 1 (min_val > max_val is refused); softplus beta 1
-// (0 refused), threshold 20; threshold's threshold and value are required (as in PyTorch).
+// For example (docs/API.md lists every line with its options):
+//   F.silu(x)                        cg_silu(x)
+//   F.elu(x, alpha=0.5)              cg_elu(x, &(cg_elu_options){.alpha = CG_SET(0.5)})
+//   F.hardtanh(x, -2.0, 2.0)         cg_hardtanh(x, &(cg_hardtanh_options){.min_val = CG_SET(-2),
+//                                                                          .max_val = CG_SET(2)})
+//   nn.Threshold(0.1, 20.0)          cg_Threshold(&(cg_threshold_options){.threshold = CG_SET(0.1),
+//                                                                         .value = CG_SET(20)})
+// Each line of the table gives its options' defaults (PyTorch's) and the values it refuses.
 // The modules (nn/activations.h) are cg_<Name>(options) with the same options struct.
 #ifndef CG_OPS_ACTIVATIONS_H
 #define CG_OPS_ACTIVATIONS_H

@@ -19,7 +19,7 @@
 
 // Resolved options, in double like PyTorch's Python scalars.
 typedef struct adam_config {
-    double beta1, beta2, eps, weight_decay;
+    cg_adam_common common;
     bool amsgrad, maximize, decoupled; // decoupled: AdamW
 } adam_config;
 
@@ -69,17 +69,17 @@ CG_SIMD_CLONES static void adam_range(void *ctx, int64_t begin, int64_t end) {
 static void adam_step(const void *config, double lr, cg_optim_param *p) {
     const adam_config *o = config;
     double step = p->state[STEP][0] += 1;
-    double bias_correction1 = 1 - pow(o->beta1, step);
-    double bias_correction2 = 1 - pow(o->beta2, step);
+    double bias_correction1 = 1 - pow(o->common.beta1, step);
+    double bias_correction2 = 1 - pow(o->common.beta2, step);
     adam_scalars s = {
         .sign = o->maximize ? -1.0f : 1.0f,
-        .beta1 = (float)o->beta1,
-        .beta2 = (float)o->beta2,
-        .one_minus_beta1 = (float)(1 - o->beta1),
-        .one_minus_beta2 = (float)(1 - o->beta2),
-        .eps = (float)o->eps,
-        .weight_decay = o->decoupled ? 0.0f : (float)o->weight_decay,
-        .decay = o->decoupled ? (float)(1 - lr * o->weight_decay) : 1.0f,
+        .beta1 = (float)o->common.beta1,
+        .beta2 = (float)o->common.beta2,
+        .one_minus_beta1 = (float)(1 - o->common.beta1),
+        .one_minus_beta2 = (float)(1 - o->common.beta2),
+        .eps = (float)o->common.eps,
+        .weight_decay = o->decoupled ? 0.0f : (float)o->common.weight_decay,
+        .decay = o->decoupled ? (float)(1 - lr * o->common.weight_decay) : 1.0f,
         .neg_step_size = (float)(-lr / bias_correction1),
         .bias_correction2_sqrt = (float)sqrt(bias_correction2),
     };
@@ -89,25 +89,18 @@ static void adam_step(const void *config, double lr, cg_optim_param *p) {
 }
 
 static double *adam_beta1(void *config) {
-    return &((adam_config *)config)->beta1;
+    return &((adam_config *)config)->common.beta1;
 }
 
 // PyTorch's defaults for unset fields, then its checks; false with an error.
 static bool adam_resolve_as(const char *name, bool decoupled, const cg_adam_options *o,
                             adam_config *c, double *lr) {
     *lr = cg_optional_or(o->lr, 1e-3);
-    *c = (adam_config){
-        .beta1 = cg_optional_or(o->betas[0], 0.9),
-        .beta2 = cg_optional_or(o->betas[1], 0.999),
-        .eps = cg_optional_or(o->eps, 1e-8),
-        .weight_decay = cg_optional_or(o->weight_decay, decoupled ? 1e-2 : 0.0),
-        .amsgrad = o->amsgrad,
-        .maximize = o->maximize,
-        .decoupled = decoupled,
-    };
-    return cg_optim_check(name, "beta1", c->beta1, c->beta1 >= 0 && c->beta1 < 1, "in [0, 1)") &&
-           cg_optim_check(name, "beta2", c->beta2, c->beta2 >= 0 && c->beta2 < 1, "in [0, 1)") &&
-           CG_OPTIM_NONNEGATIVE(name, {"eps", c->eps}, {"weight_decay", c->weight_decay});
+    c->amsgrad = o->amsgrad;
+    c->maximize = o->maximize;
+    c->decoupled = decoupled;
+    return cg_adam_common_resolve(name, o->betas, o->eps, o->weight_decay, decoupled ? 1e-2 : 0.0,
+                                  &c->common);
 }
 static bool adam_resolve(const void *options, void *config, double *lr) {
     return adam_resolve_as("Adam", false, options, config, lr);

@@ -12,7 +12,7 @@
 #include "optimizer_internal.h"
 
 typedef struct adamax_config {
-    double beta1, beta2, eps, weight_decay;
+    cg_adam_common common;
     bool maximize;
 } adamax_config;
 
@@ -45,36 +45,27 @@ static void adamax_step(const void *config, double lr, cg_optim_param *p) {
     double step = p->state[STEP][0] += 1;
     adamax_update u = {
         .sign = o->maximize ? -1.0f : 1.0f,
-        .beta1 = (float)o->beta1,
-        .one_minus_beta1 = (float)(1 - o->beta1),
-        .beta2 = (float)o->beta2,
-        .eps = (float)o->eps,
-        .weight_decay = (float)o->weight_decay,
-        .neg_clr = (float)-(lr / (1 - pow(o->beta1, step))),
+        .beta1 = (float)o->common.beta1,
+        .one_minus_beta1 = (float)(1 - o->common.beta1),
+        .beta2 = (float)o->common.beta2,
+        .eps = (float)o->common.eps,
+        .weight_decay = (float)o->common.weight_decay,
+        .neg_clr = (float)-(lr / (1 - pow(o->common.beta1, step))),
         .p = p,
     };
     cg_parallel_for(p->numel, CG_PARALLEL_MIN, adamax_range, &u);
 }
 
 static double *adamax_beta1(void *config) {
-    return &((adamax_config *)config)->beta1;
+    return &((adamax_config *)config)->common.beta1;
 }
 
 static bool adamax_resolve(const void *options, void *config, double *lr) {
     const cg_adamax_options *o = options;
     adamax_config *c = config;
     *lr = cg_optional_or(o->lr, 2e-3);
-    *c = (adamax_config){
-        .beta1 = cg_optional_or(o->betas[0], 0.9),
-        .beta2 = cg_optional_or(o->betas[1], 0.999),
-        .eps = cg_optional_or(o->eps, 1e-8),
-        .weight_decay = cg_optional_or(o->weight_decay, 0),
-        .maximize = o->maximize,
-    };
-    const char *name = "Adamax";
-    return cg_optim_check(name, "beta1", c->beta1, c->beta1 >= 0 && c->beta1 < 1, "in [0, 1)") &&
-           cg_optim_check(name, "beta2", c->beta2, c->beta2 >= 0 && c->beta2 < 1, "in [0, 1)") &&
-           CG_OPTIM_NONNEGATIVE(name, {"eps", c->eps}, {"weight_decay", c->weight_decay});
+    c->maximize = o->maximize;
+    return cg_adam_common_resolve("Adamax", o->betas, o->eps, o->weight_decay, 0, &c->common);
 }
 
 static const cg_optim_field adamax_fields[] = {

@@ -16,7 +16,8 @@
 #include "optimizer_internal.h"
 
 typedef struct nadam_config {
-    double beta1, beta2, eps, weight_decay, momentum_decay;
+    cg_adam_common common;
+    double momentum_decay;
 } nadam_config;
 
 enum { STEP, MU_PRODUCT, EXP_AVG, EXP_AVG_SQ };
@@ -29,7 +30,7 @@ static void nadam_init(const void *config, double lr, cg_optim_param *p) {
 }
 
 typedef struct nadam_update {
-    float beta1, one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay;
+    cg_adam_floats f;
     float bias_correction2, grad_step, avg_step; // the two addcdiv values
     cg_optim_param *p;
 } nadam_update;
@@ -42,10 +43,10 @@ CG_SIMD_CLONES static void nadam_range(void *ctx, int64_t begin, int64_t end) {
     const float *grad = u->p->grad;
     for (int64_t i = begin; i < end; i++) {
         float g = grad[i];
-        if (u->weight_decay != 0) g = g + u->weight_decay * p[i];
-        m[i] = m[i] * u->beta1 + u->one_minus_beta1 * g;
-        v[i] = v[i] * u->beta2 + u->one_minus_beta2 * g * g;
-        float denom = sqrtf(v[i] / u->bias_correction2) + u->eps;
+        if (u->f.weight_decay != 0) g = g + u->f.weight_decay * p[i];
+        m[i] = m[i] * u->f.beta1 + u->f.one_minus_beta1 * g;
+        v[i] = v[i] * u->f.beta2 + u->f.one_minus_beta2 * g * g;
+        float denom = sqrtf(v[i] / u->bias_correction2) + u->f.eps;
         p[i] = p[i] + u->grad_step * g / denom;
         p[i] = p[i] + u->avg_step * m[i] / denom;
     }
@@ -54,19 +55,14 @@ CG_SIMD_CLONES static void nadam_range(void *ctx, int64_t begin, int64_t end) {
 static void nadam_step(const void *config, double lr, cg_optim_param *p) {
     const nadam_config *o = config;
     double step = p->state[STEP][0] += 1;
-    double mu = o->beta1 * (1. - 0.5 * pow(0.96, step * o->momentum_decay));
-    double mu_next = o->beta1 * (1. - 0.5 * pow(0.96, (step + 1) * o->momentum_decay));
+    double mu = o->common.beta1 * (1. - 0.5 * pow(0.96, step * o->momentum_decay));
+    double mu_next = o->common.beta1 * (1. - 0.5 * pow(0.96, (step + 1) * o->momentum_decay));
     float *mu_product = p->state[MU_PRODUCT];
     mu_product[0] = mu_product[0] * (float)mu;
     float mu_product_next = mu_product[0] * (float)mu * (float)mu_next;
     nadam_update u = {
-        .beta1 = (float)o->beta1,
-        .one_minus_beta1 = (float)(1 - o->beta1),
-        .beta2 = (float)o->beta2,
-        .one_minus_beta2 = (float)(1 - o->beta2),
-        .eps = (float)o->eps,
-        .weight_decay = (float)o->weight_decay,
-        .bias_correction2 = (float)(1 - pow(o->beta2, step)),
+        .f = cg_adam_floats_of(&o->common),
+        .bias_correction2 = (float)(1 - pow(o->common.beta2, step)),
         .grad_step = (float)(-lr * (1. - mu) / (1. - (double)mu_product[0])),
         .avg_step = (float)(-lr * mu_next / (1. - (double)mu_product_next)),
         .p = p,
@@ -75,25 +71,16 @@ static void nadam_step(const void *config, double lr, cg_optim_param *p) {
 }
 
 static double *nadam_beta1(void *config) {
-    return &((nadam_config *)config)->beta1;
+    return &((nadam_config *)config)->common.beta1;
 }
 
 static bool nadam_resolve(const void *options, void *config, double *lr) {
     const cg_nadam_options *o = options;
     nadam_config *c = config;
     *lr = cg_optional_or(o->lr, 2e-3);
-    *c = (nadam_config){
-        .beta1 = cg_optional_or(o->betas[0], 0.9),
-        .beta2 = cg_optional_or(o->betas[1], 0.999),
-        .eps = cg_optional_or(o->eps, 1e-8),
-        .weight_decay = cg_optional_or(o->weight_decay, 0),
-        .momentum_decay = cg_optional_or(o->momentum_decay, 4e-3),
-    };
-    const char *name = "NAdam";
-    return cg_optim_check(name, "beta1", c->beta1, c->beta1 >= 0 && c->beta1 < 1, "in [0, 1)") &&
-           cg_optim_check(name, "beta2", c->beta2, c->beta2 >= 0 && c->beta2 < 1, "in [0, 1)") &&
-           CG_OPTIM_NONNEGATIVE(name, {"eps", c->eps}, {"weight_decay", c->weight_decay},
-                                {"momentum_decay", c->momentum_decay});
+    c->momentum_decay = cg_optional_or(o->momentum_decay, 4e-3);
+    return cg_adam_common_resolve("NAdam", o->betas, o->eps, o->weight_decay, 0, &c->common) &&
+           CG_OPTIM_NONNEGATIVE("NAdam", {"momentum_decay", c->momentum_decay});
 }
 
 static const cg_optim_field nadam_fields[] = {

@@ -60,6 +60,34 @@ bool cg_optim_check(const char *optimizer, const char *name, double v, bool ok, 
     return ok;
 }
 
+bool cg_adam_common_resolve(const char *optimizer, const cg_optional betas[2], cg_optional eps,
+                            cg_optional weight_decay, double default_weight_decay,
+                            cg_adam_common *out) {
+    *out = (cg_adam_common){
+        .beta1 = cg_optional_or(betas[0], 0.9),
+        .beta2 = cg_optional_or(betas[1], 0.999),
+        .eps = cg_optional_or(eps, 1e-8),
+        .weight_decay = cg_optional_or(weight_decay, default_weight_decay),
+    };
+    const cg_adam_common *c = out;
+    return cg_optim_check(optimizer, "beta1", c->beta1, c->beta1 >= 0 && c->beta1 < 1,
+                          "in [0, 1)") &&
+           cg_optim_check(optimizer, "beta2", c->beta2, c->beta2 >= 0 && c->beta2 < 1,
+                          "in [0, 1)") &&
+           CG_OPTIM_NONNEGATIVE(optimizer, {"eps", c->eps}, {"weight_decay", c->weight_decay});
+}
+
+cg_adam_floats cg_adam_floats_of(const cg_adam_common *c) {
+    return (cg_adam_floats){
+        .beta1 = (float)c->beta1,
+        .one_minus_beta1 = (float)(1 - c->beta1),
+        .beta2 = (float)c->beta2,
+        .one_minus_beta2 = (float)(1 - c->beta2),
+        .eps = (float)c->eps,
+        .weight_decay = (float)c->weight_decay,
+    };
+}
+
 // ---- creation and groups --------------------------------------------------------------------
 
 // Grow an array of `count` items of `size` bytes to count + extra (zeroed); false on failure.

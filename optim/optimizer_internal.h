@@ -58,6 +58,25 @@ bool cg_optim_nonnegative(const char *optimizer, const cg_optim_value *values, i
         optimizer, (const cg_optim_value[]){__VA_ARGS__},                                          \
         (int)(sizeof((const cg_optim_value[]){__VA_ARGS__}) / sizeof(cg_optim_value)))
 
+// The options Adam's family shares (Adam, AdamW, Adamax, NAdam, RAdam), resolved as PyTorch
+// does: betas (default 0.9, 0.999; each in [0, 1)), eps (default 1e-8) and weight_decay
+// (default: the class's), both >= 0. Each class's config holds one as `common`.
+typedef struct cg_adam_common {
+    double beta1, beta2, eps, weight_decay;
+} cg_adam_common;
+// The values from the options (unset: the defaults above) into *out, then PyTorch's checks:
+// false with an error naming `optimizer` and the field.
+bool cg_adam_common_resolve(const char *optimizer, const cg_optional betas[2], cg_optional eps,
+                            cg_optional weight_decay, double default_weight_decay,
+                            cg_adam_common *out);
+
+// Those values in float, as PyTorch's kernels receive them, with the complements the moment
+// updates use (m = beta1 * m + (1 - beta1) * g).
+typedef struct cg_adam_floats {
+    float beta1, one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay;
+} cg_adam_floats;
+cg_adam_floats cg_adam_floats_of(const cg_adam_common *c);
+
 // A field table entry: CG_OPTIM_FIELD(cg_sgd_options, "momentum", momentum) for a
 // cg_optional, CG_OPTIM_FLAG(cg_sgd_options, nesterov) for a bool.
 #define CG_OPTIM_FIELD(type, name, member)                                                         \

@@ -15,7 +15,7 @@
 #include "optimizer_internal.h"
 
 typedef struct radam_config {
-    double beta1, beta2, eps, weight_decay;
+    cg_adam_common common;
 } radam_config;
 
 enum { STEP, EXP_AVG, EXP_AVG_SQ };
@@ -23,7 +23,7 @@ static const cg_optim_key radam_keys[] = {
     {"step", true}, {"exp_avg", false}, {"exp_avg_sq", false}};
 
 typedef struct radam_update {
-    float beta1, one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay;
+    cg_adam_floats f;
     float bias_correction1, lr, bias_correction2_sqrt, rect;
     bool rectified; // rho_t > 5
     cg_optim_param *p;
@@ -37,12 +37,12 @@ CG_SIMD_CLONES static void radam_range(void *ctx, int64_t begin, int64_t end) {
     const float *grad = u->p->grad;
     for (int64_t i = begin; i < end; i++) {
         float g = grad[i];
-        if (u->weight_decay != 0) g = g + u->weight_decay * p[i];
-        m[i] = m[i] * u->beta1 + u->one_minus_beta1 * g;
-        v[i] = v[i] * u->beta2 + u->one_minus_beta2 * g * g;
+        if (u->f.weight_decay != 0) g = g + u->f.weight_decay * p[i];
+        m[i] = m[i] * u->f.beta1 + u->f.one_minus_beta1 * g;
+        v[i] = v[i] * u->f.beta2 + u->f.one_minus_beta2 * g * g;
         float corrected = m[i] / u->bias_correction1;
         if (u->rectified) {
-            float adaptive_lr = 1.0f / (sqrtf(v[i]) + u->eps) * u->bias_correction2_sqrt;
+            float adaptive_lr = 1.0f / (sqrtf(v[i]) + u->f.eps) * u->bias_correction2_sqrt;
             p[i] = p[i] + -1.0f * (corrected * u->lr * adaptive_lr * u->rect);
         } else {
             p[i] = p[i] + -1.0f * (corrected * u->lr);
@@ -53,20 +53,16 @@ CG_SIMD_CLONES static void radam_range(void *ctx, int64_t begin, int64_t end) {
 static void radam_step(const void *config, double lr, cg_optim_param *p) {
     const radam_config *o = config;
     double step = p->state[STEP][0] += 1;
-    double bias_correction1 = 1 - pow(o->beta1, step), bias_correction2 = 1 - pow(o->beta2, step);
-    double rho_inf = 2 / (1 - o->beta2) - 1;
-    double rho_t = rho_inf - 2 * step * pow(o->beta2, step) / bias_correction2;
+    double bias_correction1 = 1 - pow(o->common.beta1, step),
+           bias_correction2 = 1 - pow(o->common.beta2, step);
+    double rho_inf = 2 / (1 - o->common.beta2) - 1;
+    double rho_t = rho_inf - 2 * step * pow(o->common.beta2, step) / bias_correction2;
     double rect =
         rho_t > 5.
             ? sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
             : 0;
     radam_update u = {
-        .beta1 = (float)o->beta1,
-        .one_minus_beta1 = (float)(1 - o->beta1),
-        .beta2 = (float)o->beta2,
-        .one_minus_beta2 = (float)(1 - o->beta2),
-        .eps = (float)o->eps,
-        .weight_decay = (float)o->weight_decay,
+        .f = cg_adam_floats_of(&o->common),
         .bias_correction1 = (float)bias_correction1,
         .lr = (float)lr,
         .bias_correction2_sqrt = (float)sqrt(bias_correction2),
@@ -78,23 +74,14 @@ static void radam_step(const void *config, double lr, cg_optim_param *p) {
 }
 
 static double *radam_beta1(void *config) {
-    return &((radam_config *)config)->beta1;
+    return &((radam_config *)config)->common.beta1;
 }
 
 static bool radam_resolve(const void *options, void *config, double *lr) {
     const cg_radam_options *o = options;
     radam_config *c = config;
     *lr = cg_optional_or(o->lr, 1e-3);
-    *c = (radam_config){
-        .beta1 = cg_optional_or(o->betas[0], 0.9),
-        .beta2 = cg_optional_or(o->betas[1], 0.999),
-        .eps = cg_optional_or(o->eps, 1e-8),
-        .weight_decay = cg_optional_or(o->weight_decay, 0),
-    };
-    const char *name = "RAdam";
-    return cg_optim_check(name, "beta1", c->beta1, c->beta1 >= 0 && c->beta1 < 1, "in [0, 1)") &&
-           cg_optim_check(name, "beta2", c->beta2, c->beta2 >= 0 && c->beta2 < 1, "in [0, 1)") &&
-           CG_OPTIM_NONNEGATIVE(name, {"eps", c->eps}, {"weight_decay", c->weight_decay});
+    return cg_adam_common_resolve("RAdam", o->betas, o->eps, o->weight_decay, 0, &c->common);
 }
 
 static const cg_optim_field radam_fields[] = {

@@ -17,11 +17,6 @@
 
 // ---- every line of ops/activations.def against tests/fixtures/activations.txt ---------------
 
-// An option of a case: set from the param named as the field, unset (the default) if absent.
-static cg_optional option(const cg_fixture_case *c, const char *field) {
-    return cg_fixture_has(c, field) ? cg_opt(cg_fixture_param(c, field, 0)) : (cg_optional){0};
-}
-
 // Same values, NaN for NaN and the sign of every zero, which cg_assert_close does not see.
 static void assert_identical(const cg_tensor *y, const cg_tensor *expected, const char *what) {
     cg_assert_close(y, expected, 0, 0, what);
@@ -57,7 +52,7 @@ static cg_tensor *checked(cg_tensor *y, cg_module *m, cg_tensor *x, const cg_fix
     return y;
 }
 
-#define OPTION(field) option(c, #field)
+#define OPTION(field) cg_fixture_optional(c, #field)
 #define ACTIVATION(name, Name, ...)                                                                \
     static cg_tensor *run_##name(cg_tensor **in, const cg_fixture_case *c) {                       \
         return checked(cg_##name(in[0]), cg_##Name(), in[0], c);                                   \
@@ -159,10 +154,11 @@ static cg_tensor *run_layers_silu(cg_tensor **in, const cg_fixture_case *c) {
     return cg_silu(in[0]);
 }
 static cg_tensor *run_layers_elu(cg_tensor **in, const cg_fixture_case *c) {
-    return cg_elu(in[0], &(cg_elu_options){option(c, "alpha")});
+    return cg_elu(in[0], &(cg_elu_options){cg_fixture_optional(c, "alpha")});
 }
 static cg_tensor *run_layers_softplus(cg_tensor **in, const cg_fixture_case *c) {
-    return cg_softplus(in[0], &(cg_softplus_options){option(c, "beta"), option(c, "threshold")});
+    return cg_softplus(in[0], &(cg_softplus_options){cg_fixture_optional(c, "beta"),
+                                                     cg_fixture_optional(c, "threshold")});
 }
 static cg_tensor *run_layers_hardswish(cg_tensor **in, const cg_fixture_case *c) {
     (void)c;

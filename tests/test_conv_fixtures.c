@@ -149,9 +149,19 @@ static cg_tensor *run_functional(const cg_fixture_case *c, case_op op, case_tens
         return cg_conv_transpose2d(t->input, t->weight, t->bias, opts);
     case OP_CONV1D:
         return cg_conv1d(t->input, t->weight, t->bias, opts);
-    default:
+    case OP_CONV_TRANSPOSE1D:
         return cg_conv_transpose1d(t->input, t->weight, t->bias, opts);
+    case OP_CONV2D_MODULE:
+    case OP_CONV1D_MODULE:
+    case OP_CONV_TRANSPOSE2D_MODULE:
+    case OP_PAD:
+    case OP_UNFOLD:
+    case OP_FOLD:
+    case N_CASE_OPS:
+        break; // run_module's and run_other's
     }
+    fail_msg("%s: not a functional convolution", cg_fixture_case_name(c));
+    return NULL;
 }
 
 // Overwrite a module parameter with the fixture's values (PyTorch initialised its own module

@@ -91,9 +91,10 @@ static cg_tensor *run_conv(cg_tensor **in, void *ctx) {
         return cg_conv_transpose2d(in[0], in[1], bias, &c->o);
     case CONV1D:
         return cg_conv1d(in[0], in[1], bias, &c->o);
-    default:
+    case CONV_T1D:
         return cg_conv_transpose1d(in[0], in[1], bias, &c->o);
     }
+    return NULL;
 }
 
 static void check_conv_case(const conv_case *c, int index) {

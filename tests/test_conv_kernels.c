@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_shapes.h"
 #include "kernels/conv_kernels.h"
 #include "testing.h"
 
@@ -24,34 +25,6 @@ static float *random_floats(int64_t n) {
     memcpy(x, t->data, (size_t)(n > 0 ? n : 1) * sizeof(float));
     cg_free(t);
     return x;
-}
-
-typedef struct shape {
-    int64_t n, c, o, h, w, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, groups;
-} shape;
-
-static cg_conv_geometry geometry_of(const shape *s) {
-    cg_conv_geometry g = {.batch = s->n,
-                          .batched = true,
-                          .spatial = 2,
-                          .groups = s->groups,
-                          .image_channels = s->c,
-                          .image_h = s->h,
-                          .image_w = s->w,
-                          .cols_channels = s->o,
-                          .kernel_h = s->kh,
-                          .kernel_w = s->kw,
-                          .stride_h = s->sh,
-                          .stride_w = s->sw,
-                          .dilation_h = s->dh,
-                          .dilation_w = s->dw,
-                          .pad_top = s->pt,
-                          .pad_bottom = s->pb,
-                          .pad_left = s->pl,
-                          .pad_right = s->pr};
-    g.cols_h = (s->h + s->pt + s->pb - s->dh * (s->kh - 1) - 1) / s->sh + 1;
-    g.cols_w = (s->w + s->pl + s->pr - s->dw * (s->kw - 1) - 1) / s->sw + 1;
-    return g;
 }
 
 // Calls visit(n, o, c, oh, ow, ih, iw, widx) for every (output, tap) pair inside the image.
@@ -119,8 +92,8 @@ typedef struct problem {
     double *expected, *expected_bias, *bias_scale;
 } problem;
 
-static problem run_problem(const shape *s, cg_conv_direction d, bool with_bias, bool relu) {
-    cg_conv_geometry g = geometry_of(s);
+static problem run_problem(const conv_shape *s, cg_conv_direction d, bool with_bias, bool relu) {
+    cg_conv_geometry g = conv_shape_geometry(s);
     int64_t isz = g.batch * g.image_channels * g.image_h * g.image_w;
     int64_t csz = g.batch * g.cols_channels * g.cols_h * g.cols_w;
     int64_t wsz = g.cols_channels * cg_conv_col_rows(&g);
@@ -163,7 +136,7 @@ static void problem_free(problem *p) {
 
 // Runs one direction of one shape and compares every element with the reference
 // (relu: with the ReLU epilogue, forward and transposed).
-static void check(const shape *s, cg_conv_direction d, bool with_bias, bool relu) {
+static void check(const conv_shape *s, cg_conv_direction d, bool with_bias, bool relu) {
     problem p = run_problem(s, d, with_bias, relu);
     for (int64_t i = 0; i < p.n_out; i++) {
         double tol = 1e-4 * (1.0 + fabs(p.expected[i]));
@@ -187,34 +160,6 @@ static void check(const shape *s, cg_conv_direction d, bool with_bias, bool relu
     problem_free(&p);
 }
 
-static const shape shapes[] = {
-    // n, c, o, h, w, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, groups
-    {2, 4, 6, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // 3x3 same, odd sizes
-    {1, 16, 24, 13, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, // Winograd-sized, batch 1
-    {3, 16, 16, 8, 8, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1},   // valid 3x3
-    {2, 16, 20, 9, 6, 3, 3, 1, 1, 1, 1, 2, 1, 0, 2, 1},   // asymmetric padding
-    {5, 32, 16, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // small image, batch > threads
-    {2, 16, 16, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},   // groups
-    {2, 6, 6, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6},     // depthwise
-    {2, 4, 12, 9, 8, 3, 2, 1, 1, 1, 1, 1, 0, 1, 1, 4},    // depthwise, multiplier 3
-    {3, 8, 5, 6, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},     // pointwise
-    {2, 8, 10, 11, 9, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1},   // 1x1 stride 2 (not pointwise)
-    {2, 6, 4, 12, 11, 3, 3, 2, 3, 2, 1, 2, 2, 1, 1, 2},   // stride, dilation, groups
-    {1, 3, 5, 10, 10, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1},   // 5x5
-    {4, 4, 8, 14, 14, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 1},   // the ConvT config's kernel
-    {2, 16, 16, 9, 9, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},   // dilated 3x3: not Winograd
-    {2, 16, 16, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // 1x1 image, 3x3 kernel
-    {2, 16, 20, 17, 14, 3, 3, 1, 1, 1, 1, 2, 1, 0, 2, 1}, // larger, asymmetric padding
-    {3, 48, 56, 16, 15, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, // Winograd chosen automatically
-    {2, 3, 10, 9, 37, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1},   // 3 strips per row, 2 channel blocks
-    {3, 8, 16, 13, 40, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 4},  // config d's kind: stride, dilation
-    {2, 4, 6, 8, 18, 3, 3, 1, 1, 1, 1, 3, 0, 3, 1, 1},    // padding >= kernel: transposed crops
-    {1, 2, 9, 20, 33, 2, 3, 1, 1, 3, 2, 1, 2, 0, 3, 1},   // batch 1, uneven dilation, 2 x 3
-    {2, 6, 40, 11, 33, 3, 3, 2, 1, 1, 2, 1, 1, 2, 2, 1},  // channel blocks: 32 + 8, 3 segments
-    {2, 8, 48, 9, 17, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 2},   // channel blocks in 2 groups, strided
-    {2, 64, 16, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2}, // transposed: 32-channel groups
-};
-
 static void every_shape_every_direction(void **state) {
     (void)state;
     const int threads[] = {1, 2};
@@ -225,12 +170,12 @@ static void every_shape_every_direction(void **state) {
         for (size_t a = 0; a < sizeof algorithms / sizeof algorithms[0]; a++) {
             cg_set_num_threads(threads[t]);
             cg_conv_set_algorithm(algorithms[a]);
-            for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+            for (size_t i = 0; i < (size_t)conv_n_shapes; i++)
                 for (int d = CG_CONV_FORWARD; d <= CG_CONV_WEIGHT_GRAD; d++) {
-                    check(&shapes[i], (cg_conv_direction)d, false, false);
-                    check(&shapes[i], (cg_conv_direction)d, true, false); // weight: with dbias
+                    check(&conv_shapes[i], (cg_conv_direction)d, false, false);
+                    check(&conv_shapes[i], (cg_conv_direction)d, true, false); // weight: with dbias
                     if (d != CG_CONV_WEIGHT_GRAD)
-                        check(&shapes[i], (cg_conv_direction)d, true, true);
+                        check(&conv_shapes[i], (cg_conv_direction)d, true, true);
                 }
         }
     cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
@@ -245,10 +190,11 @@ static void direct_portable_every_shape(void **state) {
     cg_conv_set_algorithm(CG_CONV_ALGO_DIRECT);
     for (int t = 1; t <= 2; t++) {
         cg_set_num_threads(t);
-        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (size_t i = 0; i < (size_t)conv_n_shapes; i++)
             for (int d = CG_CONV_FORWARD; d <= CG_CONV_WEIGHT_GRAD; d++) {
-                check(&shapes[i], (cg_conv_direction)d, true, false);
-                if (d != CG_CONV_WEIGHT_GRAD) check(&shapes[i], (cg_conv_direction)d, true, true);
+                check(&conv_shapes[i], (cg_conv_direction)d, true, false);
+                if (d != CG_CONV_WEIGHT_GRAD)
+                    check(&conv_shapes[i], (cg_conv_direction)d, true, true);
             }
     }
     cg_conv_direct_use_portable(false);
@@ -261,15 +207,15 @@ static void direct_portable_every_shape(void **state) {
 // (tests/test_conv_strategy.c pins every rule).
 static void winograd_is_chosen_by_shape(void **state) {
     (void)state;
-    cg_conv_geometry g = geometry_of(&shapes[1]);
+    cg_conv_geometry g = conv_shape_geometry(&conv_shapes[1]);
     assert_true(cg_conv_winograd_fits(&g));
-    g = geometry_of(&shapes[5]); // groups 2
+    g = conv_shape_geometry(&conv_shapes[5]); // groups 2
     assert_false(cg_conv_winograd_fits(&g));
-    g = geometry_of(&shapes[13]); // dilation 2
+    g = conv_shape_geometry(&conv_shapes[13]); // dilation 2
     assert_false(cg_conv_winograd_fits(&g));
-    g = geometry_of(&shapes[10]); // stride 2
+    g = conv_shape_geometry(&conv_shapes[10]); // stride 2
     assert_false(cg_conv_winograd_fits(&g));
-    g = geometry_of(&shapes[1]);
+    g = conv_shape_geometry(&conv_shapes[1]);
     cg_conv_set_algorithm(CG_CONV_ALGO_WINOGRAD);
     assert_int_equal(cg_conv_strategy_of(CG_CONV_FORWARD, &g), CG_CONV_STRATEGY_WINOGRAD);
     cg_conv_set_algorithm(CG_CONV_ALGO_EXACT);
@@ -279,7 +225,7 @@ static void winograd_is_chosen_by_shape(void **state) {
 
 // max |out - exact| / max |exact| of one direction under the current algorithm setting
 // (the weight gradient's starting values cancel: both sides add the same ones).
-static double normwise_error(const shape *s, cg_conv_direction d) {
+static double normwise_error(const conv_shape *s, cg_conv_direction d) {
     problem p = run_problem(s, d, false, false);
     double err = 0.0, scale = 0.0;
     for (int64_t i = 0; i < p.n_out; i++) {
@@ -295,7 +241,7 @@ static double normwise_error(const shape *s, cg_conv_direction d) {
 // data, in every direction; the exact path's is printed next to it for comparison.
 static void winograd_error_is_bounded(void **state) {
     (void)state;
-    const shape s = {2, 64, 64, 15, 18, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    const conv_shape s = {2, 64, 64, 15, 18, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
     for (int d = CG_CONV_FORWARD; d <= CG_CONV_WEIGHT_GRAD; d++) {
         cg_conv_set_algorithm(CG_CONV_ALGO_EXACT);
         double exact = normwise_error(&s, (cg_conv_direction)d);
@@ -313,8 +259,8 @@ static void winograd_error_is_bounded(void **state) {
 static void workspace_failure_is_reported(void **state) {
     (void)state;
     cg_test_capture_errors();
-    shape s = {1, (int64_t)1 << 26, 1, 3, (int64_t)1 << 30, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
-    cg_conv_geometry g = geometry_of(&s);
+    conv_shape s = {1, (int64_t)1 << 26, 1, 3, (int64_t)1 << 30, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    cg_conv_geometry g = conv_shape_geometry(&s);
     cg_conv_set_algorithm(CG_CONV_ALGO_EXACT);
     for (int t = 1; t <= 2; t++) {
         cg_set_num_threads(t);

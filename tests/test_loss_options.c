@@ -22,9 +22,8 @@ static cg_loss_options case_options(const cg_fixture_case *c) {
         .delta = cg_fixture_param(c, "delta", 0),
         .log_target = cg_fixture_param(c, "log_target", 0) != 0,
     };
-    if (cg_fixture_has(c, "ignore_index"))
-        o.ignore_index = cg_opt(cg_fixture_param(c, "ignore_index", 0));
-    if (cg_fixture_has(c, "beta")) o.beta = cg_opt(cg_fixture_param(c, "beta", 0));
+    o.ignore_index = cg_fixture_optional(c, "ignore_index");
+    o.beta = cg_fixture_optional(c, "beta");
     return o;
 }
 

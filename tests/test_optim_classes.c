@@ -19,17 +19,6 @@
 
 static cg_fixture *fx;
 
-static int setup(void **state) {
-    (void)state;
-    fx = cg_fixture_load(FIXTURE);
-    return fx ? 0 : -1;
-}
-static int teardown(void **state) {
-    (void)state;
-    cg_fixture_free(fx);
-    return 0;
-}
-
 static cg_tensor *case_tensor(const cg_fixture_case *c, const char *fmt, int a, int b) {
     char key[64];
     snprintf(key, sizeof key, fmt, a, b);
@@ -620,5 +609,5 @@ int main(void) {
         TEST(test_errors),
     };
     cg_test_capture_errors();
-    return cmocka_run_group_tests_name("optim_classes", tests, setup, teardown);
+    return cg_test_run_with_fixture("optim_classes", tests, CG_COUNT(tests), FIXTURE, &fx);
 }

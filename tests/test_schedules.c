@@ -12,26 +12,13 @@
 
 static cg_fixture *fx;
 
-static int setup(void **state) {
-    (void)state;
-    fx = cg_fixture_load(FIXTURE);
-    return fx ? 0 : -1;
-}
-static int teardown(void **state) {
-    (void)state;
-    cg_fixture_free(fx);
-    return 0;
-}
-
 static double num(const cg_fixture_case *c, const char *key) {
     return cg_fixture_param(c, key, 0);
 }
-static cg_optional opt(const cg_fixture_case *c, const char *key) {
-    return cg_fixture_has(c, key) ? cg_opt(num(c, key)) : (cg_optional){0};
-}
 
 static cg_scheduler *linear(cg_optimizer *o, const cg_fixture_case *c) {
-    cg_linear_lr_options lo = {num(c, "start_factor"), opt(c, "end_factor"), opt(c, "total_iters")};
+    cg_linear_lr_options lo = {num(c, "start_factor"), cg_fixture_optional(c, "end_factor"),
+                               cg_fixture_optional(c, "total_iters")};
     return cg_linear_lr(o, &lo);
 }
 
@@ -50,23 +37,23 @@ static cg_scheduler *case_schedule(const char *name, const cg_fixture_case *c, c
         cg_one_cycle_lr_options oc = {
             .max_lr = num(c, "max_lr"),
             .total_steps = (int)num(c, "total_steps"),
-            .pct_start = opt(c, "pct_start"),
+            .pct_start = cg_fixture_optional(c, "pct_start"),
             .anneal_linear = num(c, "anneal_linear") != 0,
             .three_phase = num(c, "three_phase") != 0,
             .div_factor = num(c, "div_factor"),
             .final_div_factor = num(c, "final_div_factor"),
             .no_cycle_momentum = num(c, "no_cycle_momentum") != 0,
-            .base_momentum = opt(c, "base_momentum"),
-            .max_momentum = opt(c, "max_momentum"),
+            .base_momentum = cg_fixture_optional(c, "base_momentum"),
+            .max_momentum = cg_fixture_optional(c, "max_momentum"),
         };
         return cg_one_cycle_lr(o, &oc);
     }
     if (strncmp(name, "lr/plateau", 10) == 0) {
         cg_plateau_options po = {
             .mode_max = num(c, "mode_max") != 0,
-            .factor = opt(c, "factor"),
-            .patience = opt(c, "patience"),
-            .threshold = opt(c, "threshold"),
+            .factor = cg_fixture_optional(c, "factor"),
+            .patience = cg_fixture_optional(c, "patience"),
+            .threshold = cg_fixture_optional(c, "threshold"),
             .threshold_abs = num(c, "threshold_abs") != 0,
             .cooldown = (int)num(c, "cooldown"),
             .min_lr = num(c, "min_lr"),
@@ -154,9 +141,9 @@ static void test_clipping(void **state) {
         if (cg_fixture_has(c, "clip_value")) {
             assert_int_equal(cg_clip_grad_value(3, params, num(c, "clip_value")), 0);
         } else {
-            double total =
-                cg_clip_grad_norm(3, params, num(c, "max_norm"),
-                                  &(cg_clip_grad_norm_options){.norm_type = opt(c, "norm_type")});
+            double total = cg_clip_grad_norm(
+                3, params, num(c, "max_norm"),
+                &(cg_clip_grad_norm_options){.norm_type = cg_fixture_optional(c, "norm_type")});
             float expected = cg_fixture_tensor(c, "total_norm")->data[0];
             if (fabs(total - expected) > 1e-5 * fabs(expected))
                 fail_msg("%s: total norm %.9g, PyTorch %.9g", name, total, expected);
@@ -291,5 +278,5 @@ int main(void) {
         TEST(test_schedule_errors),
     };
     cg_test_capture_errors();
-    return cmocka_run_group_tests_name("schedules", tests, setup, teardown);
+    return cg_test_run_with_fixture("schedules", tests, CG_COUNT(tests), FIXTURE, &fx);
 }

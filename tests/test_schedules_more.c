@@ -12,21 +12,6 @@
 
 static cg_fixture *fx;
 
-static int setup(void **state) {
-    (void)state;
-    fx = cg_fixture_load("schedules.txt");
-    return fx ? 0 : -1;
-}
-static int teardown(void **state) {
-    (void)state;
-    cg_fixture_free(fx);
-    return 0;
-}
-
-static cg_optional opt(const cg_fixture_case *c, const char *key) {
-    return cg_fixture_has(c, key) ? cg_opt(cg_fixture_param(c, key, 0)) : (cg_optional){0};
-}
-
 // The lambdas of gen_schedules.py, chosen by the case's "fn", with its "a" and "b".
 typedef struct lambda_case {
     int fn;
@@ -58,28 +43,29 @@ static cg_scheduler *case_schedule(const cg_fixture_case *c, cg_optimizer *o, la
         return cg_multi_step_lr(o, n, ms, cg_fixture_param(c, "gamma", 0));
     }
     if (!strncmp(name, "constant/", 9))
-        return cg_constant_lr(o,
-                              &(cg_constant_lr_options){opt(c, "factor"), opt(c, "total_iters")});
+        return cg_constant_lr(o, &(cg_constant_lr_options){cg_fixture_optional(c, "factor"),
+                                                           cg_fixture_optional(c, "total_iters")});
     if (!strncmp(name, "polynomial/", 11))
-        return cg_polynomial_lr(
-            o, &(cg_polynomial_lr_options){opt(c, "total_iters"), opt(c, "power")});
+        return cg_polynomial_lr(o,
+                                &(cg_polynomial_lr_options){cg_fixture_optional(c, "total_iters"),
+                                                            cg_fixture_optional(c, "power")});
     if (!strncmp(name, "linear/", 7))
-        return cg_linear_lr(o,
-                            &(cg_linear_lr_options){cg_fixture_param(c, "start_factor", 0),
-                                                    opt(c, "end_factor"), opt(c, "total_iters")});
+        return cg_linear_lr(o, &(cg_linear_lr_options){cg_fixture_param(c, "start_factor", 0),
+                                                       cg_fixture_optional(c, "end_factor"),
+                                                       cg_fixture_optional(c, "total_iters")});
     if (!strncmp(name, "warm/", 5))
         return cg_cosine_annealing_warm_restarts(
             o, (int)cg_fixture_param(c, "T_0", 0),
             &(cg_warm_restarts_options){(int)cg_fixture_param(c, "T_mult", 0),
                                         cg_fixture_param(c, "eta_min", 0)});
     if (!strncmp(name, "cyclic/", 7)) {
-        cg_cyclic_lr_options co = {.step_size_up = opt(c, "step_size_up"),
-                                   .step_size_down = opt(c, "step_size_down"),
+        cg_cyclic_lr_options co = {.step_size_up = cg_fixture_optional(c, "step_size_up"),
+                                   .step_size_down = cg_fixture_optional(c, "step_size_down"),
                                    .mode = (cg_cyclic_mode)cg_fixture_param(c, "mode", 0),
-                                   .gamma = opt(c, "gamma"),
+                                   .gamma = cg_fixture_optional(c, "gamma"),
                                    .no_cycle_momentum = !cg_fixture_param(c, "cycle_momentum", 1),
-                                   .base_momentum = opt(c, "base_momentum"),
-                                   .max_momentum = opt(c, "max_momentum")};
+                                   .base_momentum = cg_fixture_optional(c, "base_momentum"),
+                                   .max_momentum = cg_fixture_optional(c, "max_momentum")};
         return cg_cyclic_lr(o, cg_fixture_param(c, "base_lr", 0), cg_fixture_param(c, "max_lr", 0),
                             &co);
     }
@@ -280,5 +266,5 @@ int main(void) {
         TEST(test_set_epoch_limits),
     };
     cg_test_capture_errors();
-    return cmocka_run_group_tests_name("schedules_more", tests, setup, teardown);
+    return cg_test_run_with_fixture("schedules_more", tests, CG_COUNT(tests), "schedules.txt", &fx);
 }

@@ -8,17 +8,6 @@
 
 static cg_fixture *fx;
 
-static int setup(void **state) {
-    (void)state;
-    fx = cg_fixture_load("transforms.txt");
-    return fx ? 0 : -1;
-}
-static int teardown(void **state) {
-    (void)state;
-    cg_fixture_free(fx);
-    return 0;
-}
-
 // A float sample holding a copy of the (C, H, W) tensor x.
 static cg_sample sample_of(const cg_tensor *x) {
     cg_sample s = {.c = (int)x->shape[0], .h = (int)x->shape[1], .w = (int)x->shape[2]};
@@ -112,9 +101,11 @@ static void test_deterministic(void **state) {
             int ch = (int)cg_fixture_param(c, "channels", 1);
             rc = cg_tf_rgb_to_grayscale(&s, ch);
             step = cg_t_grayscale(ch);
-        } else {
+        } else if (starts(name, "random_")) { // the random steps' tests below read these
             cg_sample_clear(&s), cg_sample_clear(&t);
             continue;
+        } else {
+            fail_msg("%s: a case of gen_transforms.py that no test reads", name);
         }
         assert_int_equal(rc, 0);
         bool bilinear = starts(name, "resize/bilinear") || starts(name, "resized_crop");
@@ -125,7 +116,7 @@ static void test_deterministic(void **state) {
         }
         checked++;
     }
-    assert_int_equal(checked, 39);
+    assert_true(checked > 0);
 }
 
 // RandomCrop: the window drawn is the one torchvision's pad + crop gives at the parameters
@@ -312,5 +303,5 @@ int main(void) {
         cmocka_unit_test_teardown(test_random_erasing, cg_test_teardown),
         cmocka_unit_test_teardown(test_errors, cg_test_teardown),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cg_test_run_with_fixture("transforms", tests, CG_COUNT(tests), "transforms.txt", &fx);
 }

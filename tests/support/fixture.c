@@ -376,6 +376,11 @@ double cg_fixture_param(const cg_fixture_case *c, const char *key, double defaul
     return p ? p->values[0] : default_value;
 }
 
+cg_optional cg_fixture_optional(const cg_fixture_case *c, const char *key) {
+    const fixture_param *p = find_param(c, key);
+    return p ? cg_opt(p->values[0]) : (cg_optional){0};
+}
+
 int cg_fixture_params(const cg_fixture_case *c, const char *key, double *out, int max) {
     const fixture_param *p = find_param(c, key);
     if (!p) return 0;

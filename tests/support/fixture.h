@@ -50,6 +50,8 @@ const char *cg_fixture_case_name(const cg_fixture_case *c);
 bool cg_fixture_has(const cg_fixture_case *c, const char *key);
 // The first value of param `key`, or default_value if there is no such param.
 double cg_fixture_param(const cg_fixture_case *c, const char *key, double default_value);
+// Param `key` as an option (tensor/options.h): set to its first value, unset if absent.
+cg_optional cg_fixture_optional(const cg_fixture_case *c, const char *key);
 // Copy up to `max` values of param `key` into out; returns how many the param has (0 if
 // absent), which may be more than max.
 int cg_fixture_params(const cg_fixture_case *c, const char *key, double *out, int max);

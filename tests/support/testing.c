@@ -328,3 +328,16 @@ int cg_test_check_memory(void **state) {
     if (leaked != 0) fprintf(stderr, "leaked %lld bytes\n", (long long)leaked);
     return cg_test_teardown(state) != 0 || leaked != 0 ? -1 : 0;
 }
+
+int cg_test_run_with_fixture(const char *group, const struct CMUnitTest *tests, size_t n,
+                             const char *file, cg_fixture **fx) {
+    *fx = cg_fixture_load(file);
+    if (!*fx) {
+        fprintf(stderr, "%s: %s\n", group, cg_last_error_message());
+        return 1;
+    }
+    int failed = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
+    cg_fixture_free(*fx);
+    *fx = NULL;
+    return failed;
+}

@@ -128,4 +128,12 @@ int cg_test_check_memory(void **state);
 #define CG_TEST_NO_LEAKS(f)                                                                        \
     cmocka_unit_test_setup_teardown(f, cg_test_track_memory, cg_test_check_memory)
 
+// Run a cmocka group of n tests with the fixture file `file` (tests/fixtures/) loaded into
+// *fx for them, then freed: main's `return cg_test_run_with_fixture("optim", tests,
+// CG_COUNT(tests), "optim.txt", &fx);`. 1 with the loader's message if it cannot be read,
+// else cmocka's result.
+int cg_test_run_with_fixture(const char *group, const struct CMUnitTest *tests, size_t n,
+                             const char *file, cg_fixture **fx);
+#define CG_COUNT(array) (sizeof(array) / sizeof *(array))
+
 #endif
