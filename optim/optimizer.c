@@ -9,6 +9,7 @@
 #include "../autograd/op.h"
 #include "../ops/view.h"
 #include "../tensor/alloc.h"
+#include "../tensor/array.h"
 #include "optimizer_internal.h"
 
 // ---- options --------------------------------------------------------------------------------
@@ -90,16 +91,6 @@ cg_adam_floats cg_adam_floats_of(const cg_adam_common *c) {
 
 // ---- creation and groups --------------------------------------------------------------------
 
-// Grow an array of `count` items of `size` bytes to count + extra (zeroed); false on failure.
-static bool grow(void **array, int count, int extra, size_t size) {
-    char *grown = cg_alloc_zeroed((size_t)(count + extra) * size);
-    if (!grown) return false;
-    if (count) memcpy(grown, *array, (size_t)count * size);
-    cg_dealloc(*array);
-    *array = grown;
-    return true;
-}
-
 static bool check_params(const cg_optimizer *opt, int n_params, cg_tensor *const *params) {
     const char *name = opt->cls->name;
     if (n_params <= 0 || !params) {
@@ -151,12 +142,18 @@ int cg_optimizer_add_param_group(cg_optimizer *opt, int n_params, cg_tensor *con
     }
     cg_dealloc(merged);
     int total = opt->n_params + n_params;
-    ok = ok && grow((void **)&opt->groups, opt->n_groups, 1, sizeof *opt->groups) &&
-         grow((void **)&opt->group_of, opt->n_params, n_params, sizeof *opt->group_of) &&
-         grow((void **)&opt->state, opt->n_params * CG_OPTIM_MAX_KEYS, n_params * CG_OPTIM_MAX_KEYS,
-              sizeof *opt->state) &&
-         grow((void **)&opt->params, opt->n_params, n_params, sizeof *opt->params) &&
-         grow((void **)&opt->anchors, opt->n_params, n_params, sizeof *opt->anchors);
+    cg_optimizer_capacity *cap = &opt->capacity;
+    int64_t slots = (int64_t)total * CG_OPTIM_MAX_KEYS;
+    ok =
+        ok &&
+        cg_array_reserve(&opt->groups, &cap->groups, opt->n_groups + 1, sizeof *opt->groups) == 0 &&
+        cg_array_reserve(&opt->group_of, &cap->group_of, total, sizeof *opt->group_of) == 0 &&
+        cg_array_reserve(&opt->state, &cap->state, slots, sizeof *opt->state) == 0 &&
+        cg_array_reserve(&opt->params, &cap->params, total, sizeof *opt->params) == 0 &&
+        cg_array_reserve(&opt->anchors, &cap->anchors, total, sizeof *opt->anchors) == 0;
+    if (ok) // the new parameters have no state yet (made on their first step)
+        memset(opt->state + (int64_t)opt->n_params * CG_OPTIM_MAX_KEYS, 0,
+               (size_t)n_params * CG_OPTIM_MAX_KEYS * sizeof *opt->state);
     int anchored = 0; // detached views of the new parameters, made so far
     for (; ok && anchored < n_params; anchored++) {
         cg_tensor *anchor = cg_detach(params[anchored]);

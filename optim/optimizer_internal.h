@@ -21,6 +21,11 @@ typedef struct cg_param_group {
     void *config; // the class's resolved config, cls->config_size bytes
 } cg_param_group;
 
+// The capacities of the optimizer's growable arrays (tensor/array.h).
+typedef struct cg_optimizer_capacity {
+    int64_t groups, params, anchors, group_of, state;
+} cg_optimizer_capacity;
+
 struct cg_optimizer {
     const cg_optimizer_class *cls;
     void *defaults; // the constructor's options (cls->options_size bytes): PyTorch's defaults
@@ -33,6 +38,7 @@ struct cg_optimizer {
     cg_tensor **anchors;
     int *group_of;
     cg_tensor **state; // n_params * CG_OPTIM_MAX_KEYS
+    cg_optimizer_capacity capacity;
 };
 
 // false with an error naming `op` if a parameter was freed while the optimizer holds it
