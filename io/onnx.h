@@ -1,0 +1,49 @@
+// io/onnx.h - export a model to an ONNX file (torch.onnx.export), for ONNX Runtime and
+// every other ONNX consumer.
+//
+//   cg_module_eval(model);
+//   cg_tensor *example = cg_randn(CG_SHAPE(1, 1, 28, 28), NULL);
+//   if (cg_onnx_export(model, example, "model.onnx", NULL) != 0) ... // cg_error says why
+//
+// The export traces: it runs model's forward once on a copy of `example` (which must have
+// the batch dim first) with grad mode on and the copy requiring grad, so every op records
+// its node (autograd/op.h), then walks that graph from the output and writes each op as
+// ONNX nodes (the table of io/onnx_ops.c). The model's mode is used as is: put it in eval
+// mode first (Dropout is then absent from the graph, BatchNorm uses its running
+// statistics). Only ops reached from the input are exported; the model's parameters and
+// buffers become initializers under their state_dict names ("features.0.weight"), other
+// constants get generated names. The graph's input is "input", its output "output"; the
+// batch dim of both is symbolic ("N") unless options->static_batch.
+//
+// Ops that cannot be exported (or an option of one that ONNX lacks, such as circular
+// padding) are refused with CG_ERR_ARG naming the op and, when a parameter of the model
+// feeds it, the module's state_dict path: "onnx_export: op 'max_unpool2d' (in module
+// 'unpool') cannot be exported". Nothing is written then. The list of exported ops and
+// modules, and which ops differ by opset: docs/interop.md.
+#ifndef CG_ONNX_H
+#define CG_ONNX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../nn/module.h"
+
+typedef struct cg_onnx_options {
+    int opset;         // the ai.onnx opset, 13 to 17; 0: 17
+    bool static_batch; // the batch dim fixed to example's (default: symbolic "N")
+} cg_onnx_options;
+
+// Write model, traced on example, to path (replaced atomically). options NULL: defaults.
+// Returns 0, or -1 with an error (CG_ERR_ARG for a NULL or unbatched argument or an op that
+// cannot be exported; the forward's own error if it fails; CG_ERR_IO for the file).
+int cg_onnx_export(cg_module *model, const cg_tensor *example, const char *path,
+                   const cg_onnx_options *options);
+
+// The same graph export from an output already traced (grad mode on, `input` requiring
+// grad): the ModelProto's bytes into *bytes (allocated with cg_alloc; free with cg_dealloc)
+// and their count into *size. model (NULL allowed) names the initializers.
+int cg_onnx_export_graph(const cg_module *model, const cg_tensor *input, const cg_tensor *output,
+                         const cg_onnx_options *options, uint8_t **bytes, size_t *size);
+
+#endif

@@ -1,0 +1,170 @@
+// io/onnx_trace.c - ONNX export by tracing: one forward pass records the graph
+// (autograd/op.h), a depth-first walk from the output names every tensor and hands each
+// node to its op's emitter (io/onnx_ops.c), and the nodes, initializers, input and output
+// are wrapped into a ModelProto (ir_version 8) written atomically.
+#include <string.h>
+
+#include "../autograd/autograd.h"
+#include "../tensor/alloc.h"
+#include "../tensor/error.h"
+#include "atomic_file_internal.h"
+#include "onnx_internal.h"
+
+enum { DEFAULT_OPSET = 17, MIN_OPSET = 13, MAX_OPSET = 17, IR_VERSION = 8 };
+enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_GRAPH = 7, MODEL_OPSET = 8 };
+enum { OPSET_VERSION = 2, GRAPH_NAME = 2, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12 };
+
+// The module an unexportable node belongs to, for the error: the state_dict path of the
+// first of its inputs that is a parameter ("features.3" from "features.3.weight").
+static void module_of(const cg_onnx_graph *g, const cg_node *n, char *buf, size_t size) {
+    buf[0] = '\0';
+    for (int i = 0; i < n->n_inputs && !buf[0]; i++) {
+        const char *name = n->inputs[i] ? cg_onnx_state_name(g, n->inputs[i]) : NULL;
+        const char *dot = name ? strrchr(name, '.') : NULL;
+        if (dot) snprintf(buf, size, " (in module '%.*s')", (int)(dot - name), name);
+    }
+}
+
+// Name t, emitting what computes it first (its node's inputs, then the node itself).
+static const char *visit(cg_onnx_graph *g, const cg_tensor *t, const cg_tensor *output) {
+    const char *known = cg_onnx_name_of(g, t);
+    if (known) return known;
+    const cg_node *n = t->node;
+    if (!n) return cg_onnx_leaf(g, t);
+    const char *in[CG_MAX_OP_INPUTS] = {NULL};
+    for (int i = 0; i < n->n_inputs; i++)
+        if (n->inputs[i] && !(in[i] = visit(g, n->inputs[i], output))) return NULL;
+    cg_onnx_emit_fn emit = cg_onnx_emitter(n->op);
+    if (!emit) {
+        char where[CG_ONNX_NAME + 16];
+        module_of(g, n, where, sizeof where);
+        cg_error(CG_ERR_ARG, "onnx_export: op '%s'%s cannot be exported to ONNX", n->op->name,
+                 where);
+        return NULL;
+    }
+    char buf[CG_ONNX_NAME];
+    const char *name = t == output ? "output" : cg_onnx_temp(g, n->op->name, buf);
+    if (!cg_onnx_set_name(g, t, name) || !emit(g, n, in, name)) return NULL;
+    return cg_onnx_name_of(g, t);
+}
+
+// The graph's input or output description: dim 0 symbolic ("N") when dynamic.
+static void io_value(cg_pb *b, int field, const char *name, const cg_tensor *t, bool dynamic) {
+    int64_t dims[CG_MAX_DIMS];
+    memcpy(dims, t->shape, sizeof dims);
+    if (dynamic && t->ndim > 0) dims[0] = -1;
+    cg_onnx_value_info(b, field, name, t->ndim, dims, "N");
+}
+
+static int model_bytes(const cg_onnx_graph *g, const cg_tensor *input, const cg_tensor *output,
+                       bool dynamic, uint8_t **bytes, size_t *size) {
+    cg_pb graph = {0}, opset = {0}, model = {0};
+    cg_pb_raw(&graph, g->nodes.data, g->nodes.len);
+    cg_pb_raw(&graph, g->inits.data, g->inits.len);
+    cg_pb_string(&graph, GRAPH_NAME, "cgrad");
+    io_value(&graph, GRAPH_INPUT, "input", input, dynamic);
+    // The output's first dim follows the batch when it has the input's batch size.
+    bool batch_out = dynamic && output->ndim > 0 && output->shape[0] == input->shape[0];
+    io_value(&graph, GRAPH_OUTPUT, "output", output, batch_out);
+    cg_pb_varint(&opset, OPSET_VERSION, (uint64_t)g->opset);
+    cg_pb_varint(&model, MODEL_IR_VERSION, IR_VERSION);
+    cg_pb_string(&model, MODEL_PRODUCER, "cgrad");
+    cg_pb_message(&model, MODEL_GRAPH, &graph);
+    cg_pb_message(&model, MODEL_OPSET, &opset);
+    bool ok =
+        !graph.failed && !opset.failed && !model.failed && !g->nodes.failed && !g->inits.failed;
+    cg_pb_free(&graph);
+    cg_pb_free(&opset);
+    if (!ok) {
+        cg_pb_free(&model);
+        return -1;
+    }
+    *bytes = model.data; // the caller frees it with cg_dealloc
+    *size = model.len;
+    return 0;
+}
+
+static int resolve_opset(const cg_onnx_options *o) {
+    int opset = o && o->opset ? o->opset : DEFAULT_OPSET;
+    if (opset < MIN_OPSET || opset > MAX_OPSET) {
+        cg_error(CG_ERR_ARG, "onnx_export: opset %d is not supported (%d to %d)", opset, MIN_OPSET,
+                 MAX_OPSET);
+        return -1;
+    }
+    return opset;
+}
+
+int cg_onnx_export_graph(const cg_module *model, const cg_tensor *input, const cg_tensor *output,
+                         const cg_onnx_options *options, uint8_t **bytes, size_t *size) {
+    if (!cg_check_arg(input, "onnx_export", "input") ||
+        !cg_check_arg(output, "onnx_export", "output"))
+        return -1;
+    if (!bytes || !size) {
+        cg_error(CG_ERR_ARG, "onnx_export: argument '%s' is NULL", bytes ? "size" : "bytes");
+        return -1;
+    }
+    *bytes = NULL;
+    *size = 0;
+    int opset = resolve_opset(options);
+    if (opset < 0) return -1;
+    if (input->ndim == 0) {
+        cg_error(CG_ERR_ARG, "onnx_export: the input needs a batch dim, got a 0-d tensor");
+        return -1;
+    }
+    if (output != input && !output->node) {
+        cg_error(CG_ERR_ARG,
+                 "onnx_export: the output %s has no graph: trace it with grad mode on from an "
+                 "input that requires grad",
+                 cg_tensor_shape_str(output));
+        return -1;
+    }
+    cg_onnx_graph g;
+    if (cg_onnx_graph_init(&g, model, opset) < 0) return -1;
+    int rc = -1;
+    if (cg_onnx_set_name(&g, input, "input")) {
+        if (output == input) // nothing computed (an identity model): one Identity node
+            cg_onnx_simple(&g, "Identity", 1, (const char *[]){"input"}, "output");
+        if (output == input || visit(&g, output, output))
+            rc = model_bytes(&g, input, output, !(options && options->static_batch), bytes, size);
+    }
+    cg_onnx_graph_free(&g);
+    return rc;
+}
+
+static int write_file(const char *path, const uint8_t *bytes, size_t size) {
+    cg_atomic_file af;
+    if (cg_atomic_open(&af, path, "onnx_export") < 0) return -1;
+    if (fwrite(bytes, 1, size, af.f) != size) af.failed = true;
+    return cg_atomic_commit(&af);
+}
+
+int cg_onnx_export(cg_module *model, const cg_tensor *example, const char *path,
+                   const cg_onnx_options *options) {
+    if (!model) {
+        cg_error(CG_ERR_ARG, "onnx_export: argument 'model' is NULL");
+        return -1;
+    }
+    if (!cg_check_arg(example, "onnx_export", "example")) return -1;
+    if (!path) {
+        cg_error(CG_ERR_ARG, "onnx_export: argument 'path' is NULL");
+        return -1;
+    }
+    if (resolve_opset(options) < 0) return -1;
+    if (example->ndim == 0) {
+        cg_error(CG_ERR_ARG, "onnx_export: the example input needs a batch dim, got a 0-d tensor");
+        return -1;
+    }
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    int rc = -1;
+    cg_scope_begin(); // the traced graph and its activations end with the scope
+    bool prev = cg_set_grad_enabled(true);
+    cg_tensor *x = cg_from_data(example->ndim, example->shape, example->data);
+    cg_tensor *y = x ? cg_module_forward(model, cg_requires_grad(x, true)) : NULL;
+    cg_set_grad_enabled(prev);
+    if (y) rc = cg_onnx_export_graph(model, x, y, options, &bytes, &size);
+    cg_scope_end();
+    if (rc == 0) rc = write_file(path, bytes, size);
+    cg_dealloc(bytes);
+    return rc;
+}
