@@ -1,5 +1,5 @@
-// io/onnx.h - export a model to an ONNX file (torch.onnx.export), for ONNX Runtime and
-// every other ONNX consumer.
+// io/onnx.h - export a model to an ONNX file by tracing it (torch.onnx.export).
+// The file runs in ONNX Runtime and every other ONNX consumer.
 //
 //   cg_module_eval(model);
 //   cg_tensor *example = cg_randn(CG_SHAPE(1, 1, 28, 28), NULL);
@@ -40,10 +40,17 @@ typedef struct cg_onnx_options {
 int cg_onnx_export(cg_module *model, const cg_tensor *example, const char *path,
                    const cg_onnx_options *options);
 
+// The bytes of an ONNX ModelProto (allocated with cg_alloc).
+typedef struct cg_onnx_bytes {
+    uint8_t *data;
+    size_t size;
+} cg_onnx_bytes;
+void cg_onnx_bytes_free(cg_onnx_bytes *bytes); // NULL is fine; leaves it empty
+
 // The same graph export from an output already traced (grad mode on, `input` requiring
-// grad): the ModelProto's bytes into *bytes (allocated with cg_alloc; free with cg_dealloc)
-// and their count into *size. model (NULL allowed) names the initializers.
+// grad), into *out (free with cg_onnx_bytes_free; empty on error). model (NULL allowed)
+// names the initializers by its state_dict.
 int cg_onnx_export_graph(const cg_module *model, const cg_tensor *input, const cg_tensor *output,
-                         const cg_onnx_options *options, uint8_t **bytes, size_t *size);
+                         const cg_onnx_options *options, cg_onnx_bytes *out);
 
 #endif

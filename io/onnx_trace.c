@@ -57,7 +57,7 @@ static void io_value(cg_pb *b, int field, const char *name, const cg_tensor *t, 
 }
 
 static int model_bytes(const cg_onnx_graph *g, const cg_tensor *input, const cg_tensor *output,
-                       bool dynamic, uint8_t **bytes, size_t *size) {
+                       bool dynamic, cg_onnx_bytes *out) {
     cg_pb graph = {0}, opset = {0}, model = {0};
     cg_pb_raw(&graph, g->nodes.data, g->nodes.len);
     cg_pb_raw(&graph, g->inits.data, g->inits.len);
@@ -79,8 +79,7 @@ static int model_bytes(const cg_onnx_graph *g, const cg_tensor *input, const cg_
         cg_pb_free(&model);
         return -1;
     }
-    *bytes = model.data; // the caller frees it with cg_dealloc
-    *size = model.len;
+    *out = (cg_onnx_bytes){model.data, model.len}; // the caller frees it (cg_onnx_bytes_free)
     return 0;
 }
 
@@ -94,17 +93,22 @@ static int resolve_opset(const cg_onnx_options *o) {
     return opset;
 }
 
+void cg_onnx_bytes_free(cg_onnx_bytes *bytes) {
+    if (!bytes) return;
+    cg_dealloc(bytes->data);
+    *bytes = (cg_onnx_bytes){0};
+}
+
 int cg_onnx_export_graph(const cg_module *model, const cg_tensor *input, const cg_tensor *output,
-                         const cg_onnx_options *options, uint8_t **bytes, size_t *size) {
+                         const cg_onnx_options *options, cg_onnx_bytes *out) {
+    if (!out) {
+        cg_error(CG_ERR_ARG, "onnx_export: argument 'out' is NULL");
+        return -1;
+    }
+    *out = (cg_onnx_bytes){0};
     if (!cg_check_arg(input, "onnx_export", "input") ||
         !cg_check_arg(output, "onnx_export", "output"))
         return -1;
-    if (!bytes || !size) {
-        cg_error(CG_ERR_ARG, "onnx_export: argument '%s' is NULL", bytes ? "size" : "bytes");
-        return -1;
-    }
-    *bytes = NULL;
-    *size = 0;
     int opset = resolve_opset(options);
     if (opset < 0) return -1;
     if (input->ndim == 0) {
@@ -125,7 +129,7 @@ int cg_onnx_export_graph(const cg_module *model, const cg_tensor *input, const c
         if (output == input) // nothing computed (an identity model): one Identity node
             cg_onnx_simple(&g, "Identity", 1, (const char *[]){"input"}, "output");
         if (output == input || visit(&g, output, output))
-            rc = model_bytes(&g, input, output, !(options && options->static_batch), bytes, size);
+            rc = model_bytes(&g, input, output, !(options && options->static_batch), out);
     }
     cg_onnx_graph_free(&g);
     return rc;
@@ -154,17 +158,16 @@ int cg_onnx_export(cg_module *model, const cg_tensor *example, const char *path,
         cg_error(CG_ERR_ARG, "onnx_export: the example input needs a batch dim, got a 0-d tensor");
         return -1;
     }
-    uint8_t *bytes = NULL;
-    size_t size = 0;
+    cg_onnx_bytes bytes = {0};
     int rc = -1;
     cg_scope_begin(); // the traced graph and its activations end with the scope
     bool prev = cg_set_grad_enabled(true);
     cg_tensor *x = cg_from_data(example->ndim, example->shape, example->data);
     cg_tensor *y = x ? cg_module_forward(model, cg_requires_grad(x, true)) : NULL;
     cg_set_grad_enabled(prev);
-    if (y) rc = cg_onnx_export_graph(model, x, y, options, &bytes, &size);
+    if (y) rc = cg_onnx_export_graph(model, x, y, options, &bytes);
     cg_scope_end();
-    if (rc == 0) rc = write_file(path, bytes, size);
-    cg_dealloc(bytes);
+    if (rc == 0) rc = write_file(path, bytes.data, bytes.size);
+    cg_onnx_bytes_free(&bytes);
     return rc;
 }

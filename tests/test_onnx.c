@@ -301,16 +301,16 @@ static void test_batch_dim(void **state) {
     cg_scope_begin();
     cg_tensor *x = cg_requires_grad(cg_randn(CG_SHAPE(4, 3), NULL), true);
     cg_tensor *y = cg_module_forward(m, x);
-    uint8_t *bytes;
-    size_t size;
-    assert_int_equal(cg_onnx_export_graph(m, x, y, NULL, &bytes, &size), 0);
-    assert_true(contains(bytes, size, "\x12\x01N")); // dim_param "N"
-    assert_true(contains(bytes, size, "0.weight") && contains(bytes, size, "0.bias"));
-    cg_dealloc(bytes);
-    assert_int_equal(
-        cg_onnx_export_graph(m, x, y, &(cg_onnx_options){.static_batch = true}, &bytes, &size), 0);
-    assert_false(contains(bytes, size, "\x12\x01N"));
-    cg_dealloc(bytes);
+    cg_onnx_bytes b;
+    assert_int_equal(cg_onnx_export_graph(m, x, y, NULL, &b), 0);
+    assert_true(contains(b.data, b.size, "\x12\x01N")); // dim_param "N"
+    assert_true(contains(b.data, b.size, "0.weight") && contains(b.data, b.size, "0.bias"));
+    cg_onnx_bytes_free(&b);
+    assert_null(b.data);
+    cg_onnx_options fixed = {.static_batch = true};
+    assert_int_equal(cg_onnx_export_graph(m, x, y, &fixed, &b), 0);
+    assert_false(contains(b.data, b.size, "\x12\x01N"));
+    cg_onnx_bytes_free(&b);
     cg_scope_end();
     cg_module_free(m);
 }
@@ -366,18 +366,17 @@ static void test_refusals(void **state) {
     assert_int_equal(cg_onnx_export(m, x, "/nonexistent-dir/a.onnx", NULL), -1);
     cg_test_expect_error(CG_ERR_IO, "/nonexistent-dir/a.onnx");
     // A tensor without graph (computed with grad mode off).
-    uint8_t *bytes = NULL;
-    size_t size = 0;
+    cg_onnx_bytes b = {(uint8_t *)"x", 1};
     bool prev = cg_set_grad_enabled(false);
     cg_tensor *y = cg_module_forward(m, x);
     cg_set_grad_enabled(prev);
-    assert_int_equal(cg_onnx_export_graph(m, x, y, NULL, &bytes, &size), -1);
+    assert_int_equal(cg_onnx_export_graph(m, x, y, NULL, &b), -1);
     cg_test_expect_error(CG_ERR_ARG, "has no graph");
-    assert_null(bytes);
-    assert_int_equal(cg_onnx_export_graph(m, x, NULL, NULL, &bytes, &size), -1);
+    assert_null(b.data);
+    assert_int_equal(cg_onnx_export_graph(m, x, NULL, NULL, &b), -1);
     cg_test_expect_error(CG_ERR_ARG, "output");
-    assert_int_equal(cg_onnx_export_graph(m, x, y, NULL, NULL, &size), -1);
-    cg_test_expect_error(CG_ERR_ARG, "'bytes' is NULL");
+    assert_int_equal(cg_onnx_export_graph(m, x, y, NULL, NULL), -1);
+    cg_test_expect_error(CG_ERR_ARG, "'out' is NULL");
     cg_module_free(m);
     cg_scope_end();
 }
