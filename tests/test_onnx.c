@@ -32,6 +32,26 @@ static cg_module *block(int c) {
     return m;
 }
 
+// A user module of elementwise and shape ops on (N, C, L) with a weight (C, C):
+// cat, permute, matmul, the binary and scalar arithmetic, exp, log, sqrt, abs, pow, clamp.
+static cg_tensor *user_ops_forward(cg_module *m, cg_tensor *x) {
+    cg_tensor *w = m->params[0];
+    cg_tensor *t = cg_permute(x, (const int[]){0, 2, 1});    // (N, L, C)
+    t = cg_permute(cg_matmul(t, w), (const int[]){0, 2, 1}); // (N, C, L)
+    cg_tensor *a = cg_sqrt(cg_add_scalar(cg_abs(t), 1));     // > 0
+    cg_tensor *b = cg_log(cg_add_scalar(cg_exp(cg_neg(cg_clamp(x, -2, 2))), 0.5f));
+    cg_tensor *c =
+        cg_div(cg_sub(cg_mul(a, b), cg_pow(a, 1.5f)), cg_rsub_scalar(3, cg_rdiv_scalar(1, a)));
+    cg_tensor *d = cg_div_scalar(cg_sub_scalar(cg_mul_scalar(c, 2), 0.25f), 4);
+    return cg_cat(3, (cg_tensor *[]){d, x, t}, 1); // (N, 3C, L)
+}
+static const cg_module_class user_ops_class = {.name = "UserOps", .forward = user_ops_forward};
+static cg_module *user_ops(void) {
+    cg_module *m = cg_module_new(&user_ops_class, NULL, 0);
+    cg_module_add_param(m, "weight", cg_randn(CG_SHAPE(3, 3), NULL));
+    return m;
+}
+
 // A module whose forward uses an op ONNX export does not know (mse_loss against its weight).
 static cg_tensor *lossy_forward(cg_module *m, cg_tensor *x) {
     return cg_mse_loss(x, m->params[0], NULL);
@@ -93,7 +113,9 @@ static cg_module *conv_1d(void) {
     return SEQ(cg_Conv1d(3, 4, 3, &(cg_conv_options){.stride = 2, .padding = 1}), cg_ReLU(),
                cg_MaxPool1d(&(cg_pool_options){.kernel_size = 2}),
                cg_AvgPool1d(&(cg_pool_options){.kernel_size = 2}),
-               cg_Conv1d(4, 2, 2, &(cg_conv_options){.dilation = 2, .groups = 2}));
+               cg_Conv1d(4, 2, 2, &(cg_conv_options){.dilation = 2, .groups = 2}),
+               cg_ConvTranspose1d(2, 3, 3, &(cg_conv_options){.stride = 2, .output_padding = 1}),
+               cg_AdaptiveAvgPool1d(4));
 }
 static cg_module *padding_modes(void) {
     return SEQ(
@@ -181,6 +203,7 @@ static const onnx_case cases[] = {
     {"layer_norm_op13", layer_norm, 3, {2, 5, 6}, 13, 1, {"ReduceMean", "Sqrt", "Erf", NULL}},
     {"resize", resize, 4, {2, 2, 5, 6}, 17, 1, {"Resize", "asymmetric", "pytorch_half_pixel", "align_corners"}},
     {"unflatten", unflatten, 2, {2, 12}, 17, 1, {"Reshape", "PRelu", "Flatten", NULL}},
+    {"user_ops", user_ops, 3, {2, 3, 5}, 17, 1, {"Concat", "Transpose", "Pow", "MatMul"}},
     {"identity", identity, 2, {2, 3}, 17, 1, {"Identity", NULL, NULL, NULL}},
     {"activations", activations, 2, {2, 8}, 17, 3, {"HardSwish", "Selu", "Shrink", "Celu"}},
     {"activations_op13", activations, 2, {2, 8}, 13, 3, {"HardSigmoid", "Softplus", "Where", NULL}},
