@@ -68,6 +68,33 @@ static cg_module *mnist_like(void) {
                cg_Conv2d(8, 16, 3, NULL), cg_ReLU(), cg_AdaptiveAvgPool2d(1, 1), cg_Flatten(1, -1),
                cg_Dropout(NULL), cg_Linear(16, 10, NULL), cg_LogSoftmax(1));
 }
+// The examples' models (examples/mnist_cnn.c small and big, examples/conv_autoencoder.c),
+// as they build them; their --onnx flag exports them trained.
+static cg_module *conv3x3(int in, int out, bool bias) {
+    return cg_Conv2d(in, out, 3, &(cg_conv_options){.padding = 1, .no_bias = !bias});
+}
+static cg_module *mnist_cnn_small(void) {
+    return SEQ(conv3x3(1, 8, true), cg_ReLU(), cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2}),
+               conv3x3(8, 16, true), cg_ReLU(), cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2}),
+               cg_Flatten(1, -1), cg_Linear(16 * 7 * 7, 10, NULL));
+}
+static cg_module *mnist_cnn_big(void) {
+    return SEQ(
+        conv3x3(1, 16, false), cg_BatchNorm2d(16, NULL), cg_ReLU(), conv3x3(16, 16, false),
+        cg_BatchNorm2d(16, NULL), cg_ReLU(), cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2}),
+        conv3x3(16, 32, false), cg_BatchNorm2d(32, NULL), cg_ReLU(), conv3x3(32, 32, false),
+        cg_BatchNorm2d(32, NULL), cg_ReLU(), cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2}),
+        cg_Flatten(1, -1), cg_Dropout(NULL), cg_Linear(32 * 7 * 7, 128, NULL), cg_ReLU(),
+        cg_Dropout(NULL), cg_Linear(128, 10, NULL));
+}
+static cg_module *autoencoder(void) {
+    const cg_conv_options down = {.stride = 2, .padding = 1};
+    const cg_conv_options up = {.stride = 2, .padding = 1, .output_padding = 1};
+    return SEQ(cg_Conv2d(1, 16, 3, &down), cg_ReLU(), cg_Conv2d(16, 32, 3, &down), cg_ReLU(),
+               cg_ConvTranspose2d(32, 16, 3, &up), cg_ReLU(), cg_ConvTranspose2d(16, 1, 3, &up),
+               cg_Sigmoid());
+}
+
 static cg_module *conv_options(void) {
     return SEQ(
         cg_Conv2d(
@@ -188,6 +215,9 @@ typedef struct onnx_case {
 
 // clang-format off
 static const onnx_case cases[] = {
+    {"mnist_cnn_small", mnist_cnn_small, 4, {2, 1, 28, 28}, 17, 1, {"Conv", "MaxPool", "Flatten", "Gemm"}},
+    {"mnist_cnn_big", mnist_cnn_big, 4, {2, 1, 28, 28}, 17, 1, {"BatchNormalization", "Relu", "Gemm", NULL}},
+    {"autoencoder", autoencoder, 4, {2, 1, 28, 28}, 17, 1, {"ConvTranspose", "Sigmoid", NULL, NULL}},
     {"mnist_like", mnist_like, 4, {2, 1, 12, 12}, 17, 1, {"Conv", "BatchNormalization", "GlobalAveragePool", "LogSoftmax"}},
     {"mnist_like_op13", mnist_like, 4, {2, 1, 12, 12}, 13, 1, {"MaxPool", "Gemm", "Flatten"}},
     {"conv_options", conv_options, 4, {2, 4, 11, 12}, 17, 1, {"Conv", "group", "dilations", "pads"}},
