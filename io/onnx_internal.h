@@ -41,7 +41,7 @@ void cg_onnx_value_info(cg_pb *b, int field, const char *name, int ndim, const i
                         const char *param);
 
 // ---- the graph being built (io/onnx_graph.c) ---------------------------------------------
-#define CG_ONNX_NAME 160 // the longest tensor name (longer state_dict names are refused)
+#define CG_ONNX_NAME (CG_NAME_MAX + 32) // a state_dict name, or a generated one
 
 // A tensor of the traced graph and its ONNX name.
 typedef struct cg_onnx_named {
@@ -130,6 +130,7 @@ CG_ONNX_EMITTER(cat)
 CG_ONNX_EMITTER(pad)
 CG_ONNX_EMITTER(interpolate)
 CG_ONNX_EMITTER(prelu)
+CG_ONNX_EMITTER(reduce)
 CG_ONNX_EMITTER(batch_norm)
 CG_ONNX_EMITTER(instance_norm)
 CG_ONNX_EMITTER(group_norm)

@@ -304,6 +304,8 @@ static const struct {
     {"softshrink", emit_softshrink},
     {"hardshrink", emit_hardshrink},
     {"prelu", cg_onnx_emit_prelu},
+    {"sum", cg_onnx_emit_reduce},
+    {"mean", cg_onnx_emit_reduce},
     {"softmax", cg_onnx_emit_softmax},
     {"log_softmax", cg_onnx_emit_softmax},
     {"softmin", cg_onnx_emit_softmax},

@@ -344,3 +344,33 @@ bool cg_onnx_emit_prelu(cg_onnx_graph *g, const cg_node *n, const char *const *i
     cg_onnx_simple(g, "PRelu", 2, (const char *[]){in[0], slope}, out);
     return true;
 }
+
+// ---- reductions -------------------------------------------------------------------------------
+// sum and mean over the context's dims; keepdims when the output kept them. ReduceSum takes
+// its axes as an input from opset 13, ReduceMean as an attribute until opset 18.
+bool cg_onnx_emit_reduce(cg_onnx_graph *g, const cg_node *n, const char *const *in,
+                         const char *out) {
+    const reduction *r = n->ctx;
+    bool mean = strcmp(n->op->name, "mean") == 0;
+    int64_t axes[CG_MAX_DIMS];
+    int k = 0;
+    for (int d = 0; d < r->ndim; d++)
+        if (r->reduced[d]) axes[k++] = d;
+    if (k == 0) { // a 0-d input: nothing to reduce
+        cg_onnx_simple(g, "Identity", 1, in, out);
+        return true;
+    }
+    bool keep = r->out_ndim == r->ndim;
+    char ax[CG_ONNX_NAME];
+    cg_onnx_node nd;
+    if (mean) {
+        cg_onnx_node_begin(&nd, g, "ReduceMean", 1, in, out);
+        cg_onnx_attr_ints(&nd, "axes", k, axes);
+    } else {
+        cg_onnx_const_ints(g, "axes", k, axes, ax);
+        cg_onnx_node_begin(&nd, g, "ReduceSum", 2, (const char *[]){in[0], ax}, out);
+    }
+    cg_onnx_attr_int(&nd, "keepdims", keep);
+    cg_onnx_node_end(&nd);
+    return true;
+}

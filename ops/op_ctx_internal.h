@@ -36,6 +36,17 @@ typedef struct pad_plan {
     float value;
 } pad_plan;
 
+// ops/reduce.c: sum, mean and var's reduced dims.
+typedef struct reduction {
+    int ndim;       // input rank
+    int correction; // var only: Bessel's correction
+    bool reduced[CG_MAX_DIMS];
+    int64_t keep_shape[CG_MAX_DIMS]; // output shape with reduced dims kept as 1
+    int out_ndim;
+    int64_t out_shape[CG_MAX_DIMS]; // output shape as returned (keepdim or not)
+    int64_t count;                  // input elements per output element
+} reduction;
+
 // ops/view.c: permute's order (output dim i is input dim perm[i]); cat's context is its
 // dim (an int).
 typedef struct permutation {

@@ -9,17 +9,8 @@
 #include "../autograd/op.h"
 #include "../tensor/alloc.h"
 #include "math.h"
+#include "op_ctx_internal.h"
 #include "../tensor/tensor_internal.h"
-
-typedef struct reduction {
-    int ndim;       // input rank
-    int correction; // var only: Bessel's correction
-    bool reduced[CG_MAX_DIMS];
-    int64_t keep_shape[CG_MAX_DIMS]; // output shape with reduced dims kept as 1
-    int out_ndim;
-    int64_t out_shape[CG_MAX_DIMS]; // output shape as returned (keepdim or not)
-    int64_t count;                  // input elements per output element
-} reduction;
 
 static bool plan_reduction(const cg_tensor *x, int ndims, const int *dims, bool keepdim,
                            const char *op, reduction *r) {

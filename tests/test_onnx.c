@@ -33,7 +33,8 @@ static cg_module *block(int c) {
 }
 
 // A user module of elementwise and shape ops on (N, C, L) with a weight (C, C):
-// cat, permute, matmul, the binary and scalar arithmetic, exp, log, sqrt, abs, pow, clamp.
+// cat, permute, matmul, the binary and scalar arithmetic, exp, log, sqrt, abs, pow, clamp,
+// sum and mean.
 static cg_tensor *user_ops_forward(cg_module *m, cg_tensor *x) {
     cg_tensor *w = m->params[0];
     cg_tensor *t = cg_permute(x, (const int[]){0, 2, 1});    // (N, L, C)
@@ -43,7 +44,11 @@ static cg_tensor *user_ops_forward(cg_module *m, cg_tensor *x) {
     cg_tensor *c =
         cg_div(cg_sub(cg_mul(a, b), cg_pow(a, 1.5f)), cg_rsub_scalar(3, cg_rdiv_scalar(1, a)));
     cg_tensor *d = cg_div_scalar(cg_sub_scalar(cg_mul_scalar(c, 2), 0.25f), 4);
-    return cg_cat(3, (cg_tensor *[]){d, x, t}, 1); // (N, 3C, L)
+    cg_tensor *e = cg_cat(3, (cg_tensor *[]){d, x, t}, 1);   // (N, 3C, L)
+    cg_tensor *s = cg_sum(e, 1, (const int[]){2}, true);     // (N, 3C, 1)
+    cg_tensor *total = cg_sum(e, CG_DIMS(1, 2), false);      // (N)
+    cg_tensor *bias = cg_reshape(total, CG_SHAPE(-1, 1, 1)); // (N, 1, 1)
+    return cg_add(cg_add(e, cg_mean(s, 1, (const int[]){1}, true)), cg_mul_scalar(bias, 0.1f));
 }
 static const cg_module_class user_ops_class = {.name = "UserOps", .forward = user_ops_forward};
 static cg_module *user_ops(void) {
@@ -233,7 +238,7 @@ static const onnx_case cases[] = {
     {"layer_norm_op13", layer_norm, 3, {2, 5, 6}, 13, 1, {"ReduceMean", "Sqrt", "Erf", NULL}},
     {"resize", resize, 4, {2, 2, 5, 6}, 17, 1, {"Resize", "asymmetric", "pytorch_half_pixel", "align_corners"}},
     {"unflatten", unflatten, 2, {2, 12}, 17, 1, {"Reshape", "PRelu", "Flatten", NULL}},
-    {"user_ops", user_ops, 3, {2, 3, 5}, 17, 1, {"Concat", "Transpose", "Pow", "MatMul"}},
+    {"user_ops", user_ops, 3, {2, 3, 5}, 17, 1, {"Concat", "ReduceSum", "ReduceMean", "MatMul"}},
     {"identity", identity, 2, {2, 3}, 17, 1, {"Identity", NULL, NULL, NULL}},
     {"activations", activations, 2, {2, 8}, 17, 3, {"HardSwish", "Selu", "Shrink", "Celu"}},
     {"activations_op13", activations, 2, {2, 8}, 13, 3, {"HardSigmoid", "Softplus", "Where", NULL}},
