@@ -133,13 +133,15 @@ static cg_module *residual(void) {
                cg_Linear(4, 3, NULL));
 }
 static cg_module *conv_transpose(void) {
-    return SEQ(
-        cg_ConvTranspose2d(4, 3, 3,
-                           &(cg_conv_options){.stride = 2, .padding = 1, .output_padding = 1}),
-        cg_ReLU(),
-        cg_ConvTranspose2d(
-            3, 4, 3,
-            &(cg_conv_options){.stride_hw = {2, 1}, .groups = 1, .dilation = 2, .no_bias = true}));
+    return SEQ(cg_ConvTranspose2d(
+                   4, 4, 3, &(cg_conv_options){.stride = 2, .padding = 1, .output_padding = 1}),
+               cg_ReLU(),
+               cg_ConvTranspose2d(4, 6, 3,
+                                  &(cg_conv_options){.stride_hw = {2, 1},
+                                                     .groups = 2,
+                                                     .dilation = 2,
+                                                     .padding_hw = {1, 0},
+                                                     .no_bias = true}));
 }
 static cg_module *conv_1d(void) {
     return SEQ(cg_Conv1d(3, 4, 3, &(cg_conv_options){.stride = 2, .padding = 1}), cg_ReLU(),
