@@ -10,7 +10,8 @@
 // its node (autograd/op.h), then walks that graph from the output and writes each op as
 // ONNX nodes (the table of io/onnx_ops.c). The model's mode is used as is: put it in eval
 // mode first (Dropout is then absent from the graph, BatchNorm uses its running
-// statistics). Only ops reached from the input are exported; the model's parameters and
+// statistics). The model is left as it was (buffers a training-mode forward updates are
+// restored). Only ops reached from the input are exported; the model's parameters and
 // buffers become initializers under their state_dict names ("features.0.weight"), other
 // constants get generated names. The graph's input is "input", its output "output"; the
 // batch dim of both is symbolic ("N") unless options->static_batch.

@@ -6,6 +6,7 @@
 
 #include "../autograd/autograd.h"
 #include "../tensor/alloc.h"
+#include "../tensor/array.h"
 #include "../tensor/error.h"
 #include "atomic_file_internal.h"
 #include "onnx_internal.h"
@@ -142,6 +143,51 @@ static int write_file(const char *path, const uint8_t *bytes, size_t size) {
     return cg_atomic_commit(&af);
 }
 
+// The model's buffers (running statistics) as they were before the trace: a model left in
+// training mode updates them in its forward, and an export must not change the model.
+typedef struct buffer_copy {
+    cg_tensor *t;
+    float *values;
+} buffer_copy;
+
+static int snapshot(const cg_module *m, buffer_copy **copies, int64_t *n, int64_t *cap) {
+    for (int i = 0; i < m->n_buffers; i++) {
+        cg_tensor *t = m->buffers[i];
+        if (!t) continue;
+        float *values = cg_alloc((size_t)t->numel * sizeof(float) + 1);
+        if (!values || CG_ARRAY_PUSH(*copies, *n, *cap, ((buffer_copy){t, values})) < 0) {
+            cg_dealloc(values);
+            return -1;
+        }
+        memcpy(values, t->data, (size_t)t->numel * sizeof(float));
+    }
+    for (int i = 0; i < m->n_children; i++)
+        if (snapshot(m->children[i], copies, n, cap) < 0) return -1;
+    return 0;
+}
+
+static void restore(buffer_copy *copies, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        memcpy(copies[i].t->data, copies[i].values, (size_t)copies[i].t->numel * sizeof(float));
+        cg_dealloc(copies[i].values);
+    }
+    cg_dealloc(copies);
+}
+
+// Trace model on a copy of example and export the graph into *bytes.
+static int trace(cg_module *model, const cg_tensor *example, const cg_onnx_options *options,
+                 cg_onnx_bytes *bytes) {
+    int rc = -1;
+    cg_scope_begin(); // the traced graph and its activations end with the scope
+    bool prev = cg_set_grad_enabled(true);
+    cg_tensor *x = cg_from_data(example->ndim, example->shape, example->data);
+    cg_tensor *y = x ? cg_module_forward(model, cg_requires_grad(x, true)) : NULL;
+    cg_set_grad_enabled(prev);
+    if (y) rc = cg_onnx_export_graph(model, x, y, options, bytes);
+    cg_scope_end();
+    return rc;
+}
+
 int cg_onnx_export(cg_module *model, const cg_tensor *example, const char *path,
                    const cg_onnx_options *options) {
     if (!model) {
@@ -158,15 +204,12 @@ int cg_onnx_export(cg_module *model, const cg_tensor *example, const char *path,
         cg_error(CG_ERR_ARG, "onnx_export: the example input needs a batch dim, got a 0-d tensor");
         return -1;
     }
+    buffer_copy *copies = NULL;
+    int64_t n = 0, cap = 0;
     cg_onnx_bytes bytes = {0};
-    int rc = -1;
-    cg_scope_begin(); // the traced graph and its activations end with the scope
-    bool prev = cg_set_grad_enabled(true);
-    cg_tensor *x = cg_from_data(example->ndim, example->shape, example->data);
-    cg_tensor *y = x ? cg_module_forward(model, cg_requires_grad(x, true)) : NULL;
-    cg_set_grad_enabled(prev);
-    if (y) rc = cg_onnx_export_graph(model, x, y, options, &bytes);
-    cg_scope_end();
+    int rc = snapshot(model, &copies, &n, &cap);
+    if (rc == 0) rc = trace(model, example, options, &bytes);
+    restore(copies, n);
     if (rc == 0) rc = write_file(path, bytes.data, bytes.size);
     cg_onnx_bytes_free(&bytes);
     return rc;

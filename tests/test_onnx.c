@@ -398,6 +398,11 @@ static void test_refusals(void **state) {
     // Training-mode layers.
     m = SEQ(cg_Linear(4, 4, NULL), cg_BatchNorm1d(4, NULL));
     expect_refused(m, x, "batch norm in training mode");
+    cg_tensor *running =
+        cg_module_get(m, "1") ? cg_module_buffer(cg_module_get(m, "1"), "running_mean") : NULL;
+    assert_non_null(running);
+    for (int64_t i = 0; i < running->numel; i++) // the trace's update was undone
+        assert_true(running->data[i] == 0.0f);
     cg_module_free(m);
     m = SEQ(cg_Dropout(NULL));
     expect_refused(m, x, "dropout in training mode");
