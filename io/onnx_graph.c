@@ -25,6 +25,7 @@ void cg_onnx_graph_free(cg_onnx_graph *g) {
     cg_pb_free(&g->nodes);
     cg_pb_free(&g->inits);
     if (g->state.count > 0) cg_tensor_list_free(&g->state);
+    for (int64_t i = 0; i < g->n_named; i++) cg_dealloc(g->named[i].name);
     cg_dealloc(g->named);
     *g = (cg_onnx_graph){0};
 }
@@ -41,11 +42,14 @@ bool cg_onnx_set_name(cg_onnx_graph *g, const cg_tensor *t, const char *name) {
                  CG_ONNX_NAME - 1);
         return false;
     }
-    if (cg_array_reserve(&g->named, &g->cap_named, g->n_named + 1, sizeof *g->named) < 0)
+    size_t size = strlen(name) + 1;
+    char *copy = cg_alloc(size);
+    if (!copy || cg_array_reserve(&g->named, &g->cap_named, g->n_named + 1, sizeof *g->named) < 0) {
+        cg_dealloc(copy);
         return false;
-    cg_onnx_named *e = &g->named[g->n_named++];
-    e->t = t;
-    snprintf(e->name, sizeof e->name, "%s", name);
+    }
+    memcpy(copy, name, size);
+    g->named[g->n_named++] = (cg_onnx_named){t, copy};
     return true;
 }
 

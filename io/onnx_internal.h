@@ -43,10 +43,11 @@ void cg_onnx_value_info(cg_pb *b, int field, const char *name, int ndim, const i
 // ---- the graph being built (io/onnx_graph.c) ---------------------------------------------
 #define CG_ONNX_NAME (CG_NAME_MAX + 32) // a state_dict name, or a generated one
 
-// A tensor of the traced graph and its ONNX name.
+// A tensor of the traced graph and its ONNX name (allocated on its own, so the names handed
+// out stay valid while the array grows).
 typedef struct cg_onnx_named {
     const cg_tensor *t;
-    char name[CG_ONNX_NAME];
+    char *name;
 } cg_onnx_named;
 
 typedef struct cg_onnx_graph {
