@@ -314,6 +314,7 @@ static const struct {
     {"permute", cg_onnx_emit_permute},
     {"copy", emit_copy},
     {"cat", cg_onnx_emit_cat},
+    {"narrow", cg_onnx_emit_narrow},
     {"linear", cg_onnx_emit_linear},
     {"dropout", emit_dropout},
     {"max_pool2d", cg_onnx_emit_max_pool},

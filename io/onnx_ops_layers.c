@@ -215,6 +215,31 @@ bool cg_onnx_emit_permute(cg_onnx_graph *g, const cg_node *n, const char *const 
     return true;
 }
 
+// A Slice of x: [start, end) along axis.
+static void slice(cg_onnx_graph *g, const char *x, int64_t start, int64_t end, int64_t axis,
+                  const char *out) {
+    char s[CG_ONNX_NAME], e[CG_ONNX_NAME], a[CG_ONNX_NAME];
+    cg_onnx_const_ints(g, "starts", 1, &start, s);
+    cg_onnx_const_ints(g, "ends", 1, &end, e);
+    cg_onnx_const_ints(g, "axes", 1, &axis, a);
+    cg_onnx_simple(g, "Slice", 4, (const char *[]){x, s, e, a}, out);
+}
+
+// Slice along the one dim whose size changed (none: all rows, an Identity).
+bool cg_onnx_emit_narrow(cg_onnx_graph *g, const cg_node *n, const char *const *in,
+                         const char *out) {
+    const narrow_plan *p = n->ctx;
+    const cg_tensor *x = n->inputs[0], *y = n->output;
+    int dim = -1;
+    for (int d = 0; d < x->ndim && dim < 0; d++)
+        if (x->shape[d] != y->shape[d]) dim = d;
+    if (dim < 0)
+        cg_onnx_simple(g, "Identity", 1, in, out);
+    else
+        slice(g, in[0], p->start, p->start + p->length, dim, out);
+    return true;
+}
+
 bool cg_onnx_emit_cat(cg_onnx_graph *g, const cg_node *n, const char *const *in, const char *out) {
     cg_onnx_node nd;
     cg_onnx_node_begin(&nd, g, "Concat", n->n_inputs, in, out);
@@ -224,6 +249,37 @@ bool cg_onnx_emit_cat(cg_onnx_graph *g, const cg_node *n, const char *const *in,
 }
 
 // ---- pad, interpolate -----------------------------------------------------------------------
+// Circular padding (Pad's 'wrap' is opset 19): per padded dim, the last `before` rows and
+// the first `after` rows wrapped around with Slice and Concat.
+static bool circular(cg_onnx_graph *g, const pad_plan *p, const char *x, const char *out) {
+    int last = -1;
+    for (int d = 0; d < p->ndim; d++)
+        if (p->before[d] || p->after[d]) last = d;
+    if (last < 0) {
+        cg_onnx_simple(g, "Identity", 1, &x, out);
+        return true;
+    }
+    char cur[CG_ONNX_NAME];
+    snprintf(cur, sizeof cur, "%s", x);
+    for (int d = 0; d <= last; d++) {
+        int64_t size = p->in_shape[d], b = p->before[d], a = p->after[d];
+        if (!b && !a) continue;
+        char lo[CG_ONNX_NAME], hi[CG_ONNX_NAME], next[CG_ONNX_NAME];
+        const char *parts[3];
+        int k = 0;
+        if (b) slice(g, cur, size - b, size, d, parts[k++] = cg_onnx_temp(g, "wrap_before", lo));
+        parts[k++] = cur;
+        if (a) slice(g, cur, 0, a, d, parts[k++] = cg_onnx_temp(g, "wrap_after", hi));
+        cg_onnx_node nd;
+        cg_onnx_node_begin(&nd, g, "Concat", k, parts,
+                           d == last ? out : cg_onnx_temp(g, "wrapped", next));
+        cg_onnx_attr_int(&nd, "axis", d);
+        cg_onnx_node_end(&nd);
+        if (d != last) snprintf(cur, sizeof cur, "%s", next);
+    }
+    return true;
+}
+
 bool cg_onnx_emit_pad(cg_onnx_graph *g, const cg_node *n, const char *const *in, const char *out) {
     const pad_plan *p = n->ctx;
     const char *mode = NULL;
@@ -239,7 +295,7 @@ bool cg_onnx_emit_pad(cg_onnx_graph *g, const cg_node *n, const char *const *in,
         mode = "edge";
         break;
     case CG_PAD_CIRCULAR:
-        return cg_onnx_refuse(n, "circular padding needs opset 19 (Pad mode 'wrap')");
+        return circular(g, p, in[0], out);
     }
     int64_t pads[2 * CG_MAX_DIMS];
     for (int d = 0; d < p->ndim; d++) {

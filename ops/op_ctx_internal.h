@@ -47,6 +47,12 @@ typedef struct reduction {
     int64_t count;                  // input elements per output element
 } reduction;
 
+// ops/view.c: narrow's rows [start, start + length) of the input seen as (outer, size,
+// inner) around the narrowed dim.
+typedef struct narrow_plan {
+    int64_t outer, size, inner, start, length;
+} narrow_plan;
+
 // ops/view.c: permute's order (output dim i is input dim perm[i]); cat's context is its
 // dim (an int).
 typedef struct permutation {

@@ -124,10 +124,8 @@ cg_tensor *cg_detach(cg_tensor *t) {
 
 // ---- narrow: rows [start, start+len) of one dim --------------------------------------------
 
-// The input seen as (outer, size, inner) around the narrowed dim.
-typedef struct narrow_plan {
-    int64_t outer, size, inner, start, length;
-} narrow_plan;
+// The input seen as (outer, size, inner) around the narrowed dim (narrow_plan,
+// op_ctx_internal.h).
 
 static void narrow_backward(cg_node *n, const cg_tensor *g) {
     const narrow_plan *p = n->ctx;

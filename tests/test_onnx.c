@@ -34,7 +34,7 @@ static cg_module *block(int c) {
 
 // A user module of elementwise and shape ops on (N, C, L) with a weight (C, C):
 // cat, permute, matmul, the binary and scalar arithmetic, exp, log, sqrt, abs, pow, clamp,
-// sum and mean.
+// sum, mean and narrow.
 static cg_tensor *user_ops_forward(cg_module *m, cg_tensor *x) {
     cg_tensor *w = m->params[0];
     cg_tensor *t = cg_permute(x, (const int[]){0, 2, 1});    // (N, L, C)
@@ -44,10 +44,11 @@ static cg_tensor *user_ops_forward(cg_module *m, cg_tensor *x) {
     cg_tensor *c =
         cg_div(cg_sub(cg_mul(a, b), cg_pow(a, 1.5f)), cg_rsub_scalar(3, cg_rdiv_scalar(1, a)));
     cg_tensor *d = cg_div_scalar(cg_sub_scalar(cg_mul_scalar(c, 2), 0.25f), 4);
-    cg_tensor *e = cg_cat(3, (cg_tensor *[]){d, x, t}, 1);   // (N, 3C, L)
-    cg_tensor *s = cg_sum(e, 1, (const int[]){2}, true);     // (N, 3C, 1)
-    cg_tensor *total = cg_sum(e, CG_DIMS(1, 2), false);      // (N)
-    cg_tensor *bias = cg_reshape(total, CG_SHAPE(-1, 1, 1)); // (N, 1, 1)
+    cg_tensor *e = cg_cat(3, (cg_tensor *[]){d, x, t}, 1);       // (N, 3C, L)
+    e = cg_cat(2, (cg_tensor *[]){e, cg_narrow(e, 2, 1, 3)}, 2); // (N, 3C, L + 3)
+    cg_tensor *s = cg_sum(e, 1, (const int[]){2}, true);         // (N, 3C, 1)
+    cg_tensor *total = cg_sum(e, CG_DIMS(1, 2), false);          // (N)
+    cg_tensor *bias = cg_reshape(total, CG_SHAPE(-1, 1, 1));     // (N, 1, 1)
     return cg_add(cg_add(e, cg_mean(s, 1, (const int[]){1}, true)), cg_mul_scalar(bias, 0.1f));
 }
 static const cg_module_class user_ops_class = {.name = "UserOps", .forward = user_ops_forward};
@@ -156,7 +157,9 @@ static cg_module *padding_modes(void) {
         cg_Conv2d(2, 3, 3, &(cg_conv_options){.padding = 1, .padding_mode = CG_PAD_REFLECT}),
         cg_Conv2d(3, 3, 3,
                   &(cg_conv_options){.padding_hw = {2, 1}, .padding_mode = CG_PAD_REPLICATE}),
-        cg_Conv2d(3, 2, 3, &(cg_conv_options){.padding = 1}));
+        cg_Conv2d(3, 2, 3, &(cg_conv_options){.padding = 1}),
+        cg_Conv2d(2, 2, 3,
+                  &(cg_conv_options){.padding_hw = {1, 2}, .padding_mode = CG_PAD_CIRCULAR}));
 }
 static cg_module *norms(void) {
     return SEQ(cg_Conv2d(3, 4, 3, NULL), cg_GroupNorm(2, 4, NULL),
@@ -234,13 +237,13 @@ static const onnx_case cases[] = {
     {"residual", residual, 4, {2, 3, 8, 8}, 17, 1, {"Add", "1.bn2.running_mean", "1.conv1.weight", "Relu"}},
     {"conv_transpose", conv_transpose, 4, {2, 4, 5, 5}, 17, 1, {"ConvTranspose", "output_padding", "Relu", NULL}},
     {"conv_1d", conv_1d, 3, {2, 3, 40}, 17, 1, {"Conv", "MaxPool", "AveragePool", "Reshape"}},
-    {"padding_modes", padding_modes, 4, {2, 2, 7, 8}, 17, 1, {"Pad", "reflect", "edge", NULL}},
+    {"padding_modes", padding_modes, 4, {2, 2, 7, 8}, 17, 1, {"Pad", "reflect", "edge", "Slice"}},
     {"norms", norms, 4, {2, 3, 9, 9}, 17, 1, {"InstanceNormalization", "Reshape", "Mul", "Add"}},
     {"layer_norm", layer_norm, 3, {2, 5, 6}, 17, 1, {"LayerNormalization", "MatMul", "Erf", NULL}},
     {"layer_norm_op13", layer_norm, 3, {2, 5, 6}, 13, 1, {"ReduceMean", "Sqrt", "Erf", NULL}},
     {"resize", resize, 4, {2, 2, 5, 6}, 17, 1, {"Resize", "asymmetric", "pytorch_half_pixel", "align_corners"}},
     {"unflatten", unflatten, 2, {2, 12}, 17, 1, {"Reshape", "PRelu", "Flatten", NULL}},
-    {"user_ops", user_ops, 3, {2, 3, 5}, 17, 1, {"Concat", "ReduceSum", "ReduceMean", "MatMul"}},
+    {"user_ops", user_ops, 3, {2, 3, 5}, 17, 1, {"Concat", "ReduceSum", "ReduceMean", "Slice"}},
     {"identity", identity, 2, {2, 3}, 17, 1, {"Identity", NULL, NULL, NULL}},
     {"activations", activations, 2, {2, 8}, 17, 3, {"HardSwish", "Selu", "Shrink", "Celu"}},
     {"activations_op13", activations, 2, {2, 8}, 13, 3, {"HardSigmoid", "Softplus", "Where", NULL}},
@@ -376,6 +379,7 @@ static void test_batch_dim(void **state) {
 }
 
 static void expect_refused(cg_module *m, const cg_tensor *x, const char *message) {
+    remove(OUT_DIR "/refused.onnx"); // left by an earlier run
     assert_int_equal(cg_onnx_export(m, x, OUT_DIR "/refused.onnx", NULL), -1);
     cg_test_expect_error(CG_ERR_ARG, message);
     FILE *f = fopen(OUT_DIR "/refused.onnx", "rb"); // nothing written
@@ -407,10 +411,16 @@ static void test_refusals(void **state) {
     m = SEQ(cg_Dropout(NULL));
     expect_refused(m, x, "dropout in training mode");
     cg_module_free(m);
-    // Options ONNX lacks (opset <= 17).
-    m = SEQ(cg_Conv2d(2, 2, 3, &(cg_conv_options){.padding = 1, .padding_mode = CG_PAD_CIRCULAR}));
-    cg_module_eval(m);
-    expect_refused(m, cg_randn(CG_SHAPE(1, 2, 5, 5), NULL), "circular padding");
+    // Options ONNX lacks.
+    cg_tensor *image = cg_randn(CG_SHAPE(1, 2, 5, 5), NULL);
+    m = SEQ(cg_AvgPool2d(&(cg_pool_options){.kernel_size = 2, .divisor_override = 3}));
+    expect_refused(m, image, "op 'avg_pool2d' cannot be exported: divisor_override");
+    cg_module_free(m);
+    m = SEQ(cg_AdaptiveAvgPool2d(2, 2));
+    expect_refused(m, image, "output size does not divide the input size");
+    cg_module_free(m);
+    m = SEQ(cg_Upsample(&(cg_interpolate_options){.size = 3, .mode = CG_INTERPOLATE_AREA}));
+    expect_refused(m, image, "mode 'area'");
     cg_module_free(m);
     // Bad arguments.
     m = SEQ(cg_Linear(4, 4, NULL));
