@@ -17,9 +17,9 @@
 // batch dim of both is symbolic ("N") unless options->static_batch.
 //
 // Ops that cannot be exported (or an option of one that ONNX lacks, such as AvgPool2d's
-// divisor_override) are refused with CG_ERR_ARG naming the op and, when a parameter of the
-// model feeds it, the module's state_dict path: "onnx_export: op 'mse_loss' (in module
-// 'head') cannot be exported to ONNX". Nothing is written then. The exported ops and
+// divisor_override) are refused with CG_ERR_ARG naming the op and the module that ran it
+// (its state_dict path): "onnx_export: op 'mse_loss' (in module 'head') cannot be exported
+// to ONNX". Nothing is written then. The exported ops and
 // modules, and which ops differ by opset: docs/training.md, "ONNX export".
 #ifndef CG_ONNX_H
 #define CG_ONNX_H

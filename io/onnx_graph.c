@@ -166,7 +166,23 @@ void cg_onnx_simple(cg_onnx_graph *g, const char *op_type, int n_in, const char 
     cg_onnx_node_end(&nd);
 }
 
-bool cg_onnx_refuse(const cg_node *n, const char *why) {
-    cg_error(CG_ERR_ARG, "onnx_export: op '%s' cannot be exported: %s", n->op->name, why);
+void cg_onnx_module_of(const cg_onnx_graph *g, const cg_node *n, char *buf, size_t size) {
+    buf[0] = '\0';
+    for (int64_t i = 0; i < g->n_where; i++)
+        if (g->where[i].node == n) {
+            snprintf(buf, size, " (in module '%s')", g->where[i].module);
+            return;
+        }
+    for (int i = 0; i < n->n_inputs && !buf[0]; i++) {
+        const char *name = n->inputs[i] ? cg_onnx_state_name(g, n->inputs[i]) : NULL;
+        const char *dot = name ? strrchr(name, '.') : NULL;
+        if (dot) snprintf(buf, size, " (in module '%.*s')", (int)(dot - name), name);
+    }
+}
+
+bool cg_onnx_refuse(const cg_onnx_graph *g, const cg_node *n, const char *why) {
+    char where[CG_ONNX_NAME + 32];
+    cg_onnx_module_of(g, n, where, sizeof where);
+    cg_error(CG_ERR_ARG, "onnx_export: op '%s'%s cannot be exported: %s", n->op->name, where, why);
     return false;
 }

@@ -50,6 +50,12 @@ typedef struct cg_onnx_named {
     char *name;
 } cg_onnx_named;
 
+// The module path that was running when a node was recorded (cg_error_context()).
+typedef struct cg_onnx_where {
+    const cg_node *node;
+    char *module;
+} cg_onnx_where;
+
 typedef struct cg_onnx_graph {
     cg_pb nodes, inits; // GraphProto's node and initializer fields, encoded
     int opset;
@@ -57,6 +63,8 @@ typedef struct cg_onnx_graph {
     cg_tensor_list state; // the model's state_dict (count 0: no model)
     cg_onnx_named *named; // every tensor named so far: input, node outputs, initializers
     int64_t n_named, cap_named;
+    const cg_onnx_where *where; // the traced nodes' modules (NULL: not traced here)
+    int64_t n_where;
 } cg_onnx_graph;
 
 // 0, or -1 with an error (the state_dict could not be listed). model may be NULL.
@@ -110,8 +118,12 @@ typedef bool (*cg_onnx_emit_fn)(cg_onnx_graph *g, const cg_node *n, const char *
                                 const char *out);
 // The emitter of op, or NULL when the op cannot be exported.
 cg_onnx_emit_fn cg_onnx_emitter(const cg_op *op);
-// Report that node n cannot be exported, and why (CG_ERR_ARG); returns false.
-bool cg_onnx_refuse(const cg_node *n, const char *why);
+// " (in module 'features.3')" for node n: the module that recorded it (g->where), else the
+// module of its first parameter input; "" when neither is known.
+void cg_onnx_module_of(const cg_onnx_graph *g, const cg_node *n, char *buf, size_t size);
+// Report that node n cannot be exported, naming its module, and why (CG_ERR_ARG); returns
+// false.
+bool cg_onnx_refuse(const cg_onnx_graph *g, const cg_node *n, const char *why);
 // The emitters of io/onnx_ops_layers.c and io/onnx_ops_norm.c, listed by cg_onnx_emitter's
 // table (io/onnx_ops.c).
 #define CG_ONNX_EMITTER(name)                                                                      \

@@ -254,8 +254,9 @@ static bool emit_gelu_tanh(cg_onnx_graph *g, const cg_node *n, names in, const c
 // Dropout is recorded only in training mode (in eval mode it returns its input).
 static bool emit_dropout(cg_onnx_graph *g, const cg_node *n, names in, const char *out) {
     (void)g, (void)in, (void)out;
-    return cg_onnx_refuse(n, "dropout in training mode: put the model in eval mode "
-                             "(cg_module_eval) before exporting");
+    return cg_onnx_refuse(g, n,
+                          "dropout in training mode: put the model in eval mode "
+                          "(cg_module_eval) before exporting");
 }
 
 // ---- the table ------------------------------------------------------------------------------

@@ -36,19 +36,19 @@ static void conv_node(cg_onnx_graph *g, const cg_node *n, const char *const *in,
     cg_onnx_node_end(&nd);
 }
 
-static bool batched_conv(const cg_node *n) {
+static bool batched_conv(cg_onnx_graph *g, const cg_node *n) {
     return ((const cg_conv_geometry *)n->ctx)->batched ||
-           cg_onnx_refuse(n, "the input has no batch dim");
+           cg_onnx_refuse(g, n, "the input has no batch dim");
 }
 
 bool cg_onnx_emit_conv(cg_onnx_graph *g, const cg_node *n, const char *const *in, const char *out) {
-    if (!batched_conv(n)) return false;
+    if (!batched_conv(g, n)) return false;
     conv_node(g, n, in, out, false);
     return true;
 }
 bool cg_onnx_emit_conv_relu(cg_onnx_graph *g, const cg_node *n, const char *const *in,
                             const char *out) {
-    if (!batched_conv(n)) return false;
+    if (!batched_conv(g, n)) return false;
     char c[CG_ONNX_NAME];
     conv_node(g, n, in, cg_onnx_temp(g, "conv", c), false);
     cg_onnx_simple(g, "Relu", 1, (const char *[]){c}, out);
@@ -56,7 +56,7 @@ bool cg_onnx_emit_conv_relu(cg_onnx_graph *g, const cg_node *n, const char *cons
 }
 bool cg_onnx_emit_conv_transpose(cg_onnx_graph *g, const cg_node *n, const char *const *in,
                                  const char *out) {
-    if (!batched_conv(n)) return false;
+    if (!batched_conv(g, n)) return false;
     conv_node(g, n, in, out, true);
     return true;
 }
@@ -113,7 +113,7 @@ static bool adaptive(cg_onnx_graph *g, const cg_node *n, const char *x, const ch
     }
     if (p->H % p->OH || p->W % p->OW)
         return cg_onnx_refuse(
-            n, "an adaptive pooling whose output size does not divide the input size");
+            g, n, "an adaptive pooling whose output size does not divide the input size");
     int64_t k[2] = {p->H / p->OH, p->W / p->OW};
     cg_onnx_node nd;
     cg_onnx_node_begin(&nd, g, max ? "MaxPool" : "AveragePool", 1, &x, out);
@@ -125,10 +125,10 @@ static bool adaptive(cg_onnx_graph *g, const cg_node *n, const char *x, const ch
 
 static bool pool(cg_onnx_graph *g, const cg_node *n, const char *x, const char *out, bool max) {
     const pool_geometry *p = n->ctx;
-    if (n->inputs[0]->ndim != 4) return cg_onnx_refuse(n, "the input has no batch dim");
+    if (n->inputs[0]->ndim != 4) return cg_onnx_refuse(g, n, "the input has no batch dim");
     if (p->adaptive) return adaptive(g, n, x, out, max);
     if (!max && p->divisor_override)
-        return cg_onnx_refuse(n, "divisor_override has no ONNX equivalent");
+        return cg_onnx_refuse(g, n, "divisor_override has no ONNX equivalent");
     cg_onnx_node nd;
     cg_onnx_node_begin(&nd, g, max ? "MaxPool" : "AveragePool", 1, &x, out);
     window_attrs(&nd, p, max);
@@ -165,7 +165,7 @@ bool cg_onnx_emit_softmax(cg_onnx_graph *g, const cg_node *n, const char *const 
         for (int k = d + 1; k < x->ndim; k++) inner *= x->shape[k];
         if (outer == r->outer && x->shape[d] == r->len && inner == r->inner) axis = d;
     }
-    if (axis < 0) return cg_onnx_refuse(n, "its dim could not be found");
+    if (axis < 0) return cg_onnx_refuse(g, n, "its dim could not be found");
     const char *src = in[0];
     char neg[CG_ONNX_NAME];
     if (r->sign < 0) { // softmin: the softmax of -x
@@ -338,7 +338,7 @@ static bool resize_modes(cg_onnx_node *nd, const cg_node *n, const interp_plan *
         break;
     case CG_INTERPOLATE_AREA:
     case CG_INTERPOLATE_MODE_COUNT:
-        return cg_onnx_refuse(n, "mode 'area' has no ONNX Resize mode");
+        return cg_onnx_refuse(nd->graph, n, "mode 'area' has no ONNX Resize mode");
     }
     cg_onnx_attr_string(nd, "mode", mode);
     cg_onnx_attr_string(nd, "coordinate_transformation_mode", coord);
@@ -349,9 +349,9 @@ bool cg_onnx_emit_interpolate(cg_onnx_graph *g, const cg_node *n, const char *co
                               const char *out) {
     const interp_plan *p = n->ctx;
     if (p->antialias)
-        return cg_onnx_refuse(n, "antialias has no ONNX Resize equivalent before opset 18");
+        return cg_onnx_refuse(g, n, "antialias has no ONNX Resize equivalent before opset 18");
     if (p->mode == CG_INTERPOLATE_AREA)
-        return cg_onnx_refuse(n, "mode 'area' has no ONNX Resize mode");
+        return cg_onnx_refuse(g, n, "mode 'area' has no ONNX Resize mode");
     int nd_x = n->inputs[0]->ndim;
     bool by_scale = p->scale[0] != 0;
     char scales[CG_ONNX_NAME] = "", sizes[CG_ONNX_NAME] = "";

@@ -78,8 +78,9 @@ bool cg_onnx_emit_batch_norm(cg_onnx_graph *g, const cg_node *n, const char *con
                              const char *out) {
     const cg_norm_plan *p = n->ctx;
     if (p->batch_stats)
-        return cg_onnx_refuse(n, "batch norm in training mode: put the model in eval mode "
-                                 "(cg_module_eval) before exporting");
+        return cg_onnx_refuse(g, n,
+                              "batch norm in training mode: put the model in eval mode "
+                              "(cg_module_eval) before exporting");
     if (!p->relu) return batch_normalization(g, n, in, out);
     char bn[CG_ONNX_NAME];
     if (!batch_normalization(g, n, in, cg_onnx_temp(g, "batch_norm", bn))) return false;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../autograd/autograd.h"
+#include "../autograd/record_hook_internal.h"
 #include "../tensor/alloc.h"
 #include "../tensor/array.h"
 #include "../tensor/error.h"
@@ -14,17 +15,6 @@
 enum { DEFAULT_OPSET = 17, MIN_OPSET = 13, MAX_OPSET = 17, IR_VERSION = 8 };
 enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_GRAPH = 7, MODEL_OPSET = 8 };
 enum { OPSET_VERSION = 2, GRAPH_NAME = 2, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12 };
-
-// The module an unexportable node belongs to, for the error: the state_dict path of the
-// first of its inputs that is a parameter ("features.3" from "features.3.weight").
-static void module_of(const cg_onnx_graph *g, const cg_node *n, char *buf, size_t size) {
-    buf[0] = '\0';
-    for (int i = 0; i < n->n_inputs && !buf[0]; i++) {
-        const char *name = n->inputs[i] ? cg_onnx_state_name(g, n->inputs[i]) : NULL;
-        const char *dot = name ? strrchr(name, '.') : NULL;
-        if (dot) snprintf(buf, size, " (in module '%.*s')", (int)(dot - name), name);
-    }
-}
 
 // Name t, emitting what computes it first (its node's inputs, then the node itself).
 static const char *visit(cg_onnx_graph *g, const cg_tensor *t, const cg_tensor *output) {
@@ -37,8 +27,8 @@ static const char *visit(cg_onnx_graph *g, const cg_tensor *t, const cg_tensor *
         if (n->inputs[i] && !(in[i] = visit(g, n->inputs[i], output))) return NULL;
     cg_onnx_emit_fn emit = cg_onnx_emitter(n->op);
     if (!emit) {
-        char where[CG_ONNX_NAME + 16];
-        module_of(g, n, where, sizeof where);
+        char where[CG_ONNX_NAME + 32];
+        cg_onnx_module_of(g, n, where, sizeof where);
         cg_error(CG_ERR_ARG, "onnx_export: op '%s'%s cannot be exported to ONNX", n->op->name,
                  where);
         return NULL;
@@ -100,8 +90,33 @@ void cg_onnx_bytes_free(cg_onnx_bytes *bytes) {
     *bytes = (cg_onnx_bytes){0};
 }
 
-int cg_onnx_export_graph(const cg_module *model, const cg_tensor *input, const cg_tensor *output,
-                         const cg_onnx_options *options, cg_onnx_bytes *out) {
+// The modules that recorded the traced nodes (autograd/record_hook_internal.h).
+typedef struct where_list {
+    cg_onnx_where *items;
+    int64_t n, cap;
+} where_list;
+
+static void note_module(cg_node *node, void *ctx) {
+    where_list *w = ctx;
+    const char *path = cg_error_context(); // cg_module_forward's path of the running module
+    if (!path[0]) return;
+    size_t size = strlen(path) + 1;
+    char *copy = cg_alloc(size);
+    if (!copy || CG_ARRAY_PUSH(w->items, w->n, w->cap, ((cg_onnx_where){node, copy})) < 0) {
+        cg_dealloc(copy); // reported; the refusals then name the module by its parameters
+        return;
+    }
+    memcpy(copy, path, size);
+}
+
+static void where_free(where_list *w) {
+    for (int64_t i = 0; i < w->n; i++) cg_dealloc(w->items[i].module);
+    cg_dealloc(w->items);
+}
+
+static int export_graph(const cg_module *model, const cg_tensor *input, const cg_tensor *output,
+                        const cg_onnx_options *options, const where_list *where,
+                        cg_onnx_bytes *out) {
     if (!out) {
         cg_error(CG_ERR_ARG, "onnx_export: argument 'out' is NULL");
         return -1;
@@ -125,6 +140,7 @@ int cg_onnx_export_graph(const cg_module *model, const cg_tensor *input, const c
     }
     cg_onnx_graph g;
     if (cg_onnx_graph_init(&g, model, opset) < 0) return -1;
+    if (where) g.where = where->items, g.n_where = where->n;
     int rc = -1;
     if (cg_onnx_set_name(&g, input, "input")) {
         if (output == input) // nothing computed (an identity model): one Identity node
@@ -134,6 +150,11 @@ int cg_onnx_export_graph(const cg_module *model, const cg_tensor *input, const c
     }
     cg_onnx_graph_free(&g);
     return rc;
+}
+
+int cg_onnx_export_graph(const cg_module *model, const cg_tensor *input, const cg_tensor *output,
+                         const cg_onnx_options *options, cg_onnx_bytes *out) {
+    return export_graph(model, input, output, options, NULL, out);
 }
 
 static int write_file(const char *path, const uint8_t *bytes, size_t size) {
@@ -178,13 +199,17 @@ static void restore(buffer_copy *copies, int64_t n) {
 static int trace(cg_module *model, const cg_tensor *example, const cg_onnx_options *options,
                  cg_onnx_bytes *bytes) {
     int rc = -1;
+    where_list where = {0};
     cg_scope_begin(); // the traced graph and its activations end with the scope
     bool prev = cg_set_grad_enabled(true);
     cg_tensor *x = cg_from_data(example->ndim, example->shape, example->data);
+    cg_set_record_hook(note_module, &where);
     cg_tensor *y = x ? cg_module_forward(model, cg_requires_grad(x, true)) : NULL;
+    cg_set_record_hook(NULL, NULL);
     cg_set_grad_enabled(prev);
-    if (y) rc = cg_onnx_export_graph(model, x, y, options, bytes);
+    if (y) rc = export_graph(model, x, y, options, &where, bytes);
     cg_scope_end();
+    where_free(&where);
     return rc;
 }
 

@@ -63,6 +63,12 @@ static cg_tensor *lossy_forward(cg_module *m, cg_tensor *x) {
     return cg_mse_loss(x, m->params[0], NULL);
 }
 static const cg_module_class lossy_class = {.name = "Lossy", .forward = lossy_forward};
+// One without parameters: its module is known from the trace alone (max has no row).
+static cg_tensor *peak_forward(cg_module *m, cg_tensor *x) {
+    (void)m;
+    return cg_max(x, 1, true);
+}
+static const cg_module_class peak_class = {.name = "Peak", .forward = peak_forward};
 
 #define SEQ(...)                                                                                   \
     cg_Sequential(sizeof((cg_module *[]){__VA_ARGS__}) / sizeof(cg_module *),                      \
@@ -399,6 +405,10 @@ static void test_refusals(void **state) {
     cg_module_eval(m);
     expect_refused(m, x, "op 'mse_loss' (in module '1') cannot be exported");
     cg_module_free(m);
+    m = SEQ(cg_Linear(4, 4, NULL), cg_ReLU(), cg_module_new(&peak_class, NULL, 0));
+    cg_module_eval(m);
+    expect_refused(m, x, "op 'max' (in module '2') cannot be exported to ONNX");
+    cg_module_free(m);
     // Training-mode layers.
     m = SEQ(cg_Linear(4, 4, NULL), cg_BatchNorm1d(4, NULL));
     expect_refused(m, x, "batch norm in training mode");
@@ -413,11 +423,15 @@ static void test_refusals(void **state) {
     cg_module_free(m);
     // Options ONNX lacks.
     cg_tensor *image = cg_randn(CG_SHAPE(1, 2, 5, 5), NULL);
-    m = SEQ(cg_AvgPool2d(&(cg_pool_options){.kernel_size = 2, .divisor_override = 3}));
-    expect_refused(m, image, "op 'avg_pool2d' cannot be exported: divisor_override");
+    m = SEQ(cg_ReLU(), cg_AvgPool2d(&(cg_pool_options){.kernel_size = 2, .divisor_override = 3}));
+    expect_refused(m, image,
+                   "op 'avg_pool2d' (in module '1') cannot be exported: divisor_override");
     cg_module_free(m);
-    m = SEQ(cg_AdaptiveAvgPool2d(2, 2));
-    expect_refused(m, image, "output size does not divide the input size");
+    m = SEQ(cg_Identity(), cg_Sequential_named(1, (const char *[]){"pool"},
+                                               (cg_module *[]){cg_AdaptiveAvgPool2d(2, 2)}));
+    expect_refused(m, image,
+                   "op 'adaptive_avg_pool2d' (in module '1.pool') cannot be exported: "
+                   "an adaptive pooling whose output size does not divide the input size");
     cg_module_free(m);
     m = SEQ(cg_Upsample(&(cg_interpolate_options){.size = 3, .mode = CG_INTERPOLATE_AREA}));
     expect_refused(m, image, "mode 'area'");
