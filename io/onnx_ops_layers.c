@@ -9,8 +9,19 @@
 #include "../ops/interpolate_internal.h"
 #include "../ops/op_ctx_internal.h"
 #include "../ops/pool_internal.h"
+#include "../tensor/alloc.h"
 #include "../tensor/error.h"
 #include "onnx_internal.h"
+
+// A Slice of x: [start, end) along axis.
+static void slice(cg_onnx_graph *g, const char *x, int64_t start, int64_t end, int64_t axis,
+                  const char *out) {
+    char s[CG_ONNX_NAME], e[CG_ONNX_NAME], a[CG_ONNX_NAME];
+    cg_onnx_const_ints(g, "starts", 1, &start, s);
+    cg_onnx_const_ints(g, "ends", 1, &end, e);
+    cg_onnx_const_ints(g, "axes", 1, &axis, a);
+    cg_onnx_simple(g, "Slice", 4, (const char *[]){x, s, e, a}, out);
+}
 
 // ---- convolutions ---------------------------------------------------------------------------
 // Conv / ConvTranspose with the geometry's attributes: 2-D, or 1-D for conv1d (weight
@@ -103,17 +114,56 @@ static void window_attrs(cg_onnx_node *nd, const pool_geometry *p, bool dilation
     if (ceil_mode(p, 0) || ceil_mode(p, 1)) cg_onnx_attr_int(nd, "ceil_mode", 1);
 }
 
-// An adaptive pooling as a fixed one: global when the output is 1x1, else windows of
-// H/OH x W/OW when they divide; refused otherwise (ONNX has no adaptive pooling).
+// Adaptive windows that do not tile the input: window o of a dim of size `in` is PyTorch's
+// [floor(o * in / out), ceil((o + 1) * in / out)). Average and max over a rectangle are
+// separable, so each spatial dim is reduced on its own: per output index a Slice and a
+// ReduceMean or ReduceMax over that axis, the results concatenated along it.
+static bool adaptive_axis(cg_onnx_graph *g, const char *x, int64_t axis, int64_t in,
+                          int64_t out_size, bool max, const char *out) {
+    char *names = cg_alloc((size_t)out_size * CG_ONNX_NAME);
+    const char **parts = cg_alloc((size_t)out_size * sizeof *parts);
+    if (names && parts) {
+        for (int64_t o = 0; o < out_size; o++) {
+            int64_t start = o * in / out_size, end = ((o + 1) * in + out_size - 1) / out_size;
+            char window[CG_ONNX_NAME];
+            slice(g, x, start, end, axis, cg_onnx_temp(g, "window", window));
+            parts[o] =
+                cg_onnx_temp(g, max ? "window_max" : "window_mean", names + o * CG_ONNX_NAME);
+            cg_onnx_node nd;
+            cg_onnx_node_begin(&nd, g, max ? "ReduceMax" : "ReduceMean", 1,
+                               (const char *[]){window}, parts[o]);
+            cg_onnx_attr_ints(&nd, "axes", 1, &axis);
+            cg_onnx_attr_int(&nd, "keepdims", 1);
+            cg_onnx_node_end(&nd);
+        }
+        cg_onnx_node cat;
+        cg_onnx_node_begin(&cat, g, "Concat", (int)out_size, parts, out);
+        cg_onnx_attr_int(&cat, "axis", axis);
+        cg_onnx_node_end(&cat);
+    }
+    bool ok = names && parts;
+    cg_dealloc(names);
+    cg_dealloc(parts);
+    return ok;
+}
+
+// An adaptive pooling as a fixed one: global when the output is 1x1, windows of
+// H/OH x W/OW when they divide, else window by window (adaptive_axis).
 static bool adaptive(cg_onnx_graph *g, const cg_node *n, const char *x, const char *out, bool max) {
     const pool_geometry *p = n->ctx;
     if (p->OH == 1 && p->OW == 1) {
         cg_onnx_simple(g, max ? "GlobalMaxPool" : "GlobalAveragePool", 1, &x, out);
         return true;
     }
-    if (p->H % p->OH || p->W % p->OW)
-        return cg_onnx_refuse(
-            g, n, "an adaptive pooling whose output size does not divide the input size");
+    if (p->H % p->OH || p->W % p->OW) {
+        char rows[CG_ONNX_NAME];
+        const char *mid = x;
+        if (p->H != p->OH) {
+            mid = p->W != p->OW ? cg_onnx_temp(g, "rows", rows) : out;
+            if (!adaptive_axis(g, x, 2, p->H, p->OH, max, mid)) return false;
+        }
+        return p->W == p->OW || adaptive_axis(g, mid, 3, p->W, p->OW, max, out);
+    }
     int64_t k[2] = {p->H / p->OH, p->W / p->OW};
     cg_onnx_node nd;
     cg_onnx_node_begin(&nd, g, max ? "MaxPool" : "AveragePool", 1, &x, out);
@@ -213,16 +263,6 @@ bool cg_onnx_emit_permute(cg_onnx_graph *g, const cg_node *n, const char *const 
     cg_onnx_attr_ints(&nd, "perm", n->output->ndim, perm);
     cg_onnx_node_end(&nd);
     return true;
-}
-
-// A Slice of x: [start, end) along axis.
-static void slice(cg_onnx_graph *g, const char *x, int64_t start, int64_t end, int64_t axis,
-                  const char *out) {
-    char s[CG_ONNX_NAME], e[CG_ONNX_NAME], a[CG_ONNX_NAME];
-    cg_onnx_const_ints(g, "starts", 1, &start, s);
-    cg_onnx_const_ints(g, "ends", 1, &end, e);
-    cg_onnx_const_ints(g, "axes", 1, &axis, a);
-    cg_onnx_simple(g, "Slice", 4, (const char *[]){x, s, e, a}, out);
 }
 
 // Slice along the one dim whose size changed (none: all rows, an Identity).
@@ -345,13 +385,32 @@ static bool resize_modes(cg_onnx_node *nd, const cg_node *n, const interp_plan *
     return true;
 }
 
+// 'area' is adaptive average pooling to the output size: each resized dim window by window.
+static bool area(cg_onnx_graph *g, const interp_plan *p, const char *x, const char *out) {
+    char names[2][CG_ONNX_NAME];
+    const char *src = x;
+    int last = -1;
+    for (int d = 0; d < p->dims; d++)
+        if (p->in[d] != p->out[d]) last = d;
+    if (last < 0) {
+        cg_onnx_simple(g, "Identity", 1, &x, out);
+        return true;
+    }
+    for (int d = 0; d <= last; d++) {
+        if (p->in[d] == p->out[d]) continue;
+        const char *dst = d == last ? out : cg_onnx_temp(g, "area", names[d % 2]);
+        if (!adaptive_axis(g, src, 2 + d, p->in[d], p->out[d], false, dst)) return false;
+        src = dst;
+    }
+    return true;
+}
+
 bool cg_onnx_emit_interpolate(cg_onnx_graph *g, const cg_node *n, const char *const *in,
                               const char *out) {
     const interp_plan *p = n->ctx;
     if (p->antialias)
         return cg_onnx_refuse(g, n, "antialias has no ONNX Resize equivalent before opset 18");
-    if (p->mode == CG_INTERPOLATE_AREA)
-        return cg_onnx_refuse(g, n, "mode 'area' has no ONNX Resize mode");
+    if (p->mode == CG_INTERPOLATE_AREA) return area(g, p, in[0], out);
     int nd_x = n->inputs[0]->ndim;
     bool by_scale = p->scale[0] != 0;
     char scales[CG_ONNX_NAME] = "", sizes[CG_ONNX_NAME] = "";

@@ -127,7 +127,9 @@ static cg_module *pools(void) {
                cg_AvgPool2d(&(cg_pool_options){.kernel_size = 3, .stride = 1}),
                cg_MaxPool2d(
                    &(cg_pool_options){.kernel_size = 2, .dilation = 2, .stride = 1, .padding = 1}),
-               cg_AdaptiveAvgPool2d(2, 2), cg_AdaptiveMaxPool2d(1, 1));
+               cg_AdaptiveAvgPool2d(2, 2),
+               cg_Upsample(&(cg_interpolate_options){.scale_factor = 4}),
+               cg_AdaptiveMaxPool2d(3, 5), cg_AdaptiveAvgPool2d(2, 2), cg_AdaptiveMaxPool2d(1, 1));
 }
 static cg_module *batch_norm_1d(void) {
     return SEQ(cg_Linear(5, 6, NULL), cg_BatchNorm1d(6, NULL), cg_ReLU(),
@@ -179,11 +181,17 @@ static cg_module *layer_norm(void) {
                cg_Linear(8, 3, NULL));
 }
 static cg_module *resize(void) {
-    return SEQ(cg_Upsample(&(cg_interpolate_options){.scale_factor = 2}), cg_Conv2d(2, 2, 3, NULL),
-               cg_Upsample(
-                   &(cg_interpolate_options){.size_hw = {11, 13}, .mode = CG_INTERPOLATE_BILINEAR}),
-               cg_Upsample(&(cg_interpolate_options){
-                   .scale_factor = 2, .mode = CG_INTERPOLATE_BILINEAR, .align_corners = true}));
+    return SEQ(
+        cg_Upsample(&(cg_interpolate_options){.scale_factor = 2}), cg_Conv2d(2, 2, 3, NULL),
+        cg_Upsample(
+            &(cg_interpolate_options){.size_hw = {11, 13}, .mode = CG_INTERPOLATE_BILINEAR}),
+        cg_Upsample(&(cg_interpolate_options){
+            .scale_factor = 2, .mode = CG_INTERPOLATE_BILINEAR, .align_corners = true}),
+        cg_Upsample(
+            &(cg_interpolate_options){.size_hw = {30, 17}, .mode = CG_INTERPOLATE_NEAREST_EXACT}),
+        cg_Upsample(&(cg_interpolate_options){.size_hw = {31, 19}}),
+        cg_Upsample(&(cg_interpolate_options){.scale_factor = 0.5, .mode = CG_INTERPOLATE_BICUBIC}),
+        cg_Upsample(&(cg_interpolate_options){.size_hw = {7, 5}, .mode = CG_INTERPOLATE_AREA}));
 }
 static cg_module *unflatten(void) {
     return SEQ(cg_Linear(12, 24, NULL), cg_Unflatten(1, CG_SHAPE(2, 3, 4)),
@@ -238,7 +246,7 @@ static const onnx_case cases[] = {
     {"mnist_like_op13", mnist_like, 4, {2, 1, 12, 12}, 13, 1, {"MaxPool", "Gemm", "Flatten"}},
     {"conv_options", conv_options, 4, {2, 4, 11, 12}, 17, 1, {"Conv", "group", "dilations", "pads"}},
     {"conv_relu_pool", conv_relu_pool, 4, {2, 3, 12, 12}, 17, 1, {"Relu", "MaxPool", "Softmax", "Tanh"}},
-    {"pools", pools, 4, {2, 3, 21, 21}, 17, 1, {"AveragePool", "ceil_mode", "GlobalMaxPool", "count_include_pad"}},
+    {"pools", pools, 4, {2, 3, 21, 21}, 17, 1, {"ceil_mode", "GlobalMaxPool", "ReduceMax", "count_include_pad"}},
     {"batch_norm_1d", batch_norm_1d, 2, {2, 5}, 17, 1, {"BatchNormalization", "1.running_var", "Gemm", "Relu"}},
     {"residual", residual, 4, {2, 3, 8, 8}, 17, 1, {"Add", "1.bn2.running_mean", "1.conv1.weight", "Relu"}},
     {"conv_transpose", conv_transpose, 4, {2, 4, 5, 5}, 17, 1, {"ConvTranspose", "output_padding", "Relu", NULL}},
@@ -247,7 +255,7 @@ static const onnx_case cases[] = {
     {"norms", norms, 4, {2, 3, 9, 9}, 17, 1, {"InstanceNormalization", "Reshape", "Mul", "Add"}},
     {"layer_norm", layer_norm, 3, {2, 5, 6}, 17, 1, {"LayerNormalization", "MatMul", "Erf", NULL}},
     {"layer_norm_op13", layer_norm, 3, {2, 5, 6}, 13, 1, {"ReduceMean", "Sqrt", "Erf", NULL}},
-    {"resize", resize, 4, {2, 2, 5, 6}, 17, 1, {"Resize", "asymmetric", "pytorch_half_pixel", "align_corners"}},
+    {"resize", resize, 4, {2, 2, 5, 6}, 17, 1, {"Resize", "round_prefer_ceil", "cubic", "ReduceMean"}},
     {"unflatten", unflatten, 2, {2, 12}, 17, 1, {"Reshape", "PRelu", "Flatten", NULL}},
     {"user_ops", user_ops, 3, {2, 3, 5}, 17, 1, {"Concat", "ReduceSum", "ReduceMean", "Slice"}},
     {"identity", identity, 2, {2, 3}, 17, 1, {"Identity", NULL, NULL, NULL}},
@@ -427,14 +435,13 @@ static void test_refusals(void **state) {
     expect_refused(m, image,
                    "op 'avg_pool2d' (in module '1') cannot be exported: divisor_override");
     cg_module_free(m);
-    m = SEQ(cg_Identity(), cg_Sequential_named(1, (const char *[]){"pool"},
-                                               (cg_module *[]){cg_AdaptiveAvgPool2d(2, 2)}));
+    m = SEQ(
+        cg_Identity(),
+        cg_Sequential_named(1, (const char *[]){"resize"},
+                            (cg_module *[]){cg_Upsample(&(cg_interpolate_options){
+                                .size = 3, .mode = CG_INTERPOLATE_BILINEAR, .antialias = true})}));
     expect_refused(m, image,
-                   "op 'adaptive_avg_pool2d' (in module '1.pool') cannot be exported: "
-                   "an adaptive pooling whose output size does not divide the input size");
-    cg_module_free(m);
-    m = SEQ(cg_Upsample(&(cg_interpolate_options){.size = 3, .mode = CG_INTERPOLATE_AREA}));
-    expect_refused(m, image, "mode 'area'");
+                   "op 'interpolate' (in module '1.resize') cannot be exported: antialias");
     cg_module_free(m);
     // Bad arguments.
     m = SEQ(cg_Linear(4, 4, NULL));
