@@ -166,6 +166,15 @@ void cg_onnx_simple(cg_onnx_graph *g, const char *op_type, int n_in, const char 
     cg_onnx_node_end(&nd);
 }
 
+void cg_onnx_slice(cg_onnx_graph *g, const char *x, int64_t start, int64_t end, int64_t axis,
+                   const char *out) {
+    char s[CG_ONNX_NAME], e[CG_ONNX_NAME], a[CG_ONNX_NAME];
+    cg_onnx_const_ints(g, "starts", 1, &start, s);
+    cg_onnx_const_ints(g, "ends", 1, &end, e);
+    cg_onnx_const_ints(g, "axes", 1, &axis, a);
+    cg_onnx_simple(g, "Slice", 4, (const char *[]){x, s, e, a}, out);
+}
+
 void cg_onnx_module_of(const cg_onnx_graph *g, const cg_node *n, char *buf, size_t size) {
     buf[0] = '\0';
     for (int64_t i = 0; i < g->n_where; i++)

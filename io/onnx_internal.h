@@ -1,6 +1,6 @@
 // io/onnx_internal.h - what the ONNX export files share: the protobuf encoder
-// (io/onnx_proto.c), the graph under construction that the op emitters add nodes to
-// (io/onnx_trace.c) and the emitter table (io/onnx_ops.c, io/onnx_ops_norm.c). Not installed.
+// (io/onnx_proto.c), the graph under construction (io/onnx_graph.c) that the traced walk
+// (io/onnx_trace.c) hands to the op emitters (io/onnx_ops*.c). Not installed.
 #ifndef CG_ONNX_INTERNAL_H
 #define CG_ONNX_INTERNAL_H
 
@@ -97,6 +97,9 @@ void cg_onnx_node_end(cg_onnx_node *nd); // appends it to the graph
 void cg_onnx_simple(cg_onnx_graph *g, const char *op_type, int n_in, const char *const *in,
                     const char *out);
 
+// x[start:end] along axis: a Slice with its constants.
+void cg_onnx_slice(cg_onnx_graph *g, const char *x, int64_t start, int64_t end, int64_t axis,
+                   const char *out);
 // A fresh intermediate name ("<hint>_<k>") into buf (CG_ONNX_NAME bytes); returns buf.
 const char *cg_onnx_temp(cg_onnx_graph *g, const char *hint, char *buf);
 // New initializers under fresh names (hint as above), written into buf; returns buf.
@@ -124,8 +127,8 @@ void cg_onnx_module_of(const cg_onnx_graph *g, const cg_node *n, char *buf, size
 // Report that node n cannot be exported, naming its module, and why (CG_ERR_ARG); returns
 // false.
 bool cg_onnx_refuse(const cg_onnx_graph *g, const cg_node *n, const char *why);
-// The emitters of io/onnx_ops_layers.c and io/onnx_ops_norm.c, listed by cg_onnx_emitter's
-// table (io/onnx_ops.c).
+// The emitters of io/onnx_ops_layers.c, io/onnx_ops_pool.c and io/onnx_ops_norm.c, listed by
+// cg_onnx_emitter's table (io/onnx_ops.c).
 #define CG_ONNX_EMITTER(name)                                                                      \
     bool cg_onnx_emit_##name(cg_onnx_graph *g, const cg_node *n, const char *const *in,            \
                              const char *out);
