@@ -307,6 +307,8 @@ static const struct {
     {"prelu", cg_onnx_emit_prelu},
     {"sum", cg_onnx_emit_reduce},
     {"mean", cg_onnx_emit_reduce},
+    {"max", cg_onnx_emit_reduce},
+    {"min", cg_onnx_emit_reduce},
     {"softmax", cg_onnx_emit_softmax},
     {"log_softmax", cg_onnx_emit_softmax},
     {"softmin", cg_onnx_emit_softmax},

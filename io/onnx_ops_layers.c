@@ -254,12 +254,17 @@ bool cg_onnx_emit_prelu(cg_onnx_graph *g, const cg_node *n, const char *const *i
 }
 
 // ---- reductions -------------------------------------------------------------------------------
-// sum and mean over the context's dims; keepdims when the output kept them. ReduceSum takes
-// its axes as an input from opset 13, ReduceMean as an attribute until opset 18.
+// sum, mean, max and min (values) over the context's dims; keepdims when the output kept
+// them. ReduceSum takes its axes as an input from opset 13, the others as an attribute
+// until opset 18.
 bool cg_onnx_emit_reduce(cg_onnx_graph *g, const cg_node *n, const char *const *in,
                          const char *out) {
     const reduction *r = n->ctx;
-    bool mean = strcmp(n->op->name, "mean") == 0;
+    const char *name = n->op->name, *op_type = strcmp(name, "mean") == 0  ? "ReduceMean"
+                                               : strcmp(name, "max") == 0 ? "ReduceMax"
+                                               : strcmp(name, "min") == 0 ? "ReduceMin"
+                                                                          : "ReduceSum";
+    bool axes_input = strcmp(op_type, "ReduceSum") == 0; // the others take it from opset 18
     int64_t axes[CG_MAX_DIMS];
     int k = 0;
     for (int d = 0; d < r->ndim; d++)
@@ -271,12 +276,12 @@ bool cg_onnx_emit_reduce(cg_onnx_graph *g, const cg_node *n, const char *const *
     bool keep = r->out_ndim == r->ndim;
     char ax[CG_ONNX_NAME];
     cg_onnx_node nd;
-    if (mean) {
-        cg_onnx_node_begin(&nd, g, "ReduceMean", 1, in, out);
-        cg_onnx_attr_ints(&nd, "axes", k, axes);
-    } else {
+    if (axes_input) {
         cg_onnx_const_ints(g, "axes", k, axes, ax);
-        cg_onnx_node_begin(&nd, g, "ReduceSum", 2, (const char *[]){in[0], ax}, out);
+        cg_onnx_node_begin(&nd, g, op_type, 2, (const char *[]){in[0], ax}, out);
+    } else {
+        cg_onnx_node_begin(&nd, g, op_type, 1, in, out);
+        cg_onnx_attr_ints(&nd, "axes", k, axes);
     }
     cg_onnx_attr_int(&nd, "keepdims", keep);
     cg_onnx_node_end(&nd);

@@ -36,7 +36,7 @@ typedef struct pad_plan {
     float value;
 } pad_plan;
 
-// ops/reduce.c: sum, mean and var's reduced dims.
+// ops/reduce.c: the reduced dims of sum, mean, var, max and min.
 typedef struct reduction {
     int ndim;       // input rank
     int correction; // var only: Bessel's correction

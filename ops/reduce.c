@@ -212,10 +212,12 @@ static cg_tensor *select_extreme(cg_tensor *x, int dim, bool all, bool keepdim, 
         return flat;
     }
     cg_node *n = cg_record(values, op, 1, &x);
-    if (n)
+    if (n) {
         cg_node_save(n, 0, flat);
-    else
+        store_reduction(&r, n); // read by graph export only (the backward reads flat)
+    } else {
         cg_free(flat);
+    }
     return values;
 }
 

@@ -34,7 +34,7 @@ static cg_module *block(int c) {
 
 // A user module of elementwise and shape ops on (N, C, L) with a weight (C, C):
 // cat, permute, matmul, the binary and scalar arithmetic, exp, log, sqrt, abs, pow, clamp,
-// sum, mean and narrow.
+// sum, mean, max, min and narrow.
 static cg_tensor *user_ops_forward(cg_module *m, cg_tensor *x) {
     cg_tensor *w = m->params[0];
     cg_tensor *t = cg_permute(x, (const int[]){0, 2, 1});    // (N, L, C)
@@ -44,12 +44,15 @@ static cg_tensor *user_ops_forward(cg_module *m, cg_tensor *x) {
     cg_tensor *c =
         cg_div(cg_sub(cg_mul(a, b), cg_pow(a, 1.5f)), cg_rsub_scalar(3, cg_rdiv_scalar(1, a)));
     cg_tensor *d = cg_div_scalar(cg_sub_scalar(cg_mul_scalar(c, 2), 0.25f), 4);
-    cg_tensor *e = cg_cat(3, (cg_tensor *[]){d, x, t}, 1);       // (N, 3C, L)
-    e = cg_cat(2, (cg_tensor *[]){e, cg_narrow(e, 2, 1, 3)}, 2); // (N, 3C, L + 3)
-    cg_tensor *s = cg_sum(e, 1, (const int[]){2}, true);         // (N, 3C, 1)
-    cg_tensor *total = cg_sum(e, CG_DIMS(1, 2), false);          // (N)
-    cg_tensor *bias = cg_reshape(total, CG_SHAPE(-1, 1, 1));     // (N, 1, 1)
-    return cg_add(cg_add(e, cg_mean(s, 1, (const int[]){1}, true)), cg_mul_scalar(bias, 0.1f));
+    cg_tensor *e = cg_cat(3, (cg_tensor *[]){d, x, t}, 1);             // (N, 3C, L)
+    e = cg_cat(2, (cg_tensor *[]){e, cg_narrow(e, 2, 1, 3)}, 2);       // (N, 3C, L + 3)
+    cg_tensor *s = cg_sum(e, 1, (const int[]){2}, true);               // (N, 3C, 1)
+    cg_tensor *total = cg_sum(e, CG_DIMS(1, 2), false);                // (N)
+    cg_tensor *bias = cg_reshape(total, CG_SHAPE(-1, 1, 1));           // (N, 1, 1)
+    cg_tensor *peaks = cg_sub(cg_max(e, 2, true), cg_min(e, 1, true)); // (N, 3C, L + 3)
+    return cg_add(
+        cg_add(cg_add(e, cg_mean(s, 1, (const int[]){1}, true)), cg_mul_scalar(bias, 0.1f)),
+        cg_mul_scalar(peaks, 0.5f));
 }
 static const cg_module_class user_ops_class = {.name = "UserOps", .forward = user_ops_forward};
 static cg_module *user_ops(void) {
@@ -63,12 +66,12 @@ static cg_tensor *lossy_forward(cg_module *m, cg_tensor *x) {
     return cg_mse_loss(x, m->params[0], NULL);
 }
 static const cg_module_class lossy_class = {.name = "Lossy", .forward = lossy_forward};
-// One without parameters: its module is known from the trace alone (max has no row).
-static cg_tensor *peak_forward(cg_module *m, cg_tensor *x) {
+// One without parameters: its module is known from the trace alone (var has no row).
+static cg_tensor *spread_forward(cg_module *m, cg_tensor *x) {
     (void)m;
-    return cg_max(x, 1, true);
+    return cg_var(x, CG_DIMS(1), 1, true);
 }
-static const cg_module_class peak_class = {.name = "Peak", .forward = peak_forward};
+static const cg_module_class spread_class = {.name = "Spread", .forward = spread_forward};
 
 #define SEQ(...)                                                                                   \
     cg_Sequential(sizeof((cg_module *[]){__VA_ARGS__}) / sizeof(cg_module *),                      \
@@ -257,7 +260,7 @@ static const onnx_case cases[] = {
     {"layer_norm_op13", layer_norm, 3, {2, 5, 6}, 13, 1, {"ReduceMean", "Sqrt", "Erf", NULL}},
     {"resize", resize, 4, {2, 2, 5, 6}, 17, 1, {"Resize", "round_prefer_ceil", "cubic", "ReduceMean"}},
     {"unflatten", unflatten, 2, {2, 12}, 17, 1, {"Reshape", "PRelu", "Flatten", NULL}},
-    {"user_ops", user_ops, 3, {2, 3, 5}, 17, 1, {"Concat", "ReduceSum", "ReduceMean", "Slice"}},
+    {"user_ops", user_ops, 3, {2, 3, 5}, 17, 1, {"ReduceMax", "ReduceMin", "ReduceMean", "Slice"}},
     {"identity", identity, 2, {2, 3}, 17, 1, {"Identity", NULL, NULL, NULL}},
     {"activations", activations, 2, {2, 8}, 17, 3, {"HardSwish", "Selu", "Shrink", "Celu"}},
     {"activations_op13", activations, 2, {2, 8}, 13, 3, {"HardSigmoid", "Softplus", "Where", NULL}},
@@ -413,9 +416,9 @@ static void test_refusals(void **state) {
     cg_module_eval(m);
     expect_refused(m, x, "op 'mse_loss' (in module '1') cannot be exported");
     cg_module_free(m);
-    m = SEQ(cg_Linear(4, 4, NULL), cg_ReLU(), cg_module_new(&peak_class, NULL, 0));
+    m = SEQ(cg_Linear(4, 4, NULL), cg_ReLU(), cg_module_new(&spread_class, NULL, 0));
     cg_module_eval(m);
-    expect_refused(m, x, "op 'max' (in module '2') cannot be exported to ONNX");
+    expect_refused(m, x, "op 'var' (in module '2') cannot be exported to ONNX");
     cg_module_free(m);
     // Training-mode layers.
     m = SEQ(cg_Linear(4, 4, NULL), cg_BatchNorm1d(4, NULL));
