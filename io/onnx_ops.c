@@ -309,6 +309,7 @@ static const struct {
     {"mean", cg_onnx_emit_reduce},
     {"max", cg_onnx_emit_reduce},
     {"min", cg_onnx_emit_reduce},
+    {"var", cg_onnx_emit_var},
     {"softmax", cg_onnx_emit_softmax},
     {"log_softmax", cg_onnx_emit_softmax},
     {"softmin", cg_onnx_emit_softmax},

@@ -254,9 +254,33 @@ bool cg_onnx_emit_prelu(cg_onnx_graph *g, const cg_node *n, const char *const *i
 }
 
 // ---- reductions -------------------------------------------------------------------------------
+// op_type over `axes` of x. ReduceSum takes its axes as an input from opset 13, the others as
+// an attribute until opset 18.
+static void reduce_node(cg_onnx_graph *g, const char *op_type, const char *x, int k,
+                        const int64_t *axes, bool keep, const char *out) {
+    char ax[CG_ONNX_NAME];
+    cg_onnx_node nd;
+    if (strcmp(op_type, "ReduceSum") == 0) {
+        cg_onnx_const_ints(g, "axes", k, axes, ax);
+        cg_onnx_node_begin(&nd, g, op_type, 2, (const char *[]){x, ax}, out);
+    } else {
+        cg_onnx_node_begin(&nd, g, op_type, 1, &x, out);
+        cg_onnx_attr_ints(&nd, "axes", k, axes);
+    }
+    cg_onnx_attr_int(&nd, "keepdims", keep);
+    cg_onnx_node_end(&nd);
+}
+
+// The reduced dims of the context; 0 for a 0-d input (nothing to reduce).
+static int reduced_axes(const reduction *r, int64_t *axes) {
+    int k = 0;
+    for (int d = 0; d < r->ndim; d++)
+        if (r->reduced[d]) axes[k++] = d;
+    return k;
+}
+
 // sum, mean, max and min (values) over the context's dims; keepdims when the output kept
-// them. ReduceSum takes its axes as an input from opset 13, the others as an attribute
-// until opset 18.
+// them.
 bool cg_onnx_emit_reduce(cg_onnx_graph *g, const cg_node *n, const char *const *in,
                          const char *out) {
     const reduction *r = n->ctx;
@@ -264,26 +288,38 @@ bool cg_onnx_emit_reduce(cg_onnx_graph *g, const cg_node *n, const char *const *
                                                : strcmp(name, "max") == 0 ? "ReduceMax"
                                                : strcmp(name, "min") == 0 ? "ReduceMin"
                                                                           : "ReduceSum";
-    bool axes_input = strcmp(op_type, "ReduceSum") == 0; // the others take it from opset 18
     int64_t axes[CG_MAX_DIMS];
-    int k = 0;
-    for (int d = 0; d < r->ndim; d++)
-        if (r->reduced[d]) axes[k++] = d;
-    if (k == 0) { // a 0-d input: nothing to reduce
+    int k = reduced_axes(r, axes);
+    if (k == 0)
         cg_onnx_simple(g, "Identity", 1, in, out);
-        return true;
-    }
-    bool keep = r->out_ndim == r->ndim;
-    char ax[CG_ONNX_NAME];
-    cg_onnx_node nd;
-    if (axes_input) {
-        cg_onnx_const_ints(g, "axes", k, axes, ax);
-        cg_onnx_node_begin(&nd, g, op_type, 2, (const char *[]){in[0], ax}, out);
+    else
+        reduce_node(g, op_type, in[0], k, axes, r->out_ndim == r->ndim, out);
+    return true;
+}
+
+// var = sum((x - mean)^2) / (count - correction), count the traced number of reduced
+// elements: refused over the batch dim, whose size is free in the exported graph.
+bool cg_onnx_emit_var(cg_onnx_graph *g, const cg_node *n, const char *const *in, const char *out) {
+    const reduction *r = n->ctx;
+    int64_t axes[CG_MAX_DIMS];
+    int k = reduced_axes(r, axes);
+    if (k > 0 && axes[0] == 0)
+        return cg_onnx_refuse(g, n,
+                              "a variance over the batch dim (dim 0) depends on the batch size");
+    char mean[CG_ONNX_NAME], diff[CG_ONNX_NAME], sq[CG_ONNX_NAME], sum[CG_ONNX_NAME],
+        denom[CG_ONNX_NAME];
+    const char *x = in[0];
+    if (k == 0) { // a 0-d input: (x - x)^2 / (1 - correction)
+        cg_onnx_simple(g, "Sub", 2, (const char *[]){x, x}, cg_onnx_temp(g, "diff", diff));
+        cg_onnx_simple(g, "Mul", 2, (const char *[]){diff, diff}, cg_onnx_temp(g, "sum", sum));
     } else {
-        cg_onnx_node_begin(&nd, g, op_type, 1, in, out);
-        cg_onnx_attr_ints(&nd, "axes", k, axes);
+        reduce_node(g, "ReduceMean", x, k, axes, true, cg_onnx_temp(g, "mean", mean));
+        cg_onnx_simple(g, "Sub", 2, (const char *[]){x, mean}, cg_onnx_temp(g, "diff", diff));
+        cg_onnx_simple(g, "Mul", 2, (const char *[]){diff, diff}, cg_onnx_temp(g, "sq", sq));
+        reduce_node(g, "ReduceSum", sq, k, axes, r->out_ndim == r->ndim,
+                    cg_onnx_temp(g, "sum", sum));
     }
-    cg_onnx_attr_int(&nd, "keepdims", keep);
-    cg_onnx_node_end(&nd);
+    cg_onnx_const_scalar(g, "count", (float)(r->count - r->correction), denom);
+    cg_onnx_simple(g, "Div", 2, (const char *[]){sum, denom}, out);
     return true;
 }

@@ -34,7 +34,7 @@ static cg_module *block(int c) {
 
 // A user module of elementwise and shape ops on (N, C, L) with a weight (C, C):
 // cat, permute, matmul, the binary and scalar arithmetic, exp, log, sqrt, abs, pow, clamp,
-// sum, mean, max, min and narrow.
+// sum, mean, max, min, var and narrow.
 static cg_tensor *user_ops_forward(cg_module *m, cg_tensor *x) {
     cg_tensor *w = m->params[0];
     cg_tensor *t = cg_permute(x, (const int[]){0, 2, 1});    // (N, L, C)
@@ -50,6 +50,7 @@ static cg_tensor *user_ops_forward(cg_module *m, cg_tensor *x) {
     cg_tensor *total = cg_sum(e, CG_DIMS(1, 2), false);                // (N)
     cg_tensor *bias = cg_reshape(total, CG_SHAPE(-1, 1, 1));           // (N, 1, 1)
     cg_tensor *peaks = cg_sub(cg_max(e, 2, true), cg_min(e, 1, true)); // (N, 3C, L + 3)
+    peaks = cg_add(peaks, cg_var(e, CG_DIMS(1, 2), 1, true));          // + (N, 1, 1)
     return cg_add(
         cg_add(cg_add(e, cg_mean(s, 1, (const int[]){1}, true)), cg_mul_scalar(bias, 0.1f)),
         cg_mul_scalar(peaks, 0.5f));
@@ -66,10 +67,16 @@ static cg_tensor *lossy_forward(cg_module *m, cg_tensor *x) {
     return cg_mse_loss(x, m->params[0], NULL);
 }
 static const cg_module_class lossy_class = {.name = "Lossy", .forward = lossy_forward};
-// One without parameters: its module is known from the trace alone (var has no row).
+// One without parameters: its module is known from the trace alone (l1_loss has no row).
+static cg_tensor *gap_forward(cg_module *m, cg_tensor *x) {
+    (void)m;
+    return cg_l1_loss(x, cg_relu(x), NULL);
+}
+static const cg_module_class gap_class = {.name = "Gap", .forward = gap_forward};
+// A variance over the batch: its divisor is the traced batch size.
 static cg_tensor *spread_forward(cg_module *m, cg_tensor *x) {
     (void)m;
-    return cg_var(x, CG_DIMS(1), 1, true);
+    return cg_var(x, CG_DIMS(0), 1, true);
 }
 static const cg_module_class spread_class = {.name = "Spread", .forward = spread_forward};
 
@@ -416,9 +423,12 @@ static void test_refusals(void **state) {
     cg_module_eval(m);
     expect_refused(m, x, "op 'mse_loss' (in module '1') cannot be exported");
     cg_module_free(m);
-    m = SEQ(cg_Linear(4, 4, NULL), cg_ReLU(), cg_module_new(&spread_class, NULL, 0));
+    m = SEQ(cg_Linear(4, 4, NULL), cg_ReLU(), cg_module_new(&gap_class, NULL, 0));
     cg_module_eval(m);
-    expect_refused(m, x, "op 'var' (in module '2') cannot be exported to ONNX");
+    expect_refused(m, x, "op 'l1_loss' (in module '2') cannot be exported to ONNX");
+    cg_module_free(m);
+    m = SEQ(cg_Linear(4, 4, NULL), cg_module_new(&spread_class, NULL, 0));
+    expect_refused(m, x, "op 'var' (in module '1') cannot be exported: a variance over the batch");
     cg_module_free(m);
     // Training-mode layers.
     m = SEQ(cg_Linear(4, 4, NULL), cg_BatchNorm1d(4, NULL));
