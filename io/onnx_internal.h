@@ -65,6 +65,7 @@ typedef struct cg_onnx_graph {
     int64_t n_named, cap_named;
     const cg_onnx_where *where; // the traced nodes' modules (NULL: not traced here)
     int64_t n_where;
+    int64_t batch; // the traced batch size when it is symbolic in the file, else 0
 } cg_onnx_graph;
 
 // 0, or -1 with an error (the state_dict could not be listed). model may be NULL.

@@ -16,12 +16,29 @@ enum { DEFAULT_OPSET = 17, MIN_OPSET = 13, MAX_OPSET = 17, IR_VERSION = 8 };
 enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_GRAPH = 7, MODEL_OPSET = 8 };
 enum { OPSET_VERSION = 2, GRAPH_NAME = 2, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12 };
 
+// A tensor without node: an initializer. One that is not the model's, as large as the batch
+// in dim 0, was most likely computed from the input outside the graph (a comparison, an op
+// run with grad mode off): frozen into the file it would be wrong for other inputs, and of
+// the wrong size for other batch sizes. Refused (register a true constant as a buffer).
+static const char *constant(cg_onnx_graph *g, const cg_tensor *t) {
+    if (g->batch > 1 && t->ndim >= 2 && t->shape[0] == g->batch && !cg_onnx_state_name(g, t)) {
+        cg_error(CG_ERR_ARG,
+                 "onnx_export: a tensor of shape %s that is not the model's reaches the graph "
+                 "without a recorded op (computed from the input by an op that records nothing, "
+                 "such as a comparison?): its values would be frozen into the file; register a "
+                 "constant as a buffer (cg_module_add_buffer)",
+                 cg_tensor_shape_str(t));
+        return NULL;
+    }
+    return cg_onnx_leaf(g, t);
+}
+
 // Name t, emitting what computes it first (its node's inputs, then the node itself).
 static const char *visit(cg_onnx_graph *g, const cg_tensor *t, const cg_tensor *output) {
     const char *known = cg_onnx_name_of(g, t);
     if (known) return known;
     const cg_node *n = t->node;
-    if (!n) return cg_onnx_leaf(g, t);
+    if (!n) return constant(g, t);
     const char *in[CG_MAX_OP_INPUTS] = {NULL};
     for (int i = 0; i < n->n_inputs; i++)
         if (n->inputs[i] && !(in[i] = visit(g, n->inputs[i], output))) return NULL;
@@ -141,6 +158,7 @@ static int export_graph(const cg_module *model, const cg_tensor *input, const cg
     cg_onnx_graph g;
     if (cg_onnx_graph_init(&g, model, opset) < 0) return -1;
     if (where) g.where = where->items, g.n_where = where->n;
+    if (!(options && options->static_batch)) g.batch = input->shape[0];
     int rc = -1;
     if (cg_onnx_set_name(&g, input, "input")) {
         if (output == input) // nothing computed (an identity model): one Identity node

@@ -73,6 +73,12 @@ static cg_tensor *gap_forward(cg_module *m, cg_tensor *x) {
     return cg_l1_loss(x, cg_relu(x), NULL);
 }
 static const cg_module_class gap_class = {.name = "Gap", .forward = gap_forward};
+// A mask computed from the input by an op that records nothing (a comparison).
+static cg_tensor *mask_forward(cg_module *m, cg_tensor *x) {
+    (void)m;
+    return cg_mul(x, cg_gt_scalar(x, 0));
+}
+static const cg_module_class mask_class = {.name = "Mask", .forward = mask_forward};
 // A variance over the batch: its divisor is the traced batch size.
 static cg_tensor *spread_forward(cg_module *m, cg_tensor *x) {
     (void)m;
@@ -426,6 +432,9 @@ static void test_refusals(void **state) {
     m = SEQ(cg_Linear(4, 4, NULL), cg_ReLU(), cg_module_new(&gap_class, NULL, 0));
     cg_module_eval(m);
     expect_refused(m, x, "op 'l1_loss' (in module '2') cannot be exported to ONNX");
+    cg_module_free(m);
+    m = SEQ(cg_Linear(4, 4, NULL), cg_module_new(&mask_class, NULL, 0));
+    expect_refused(m, x, "a tensor of shape [2,4] that is not the model's reaches the graph");
     cg_module_free(m);
     m = SEQ(cg_Linear(4, 4, NULL), cg_module_new(&spread_class, NULL, 0));
     expect_refused(m, x, "op 'var' (in module '1') cannot be exported: a variance over the batch");
