@@ -10,11 +10,9 @@
 // its node (autograd/op.h), then walks that graph from the output and writes each op as
 // ONNX nodes (the table of io/onnx_ops.c). The model's mode is used as is: put it in eval
 // mode first (Dropout is then absent from the graph, BatchNorm uses its running
-// statistics). The model is left as it was (buffers a training-mode forward updates are
-// restored). Only ops reached from the input are exported; the model's parameters and
-// buffers become initializers under their state_dict names ("features.0.weight"), other
-// constants get generated names. The graph's input is "input", its output "output"; the
-// batch dim of both is symbolic ("N") unless options->static_batch.
+// statistics). Parameters require grad during the trace, so each is a named input of its
+// op even when frozen; the model is left as it was (requires_grad, and the buffers a
+// training-mode forward updates, are restored).
 //
 // Ops that cannot be exported (or an option of one that ONNX lacks, such as AvgPool2d's
 // divisor_override) are refused with CG_ERR_ARG naming the op and the module that ran it

@@ -182,35 +182,49 @@ static int write_file(const char *path, const uint8_t *bytes, size_t size) {
     return cg_atomic_commit(&af);
 }
 
-// The model's buffers (running statistics) as they were before the trace: a model left in
-// training mode updates them in its forward, and an export must not change the model.
-typedef struct buffer_copy {
+// What the trace changes in the model, put back afterwards: buffers (running statistics)
+// a training-mode forward updates, and parameters' requires_grad, set for the trace so
+// that every parameter is a named input of its op (frozen ones would let Sequential fold
+// a BatchNorm into the convolution before it, giving unnamed constants).
+typedef struct saved_state {
     cg_tensor *t;
-    float *values;
-} buffer_copy;
+    float *values; // a buffer's values; NULL for a parameter
+    bool requires_grad;
+} saved_state;
 
-static int snapshot(const cg_module *m, buffer_copy **copies, int64_t *n, int64_t *cap) {
+static int save_state(const cg_module *m, saved_state **saved, int64_t *n, int64_t *cap) {
+    for (int i = 0; i < m->n_params; i++) {
+        cg_tensor *t = m->params[i];
+        if (!t) continue;
+        if (CG_ARRAY_PUSH(*saved, *n, *cap, ((saved_state){t, NULL, t->requires_grad})) < 0)
+            return -1;
+        t->requires_grad = true;
+    }
     for (int i = 0; i < m->n_buffers; i++) {
         cg_tensor *t = m->buffers[i];
         if (!t) continue;
         float *values = cg_alloc((size_t)t->numel * sizeof(float) + 1);
-        if (!values || CG_ARRAY_PUSH(*copies, *n, *cap, ((buffer_copy){t, values})) < 0) {
+        if (!values || CG_ARRAY_PUSH(*saved, *n, *cap, ((saved_state){t, values, false})) < 0) {
             cg_dealloc(values);
             return -1;
         }
         memcpy(values, t->data, (size_t)t->numel * sizeof(float));
     }
     for (int i = 0; i < m->n_children; i++)
-        if (snapshot(m->children[i], copies, n, cap) < 0) return -1;
+        if (save_state(m->children[i], saved, n, cap) < 0) return -1;
     return 0;
 }
 
-static void restore(buffer_copy *copies, int64_t n) {
+static void restore_state(saved_state *saved, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
-        memcpy(copies[i].t->data, copies[i].values, (size_t)copies[i].t->numel * sizeof(float));
-        cg_dealloc(copies[i].values);
+        cg_tensor *t = saved[i].t;
+        if (saved[i].values)
+            memcpy(t->data, saved[i].values, (size_t)t->numel * sizeof(float));
+        else
+            t->requires_grad = saved[i].requires_grad;
+        cg_dealloc(saved[i].values);
     }
-    cg_dealloc(copies);
+    cg_dealloc(saved);
 }
 
 // Trace model on a copy of example and export the graph into *bytes.
@@ -247,12 +261,12 @@ int cg_onnx_export(cg_module *model, const cg_tensor *example, const char *path,
         cg_error(CG_ERR_ARG, "onnx_export: the example input needs a batch dim, got a 0-d tensor");
         return -1;
     }
-    buffer_copy *copies = NULL;
+    saved_state *saved = NULL;
     int64_t n = 0, cap = 0;
     cg_onnx_bytes bytes = {0};
-    int rc = snapshot(model, &copies, &n, &cap);
+    int rc = save_state(model, &saved, &n, &cap);
     if (rc == 0) rc = trace(model, example, options, &bytes);
-    restore(copies, n);
+    restore_state(saved, n);
     if (rc == 0) rc = write_file(path, bytes.data, bytes.size);
     cg_onnx_bytes_free(&bytes);
     return rc;

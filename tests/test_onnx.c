@@ -387,6 +387,30 @@ static void test_export_every_kind(void **state) {
     assert_int_equal(fclose(manifest), 0);
 }
 
+// Frozen parameters (requires_grad off) still export under their names: Conv2d + eval
+// BatchNorm2d, which a Sequential folds into one convolution when no parameter needs a
+// gradient, stays two nodes; and the model is left frozen.
+static void test_frozen_parameters(void **state) {
+    (void)state;
+    cg_module *m = SEQ(cg_Conv2d(1, 2, 3, NULL), cg_BatchNorm2d(2, NULL));
+    cg_module_eval(m);
+    cg_tensor_list params = cg_module_named_parameters(m);
+    for (int i = 0; i < params.count; i++) cg_requires_grad(params.items[i].tensor, false);
+    cg_scope_begin();
+    cg_tensor *x = cg_randn(CG_SHAPE(2, 1, 5, 5), NULL);
+    assert_int_equal(cg_onnx_export(m, x, OUT_DIR "/frozen.onnx", NULL), 0);
+    FILE *f = fopen(OUT_DIR "/frozen.onnx", "rb");
+    assert_non_null(f);
+    static uint8_t bytes[1 << 16];
+    size_t size = fread(bytes, 1, sizeof bytes, f);
+    fclose(f);
+    assert_true(contains(bytes, size, "BatchNormalization") && contains(bytes, size, "0.weight"));
+    for (int i = 0; i < params.count; i++) assert_false(params.items[i].tensor->requires_grad);
+    cg_scope_end();
+    cg_tensor_list_free(&params);
+    cg_module_free(m);
+}
+
 // The batch dim is symbolic by default and fixed with static_batch.
 static void test_batch_dim(void **state) {
     (void)state;
@@ -503,6 +527,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_export_every_kind),
         cmocka_unit_test(test_batch_dim),
+        cmocka_unit_test(test_frozen_parameters),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
