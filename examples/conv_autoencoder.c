@@ -162,7 +162,7 @@ int main(int argc, char **argv) {
         rc = 1;
     if (rc == 0 && o.onnx) { // the trained model as ONNX (io/onnx.h): (N,1,28,28) in and out
         cg_module_eval(model);
-        cg_tensor *example = cg_zeros(CG_SHAPE(1, 1, 28, 28));
+        cg_tensor *example = cg_zeros(CG_SHAPE(2, 1, 28, 28)); // two samples: see io/onnx.h
         rc = cg_onnx_export(model, example, o.onnx, NULL) ? 1 : 0;
         cg_free(example);
         if (rc == 0) printf("wrote %s (ONNX)\n", o.onnx);

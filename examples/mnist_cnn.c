@@ -392,7 +392,7 @@ static int predict(session *s, const char *path) {
 // The model in eval mode traced on one image (io/onnx.h); the batch dim stays free.
 static int export_onnx(cg_module *model, const char *path) {
     cg_module_eval(model);
-    cg_tensor *example = cg_zeros(CG_SHAPE(1, 1, 28, 28));
+    cg_tensor *example = cg_zeros(CG_SHAPE(2, 1, 28, 28)); // two samples: see io/onnx.h
     int rc = cg_onnx_export(model, example, path, NULL);
     cg_free(example);
     if (rc) return fail("cannot export the model to ONNX", NULL);

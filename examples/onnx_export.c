@@ -46,7 +46,7 @@ int main(int argc, char **argv) {
                                            : cg_module_load_pth(in, model, NULL, NULL);
     if (rc == 0) {
         cg_module_eval(model);
-        cg_tensor *example = cg_zeros(CG_SHAPE(1, 1, 4, 4));
+        cg_tensor *example = cg_zeros(CG_SHAPE(2, 1, 4, 4)); // two samples: see io/onnx.h
         rc = cg_onnx_export(model, example, out, &options);
         cg_free(example);
     }

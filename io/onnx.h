@@ -2,7 +2,7 @@
 // The file runs in ONNX Runtime and every other ONNX consumer.
 //
 //   cg_module_eval(model);
-//   cg_tensor *example = cg_randn(CG_SHAPE(1, 1, 28, 28), NULL);
+//   cg_tensor *example = cg_randn(CG_SHAPE(2, 1, 28, 28), NULL); // batch first, 2+ samples
 //   if (cg_onnx_export(model, example, "model.onnx", NULL) != 0) ... // cg_error says why
 //
 // The export traces: it runs model's forward once on a copy of `example` (which must have
@@ -17,8 +17,11 @@
 // Ops that cannot be exported (or an option of one that ONNX lacks, such as AvgPool2d's
 // divisor_override) are refused with CG_ERR_ARG naming the op and the module that ran it
 // (its state_dict path): "onnx_export: op 'mse_loss' (in module 'head') cannot be exported
-// to ONNX". Nothing is written then. The exported ops and
-// modules, and which ops differ by opset: docs/training.md, "ONNX export".
+// to ONNX". So is a tensor that is not the model's, with the example's batch size (above 1)
+// as dim 0, that reaches the graph without a recorded op (a comparison's mask): its values
+// would be frozen into the file (give the example two or more samples so this is checked).
+// Nothing is written then. The exported ops and modules, and which ops differ by opset:
+// docs/training.md, "ONNX export".
 #ifndef CG_ONNX_H
 #define CG_ONNX_H
 
