@@ -17,24 +17,12 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "small_cnn.h"
+
 static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static cg_module *small_model(void) {
-    const cg_conv_options pad1 = {.padding = 1};
-    const cg_pool_options pool2 = {.kernel_size = 2};
-    cg_module *layers[] = {cg_Conv2d(1, 8, 3, &pad1),
-                           cg_ReLU(),
-                           cg_MaxPool2d(&pool2),
-                           cg_Conv2d(8, 16, 3, &pad1),
-                           cg_ReLU(),
-                           cg_MaxPool2d(&pool2),
-                           cg_Flatten(1, -1),
-                           cg_Linear(784, 10, NULL)};
-    return cg_Sequential(8, layers);
 }
 
 // Multiply-add FLOPs (x 2) of one step of small_model on a batch: each conv and the linear

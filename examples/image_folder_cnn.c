@@ -3,12 +3,17 @@
 //
 //   scripts/idx_to_image_folder.py /usr/share/datasets/fashion-mnist /tmp/fashion-png
 //   build/release/examples/image_folder_cnn --train /tmp/fashion-png/train
-//       --test /tmp/fashion-png/test --epochs 5 --size 28 --channels 1
+//       --test /tmp/fashion-png/test --epochs 5 --size 28 --channels 1 --log runs/fashion
 //
 // Training pictures go through Resize(size, size), RandomCrop(size, padding 2) and
 // RandomHorizontalFlip (unless --no-augment), ToTensor and a Normalize by the per-channel
 // mean and std of (up to) 2000 training pictures; test pictures through Resize, ToTensor,
 // Normalize. The last line is "test accuracy: XX.XX%".
+//
+// --log DIR writes, after every epoch, the training curves through io/metrics.h: the tags
+// train/loss (the epoch's mean), test/accuracy (a fraction, as examples/mnist_cnn logs it)
+// and lr (the rate the epoch trained with), at the step count (optimizer steps so far), to
+// DIR/metrics.csv, DIR/curves.png and a TensorBoard event file (tensorboard --logdir DIR).
 #include <cgrad.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,7 +21,7 @@
 #include <string.h>
 
 typedef struct options {
-    const char *train, *test;
+    const char *train, *test, *log;
     int epochs, size, channels, threads, seed, workers, batch;
     bool augment;
     float lr;
@@ -31,7 +36,9 @@ static void usage(FILE *out) {
                  "  --threads N    compute threads (all cores)\n"
                  "  --workers N    loader threads decoding and augmenting ahead (2)\n"
                  "  --batch N      mini-batch size (64)      --lr X   SGD learning rate (0.02)\n"
-                 "  --seed S       random seed (42)          --no-augment   no crop / flip\n");
+                 "  --seed S       random seed (42)          --no-augment   no crop / flip\n"
+                 "  --log DIR      per-epoch curves: DIR/metrics.csv, DIR/curves.png and a\n"
+                 "                 TensorBoard event file (tensorboard --logdir DIR)\n");
 }
 
 // An integer flag value in [low, high], or -1 (after a message).
@@ -73,6 +80,8 @@ static int parse(int argc, char **argv, options *o) {
             o->train = v;
         else if (strcmp(a, "--test") == 0)
             o->test = v;
+        else if (strcmp(a, "--log") == 0)
+            o->log = v;
         else if (strcmp(a, "--lr") == 0 && (o->lr = strtof(v, NULL)) > 0) {
         } else
             return fprintf(stderr, "image_folder_cnn: unknown flag or bad value: %s\n", a), 2;
@@ -128,8 +137,8 @@ static int64_t count_correct(cg_tensor *logits, cg_tensor *labels) {
     return hits ? (int64_t)cg_item(hits) : 0;
 }
 
-// One pass of SGD; the mean loss, or NAN after an error.
-static double train_epoch(cg_module *model, cg_optimizer *opt, cg_loader *dl) {
+// One pass of SGD, counting the optimizer steps in *step; the mean loss, or NAN after an error.
+static double train_epoch(cg_module *model, cg_optimizer *opt, cg_loader *dl, int64_t *step) {
     cg_module_train(model, true);
     double loss_sum = 0;
     int64_t seen = 0;
@@ -140,7 +149,7 @@ static double train_epoch(cg_module *model, cg_optimizer *opt, cg_loader *dl) {
         cg_tensor *loss = cg_cross_entropy(cg_module_forward(model, x), y, NULL);
         cg_optimizer_zero_grad(opt);
         bool ok = cg_backward(loss) == 0 && cg_optimizer_step(opt) == 0;
-        if (ok) loss_sum += cg_item(loss) * (double)cg_size(x, 0), seen += cg_size(x, 0);
+        if (ok) loss_sum += cg_item(loss) * (double)cg_size(x, 0), seen += cg_size(x, 0), ++*step;
         cg_scope_end();
         if (!ok) return NAN;
     }
@@ -162,6 +171,16 @@ static double accuracy(cg_module *model, cg_loader *dl) {
     return rc == 0 && seen ? 100.0 * (double)correct / (double)seen : NAN;
 }
 
+// One epoch's points on the curves (--log), the PNG redrawn; 0 or -1 with cg_error set.
+static int log_epoch(cg_metrics *m, int64_t step, double loss, double accuracy, double lr) {
+    if (!m) return 0;
+    return cg_metrics_log(m, "train/loss", step, loss) ||
+                   cg_metrics_log(m, "test/accuracy", step, accuracy / 100) ||
+                   cg_metrics_log(m, "lr", step, lr) || cg_metrics_flush(m)
+               ? -1
+               : 0;
+}
+
 static int run(const options *o) {
     cg_image_folder_options fo = {.channels = o->channels};
     cg_dataset *train = cg_image_folder_new(o->train, &fo), *test = NULL;
@@ -169,7 +188,9 @@ static int run(const options *o) {
     cg_module *model = NULL;
     cg_optimizer *opt = NULL;
     cg_scheduler *schedule = NULL;
+    cg_metrics *metrics = NULL;
     int rc = 1;
+    if (o->log && !(metrics = cg_metrics_open(o->log, NULL))) goto done;
     if (!train || !(test = cg_image_folder_new(o->test, &fo))) goto done;
     int classes = cg_image_folder_num_classes(train);
     if (cg_image_folder_num_classes(test) != classes) {
@@ -198,18 +219,21 @@ static int run(const options *o) {
            (long long)cg_dataset_count(train), (long long)cg_dataset_count(test), classes,
            o->channels, o->size, o->size);
     double acc = NAN;
+    int64_t step = 0;
     for (int epoch = 0; epoch < o->epochs; epoch++) {
-        double loss = train_epoch(model, opt, train_dl);
+        double lr = cg_optimizer_lr(opt), loss = train_epoch(model, opt, train_dl, &step);
         cg_scheduler_step(schedule);
         acc = accuracy(model, test_dl);
-        if (isnan(loss) || isnan(acc)) goto done;
+        if (isnan(loss) || isnan(acc) || log_epoch(metrics, step, loss, acc, lr)) goto done;
         printf("epoch %d/%d: loss %.4f, test accuracy %.2f%%\n", epoch + 1, o->epochs, loss, acc);
         fflush(stdout);
     }
     if (o->epochs == 0 && isnan(acc = accuracy(model, test_dl))) goto done;
+    if (metrics) printf("curves in %s/curves.png, values in %s/metrics.csv\n", o->log, o->log);
     printf("test accuracy: %.2f%%\n", acc);
     rc = 0;
 done:
+    if (cg_metrics_close(metrics)) rc = 1;
     if (rc) fprintf(stderr, "image_folder_cnn: %s\n", cg_last_error_message());
     cg_scheduler_free(schedule), cg_optimizer_free(opt), cg_module_free(model);
     cg_loader_free(train_dl), cg_loader_free(test_dl);

@@ -61,11 +61,17 @@ static uint32_t below(cg_rng *rng, uint32_t bound) {
     }
 }
 
+// The generator of epoch `epoch`'s shuffle, before it draws (a checkpoint's "rng").
+static cg_rng shuffle_rng(uint64_t seed, int64_t epoch) {
+    cg_rng rng;
+    cg_rng_seed(&rng, mix(mix(seed) ^ (uint64_t)epoch ^ 0x5ca1ab1eULL));
+    return rng;
+}
+
 // The epoch's order (Fisher-Yates from a generator seeded by (seed, epoch)) and this rank's
 // share of it, as torch's DistributedSampler (see cg_dataloader_set_shard).
 static void plan_epoch(cg_loader *dl) {
-    cg_rng rng;
-    cg_rng_seed(&rng, mix(mix(dl->o.seed) ^ (uint64_t)dl->epoch ^ 0x5ca1ab1eULL));
+    cg_rng rng = shuffle_rng(dl->o.seed, dl->epoch);
     for (int64_t i = 0; i < dl->n; i++) dl->order[i] = i;
     for (int64_t i = dl->n - 1; dl->o.shuffle && i > 0; i--) {
         int64_t j = below(&rng, (uint32_t)(i + 1)), t = dl->order[i];
@@ -148,15 +154,16 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-// Wait for the workers to finish what they hold, then lay out the current epoch.
-static void start_epoch(cg_loader *dl, int64_t epoch) {
+// Wait for the workers to finish what they hold, then lay out epoch `epoch` from its batch
+// `first` (0 but for a resumed state).
+static void start_epoch(cg_loader *dl, int64_t epoch, int64_t first) {
     pthread_mutex_lock(&dl->lock);
     for (int i = 0; i < dl->n_slots; i++)
         while (dl->slots[i].state == SLOT_BUSY) pthread_cond_wait(&dl->done, &dl->lock);
     dl->epoch = epoch; // the workers read it (and the order) only while they hold a slot
     for (int i = 0; i < dl->n_slots; i++) dl->slots[i].state = SLOT_EMPTY;
     plan_epoch(dl);
-    dl->claimed = dl->yielded = 0;
+    dl->claimed = dl->yielded = first < dl->batches ? first : dl->batches;
     pthread_cond_broadcast(&dl->work);
     pthread_mutex_unlock(&dl->lock);
 }
@@ -221,7 +228,7 @@ cg_loader *cg_loader_new(const cg_dataset *data, const cg_transform *steps, int 
     bool ok = dl->order && dl->index && dl->slots && dl->threads;
     for (int i = 0; ok && i < dl->n_slots; i++)
         ok = (dl->slots[i].y = cg_alloc((size_t)o.batch * sizeof(float))) != NULL;
-    if (ok) start_epoch(dl, 0);
+    if (ok) start_epoch(dl, 0, 0);
     for (int i = 0; ok && i < o.workers; i++, dl->started++)
         if (pthread_create(&dl->threads[i], NULL, worker, dl) != 0) {
             cg_error(CG_ERR_STATE, "loader: cannot start worker thread %d", i);
@@ -254,7 +261,7 @@ int cg_loader_next(cg_loader *dl, cg_tensor **x, cg_tensor **y) {
     if (y) *y = NULL;
     if (!cg_check_ptr(dl, "loader_next", "dl") || !cg_check_ptr(x, "loader_next", "x")) return -1;
     if (dl->yielded >= dl->batches) { // the end: the workers start on the next epoch now
-        start_epoch(dl, dl->epoch + 1);
+        start_epoch(dl, dl->epoch + 1, 0);
         return 0;
     }
     int64_t k = dl->yielded;
@@ -286,7 +293,46 @@ int cg_loader_set_epoch(cg_loader *dl, int64_t epoch) {
                  dl ? "set" : "NULL");
         return -1;
     }
-    start_epoch(dl, epoch);
+    start_epoch(dl, epoch, 0);
+    return 0;
+}
+
+cg_dataloader_state cg_loader_get_state(const cg_loader *dl) {
+    if (!cg_check_ptr(dl, "loader_get_state", "dl")) return (cg_dataloader_state){.epoch = -1};
+    int64_t next = dl->yielded; // written only by the caller's thread (next, set_epoch)
+    return (cg_dataloader_state){.rng = shuffle_rng(dl->o.seed, dl->epoch),
+                                 .epoch = dl->epoch,
+                                 .batch = next,
+                                 .sample = next * dl->o.batch * dl->o.world,
+                                 .world = dl->o.world};
+}
+
+int cg_loader_set_state(cg_loader *dl, const cg_dataloader_state *state) {
+    const char *op = "loader_set_state";
+    if (!cg_check_ptr(dl, op, "dl") || !cg_check_ptr(state, op, "state")) return -1;
+    cg_rng mine = shuffle_rng(dl->o.seed, state->epoch);
+    if (state->epoch < 0 || mine.state != state->rng.state || mine.inc != state->rng.inc) {
+        cg_error(CG_ERR_ARG,
+                 "%s: the state (epoch %lld) comes from a loader with another seed than this "
+                 "one's %llu: its batches cannot be reproduced",
+                 op, (long long)state->epoch, (unsigned long long)dl->o.seed);
+        return -1;
+    }
+    // Another batch size or world: the position is the samples read, in this loader's batches.
+    int64_t per_batch = (int64_t)dl->o.batch * dl->o.world, first = state->batch;
+    bool same = (state->world <= 1 ? 1 : state->world) == dl->o.world &&
+                state->sample == state->batch * per_batch;
+    if (!same) first = state->sample % per_batch == 0 ? state->sample / per_batch : -1;
+    int64_t total = dl->batches; // the same in every epoch
+    if (first < 0 || first > total) {
+        cg_error(CG_ERR_ARG,
+                 "%s: batch %lld (sample %lld) is not a batch boundary of this loader's %lld "
+                 "batches of %d x %d ranks",
+                 op, (long long)state->batch, (long long)state->sample, (long long)total,
+                 dl->o.batch, dl->o.world);
+        return -1;
+    }
+    start_epoch(dl, state->epoch, first);
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #ifndef CG_LOADER_H
 #define CG_LOADER_H
 
+#include "data.h"
 #include "dataset.h"
 #include "transforms.h"
 
@@ -51,6 +52,20 @@ int cg_loader_set_epoch(cg_loader *dl, int64_t epoch);
 int64_t cg_loader_epoch(const cg_loader *dl);
 int64_t cg_loader_num_batches(const cg_loader *dl);
 int64_t cg_loader_shard_size(const cg_loader *dl); // samples of this rank per epoch
+
+// Checkpoints: the position as cg_dataloader_state (io/data.h), so cg_checkpoint_meta's
+// `loader` saves and restores it: rng is the generator of the epoch's shuffle before it
+// draws (a function of the seed and the epoch), batch the next batch of the epoch, sample
+// the samples all ranks have read, world the world size. A loader built with the same
+// dataset, steps and options and given the state hands out the same batches from there
+// on, bit for bit (the order comes from (seed, epoch), each batch's transforms from (seed,
+// epoch, batch)), whatever the number of workers. A state saved at the end of an epoch
+// resumes at that end (the next call returns 0, then the next epoch).
+cg_dataloader_state cg_loader_get_state(const cg_loader *dl);
+// -1 (CG_ERR_ARG) if the state's generator is not this loader's for its epoch (another
+// seed), or its position is not a batch boundary here (another batch size or world size
+// continues at sample `sample` when that is one: sample / (batch * world)).
+int cg_loader_set_state(cg_loader *dl, const cg_dataloader_state *state);
 
 // The stream the random transforms of batch `batch` of epoch `epoch` draw from, sample
 // after sample in batch order.

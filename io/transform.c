@@ -63,6 +63,12 @@ int cg_tf_normalize(cg_sample *s, const float *mean, const float *std) {
     return 0;
 }
 
+void tf_gray(const float *rgb, size_t plane, float *out) {
+    const float *r = rgb, *g = r + plane, *b = g + plane;
+    for (size_t i = 0; i < plane; i++) // torchvision's tensor weights, in its order
+        out[i] = 0.2989f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+}
+
 int cg_tf_rgb_to_grayscale(cg_sample *s, int channels) {
     const char *op = "rgb_to_grayscale";
     if (tf_floats(s, op)) return -1;
@@ -74,16 +80,13 @@ int cg_tf_rgb_to_grayscale(cg_sample *s, int channels) {
     float *d = tf_alloc(op, channels, s->h, s->w);
     if (!d) return -1;
     size_t plane = (size_t)s->h * (size_t)s->w;
-    const float *r = s->data, *g = r + plane, *b = g + plane;
-    for (size_t i = 0; i < plane; i++) // torchvision's tensor weights, in its order
-        d[i] = 0.2989f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+    tf_gray(s->data, plane, d);
     for (int c = 1; c < channels; c++) memcpy(d + (size_t)c * plane, d, plane * sizeof *d);
     tf_replace(s, d, channels, s->h, s->w);
     return 0;
 }
 
-// An unbiased draw from [0, bound) by rejection of the biased tail.
-static uint32_t below(cg_rng *rng, uint32_t bound) {
+uint32_t tf_below(cg_rng *rng, uint32_t bound) {
     uint32_t threshold = (uint32_t)(-bound) % bound;
     for (;;) {
         uint32_t r = cg_rng_next(rng);
@@ -101,8 +104,8 @@ int cg_random_crop_params(cg_rng *rng, int h, int w, int th, int tw, int *top, i
                  th, tw, h, w);
         return -1;
     }
-    *top = (int)below(rng, (uint32_t)(h - th + 1));
-    *left = (int)below(rng, (uint32_t)(w - tw + 1));
+    *top = (int)tf_below(rng, (uint32_t)(h - th + 1));
+    *left = (int)tf_below(rng, (uint32_t)(w - tw + 1));
     return 0;
 }
 
@@ -125,8 +128,8 @@ int cg_random_resized_crop_params(cg_rng *rng, int h, int w, const float scale[2
         double aspect = exp(lo + (hi - lo) * cg_rng_uniform(rng));
         int cw = (int)nearbyint(sqrt(target * aspect)), ch = (int)nearbyint(sqrt(target / aspect));
         if (cw > 0 && cw <= w && ch > 0 && ch <= h) {
-            box[0] = (int)below(rng, (uint32_t)(h - ch + 1));
-            box[1] = (int)below(rng, (uint32_t)(w - cw + 1));
+            box[0] = (int)tf_below(rng, (uint32_t)(h - ch + 1));
+            box[1] = (int)tf_below(rng, (uint32_t)(w - cw + 1));
             box[2] = ch, box[3] = cw;
             return 0;
         }
@@ -192,6 +195,17 @@ cg_transform cg_t_random_vertical_flip(float p) {
     return (cg_transform){.kind = CG_T_RANDOM_VFLIP, .p = p};
 }
 
+// Resize and RandomResizedCrop's resampling: antialias as torchvision 0.14 on tensors,
+// bilinear only (its ValueError for other modes).
+static int resize(cg_sample *s, int height, int width, cg_interp interp, bool antialias) {
+    if (!antialias) return cg_tf_resize(s, height, width, interp);
+    if (interp != CG_INTERP_BILINEAR) {
+        cg_error(CG_ERR_ARG, "resize: antialias is supported for bilinear interpolation only");
+        return -1;
+    }
+    return cg_tf_resize_antialias(s, height, width);
+}
+
 // torchvision's RandomCrop.forward: pad, pad_if_needed (both sides by the shortfall), then
 // a window drawn by get_params.
 static int random_crop(const cg_transform *t, cg_sample *s, cg_rng *rng) {
@@ -214,7 +228,7 @@ static int random_resized_crop(const cg_transform *t, cg_sample *s, cg_rng *rng)
         cg_random_resized_crop_params(rng, s->h, s->w, t->scale, t->ratio, box) ||
         cg_tf_crop(s, box[0], box[1], box[2], box[3]))
         return -1;
-    return cg_tf_resize(s, t->height, t->width, t->interp);
+    return resize(s, t->height, t->width, t->interp, t->antialias);
 }
 
 // RandomErasing.forward: erase with probability p, at a box drawn after the coin.
@@ -223,6 +237,7 @@ static int random_erasing(const cg_transform *t, cg_sample *s, cg_rng *rng) {
     if (tf_floats(s, "random_erasing")) return -1;
     if (!(cg_rng_uniform(rng) < t->p)) return 0;
     if (cg_random_erasing_params(rng, s->h, s->w, t->scale, t->ratio, box)) return -1;
+    if (t->random_value) return cg_tf_erase_noise(s, box[0], box[1], box[2], box[3], rng);
     return cg_tf_erase(s, box[0], box[1], box[2], box[3], t->value);
 }
 
@@ -239,7 +254,7 @@ static int apply_one(const cg_transform *t, cg_sample *s, cg_rng *rng) {
         }
         return cg_tf_normalize(s, t->mean, t->std);
     case CG_T_RESIZE:
-        return cg_tf_resize(s, t->height, t->width, t->interp);
+        return resize(s, t->height, t->width, t->interp, t->antialias);
     case CG_T_CENTER_CROP:
         return cg_tf_center_crop(s, t->height, t->width);
     case CG_T_PAD:
@@ -257,6 +272,12 @@ static int apply_one(const cg_transform *t, cg_sample *s, cg_rng *rng) {
         return random_erasing(t, s, rng);
     case CG_T_RANDOM_VFLIP:
         return cg_rng_uniform(rng) < t->p ? cg_tf_vflip(s) : tf_floats(s, "vflip");
+    case CG_T_RANDOM_ROTATION:
+        return tf_random_rotation(t, s, rng);
+    case CG_T_RANDOM_AFFINE:
+        return tf_random_affine(t, s, rng);
+    case CG_T_COLOR_JITTER:
+        return tf_color_jitter(t, s, rng);
     }
     cg_error(CG_ERR_ARG, "transform: unknown kind %d", (int)t->kind);
     return -1;

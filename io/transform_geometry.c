@@ -3,10 +3,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "../ops/interpolate_internal.h"
 #include "../tensor/alloc.h"
 #include "transform_internal.h"
 
-// ---- resize: F.interpolate(align_corners=False), antialias off --------------------------------
+// ---- resize: F.interpolate(align_corners=False), antialias off or on -------------------------
 
 // Source row/column of each output one for bilinear: index, neighbour and weight of the
 // neighbour (PyTorch's area_pixel_compute_source_index in float).
@@ -30,19 +31,48 @@ static void nearest_taps(int in, int out, int *i0) {
     }
 }
 
-int cg_tf_resize(cg_sample *s, int height, int width, cg_interp interp) {
-    const char *op = "resize";
+// Resize's size: (height, width), or with width 0 an int size (the smaller edge becomes
+// `height`, the other follows); -1 after cg_error naming `op`.
+static int resize_size(cg_sample *s, const char *op, int *height, int *width) {
     if (tf_floats(s, op)) return -1;
-    if (height < 1 || width < 0) {
-        cg_error(CG_ERR_ARG, "%s: size (%d, %d) must be positive", op, height, width);
+    if (*height < 1 || *width < 0) {
+        cg_error(CG_ERR_ARG, "%s: size (%d, %d) must be positive", op, *height, *width);
         return -1;
     }
-    if (width == 0) { // an int size: the smaller edge becomes `height`, the other follows
+    if (*width == 0) {
         int small = s->h <= s->w ? s->h : s->w, large = s->h <= s->w ? s->w : s->h;
-        int other = (int)((int64_t)height * large / small);
-        width = s->h <= s->w ? other : height;
-        height = s->h <= s->w ? height : other;
+        int other = (int)((int64_t)*height * large / small);
+        *width = s->h <= s->w ? other : *height;
+        *height = s->h <= s->w ? *height : other;
     }
+    return 0;
+}
+
+// F.resize(antialias=True) on a tensor is F.interpolate(mode="bilinear", antialias=True):
+// ops/interpolate's weight tables and passes, run on this thread (a loader worker is not
+// part of the compute team).
+int cg_tf_resize_antialias(cg_sample *s, int height, int width) {
+    const char *op = "resize_antialias";
+    if (resize_size(s, op, &height, &width)) return -1;
+    float *d = tf_alloc(op, s->c, height, width);
+    if (!d) return -1;
+    interp_plan p = {.dims = 2,
+                     .planes = s->c,
+                     .in = {s->h, s->w},
+                     .out = {height, width},
+                     .mode = CG_INTERPOLATE_BILINEAR,
+                     .antialias = true};
+    if (!cg_interp_resample_serial(&p, s->data, d)) {
+        cg_dealloc(d);
+        return -1;
+    }
+    tf_replace(s, d, s->c, height, width);
+    return 0;
+}
+
+int cg_tf_resize(cg_sample *s, int height, int width, cg_interp interp) {
+    const char *op = "resize";
+    if (resize_size(s, op, &height, &width)) return -1;
     float *d = tf_alloc(op, s->c, height, width);
     int *y0 = cg_alloc(sizeof(int) * (size_t)(2 * height + 2 * width));
     float *wy = cg_alloc(sizeof(float) * (size_t)(height + width));

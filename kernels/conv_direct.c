@@ -154,8 +154,8 @@ bool cg_conv_direct_fills_vectors(cg_conv_direction d, const cg_conv_geometry *g
 // Channel c of one image -> its ph*pw phase planes (their rows row_stride apart, between
 // the other channels'): phase (a, b) [i][j] = input[a + sh*i - pad_top][b + sw*j -
 // pad_left], zero outside the input.
-static void prepare_channel(const direct *p, cg_direct_pad_row_fn pad_row, const float *input,
-                            float *planes) {
+CG_SIMD_CLONES static void prepare_channel(const direct *p, cg_direct_pad_row_fn pad_row,
+                                           const float *input, float *planes) {
     // Stride 1: a plane's row is the padded row. Strided: a row is padded once into `row`
     // and each column phase read out of it with a constant stride (no bounds per phase);
     // rows wider than the buffer take the bounded copy per phase.

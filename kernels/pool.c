@@ -1,5 +1,6 @@
-// kernels/pool.c - MaxPool2d(2) on one plane: AVX-512 (16 outputs per step, the even and odd
-// columns of two input rows split by permutes) or portable C.
+// kernels/pool.c - max pooling of one plane: MaxPool2d(2) (AVX-512: 16 outputs per step, the
+// even and odd columns of two input rows split by permutes) and any window inside the plane
+// (AVX-512: 16 outputs per step, each tap a load or a gather), or portable C.
 //
 // The portable loop is branch-free (the winning tap of a trained network's windows is close
 // to random, so a compare-and-branch mispredicts about half the time) but reads every other
@@ -83,6 +84,75 @@ AVX512 static bool pool_avx512(const float *x, int64_t W, int64_t OH, int64_t OW
     return nan == 0;
 }
 #endif
+
+// One output's window at `start` (its first tap's flat index), PyTorch's rule.
+static inline void window_max(const float *x, int64_t start, int64_t W, const cg_pool_taps *t,
+                              float *y, float *argmax) {
+    float best = -__builtin_inff();
+    int64_t best_at = start;
+    for (int64_t h = 0; h < t->kernel[0]; h++)
+        for (int64_t c = 0; c < t->kernel[1]; c++) {
+            int64_t at = start + h * t->dilation[0] * W + c * t->dilation[1];
+            float v = x[at];
+            if (v > best || v != v) best = v, best_at = at;
+        }
+    *y = best;
+    *argmax = (float)best_at;
+}
+
+static void inside_portable(const float *x, int64_t W, int64_t OH, int64_t OW,
+                            const cg_pool_taps *t, float *y, float *argmax) {
+    for (int64_t oh = 0; oh < OH; oh++)
+        for (int64_t ow = 0; ow < OW; ow++)
+            window_max(x, oh * t->stride[0] * W + ow * t->stride[1], W, t, y + oh * OW + ow,
+                       argmax + oh * OW + ow);
+}
+
+#if CG_X86_SIMD
+// 16 outputs of a row at a time: every tap is one vector (a load at stride 1, else a gather
+// of lanes `stride` apart), compared with the running maximum under PyTorch's rule.
+AVX512 static void inside_avx512(const float *x, int64_t W, int64_t OH, int64_t OW,
+                                 const cg_pool_taps *t, float *y, float *argmax) {
+    const int64_t sw = t->stride[1];
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i lane_offset = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)sw));
+    for (int64_t oh = 0; oh < OH; oh++) {
+        for (int64_t ow = 0; ow < OW; ow += 16) {
+            __mmask16 out = first_lanes(OW - ow);
+            int64_t start = oh * t->stride[0] * W + ow * sw; // lane 0's first tap
+            __m512 best = _mm512_set1_ps(-__builtin_inff());
+            __m512i best_at = _mm512_add_epi32(lane_offset, _mm512_set1_epi32((int)start));
+            for (int64_t h = 0; h < t->kernel[0]; h++)
+                for (int64_t c = 0; c < t->kernel[1]; c++) {
+                    int64_t at = start + h * t->dilation[0] * W + c * t->dilation[1];
+                    __m512 v = sw == 1 ? _mm512_maskz_loadu_ps(out, x + at)
+                                       : _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out,
+                                                                  lane_offset, x + at, 4);
+                    __mmask16 take = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) |
+                                     _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+                    best = _mm512_mask_blend_ps(take, best, v);
+                    best_at = _mm512_mask_blend_epi32(
+                        take, best_at, _mm512_add_epi32(lane_offset, _mm512_set1_epi32((int)at)));
+                }
+            _mm512_mask_storeu_ps(y + oh * OW + ow, out, best);
+            _mm512_mask_storeu_ps(argmax + oh * OW + ow, out, _mm512_cvtepi32_ps(best_at));
+        }
+    }
+}
+#endif
+
+void cg_max_pool_inside_plane(const float *x, int64_t H, int64_t W, int64_t OH, int64_t OW,
+                              const cg_pool_taps *t, float *y, float *argmax) {
+#if CG_X86_SIMD
+    if (H * W < ((int64_t)1 << 24) && __builtin_cpu_supports("avx512f")) {
+        inside_avx512(x, W, OH, OW, t, y, argmax);
+        return;
+    }
+#else
+    (void)H;
+#endif
+    inside_portable(x, W, OH, OW, t, y, argmax);
+}
 
 bool cg_max_pool_2x2_plane(const float *x, int64_t H, int64_t W, int64_t OH, int64_t OW, float *y,
                            float *argmax) {

@@ -5,6 +5,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+// The window shape of a max pooling: kernel, stride and dilation as (rows, columns).
+typedef struct cg_pool_taps {
+    int64_t kernel[2], stride[2], dilation[2];
+} cg_pool_taps;
+
+// Max pooling of one plane whose windows all lie inside it (no padding, no ceil_mode
+// overhang), any kernel, stride and dilation: y (OH, OW) = each window's maximum, argmax
+// (OH, OW) = its flat index in the plane, by PyTorch's rule: the taps are visited row-major
+// and a tap replaces the maximum if it is greater or NaN (ties: the first tap; NaN: the
+// last NaN). AVX-512 takes 16 outputs at a time (gathers when the stride is not 1), for
+// H * W below 2^24 (indices exact in float); elsewhere a portable loop gives the same answer.
+void cg_max_pool_inside_plane(const float *x, int64_t H, int64_t W, int64_t OH, int64_t OW,
+                              const cg_pool_taps *t, float *y, float *argmax);
+
 // MaxPool2d(2) on one plane whose windows all lie inside it: y (OH, OW) = the maximum of each
 // 2x2 window of x (H, W) at (2*oh, 2*ow), argmax (OH, OW) = the flat index in the plane of
 // the first of its four inputs (row-major) holding that maximum, as PyTorch picks it.

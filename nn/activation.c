@@ -7,6 +7,7 @@
 
 #include "../ops/activations.h"
 #include "../ops/math.h"
+#include "../ops/pool1d.h"
 #include "../ops/view.h"
 #include "layers.h"
 #include "layers_internal.h"
@@ -15,14 +16,17 @@ static cg_tensor *relu_forward(cg_module *m, cg_tensor *x) {
     (void)m;
     return cg_relu(x);
 }
-// ReLU then MaxPool2d: max_pool2d(relu(x)) in one op (ops/functional.h).
+// ReLU then MaxPool2d or MaxPool1d: max_pool(relu(x)) in one op (ops/functional.h,
+// ops/pool1d.h).
 static bool relu_pairs_with(const cg_module *m, const cg_module *next) {
     (void)m;
-    return cg_max_pool_module_options(next) != NULL;
+    return cg_max_pool_module_options(next) || cg_max_pool1d_module_options(next);
 }
 static cg_tensor *relu_forward_pair(cg_module *m, cg_module *next, cg_tensor *x) {
     (void)m;
-    return cg_relu_max_pool2d(x, cg_max_pool_module_options(next));
+    const cg_pool_options *two_d = cg_max_pool_module_options(next);
+    return two_d ? cg_relu_max_pool2d(x, two_d)
+                 : cg_relu_max_pool1d(x, cg_max_pool1d_module_options(next));
 }
 
 // No describe prints "Name()".

@@ -12,6 +12,8 @@ cg_module *cg_module_with_config(const cg_module_class *cls, const void *config,
 
 // m's options if it is a MaxPool2d module (else NULL): ReLU fuses with it.
 const cg_pool_options *cg_max_pool_module_options(const cg_module *m);
+// Likewise for a MaxPool1d module (its 1-D options).
+const cg_pool_options *cg_max_pool1d_module_options(const cg_module *m);
 // Whether m is a MaxPool1d or AdaptiveMaxPool1d (nn/pool1d.c), and its forward with
 // return_indices for cg_max_pool_forward_with_indices.
 bool cg_pool1d_is_max(const cg_module *m);

@@ -86,6 +86,10 @@ static cg_module *adaptive(const cg_module_class *cls, pool1d_kind kind, int out
     return cg_module_with_config(cls, &c, sizeof c);
 }
 
+const cg_pool_options *cg_max_pool1d_module_options(const cg_module *m) {
+    return m && m->cls == &max_class ? &((const pool1d_config *)m->impl)->o : NULL;
+}
+
 cg_module *cg_MaxPool1d(const cg_pool_options *options) {
     return pool1d(&max_class, MAX, options);
 }

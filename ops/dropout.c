@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "../autograd/op.h"
+#include "../kernels/simd_clones.h"
 #include "functional.h"
 
 // The mask is not kept for backward: the node holds the generator's state before the
@@ -22,6 +23,41 @@ typedef struct mask_ctx {
     int64_t groups; // one draw per group of numel / groups consecutive elements
 } mask_ctx;
 
+// Draws are taken DRAW_BLOCK at a time (cg_rng_uniforms), so the generator's state stays in
+// registers and the loops below see plain arrays.
+#define DRAW_BLOCK 256
+
+// Adding -0 changes no value, not even a -0 product: y = x * m keeps its sign, as PyTorch's.
+static const float no_shift[2] = {-0.0f, -0.0f};
+
+// For each group g in order: keep = (draw >= p), then out = in * m + shift[keep] over its
+// `inner` elements, m = keep ? scale : 0 (a group is kept only if scale != 0: p < 1). Forward and
+// backward (shift 0) share it, so the backward redraws the forward's mask from the saved generator
+// state.
+CG_SIMD_CLONES static void apply_groups(cg_rng *rng, const float *in, float *out, int64_t groups,
+                                        int64_t inner, float p, float scale, const float shift[2]) {
+    const float dropped = shift[0], kept = shift[1]; // locals: out might alias shift
+    float draws[DRAW_BLOCK];
+    for (int64_t g0 = 0; g0 < groups; g0 += DRAW_BLOCK) {
+        int64_t n = groups - g0 < DRAW_BLOCK ? groups - g0 : DRAW_BLOCK;
+        cg_rng_uniforms(rng, draws, n);
+        if (inner == 1) { // element dropout: one draw per element, a loop GCC vectorises
+            for (int64_t k = 0; k < n; k++) {
+                bool keep = draws[k] >= p;
+                out[g0 + k] = in[g0 + k] * (keep ? scale : 0.0f) + (keep ? kept : dropped);
+            }
+            continue;
+        }
+        for (int64_t k = 0; k < n; k++) {
+            bool keep = draws[k] >= p;
+            float m = keep ? scale : 0.0f, add = keep ? kept : dropped;
+            const float *x = in + (g0 + k) * inner;
+            float *y = out + (g0 + k) * inner;
+            for (int64_t i = 0; i < inner; i++) y[i] = x[i] * m + add;
+        }
+    }
+}
+
 // dx = g * multiplier: 0 for a dropped group, else the kept elements' scale
 static void dropout_backward(cg_node *n, const cg_tensor *grad) {
     const mask_ctx *c = n->ctx;
@@ -29,11 +65,7 @@ static void dropout_backward(cg_node *n, const cg_tensor *grad) {
     cg_tensor *dx = cg_empty_like(grad);
     if (!dx) return;
     int64_t inner = c->groups ? dx->numel / c->groups : 0;
-    for (int64_t g = 0; g < c->groups; g++) {
-        float multiplier = cg_rng_uniform(&rng) >= c->p ? c->scale : 0.0f;
-        for (int64_t i = g * inner; i < (g + 1) * inner; i++)
-            dx->data[i] = grad->data[i] * multiplier;
-    }
+    apply_groups(&rng, grad->data, dx->data, c->groups, inner, c->p, c->scale, no_shift);
     cg_accumulate_grad(n->inputs[0], dx);
 }
 const cg_op cg_op_dropout = {"dropout", dropout_backward, "generator state (mask drawn again)"};
@@ -51,38 +83,19 @@ static bool check_p(const char *op, cg_tensor *x, float p) {
     return true;
 }
 
-// The mask of `groups` groups of `inner` consecutive elements: each group is kept with
-// probability 1-p (one draw per group) and then holds `scale`, else 0. NULL on failure.
-static cg_tensor *group_mask(const cg_tensor *x, int64_t groups, float p, float scale,
-                             mask_ctx *c) {
-    *c = (mask_ctx){*cg_global_rng(), p, scale, groups};
-    cg_tensor *draws = cg_rand(1, (int64_t[]){groups}, NULL);
-    cg_tensor *mask = cg_empty_like(x);
-    if (!draws || !mask) {
-        cg_free(draws);
-        cg_free(mask);
-        return NULL;
-    }
-    int64_t inner = groups ? x->numel / groups : 0;
-    for (int64_t i = 0; i < x->numel; i++) mask->data[i] = draws->data[i / inner] >= p ? scale : 0;
-    cg_free(draws);
-    return mask;
-}
-
-// y = x * mask + shift (shift[0] where the mask is 0, shift[1] where it is not), recorded
-// with the generator state that drew the mask for backward (mask_ctx).
-static cg_tensor *apply_mask(cg_tensor *x, cg_tensor *mask, const float shift[2], const cg_op *op,
-                             const mask_ctx *c) {
+// y = x * mask + shift over `groups` groups of numel / groups consecutive elements: each group
+// is kept with probability 1-p (one draw from the global generator per group, in order) and
+// then multiplied by `scale`, else by 0; shift[0] is added where dropped, shift[1] where kept.
+// Recorded with the generator state that drew the mask, for backward (mask_ctx).
+static cg_tensor *masked(cg_tensor *x, int64_t groups, float p, float scale, const float shift[2],
+                         const cg_op *op) {
+    mask_ctx c = {*cg_global_rng(), p, scale, groups};
     cg_tensor *y = cg_empty_like(x);
-    if (!y) {
-        cg_free(mask);
-        return NULL;
-    }
-    for (int64_t i = 0; i < x->numel; i++)
-        y->data[i] = x->data[i] * mask->data[i] + shift[mask->data[i] != 0];
-    cg_free(mask);
+    if (!y) return NULL;
+    apply_groups(cg_global_rng(), x->data, y->data, groups, groups ? x->numel / groups : 0, p,
+                 scale, shift);
     cg_node *n = cg_record(y, op, 1, &x);
-    if (n && !cg_node_set_ctx(n, c, sizeof *c)) { // reported by cg_alloc
+    if (n && !cg_node_set_ctx(n, &c, sizeof c)) { // reported by cg_alloc
         cg_free(y);
         return NULL;
     }
@@ -93,9 +106,7 @@ static cg_tensor *apply_mask(cg_tensor *x, cg_tensor *mask, const float shift[2]
 // gradient), as PyTorch.
 static cg_tensor *inverted_dropout(cg_tensor *x, int64_t groups, float p, const cg_op *op) {
     float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
-    mask_ctx c;
-    cg_tensor *mask = group_mask(x, groups, p, scale, &c);
-    return mask ? apply_mask(x, mask, (const float[2]){0, 0}, op, &c) : NULL;
+    return masked(x, groups, p, scale, no_shift, op);
 }
 
 cg_tensor *cg_dropout(cg_tensor *x, float p, bool training) {
@@ -159,9 +170,6 @@ cg_tensor *cg_alpha_dropout(cg_tensor *x, float p, bool training) {
     // kept: a x + alpha a p; dropped: alpha a (p - 1), a = 1 / sqrt((alpha^2 p + 1)(1 - p))
     double alpha = ALPHA_DROPOUT_ALPHA;
     double a = 1.0 / sqrt((alpha * alpha * p + 1) * (1 - p));
-    mask_ctx c;
-    cg_tensor *mask = group_mask(x, x->numel, p, (float)a, &c);
-    if (!mask) return NULL;
     const float shift[2] = {(float)(alpha * a * (p - 1)), (float)(alpha * a * p)};
-    return apply_mask(x, mask, shift, &cg_op_alpha_dropout, &c);
+    return masked(x, x->numel, p, (float)a, shift, &cg_op_alpha_dropout);
 }

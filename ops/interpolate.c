@@ -69,8 +69,9 @@ static void pass_shape(const interp_plan *p, int d, int64_t *outer, int64_t *inn
 }
 
 // x (planes, in...) -> y (planes, out...), or with `adjoint` dy -> dx; the passes between
-// go through temporaries.
-static bool resample(const interp_plan *p, const float *from, float *to, bool adjoint) {
+// go through temporaries. `serial`: every pass on the calling thread.
+static bool resample(const interp_plan *p, const float *from, float *to, bool adjoint,
+                     bool serial) {
     interp_axis tables[CG_INTERP_MAX_DIMS] = {{0}};
     float *buffer[CG_INTERP_MAX_DIMS] = {NULL};
     bool ok = true;
@@ -90,7 +91,11 @@ static bool resample(const interp_plan *p, const float *from, float *to, bool ad
         pass ps = {&tables[d], outer, inner, adjoint ? next : (float *)cur,
                    adjoint ? (float *)cur : next};
         int64_t work = (n_in + n_out) / (outer > 0 ? outer : 1) * tables[d].taps + 1;
-        cg_parallel_for(outer, CG_PARALLEL_MIN / work, adjoint ? pass_adjoint : pass_forward, &ps);
+        cg_range_fn fn = adjoint ? pass_adjoint : pass_forward;
+        if (serial)
+            fn(&ps, 0, outer);
+        else
+            cg_parallel_for(outer, CG_PARALLEL_MIN / work, fn, &ps);
         cur = next;
     }
     for (int d = 0; d < CG_INTERP_MAX_DIMS; d++) {
@@ -100,10 +105,14 @@ static bool resample(const interp_plan *p, const float *from, float *to, bool ad
     return ok;
 }
 
+bool cg_interp_resample_serial(const interp_plan *p, const float *from, float *to) {
+    return resample(p, from, to, false, true);
+}
+
 // y = resample(x): dx = the transposed passes of dy, first dim first
 static void interpolate_backward(cg_node *n, const cg_tensor *grad) {
     cg_tensor *dx = cg_empty_like(n->inputs[0]);
-    if (!dx || !resample(n->ctx, grad->data, dx->data, true)) return;
+    if (!dx || !resample(n->ctx, grad->data, dx->data, true, false)) return;
     cg_accumulate_grad(n->inputs[0], dx);
 }
 const cg_op cg_op_interpolate = {"interpolate", interpolate_backward, "sizes, mode"};
@@ -114,7 +123,7 @@ cg_tensor *cg_interpolate(cg_tensor *x, const cg_interpolate_options *options) {
     int64_t shape[5] = {x->shape[0], x->shape[1]};
     for (int d = 0; d < p.dims; d++) shape[2 + d] = p.out[d];
     cg_tensor *y = cg_empty(x->ndim, shape);
-    if (!y || !resample(&p, x->data, y->data, false)) {
+    if (!y || !resample(&p, x->data, y->data, false, false)) {
         cg_free(y);
         return NULL;
     }

@@ -36,4 +36,10 @@ typedef struct interp_axis {
 bool cg_interp_axis_build(const interp_plan *p, int dim, interp_axis *t);
 void cg_interp_axis_free(interp_axis *t);
 
+// The forward resampling x (planes, in...) -> y (planes, out...) of a plan built by hand
+// (every field set, as cg_interp_resolve would), all on the calling thread: for callers
+// outside the compute team, such as io's Resize on the loader's worker threads. false when
+// out of memory.
+bool cg_interp_resample_serial(const interp_plan *p, const float *from, float *to);
+
 #endif

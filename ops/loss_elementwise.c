@@ -15,6 +15,7 @@ typedef struct elementwise_plan {
     elementwise_loss kind;
     float param; // smooth_l1's beta, huber's delta
     bool log_target;
+    bool dense; // input and target have the output's shape: element i reads both at i
     cg_loss_reduction reduce;
     int ndim; // the output's shape, and the input's and target's strides read at it
     int64_t shape[CG_MAX_DIMS], x_strides[CG_MAX_DIMS], t_strides[CG_MAX_DIMS];
@@ -22,9 +23,14 @@ typedef struct elementwise_plan {
 
 enum { SAVED_WEIGHT, SAVED_POS_WEIGHT }; // materialised at the output's shape
 
-// Where output element i reads the input (*xo) and the target (*to).
+// Where output element i reads the input (*xo) and the target (*to). The divisions cost more
+// than the loss itself, so the common case of equal shapes skips them.
 static void offsets(const elementwise_plan *p, int64_t i, int64_t *xo, int64_t *to) {
     *xo = *to = 0;
+    if (p->dense) {
+        *xo = *to = i;
+        return;
+    }
     for (int d = p->ndim - 1; d >= 0; d--) {
         int64_t k = i % p->shape[d];
         i /= p->shape[d];
@@ -146,7 +152,8 @@ static bool plan_shapes(const char *op, const cg_tensor *x, const cg_tensor *t, 
                  same ? "" : " or broadcast (PyTorch's rules)");
         return false;
     }
-    if (cg_same_shape(x, t)) {
+    p->dense = cg_same_shape(x, t);
+    if (p->dense) {
         p->ndim = x->ndim;
         for (int d = 0; d < x->ndim; d++) p->shape[d] = x->shape[d];
     }
@@ -174,6 +181,7 @@ static cg_tensor *spread(const char *op, const char *name, const cg_tensor *w,
     }
     cg_broadcast_strides(w->ndim, w->shape, p->ndim, p->shape, strides);
     elementwise_plan reader = *p; // read w through the "input" strides
+    reader.dense = false;
     for (int d = 0; d < p->ndim; d++) reader.x_strides[d] = strides[d];
     for (int64_t i = 0; i < out->numel; i++) {
         int64_t wo, unused;

@@ -21,42 +21,6 @@ static bool windows_inside(const pool_geometry *g) {
            (g->OW - 1) * g->stride[1] + (g->kernel[1] - 1) * g->dilation[1] + 1 <= g->W;
 }
 
-// One plane when windows_inside(g).
-static void max_pool_plane_inside(const pool_geometry *g, const float *xp, float *y,
-                                  float *argmax) {
-    const int64_t W = g->W, kh = g->kernel[0], kw = g->kernel[1];
-    const int64_t dh = g->dilation[0] * W, dw = g->dilation[1];
-    for (int64_t oh = 0; oh < g->OH; oh++) {
-        for (int64_t ow = 0; ow < g->OW; ow++) {
-            // Branch-free: which tap wins is random, so a compare-and-branch mispredicts about
-            // half the time. First the maximum (maxss), then the first tap that equals it.
-            int64_t start = oh * g->stride[0] * W + ow * g->stride[1], best_at = start;
-            float best = xp[start];
-            int has_nan = 0;
-            for (int64_t h = 0; h < kh; h++)
-                for (int64_t c = 0; c < kw; c++) {
-                    float v = xp[start + h * dh + c * dw];
-                    best = v > best ? v : best;
-                    has_nan |= v != v;
-                }
-            for (int64_t h = kh - 1; h >= 0; h--)
-                for (int64_t c = kw - 1; c >= 0; c--) {
-                    int64_t at = start + h * dh + c * dw, take = -(int64_t)(xp[at] == best);
-                    best_at ^= (best_at ^ at) & take; // at if equal: a mask, so no branch
-                }
-            if (has_nan) { // the last NaN wins
-                for (int64_t h = 0; h < kh; h++)
-                    for (int64_t c = 0; c < kw; c++)
-                        if (xp[start + h * dh + c * dw] != xp[start + h * dh + c * dw])
-                            best_at = start + h * dh + c * dw;
-                best = xp[best_at];
-            }
-            y[oh * g->OW + ow] = best;
-            argmax[oh * g->OW + ow] = (float)best_at;
-        }
-    }
-}
-
 // One plane, any geometry (padding, ceil_mode, adaptive): windows clipped to the input.
 static void max_pool_plane_general(const pool_geometry *g, const float *xp, float *y,
                                    float *argmax) {
@@ -100,13 +64,16 @@ static void max_forward_planes(void *ctx, int64_t p0, int64_t p1) {
     const float *x = j->x;
     float *y = j->y, *argmax = j->argmax;
     bool inside = windows_inside(g), two = pool_2x2(g);
+    const cg_pool_taps taps = {{g->kernel[0], g->kernel[1]},
+                               {g->stride[0], g->stride[1]},
+                               {g->dilation[0], g->dilation[1]}};
     for (int64_t p = p0; p < p1; p++) {
         const float *xp = x + p * g->H * g->W;
         float *yp = y + p * g->OH * g->OW, *ap = argmax + p * g->OH * g->OW;
         // the 2x2 kernel declines planes with a NaN (kernels/pool.h)
         if (two && cg_max_pool_2x2_plane(xp, g->H, g->W, g->OH, g->OW, yp, ap)) continue;
         if (inside)
-            max_pool_plane_inside(g, xp, yp, ap);
+            cg_max_pool_inside_plane(xp, g->H, g->W, g->OH, g->OW, &taps, yp, ap);
         else
             max_pool_plane_general(g, xp, yp, ap);
     }
@@ -130,15 +97,18 @@ static void scatter_planes(void *ctx, int64_t p0, int64_t p1) {
                                            g->W, g->OH, g->OW, dx + p * g->H * g->W);
             continue;
         }
+        // Any other window: the plane is zeroed and takes the sums while it is in L1.
+        float *plane = dx + p * g->H * g->W;
+        memset(plane, 0, (size_t)(g->H * g->W) * sizeof(float));
         for (int64_t o = p * g->OH * g->OW; o < (p + 1) * g->OH * g->OW; o++)
-            dx[p * g->H * g->W + (int64_t)argmax[o]] += dy[o];
+            plane[(int64_t)argmax[o]] += dy[o];
     }
 }
 
 static void scatter_to_argmax(cg_node *n, const float *dy) {
     const pool_geometry *g = n->ctx;
-    // MaxPool2d(2): each input is in one window, a plane at a time (kernels/pool.h)
-    cg_tensor *dx = pool_2x2(g) ? cg_empty_like(n->inputs[0]) : cg_zeros_like(n->inputs[0]);
+    // Every plane is zeroed by scatter_planes as it goes (no separate zero fill of dx).
+    cg_tensor *dx = cg_empty_like(n->inputs[0]);
     if (!dx) return;
     max_job j = {g, dy, dx->data, n->saved[0]->data};
     cg_pool_for_planes(g, scatter_planes, &j);

@@ -90,6 +90,13 @@ cg_tensor *cg_max_pool1d_with_indices(cg_tensor *x, const cg_pool_options *optio
     return max_pool1d(x, options, indices);
 }
 
+cg_tensor *cg_relu_max_pool1d(cg_tensor *x, const cg_pool_options *options) {
+    cg_pool_options o;
+    if (!check_input("relu_max_pool1d", x) || !options_2d("relu_max_pool1d", x, options, &o))
+        return NULL;
+    return squeezed(cg_relu_max_pool2d(cg_unsqueeze(x, -2), &o), NULL);
+}
+
 cg_tensor *cg_avg_pool1d(cg_tensor *x, const cg_pool_options *options) {
     cg_pool_options o;
     if (!check_input("avg_pool1d", x) || !options_2d("avg_pool1d", x, options, &o)) return NULL;

@@ -14,6 +14,9 @@ cg_tensor *cg_max_pool1d(cg_tensor *x, const cg_pool_options *options);
 // each output copied (the first maximum of its window; a NaN wins, the last one).
 cg_tensor *cg_max_pool1d_with_indices(cg_tensor *x, const cg_pool_options *options,
                                       cg_tensor **indices);
+// max_pool1d(relu(x)) in one op, as cg_relu_max_pool2d (a ReLU module followed by a
+// MaxPool1d module in a cg_Sequential runs as this).
+cg_tensor *cg_relu_max_pool1d(cg_tensor *x, const cg_pool_options *options);
 cg_tensor *cg_avg_pool1d(cg_tensor *x, const cg_pool_options *options); // count_include_pad
 // Output position i averages (or takes the maximum of) [floor(i * L / out),
 // ceil((i + 1) * L / out)).

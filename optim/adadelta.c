@@ -8,6 +8,7 @@
 //   p = p - lr * delta
 #include <math.h>
 
+#include "../kernels/simd_clones.h"
 #include "../tensor/parallel.h"
 #include "optimizer_internal.h"
 
@@ -26,8 +27,10 @@ typedef struct adadelta_update {
     cg_optim_param *p;
 } adadelta_update;
 
-static void adadelta_range(void *ctx, int64_t begin, int64_t end) {
-    const adadelta_update *u = ctx;
+// A copy of the update's scalars in a local: read through ctx, every store to the arrays
+// could change them, and GCC would reload them per element instead of vectorising.
+CG_SIMD_CLONES static void adadelta_range(void *ctx, int64_t begin, int64_t end) {
+    const adadelta_update local = *(const adadelta_update *)ctx, *u = &local;
     float *p = u->p->param, *v = u->p->state[SQUARE_AVG], *acc = u->p->state[ACC_DELTA];
     const float *grad = u->p->grad;
     for (int64_t i = begin; i < end; i++) {

@@ -11,6 +11,7 @@
 // for every use that can observe it.
 #include <math.h>
 
+#include "../kernels/simd_clones.h"
 #include "../tensor/parallel.h"
 #include "optimizer_internal.h"
 
@@ -35,8 +36,10 @@ typedef struct adagrad_update {
     const float *grad;
 } adagrad_update;
 
-static void adagrad_range(void *ctx, int64_t begin, int64_t end) {
-    const adagrad_update *u = ctx;
+// A copy of the update's scalars in a local: read through ctx, every store to the arrays
+// could change them, and GCC would reload them per element instead of vectorising.
+CG_SIMD_CLONES static void adagrad_range(void *ctx, int64_t begin, int64_t end) {
+    const adagrad_update local = *(const adagrad_update *)ctx, *u = &local;
     float *param = u->param, *sum = u->sum;
     const float *grad = u->grad;
     for (int64_t i = begin; i < end; i++) {

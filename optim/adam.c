@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "../tensor/alloc.h"
+#include "../kernels/simd_clones.h"
 #include "../tensor/parallel.h"
 #include "optimizer_internal.h"
 
@@ -45,9 +46,11 @@ typedef struct adam_update {
     const float *grad;
 } adam_update;
 
-static void adam_range(void *ctx, int64_t begin, int64_t end) {
-    const adam_update *u = ctx;
-    const adam_scalars *s = u->s;
+// A copy of the update's scalars in a local: read through ctx, every store to the arrays
+// could change them, and GCC would reload them per element instead of vectorising.
+CG_SIMD_CLONES static void adam_range(void *ctx, int64_t begin, int64_t end) {
+    const adam_update local = *(const adam_update *)ctx, *u = &local;
+    const adam_scalars scalars = *u->s, *s = &scalars;
     float *p = u->p, *m = u->m, *v = u->v, *v_max = u->v_max;
     const float *grad = u->grad;
     for (int64_t i = begin; i < end; i++) {

@@ -7,6 +7,7 @@
 //   p = p - lr / (1 - beta1^t) * m / u            (the step size in double, as Python)
 #include <math.h>
 
+#include "../kernels/simd_clones.h"
 #include "../tensor/parallel.h"
 #include "optimizer_internal.h"
 
@@ -23,8 +24,10 @@ typedef struct adamax_update {
     cg_optim_param *p;
 } adamax_update;
 
-static void adamax_range(void *ctx, int64_t begin, int64_t end) {
-    const adamax_update *u = ctx;
+// A copy of the update's scalars in a local: read through ctx, every store to the arrays
+// could change them, and GCC would reload them per element instead of vectorising.
+CG_SIMD_CLONES static void adamax_range(void *ctx, int64_t begin, int64_t end) {
+    const adamax_update local = *(const adamax_update *)ctx, *u = &local;
     float *p = u->p->param, *m = u->p->state[EXP_AVG], *inf = u->p->state[EXP_INF];
     const float *grad = u->p->grad;
     for (int64_t i = begin; i < end; i++) {

@@ -8,6 +8,7 @@
 //   eta = lr / (1 + lambd * lr * t)^alpha;  mu = 1 / max(1, t - t0)   (in double)
 #include <math.h>
 
+#include "../kernels/simd_clones.h"
 #include "../tensor/parallel.h"
 #include "optimizer_internal.h"
 
@@ -32,8 +33,10 @@ typedef struct asgd_update {
     cg_optim_param *p;
 } asgd_update;
 
-static void asgd_range(void *ctx, int64_t begin, int64_t end) {
-    const asgd_update *u = ctx;
+// A copy of the update's scalars in a local: read through ctx, every store to the arrays
+// could change them, and GCC would reload them per element instead of vectorising.
+CG_SIMD_CLONES static void asgd_range(void *ctx, int64_t begin, int64_t end) {
+    const asgd_update local = *(const asgd_update *)ctx, *u = &local;
     float *p = u->p->param, *ax = u->p->state[AX];
     const float *grad = u->p->grad;
     for (int64_t i = begin; i < end; i++) {

@@ -11,6 +11,7 @@
 //   p = p - lr * mu_t+1 / (1 - mu_product * mu_t+1) * m / denom
 #include <math.h>
 
+#include "../kernels/simd_clones.h"
 #include "../tensor/parallel.h"
 #include "optimizer_internal.h"
 
@@ -33,8 +34,10 @@ typedef struct nadam_update {
     cg_optim_param *p;
 } nadam_update;
 
-static void nadam_range(void *ctx, int64_t begin, int64_t end) {
-    const nadam_update *u = ctx;
+// A copy of the update's scalars in a local: read through ctx, every store to the arrays
+// could change them, and GCC would reload them per element instead of vectorising.
+CG_SIMD_CLONES static void nadam_range(void *ctx, int64_t begin, int64_t end) {
+    const nadam_update local = *(const nadam_update *)ctx, *u = &local;
     float *p = u->p->param, *m = u->p->state[EXP_AVG], *v = u->p->state[EXP_AVG_SQ];
     const float *grad = u->p->grad;
     for (int64_t i = begin; i < end; i++) {

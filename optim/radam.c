@@ -10,6 +10,7 @@
 // in PyTorch's order of float operations (the scalar over the tensor is reciprocal * scalar).
 #include <math.h>
 
+#include "../kernels/simd_clones.h"
 #include "../tensor/parallel.h"
 #include "optimizer_internal.h"
 
@@ -28,8 +29,10 @@ typedef struct radam_update {
     cg_optim_param *p;
 } radam_update;
 
-static void radam_range(void *ctx, int64_t begin, int64_t end) {
-    const radam_update *u = ctx;
+// A copy of the update's scalars in a local: read through ctx, every store to the arrays
+// could change them, and GCC would reload them per element instead of vectorising.
+CG_SIMD_CLONES static void radam_range(void *ctx, int64_t begin, int64_t end) {
+    const radam_update local = *(const radam_update *)ctx, *u = &local;
     float *p = u->p->param, *m = u->p->state[EXP_AVG], *v = u->p->state[EXP_AVG_SQ];
     const float *grad = u->p->grad;
     for (int64_t i = begin; i < end; i++) {

@@ -9,6 +9,7 @@
 //   else:         p = p - lr * g / avg
 #include <math.h>
 
+#include "../kernels/simd_clones.h"
 #include "../tensor/parallel.h"
 #include "optimizer_internal.h"
 
@@ -38,9 +39,11 @@ typedef struct rmsprop_update {
     const float *grad;
 } rmsprop_update;
 
-static void rmsprop_range(void *ctx, int64_t begin, int64_t end) {
-    const rmsprop_update *u = ctx;
-    const rmsprop_scalars *s = u->s;
+// A copy of the update's scalars in a local: read through ctx, every store to the arrays
+// could change them, and GCC would reload them per element instead of vectorising.
+CG_SIMD_CLONES static void rmsprop_range(void *ctx, int64_t begin, int64_t end) {
+    const rmsprop_update local = *(const rmsprop_update *)ctx, *u = &local;
+    const rmsprop_scalars scalars = *u->s, *s = &scalars;
     float *p = u->p, *v = u->v, *m = u->m, *buf = u->buf;
     const float *grad = u->grad;
     for (int64_t i = begin; i < end; i++) {

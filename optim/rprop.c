@@ -7,6 +7,7 @@
 //   g = 0 where f == eta_minus (the sign flipped: no move, and no flip next time)
 //   p = p - sign(g) * step_size;  prev = g
 // step_size starts at the group's lr when the state is created, as PyTorch.
+#include "../kernels/simd_clones.h"
 #include "../tensor/parallel.h"
 #include "optimizer_internal.h"
 
@@ -33,8 +34,10 @@ static float sign_of(float x) {
     return (float)((x > 0) - (x < 0));
 }
 
-static void rprop_range(void *ctx, int64_t begin, int64_t end) {
-    const rprop_update *u = ctx;
+// A copy of the update's scalars in a local: read through ctx, every store to the arrays
+// could change them, and GCC would reload them per element instead of vectorising.
+CG_SIMD_CLONES static void rprop_range(void *ctx, int64_t begin, int64_t end) {
+    const rprop_update local = *(const rprop_update *)ctx, *u = &local;
     float *p = u->p->param, *prev = u->p->state[PREV], *size = u->p->state[STEP_SIZE];
     const float *grad = u->p->grad;
     for (int64_t i = begin; i < end; i++) {

@@ -7,6 +7,7 @@
 //   buf = momentum * buf + (1 - dampening) * g
 //   g = nesterov ? g + momentum * buf : buf
 //   p = p - lr * g
+#include "../kernels/simd_clones.h"
 #include "../tensor/parallel.h"
 #include "optimizer_internal.h"
 
@@ -35,9 +36,11 @@ typedef struct sgd_update {
     cg_optim_param *p;
 } sgd_update;
 
-static void sgd_range(void *ctx, int64_t begin, int64_t end) {
-    const sgd_update *u = ctx;
-    const sgd_config *o = u->o;
+// A copy of the update's scalars in a local: read through ctx, every store to the arrays
+// could change them, and GCC would reload them per element instead of vectorising.
+CG_SIMD_CLONES static void sgd_range(void *ctx, int64_t begin, int64_t end) {
+    const sgd_update local = *(const sgd_update *)ctx, *u = &local;
+    const sgd_config config = *u->o, *o = &config;
     const float wd = (float)o->weight_decay, momentum = (float)o->momentum;
     const float keep = (float)(1.0 - o->dampening);
     const float sign = o->maximize ? -1.0f : 1.0f, lr = u->lr;

@@ -2,7 +2,7 @@
 """Turn MNIST / Fashion-MNIST IDX files into an ImageFolder tree of PNGs, for
 examples/image_folder_cnn (docs/data.md).
 
-    scripts/idx_to_image_folder.py [IDX_DIR] OUT_DIR
+    scripts/idx_to_image_folder.py [--limit N] [IDX_DIR] OUT_DIR
 
 IDX_DIR defaults to /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist, as
 scripts/setup.sh installs it) and must hold train-images-idx3-ubyte, train-labels-idx1-ubyte,
@@ -10,7 +10,9 @@ t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each plain or .gz. Writes
 OUT_DIR/train/<class>/<n>.png and OUT_DIR/test/<class>/<n>.png, 8-bit grayscale, one file
 per picture, n its index in the IDX file (zero-padded). Class directories are "<label>_<name>"
 (e.g. "0_T-shirt-top"), so their sorted order is the label order and ImageFolder's labels
-equal the IDX labels. Plain Python (gzip, zlib, struct): no PIL needed.
+equal the IDX labels. --limit N writes only the first N pictures of each split (a quick
+trial; bench/loader uses it for its smoke runs). Plain Python (gzip, zlib, struct): no PIL
+needed.
 """
 import gzip
 import os
@@ -56,13 +58,14 @@ def png(width, height, pixels):
             + chunk(b"IEND", b""))
 
 
-def convert(idx_dir, out_dir, split, prefix):
+def convert(idx_dir, out_dir, split, prefix, limit=None):
     (n, h, w), images = read_idx(idx_dir, prefix + "-images-idx3-ubyte")
     (m,), labels = read_idx(idx_dir, prefix + "-labels-idx1-ubyte")
     if n != m:
         sys.exit("idx_to_image_folder: %d %s images but %d labels" % (n, split, m))
-    names = FASHION if max(labels) < len(FASHION) and "fashion" in idx_dir.lower() else None
     digits = len(str(n - 1))
+    n = min(n, limit) if limit is not None else n
+    names = FASHION if max(labels) < len(FASHION) and "fashion" in idx_dir.lower() else None
     for i in range(n):
         label = labels[i]
         cls = "%d_%s" % (label, names[label]) if names else "%d" % label
@@ -75,12 +78,17 @@ def convert(idx_dir, out_dir, split, prefix):
 
 def main():
     args = sys.argv[1:]
+    limit = None
+    if len(args) >= 2 and args[0] == "--limit":
+        if not args[1].isdigit() or int(args[1]) < 1:
+            sys.exit("idx_to_image_folder: --limit needs a positive integer, got %s" % args[1])
+        limit, args = int(args[1]), args[2:]
     if len(args) not in (1, 2) or args[0] in ("-h", "--help"):
         sys.exit(__doc__)
     idx_dir = args[0] if len(args) == 2 else "/usr/share/datasets/fashion-mnist"
     out_dir = args[-1]
-    convert(idx_dir, out_dir, "train", "train")
-    convert(idx_dir, out_dir, "test", "t10k")
+    convert(idx_dir, out_dir, "train", "train", limit)
+    convert(idx_dir, out_dir, "test", "t10k", limit)
 
 
 if __name__ == "__main__":

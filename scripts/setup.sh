@@ -71,8 +71,12 @@ CG_DATA_PACKAGES=(dataset-fashion-mnist)
 # torch itself loading a cgrad-written .pth (tests/test_pth.c runs tests/fixtures/gen_pth.py
 # --check with /usr/bin/python3; without torch that test prints SKIPPED and passes), and
 # Python's protobuf decoding the TensorBoard event files (tests/tfevents_check.py).
-# ONNX's own checker on the files ONNX export writes (tests/onnx/check_onnx.py).
-CG_INTEROP_PACKAGES=(python3-torch python3-protobuf python3-onnx)
+CG_INTEROP_PACKAGES=(python3-torch python3-protobuf)
+# ONNX's backend node tests of the conv / pool / batch-norm family: the ctest
+# onnx_node_fixture checks that the committed tests/fixtures/onnx_node.txt (which
+# test_onnx_node_conv runs; it needs no package) equals what gen_onnx_node.py makes of them.
+# python3-onnx's checker also checks the files ONNX export writes (tests/onnx/check_onnx.py).
+CG_INTEROP_PACKAGES+=(libonnx-testdata python3-onnx)
 # ONNX Runtime for the exported models (tests/onnx/run_ort_test.sh): the npm package, whose
 # tarball bundles the CPU library for linux-x64 (1.17.0 has no install script; later
 # versions run one that can download), installed once by cg_install_npm.

@@ -22,18 +22,63 @@ cg_rng *cg_global_rng(void) {
     return &global_rng;
 }
 
-uint32_t cg_rng_next(cg_rng *rng) {
-    if (!rng) rng = &global_rng;
-    uint64_t old = rng->state;
-    rng->state = old * 6364136223846793005ULL + rng->inc;
+#define PCG_MULT 6364136223846793005ULL
+
+// PCG32's output (XSH-RR) of the state before a step.
+static inline uint32_t pcg_output(uint64_t old) {
     uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);
     uint32_t rot = (uint32_t)(old >> 59u);
     return (xorshifted >> rot) | (xorshifted << ((-rot) & 31));
 }
 
+// One PCG32 step on a state held by the caller.
+static inline uint32_t pcg_step(uint64_t *state, uint64_t inc) {
+    uint64_t old = *state;
+    *state = old * PCG_MULT + inc;
+    return pcg_output(old);
+}
+
+uint32_t cg_rng_next(cg_rng *rng) {
+    if (!rng) rng = &global_rng;
+    return pcg_step(&rng->state, rng->inc);
+}
+
 // 24 random bits scaled to [0, 1): every value is exactly representable in float.
 float cg_rng_uniform(cg_rng *rng) {
     return (float)(cg_rng_next(rng) >> 8) * (1.0f / 16777216.0f);
+}
+
+// PCG32's state advances by s -> a s + c, so LANES steps at once are s -> A s + C with
+// A = a^LANES and C = c (a^(LANES-1) + ... + 1). Lane j starts at state s_j and jumps LANES
+// steps per output: LANES independent multiply chains (a single chain waits for its
+// multiply's latency on every number) producing the very same stream, in order.
+#define PCG_LANES 8
+
+void cg_rng_uniforms(cg_rng *rng, float *out, int64_t n) {
+    if (n > 0 && !cg_check_ptr(out, "rng_uniforms", "out")) return;
+    if (!rng) rng = &global_rng;
+    uint64_t state = rng->state, inc = rng->inc;
+    if (n >= 2 * PCG_LANES) {
+        uint64_t lane[PCG_LANES], jump_mult = 1, jump_add = 0;
+        for (int j = 0; j < PCG_LANES; j++) {
+            lane[j] = state; // s_j
+            state = state * PCG_MULT + inc;
+            jump_add = jump_add * PCG_MULT + inc; // c (a^j + ... + 1) after j + 1 rounds
+            jump_mult *= PCG_MULT;
+        }
+        int64_t groups = n / PCG_LANES;
+        for (int64_t i = 0; i < groups; i++)
+            for (int j = 0; j < PCG_LANES; j++) {
+                out[i * PCG_LANES + j] = (float)(pcg_output(lane[j]) >> 8) * (1.0f / 16777216.0f);
+                lane[j] = lane[j] * jump_mult + jump_add;
+            }
+        state = lane[0]; // s_(groups * LANES)
+        out += groups * PCG_LANES;
+        n -= groups * PCG_LANES;
+    }
+    for (int64_t i = 0; i < n; i++)
+        out[i] = (float)(pcg_step(&state, inc) >> 8) * (1.0f / 16777216.0f);
+    rng->state = state;
 }
 
 // Box-Muller with the cosine branch only: one normal per two uniforms, no hidden state.
@@ -46,7 +91,8 @@ float cg_rng_normal(cg_rng *rng) {
 cg_tensor *cg_uniform_(cg_tensor *t, float low, float high, cg_rng *rng) {
     if (!cg_check_arg(t, "uniform_", "tensor")) return NULL;
     if (!(low <= high)) return cg_error(CG_ERR_ARG, "uniform_: low %g > high %g", low, high);
-    for (int64_t i = 0; i < t->numel; i++) t->data[i] = low + (high - low) * cg_rng_uniform(rng);
+    cg_rng_uniforms(rng, t->data, t->numel);
+    for (int64_t i = 0; i < t->numel; i++) t->data[i] = low + (high - low) * t->data[i];
     return t;
 }
 

@@ -100,6 +100,9 @@ void cg_manual_seed(uint64_t seed);
 cg_rng *cg_global_rng(void);
 uint32_t cg_rng_next(cg_rng *rng);
 float cg_rng_uniform(cg_rng *rng); // [0, 1)
+// out[0..n) = the next n cg_rng_uniform(rng) values, in order, in one tight loop (the
+// generator's state stays in registers): what bulk users (dropout, uniform_) draw with.
+void cg_rng_uniforms(cg_rng *rng, float *out, int64_t n);
 float cg_rng_normal(cg_rng *rng);  // N(0, 1)
 
 cg_tensor *cg_rand(int ndim, const int64_t *shape, cg_rng *rng);  // U[0, 1)

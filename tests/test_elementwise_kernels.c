@@ -77,6 +77,54 @@ static void test_max_pool_2x2(void **state) {
     }
 }
 
+// Any window inside the plane: kernels 1-4 (square and not), strides 1-3 (loads and
+// gathers), dilation 1-2, rows shorter and longer than 16 outputs, values from a small set
+// (ties, -0 and +0, infinities) with NaNs in some planes. Each output against PyTorch's
+// rule written out: taps row-major, replace when greater or NaN, starting from -inf at the
+// first tap. The result is compared bit for bit, so -0 / +0 and which NaN tap count.
+static void test_max_pool_inside(void **state) {
+    (void)state;
+    static const float values[] = {0.0f, -0.0f, 1.0f, -1.0f, 2.5f, -INFINITY, INFINITY, NAN};
+    static const int64_t shapes[][8] = {
+        // H, W, kh, kw, sh, sw, dh, dw
+        {1, 784, 1, 4, 1, 4, 1, 1}, {1, 50, 1, 3, 1, 1, 1, 1},  {1, 41, 1, 2, 1, 3, 1, 2},
+        {7, 7, 3, 3, 2, 2, 1, 1},   {28, 28, 3, 3, 1, 1, 1, 1}, {9, 40, 2, 3, 2, 2, 2, 1},
+        {5, 33, 4, 1, 1, 2, 1, 1},  {12, 70, 3, 2, 3, 1, 1, 3}, {2, 2, 2, 2, 2, 2, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int with_nan = 0; with_nan < 2; with_nan++) {
+            const int64_t *s = shapes[i], H = s[0], W = s[1];
+            cg_pool_taps t = {{s[2], s[3]}, {s[4], s[5]}, {s[6], s[7]}};
+            int64_t OH = (H - (t.kernel[0] - 1) * t.dilation[0] - 1) / t.stride[0] + 1;
+            int64_t OW = (W - (t.kernel[1] - 1) * t.dilation[1] - 1) / t.stride[1] + 1;
+            float *x = malloc((size_t)(H * W) * sizeof(float));
+            float *y = malloc((size_t)(OH * OW) * sizeof(float)),
+                  *at = malloc((size_t)(OH * OW) * sizeof(float));
+            for (int64_t j = 0; j < H * W; j++) {
+                int k = (int)((random_uniform() + 1.0f) * 4.0f) % (with_nan ? 8 : 7);
+                x[j] = values[k];
+            }
+            cg_max_pool_inside_plane(x, H, W, OH, OW, &t, y, at);
+            for (int64_t oh = 0; oh < OH; oh++)
+                for (int64_t ow = 0; ow < OW; ow++) {
+                    int64_t start = oh * t.stride[0] * W + ow * t.stride[1], want_at = start;
+                    float best = -INFINITY;
+                    for (int64_t h = 0; h < t.kernel[0]; h++)
+                        for (int64_t c = 0; c < t.kernel[1]; c++) {
+                            int64_t a = start + h * t.dilation[0] * W + c * t.dilation[1];
+                            if (x[a] > best || isnan(x[a])) best = x[a], want_at = a;
+                        }
+                    float got = y[oh * OW + ow];
+                    assert_int_equal((int64_t)at[oh * OW + ow], want_at);
+                    assert_true(isnan(best) ? isnan(got)
+                                            : got == best && signbit(got) == signbit(best));
+                }
+            free(x);
+            free(y);
+            free(at);
+        }
+}
+
 static const int64_t sizes[] = {0,  1,   15,   16,   17,    31,    32,
                                 33, 100, 4095, 4097, 65536, 65537, 200003};
 
@@ -156,6 +204,7 @@ int main(void) {
         cmocka_unit_test(test_relu_grad),
         cmocka_unit_test(test_sum_floats),
         cmocka_unit_test(test_max_pool_2x2),
+        cmocka_unit_test(test_max_pool_inside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

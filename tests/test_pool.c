@@ -239,6 +239,9 @@ static void test_sequential_fuses_relu_max_pool(void **state) {
     cg_module *seq = cg_Sequential(
         2, (cg_module *[]){cg_ReLU(), cg_MaxPool2d(&(cg_pool_options){.kernel_size = 2})});
     cg_module *other = cg_Sequential(2, (cg_module *[]){cg_ReLU(), cg_Flatten(1, -1)});
+    const cg_pool_options k4 = {.kernel_size = 4};
+    cg_module *pool1d = cg_MaxPool1d(&k4),
+              *seq1d = cg_Sequential(2, (cg_module *[]){cg_ReLU(), cg_MaxPool1d(&k4)});
     cg_scope_begin();
     cg_tensor *x = relu_pool_input(2, 4, 8, 6);
     cg_tensor *y = cg_module_forward(seq, x);
@@ -249,8 +252,34 @@ static void test_sequential_fuses_relu_max_pool(void **state) {
     cg_tensor *flat = cg_module_forward(other, x);
     assert_string_equal(flat->node->inputs[0]->node->op->name, "relu");
     cg_scope_end();
-    cg_module *mods[] = {relu, pool, seq, other};
-    for (int i = 0; i < 4; i++) cg_module_free(mods[i]);
+    // ReLU then MaxPool1d(4) on (N, C, L): the 2-D fused op under views, the same values and
+    // bitwise the same input gradient as the modules one by one, at 1 to 4 threads (ties,
+    // NaN and signed zeros come from relu_pool_input; 38464 values, above CG_PARALLEL_MIN,
+    // so the pooling splits between threads).
+    for (int threads = 1; threads <= 4; threads++) {
+        cg_set_num_threads(threads);
+        cg_scope_begin();
+        cg_tensor *src = relu_pool_input(4, 16, 1, 601);
+        cg_tensor *x1 = cg_requires_grad(cg_empty(CG_SHAPE(4, 16, 601)), true);
+        memcpy(x1->data, src->data, (size_t)src->numel * sizeof(float));
+        cg_tensor *x1b = cg_requires_grad(cg_copy(cg_detach(x1)), true);
+        cg_tensor *y1 = cg_module_forward(seq1d, x1);
+        assert_non_null(y1);
+        assert_string_equal(y1->node->inputs[0]->node->op->name, "relu_max_pool2d");
+        cg_tensor *want1 = cg_module_forward(pool1d, cg_module_forward(relu, x1b));
+        assert_int_equal(want1->numel, y1->numel);
+        for (int64_t i = 0; i < want1->numel; i++)
+            assert_true(same_number(y1->data[i], want1->data[i]));
+        cg_tensor *g = cg_empty_like(y1);
+        for (int64_t i = 0; i < g->numel; i++) g->data[i] = (float)(i % 5) - 1.5f;
+        assert_int_equal(cg_backward_ex(y1, g, false), 0);
+        assert_int_equal(cg_backward_ex(want1, g, false), 0);
+        assert_memory_equal(x1->grad->data, x1b->grad->data, (size_t)x1->numel * sizeof(float));
+        cg_scope_end();
+    }
+    cg_set_num_threads(0);
+    cg_module *mods[] = {relu, pool, seq, other, seq1d, pool1d};
+    for (int i = 0; i < 6; i++) cg_module_free(mods[i]);
 }
 
 static void test_errors(void **state) {

@@ -51,6 +51,26 @@ static void test_pcg32_stream_exact(void **state) {
     assert_true(rng.state == ref.state && rng.inc == ref.inc);
 }
 
+// The bulk draw is the same stream as one cg_rng_uniform at a time, 24 bits / 2^24 each, and
+// leaves the generator where the single draws would.
+static void test_uniforms_follow_single_draws(void **state) {
+    (void)state;
+    // lengths below, at and around the interleaved lanes' multiples, one after another
+    static const int lengths[] = {0, 1, 7, 15, 16, 17, 1000, 1003};
+    ref_pcg32 ref;
+    ref_seed(&ref, 7, 11);
+    cg_rng bulk = {ref.state, ref.inc}, single = bulk;
+    float out[1003];
+    for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++) {
+        cg_rng_uniforms(&bulk, out, lengths[k]);
+        for (int i = 0; i < lengths[k]; i++) {
+            assert_true(out[i] == cg_rng_uniform(&single));
+            assert_true(out[i] == (float)(ref_next(&ref) >> 8) / 16777216.0f);
+        }
+        assert_true(bulk.state == single.state && bulk.inc == single.inc);
+    }
+}
+
 // Whatever seeding scheme cg_rng_seed uses, the stream after it is the PCG32 stream of the
 // resulting state, with an odd increment (required for the full 2^64 period).
 static void test_seeded_state_follows_pcg32(void **state) {
@@ -257,6 +277,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_pcg32_stream_exact, cg_test_teardown),
         cmocka_unit_test_teardown(test_seeded_state_follows_pcg32, cg_test_teardown),
+        cmocka_unit_test_teardown(test_uniforms_follow_single_draws, cg_test_teardown),
         cmocka_unit_test_teardown(test_same_seed_same_numbers, cg_test_teardown),
         cmocka_unit_test_teardown(test_different_seeds_differ, cg_test_teardown),
         cmocka_unit_test_teardown(test_rand_range_and_moments, cg_test_teardown),

@@ -4,6 +4,8 @@
 # tests/fixtures/tfevents_subset.proto (TensorBoard's field numbers), and check every
 # record: both masked CRC32Cs, the first event's file_version, and that the scalar events
 # hold exactly the tags, steps and values of DIR/metrics.csv (rounded to float32), in order.
+# check(DIR) is that check for any run directory (tests/image_folder_log_check.py uses it);
+# main adds the steps test_metrics logs on purpose.
 import glob
 import math
 import os
@@ -93,7 +95,8 @@ def records(path):
         pos += 16 + length
 
 
-def main(directory):
+def check(directory):
+    """Checks DIR's one event file against DIR/metrics.csv; returns the scalar events."""
     assert crc32c(b"123456789") == 0xE3069283  # the CRC-32C check value
     classes = parse_proto(open(PROTO).read())
     files = glob.glob(os.path.join(directory, "events.out.tfevents.*"))
@@ -120,9 +123,14 @@ def main(directory):
         v = event.summary.value[0]
         assert v.tag == tag, (v.tag, tag)
         assert v.simple_value == value or (math.isnan(v.simple_value) and math.isnan(value)), (v, value)
-    steps = {e.step for e in events[1:]}
+    return events[1:]
+
+
+def main(directory):
+    events = check(directory)
+    steps = {e.step for e in events}
     assert {1 << 40, -3, 128}.issubset(steps), steps  # multi-byte and ten-byte varints
-    print("tfevents_check: %d records, CRCs, tags, steps and values match" % len(events))
+    print("tfevents_check: %d records, CRCs, tags, steps and values match" % (1 + len(events)))
 
 
 if __name__ == "__main__":
