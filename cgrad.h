@@ -50,6 +50,7 @@
 #include "io/safetensors.h"
 #include "io/checkpoint.h"
 #include "io/pth.h"
+#include "io/onnx.h"
 #include "io/training.h"
 #include "io/metrics.h"
 #include "io/module_dot.h"

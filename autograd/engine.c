@@ -13,6 +13,7 @@
 #include "../tensor/tensor_internal.h"
 #include "autograd.h"
 #include "grad_ready_internal.h"
+#include "record_hook_internal.h"
 #include "op.h"
 
 // Grad mode is per thread, as torch.no_grad: a data-loading or evaluation thread that
@@ -52,6 +53,15 @@ static const char *node_name(const cg_node *n) {
 }
 static const cg_node_hooks node_hooks = {node_free, node_name};
 
+// autograd/record_hook_internal.h: who wants to hear of each new node on this thread.
+static _Thread_local cg_record_hook_fn record_hook;
+static _Thread_local void *record_hook_ctx;
+
+void cg_set_record_hook(cg_record_hook_fn fn, void *ctx) {
+    record_hook = fn;
+    record_hook_ctx = ctx;
+}
+
 cg_node *cg_record(cg_tensor *out, const cg_op *op, int n_inputs, cg_tensor *const *inputs) {
     if (!out || !grad_enabled || !op->backward) return NULL;
     bool any = false;
@@ -69,6 +79,7 @@ cg_node *cg_record(cg_tensor *out, const cg_op *op, int n_inputs, cg_tensor *con
     }
     out->node = n;
     out->requires_grad = true;
+    if (record_hook) record_hook(n, record_hook_ctx);
     return n;
 }
 

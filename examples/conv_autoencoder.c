@@ -3,6 +3,7 @@
 // upsample it back. Trained with MSE and Adam; writes input/reconstruction pairs as a PNG.
 //
 //   build/release/examples/conv_autoencoder --epochs 3 --out reconstructions.png
+//   build/release/examples/conv_autoencoder --onnx autoencoder.onnx   # then run it in ONNX Runtime
 #define _POSIX_C_SOURCE 200809L // clock_gettime
 #include <cgrad.h>
 #include <math.h>
@@ -12,7 +13,7 @@
 #include <time.h>
 
 typedef struct options {
-    const char *data, *out;
+    const char *data, *out, *onnx;
     int epochs, batch, threads, seed;
     float lr;
 } options;
@@ -30,18 +31,15 @@ static int parse_flags(int argc, char **argv, options *o) {
         char kind;
         void *field;
         double lo, hi;
-    } flags[] = {{"--data", 's', &o->data, 0, 0},
-                 {"--out", 's', &o->out, 0, 0},
-                 {"--epochs", 'i', &o->epochs, 1, 1000},
-                 {"--batch", 'i', &o->batch, 1, 60000},
-                 {"--threads", 'i', &o->threads, 1, 1024},
-                 {"--seed", 'i', &o->seed, 0, 1e9},
-                 {"--lr", 'f', &o->lr, 1e-7, 1}};
+    } flags[] = {{"--data", 's', &o->data, 0, 0},       {"--out", 's', &o->out, 0, 0},
+                 {"--onnx", 's', &o->onnx, 0, 0},       {"--epochs", 'i', &o->epochs, 1, 1000},
+                 {"--batch", 'i', &o->batch, 1, 60000}, {"--threads", 'i', &o->threads, 1, 1024},
+                 {"--seed", 'i', &o->seed, 0, 1e9},     {"--lr", 'f', &o->lr, 1e-7, 1}};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help")) {
             printf("usage: conv_autoencoder [--data DIR] [--epochs N (3)] [--batch N (64)] "
                    "[--lr X (0.002)]\n       [--threads N] [--seed N] [--out PNG "
-                   "(reconstructions.png)]\n");
+                   "(reconstructions.png)]\n       [--onnx PATH (the trained model as ONNX)]\n");
             return 2;
         }
         int k = 0, n = (int)(sizeof flags / sizeof *flags);
@@ -162,6 +160,13 @@ int main(int argc, char **argv) {
         printf("wrote %s (inputs above their reconstructions)\n", o.out);
     else
         rc = 1;
+    if (rc == 0 && o.onnx) { // the trained model as ONNX (io/onnx.h): (N,1,28,28) in and out
+        cg_module_eval(model);
+        cg_tensor *example = cg_zeros(CG_SHAPE(2, 1, 28, 28)); // two samples: see io/onnx.h
+        rc = cg_onnx_export(model, example, o.onnx, NULL) ? 1 : 0;
+        cg_free(example);
+        if (rc == 0) printf("wrote %s (ONNX)\n", o.onnx);
+    }
 
     cg_optimizer_free(opt);
     cg_module_free(model);

@@ -7,6 +7,7 @@
 //   build/release/examples/mnist_cnn                                    # small model, ~90%
 //   build/release/examples/mnist_cnn --model big --epochs 10 --save big.ckpt
 //   build/release/examples/mnist_cnn --model big --resume big.ckpt --predict shoe.png
+//   build/release/examples/mnist_cnn --model big --resume big.ckpt --epochs 10 --onnx big.onnx
 //   mpirun -np 2 build/release/examples/mnist_cnn    # data-parallel, --batch is the global batch
 #define _POSIX_C_SOURCE 200809L // clock_gettime
 #include <cgrad.h>
@@ -17,7 +18,7 @@
 #include <time.h>
 
 typedef struct options {
-    const char *data, *model, *save, *resume, *predict, *kernels, *log;
+    const char *data, *model, *save, *resume, *predict, *kernels, *log, *onnx;
     int epochs, batch, threads;
     float lr, momentum;
     int seed;
@@ -79,7 +80,9 @@ static void usage(FILE *out) {
         "                    --resume (or an existing --save file), else trained first\n"
         "  --kernels PNG     first-layer kernels picture (kernels.png; features.png beside)\n"
         "  --log DIR         training curves: DIR/metrics.csv, DIR/curves.png and a\n"
-        "                    TensorBoard event file (tensorboard --logdir DIR)\n",
+        "                    TensorBoard event file (tensorboard --logdir DIR)\n"
+        "  --onnx PATH       the model, once trained (or --resume'd), as ONNX: input\n"
+        "                    (N,1,28,28) normalised as the training data, output the logits\n",
         out);
 }
 
@@ -118,7 +121,7 @@ static int parse_flags(int argc, char **argv, options *o) {
         {"--epochs", 'i', &o->epochs, 1, 1000},   {"--batch", 'i', &o->batch, 1, 60000},
         {"--threads", 'i', &o->threads, 1, 1024}, {"--seed", 'i', &o->seed, 0, 2147483647},
         {"--lr", 'f', &o->lr, 1e-6, 10},          {"--momentum", 'f', &o->momentum, 0, 0.999},
-        {"--log", 's', &o->log, 0, 0}};
+        {"--log", 's', &o->log, 0, 0},            {"--onnx", 's', &o->onnx, 0, 0}};
     // clang-format on
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout), 2;
@@ -386,6 +389,19 @@ static int predict(session *s, const char *path) {
     return rc;
 }
 
+// The model in eval mode traced on one image (io/onnx.h); the batch dim stays free.
+static int export_onnx(cg_module *model, const char *path) {
+    cg_module_eval(model);
+    cg_tensor *example = cg_zeros(CG_SHAPE(2, 1, 28, 28)); // two samples: see io/onnx.h
+    int rc = cg_onnx_export(model, example, path, NULL);
+    cg_free(example);
+    if (rc) return fail("cannot export the model to ONNX", NULL);
+    printf("wrote %s (ONNX: input (N,1,28,28) normalised as the training data, output the "
+           "10 logits)\n",
+           path);
+    return 0;
+}
+
 // ---- putting it together ---------------------------------------------------------------
 static int load_data(const options *o, session *s, bool with_train) {
     if (cg_mnist_load(o->data, false, &s->test)) return fail("cannot load the test set", NULL);
@@ -445,7 +461,8 @@ static int run(const options *o, session *s) {
         if (main_rank() && save_pictures(s, o->kernels))
             return fail("cannot write the pictures", NULL);
     }
-    return o->predict && main_rank() ? predict(s, o->predict) : 0;
+    int rc = o->predict && main_rank() ? predict(s, o->predict) : 0;
+    return rc == 0 && o->onnx && main_rank() ? export_onnx(s->model, o->onnx) : rc;
 }
 
 static void free_session(session *s) {

@@ -42,7 +42,7 @@ static cg_tensor *batch_norm(const cg_op *op, cg_tensor *x, cg_tensor *running_m
                              bool training, float momentum, float eps, bool relu) {
     if (!check_batch_norm_args(op->name, x, running_mean, running_var, weight, bias, training))
         return NULL;
-    cg_norm_plan p = {{x->shape[0], x->shape[1], 1, x->shape[1], true}, training, relu};
+    cg_norm_plan p = {{x->shape[0], x->shape[1], 1, x->shape[1], true}, training, relu, 0};
     for (int d = 2; d < x->ndim; d++) p.layout.S *= x->shape[d];
     cg_norm_running r = {running_mean, running_var, momentum};
     bool use_running = !training || running_mean || running_var;

@@ -24,7 +24,7 @@ static cg_tensor *per_sample(const cg_op *op, cg_tensor *x, int64_t groups, cg_t
                              cg_tensor *bias, float eps, bool batch_stats,
                              const cg_norm_running *running) {
     if (!check_channel_affine(op->name, x, weight, bias)) return NULL;
-    cg_norm_plan p = {{x->shape[0], x->shape[1], 1, groups, false}, batch_stats, false};
+    cg_norm_plan p = {{x->shape[0], x->shape[1], 1, groups, false}, batch_stats, false, 0};
     for (int d = 2; d < x->ndim; d++) p.layout.S *= x->shape[d];
     return cg_norm_run(op, x, &p, weight, bias, eps, running);
 }
@@ -116,6 +116,6 @@ cg_tensor *cg_layer_norm(cg_tensor *x, int ndim, const int64_t *normalized_shape
     if (!cg_norm_check_param("layer_norm", "weight", weight, ndim, normalized_shape, what) ||
         !cg_norm_check_param("layer_norm", "bias", bias, ndim, normalized_shape, what))
         return NULL;
-    cg_norm_plan p = {{D ? x->numel / D : 0, D, 1, 1, false}, true, false};
+    cg_norm_plan p = {{D ? x->numel / D : 0, D, 1, 1, false}, true, false, 0};
     return cg_norm_run(&cg_op_layer_norm, x, &p, weight, bias, eps, NULL);
 }

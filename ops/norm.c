@@ -112,7 +112,9 @@ cg_tensor *cg_norm_run(const cg_op *op, cg_tensor *x, const cg_norm_plan *p, cg_
                   bias ? bias->data : NULL, p->relu, y->data);
     cg_node *n = cg_record(y, op, 3, (cg_tensor *[]){x, weight, bias});
     if (n) {
-        cg_node_set_ctx(n, p, sizeof *p);
+        cg_norm_plan recorded = *p;
+        recorded.eps = eps;
+        cg_node_set_ctx(n, &recorded, sizeof recorded);
         cg_node_save(n, 0, stats);
     } else {
         cg_free(stats);

@@ -12,6 +12,8 @@ typedef struct cg_norm_plan {
     cg_norm_layout layout;
     bool batch_stats; // statistics of x itself (else the given running ones: eval mode)
     bool relu;        // a ReLU fused after the affine step (batch_norm_relu)
+    double eps;       // set by cg_norm_run from its argument: the recorded node's context
+                      // keeps it for graph export (io/onnx_ops_norm.c)
 } cg_norm_plan;
 
 // Running statistics, one per group (G): every sample's statistic of group g reads

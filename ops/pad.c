@@ -12,15 +12,8 @@
 #include "../tensor/alloc.h"
 #include "../tensor/tensor_internal.h"
 #include "conv.h"
+#include "op_ctx_internal.h"
 #include "view.h"
-
-typedef struct pad_plan {
-    int ndim;
-    int64_t in_shape[CG_MAX_DIMS], out_shape[CG_MAX_DIMS];
-    int64_t before[CG_MAX_DIMS], after[CG_MAX_DIMS]; // padding of each dim (0: not padded)
-    cg_padding_mode mode;
-    float value;
-} pad_plan;
 
 const char *cg_padding_mode_name(cg_padding_mode mode) {
     static const char *const names[] = {"zeros", "reflect", "replicate", "circular", "constant"};

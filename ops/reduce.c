@@ -9,17 +9,8 @@
 #include "../autograd/op.h"
 #include "../tensor/alloc.h"
 #include "math.h"
+#include "op_ctx_internal.h"
 #include "../tensor/tensor_internal.h"
-
-typedef struct reduction {
-    int ndim;       // input rank
-    int correction; // var only: Bessel's correction
-    bool reduced[CG_MAX_DIMS];
-    int64_t keep_shape[CG_MAX_DIMS]; // output shape with reduced dims kept as 1
-    int out_ndim;
-    int64_t out_shape[CG_MAX_DIMS]; // output shape as returned (keepdim or not)
-    int64_t count;                  // input elements per output element
-} reduction;
 
 static bool plan_reduction(const cg_tensor *x, int ndims, const int *dims, bool keepdim,
                            const char *op, reduction *r) {
@@ -221,10 +212,12 @@ static cg_tensor *select_extreme(cg_tensor *x, int dim, bool all, bool keepdim, 
         return flat;
     }
     cg_node *n = cg_record(values, op, 1, &x);
-    if (n)
+    if (n) {
         cg_node_save(n, 0, flat);
-    else
+        store_reduction(&r, n); // read by graph export only (the backward reads flat)
+    } else {
         cg_free(flat);
+    }
     return values;
 }
 

@@ -6,16 +6,10 @@
 
 #include "../autograd/op.h"
 #include "math.h"
+#include "op_ctx_internal.h"
 #include "../tensor/parallel.h"
 
-// x seen as (outer, len, inner) around the softmax dim; saved in the node for backward.
-typedef struct rows {
-    int64_t outer, len, inner;
-    bool log_output; // log_softmax
-    float sign;      // -1: softmin, the softmax of -x
-} rows;
-
-static bool plan_rows(const cg_tensor *x, int dim, const char *op, rows *r) {
+static bool plan_rows(const cg_tensor *x, int dim, const char *op, softmax_plan *r) {
     int d = cg_normalize_dim(dim, x->ndim, op);
     if (d < 0) return false;
     r->outer = r->inner = 1;
@@ -30,13 +24,13 @@ static bool plan_rows(const cg_tensor *x, int dim, const char *op, rows *r) {
 typedef struct softmax_job {
     const float *x;
     float *y;
-    rows r;
+    softmax_plan r;
 } softmax_job;
 
 // Rows [begin, end) of the outer * inner rows, each r.len long with stride r.inner.
 static void softmax_range(void *ctx, int64_t begin, int64_t end) {
     const softmax_job *s = ctx;
-    rows r = s->r;
+    softmax_plan r = s->r;
     for (int64_t row = begin; row < end; row++) {
         int64_t o = row / r.inner, in = row % r.inner;
         const float *xr = s->x + o * r.len * r.inner + in;
@@ -53,7 +47,7 @@ static void softmax_range(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-static void softmax_rows(const float *x, float *y, rows r) {
+static void softmax_rows(const float *x, float *y, softmax_plan r) {
     softmax_job s = {x, y, r};
     // exp is ~10x a plain load: rows of len elements count len * 10 toward the threshold
     int64_t min_rows = CG_PARALLEL_MIN / (10 * (r.len > 0 ? r.len : 1));
@@ -63,7 +57,7 @@ static void softmax_rows(const float *x, float *y, rows r) {
 // softmax: dx = y * (g - sum_j g_j y_j); log_softmax: dx = g - exp(y) * sum_j g_j;
 // softmin: -(softmax's), by the chain rule through -x
 static void softmax_backward(cg_node *n, const cg_tensor *grad) {
-    rows r = *(const rows *)n->ctx;
+    softmax_plan r = *(const softmax_plan *)n->ctx;
     bool log_output = r.log_output;
     cg_tensor *dx_t = cg_empty_like(grad);
     if (!dx_t) return;
@@ -93,7 +87,7 @@ const cg_op cg_op_softmin = {"softmin", softmax_backward, "output"};
 
 static cg_tensor *softmax(cg_tensor *x, int dim, bool log_output, float sign, const cg_op *op) {
     if (!cg_check_arg(x, op->name, "input")) return NULL;
-    rows r;
+    softmax_plan r;
     if (!plan_rows(x, dim, op->name, &r)) return NULL;
     cg_tensor *y = cg_empty_like(x);
     if (!y) return NULL;

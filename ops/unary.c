@@ -11,13 +11,8 @@
 #include "../kernels/elementwise.h"
 #include "activations.h"
 #include "math.h"
+#include "op_ctx_internal.h"
 #include "../tensor/parallel.h"
-
-// The op's scalars, saved in the node for backward: the exponent (pow), the bounds (clamp),
-// the slope (leaky_relu), alpha (elu), beta and threshold (softplus), the scalar operand.
-typedef struct unary_params {
-    float a, b;
-} unary_params;
 
 // Pieces of the longer formulas, so each op still fits on its line.
 static inline float normal_cdf(float v) {

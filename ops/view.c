@@ -8,6 +8,7 @@
 #include "../autograd/op.h"
 #include "../tensor/checked.h"
 #include "../tensor/tensor_internal.h"
+#include "op_ctx_internal.h"
 #include "view.h"
 
 // Same elements in the same order: the gradient is g's data as is.
@@ -123,10 +124,8 @@ cg_tensor *cg_detach(cg_tensor *t) {
 
 // ---- narrow: rows [start, start+len) of one dim --------------------------------------------
 
-// The input seen as (outer, size, inner) around the narrowed dim.
-typedef struct narrow_plan {
-    int64_t outer, size, inner, start, length;
-} narrow_plan;
+// The input seen as (outer, size, inner) around the narrowed dim (narrow_plan,
+// op_ctx_internal.h).
 
 static void narrow_backward(cg_node *n, const cg_tensor *g) {
     const narrow_plan *p = n->ctx;
@@ -201,11 +200,7 @@ static void permute_copy(const cg_tensor *in, const int *perm, float *out) {
     }
 }
 
-// What permute saves: the permutation (dim k of the output is dim perm[k] of the input).
-typedef struct permutation {
-    int perm[CG_MAX_DIMS];
-} permutation;
-
+// What permute saves: the permutation (op_ctx_internal.h).
 static void permute_backward(cg_node *n, const cg_tensor *g) {
     const permutation *p = n->ctx;
     int nd = g->ndim, inverse[CG_MAX_DIMS];
