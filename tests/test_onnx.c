@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../io/onnx_internal.h"
+#include "../ops/registry.h"
 #include "testing.h"
 
 #define OUT_DIR CG_TEST_TMP_DIR "/onnx"
@@ -218,27 +220,46 @@ static cg_module *identity(void) {
     return SEQ(cg_Dropout(NULL), cg_Identity());
 }
 
-// Every activation of ops/activations.def after a Linear, options away from their defaults.
+// Every activation of ops/activations.def after a Linear, options away from their defaults:
+// the ones with a row in io/onnx_ops.c here; the others (a row is optional when adding an
+// activation) must be refused by name (test_activations_without_row).
 #define ACT_OPTS(name)  (&(cg_##name##_options){CG_SET(0.3)})
 #define ACT2_OPTS(name) (&(cg_##name##_options){CG_SET(0.5), CG_SET(2.0)})
-static cg_module *activations(void) {
-    cg_module *acts[] = {
-#define ACTIVATION(name, Name, ...)   cg_##Name(),
-#define ACTIVATION_1(name, Name, ...) cg_##Name(ACT_OPTS(name)),
-#define ACTIVATION_2(name, Name, ...) cg_##Name(ACT2_OPTS(name)),
+static bool has_row(const char *op) {
+    return cg_onnx_emitter(cg_op_find(op)) != NULL;
+}
+#define ACTIVATION(name, Name, ...) {#name, has_row(#name) == want ? cg_##Name() : NULL},
+#define ACTIVATION_1(name, Name, ...)                                                              \
+    {#name, has_row(#name) == want ? cg_##Name(ACT_OPTS(name)) : NULL},
+#define ACTIVATION_2(name, Name, ...)                                                              \
+    {#name, has_row(#name) == want ? cg_##Name(ACT2_OPTS(name)) : NULL},
+typedef struct named_module {
+    const char *op;
+    cg_module *m; // NULL where the activation is not of the kind asked for
+} named_module;
+// The activations with a row (want true) or without one (want false); *n gets the count.
+static int pick_activations(bool want, named_module *out) {
+    named_module all[] = {
 #include "../ops/activations.def"
+    };
+    int n = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i].m) out[n++] = all[i];
+    return n;
+}
 #undef ACTIVATION
 #undef ACTIVATION_1
 #undef ACTIVATION_2
-        cg_GELU(CG_GELU_TANH),
-        cg_ReLU(),
-        cg_Softmin(1),
-    };
-    int n = (int)(sizeof acts / sizeof acts[0]);
-    cg_module *layers[2 * 32];
+static cg_module *activations(void) {
+    named_module acts[40];
+    int n = pick_activations(true, acts);
+    acts[n++] = (named_module){"gelu_tanh", cg_GELU(CG_GELU_TANH)};
+    acts[n++] = (named_module){"relu", cg_ReLU()};
+    acts[n++] = (named_module){"softmin", cg_Softmin(1)};
+    cg_module *layers[2 * 40];
     for (int i = 0; i < n; i++) {
         layers[2 * i] = cg_Linear(8, 8, NULL);
-        layers[2 * i + 1] = acts[i];
+        layers[2 * i + 1] = acts[i].m;
     }
     return cg_Sequential(2 * n, layers);
 }
@@ -440,6 +461,27 @@ static void expect_refused(cg_module *m, const cg_tensor *x, const char *message
     assert_null(f);
 }
 
+// An activation added without its row in io/onnx_ops.c is refused by name, not mis-exported.
+static void test_activations_without_row(void **state) {
+    (void)state;
+    cg_test_capture_errors();
+    mkdir(OUT_DIR, 0755);
+    named_module missing[40];
+    int n = pick_activations(false, missing);
+    for (int i = 0; i < n; i++) {
+        cg_scope_begin();
+        cg_tensor *x = cg_randn(CG_SHAPE(2, 4), NULL);
+        cg_module *m = SEQ(cg_Linear(4, 4, NULL), missing[i].m);
+        cg_module_eval(m);
+        char want[128];
+        snprintf(want, sizeof want, "op '%s' (in module '1') cannot be exported", missing[i].op);
+        expect_refused(m, x, want);
+        cg_module_free(m);
+        cg_scope_end();
+    }
+    printf("activations without an ONNX row (refused by name): %d\n", n);
+}
+
 static void test_refusals(void **state) {
     (void)state;
     cg_test_capture_errors();
@@ -525,10 +567,9 @@ static void test_refusals(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_export_every_kind),
-        cmocka_unit_test(test_batch_dim),
-        cmocka_unit_test(test_frozen_parameters),
-        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_export_every_kind),       cmocka_unit_test(test_batch_dim),
+        cmocka_unit_test(test_frozen_parameters),       cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_activations_without_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
