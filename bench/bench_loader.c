@@ -13,7 +13,9 @@
 // images/s. Part 2 trains the small CNN of bench/small_cnn.h on `--threads` compute threads
 // (SGD lr 0.05 momentum 0.9) from a fresh loader: after the warm-up steps it times each
 // step and, within it, the call to cg_loader_next; wait_share is their ratio (the issue's
-// target: at most 5%).
+// target: at most 5%). `--cache` keeps the decoded pictures (ImageFolder's cache option) and
+// fills the cache with one pass over the folder before part 2, so part 2 measures a later
+// epoch, which decodes nothing: only the crop, flip and normalisation run per picture.
 #define _POSIX_C_SOURCE 200809L // clock_gettime
 #include <cgrad.h>
 #include <stdio.h>
@@ -32,6 +34,7 @@ static double now(void) {
 typedef struct config {
     const char *data;
     int workers, threads, batches, warmup, batch;
+    bool cache;
 } config;
 
 static const float mean[1] = {0.2860f}, std_dev[1] = {0.3530f};
@@ -92,6 +95,10 @@ static int parse(int argc, char **argv, config *c) {
                   : !strcmp(argv[i], "--batches") ? &c->batches
                   : !strcmp(argv[i], "--warmup")  ? &c->warmup
                                                   : NULL;
+        if (!strcmp(argv[i], "--cache")) {
+            c->cache = true;
+            continue;
+        }
         if (!strcmp(argv[i], "--data") && v) {
             c->data = v;
             continue;
@@ -100,7 +107,7 @@ static int parse(int argc, char **argv, config *c) {
         long x = v ? strtol(v, &end, 10) : -1;
         if (!at || !v || *end || x < 0 || x > 1000000) {
             fprintf(stderr, "usage: bench_loader --data DIR [--workers N] [--threads N] "
-                            "[--batches N] [--warmup N]\n");
+                            "[--batches N] [--warmup N] [--cache]\n");
             return -1;
         }
         *at = (int)x;
@@ -115,21 +122,26 @@ int main(int argc, char **argv) {
     if (parse(argc, argv, &c)) return 2;
     cg_set_num_threads(c.threads);
     cg_manual_seed(0);
-    cg_dataset *d = cg_image_folder_new(c.data, &(cg_image_folder_options){.channels = 1});
+    cg_dataset *d =
+        cg_image_folder_new(c.data, &(cg_image_folder_options){.channels = 1, .cache = c.cache});
     cg_transform steps[] = {cg_t_random_crop(28, 28, 2), cg_t_random_horizontal_flip(0.5f),
                             cg_t_normalize(1, mean, std_dev)};
     cg_loader *dl = d ? make_loader(d, steps, &c) : NULL;
     double rate = dl ? throughput(dl, &c) : -1, step_s = 0, wait_s = 0;
     cg_loader_free(dl);
     dl = rate > 0 ? make_loader(d, steps, &c) : NULL;
-    int rc = dl ? train(dl, &c, &step_s, &wait_s) : -1;
+    cg_tensor *x, *y; // --cache: one whole epoch first, so every picture is decoded once
+    int rc = dl ? 0 : -1, drawn = 1;
+    while (c.cache && rc == 0 && drawn == 1) rc = (drawn = cg_loader_next(dl, &x, &y)) < 0 ? -1 : 0;
+    if (rc == 0) rc = train(dl, &c, &step_s, &wait_s);
     if (rc == 0) {
         printf("{\"bench\": \"loader\", \"name\": \"cgrad\", \"workers\": %d, \"batch\": %d, "
                "\"images_per_s\": %.1f}\n",
                c.workers, c.batch, rate);
         printf("{\"bench\": \"loader_train\", \"name\": \"cgrad\", \"workers\": %d, \"threads\": "
-               "%d, \"ms\": %.3f, \"wait_ms\": %.3f, \"wait_share\": %.4f}\n",
-               c.workers, c.threads, 1e3 * step_s, 1e3 * wait_s, wait_s / step_s);
+               "%d, \"cache\": %s, \"ms\": %.3f, \"wait_ms\": %.3f, \"wait_share\": %.4f}\n",
+               c.workers, c.threads, c.cache ? "true" : "false", 1e3 * step_s, 1e3 * wait_s,
+               wait_s / step_s);
     } else {
         fprintf(stderr, "bench_loader: %s\n", cg_last_error_message());
     }
