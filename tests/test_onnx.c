@@ -241,6 +241,20 @@ static cg_module *unpool_overlap(void) {
     cg_module_add_param(m, "weight", cg_randn(CG_SHAPE(7), NULL));
     return m;
 }
+// AdaptiveMaxPool2d's indices (windows that tile the input: a MaxPool), unpooled back.
+static cg_tensor *unpool_adaptive_forward(cg_module *m, cg_tensor *x) {
+    cg_tensor *indices = NULL;
+    cg_tensor *h = cg_max_pool_forward_with_indices(m->children[0], x, &indices);
+    return cg_MaxUnpool2d_forward(m->children[1], cg_tanh(h), indices, 0, 0);
+}
+static const cg_module_class unpool_adaptive_class = {.name = "UnpoolAdaptive",
+                                                      .forward = unpool_adaptive_forward};
+static cg_module *unpool_adaptive(void) {
+    cg_module *m = cg_module_new(&unpool_adaptive_class, NULL, 0);
+    cg_module_add_child(m, "pool", cg_AdaptiveMaxPool2d(3, 2));
+    cg_module_add_child(m, "unpool", cg_MaxUnpool2d(&(cg_pool_options){.kernel_size_hw = {2, 3}}));
+    return m;
+}
 static cg_module *batch_norm_1d(void) {
     return SEQ(cg_Linear(5, 6, NULL), cg_BatchNorm1d(6, NULL), cg_ReLU(),
                cg_BatchNorm1d(6, &(cg_batch_norm_options){.no_affine = true}),
@@ -383,6 +397,7 @@ static const onnx_case cases[] = {
     {"segnet_op13", segnet, 4, {2, 2, 8, 8}, 13, 1, {"MaxUnpool", "MaxPool", NULL, NULL}},
     {"unpool_1d", unpool_1d, 3, {2, 3, 16}, 17, 1, {"MaxUnpool", "MaxPool", "Reshape", NULL}},
     {"unpool_overlap", unpool_overlap, 3, {2, 3, 16}, 17, 1, {"MaxUnpool", "plane_growth", NULL, NULL}},
+    {"unpool_adaptive", unpool_adaptive, 4, {2, 3, 6, 6}, 17, 1, {"MaxUnpool", "MaxPool", "Tanh", NULL}},
     {"batch_norm_1d", batch_norm_1d, 2, {2, 5}, 17, 1, {"BatchNormalization", "1.running_var", "Gemm", "Relu"}},
     {"residual", residual, 4, {2, 3, 8, 8}, 17, 1, {"Add", "1.bn2.running_mean", "1.conv1.weight", "Relu"}},
     {"conv_transpose", conv_transpose, 4, {2, 4, 5, 5}, 17, 1, {"ConvTranspose", "output_padding", "Relu", NULL}},
