@@ -14,8 +14,8 @@
 // op even when frozen; the model is left as it was (requires_grad, and the buffers a
 // training-mode forward updates, are restored).
 //
-// Ops that cannot be exported (or an option of one that ONNX lacks, such as AvgPool2d's
-// divisor_override) are refused with CG_ERR_ARG naming the op and the module that ran it
+// Ops that cannot be exported (or an option of one that ONNX lacks, such as Upsample's
+// antialias before opset 18) are refused with CG_ERR_ARG naming the op and the module that ran it
 // (its state_dict path): "onnx_export: op 'mse_loss' (in module 'head') cannot be exported
 // to ONNX". So is a tensor that is not the model's, with the example's batch size (above 1)
 // as dim 0, that reaches the graph without a recorded op (a comparison's mask): its values

@@ -154,6 +154,10 @@ void cg_onnx_attr_string(cg_onnx_node *nd, const char *name, const char *s) {
     attr_end(nd, &a);
 }
 
+void cg_onnx_node_output(cg_onnx_node *nd, const char *out) {
+    cg_pb_string(&nd->pb, NODE_OUTPUT, out); // a repeated field: its entries keep their order
+}
+
 void cg_onnx_node_end(cg_onnx_node *nd) {
     cg_pb_message(&nd->graph->nodes, GRAPH_NODE, &nd->pb);
     cg_pb_free(&nd->pb);
@@ -173,6 +177,22 @@ void cg_onnx_slice(cg_onnx_graph *g, const char *x, int64_t start, int64_t end, 
     cg_onnx_const_ints(g, "ends", 1, &end, e);
     cg_onnx_const_ints(g, "axes", 1, &axis, a);
     cg_onnx_simple(g, "Slice", 4, (const char *[]){x, s, e, a}, out);
+}
+
+// concat(shape(x)[0:2], the traced spatial sizes)
+void cg_onnx_batch_shape(cg_onnx_graph *g, const char *x, int n_spatial, const int64_t *spatial,
+                         const char *out) {
+    char shape[CG_ONNX_NAME], nc[CG_ONNX_NAME], st[CG_ONNX_NAME], en[CG_ONNX_NAME],
+        sp[CG_ONNX_NAME];
+    cg_onnx_simple(g, "Shape", 1, &x, cg_onnx_temp(g, "shape", shape));
+    cg_onnx_const_ints(g, "start", 1, (const int64_t[]){0}, st);
+    cg_onnx_const_ints(g, "end", 1, (const int64_t[]){2}, en);
+    cg_onnx_simple(g, "Slice", 3, (const char *[]){shape, st, en}, cg_onnx_temp(g, "nc", nc));
+    cg_onnx_const_ints(g, "spatial", n_spatial, spatial, sp);
+    cg_onnx_node cat;
+    cg_onnx_node_begin(&cat, g, "Concat", 2, (const char *[]){nc, sp}, out);
+    cg_onnx_attr_int(&cat, "axis", 0);
+    cg_onnx_node_end(&cat);
 }
 
 void cg_onnx_module_of(const cg_onnx_graph *g, const cg_node *n, char *buf, size_t size) {

@@ -93,6 +93,8 @@ void cg_onnx_attr_int(cg_onnx_node *nd, const char *name, int64_t v);
 void cg_onnx_attr_float(cg_onnx_node *nd, const char *name, float v);
 void cg_onnx_attr_ints(cg_onnx_node *nd, const char *name, int n, const int64_t *v);
 void cg_onnx_attr_string(cg_onnx_node *nd, const char *name, const char *s);
+// A further output (MaxPool's Indices), after the one cg_onnx_node_begin named.
+void cg_onnx_node_output(cg_onnx_node *nd, const char *out);
 void cg_onnx_node_end(cg_onnx_node *nd); // appends it to the graph
 // A node without attributes: the common case.
 void cg_onnx_simple(cg_onnx_graph *g, const char *op_type, int n_in, const char *const *in,
@@ -101,6 +103,10 @@ void cg_onnx_simple(cg_onnx_graph *g, const char *op_type, int n_in, const char 
 // x[start:end] along axis: a Slice with its constants.
 void cg_onnx_slice(cg_onnx_graph *g, const char *x, int64_t start, int64_t end, int64_t axis,
                    const char *out);
+// The int64 shape (N, C, spatial...) of a result computed from x (N, C, ...): x's (N, C)
+// from its Shape, then the n_spatial traced sizes, so the batch stays free.
+void cg_onnx_batch_shape(cg_onnx_graph *g, const char *x, int n_spatial, const int64_t *spatial,
+                         const char *out);
 // A fresh intermediate name ("<hint>_<k>") into buf (CG_ONNX_NAME bytes); returns buf.
 const char *cg_onnx_temp(cg_onnx_graph *g, const char *hint, char *buf);
 // New initializers under fresh names (hint as above), written into buf; returns buf.
@@ -128,7 +134,12 @@ void cg_onnx_module_of(const cg_onnx_graph *g, const cg_node *n, char *buf, size
 // Report that node n cannot be exported, naming its module, and why (CG_ERR_ARG); returns
 // false.
 bool cg_onnx_refuse(const cg_onnx_graph *g, const cg_node *n, const char *why);
-// The emitters of io/onnx_ops_layers.c, io/onnx_ops_pool.c and io/onnx_ops_norm.c, listed by
+// A fixed-window pooling's kernel_shape, strides, pads, ceil_mode (when PyTorch's made the
+// output larger) and, with `dilations`, dilations (io/onnx_ops_pool.c).
+struct pool_geometry;
+void cg_onnx_pool_window_attrs(cg_onnx_node *nd, const struct pool_geometry *p, bool dilations);
+// The emitters of io/onnx_ops_layers.c, io/onnx_ops_pool.c, io/onnx_ops_unpool.c and
+// io/onnx_ops_norm.c, listed by
 // cg_onnx_emitter's table (io/onnx_ops.c).
 #define CG_ONNX_EMITTER(name)                                                                      \
     bool cg_onnx_emit_##name(cg_onnx_graph *g, const cg_node *n, const char *const *in,            \
@@ -140,6 +151,7 @@ CG_ONNX_EMITTER(linear)
 CG_ONNX_EMITTER(max_pool)
 CG_ONNX_EMITTER(avg_pool)
 CG_ONNX_EMITTER(relu_max_pool)
+CG_ONNX_EMITTER(max_unpool)
 CG_ONNX_EMITTER(softmax)
 CG_ONNX_EMITTER(reshape)
 CG_ONNX_EMITTER(permute)

@@ -326,6 +326,7 @@ static const struct {
     {"avg_pool2d", cg_onnx_emit_avg_pool},
     {"adaptive_avg_pool2d", cg_onnx_emit_avg_pool},
     {"adaptive_max_pool2d", cg_onnx_emit_max_pool},
+    {"max_unpool2d", cg_onnx_emit_max_unpool},
     {"batch_norm2d", cg_onnx_emit_batch_norm},
     {"batch_norm1d", cg_onnx_emit_batch_norm},
     {"batch_norm_relu", cg_onnx_emit_batch_norm},

@@ -1,8 +1,8 @@
 // io/onnx_ops_pool.c - the emitters of pooling and resizing (io/onnx_ops.c holds the
 // table): max and average pooling with their windows, adaptive pooling (global, fixed
 // windows when the sizes divide, else window by window) and interpolate as Resize ('area'
-// through the adaptive path). What ONNX cannot express (a divisor override, antialiasing
-// before opset 18) is refused naming the op, its module and the option.
+// through the adaptive path). A divisor override is a window sum scaled; what ONNX cannot
+// express (antialiasing before opset 18) is refused naming the op, its module and the option.
 #include "../ops/interpolate_internal.h"
 #include "../ops/pool_internal.h"
 #include "../tensor/alloc.h"
@@ -17,7 +17,7 @@ static bool ceil_mode(const pool_geometry *p, int dim) {
     return out > span / p->stride[dim] + 1;
 }
 
-static void window_attrs(cg_onnx_node *nd, const pool_geometry *p, bool dilations) {
+void cg_onnx_pool_window_attrs(cg_onnx_node *nd, const pool_geometry *p, bool dilations) {
     int64_t k[2] = {p->kernel[0], p->kernel[1]}, s[2] = {p->stride[0], p->stride[1]},
             d[2] = {p->dilation[0], p->dilation[1]},
             pads[4] = {p->padding[0], p->padding[1], p->padding[0], p->padding[1]};
@@ -87,15 +87,43 @@ static bool adaptive(cg_onnx_graph *g, const cg_node *n, const char *x, const ch
     return true;
 }
 
+// divisor_override: the sum over the window's taps in the input (padding zeros add nothing)
+// over the divisor. AveragePool with count_include_pad divides that sum by the kernel area
+// when every window lies inside the padded input, so a Mul by area / divisor follows; a
+// ceil_mode window that runs past the padded input gets as many more end pads instead of
+// ceil_mode (zeros again; fewer than a kernel, as ONNX Runtime requires).
+static void sum_pool(cg_onnx_graph *g, const pool_geometry *p, const char *x, const char *out) {
+    int64_t k[2] = {p->kernel[0], p->kernel[1]}, s[2] = {p->stride[0], p->stride[1]},
+            pads[4] = {p->padding[0], p->padding[1], p->padding[0], p->padding[1]};
+    for (int d = 0; d < 2; d++) {
+        int64_t size = d ? p->W : p->H, o = d ? p->OW : p->OH;
+        int64_t past = (o - 1) * s[d] + k[d] - (size + 2 * p->padding[d]);
+        if (past > 0) pads[2 + d] += past;
+    }
+    char avg[CG_ONNX_NAME], scale[CG_ONNX_NAME];
+    cg_onnx_node nd;
+    cg_onnx_node_begin(&nd, g, "AveragePool", 1, &x, cg_onnx_temp(g, "window_mean", avg));
+    cg_onnx_attr_ints(&nd, "kernel_shape", 2, k);
+    cg_onnx_attr_ints(&nd, "strides", 2, s);
+    cg_onnx_attr_ints(&nd, "pads", 4, pads);
+    cg_onnx_attr_int(&nd, "count_include_pad", 1);
+    cg_onnx_node_end(&nd);
+    cg_onnx_const_scalar(g, "area_over_divisor", (float)(k[0] * k[1]) / (float)p->divisor_override,
+                         scale);
+    cg_onnx_simple(g, "Mul", 2, (const char *[]){avg, scale}, out);
+}
+
 static bool pool(cg_onnx_graph *g, const cg_node *n, const char *x, const char *out, bool max) {
     const pool_geometry *p = n->ctx;
     if (n->inputs[0]->ndim != 4) return cg_onnx_refuse(g, n, "the input has no batch dim");
     if (p->adaptive) return adaptive(g, n, x, out, max);
-    if (!max && p->divisor_override)
-        return cg_onnx_refuse(g, n, "divisor_override has no ONNX equivalent");
+    if (!max && p->divisor_override) {
+        sum_pool(g, p, x, out);
+        return true;
+    }
     cg_onnx_node nd;
     cg_onnx_node_begin(&nd, g, max ? "MaxPool" : "AveragePool", 1, &x, out);
-    window_attrs(&nd, p, max);
+    cg_onnx_pool_window_attrs(&nd, p, max);
     if (!max) cg_onnx_attr_int(&nd, "count_include_pad", !p->exclude_pad);
     cg_onnx_node_end(&nd);
     return true;
@@ -183,19 +211,8 @@ bool cg_onnx_emit_interpolate(cg_onnx_graph *g, const cg_node *n, const char *co
         float v[2 + CG_INTERP_MAX_DIMS] = {1, 1};
         for (int d = 0; d < p->dims; d++) v[2 + d] = (float)p->scale[d];
         cg_onnx_const_floats(g, "scales", 1, (const int64_t[]){nd_x}, v, scales);
-    } else { // sizes = concat(shape(x)[0:2], traced spatial sizes)
-        char shape[CG_ONNX_NAME], nc[CG_ONNX_NAME], st[CG_ONNX_NAME], en[CG_ONNX_NAME],
-            sp[CG_ONNX_NAME];
-        cg_onnx_simple(g, "Shape", 1, in, cg_onnx_temp(g, "shape", shape));
-        cg_onnx_const_ints(g, "start", 1, (const int64_t[]){0}, st);
-        cg_onnx_const_ints(g, "end", 1, (const int64_t[]){2}, en);
-        cg_onnx_simple(g, "Slice", 3, (const char *[]){shape, st, en}, cg_onnx_temp(g, "nc", nc));
-        cg_onnx_const_ints(g, "spatial", p->dims, p->out, sp);
-        cg_onnx_node cat;
-        cg_onnx_node_begin(&cat, g, "Concat", 2, (const char *[]){nc, sp},
-                           cg_onnx_temp(g, "sizes", sizes));
-        cg_onnx_attr_int(&cat, "axis", 0);
-        cg_onnx_node_end(&cat);
+    } else {
+        cg_onnx_batch_shape(g, in[0], p->dims, p->out, cg_onnx_temp(g, "sizes", sizes));
     }
     cg_onnx_node nd;
     const char *inputs[4] = {in[0], "", scales, sizes};

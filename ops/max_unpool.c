@@ -6,10 +6,6 @@
 
 #include "pool_internal.h"
 
-typedef struct unpool_plan {
-    int64_t planes, in_plane, out_plane; // in_plane = H*W of x, out_plane = OH*OW
-} unpool_plan;
-
 // y[p, idx[p, i]] = x[p, i] (forward) or dx[p, i] = dy[p, idx[p, i]] (adjoint)
 static void unpool_walk(const unpool_plan *u, const float *idx, float *x, float *y, bool adjoint) {
     for (int64_t p = 0; p < u->planes; p++)
@@ -83,7 +79,12 @@ cg_tensor *cg_max_unpool(const char *op, cg_tensor *x, cg_tensor *indices,
     if (!unpool_size(op, &r, 0, H, out_h, &OH) || !unpool_size(op, &r, 1, W, out_w, &OW))
         return NULL;
     if (!check_indices(op, x, indices, OH * OW)) return NULL;
-    unpool_plan u = {H * W > 0 ? x->numel / (H * W) : 0, H * W, OH * OW};
+    unpool_plan u = {H * W > 0 ? x->numel / (H * W) : 0,
+                     H * W,
+                     OH * OW,
+                     {r.kernel_size_hw[0], r.kernel_size_hw[1]},
+                     {r.stride_hw[0], r.stride_hw[1]},
+                     {r.padding_hw[0], r.padding_hw[1]}};
     int64_t shape[4];
     memcpy(shape, x->shape, sizeof(int64_t) * (size_t)x->ndim);
     shape[x->ndim - 2] = OH;

@@ -41,6 +41,12 @@ int cg_pool_output_shape(const cg_tensor *x, const pool_geometry *g, int64_t *sh
 // Record op on y with input x and the geometry as context.
 cg_node *cg_pool_record(const cg_op *op, cg_tensor *y, cg_tensor *x, const pool_geometry *g);
 
+// max_unpool2d's context: its planes, and its window (for ONNX export's MaxUnpool).
+typedef struct unpool_plan {
+    int64_t planes, in_plane, out_plane; // in_plane = H*W of x, out_plane = OH*OW
+    int kernel[2], stride[2], padding[2];
+} unpool_plan;
+
 // max_unpool2d with errors naming op (max_unpool1d runs through it on (N, C, 1, L)).
 cg_tensor *cg_max_unpool(const char *op, cg_tensor *x, cg_tensor *indices,
                          const cg_pool_options *options, int out_h, int out_w);

@@ -88,6 +88,14 @@ static cg_tensor *spread_forward(cg_module *m, cg_tensor *x) {
 }
 static const cg_module_class spread_class = {.name = "Spread", .forward = spread_forward};
 
+// Unpooling with indices of its own (each input to the corner of its window).
+static cg_tensor *foreign_indices_forward(cg_module *m, cg_tensor *x) {
+    cg_tensor *indices = cg_zeros(4, x->shape);
+    return cg_MaxUnpool2d_forward(m->children[0], x, indices, 0, 0);
+}
+static const cg_module_class foreign_indices_class = {.name = "ForeignIndices",
+                                                      .forward = foreign_indices_forward};
+
 #define SEQ(...)                                                                                   \
     cg_Sequential(sizeof((cg_module *[]){__VA_ARGS__}) / sizeof(cg_module *),                      \
                   (cg_module *[]){__VA_ARGS__})
@@ -148,6 +156,104 @@ static cg_module *pools(void) {
                cg_AdaptiveAvgPool2d(2, 2),
                cg_Upsample(&(cg_interpolate_options){.scale_factor = 4}),
                cg_AdaptiveMaxPool2d(3, 5), cg_AdaptiveAvgPool2d(2, 2), cg_AdaptiveMaxPool2d(1, 1));
+}
+// divisor_override: padding, a ceil_mode window running past the padded input (12 -> 7),
+// then plain windows; and the 1-D pooling.
+static cg_module *divisor_override(void) {
+    return SEQ(
+        cg_AvgPool2d(&(cg_pool_options){
+            .kernel_size = 3, .stride = 2, .padding = 1, .ceil_mode = true, .divisor_override = 5}),
+        cg_AvgPool2d(&(cg_pool_options){.kernel_size = 2, .divisor_override = 3}));
+}
+static cg_module *divisor_override_1d(void) {
+    return SEQ(
+        cg_AvgPool1d(&(cg_pool_options){
+            .kernel_size = 3, .stride = 2, .padding = 1, .ceil_mode = true, .divisor_override = 2}),
+        cg_AvgPool1d(&(cg_pool_options){.kernel_size = 2, .divisor_override = 7}));
+}
+
+// A SegNet block: conv, max pooling with indices, conv, max unpooling with those indices,
+// conv. Windows do not overlap (stride = kernel), so no two inputs go to the same place.
+// Children: conv1, pool, conv2, unpool, conv3; unpooled to (out_h, out_w) (0: the default).
+static cg_tensor *segnet_run(cg_module *m, cg_tensor *x, int out_h, int out_w) {
+    cg_tensor *indices = NULL;
+    cg_tensor *h = cg_relu(cg_module_forward(m->children[0], x));
+    h = cg_max_pool_forward_with_indices(m->children[1], h, &indices);
+    h = cg_relu(cg_module_forward(m->children[2], h));
+    h = cg_MaxUnpool2d_forward(m->children[3], h, indices, out_h, out_w);
+    return cg_module_forward(m->children[4], h);
+}
+static cg_tensor *segnet_forward(cg_module *m, cg_tensor *x) { // 8x8 -> 4x4 -> 8x8
+    return segnet_run(m, x, 0, 0);
+}
+static cg_tensor *segnet_sized_forward(cg_module *m, cg_tensor *x) { // 8x8 -> 4x4 -> 9x9
+    return segnet_run(m, x, 9, 9); // other planes than the pooled input's
+}
+static const cg_module_class segnet_class = {.name = "SegNetBlock", .forward = segnet_forward};
+static const cg_module_class segnet_sized_class = {.name = "SegNetBlock",
+                                                   .forward = segnet_sized_forward};
+static cg_module *segnet_block(const cg_module_class *cls) {
+    cg_module *m = cg_module_new(cls, NULL, 0);
+    const cg_pool_options window = {.kernel_size = 2};
+    cg_module_add_child(m, "conv1", cg_Conv2d(2, 3, 3, &(cg_conv_options){.padding = 1}));
+    cg_module_add_child(m, "pool", cg_MaxPool2d(&window));
+    cg_module_add_child(m, "conv2", cg_Conv2d(3, 3, 3, &(cg_conv_options){.padding = 1}));
+    cg_module_add_child(m, "unpool", cg_MaxUnpool2d(&window));
+    cg_module_add_child(m, "conv3", cg_Conv2d(3, 2, 1, NULL));
+    return m;
+}
+static cg_module *segnet(void) {
+    return segnet_block(&segnet_class);
+}
+static cg_module *segnet_sized(void) {
+    return segnet_block(&segnet_sized_class);
+}
+// 1-D: MaxPool1d (padding, ceil_mode) with indices, then MaxUnpool1d.
+static cg_tensor *unpool_1d_forward(cg_module *m, cg_tensor *x) {
+    cg_tensor *indices = NULL;
+    cg_tensor *h = cg_max_pool_forward_with_indices(m->children[0], x, &indices);
+    h = cg_mul_scalar(h, 2);
+    return cg_MaxUnpool1d_forward(m->children[1], h, indices, 0);
+}
+static const cg_module_class unpool_1d_class = {.name = "Unpool1d", .forward = unpool_1d_forward};
+static cg_module *unpool_1d(void) {
+    cg_module *m = cg_module_new(&unpool_1d_class, NULL, 0);
+    const cg_pool_options window = {.kernel_size = 3, .stride = 3, .padding = 1};
+    cg_module_add_child(m, "pool", cg_MaxPool1d(&window));
+    cg_module_add_child(m, "unpool", cg_MaxUnpool1d(&window));
+    return m;
+}
+// Overlapping windows (stride < kernel): an input that is the maximum of two windows gets
+// two values (scaled apart by a weight per position) and keeps the last one; the unpooled
+// length 15 is not the pooled input's 16.
+static cg_tensor *unpool_overlap_forward(cg_module *m, cg_tensor *x) {
+    cg_tensor *indices = NULL;
+    cg_tensor *h = cg_max_pool_forward_with_indices(m->children[0], x, &indices);
+    return cg_MaxUnpool1d_forward(m->children[1], cg_mul(h, m->params[0]), indices, 0);
+}
+static const cg_module_class unpool_overlap_class = {.name = "UnpoolOverlap",
+                                                     .forward = unpool_overlap_forward};
+static cg_module *unpool_overlap(void) {
+    cg_module *m = cg_module_new(&unpool_overlap_class, NULL, 0);
+    const cg_pool_options window = {.kernel_size = 3, .stride = 2};
+    cg_module_add_child(m, "pool", cg_MaxPool1d(&window));
+    cg_module_add_child(m, "unpool", cg_MaxUnpool1d(&window));
+    cg_module_add_param(m, "weight", cg_randn(CG_SHAPE(7), NULL));
+    return m;
+}
+// AdaptiveMaxPool2d's indices (windows that tile the input: a MaxPool), unpooled back.
+static cg_tensor *unpool_adaptive_forward(cg_module *m, cg_tensor *x) {
+    cg_tensor *indices = NULL;
+    cg_tensor *h = cg_max_pool_forward_with_indices(m->children[0], x, &indices);
+    return cg_MaxUnpool2d_forward(m->children[1], cg_tanh(h), indices, 0, 0);
+}
+static const cg_module_class unpool_adaptive_class = {.name = "UnpoolAdaptive",
+                                                      .forward = unpool_adaptive_forward};
+static cg_module *unpool_adaptive(void) {
+    cg_module *m = cg_module_new(&unpool_adaptive_class, NULL, 0);
+    cg_module_add_child(m, "pool", cg_AdaptiveMaxPool2d(3, 2));
+    cg_module_add_child(m, "unpool", cg_MaxUnpool2d(&(cg_pool_options){.kernel_size_hw = {2, 3}}));
+    return m;
 }
 static cg_module *batch_norm_1d(void) {
     return SEQ(cg_Linear(5, 6, NULL), cg_BatchNorm1d(6, NULL), cg_ReLU(),
@@ -284,6 +390,14 @@ static const onnx_case cases[] = {
     {"conv_options", conv_options, 4, {2, 4, 11, 12}, 17, 1, {"Conv", "group", "dilations", "pads"}},
     {"conv_relu_pool", conv_relu_pool, 4, {2, 3, 12, 12}, 17, 1, {"Relu", "MaxPool", "Softmax", "Tanh"}},
     {"pools", pools, 4, {2, 3, 21, 21}, 17, 1, {"ceil_mode", "GlobalMaxPool", "ReduceMax", "count_include_pad"}},
+    {"divisor_override", divisor_override, 4, {2, 3, 12, 12}, 17, 1, {"AveragePool", "area_over_divisor", "Mul", NULL}},
+    {"divisor_override_1d", divisor_override_1d, 3, {2, 3, 20}, 17, 1, {"AveragePool", "Mul", NULL, NULL}},
+    {"segnet", segnet, 4, {2, 2, 8, 8}, 17, 1, {"MaxUnpool", "MaxPool", "Conv", NULL}},
+    {"segnet_sized", segnet_sized, 4, {2, 2, 8, 8}, 17, 1, {"MaxUnpool", "plane_growth", "Div", NULL}},
+    {"segnet_op13", segnet, 4, {2, 2, 8, 8}, 13, 1, {"MaxUnpool", "MaxPool", NULL, NULL}},
+    {"unpool_1d", unpool_1d, 3, {2, 3, 16}, 17, 1, {"MaxUnpool", "MaxPool", "Reshape", NULL}},
+    {"unpool_overlap", unpool_overlap, 3, {2, 3, 16}, 17, 1, {"MaxUnpool", "plane_growth", NULL, NULL}},
+    {"unpool_adaptive", unpool_adaptive, 4, {2, 3, 6, 6}, 17, 1, {"MaxUnpool", "MaxPool", "Tanh", NULL}},
     {"batch_norm_1d", batch_norm_1d, 2, {2, 5}, 17, 1, {"BatchNormalization", "1.running_var", "Gemm", "Relu"}},
     {"residual", residual, 4, {2, 3, 8, 8}, 17, 1, {"Add", "1.bn2.running_mean", "1.conv1.weight", "Relu"}},
     {"conv_transpose", conv_transpose, 4, {2, 4, 5, 5}, 17, 1, {"ConvTranspose", "output_padding", "Relu", NULL}},
@@ -517,12 +631,16 @@ static void test_refusals(void **state) {
     m = SEQ(cg_Dropout(NULL));
     expect_refused(m, x, "dropout in training mode");
     cg_module_free(m);
+    // Unpooling indices that no traced max pooling gave.
+    m = SEQ(cg_ReLU(), cg_module_new(&foreign_indices_class, NULL, 0));
+    cg_module_add_child(m->children[1], "unpool",
+                        cg_MaxUnpool2d(&(cg_pool_options){.kernel_size = 2}));
+    expect_refused(m, cg_randn(CG_SHAPE(2, 1, 2, 2), NULL),
+                   "op 'max_unpool2d' (in module '1') cannot be exported: its indices come from "
+                   "no max pooling");
+    cg_module_free(m);
     // Options ONNX lacks.
     cg_tensor *image = cg_randn(CG_SHAPE(1, 2, 5, 5), NULL);
-    m = SEQ(cg_ReLU(), cg_AvgPool2d(&(cg_pool_options){.kernel_size = 2, .divisor_override = 3}));
-    expect_refused(m, image,
-                   "op 'avg_pool2d' (in module '1') cannot be exported: divisor_override");
-    cg_module_free(m);
     m = SEQ(
         cg_Identity(),
         cg_Sequential_named(1, (const char *[]){"resize"},
