@@ -241,7 +241,7 @@ cg_loader *cg_loader_new(const cg_dataset *data, const cg_transform *steps, int 
 }
 
 // The loader's batch tensors shaped for slot s (reused while the shape holds).
-static int hand_out(cg_loader *dl, slot *s, cg_tensor **x, cg_tensor **y) {
+static int hand_out(cg_loader *dl, const slot *s, cg_tensor **x, cg_tensor **y) {
     if (!dl->x || dl->x->shape[0] != s->rows || dl->x->shape[1] != s->c ||
         dl->x->shape[2] != s->h || dl->x->shape[3] != s->w) {
         cg_free(dl->x), cg_free(dl->y);
@@ -249,17 +249,7 @@ static int hand_out(cg_loader *dl, slot *s, cg_tensor **x, cg_tensor **y) {
         dl->y = cg_empty_unscoped(CG_SHAPE(s->rows));
         if (!dl->x || !dl->y) return -1;
     }
-    // The batch changes hands instead of being copied: the slot's buffer becomes x's data
-    // and x's old buffer goes back to the slot (a worker filled it on another core, so a
-    // copy would read it across cores once more, inside the caller's wait).
-    // (A view of x the caller kept shares its storage: then the batch is copied.)
-    if (dl->x->storage->refcount == 1 && dl->x->offset == 0) {
-        float *batch = s->x;
-        s->x = dl->x->storage->data, s->cap = (size_t)dl->x->numel;
-        dl->x->storage->data = dl->x->data = batch;
-    } else {
-        memcpy(dl->x->data, s->x, (size_t)dl->x->numel * sizeof(float));
-    }
+    memcpy(dl->x->data, s->x, (size_t)dl->x->numel * sizeof(float));
     memcpy(dl->y->data, s->y, (size_t)s->rows * sizeof(float));
     if (x) *x = dl->x;
     if (y) *y = dl->y;
