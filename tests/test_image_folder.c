@@ -139,8 +139,9 @@ static void test_bad_files(void **state) {
 static void test_cache_and_array_datasets(void **state) {
     (void)state;
     cg_dataset *a = cg_image_folder_new(ROOT, &(cg_image_folder_options){.channels = 1});
+    // The cached one opened through a root spelled with trailing slashes: the same pictures.
     cg_dataset *b =
-        cg_image_folder_new(ROOT, &(cg_image_folder_options){.channels = 1, .cache = true});
+        cg_image_folder_new(ROOT "//", &(cg_image_folder_options){.channels = 1, .cache = true});
     for (int round = 0; round < 2; round++)
         for (int64_t i = 0; i < cg_dataset_count(a); i++) {
             cg_sample x, y;
