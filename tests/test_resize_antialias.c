@@ -8,32 +8,6 @@
 
 static cg_fixture *fx;
 
-static int setup(void **state) {
-    (void)state;
-    fx = cg_fixture_load("resize_antialias.txt");
-    return fx ? 0 : -1;
-}
-static int teardown(void **state) {
-    (void)state;
-    cg_fixture_free(fx);
-    return 0;
-}
-
-static cg_sample sample_of(const cg_tensor *x) {
-    cg_sample s = {.c = (int)x->shape[0], .h = (int)x->shape[1], .w = (int)x->shape[2]};
-    s.data = cg_alloc((size_t)x->numel * sizeof(float));
-    memcpy(s.data, x->data, (size_t)x->numel * sizeof(float));
-    return s;
-}
-
-static void check(cg_sample *s, const cg_tensor *want, const char *what) {
-    cg_tensor *t = cg_empty_unscoped(CG_SHAPE(s->c, s->h, s->w));
-    memcpy(t->data, s->data, (size_t)t->numel * sizeof(float));
-    cg_assert_close(t, want, 1e-6, 1e-6, what);
-    cg_free(t);
-    cg_sample_clear(s);
-}
-
 // The functional form and the Resize step (field antialias) on every resize case; crop +
 // the functional form on every resized_crop case.
 static void test_fixtures(void **state) {
@@ -46,13 +20,13 @@ static void test_fixtures(void **state) {
         double size[2], box[4];
         cg_fixture_params(c, "size", size, 2);
         int h = (int)size[0], w = (int)size[1];
-        cg_sample s = sample_of(x);
+        cg_sample s = cg_test_sample_of(x);
         if (strncmp(name, "resize/", 7) == 0) {
             assert_int_equal(cg_tf_resize_antialias(&s, h, w), 0);
-            check(&s, want, name);
+            cg_test_check_sample(&s, want, 1e-6, name);
             cg_transform step = cg_t_resize(h, w, CG_INTERP_BILINEAR);
             step.antialias = true;
-            s = sample_of(x);
+            s = cg_test_sample_of(x);
             assert_int_equal(cg_transform_apply(&step, 1, &s, NULL), 0);
             resizes++;
         } else {
@@ -61,7 +35,7 @@ static void test_fixtures(void **state) {
             assert_int_equal(cg_tf_resize_antialias(&s, h, w), 0);
             crops++;
         }
-        check(&s, want, name);
+        cg_test_check_sample(&s, want, 1e-6, name);
     }
     assert_int_equal(resizes, 6);
     assert_int_equal(crops, 2);
@@ -113,5 +87,6 @@ int main(void) {
         cmocka_unit_test_teardown(test_random_resized_crop, cg_test_teardown),
         cmocka_unit_test_teardown(test_errors, cg_test_teardown),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cg_test_run_with_fixture("resize_antialias", tests, CG_COUNT(tests),
+                                    "resize_antialias.txt", &fx);
 }

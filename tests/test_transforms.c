@@ -8,28 +8,6 @@
 
 static cg_fixture *fx;
 
-// A float sample holding a copy of the (C, H, W) tensor x.
-static cg_sample sample_of(const cg_tensor *x) {
-    cg_sample s = {.c = (int)x->shape[0], .h = (int)x->shape[1], .w = (int)x->shape[2]};
-    s.data = cg_alloc((size_t)x->numel * sizeof(float));
-    memcpy(s.data, x->data, (size_t)x->numel * sizeof(float));
-    return s;
-}
-
-// The sample as a (C, H, W) tensor, compared with `expected`; frees the sample.
-static void check(cg_sample *s, const cg_tensor *expected, double tol, const char *what) {
-    assert_non_null(s->data);
-    cg_tensor *t = cg_empty_unscoped(CG_SHAPE(s->c, s->h, s->w));
-    memcpy(t->data, s->data, (size_t)t->numel * sizeof(float));
-    cg_assert_close(t, expected, tol, tol, what);
-    cg_free(t);
-    cg_sample_clear(s);
-}
-
-static bool starts(const char *name, const char *prefix) {
-    return strncmp(name, prefix, strlen(prefix)) == 0;
-}
-
 // Every deterministic case: the functional form and the step in a Compose.
 static void test_deterministic(void **state) {
     (void)state;
@@ -39,10 +17,10 @@ static void test_deterministic(void **state) {
         const char *name = cg_fixture_case_name(c);
         cg_tensor *x = cg_fixture_tensor(c, "x"), *want = cg_fixture_tensor(c, "out");
         double p[8] = {0};
-        cg_sample s = sample_of(x), t = sample_of(x);
+        cg_sample s = cg_test_sample_of(x), t = cg_test_sample_of(x);
         cg_transform step;
         int rc = 0;
-        if (starts(name, "to_tensor")) { // x is (H, W, C) byte values
+        if (cg_test_starts(name, "to_tensor")) { // x is (H, W, C) byte values
             cg_sample_clear(&s), cg_sample_clear(&t);
             s = (cg_sample){.c = (int)x->shape[2], .h = (int)x->shape[0], .w = (int)x->shape[1]};
             s.bytes = cg_alloc((size_t)x->numel);
@@ -52,67 +30,68 @@ static void test_deterministic(void **state) {
             memcpy(t.bytes, s.bytes, (size_t)x->numel);
             rc = cg_tf_to_tensor(&s);
             step = cg_t_to_tensor();
-        } else if (starts(name, "normalize")) {
+        } else if (cg_test_starts(name, "normalize")) {
             float mean[3], std[3];
             double m[3], d[3];
             cg_fixture_params(c, "mean", m, 3), cg_fixture_params(c, "std", d, 3);
             for (int k = 0; k < 3; k++) mean[k] = (float)m[k], std[k] = (float)d[k];
             rc = cg_tf_normalize(&s, mean, std);
             step = cg_t_normalize(3, mean, std);
-        } else if (starts(name, "resized_crop")) {
+        } else if (cg_test_starts(name, "resized_crop")) {
             double box[4];
             cg_fixture_params(c, "box", box, 4), cg_fixture_params(c, "size", p, 2);
             rc = cg_tf_crop(&s, (int)box[0], (int)box[1], (int)box[2], (int)box[3]) ||
                  cg_tf_resize(&s, (int)p[0], (int)p[1], CG_INTERP_BILINEAR);
             step = cg_t_to_tensor(); // random: checked in test_random_resized_crop
             cg_sample_clear(&t);
-        } else if (starts(name, "resize")) {
+        } else if (cg_test_starts(name, "resize")) {
             cg_fixture_params(c, "size", p, 2);
             cg_interp in =
                 cg_fixture_param(c, "nearest", 0) ? CG_INTERP_NEAREST : CG_INTERP_BILINEAR;
             rc = cg_tf_resize(&s, (int)p[0], (int)p[1], in);
             step = cg_t_resize((int)p[0], (int)p[1], in);
-        } else if (starts(name, "center_crop")) {
+        } else if (cg_test_starts(name, "center_crop")) {
             cg_fixture_params(c, "size", p, 2);
             rc = cg_tf_center_crop(&s, (int)p[0], (int)p[1]);
             step = cg_t_center_crop((int)p[0], (int)p[1]);
-        } else if (starts(name, "pad")) {
+        } else if (cg_test_starts(name, "pad")) {
             cg_fixture_params(c, "pad", p, 4);
             cg_border_mode mode = (cg_border_mode)cg_fixture_param(c, "mode", 0);
             float fill = (float)cg_fixture_param(c, "fill", 0);
             rc = cg_tf_pad(&s, (int)p[0], (int)p[1], (int)p[2], (int)p[3], mode, fill);
             step = cg_t_pad((int)p[0], (int)p[1], (int)p[2], (int)p[3], mode, fill);
-        } else if (starts(name, "crop")) {
+        } else if (cg_test_starts(name, "crop")) {
             cg_fixture_params(c, "box", p, 4);
             rc = cg_tf_crop(&s, (int)p[0], (int)p[1], (int)p[2], (int)p[3]);
             step = cg_t_center_crop(0, 0); // no step form: crop is only functional
             cg_sample_clear(&t);
-        } else if (starts(name, "erase")) {
+        } else if (cg_test_starts(name, "erase")) {
             cg_fixture_params(c, "box", p, 4);
             rc = cg_tf_erase(&s, (int)p[0], (int)p[1], (int)p[2], (int)p[3],
                              (float)cg_fixture_param(c, "value", 0));
             step = cg_t_to_tensor(); // random: checked in test_random_erasing
             cg_sample_clear(&t);
-        } else if (starts(name, "hflip") || starts(name, "vflip")) {
-            bool h = starts(name, "hflip");
+        } else if (cg_test_starts(name, "hflip") || cg_test_starts(name, "vflip")) {
+            bool h = cg_test_starts(name, "hflip");
             rc = h ? cg_tf_hflip(&s) : cg_tf_vflip(&s);
             step = h ? cg_t_random_horizontal_flip(1.0f) : cg_t_random_vertical_flip(1.0f);
-        } else if (starts(name, "rgb_to_grayscale")) {
+        } else if (cg_test_starts(name, "rgb_to_grayscale")) {
             int ch = (int)cg_fixture_param(c, "channels", 1);
             rc = cg_tf_rgb_to_grayscale(&s, ch);
             step = cg_t_grayscale(ch);
-        } else if (starts(name, "random_")) { // the random steps' tests below read these
+        } else if (cg_test_starts(name, "random_")) { // the random steps' tests below read these
             cg_sample_clear(&s), cg_sample_clear(&t);
             continue;
         } else {
             fail_msg("%s: a case of gen_transforms.py that no test reads", name);
         }
         assert_int_equal(rc, 0);
-        bool bilinear = starts(name, "resize/bilinear") || starts(name, "resized_crop");
-        check(&s, want, bilinear ? 1e-6 : 0, name);
+        bool bilinear =
+            cg_test_starts(name, "resize/bilinear") || cg_test_starts(name, "resized_crop");
+        cg_test_check_sample(&s, want, bilinear ? 1e-6 : 0, name);
         if (t.data || t.bytes) {
             assert_int_equal(cg_transform_apply(&step, 1, &t, NULL), 0);
-            check(&t, want, bilinear ? 1e-6 : 0, name);
+            cg_test_check_sample(&t, want, bilinear ? 1e-6 : 0, name);
         }
         checked++;
     }
@@ -126,7 +105,7 @@ static void test_random_crop_matches(void **state) {
     int cases = 0;
     for (int i = 0; i < cg_fixture_count(fx); i++) {
         const cg_fixture_case *c = cg_fixture_case_at(fx, i);
-        if (!starts(cg_fixture_case_name(c), "random_crop")) continue;
+        if (!cg_test_starts(cg_fixture_case_name(c), "random_crop")) continue;
         cases++;
         double size[2], pos[2];
         cg_fixture_params(c, "size", size, 2), cg_fixture_params(c, "positions", pos, 2);
@@ -141,7 +120,7 @@ static void test_random_crop_matches(void **state) {
             cg_rng rng, replay;
             cg_rng_seed(&rng, seed);
             replay = rng;
-            cg_sample s = sample_of(cg_fixture_tensor(c, "x"));
+            cg_sample s = cg_test_sample_of(cg_fixture_tensor(c, "x"));
             assert_int_equal(cg_transform_apply(&step, 1, &s, &rng), 0);
             int top, left;
             int ph = (int)pos[0] + (int)size[0] - 1, pw = (int)pos[1] + (int)size[1] - 1;
@@ -150,7 +129,7 @@ static void test_random_crop_matches(void **state) {
             cg_tensor *want = cg_empty_unscoped(CG_SHAPE(s.c, s.h, s.w));
             memcpy(want->data, windows->data + (top * (int)pos[1] + left) * plane,
                    (size_t)plane * sizeof(float));
-            check(&s, want, 0, cg_fixture_case_name(c));
+            cg_test_check_sample(&s, want, 0, cg_fixture_case_name(c));
             cg_free(want);
         }
     }
@@ -192,7 +171,7 @@ static void test_random_resized_crop(void **state) {
     int cases = 0;
     for (int i = 0; i < cg_fixture_count(fx); i++) {
         const cg_fixture_case *c = cg_fixture_case_at(fx, i);
-        if (!starts(cg_fixture_case_name(c), "random_resized_crop_stats")) continue;
+        if (!cg_test_starts(cg_fixture_case_name(c), "random_resized_crop_stats")) continue;
         cases++;
         double img[2];
         cg_fixture_params(c, "image", img, 2);

@@ -9,38 +9,6 @@
 
 static cg_fixture *fx;
 
-static int setup(void **state) {
-    (void)state;
-    fx = cg_fixture_load("affine.txt");
-    return fx ? 0 : -1;
-}
-static int teardown(void **state) {
-    (void)state;
-    cg_fixture_free(fx);
-    return 0;
-}
-
-static cg_sample sample_of(const cg_tensor *x) {
-    cg_sample s = {.c = (int)x->shape[0], .h = (int)x->shape[1], .w = (int)x->shape[2]};
-    s.data = cg_alloc((size_t)x->numel * sizeof(float));
-    memcpy(s.data, x->data, (size_t)x->numel * sizeof(float));
-    return s;
-}
-
-// Compares the sample with `want` (C, H, W); frees the sample.
-static void check(cg_sample *s, const cg_tensor *want, double tol, const char *what) {
-    assert_non_null(s->data);
-    cg_tensor *t = cg_empty_unscoped(CG_SHAPE(s->c, s->h, s->w));
-    memcpy(t->data, s->data, (size_t)t->numel * sizeof(float));
-    cg_assert_close(t, want, tol, tol, what);
-    cg_free(t);
-    cg_sample_clear(s);
-}
-
-static bool starts(const char *name, const char *prefix) {
-    return strncmp(name, prefix, strlen(prefix)) == 0;
-}
-
 // Nearest picks equal torchvision's exactly; bilinear values to float rounding.
 static void test_fixtures(void **state) {
     (void)state;
@@ -48,7 +16,7 @@ static void test_fixtures(void **state) {
     for (int i = 0; i < cg_fixture_count(fx); i++) {
         const cg_fixture_case *c = cg_fixture_case_at(fx, i);
         const char *name = cg_fixture_case_name(c);
-        cg_sample s = sample_of(cg_fixture_tensor(c, "x"));
+        cg_sample s = cg_test_sample_of(cg_fixture_tensor(c, "x"));
         bool nearest = cg_fixture_param(c, "nearest", 0) != 0;
         cg_interp interp = nearest ? CG_INTERP_NEAREST : CG_INTERP_BILINEAR;
         float fill = (float)cg_fixture_param(c, "fill", 0), center[2];
@@ -59,7 +27,7 @@ static void test_fixtures(void **state) {
             center[0] = (float)v[0], center[1] = (float)v[1], at = center;
         }
         float angle = (float)cg_fixture_param(c, "angle", 0);
-        if (starts(name, "rotate")) {
+        if (cg_test_starts(name, "rotate")) {
             bool expand = cg_fixture_param(c, "expand", 0) != 0;
             assert_int_equal(cg_tf_rotate(&s, angle, interp, expand, at, fill), 0);
             rotations++;
@@ -71,7 +39,7 @@ static void test_fixtures(void **state) {
             assert_int_equal(cg_tf_affine(&s, angle, tr, scale, shear, interp, fill, at), 0);
             affines++;
         }
-        check(&s, cg_fixture_tensor(c, "out"), nearest ? 0 : 2e-6, name);
+        cg_test_check_sample(&s, cg_fixture_tensor(c, "out"), nearest ? 0 : 2e-6, name);
     }
     assert_int_equal(rotations, 8);
     assert_int_equal(affines, 7);
@@ -203,5 +171,5 @@ int main(void) {
         cmocka_unit_test_teardown(test_sampling, cg_test_teardown),
         cmocka_unit_test_teardown(test_errors, cg_test_teardown),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cg_test_run_with_fixture("transforms_affine", tests, CG_COUNT(tests), "affine.txt", &fx);
 }

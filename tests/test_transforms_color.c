@@ -12,24 +12,6 @@
 
 static cg_fixture *fx;
 
-static int setup(void **state) {
-    (void)state;
-    fx = cg_fixture_load("color.txt");
-    return fx ? 0 : -1;
-}
-static int teardown(void **state) {
-    (void)state;
-    cg_fixture_free(fx);
-    return 0;
-}
-
-static cg_sample sample_of(const cg_tensor *x) {
-    cg_sample s = {.c = (int)x->shape[0], .h = (int)x->shape[1], .w = (int)x->shape[2]};
-    s.data = cg_alloc((size_t)x->numel * sizeof(float));
-    memcpy(s.data, x->data, (size_t)x->numel * sizeof(float));
-    return s;
-}
-
 static cg_sample copy_of(const cg_sample *a) {
     cg_sample s = *a;
     size_t n = (size_t)a->c * (size_t)a->h * (size_t)a->w;
@@ -38,23 +20,19 @@ static cg_sample copy_of(const cg_sample *a) {
     return s;
 }
 
-static bool starts(const char *name, const char *prefix) {
-    return strncmp(name, prefix, strlen(prefix)) == 0;
-}
-
 static void test_functional_fixtures(void **state) {
     (void)state;
     int checked = 0;
     for (int i = 0; i < cg_fixture_count(fx); i++) {
         const cg_fixture_case *c = cg_fixture_case_at(fx, i);
         const char *name = cg_fixture_case_name(c);
-        if (!starts(name, "adjust_")) continue;
-        cg_sample s = sample_of(cg_fixture_tensor(c, "x"));
+        if (!cg_test_starts(name, "adjust_")) continue;
+        cg_sample s = cg_test_sample_of(cg_fixture_tensor(c, "x"));
         float f = (float)cg_fixture_param(c, "factor", NAN);
-        int rc = starts(name, "adjust_brightness")   ? cg_tf_adjust_brightness(&s, f)
-                 : starts(name, "adjust_contrast")   ? cg_tf_adjust_contrast(&s, f)
-                 : starts(name, "adjust_saturation") ? cg_tf_adjust_saturation(&s, f)
-                                                     : cg_tf_adjust_hue(&s, f);
+        int rc = cg_test_starts(name, "adjust_brightness")   ? cg_tf_adjust_brightness(&s, f)
+                 : cg_test_starts(name, "adjust_contrast")   ? cg_tf_adjust_contrast(&s, f)
+                 : cg_test_starts(name, "adjust_saturation") ? cg_tf_adjust_saturation(&s, f)
+                                                             : cg_tf_adjust_hue(&s, f);
         assert_int_equal(rc, 0);
         cg_tensor *t = cg_empty_unscoped(CG_SHAPE(s.c, s.h, s.w));
         memcpy(t->data, s.data, (size_t)t->numel * sizeof(float));
@@ -71,7 +49,7 @@ static void test_ranges(void **state) {
     int checked = 0;
     for (int i = 0; i < cg_fixture_count(fx); i++) {
         const cg_fixture_case *c = cg_fixture_case_at(fx, i);
-        if (!starts(cg_fixture_case_name(c), "ranges/")) continue;
+        if (!cg_test_starts(cg_fixture_case_name(c), "ranges/")) continue;
         double a[4], r[8];
         cg_fixture_params(c, "args", a, 4), cg_fixture_params(c, "ranges", r, 8);
         cg_transform t = cg_t_color_jitter((float)a[0], (float)a[1], (float)a[2], (float)a[3]);
@@ -236,5 +214,5 @@ int main(void) {
         cmocka_unit_test_teardown(test_erase_noise, cg_test_teardown),
         cmocka_unit_test_teardown(test_errors, cg_test_teardown),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cg_test_run_with_fixture("transforms_color", tests, CG_COUNT(tests), "color.txt", &fx);
 }

@@ -341,3 +341,25 @@ int cg_test_run_with_fixture(const char *group, const struct CMUnitTest *tests, 
     *fx = NULL;
     return failed;
 }
+
+// ---- transform tests -------------------------------------------------------------------
+
+cg_sample cg_test_sample_of(const cg_tensor *x) {
+    cg_sample s = {.c = (int)x->shape[0], .h = (int)x->shape[1], .w = (int)x->shape[2]};
+    s.data = cg_alloc((size_t)x->numel * sizeof(float));
+    memcpy(s.data, x->data, (size_t)x->numel * sizeof(float));
+    return s;
+}
+
+void cg_test_check_sample(cg_sample *s, const cg_tensor *want, double tol, const char *what) {
+    assert_non_null(s->data);
+    cg_tensor *t = cg_empty_unscoped(CG_SHAPE(s->c, s->h, s->w));
+    memcpy(t->data, s->data, (size_t)t->numel * sizeof(float));
+    cg_assert_close(t, want, tol, tol, what);
+    cg_free(t);
+    cg_sample_clear(s);
+}
+
+bool cg_test_starts(const char *name, const char *prefix) {
+    return strncmp(name, prefix, strlen(prefix)) == 0;
+}

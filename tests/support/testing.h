@@ -136,4 +136,12 @@ int cg_test_run_with_fixture(const char *group, const struct CMUnitTest *tests, 
                              const char *file, cg_fixture **fx);
 #define CG_COUNT(array) (sizeof(array) / sizeof *(array))
 
+// ---- transform tests -------------------------------------------------------------------
+// A float sample holding a copy of the (C, H, W) tensor x.
+cg_sample cg_test_sample_of(const cg_tensor *x);
+// The sample, as a (C, H, W) tensor, close to `want` (rtol = atol = tol); frees the sample.
+void cg_test_check_sample(cg_sample *s, const cg_tensor *want, double tol, const char *what);
+// Whether name starts with prefix (fixture case names).
+bool cg_test_starts(const char *name, const char *prefix);
+
 #endif
