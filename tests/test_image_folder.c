@@ -63,21 +63,6 @@ static void test_matches_torchvision(void **state) {
     cg_dataset_free(d);
 }
 
-static void write_file(const char *path, const void *bytes, size_t n) {
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(bytes, 1, n, f), n);
-    fclose(f);
-}
-
-static size_t read_file(const char *path, uint8_t *buf, size_t cap) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    size_t n = fread(buf, 1, cap, f);
-    fclose(f);
-    return n;
-}
-
 // A tree of good and bad files: each bad one is refused by name, or left out and reported.
 static void test_bad_files(void **state) {
     (void)state;
@@ -88,18 +73,18 @@ static void test_bad_files(void **state) {
     snprintf(p, sizeof p, "%s/good", root), mkdir(p, 0755);
     snprintf(p, sizeof p, "%s/bad", root), mkdir(p, 0755);
     uint8_t png[4096], jpg[4096];
-    size_t n_png = read_file(ROOT "/cat/a.png", png, sizeof png);
-    size_t n_jpg = read_file(ROOT "/cat/b.JPG", jpg, sizeof jpg);
-    snprintf(p, sizeof p, "%s/good/ok.png", root), write_file(p, png, n_png);
-    snprintf(p, sizeof p, "%s/bad/truncated.png", root), write_file(p, png, 20);
-    snprintf(p, sizeof p, "%s/bad/jpeg_named.png", root), write_file(p, jpg, n_jpg);
-    snprintf(p, sizeof p, "%s/bad/garbage.jpg", root), write_file(p, "hello world", 11);
-    snprintf(p, sizeof p, "%s/bad/image.webp", root), write_file(p, "RIFF", 4);
+    size_t n_png = cg_test_read_file(ROOT "/cat/a.png", png, sizeof png);
+    size_t n_jpg = cg_test_read_file(ROOT "/cat/b.JPG", jpg, sizeof jpg);
+    snprintf(p, sizeof p, "%s/good/ok.png", root), cg_test_write_file(p, png, n_png);
+    snprintf(p, sizeof p, "%s/bad/truncated.png", root), cg_test_write_file(p, png, 20);
+    snprintf(p, sizeof p, "%s/bad/jpeg_named.png", root), cg_test_write_file(p, jpg, n_jpg);
+    snprintf(p, sizeof p, "%s/bad/garbage.jpg", root), cg_test_write_file(p, "hello world", 11);
+    snprintf(p, sizeof p, "%s/bad/image.webp", root), cg_test_write_file(p, "RIFF", 4);
     uint8_t huge[4096];
     memcpy(huge, png, n_png);
     for (int k = 16; k < 24; k += 4) // width and height 10000: 100 M pixels in 500 bytes
         huge[k] = 0, huge[k + 1] = 0, huge[k + 2] = 0x27, huge[k + 3] = 0x10;
-    snprintf(p, sizeof p, "%s/bad/huge.png", root), write_file(p, huge, n_png);
+    snprintf(p, sizeof p, "%s/bad/huge.png", root), cg_test_write_file(p, huge, n_png);
 
     assert_null(cg_image_folder_new(root, NULL));
     cg_test_expect_error(CG_ERR_FORMAT, "bad_folder/bad/garbage.jpg is not a PNG, JPEG or BMP");

@@ -35,19 +35,8 @@ static void write_file(const char *path, const uint8_t *bytes, size_t n, bool gz
         if (n) assert_int_equal(gzwrite(f, bytes, (unsigned)n), (int)n);
         gzclose(f);
     } else {
-        FILE *f = fopen(path, "wb");
-        assert_non_null(f);
-        assert_int_equal(fwrite(bytes, 1, n, f), n);
-        fclose(f);
+        cg_test_write_file(path, bytes, n);
     }
-}
-
-static size_t read_file(const char *path, uint8_t *buf, size_t cap) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    size_t n = fread(buf, 1, cap, f);
-    fclose(f);
-    return n;
 }
 
 static void check_small(cg_tensor *t) {
@@ -135,7 +124,7 @@ static void test_idx_corrupt_gzip(void **state) {
     uint8_t good[4096], raw[8192];
     size_t n = make_idx(good, 2, (uint32_t[]){40, 50});
     write_file(tmp("g.gz"), good, n, true);
-    size_t z = read_file(tmp("g.gz"), raw, sizeof raw);
+    size_t z = cg_test_read_file(tmp("g.gz"), raw, sizeof raw);
     write_file(tmp("g_cut.gz"), raw, z / 2, false);
     assert_null(cg_idx_load(tmp("g_cut.gz")));
     cg_test_expect_error(CG_ERR_FORMAT, NULL);
@@ -153,7 +142,7 @@ static void test_idx_fuzz(void **state) {
     uint8_t good[2048], bad[2048], raw[4096];
     size_t n = make_idx(good, 3, (uint32_t[]){4, 10, 12});
     write_file(tmp("fz.gz"), good, n, true);
-    size_t z = read_file(tmp("fz.gz"), raw, sizeof raw);
+    size_t z = cg_test_read_file(tmp("fz.gz"), raw, sizeof raw);
     cg_rng rng;
     cg_rng_seed(&rng, 1234);
     int loaded = 0, failed = 0;

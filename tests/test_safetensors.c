@@ -18,20 +18,6 @@ static const char *tmp(const char *name) {
     return tmp_path;
 }
 
-static size_t read_file(const char *path, uint8_t *buf, size_t cap) {
-    FILE *f = fopen(path, "rb");
-    if (!f) fail_msg("cannot open %s", path);
-    size_t n = fread(buf, 1, cap, f);
-    fclose(f);
-    return n;
-}
-static void write_file(const char *path, const uint8_t *buf, size_t n) {
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(buf, 1, n, f), n);
-    fclose(f);
-}
-
 // The CNN of gen_safetensors.py: Conv2d(1,2,3), BatchNorm2d(2), ReLU, Flatten, Linear(8,3).
 static cg_module *torch_model(void) {
     return cg_Sequential(5, (cg_module *[]){cg_Conv2d(1, 2, 3, NULL), cg_BatchNorm2d(2, NULL),
@@ -64,7 +50,7 @@ static void test_round_trip(void **state) {
     assert_int_equal(st.tensors.count, 0);
     // the file size is a multiple of 8 up to the data
     uint8_t buf[4096];
-    size_t n = read_file(tmp("rt.safetensors"), buf, sizeof buf);
+    size_t n = cg_test_read_file(tmp("rt.safetensors"), buf, sizeof buf);
     uint64_t hl = 0;
     for (int i = 7; i >= 0; i--) hl = hl << 8 | buf[i];
     assert_int_equal(hl % 8, 0);
@@ -91,8 +77,8 @@ static void test_bytes_match_reference_writer(void **state) {
     const char *values[] = {"tab\there, newline\n, quote \" \xc3\xa9 \x01", "pt"};
     assert_int_equal(cg_safetensors_save(tmp("ours.safetensors"), &list, 2, keys, values), 0);
     static uint8_t ours[4096], ref[4096];
-    size_t n1 = read_file(tmp("ours.safetensors"), ours, sizeof ours);
-    size_t n2 = read_file(CG_FIXTURE_DIR "/reference_f32.safetensors", ref, sizeof ref);
+    size_t n1 = cg_test_read_file(tmp("ours.safetensors"), ours, sizeof ours);
+    size_t n2 = cg_test_read_file(CG_FIXTURE_DIR "/reference_f32.safetensors", ref, sizeof ref);
     assert_int_equal(n1, n2);
     assert_memory_equal(ours, ref, n1);
     cg_fixture_free(fx);
@@ -148,7 +134,7 @@ static void test_corrupt_files(void **state) {
     (void)state;
     cg_test_capture_errors();
     static uint8_t good[4096], bad[4096];
-    size_t n = read_file(CG_FIXTURE_DIR "/torch_model.safetensors", good, sizeof good);
+    size_t n = cg_test_read_file(CG_FIXTURE_DIR "/torch_model.safetensors", good, sizeof good);
     uint64_t hl = 0;
     for (int i = 7; i >= 0; i--) hl = hl << 8 | good[i];
     const char *header = (const char *)good + 8;
@@ -187,7 +173,7 @@ static void test_corrupt_files(void **state) {
         }
         if (!strcmp(w, "offset_range")) bad[at_offsets + 2] = '9'; // end changes
         if (!strcmp(w, "dtype")) bad[at_dtype] = 'X';
-        write_file(tmp("bad.safetensors"), bad, m);
+        cg_test_write_file(tmp("bad.safetensors"), bad, m);
         cg_safetensors st;
         if (cg_safetensors_load(tmp("bad.safetensors"), &st) == 0)
             fail_msg("corruption '%s' was not detected", w);
@@ -229,7 +215,8 @@ static void test_corrupt_files(void **state) {
         for (int b = 0; b < 8; b++) bad[b] = (uint8_t)(padded >> (8 * b));
         memcpy(bad + 8, handmade[k].json, len);
         memset(bad + 8 + len, ' ', padded - len);
-        write_file(tmp("bad.safetensors"), bad, 8 + padded + (size_t)handmade[k].data_bytes);
+        cg_test_write_file(tmp("bad.safetensors"), bad,
+                           8 + padded + (size_t)handmade[k].data_bytes);
         cg_safetensors st;
         if (cg_safetensors_load(tmp("bad.safetensors"), &st) == 0)
             fail_msg("handmade case %zu was not detected", k);
@@ -245,7 +232,7 @@ static void test_fuzz(void **state) {
     (void)state;
     cg_test_capture_errors();
     static uint8_t good[4096], bad[4096];
-    size_t n = read_file(CG_FIXTURE_DIR "/torch_model.safetensors", good, sizeof good);
+    size_t n = cg_test_read_file(CG_FIXTURE_DIR "/torch_model.safetensors", good, sizeof good);
     cg_rng rng;
     cg_rng_seed(&rng, 77);
     int failed = 0;
@@ -259,7 +246,7 @@ static void test_fuzz(void **state) {
             bad[at] = iter % 3 ? pick[cg_rng_next(&rng) % sizeof pick] : (uint8_t)cg_rng_next(&rng);
         }
         if (cg_rng_next(&rng) % 5 == 0) m = cg_rng_next(&rng) % n;
-        write_file(tmp("fuzz.safetensors"), bad, m);
+        cg_test_write_file(tmp("fuzz.safetensors"), bad, m);
         cg_safetensors st;
         if (cg_safetensors_load(tmp("fuzz.safetensors"), &st) == 0) {
             for (int i = 0; i < st.tensors.count; i++) assert_non_null(st.tensors.items[i].tensor);
@@ -320,7 +307,7 @@ static void test_atomic_save(void **state) {
     snprintf(path, sizeof path, "%s", tmp("atomic.safetensors"));
     assert_int_equal(cg_safetensors_save(path, &la, 0, NULL, NULL), 0);
     static uint8_t old[256], now[256];
-    size_t n_old = read_file(path, old, sizeof old);
+    size_t n_old = cg_test_read_file(path, old, sizeof old);
 
     // A disk that fills up mid-write (RLIMIT_FSIZE: writes past 4 KiB fail with EFBIG).
     struct rlimit saved, limit;
@@ -334,7 +321,7 @@ static void test_atomic_save(void **state) {
     signal(SIGXFSZ, old_handler);
     assert_int_equal(rc, -1);
     cg_test_expect_error(CG_ERR_IO, "the previous file is unchanged");
-    assert_int_equal(read_file(path, now, sizeof now), n_old);
+    assert_int_equal(cg_test_read_file(path, now, sizeof now), n_old);
     assert_memory_equal(now, old, n_old);
     assert_int_equal(count_files("st_atomic.safetensors.tmp"), 0);
 
@@ -353,7 +340,7 @@ static void test_atomic_save(void **state) {
     cg_tensor_list ld = {2, dup};
     assert_int_equal(cg_safetensors_save(path, &ld, 0, NULL, NULL), -1);
     cg_test_expect_error(CG_ERR_ARG, "two tensors are called 'w'");
-    assert_int_equal(read_file(path, now, sizeof now), n_old);
+    assert_int_equal(cg_test_read_file(path, now, sizeof now), n_old);
     cg_free(small);
     cg_free(big);
 }

@@ -342,6 +342,23 @@ int cg_test_run_with_fixture(const char *group, const struct CMUnitTest *tests, 
     return failed;
 }
 
+// ---- files -----------------------------------------------------------------------------
+
+void cg_test_write_file(const char *path, const void *bytes, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f) fail_msg("cannot create %s", path);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    fclose(f);
+}
+
+size_t cg_test_read_file(const char *path, void *buf, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("cannot open %s", path);
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
 // ---- transform tests -------------------------------------------------------------------
 
 cg_sample cg_test_sample_of(const cg_tensor *x) {

@@ -136,6 +136,12 @@ int cg_test_run_with_fixture(const char *group, const struct CMUnitTest *tests, 
                              const char *file, cg_fixture **fx);
 #define CG_COUNT(array) (sizeof(array) / sizeof *(array))
 
+// ---- files -----------------------------------------------------------------------------
+// Write n bytes to path (the test fails if it cannot); read at most cap bytes of path into
+// buf and return how many (the test fails if it cannot open it).
+void cg_test_write_file(const char *path, const void *bytes, size_t n);
+size_t cg_test_read_file(const char *path, void *buf, size_t cap);
+
 // ---- transform tests -------------------------------------------------------------------
 // A float sample holding a copy of the (C, H, W) tensor x.
 cg_sample cg_test_sample_of(const cg_tensor *x);
