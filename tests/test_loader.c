@@ -1,6 +1,9 @@
 // tests/test_loader.c - cg_loader: every sample once per epoch, the same batches whatever
 // the number of workers, each batch equal to its samples transformed with the batch's own
 // stream, drop_last, the DistributedSampler shares, and errors from workers re-raised.
+#define _GNU_SOURCE // SCHED_BATCH
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,9 +166,9 @@ static void test_errors(void **state) {
         assert_int_equal(cg_loader_next(dl, &x, &y), -1);
         assert_null(x);
         cg_test_expect_error(CG_ERR_IO, "toy: cannot read sample 7");
-        assert_int_equal(cg_test_error_count(), 1); // reported once, on this thread
-        assert_int_equal(cg_loader_next(dl, &x, &y), 0);               // the epoch was abandoned
-        assert_int_equal(cg_loader_next(dl, &x, &y), 1);               // the next one starts
+        assert_int_equal(cg_test_error_count(), 1);      // reported once, on this thread
+        assert_int_equal(cg_loader_next(dl, &x, &y), 0); // the epoch was abandoned
+        assert_int_equal(cg_loader_next(dl, &x, &y), 1); // the next one starts
         cg_loader_free(dl);
         cg_test_capture_errors();
     }
@@ -183,12 +186,43 @@ static void test_errors(void **state) {
     cg_dataset_free(d);
 }
 
+#ifdef SCHED_BATCH
+// The thread a sample is read on: its scheduling policy, stored by the dataset.
+static _Atomic int policy_seen;
+static int policy_get(void *self, int64_t i, cg_sample *out) {
+    atomic_store(&policy_seen, sched_getscheduler(0));
+    return toy_get(self, i, out);
+}
+static const cg_dataset_vtable policy_vtable = {toy_count, policy_get, NULL};
+
+// Workers run as batch threads (their wake-up must not preempt the training thread); the
+// caller's own thread, which makes the batches with 0 workers, keeps its policy.
+static void test_workers_are_batch_threads(void **state) {
+    (void)state;
+    toy t = {-1, -1};
+    cg_dataset *d = cg_dataset_new(&policy_vtable, &t);
+    for (int workers = 0; workers < 3; workers += 2) {
+        atomic_store(&policy_seen, -1); // before the workers start
+        cg_loader *dl = cg_loader_new(d, NULL, 0, &(cg_loader_options){.workers = workers});
+        cg_tensor *x, *y;
+        assert_int_equal(cg_loader_next(dl, &x, &y), 1);
+        assert_int_equal(atomic_load(&policy_seen), workers ? SCHED_BATCH : sched_getscheduler(0));
+        cg_loader_free(dl);
+    }
+    assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
+    cg_dataset_free(d);
+}
+#endif
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_deterministic_across_workers, cg_test_teardown),
         cmocka_unit_test_teardown(test_batch_streams, cg_test_teardown),
         cmocka_unit_test_teardown(test_shards, cg_test_teardown),
         cmocka_unit_test_teardown(test_errors, cg_test_teardown),
+#ifdef SCHED_BATCH
+        cmocka_unit_test_teardown(test_workers_are_batch_threads, cg_test_teardown),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
