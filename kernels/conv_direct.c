@@ -23,7 +23,7 @@
 // the kernel flipped, the channels swapped and padding dilation * (k - 1) - pad (negative:
 // the frame crops), so the same code runs it.
 //
-// The weight gradient runs on the same phase copies. With 24 or more output channels per
+// The weight gradient runs on the same phase copies. With 16 or more output channels per
 // group, a channel block keeps 32 channels x 14 taps of the gradient in 28 registers over
 // every output position of every image (the output gradient transposed once per image to
 // (positions, channels), so one position's 32 channels are 2 loads; one input broadcast per
@@ -67,6 +67,11 @@
 // Channel blocks (32 output channels in two vectors) from this many output channels per
 // group up: at least 3/4 of a block's lanes used.
 #define MIN_CHANNEL_BLOCK 24
+// ... and for the weight gradient from 16 up: half a block's lanes beat im2col + GEMM, whose
+// column matrix the small planes of the deep layers make as large as the multiply (the
+// ResNet's 16 -> 16 channel 28x28 layers, 144 taps, too deep for row blocks: its 1-thread
+// step 43.5 -> 40.4 ms, LeNet-5's 2.58 -> 2.25 ms, best of 5).
+#define MIN_WGRAD_CHANNEL_BLOCK 16
 // The weight gradient takes this many floats of output gradient (8 channels of a few
 // images) at a time through all its tap blocks, so they are reread from L1.
 #define WGRAD_L1_FLOATS 4096
@@ -107,7 +112,8 @@ static direct direct_of(const cg_conv_geometry *g, cg_conv_direction d) {
     p.cg = p.ci / p.groups, p.og = p.co / p.groups;
     p.taps = p.cg * p.kh * p.kw;
     // Channel blocks once there are enough output channels to fill most of 32.
-    p.channel_blocks = p.og >= MIN_CHANNEL_BLOCK;
+    p.channel_blocks =
+        p.og >= (d == CG_CONV_WEIGHT_GRAD ? MIN_WGRAD_CHANNEL_BLOCK : MIN_CHANNEL_BLOCK);
     p.cb = p.channel_blocks ? CB : OB;
     p.blocks = ceil_div(p.og, p.cb);
     p.segments_per_row = ceil_div(p.wo, CR);
