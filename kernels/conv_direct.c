@@ -84,43 +84,42 @@ static int64_t ceil_div(int64_t x, int64_t y) {
     return (x + y - 1) / y;
 }
 
+// The plan of direction d of g (transposed: its phase with the most taps).
 static direct direct_of(const cg_conv_geometry *g, cg_conv_direction d) {
-    bool transposed = d == CG_CONV_TRANSPOSED;
+    if (d == CG_CONV_TRANSPOSED) return cg_direct_transposed_plan(g);
     direct p = {.batch = g->batch, .groups = g->groups, .kh = g->kernel_h, .kw = g->kernel_w};
     p.dh = g->dilation_h, p.dw = g->dilation_w;
-    if (!transposed) {
-        p.ci = g->image_channels, p.hi = g->image_h, p.wi = g->image_w;
-        p.co = g->cols_channels, p.ho = g->cols_h, p.wo = g->cols_w;
-        p.sh = g->stride_h, p.sw = g->stride_w;
-        p.pad_top = g->pad_top, p.pad_left = g->pad_left;
-    } else { // stride 1 (cg_conv_direct_fits)
-        p.ci = g->cols_channels, p.hi = g->cols_h, p.wi = g->cols_w;
-        p.co = g->image_channels, p.ho = g->image_h, p.wo = g->image_w;
-        p.sh = p.sw = 1;
-        p.pad_top = p.dh * (p.kh - 1) - g->pad_top, p.pad_left = p.dw * (p.kw - 1) - g->pad_left;
-    }
+    p.ci = g->image_channels, p.hi = g->image_h, p.wi = g->image_w;
+    p.co = g->cols_channels, p.ho = g->cols_h, p.wo = g->cols_w;
+    p.sh = g->stride_h, p.sw = g->stride_w;
+    p.pad_top = g->pad_top, p.pad_left = g->pad_left;
+    p.istep = p.jstep = 1, p.okw = p.kw, p.okk = p.kh * p.kw;
+    cg_direct_plan_finish(&p, d);
+    return p;
+}
+
+void cg_direct_plan_finish(direct *p, cg_conv_direction d) {
     // The padded frame covers every tap of every output: ((o-1)*s + d*(k-1) + 1) per side.
-    p.hq = ceil_div((p.ho - 1) * p.sh + p.dh * (p.kh - 1) + 1, p.sh);
-    p.wq = ceil_div((p.wo - 1) * p.sw + p.dw * (p.kw - 1) + 1, p.sw);
+    p->hq = ceil_div((p->ho - 1) * p->sh + p->dh * (p->kh - 1) + 1, p->sh);
+    p->wq = ceil_div((p->wo - 1) * p->sw + p->dw * (p->kw - 1) + 1, p->sw);
     // Phase a of the rows is read by tap i when i*dh = a (mod sh): only phase 0 when the
     // kernel is 1 high or dh is a multiple of sh (config d: stride 2, dilation 2).
-    p.ph = p.kh == 1 || p.dh % p.sh == 0 ? 1 : p.sh;
-    p.pw = p.kw == 1 || p.dw % p.sw == 0 ? 1 : p.sw;
-    p.channel_floats = p.ph * p.pw * p.wq;
-    p.row_stride = p.ci * p.channel_floats;
-    p.image_floats = (p.hq * p.row_stride + SLACK + 15) / 16 * 16;
-    p.cg = p.ci / p.groups, p.og = p.co / p.groups;
-    p.taps = p.cg * p.kh * p.kw;
+    p->ph = p->kh == 1 || p->dh % p->sh == 0 ? 1 : p->sh;
+    p->pw = p->kw == 1 || p->dw % p->sw == 0 ? 1 : p->sw;
+    p->channel_floats = p->ph * p->pw * p->wq;
+    p->row_stride = p->ci * p->channel_floats;
+    p->image_floats = (p->hq * p->row_stride + SLACK + 15) / 16 * 16;
+    p->cg = p->ci / p->groups, p->og = p->co / p->groups;
+    p->taps = p->cg * p->kh * p->kw;
     // Channel blocks once there are enough output channels to fill most of 32.
-    p.channel_blocks =
-        p.og >= (d == CG_CONV_WEIGHT_GRAD ? MIN_WGRAD_CHANNEL_BLOCK : MIN_CHANNEL_BLOCK);
-    p.cb = p.channel_blocks ? CB : OB;
-    p.blocks = ceil_div(p.og, p.cb);
-    p.segments_per_row = ceil_div(p.wo, CR);
-    p.segment = ceil_div(p.wo, p.segments_per_row);
-    p.strips_per_row = ceil_div(p.wo, LANES);
-    p.strips = p.ho * p.strips_per_row;
-    return p;
+    p->channel_blocks =
+        p->og >= (d == CG_CONV_WEIGHT_GRAD ? MIN_WGRAD_CHANNEL_BLOCK : MIN_CHANNEL_BLOCK);
+    p->cb = p->channel_blocks ? CB : OB;
+    p->blocks = ceil_div(p->og, p->cb);
+    p->segments_per_row = ceil_div(p->wo, CR);
+    p->segment = ceil_div(p->wo, p->segments_per_row);
+    p->strips_per_row = ceil_div(p->wo, LANES);
+    p->strips = p->ho * p->strips_per_row;
 }
 
 static bool portable_only; // cg_conv_direct_use_portable
@@ -137,11 +136,9 @@ bool cg_conv_direct_has_avx512(void) {
 #endif
 }
 
-bool cg_conv_direct_fits(cg_conv_direction d, const cg_conv_geometry *g) {
-    if (g->batch <= 0 || g->cols_h <= 0 || g->cols_w <= 0 || g->image_h <= 0 || g->image_w <= 0 ||
-        g->image_channels <= 0 || g->cols_channels <= 0)
-        return false;
-    return d != CG_CONV_TRANSPOSED || (g->stride_h == 1 && g->stride_w == 1);
+bool cg_conv_direct_fits(const cg_conv_geometry *g) {
+    return g->batch > 0 && g->cols_h > 0 && g->cols_w > 0 && g->image_h > 0 && g->image_w > 0 &&
+           g->image_channels > 0 && g->cols_channels > 0;
 }
 
 bool cg_conv_direct_fills_vectors(cg_conv_direction d, const cg_conv_geometry *g) {
@@ -207,15 +204,16 @@ static void pack_weights(const direct *p, bool transposed, const float *weight, 
         for (int64_t ob = 0; ob < p->blocks; ob++)
             for (int64_t t = 0; t < p->taps; t++)
                 for (int64_t o = 0; o < p->cb; o++, wpack++) {
-                    int64_t oc = ob * p->cb + o, c = t / kk, ij = t % kk;
+                    int64_t oc = ob * p->cb + o, c = t / kk, i = t % kk / p->kw, j = t % p->kw;
                     if (oc >= p->og) {
                         *wpack = 0.0f;
                         continue;
                     }
-                    // transposed: the conv weight (O, C/g, kh, kw) read with O and C swapped
-                    // and the kernel flipped
-                    *wpack = transposed ? weight[((gi * p->cg + c) * p->og + oc) * kk + kk - 1 - ij]
-                                        : weight[((gi * p->og + oc) * p->cg + c) * kk + ij];
+                    // the op's tap; transposed: the conv weight (O, C/g, kh, kw) read with O
+                    // and C swapped
+                    int64_t ij = (p->i0 + i * p->istep) * p->okw + p->j0 + j * p->jstep;
+                    *wpack = transposed ? weight[((gi * p->cg + c) * p->og + oc) * p->okk + ij]
+                                        : weight[((gi * p->og + oc) * p->cg + c) * p->okk + ij];
                 }
 }
 
@@ -455,16 +453,47 @@ static void weight_grad(const direct *p, const kernels *k, const float *image, c
     }
 }
 
-int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv_operands *x) {
-    bool transposed = d == CG_CONV_TRANSPOSED, wgrad = d == CG_CONV_WEIGHT_GRAD;
-    direct p = direct_of(g, d);
-    p.relu = x->relu && !wgrad;
-    int64_t P = p.ho * p.wo, macs = p.batch * p.co * P * p.taps;
-    int threads = macs >= PARALLEL_MACS && !cg_in_parallel() ? cg_num_threads() : 1;
+// The kernels for this CPU, or the portable loops (cg_conv_direct_use_portable).
+static kernels kernels_of(void) {
+    return (kernels){
+        cg_direct_rows_kernel(portable_only),      cg_direct_channels_kernel(portable_only),
+        cg_direct_wgrad_kernel(portable_only),     cg_direct_wgrad_channels_kernel(portable_only),
+        cg_direct_transpose_kernel(portable_only), cg_direct_pad_row_kernel(portable_only)};
+}
+
+// The threads a call of plan p takes: one below PARALLEL_MACS or inside a part of a job.
+static int threads_for(const direct *p) {
+    int64_t macs = p->batch * p->co * p->ho * p->wo * p->taps;
+    return macs >= PARALLEL_MACS && !cg_in_parallel() ? cg_num_threads() : 1;
+}
+
+int cg_direct_forward(const direct *p, bool transposed, const float *input, const float *weight,
+                      const float *bias, float *out) {
+    int threads = threads_for(p);
+    // Packed weights, the tap offsets (int64: two floats each, 8-byte aligned), then one
+    // image's planes per thread.
+    int64_t w_floats = p->groups * p->blocks * p->taps * p->cb;
+    int64_t toff_at = (w_floats + 1) / 2 * 2, head = (toff_at + 2 * p->taps + 15) / 16 * 16;
+    float *wpack = cg_alloc((size_t)(head + threads * p->image_floats) * sizeof(float));
+    if (!wpack) return -1;
+    int64_t *toff = (int64_t *)(wpack + toff_at);
+    tap_offsets(p, toff);
+    kernels k = kernels_of();
+    pack_weights(p, transposed, weight, wpack);
+    forward(p, &k, input, wpack, toff, bias, out, wpack + head, threads);
+    cg_dealloc(wpack);
+    return 0;
+}
+
+// The weight gradient of g: dweight (and dbias) += the sums over the batch.
+static int weight_gradient(const cg_conv_geometry *g, const cg_conv_operands *x) {
+    direct p = direct_of(g, CG_CONV_WEIGHT_GRAD);
+    int64_t P = p.ho * p.wo;
+    int threads = threads_for(&p);
     int64_t blocks = p.groups * p.blocks;
-    // The weight gradient: a chunk of images' planes (and transposed output gradient, for
-    // channel blocks), and parts that split the images when there are few blocks to share.
-    bool wchannels = wgrad && p.channel_blocks;
+    // A chunk of images' planes (and transposed output gradient, for channel blocks), and
+    // parts that split the images when there are few blocks to share.
+    bool wchannels = p.channel_blocks;
     int64_t dyt_floats = wchannels ? P * p.co : 0, tblocks = wchannels ? ceil_div(p.taps, WT) : 1;
     int64_t chunk = WGRAD_CHUNK_FLOATS / (p.image_floats + dyt_floats);
     chunk = chunk < 1 ? 1 : chunk > p.batch ? p.batch : chunk;
@@ -473,36 +502,24 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
     // read every image's planes, and on this VM's two cores (no shared cache) moving them
     // across made config b's 2-thread weight gradient slower than 1 thread (2.9 -> 3.1 ms;
     // 2.1 ms split by images). Chunks of one image (config c) split their blocks.
-    int64_t parts = wgrad && (chunk >= threads || blocks * tblocks < 4 * threads) ? threads : 1;
+    int64_t parts = chunk >= threads || blocks * tblocks < 4 * threads ? threads : 1;
     int64_t lanes = wchannels ? 1 : LANES, sums_size = p.co * p.taps * lanes;
     // conv2d's bias gradient, summed by the transposes of the channel weight gradient:
     // the total, then each image of a chunk (doubles).
     int64_t bias_doubles = wchannels && x->dbias ? (1 + chunk) * p.co : 0;
-    // Packed weights (forward) or each part's sums (weight gradient), the tap offsets (int64:
-    // two floats each, 8-byte aligned), the bias sums, then the planes: one image per thread
-    // (forward) or the chunk's.
-    int64_t w_floats = wgrad ? parts * sums_size : blocks * p.taps * p.cb;
+    // Each part's sums, the tap offsets (int64: two floats each, 8-byte aligned), the bias
+    // sums, then the chunk's planes.
+    int64_t w_floats = parts * sums_size;
     int64_t toff_at = (w_floats + 1) / 2 * 2, bias_at = toff_at + 2 * p.taps;
     int64_t head = (bias_at + 2 * bias_doubles + 15) / 16 * 16;
-    int64_t plane_floats =
-        wgrad ? chunk * (p.image_floats + dyt_floats) + CB : threads * p.image_floats;
+    int64_t plane_floats = chunk * (p.image_floats + dyt_floats) + CB;
     float *wpack = cg_alloc((size_t)(head + plane_floats) * sizeof(float));
     if (!wpack) return -1;
     int64_t *toff = (int64_t *)(wpack + toff_at);
     double *bias_sums = bias_doubles ? (double *)(wpack + bias_at) : NULL;
     float *planes = wpack + head;
     tap_offsets(&p, toff);
-    kernels k = {
-        cg_direct_rows_kernel(portable_only),      cg_direct_channels_kernel(portable_only),
-        cg_direct_wgrad_kernel(portable_only),     cg_direct_wgrad_channels_kernel(portable_only),
-        cg_direct_transpose_kernel(portable_only), cg_direct_pad_row_kernel(portable_only)};
-    if (!wgrad) {
-        pack_weights(&p, transposed, x->weight, wpack);
-        forward(&p, &k, transposed ? x->columns : x->image, wpack, toff, x->bias, x->out, planes,
-                threads);
-        cg_dealloc(wpack);
-        return 0;
-    }
+    kernels k = kernels_of();
     memset(wpack, 0, (size_t)w_floats * sizeof(float));
     if (bias_sums) memset(bias_sums, 0, (size_t)p.co * sizeof(double));
     weight_grad(&p, &k, x->image, x->columns, toff, wpack, parts, lanes, planes, chunk, bias_sums,
@@ -524,4 +541,19 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
     }
     cg_dealloc(wpack);
     return 0;
+}
+
+int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv_operands *x) {
+    switch (d) {
+    case CG_CONV_FORWARD: {
+        direct p = direct_of(g, d);
+        p.relu = x->relu;
+        return cg_direct_forward(&p, false, x->image, x->weight, x->bias, x->out);
+    }
+    case CG_CONV_TRANSPOSED:
+        return cg_direct_transposed(g, x);
+    case CG_CONV_WEIGHT_GRAD:
+        return weight_gradient(g, x);
+    }
+    return -1;
 }

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conv_kernels.h"
+
 #define OB    8  // output channels per row block (strips of outputs in the vector lanes)
 #define LANES 16 // outputs per strip (one AVX-512 vector)
 #define MAX_S 3  // strips per row block: 8 x 3 accumulators
@@ -21,7 +23,11 @@ typedef struct direct {
     int64_t co, ho, wo; // output (N, co, ho, wo)
     int64_t kh, kw, sh, sw, dh, dw;
     int64_t pad_top, pad_left; // the input's origin in the padded frame (negative: cropped)
-    int64_t hq, wq;            // one phase plane: hq rows of wq floats
+    // Tap (i, j) of this plan is tap (i0 + i*istep, j0 + j*jstep) of the op's weight, whose
+    // kernel is okk taps, okw wide: the identity for a forward, flipped for a transposed
+    // direction, every s-th tap for one output phase of a strided one (conv_direct_phases.c).
+    int64_t i0, istep, j0, jstep, okw, okk;
+    int64_t hq, wq; // one phase plane: hq rows of wq floats
     // Phases stored per dimension: sh (sw), or 1 when every tap reads phase 0 (a 1-wide
     // kernel, or a dilation that is a multiple of the stride); channel_floats = ph*pw*wq.
     int64_t ph, pw, channel_floats;
@@ -94,5 +100,26 @@ cg_direct_wgrad_fn cg_direct_wgrad_kernel(bool portable);
 cg_direct_wgrad_channels_fn cg_direct_wgrad_channels_kernel(bool portable);
 cg_direct_transpose_fn cg_direct_transpose_kernel(bool portable);
 cg_direct_pad_row_fn cg_direct_pad_row_kernel(bool portable);
+
+// The fields of p that follow from its shape (the phase planes, blocks and strips), for
+// direction d.
+void cg_direct_plan_finish(direct *p, cg_conv_direction d);
+
+// The forward pass of plan p into out (N, co, ho, wo), reading input (N, ci, hi, wi), the
+// op's weight (transposed: read with its channels swapped, as conv_transpose2d's) and bias
+// (per output channel, or NULL). Returns -1 if memory runs out.
+int cg_direct_forward(const direct *p, bool transposed, const float *input, const float *weight,
+                      const float *bias, float *out);
+
+// The plan of output phase (ry, rx) of the transposed direction of g: the outputs (ry + sh*y,
+// rx + sw*x), a stride-1 convolution of the columns with the taps that reach them. Phase
+// (0, 0) of a stride-1 geometry is the whole transposed convolution.
+direct cg_direct_phase_plan(const cg_conv_geometry *g, int64_t ry, int64_t rx);
+
+// The plan of the phase of g's transposed direction with the most taps.
+direct cg_direct_transposed_plan(const cg_conv_geometry *g);
+
+// The transposed direction of g, phase by phase (conv_direct_phases.c).
+int cg_direct_transposed(const cg_conv_geometry *g, const cg_conv_operands *x);
 
 #endif

@@ -72,12 +72,13 @@ int cg_conv_winograd(cg_conv_direction direction, const cg_conv_geometry *g,
                      const cg_conv_operands *x);
 
 // Direct convolution (kernels/conv_direct.c): register-blocked loops over a zero-padded,
-// stride-phase-split copy of each image, no column matrix. Whether it can run this
-// direction of the geometry (a non-empty one; the transposed direction only at stride 1),
+// stride-phase-split copy of each image, no column matrix (the transposed direction of a
+// strided geometry output phase by output phase). Whether it can run the geometry (any
+// non-empty one, in every direction),
 // whether its register blocks would fill the AVX-512 vectors (the shape test behind
 // AUTO's rule), whether the CPU has AVX-512 (false under cg_conv_direct_use_portable), and
 // the kernel, with cg_conv_execute's arguments and results. 0 / -1.
-bool cg_conv_direct_fits(cg_conv_direction direction, const cg_conv_geometry *g);
+bool cg_conv_direct_fits(const cg_conv_geometry *g);
 bool cg_conv_direct_fills_vectors(cg_conv_direction direction, const cg_conv_geometry *g);
 bool cg_conv_direct_has_avx512(void);
 int cg_conv_direct(cg_conv_direction direction, const cg_conv_geometry *g,

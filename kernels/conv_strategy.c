@@ -78,7 +78,7 @@ cg_conv_strategy cg_conv_choose_strategy(cg_conv_direction direction, const cg_c
                                          cg_conv_algorithm algorithm, int threads, bool avx512) {
     bool automatic = algorithm == CG_CONV_ALGO_AUTO;
     bool wgrad = direction == CG_CONV_WEIGHT_GRAD;
-    bool direct = cg_conv_direct_fits(direction, g);
+    bool direct = cg_conv_direct_fits(g);
     bool direct_pays = automatic && avx512 && direct && cg_conv_direct_fills_vectors(direction, g);
     bool winograd = cg_conv_winograd_fits(g);
 

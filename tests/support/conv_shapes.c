@@ -52,5 +52,8 @@ const conv_shape conv_shapes[] = {
     {2, 6, 40, 11, 33, 3, 3, 2, 1, 1, 2, 1, 1, 2, 2, 1},  // channel blocks: 32 + 8, 3 segments
     {2, 8, 48, 9, 17, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 2},   // channel blocks in 2 groups, strided
     {2, 64, 16, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2}, // transposed: 32-channel groups
+    {2, 5, 7, 13, 12, 3, 3, 2, 2, 3, 3, 2, 1, 1, 2, 1},   // transposed phases: taps 2 apart
+    {2, 4, 24, 10, 11, 2, 2, 3, 3, 1, 1, 0, 1, 1, 0, 1},  // a kernel smaller than the stride
+    {2, 6, 10, 16, 14, 5, 4, 3, 3, 1, 1, 2, 2, 1, 1, 1},  // stride 3: phases of 1 and 2 taps
 };
 const int conv_n_shapes = (int)(sizeof conv_shapes / sizeof conv_shapes[0]);
