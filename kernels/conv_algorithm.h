@@ -4,7 +4,8 @@
 // reasons, are kernels/conv_strategy.c's cg_conv_choose_strategy): Winograd F(2x2, 3x3) for
 // 3x3, stride-1, undilated, ungrouped convolutions with at least 48 input and output
 // channels (forward and input gradient); on AVX-512 CPUs the direct loops
-// (kernels/conv_direct.c) for the other forwards, stride-1 input gradients and weight
+// (kernels/conv_direct.c) for the other forwards, input gradients (strided ones output phase by
+// output phase, kernels/conv_direct_phases.c) and weight
 // gradients whose output rows or channel blocks fill the vectors; im2col + GEMM otherwise.
 // The direct path sums the same products as im2col + GEMM in another order (rounding only).
 // Error bound: Winograd's results differ from the exact path's by rounding only (its
@@ -18,7 +19,7 @@
 // the channel count (for tests); CG_CONV_ALGO_IMPLICIT runs every forward direction that
 // is not depthwise or pointwise as an implicit GEMM (no im2col buffer;
 // kernels/conv_strategy.c says why AUTO does not pick it yet); CG_CONV_ALGO_DIRECT runs
-// the direct loops for every forward, stride-1 transposed direction and weight gradient
+// the direct loops for every direction of every geometry
 // (the portable C loops where AVX-512 is missing). The setting is global, like
 // cg_set_num_threads.
 #ifndef CG_CONV_ALGORITHM_H
@@ -29,7 +30,7 @@ typedef enum cg_conv_algorithm {
     CG_CONV_ALGO_EXACT,
     CG_CONV_ALGO_WINOGRAD,
     CG_CONV_ALGO_IMPLICIT, // implicit GEMM for every forward that is not depthwise/pointwise
-    CG_CONV_ALGO_DIRECT,   // direct loops for every forward and stride-1 transposed direction
+    CG_CONV_ALGO_DIRECT,   // direct loops for every direction
 } cg_conv_algorithm;
 
 void cg_conv_set_algorithm(cg_conv_algorithm algorithm);

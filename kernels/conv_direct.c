@@ -21,7 +21,8 @@
 // The transposed direction of a stride-1 convolution (conv2d's input gradient,
 // conv_transpose2d's forward) is itself a stride-1 convolution of the column side, with
 // the kernel flipped, the channels swapped and padding dilation * (k - 1) - pad (negative:
-// the frame crops), so the same code runs it.
+// the frame crops), so the same code runs it. A strided one is one such convolution per
+// output phase, with every s-th tap (conv_direct_phases.c).
 //
 // The weight gradient runs on the same phase copies. With 16 or more output channels per
 // group, a channel block keeps 32 channels x 14 taps of the gradient in 28 registers over

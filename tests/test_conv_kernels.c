@@ -6,7 +6,7 @@
 // batches larger than the thread count, at 1 and 2 threads (which take the batched and the
 // image-parallel plans), with each algorithm setting (exact im2col + GEMM, automatic,
 // Winograd forced where it applies, implicit GEMM forced for every forward it can run, direct
-// loops forced for every forward and stride-1 transposed direction). Also: a
+// loops forced for every direction). Also: a
 // workspace that cannot be allocated makes the driver return -1 with CG_ERR_MEMORY before it reads
 // or writes anything.
 #include <math.h>
