@@ -159,7 +159,8 @@ bool cg_conv_direct_fills_vectors(cg_conv_direction d, const cg_conv_geometry *g
 // the other channels'): phase (a, b) [i][j] = input[a + sh*i - pad_top][b + sw*j -
 // pad_left], zero outside the input.
 CG_SIMD_CLONES static void prepare_channel(const direct *p, cg_direct_pad_row_fn pad_row,
-                                           const float *input, float *planes) {
+                                           cg_direct_split2_fn split2, const float *input,
+                                           float *planes) {
     // Stride 1: a plane's row is the padded row. Strided: a row is padded once into `row`
     // and each column phase read out of it with a constant stride (no bounds per phase);
     // rows wider than the buffer take the bounded copy per phase.
@@ -178,6 +179,10 @@ CG_SIMD_CLONES static void prepare_channel(const direct *p, cg_direct_pad_row_fn
             const float *src = input + r * p->wi - p->pad_left; // src[q] for padded column q
             if (p->sw == 1) {
                 pad_row(dst, src, lo, hi, width);
+                continue;
+            }
+            if (p->sw == 2) {
+                split2(dst, p->wq, src, lo, hi, p->wq, (int)p->pw);
                 continue;
             }
             if (padded_row) {
@@ -240,6 +245,7 @@ typedef struct kernels {
     cg_direct_wgrad_channels_fn wgrad_channels;
     cg_direct_transpose_fn transpose;
     cg_direct_pad_row_fn pad_row;
+    cg_direct_split2_fn split2;
 } kernels;
 
 // Output channels [ob*cb, ob*cb + cb) of group gi of one image: MAX_S strips at a time (row
@@ -322,7 +328,8 @@ static void run_wgrad_channels(const direct *p, cg_direct_wgrad_channels_fn kern
 static void prepare_image(const direct *p, const kernels *k, const float *image, float *planes,
                           int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; c++)
-        prepare_channel(p, k->pad_row, image + c * p->hi * p->wi, planes + c * p->channel_floats);
+        prepare_channel(p, k->pad_row, k->split2, image + c * p->hi * p->wi,
+                        planes + c * p->channel_floats);
     if (c1 == p->ci)
         memset(planes + p->hq * p->row_stride, 0,
                (size_t)(p->image_floats - p->hq * p->row_stride) * sizeof(float));
@@ -459,7 +466,8 @@ static kernels kernels_of(void) {
     return (kernels){
         cg_direct_rows_kernel(portable_only),      cg_direct_channels_kernel(portable_only),
         cg_direct_wgrad_kernel(portable_only),     cg_direct_wgrad_channels_kernel(portable_only),
-        cg_direct_transpose_kernel(portable_only), cg_direct_pad_row_kernel(portable_only)};
+        cg_direct_transpose_kernel(portable_only), cg_direct_pad_row_kernel(portable_only),
+        cg_direct_split2_kernel(portable_only)};
 }
 
 // The threads a call of plan p takes: one below PARALLEL_MACS or inside a part of a job.

@@ -93,6 +93,12 @@ typedef void (*cg_direct_transpose_fn)(const float *src, int64_t rows, int64_t c
 typedef void (*cg_direct_pad_row_fn)(float *dst, const float *src, int64_t lo, int64_t hi,
                                      int64_t n);
 
+// dst[b * phase_floats + j] = src[b + 2*j] if b + 2*j is in [lo, hi), else 0, for j < n and
+// b < phases (1 or 2): the column phases of one zero-padded row of a stride-2 convolution
+// (src[q] is read only for q in [lo, hi)).
+typedef void (*cg_direct_split2_fn)(float *dst, int64_t phase_floats, const float *src, int64_t lo,
+                                    int64_t hi, int64_t n, int phases);
+
 // The kernels for this CPU (AVX-512), or the portable C loops.
 cg_direct_rows_fn cg_direct_rows_kernel(bool portable);
 cg_direct_channels_fn cg_direct_channels_kernel(bool portable);
@@ -100,6 +106,7 @@ cg_direct_wgrad_fn cg_direct_wgrad_kernel(bool portable);
 cg_direct_wgrad_channels_fn cg_direct_wgrad_channels_kernel(bool portable);
 cg_direct_transpose_fn cg_direct_transpose_kernel(bool portable);
 cg_direct_pad_row_fn cg_direct_pad_row_kernel(bool portable);
+cg_direct_split2_fn cg_direct_split2_kernel(bool portable);
 
 // The fields of p that follow from its shape (the phase planes, blocks and strips), for
 // direction d.
