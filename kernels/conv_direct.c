@@ -161,9 +161,10 @@ bool cg_conv_direct_fills_vectors(cg_conv_direction d, const cg_conv_geometry *g
 CG_SIMD_CLONES static void prepare_channel(const direct *p, cg_direct_pad_row_fn pad_row,
                                            cg_direct_split2_fn split2, const float *input,
                                            float *planes) {
-    // Stride 1: a plane's row is the padded row. Strided: a row is padded once into `row`
-    // and each column phase read out of it with a constant stride (no bounds per phase);
-    // rows wider than the buffer take the bounded copy per phase.
+    // Stride 1: a plane's row is the padded row. Stride 2: split2 pads and splits it in one
+    // pass. Other strides: a row is padded once into `row` and each column phase read out
+    // of it with a constant stride (no bounds per phase); rows wider than the buffer take
+    // the bounded copy per phase.
     float row[ROW_FLOATS];
     int64_t width = p->wq * p->sw, lo, hi; // the padded row, columns [lo, hi) from the input
     bool padded_row = p->sw > 1 && width <= ROW_FLOATS;
