@@ -111,10 +111,17 @@ static direct direct_of(const cg_conv_geometry *g, cg_conv_direction d) {
     p.image_floats = (p.hq * p.row_stride + SLACK + 15) / 16 * 16;
     p.cg = p.ci / p.groups, p.og = p.co / p.groups;
     p.taps = p.cg * p.kh * p.kw;
-    // Channel blocks once there are enough output channels to fill most of 32.
-    p.channel_blocks =
-        p.og >= (d == CG_CONV_WEIGHT_GRAD ? MIN_WGRAD_CHANNEL_BLOCK : MIN_CHANNEL_BLOCK);
-    p.cb = p.channel_blocks ? CB : OB;
+    // Channel blocks once there are enough output channels to fill most of 32 (half, for
+    // the weight gradient); for a weight gradient also on fewer when its taps are too deep
+    // for row blocks (AUTO takes those only from 16 channels, cg_conv_direct_fills_vectors;
+    // forced direct loops take them on any). Groups of at most 16 channels get the weight
+    // gradient's narrow block: 16 channels (one vector) x 28 taps.
+    bool wgrad = d == CG_CONV_WEIGHT_GRAD;
+    p.channel_blocks = wgrad ? p.og >= MIN_WGRAD_CHANNEL_BLOCK || p.taps > MAX_WGRAD_TAPS
+                             : p.og >= MIN_CHANNEL_BLOCK;
+    bool narrow = wgrad && p.channel_blocks && p.og <= CB16;
+    p.cb = !p.channel_blocks ? OB : narrow ? CB16 : CB;
+    p.wt = narrow ? WT16 : WT;
     p.blocks = ceil_div(p.og, p.cb);
     p.segments_per_row = ceil_div(p.wo, CR);
     p.segment = ceil_div(p.wo, p.segments_per_row);
@@ -148,11 +155,15 @@ bool cg_conv_direct_fills_vectors(cg_conv_direction d, const cg_conv_geometry *g
     direct p = direct_of(g, d);
     bool pointwise = p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.pad_top == 0 &&
                      p.pad_left == 0 && p.hi == p.ho && p.wi == p.wo;
+    bool wgrad = d == CG_CONV_WEIGHT_GRAD;
     int64_t lanes = p.wo * LANES / (p.strips_per_row * LANES); // used lanes per strip, /16
-    int64_t rows = p.og * OB / (p.blocks * OB);                // used rows per block, /8
-    return !pointwise && (p.channel_blocks || (lanes >= MIN_LANES && rows >= MIN_ROWS)) &&
-           p.image_floats <= MAX_IMAGE_FLOATS &&
-           (d != CG_CONV_WEIGHT_GRAD || p.channel_blocks || p.taps <= MAX_WGRAD_TAPS);
+    int64_t rows = p.og * OB / (ceil_div(p.og, OB) * OB);      // used rows per row block, /8
+    // Channel blocks pay with enough channels (direct_of also gives them to deep weight
+    // gradients of fewer, which only forced direct loops run); row blocks with full lanes
+    // and rows, and for a weight gradient few taps.
+    bool channels = p.og >= (wgrad ? MIN_WGRAD_CHANNEL_BLOCK : MIN_CHANNEL_BLOCK);
+    bool rows_fill = lanes >= MIN_LANES && rows >= MIN_ROWS && (!wgrad || p.taps <= MAX_WGRAD_TAPS);
+    return !pointwise && (channels || rows_fill) && p.image_floats <= MAX_IMAGE_FLOATS;
 }
 
 // ---- preparing the operands ------------------------------------------------------------------
@@ -300,22 +311,22 @@ static void run_wgrad_block(const direct *p, cg_direct_wgrad_fn kernel, const fl
 }
 
 // The channel weight gradient of images [0, nb) of a chunk, part `part` of `parts` of them,
-// for output channels [ob*32, ob*32 + 32) of group gi and taps [tb*14, tb*14 + 14), added to
+// for output channels [ob*cb, ob*cb + cb) of group gi and taps [tb*wt, tb*wt + wt), added to
 // the part's gradient (O, taps). dyt: the chunk's transposed output gradient.
 static void run_wgrad_channels(const direct *p, cg_direct_wgrad_channels_fn kernel,
                                const float *planes, const float *dyt, const int64_t *toff,
                                float *dweight, int64_t nb, int64_t part, int64_t parts, int64_t gi,
                                int64_t ob, int64_t tb) {
     int64_t i0 = part * nb / parts, i1 = (part + 1) * nb / parts, P = p->ho * p->wo;
-    int64_t oc0 = gi * p->og + ob * CB, t0 = tb * WT;
-    int ocs = (int)(p->og - ob * CB < CB ? p->og - ob * CB : CB);
-    int nt = (int)(p->taps - t0 < WT ? p->taps - t0 : WT);
-    float dw[WT * CB];
+    int64_t oc0 = gi * p->og + ob * p->cb, t0 = tb * p->wt;
+    int ocs = (int)(p->og - ob * p->cb < p->cb ? p->og - ob * p->cb : p->cb);
+    int nt = (int)(p->taps - t0 < p->wt ? p->taps - t0 : p->wt);
+    float dw[WGRAD_BLOCK_FLOATS];
     if (i1 <= i0) return;
     kernel(p, i1 - i0, planes + i0 * p->image_floats + gi * p->cg * p->channel_floats,
            p->image_floats, dyt + i0 * P * p->co + oc0, P * p->co, toff + t0, nt, dw);
     for (int o = 0; o < ocs; o++)
-        for (int t = 0; t < nt; t++) dweight[(oc0 + o) * p->taps + t0 + t] += dw[t * CB + o];
+        for (int t = 0; t < nt; t++) dweight[(oc0 + o) * p->taps + t0 + t] += dw[t * p->cb + o];
 }
 
 // Image channels [c0, c1) -> their phase planes; the slack after the last row with the last
@@ -426,9 +437,9 @@ static void weight_grad(const direct *p, const kernels *k, const float *image, c
                         float *planes, int64_t chunk, double *bias_sums, int threads) {
     bool wchannels = p->channel_blocks;
     int64_t P = p->ho * p->wo;
-    int64_t blocks = p->groups * p->blocks, tblocks = wchannels ? ceil_div(p->taps, WT) : 1;
-    float *dyt = planes + chunk * p->image_floats; // then CB floats of slack, read, unused
-    if (wchannels) memset(dyt + chunk * P * p->co, 0, CB * sizeof(float));
+    int64_t blocks = p->groups * p->blocks, tblocks = wchannels ? ceil_div(p->taps, p->wt) : 1;
+    float *dyt = planes + chunk * p->image_floats; // then cb floats of slack, read, unused
+    if (wchannels) memset(dyt + chunk * P * p->co, 0, (size_t)p->cb * sizeof(float));
     int64_t serial = threads > 1 ? 0 : INT64_MAX; // the caller's choice of thread count
     for (int64_t n0 = 0; n0 < p->batch; n0 += chunk) {
         int64_t nb = p->batch - n0 < chunk ? p->batch - n0 : chunk;
@@ -465,7 +476,7 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
     // The weight gradient: a chunk of images' planes (and transposed output gradient, for
     // channel blocks), and parts that split the images when there are few blocks to share.
     bool wchannels = wgrad && p.channel_blocks;
-    int64_t dyt_floats = wchannels ? P * p.co : 0, tblocks = wchannels ? ceil_div(p.taps, WT) : 1;
+    int64_t dyt_floats = wchannels ? P * p.co : 0, tblocks = wchannels ? ceil_div(p.taps, p.wt) : 1;
     int64_t chunk = WGRAD_CHUNK_FLOATS / (p.image_floats + dyt_floats);
     chunk = chunk < 1 ? 1 : chunk > p.batch ? p.batch : chunk;
     // Parts split a chunk's images between the threads whenever it holds one per thread: each
@@ -485,17 +496,19 @@ int cg_conv_direct(cg_conv_direction d, const cg_conv_geometry *g, const cg_conv
     int64_t toff_at = (w_floats + 1) / 2 * 2, bias_at = toff_at + 2 * p.taps;
     int64_t head = (bias_at + 2 * bias_doubles + 15) / 16 * 16;
     int64_t plane_floats =
-        wgrad ? chunk * (p.image_floats + dyt_floats) + CB : threads * p.image_floats;
+        wgrad ? chunk * (p.image_floats + dyt_floats) + p.cb : threads * p.image_floats;
     float *wpack = cg_alloc((size_t)(head + plane_floats) * sizeof(float));
     if (!wpack) return -1;
     int64_t *toff = (int64_t *)(wpack + toff_at);
     double *bias_sums = bias_doubles ? (double *)(wpack + bias_at) : NULL;
     float *planes = wpack + head;
     tap_offsets(&p, toff);
-    kernels k = {
-        cg_direct_rows_kernel(portable_only),      cg_direct_channels_kernel(portable_only),
-        cg_direct_wgrad_kernel(portable_only),     cg_direct_wgrad_channels_kernel(portable_only),
-        cg_direct_transpose_kernel(portable_only), cg_direct_pad_row_kernel(portable_only)};
+    kernels k = {cg_direct_rows_kernel(portable_only),
+                 cg_direct_channels_kernel(portable_only),
+                 cg_direct_wgrad_kernel(portable_only),
+                 cg_direct_wgrad_channels_kernel(portable_only, p.cb),
+                 cg_direct_transpose_kernel(portable_only),
+                 cg_direct_pad_row_kernel(portable_only)};
     if (!wgrad) {
         pack_weights(&p, transposed, x->weight, wpack);
         forward(&p, &k, transposed ? x->columns : x->image, wpack, toff, x->bias, x->out, planes,
