@@ -202,6 +202,44 @@ static void direct_portable_every_shape(void **state) {
     cg_set_num_threads(0);
 }
 
+// Weight gradients for the direct path's narrow channel blocks (16 channels x 28 taps, groups
+// of at most 16 output channels; forced direct loops take them below 16 channels when the taps
+// are too deep for row blocks): 1 to 16 channels per group, groups, tap counts that are not a
+// multiple of 28 (and fewer than 28), batch 1 and batches larger than the thread count; and 17
+// channels, the first group the 32-channel blocks take.
+static const conv_shape narrow_wgrad_shapes[] = {
+    // n, c, o, h, w, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, groups
+    {1, 24, 6, 9, 10, 3, 5, 1, 1, 1, 1, 1, 1, 2, 2, 2},   // 3 per group, 180 taps, batch 1
+    {3, 36, 45, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},   // 15 per group, 108 taps
+    {2, 48, 4, 8, 11, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 4},   // 1 per group, strided
+    {2, 24, 32, 8, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},   // 16 per group, 2 groups
+    {1, 2, 16, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // 18 taps: one short block
+    {2, 8, 26, 9, 9, 5, 5, 1, 1, 2, 2, 2, 2, 2, 2, 2},    // 13 per group, 100 taps, dilated
+    {4, 16, 16, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, // the ResNet's 16 -> 16 layers' kind
+    {2, 12, 34, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},   // 17 per group: 32-channel blocks
+};
+
+// The weight gradient (with and without the bias gradient) of each shape above through the
+// forced direct loops, AVX-512 (where the CPU has it) and portable, at 1 and 2 threads.
+static void direct_narrow_weight_gradient(void **state) {
+    (void)state;
+    cg_conv_set_algorithm(CG_CONV_ALGO_DIRECT);
+    for (int portable = 0; portable <= 1; portable++) {
+        cg_conv_direct_use_portable(portable);
+        for (int t = 1; t <= 2; t++) {
+            cg_set_num_threads(t);
+            for (size_t i = 0; i < sizeof narrow_wgrad_shapes / sizeof narrow_wgrad_shapes[0];
+                 i++) {
+                check(&narrow_wgrad_shapes[i], CG_CONV_WEIGHT_GRAD, false, false);
+                check(&narrow_wgrad_shapes[i], CG_CONV_WEIGHT_GRAD, true, false);
+            }
+        }
+    }
+    cg_conv_direct_use_portable(false);
+    cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
+    cg_set_num_threads(0);
+}
+
 // Winograd fits exactly 3x3, stride 1, dilation 1, one group; the driver takes it when
 // forced or when the channels are wide enough to pay for the transforms, never under EXACT
 // (tests/test_conv_strategy.c pins every rule).
@@ -278,6 +316,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_shape_every_direction),
         cmocka_unit_test(direct_portable_every_shape),
+        cmocka_unit_test(direct_narrow_weight_gradient),
         cmocka_unit_test(winograd_is_chosen_by_shape),
         cmocka_unit_test(winograd_error_is_bounded),
         cmocka_unit_test(workspace_failure_is_reported),
