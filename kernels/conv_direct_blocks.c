@@ -9,7 +9,9 @@
 // then a 16 x 16 transpose per vector of channels to store rows. Every lane is used
 // whatever the image width (a 14-wide row fills 14 of 16 lanes of a row block), so they suit
 // 32 output channels and more.
-// Weight-gradient blocks keep 8 channels x 3 taps of 16-lane partial sums (see the driver).
+// Weight-gradient blocks keep 8 channels x 3 taps of 16-lane partial sums; channel
+// weight-gradient blocks 32 channels x 14 taps (2 x 14 accumulators) or, for groups of at
+// most 16 output channels, 16 x 28 (see the driver).
 #include "avx512_transpose.h"
 #include "conv_direct_internal.h"
 #include "simd_clones.h"
@@ -249,8 +251,9 @@ INLINE_AVX512 void channels_n(int R, int64_t taps, const int64_t *toff, const fl
     CASE(28)                                                                                       \
     CASE(27)                                                                                       \
     CASE(26)                                                                                       \
-    CASE(25) CASE(24) CASE(23) CASE(22) CASE(21) CASE(20) CASE(19) CASE(18) CASE(17) CASE(16)      \
-        CASE(15) CASES_14_TO_1(CASE)
+    CASE(25)                                                                                       \
+    CASE(24) CASE(23) CASE(22) CASE(21) CASE(20) CASE(19) CASE(18) CASE(17) CASE(16) CASE(15)      \
+        CASES_14_TO_1(CASE)
 
 AVX512 static void channels_avx512(int n, int64_t taps, const int64_t *toff, const float *w,
                                    const float *in, float *out, int64_t out_plane, int ocs,
