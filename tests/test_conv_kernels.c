@@ -6,9 +6,10 @@
 // batches larger than the thread count, at 1 and 2 threads (which take the batched and the
 // image-parallel plans), with each algorithm setting (exact im2col + GEMM, automatic,
 // Winograd forced where it applies, implicit GEMM forced for every forward it can run, direct
-// loops forced for every forward and stride-1 transposed direction). Also: a
-// workspace that cannot be allocated makes the driver return -1 with CG_ERR_MEMORY before it reads
-// or writes anything.
+// loops forced for every forward and stride-1 transposed direction). Also: weight gradients
+// shaped for the direct path's 16-channel blocks, and the direct weight gradient's bits
+// repeating at a given thread count; a workspace that cannot be allocated makes the driver return
+// -1 with CG_ERR_MEMORY before it reads or writes anything.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +241,33 @@ static void direct_narrow_weight_gradient(void **state) {
     cg_set_num_threads(0);
 }
 
+// The same weight gradient twice at the same thread count gives the same bits (the threads'
+// sums are added in a fixed order), through the direct path's channel blocks of both widths.
+static void direct_weight_gradient_is_deterministic(void **state) {
+    (void)state;
+    cg_conv_set_algorithm(CG_CONV_ALGO_DIRECT);
+    for (int t = 1; t <= 2; t++) {
+        cg_set_num_threads(t);
+        for (size_t i = 0; i < sizeof narrow_wgrad_shapes / sizeof narrow_wgrad_shapes[0]; i++) {
+            cg_conv_geometry g = conv_shape_geometry(&narrow_wgrad_shapes[i]);
+            int64_t isz = g.batch * g.image_channels * g.image_h * g.image_w;
+            int64_t csz = g.batch * g.cols_channels * g.cols_h * g.cols_w;
+            int64_t wsz = g.cols_channels * cg_conv_col_rows(&g);
+            float *image = random_floats(isz), *columns = random_floats(csz);
+            float *first = calloc((size_t)wsz, sizeof(float));
+            float *second = calloc((size_t)wsz, sizeof(float));
+            cg_conv_operands x = {.image = image, .columns = columns, .out = first};
+            assert_int_equal(cg_conv_execute(CG_CONV_WEIGHT_GRAD, &g, &x), 0);
+            x.out = second;
+            assert_int_equal(cg_conv_execute(CG_CONV_WEIGHT_GRAD, &g, &x), 0);
+            assert_memory_equal(first, second, (size_t)wsz * sizeof(float));
+            free(image), free(columns), free(first), free(second);
+        }
+    }
+    cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
+    cg_set_num_threads(0);
+}
+
 // Winograd fits exactly 3x3, stride 1, dilation 1, one group; the driver takes it when
 // forced or when the channels are wide enough to pay for the transforms, never under EXACT
 // (tests/test_conv_strategy.c pins every rule).
@@ -317,6 +345,7 @@ int main(void) {
         cmocka_unit_test(every_shape_every_direction),
         cmocka_unit_test(direct_portable_every_shape),
         cmocka_unit_test(direct_narrow_weight_gradient),
+        cmocka_unit_test(direct_weight_gradient_is_deterministic),
         cmocka_unit_test(winograd_is_chosen_by_shape),
         cmocka_unit_test(winograd_error_is_bounded),
         cmocka_unit_test(workspace_failure_is_reported),
