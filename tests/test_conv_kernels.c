@@ -217,6 +217,7 @@ static const conv_shape narrow_wgrad_shapes[] = {
     {1, 2, 16, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // 18 taps: one short block
     {2, 8, 26, 9, 9, 5, 5, 1, 1, 2, 2, 2, 2, 2, 2, 2},    // 13 per group, 100 taps, dilated
     {4, 16, 16, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, // the ResNet's 16 -> 16 layers' kind
+    {1, 32, 24, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2}, // batch 1, 2 threads share blocks
     {2, 12, 34, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},   // 17 per group: 32-channel blocks
 };
 
