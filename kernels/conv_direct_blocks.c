@@ -247,13 +247,9 @@ INLINE_AVX512 void channels_n(int R, int64_t taps, const int64_t *toff, const fl
     CASE(13)                                                                                       \
     CASE(12)                                                                                       \
     CASE(11) CASE(10) CASE(9) CASE(8) CASE(7) CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
-#define CASES_28_TO_1(CASE)                                                                        \
-    CASE(28)                                                                                       \
-    CASE(27)                                                                                       \
-    CASE(26)                                                                                       \
-    CASE(25)                                                                                       \
-    CASE(24) CASE(23) CASE(22) CASE(21) CASE(20) CASE(19) CASE(18) CASE(17) CASE(16) CASE(15)      \
-        CASES_14_TO_1(CASE)
+#define CASES_28_TO_22(CASE) CASE(28) CASE(27) CASE(26) CASE(25) CASE(24) CASE(23) CASE(22)
+#define CASES_21_TO_15(CASE) CASE(21) CASE(20) CASE(19) CASE(18) CASE(17) CASE(16) CASE(15)
+#define CASES_28_TO_1(CASE)  CASES_28_TO_22(CASE) CASES_21_TO_15(CASE) CASES_14_TO_1(CASE)
 
 AVX512 static void channels_avx512(int n, int64_t taps, const int64_t *toff, const float *w,
                                    const float *in, float *out, int64_t out_plane, int ocs,
