@@ -31,13 +31,13 @@
 // with at most 16 (1 load; one broadcast per tap feeds 1 FMA, none on the empty half of a
 // 32-channel block: the ResNet's 16 -> 16 layers' weight gradient 2.3 -> 1.55 ms). The
 // plan holds the block's channels and taps (direct.cb, direct.wt) and the kernel for that
-// width; the driver is one for both. Forced direct loops (CG_CONV_ALGO_DIRECT) also take
-// 16-channel blocks for fewer channels when the taps are too deep for row blocks. With
-// fewer, a row block keeps 8 channels x 3 taps of 16-lane partial sums over every strip, a
-// few images at a time, summed at the end. Each (channel block, tap block) belongs to one
-// thread, so the sums do not depend on the thread count unless there are too few blocks to
-// share, when each thread takes a part of the images into its own copy of the gradient,
-// added in thread order (deterministic for a given thread count, like the GEMM path).
+// width; the driver is one for both. Fewer than 16 channels take the 16-channel blocks
+// too when the taps are too deep for row blocks (MAX_WGRAD_TAPS). Else a row block keeps 8
+// channels x 3 taps of 16-lane partial sums over every strip, a few images at a time,
+// summed at the end. Each (channel block, tap block) belongs to one thread, so the sums do
+// not depend on the thread count unless there are too few blocks to share, when each
+// thread takes a part of the images into its own copy of the gradient, added in thread
+// order (deterministic for a given thread count, like the GEMM path).
 #include <string.h>
 
 #include "../tensor/alloc.h"
@@ -67,7 +67,10 @@
 // ones win (1 thread, against im2col + GEMM: the small CNN's 9 and 72 taps 2.3x and 1.7x),
 // deep ones lost (288 taps: 0.6x, 144: 0.75x), where the GEMM's packed panels reuse each
 // load better than 3 taps x 8 channels of registers can. (Channel blocks have no limit:
-// config b's 288 taps 1.5x, d's 144 1.4x, a's 25 2x.)
+// config b's 288 taps 1.5x, d's 144 1.4x, a's 25 2x.) Deeper ones with fewer than 16 output
+// channels per group take the 16-channel blocks instead, even on few of their lanes: 288
+// taps, batch 64, 14x14, 1 thread, against im2col + GEMM (whose GEMM has as few rows):
+// 8 channels 0.80 against 3.26 ms, 4 0.77 against 1.95, 1 0.75 against 1.92.
 #define MAX_WGRAD_TAPS 96
 // Channel blocks (32 output channels in two vectors) from this many output channels per
 // group up: at least 3/4 of a block's lanes used.
@@ -118,9 +121,8 @@ static direct direct_of(const cg_conv_geometry *g, cg_conv_direction d) {
     p.taps = p.cg * p.kh * p.kw;
     // Channel blocks once there are enough output channels to fill most of 32 (half, for
     // the weight gradient); for a weight gradient also on fewer when its taps are too deep
-    // for row blocks (AUTO takes those only from 16 channels, cg_conv_direct_fills_vectors;
-    // forced direct loops take them on any). Groups of at most 16 channels get the weight
-    // gradient's narrow block: 16 channels (one vector) x 28 taps.
+    // for row blocks. Groups of at most 16 channels get the weight gradient's narrow block:
+    // 16 channels (one vector) x 28 taps.
     bool wgrad = d == CG_CONV_WEIGHT_GRAD;
     p.channel_blocks = wgrad ? p.og >= MIN_WGRAD_CHANNEL_BLOCK || p.taps > MAX_WGRAD_TAPS
                              : p.og >= MIN_CHANNEL_BLOCK;
@@ -163,12 +165,11 @@ bool cg_conv_direct_fills_vectors(cg_conv_direction d, const cg_conv_geometry *g
     bool wgrad = d == CG_CONV_WEIGHT_GRAD;
     int64_t lanes = p.wo * LANES / (p.strips_per_row * LANES); // used lanes per strip, /16
     int64_t rows = p.og * OB / (ceil_div(p.og, OB) * OB);      // used rows per row block, /8
-    // Channel blocks pay with enough channels (direct_of also gives them to deep weight
-    // gradients of fewer, which only forced direct loops run); row blocks with full lanes
-    // and rows, and for a weight gradient few taps.
-    bool channels = p.og >= (wgrad ? MIN_WGRAD_CHANNEL_BLOCK : MIN_CHANNEL_BLOCK);
+    // Channel blocks pay (for a weight gradient also on fewer than 16 channels with taps
+    // too deep for row blocks: see MAX_WGRAD_TAPS); row blocks with full lanes and rows,
+    // and for a weight gradient few taps.
     bool rows_fill = lanes >= MIN_LANES && rows >= MIN_ROWS && (!wgrad || p.taps <= MAX_WGRAD_TAPS);
-    return !pointwise && (channels || rows_fill) && p.image_floats <= MAX_IMAGE_FLOATS;
+    return !pointwise && (p.channel_blocks || rows_fill) && p.image_floats <= MAX_IMAGE_FLOATS;
 }
 
 // ---- preparing the operands ------------------------------------------------------------------
