@@ -19,7 +19,7 @@
 #define WT16 28
 // A channel weight-gradient block's floats, either kind: WT taps x CB channels.
 #define WGRAD_BLOCK_FLOATS (WT * CB)
-_Static_assert(WT16 *CB16 == WGRAD_BLOCK_FLOATS, "both weight-gradient blocks fill one buffer");
+_Static_assert(WGRAD_BLOCK_FLOATS == WT16 * CB16, "both weight-gradient blocks fill one buffer");
 
 // The convolution conv_direct.c computes, whichever side of the geometry is its input.
 typedef struct direct {
