@@ -25,15 +25,20 @@
 // output phase, with every s-th tap (conv_direct_phases.c).
 //
 // The weight gradient runs on the same phase copies. With 16 or more output channels per
-// group, a channel block keeps 32 channels x 14 taps of the gradient in 28 registers over
-// every output position of every image (the output gradient transposed once per image to
-// (positions, channels), so one position's 32 channels are 2 loads; one input broadcast per
-// tap feeds 2 FMAs). With fewer, a row block keeps 8 channels x 3 taps of 16-lane partial
-// sums over every strip, a few images at a time, summed at the end. Each (channel block,
-// tap block) belongs to one thread, so the sums do not depend on the thread count unless
-// there are too few blocks to share, when each thread takes a part of the images into its
-// own copy of the gradient, added in thread order (deterministic for a given thread count,
-// like the GEMM path).
+// group, a channel block keeps a block of the gradient in 28 registers over every output
+// position of every image, the output gradient transposed once per image to (positions,
+// channels): 32 channels x 14 taps with 17 or more channels per group (one position's 32
+// channels are 2 loads; one input broadcast per tap feeds 2 FMAs), 16 channels x 28 taps
+// with at most 16 (1 load; one broadcast per tap feeds 1 FMA, none on the empty half of a
+// 32-channel block: the ResNet's 16 -> 16 layers' weight gradient 2.3 -> 1.55 ms). The
+// plan holds the block's channels and taps (direct.cb, direct.wt) and the kernel for that
+// width; the driver is one for both. Fewer than 16 channels take the 16-channel blocks
+// too when the taps are too deep for row blocks (MAX_WGRAD_TAPS). Else a row block keeps 8
+// channels x 3 taps of 16-lane partial sums over every strip, a few images at a time,
+// summed at the end. Each (channel block, tap block) belongs to one thread, so the sums do
+// not depend on the thread count unless there are too few blocks to share, when each
+// thread takes a part of the images into its own copy of the gradient, added in thread
+// order (deterministic for a given thread count, like the GEMM path).
 #include <string.h>
 
 #include "../tensor/alloc.h"
@@ -63,7 +68,10 @@
 // ones win (1 thread, against im2col + GEMM: the small CNN's 9 and 72 taps 2.3x and 1.7x),
 // deep ones lost (288 taps: 0.6x, 144: 0.75x), where the GEMM's packed panels reuse each
 // load better than 3 taps x 8 channels of registers can. (Channel blocks have no limit:
-// config b's 288 taps 1.5x, d's 144 1.4x, a's 25 2x.)
+// config b's 288 taps 1.5x, d's 144 1.4x, a's 25 2x.) Deeper ones with fewer than 16 output
+// channels per group take the 16-channel blocks instead, even on few of their lanes: 288
+// taps, batch 64, 14x14, 1 thread, against im2col + GEMM (whose GEMM has as few rows):
+// 8 channels 0.80 against 3.26 ms, 4 0.77 against 1.95, 1 0.75 against 1.92.
 #define MAX_WGRAD_TAPS 96
 // Channel blocks (32 output channels in two vectors) from this many output channels per
 // group up: at least 3/4 of a block's lanes used.
@@ -112,10 +120,16 @@ void cg_direct_plan_finish(direct *p, cg_conv_direction d) {
     p->image_floats = (p->hq * p->row_stride + SLACK + 15) / 16 * 16;
     p->cg = p->ci / p->groups, p->og = p->co / p->groups;
     p->taps = p->cg * p->kh * p->kw;
-    // Channel blocks once there are enough output channels to fill most of 32.
-    p->channel_blocks =
-        p->og >= (d == CG_CONV_WEIGHT_GRAD ? MIN_WGRAD_CHANNEL_BLOCK : MIN_CHANNEL_BLOCK);
-    p->cb = p->channel_blocks ? CB : OB;
+    // Channel blocks once there are enough output channels to fill most of 32 (half, for
+    // the weight gradient); for a weight gradient also on fewer when its taps are too deep
+    // for row blocks. Groups of at most 16 channels get the weight gradient's narrow block:
+    // 16 channels (one vector) x 28 taps.
+    bool wgrad = d == CG_CONV_WEIGHT_GRAD;
+    p->channel_blocks = wgrad ? p->og >= MIN_WGRAD_CHANNEL_BLOCK || p->taps > MAX_WGRAD_TAPS
+                              : p->og >= MIN_CHANNEL_BLOCK;
+    bool narrow = wgrad && p->channel_blocks && p->og <= CB16;
+    p->cb = !p->channel_blocks ? OB : narrow ? CB16 : CB;
+    p->wt = narrow ? WT16 : WT;
     p->blocks = ceil_div(p->og, p->cb);
     p->segments_per_row = ceil_div(p->wo, CR);
     p->segment = ceil_div(p->wo, p->segments_per_row);
@@ -146,11 +160,14 @@ bool cg_conv_direct_fills_vectors(cg_conv_direction d, const cg_conv_geometry *g
     direct p = direct_of(g, d);
     bool pointwise = p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.pad_top == 0 &&
                      p.pad_left == 0 && p.hi == p.ho && p.wi == p.wo;
+    bool wgrad = d == CG_CONV_WEIGHT_GRAD;
     int64_t lanes = p.wo * LANES / (p.strips_per_row * LANES); // used lanes per strip, /16
-    int64_t rows = p.og * OB / (p.blocks * OB);                // used rows per block, /8
-    return !pointwise && (p.channel_blocks || (lanes >= MIN_LANES && rows >= MIN_ROWS)) &&
-           p.image_floats <= MAX_IMAGE_FLOATS &&
-           (d != CG_CONV_WEIGHT_GRAD || p.channel_blocks || p.taps <= MAX_WGRAD_TAPS);
+    int64_t rows = p.og * OB / (ceil_div(p.og, OB) * OB);      // used rows per row block, /8
+    // Channel blocks pay (for a weight gradient also on fewer than 16 channels with taps
+    // too deep for row blocks: see MAX_WGRAD_TAPS); row blocks with full lanes and rows,
+    // and for a weight gradient few taps.
+    bool rows_fill = lanes >= MIN_LANES && rows >= MIN_ROWS && (!wgrad || p.taps <= MAX_WGRAD_TAPS);
+    return !pointwise && (p.channel_blocks || rows_fill) && p.image_floats <= MAX_IMAGE_FLOATS;
 }
 
 // ---- preparing the operands ------------------------------------------------------------------
@@ -306,22 +323,22 @@ static void run_wgrad_block(const direct *p, cg_direct_wgrad_fn kernel, const fl
 }
 
 // The channel weight gradient of images [0, nb) of a chunk, part `part` of `parts` of them,
-// for output channels [ob*32, ob*32 + 32) of group gi and taps [tb*14, tb*14 + 14), added to
+// for output channels [ob*cb, ob*cb + cb) of group gi and taps [tb*wt, tb*wt + wt), added to
 // the part's gradient (O, taps). dyt: the chunk's transposed output gradient.
 static void run_wgrad_channels(const direct *p, cg_direct_wgrad_channels_fn kernel,
                                const float *planes, const float *dyt, const int64_t *toff,
                                float *dweight, int64_t nb, int64_t part, int64_t parts, int64_t gi,
                                int64_t ob, int64_t tb) {
     int64_t i0 = part * nb / parts, i1 = (part + 1) * nb / parts, P = p->ho * p->wo;
-    int64_t oc0 = gi * p->og + ob * CB, t0 = tb * WT;
-    int ocs = (int)(p->og - ob * CB < CB ? p->og - ob * CB : CB);
-    int nt = (int)(p->taps - t0 < WT ? p->taps - t0 : WT);
-    float dw[WT * CB];
+    int64_t oc0 = gi * p->og + ob * p->cb, t0 = tb * p->wt;
+    int ocs = (int)(p->og - ob * p->cb < p->cb ? p->og - ob * p->cb : p->cb);
+    int nt = (int)(p->taps - t0 < p->wt ? p->taps - t0 : p->wt);
+    float dw[WGRAD_BLOCK_FLOATS];
     if (i1 <= i0) return;
     kernel(p, i1 - i0, planes + i0 * p->image_floats + gi * p->cg * p->channel_floats,
            p->image_floats, dyt + i0 * P * p->co + oc0, P * p->co, toff + t0, nt, dw);
     for (int o = 0; o < ocs; o++)
-        for (int t = 0; t < nt; t++) dweight[(oc0 + o) * p->taps + t0 + t] += dw[t * CB + o];
+        for (int t = 0; t < nt; t++) dweight[(oc0 + o) * p->taps + t0 + t] += dw[t * p->cb + o];
 }
 
 // Image channels [c0, c1) -> their phase planes; the slack after the last row with the last
@@ -433,9 +450,9 @@ static void weight_grad(const direct *p, const kernels *k, const float *image, c
                         float *planes, int64_t chunk, double *bias_sums, int threads) {
     bool wchannels = p->channel_blocks;
     int64_t P = p->ho * p->wo;
-    int64_t blocks = p->groups * p->blocks, tblocks = wchannels ? ceil_div(p->taps, WT) : 1;
-    float *dyt = planes + chunk * p->image_floats; // then CB floats of slack, read, unused
-    if (wchannels) memset(dyt + chunk * P * p->co, 0, CB * sizeof(float));
+    int64_t blocks = p->groups * p->blocks, tblocks = wchannels ? ceil_div(p->taps, p->wt) : 1;
+    float *dyt = planes + chunk * p->image_floats; // then cb floats of slack, read, unused
+    if (wchannels) memset(dyt + chunk * P * p->co, 0, (size_t)p->cb * sizeof(float));
     int64_t serial = threads > 1 ? 0 : INT64_MAX; // the caller's choice of thread count
     for (int64_t n0 = 0; n0 < p->batch; n0 += chunk) {
         int64_t nb = p->batch - n0 < chunk ? p->batch - n0 : chunk;
@@ -462,13 +479,15 @@ static void weight_grad(const direct *p, const kernels *k, const float *image, c
     }
 }
 
-// The kernels for this CPU, or the portable loops (cg_conv_direct_use_portable).
-static kernels kernels_of(void) {
-    return (kernels){
-        cg_direct_rows_kernel(portable_only),      cg_direct_channels_kernel(portable_only),
-        cg_direct_wgrad_kernel(portable_only),     cg_direct_wgrad_channels_kernel(portable_only),
-        cg_direct_transpose_kernel(portable_only), cg_direct_pad_row_kernel(portable_only),
-        cg_direct_split2_kernel(portable_only)};
+// The kernels of plan p for this CPU, or the portable loops (cg_conv_direct_use_portable).
+static kernels kernels_of(const direct *p) {
+    return (kernels){cg_direct_rows_kernel(portable_only),
+                     cg_direct_channels_kernel(portable_only),
+                     cg_direct_wgrad_kernel(portable_only),
+                     cg_direct_wgrad_channels_kernel(portable_only, p->cb),
+                     cg_direct_transpose_kernel(portable_only),
+                     cg_direct_pad_row_kernel(portable_only),
+                     cg_direct_split2_kernel(portable_only)};
 }
 
 // The threads a call of plan p takes: one below PARALLEL_MACS or inside a part of a job.
@@ -488,7 +507,7 @@ int cg_direct_forward(const direct *p, bool transposed, const float *input, cons
     if (!wpack) return -1;
     int64_t *toff = (int64_t *)(wpack + toff_at);
     tap_offsets(p, toff);
-    kernels k = kernels_of();
+    kernels k = kernels_of(p);
     pack_weights(p, transposed, weight, wpack);
     forward(p, &k, input, wpack, toff, bias, out, wpack + head, threads);
     cg_dealloc(wpack);
@@ -504,7 +523,7 @@ static int weight_gradient(const cg_conv_geometry *g, const cg_conv_operands *x)
     // A chunk of images' planes (and transposed output gradient, for channel blocks), and
     // parts that split the images when there are few blocks to share.
     bool wchannels = p.channel_blocks;
-    int64_t dyt_floats = wchannels ? P * p.co : 0, tblocks = wchannels ? ceil_div(p.taps, WT) : 1;
+    int64_t dyt_floats = wchannels ? P * p.co : 0, tblocks = wchannels ? ceil_div(p.taps, p.wt) : 1;
     int64_t chunk = WGRAD_CHUNK_FLOATS / (p.image_floats + dyt_floats);
     chunk = chunk < 1 ? 1 : chunk > p.batch ? p.batch : chunk;
     // Parts split a chunk's images between the threads whenever it holds one per thread: each
@@ -522,14 +541,14 @@ static int weight_gradient(const cg_conv_geometry *g, const cg_conv_operands *x)
     int64_t w_floats = parts * sums_size;
     int64_t toff_at = (w_floats + 1) / 2 * 2, bias_at = toff_at + 2 * p.taps;
     int64_t head = (bias_at + 2 * bias_doubles + 15) / 16 * 16;
-    int64_t plane_floats = chunk * (p.image_floats + dyt_floats) + CB;
+    int64_t plane_floats = chunk * (p.image_floats + dyt_floats) + p.cb;
     float *wpack = cg_alloc((size_t)(head + plane_floats) * sizeof(float));
     if (!wpack) return -1;
     int64_t *toff = (int64_t *)(wpack + toff_at);
     double *bias_sums = bias_doubles ? (double *)(wpack + bias_at) : NULL;
     float *planes = wpack + head;
     tap_offsets(&p, toff);
-    kernels k = kernels_of();
+    kernels k = kernels_of(&p);
     memset(wpack, 0, (size_t)w_floats * sizeof(float));
     if (bias_sums) memset(bias_sums, 0, (size_t)p.co * sizeof(double));
     weight_grad(&p, &k, x->image, x->columns, toff, wpack, parts, lanes, planes, chunk, bias_sums,

@@ -9,7 +9,9 @@
 // then a 16 x 16 transpose per vector of channels to store rows. Every lane is used
 // whatever the image width (a 14-wide row fills 14 of 16 lanes of a row block), so they suit
 // 32 output channels and more.
-// Weight-gradient blocks keep 8 channels x 3 taps of 16-lane partial sums (see the driver).
+// Weight-gradient blocks keep 8 channels x 3 taps of 16-lane partial sums; channel
+// weight-gradient blocks 32 channels x 14 taps (2 x 14 accumulators) or, for groups of at
+// most 16 output channels, 16 x 28 (see the driver).
 #include "avx512_transpose.h"
 #include "conv_direct_internal.h"
 #include "simd_clones.h"
@@ -66,14 +68,15 @@ CG_SIMD_CLONES static void wgrad_channels_portable(const direct *p, int64_t nb, 
                                                    int64_t in_stride, const float *dyt,
                                                    int64_t dyt_stride, const int64_t *toff, int nt,
                                                    float *dw) {
-    for (int i = 0; i < nt * CB; i++) dw[i] = 0.0f;
+    int64_t cb = p->cb; // CB or CB16
+    for (int64_t i = 0; i < nt * cb; i++) dw[i] = 0.0f;
     for (int64_t n = 0; n < nb; n++, in += in_stride, dyt += dyt_stride)
         for (int64_t oh = 0; oh < p->ho; oh++)
             for (int64_t ow = 0; ow < p->wo; ow++) {
                 const float *y = dyt + (oh * p->wo + ow) * p->co;
                 for (int t = 0; t < nt; t++) {
                     float x = in[toff[t] + oh * p->row_stride + ow];
-                    for (int o = 0; o < CB; o++) dw[t * CB + o] += y[o] * x;
+                    for (int64_t o = 0; o < cb; o++) dw[t * cb + o] += y[o] * x;
                 }
             }
 }
@@ -246,12 +249,16 @@ INLINE_AVX512 void channels_n(int R, int64_t taps, const int64_t *toff, const fl
                        bias ? bias + 16 : NULL);
 }
 
-// A switch from a run-time count (1..14) to the kernel instantiated for it: CASE(K) for each K.
+// A switch from a run-time count (1..14, 1..28) to the kernel instantiated for it: CASE(K)
+// for each K.
 #define CASES_14_TO_1(CASE)                                                                        \
     CASE(14)                                                                                       \
     CASE(13)                                                                                       \
     CASE(12)                                                                                       \
     CASE(11) CASE(10) CASE(9) CASE(8) CASE(7) CASE(6) CASE(5) CASE(4) CASE(3) CASE(2) CASE(1)
+#define CASES_28_TO_22(CASE) CASE(28) CASE(27) CASE(26) CASE(25) CASE(24) CASE(23) CASE(22)
+#define CASES_21_TO_15(CASE) CASE(21) CASE(20) CASE(19) CASE(18) CASE(17) CASE(16) CASE(15)
+#define CASES_28_TO_1(CASE)  CASES_28_TO_22(CASE) CASES_21_TO_15(CASE) CASES_14_TO_1(CASE)
 
 AVX512 static void channels_avx512(int n, int64_t taps, const int64_t *toff, const float *w,
                                    const float *in, float *out, int64_t out_plane, int ocs,
@@ -299,6 +306,56 @@ AVX512 static void wgrad_channels_avx512(const direct *p, int64_t nb, const floa
         break;
     switch (nt) { CASES_14_TO_1(WGRAD_CHANNELS) }
 #undef WGRAD_CHANNELS
+}
+
+// The narrow channel weight-gradient block (groups of at most 16 channels) with a constant
+// tap count: per output position, the 16 channels' gradients in 1 register, one broadcast
+// of the input per tap feeding 1 FMA, 28 accumulators.
+INLINE_AVX512 void wgrad_channels16_n(int T, const direct *p, int64_t nb, const float *in,
+                                      int64_t in_stride, const float *dyt, int64_t dyt_stride,
+                                      const int64_t *toff, float *dw) {
+    // (GCC unrolls loops of up to 16 iterations by itself: past that acc would be an array
+    // in memory)
+    __m512 acc[WT16];
+    int64_t off[WT16];
+#pragma GCC unroll 28
+    for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps(), off[t] = toff[t];
+    for (int64_t n = 0; n < nb; n++, in += in_stride, dyt += dyt_stride)
+        for (int64_t oh = 0; oh < p->ho; oh++) {
+            const float *x = in + oh * p->row_stride, *y = dyt + oh * p->wo * p->co;
+            int64_t ow = 0;
+            // Two positions at a time: the offsets (most in memory: too few general
+            // registers) are loaded once for 2 FMAs. Each sum still adds position ow before
+            // ow + 1.
+            for (; ow + 1 < p->wo; ow += 2, x += 2, y += 2 * p->co) {
+                __m512 y0 = _mm512_loadu_ps(y), y1 = _mm512_loadu_ps(y + p->co);
+#pragma GCC unroll 28
+                for (int t = 0; t < T; t++) {
+                    const float *xt = x + off[t];
+                    acc[t] = _mm512_fmadd_ps(y0, _mm512_set1_ps(xt[0]), acc[t]);
+                    acc[t] = _mm512_fmadd_ps(y1, _mm512_set1_ps(xt[1]), acc[t]);
+                }
+            }
+            if (ow < p->wo) {
+                __m512 y0 = _mm512_loadu_ps(y);
+#pragma GCC unroll 28
+                for (int t = 0; t < T; t++)
+                    acc[t] = _mm512_fmadd_ps(y0, _mm512_set1_ps(x[off[t]]), acc[t]);
+            }
+        }
+#pragma GCC unroll 28
+    for (int t = 0; t < T; t++) _mm512_storeu_ps(dw + t * CB16, acc[t]);
+}
+
+AVX512 static void wgrad_channels16_avx512(const direct *p, int64_t nb, const float *in,
+                                           int64_t in_stride, const float *dyt, int64_t dyt_stride,
+                                           const int64_t *toff, int nt, float *dw) {
+#define WGRAD_CHANNELS16(T)                                                                        \
+    case T:                                                                                        \
+        wgrad_channels16_n(T, p, nb, in, in_stride, dyt, dyt_stride, toff, dw);                    \
+        break;
+    switch (nt) { CASES_28_TO_1(WGRAD_CHANNELS16) }
+#undef WGRAD_CHANNELS16
 }
 
 // 16 floats at a time, the lanes outside [lo, hi) masked: neither loaded (no fault past the
@@ -402,8 +459,10 @@ cg_direct_channels_fn cg_direct_channels_kernel(bool portable) {
 cg_direct_wgrad_fn cg_direct_wgrad_kernel(bool portable) {
     return AVX512_KERNEL(wgrad_avx512, wgrad_portable);
 }
-cg_direct_wgrad_channels_fn cg_direct_wgrad_channels_kernel(bool portable) {
-    return AVX512_KERNEL(wgrad_channels_avx512, wgrad_channels_portable);
+cg_direct_wgrad_channels_fn cg_direct_wgrad_channels_kernel(bool portable, int64_t cb) {
+    // one portable loop for both widths (it reads p->cb)
+    return cb == CB16 ? AVX512_KERNEL(wgrad_channels16_avx512, wgrad_channels_portable)
+                      : AVX512_KERNEL(wgrad_channels_avx512, wgrad_channels_portable);
 }
 cg_direct_pad_row_fn cg_direct_pad_row_kernel(bool portable) {
     return AVX512_KERNEL(pad_row_avx512, pad_row_portable);

@@ -15,6 +15,13 @@
 #define CB    32 // output channels per channel block (channels in the vector lanes)
 #define CR    14 // outputs per channel block: 2 x 14 accumulators
 #define WT    14 // taps per channel weight-gradient block: 2 x 14 accumulators
+// The weight gradient's narrow channel block, for groups of at most 16 output channels: one
+// vector of channels x 28 taps (28 accumulators), every FMA on channels that can be real.
+#define CB16 16
+#define WT16 28
+// A channel weight-gradient block's floats, either kind: WT taps x CB channels.
+#define WGRAD_BLOCK_FLOATS (WT * CB)
+_Static_assert(WGRAD_BLOCK_FLOATS == WT16 * CB16, "both weight-gradient blocks fill one buffer");
 
 // The convolution conv_direct.c computes, whichever side of the geometry is its input.
 typedef struct direct {
@@ -35,10 +42,11 @@ typedef struct direct {
     // + b starts at i * row_stride + q * wq, so the taps of all channels for one output row
     // lie in kh consecutive stretches of memory (few pages), not in ci planes apart.
     int64_t row_stride;
-    int64_t image_floats;              // one image's phase planes, slack included
-    int64_t cg, og, taps;              // per group: channels in / out, cg*kh*kw
-    bool channel_blocks;               // CB-channel blocks (else OB-channel row blocks)
-    int64_t cb, blocks;                // output channels per block (OB or CB), blocks per group
+    int64_t image_floats; // one image's phase planes, slack included
+    int64_t cg, og, taps; // per group: channels in / out, cg*kh*kw
+    bool channel_blocks;  // channel blocks (else OB-channel row blocks)
+    int64_t cb, blocks;   // output channels per block (OB, CB, or CB16), blocks per group
+    int64_t wt;           // channel weight-gradient blocks: taps per block (WT, or WT16 with CB16)
     int64_t strips_per_row, strips;    // row blocks: 16-wide strips
     int64_t segments_per_row, segment; // channel blocks: row segments of <= CR outputs
     bool relu; // forward / transposed: max(0, .) on each block after its store, while in cache
@@ -72,10 +80,10 @@ typedef void (*cg_direct_wgrad_fn)(const direct *p, int64_t nb, const float *in,
                                    const float *dy, int64_t dy_stride, const int64_t *toff, int nt,
                                    int ocs, float *sums, int64_t ld);
 
-// The channel weight-gradient block: dw[t * CB + o] = sum over images [0, nb) and every
+// The channel weight-gradient block: dw[t * p->cb + o] = sum over images [0, nb) and every
 // output position of dyt[pos * co + o] * in[toff[t] + position in the phase planes], for
-// t < nt (<= WT) and all CB channels o (those past the group are garbage, never used). in
-// and dyt point at image 0 (its group's planes; its transposed output gradient at the
+// t < nt (<= p->wt) and all p->cb channels o (those past the group are garbage, never used).
+// in and dyt point at image 0 (its group's planes; its transposed output gradient at the
 // block's first channel); the images follow at in_stride and dyt_stride.
 typedef void (*cg_direct_wgrad_channels_fn)(const direct *p, int64_t nb, const float *in,
                                             int64_t in_stride, const float *dyt, int64_t dyt_stride,
@@ -103,7 +111,8 @@ typedef void (*cg_direct_split2_fn)(float *dst, int64_t phase_floats, const floa
 cg_direct_rows_fn cg_direct_rows_kernel(bool portable);
 cg_direct_channels_fn cg_direct_channels_kernel(bool portable);
 cg_direct_wgrad_fn cg_direct_wgrad_kernel(bool portable);
-cg_direct_wgrad_channels_fn cg_direct_wgrad_channels_kernel(bool portable);
+// The channel weight-gradient block for blocks of cb (CB or CB16) channels.
+cg_direct_wgrad_channels_fn cg_direct_wgrad_channels_kernel(bool portable, int64_t cb);
 cg_direct_transpose_fn cg_direct_transpose_kernel(bool portable);
 cg_direct_pad_row_fn cg_direct_pad_row_kernel(bool portable);
 cg_direct_split2_fn cg_direct_split2_kernel(bool portable);

@@ -6,9 +6,10 @@
 // batches larger than the thread count, at 1 and 2 threads (which take the batched and the
 // image-parallel plans), with each algorithm setting (exact im2col + GEMM, automatic,
 // Winograd forced where it applies, implicit GEMM forced for every forward it can run, direct
-// loops forced for every direction). Also: a
-// workspace that cannot be allocated makes the driver return -1 with CG_ERR_MEMORY before it reads
-// or writes anything.
+// loops forced for every direction). Also: weight gradients shaped for the direct path's
+// 16-channel blocks, and the direct weight gradient's bits repeating at a given thread count;
+// a workspace that cannot be allocated makes the driver return -1 with CG_ERR_MEMORY before it
+// reads or writes anything.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,72 @@ static void direct_portable_every_shape(void **state) {
     cg_set_num_threads(0);
 }
 
+// Weight gradients for the direct path's narrow channel blocks (16 channels x 28 taps, groups
+// of at most 16 output channels; forced direct loops take them below 16 channels when the taps
+// are too deep for row blocks): 1 to 16 channels per group, groups, tap counts that are not a
+// multiple of 28 (and fewer than 28), batch 1 and batches larger than the thread count; and 17
+// channels, the first group the 32-channel blocks take.
+static const conv_shape narrow_wgrad_shapes[] = {
+    // n, c, o, h, w, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, groups
+    {1, 24, 6, 9, 10, 3, 5, 1, 1, 1, 1, 1, 1, 2, 2, 2},   // 3 per group, 180 taps, batch 1
+    {3, 36, 45, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},   // 15 per group, 108 taps
+    {2, 48, 4, 8, 11, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 4},   // 1 per group, strided
+    {2, 24, 32, 8, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},   // 16 per group, 2 groups
+    {1, 2, 16, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // 18 taps: one short block
+    {2, 8, 26, 9, 9, 5, 5, 1, 1, 2, 2, 2, 2, 2, 2, 2},    // 13 per group, 100 taps, dilated
+    {4, 16, 16, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, // the ResNet's 16 -> 16 layers' kind
+    {1, 32, 24, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2}, // batch 1, 2 threads share blocks
+    {2, 12, 34, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},   // 17 per group: 32-channel blocks
+};
+
+// The weight gradient (with and without the bias gradient) of each shape above through the
+// forced direct loops, AVX-512 (where the CPU has it) and portable, at 1 and 2 threads.
+static void direct_narrow_weight_gradient(void **state) {
+    (void)state;
+    cg_conv_set_algorithm(CG_CONV_ALGO_DIRECT);
+    for (int portable = 0; portable <= 1; portable++) {
+        cg_conv_direct_use_portable(portable);
+        for (int t = 1; t <= 2; t++) {
+            cg_set_num_threads(t);
+            for (size_t i = 0; i < sizeof narrow_wgrad_shapes / sizeof narrow_wgrad_shapes[0];
+                 i++) {
+                check(&narrow_wgrad_shapes[i], CG_CONV_WEIGHT_GRAD, false, false);
+                check(&narrow_wgrad_shapes[i], CG_CONV_WEIGHT_GRAD, true, false);
+            }
+        }
+    }
+    cg_conv_direct_use_portable(false);
+    cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
+    cg_set_num_threads(0);
+}
+
+// The same weight gradient twice at the same thread count gives the same bits (the threads'
+// sums are added in a fixed order), through the direct path's channel blocks of both widths.
+static void direct_weight_gradient_is_deterministic(void **state) {
+    (void)state;
+    cg_conv_set_algorithm(CG_CONV_ALGO_DIRECT);
+    for (int t = 1; t <= 2; t++) {
+        cg_set_num_threads(t);
+        for (size_t i = 0; i < sizeof narrow_wgrad_shapes / sizeof narrow_wgrad_shapes[0]; i++) {
+            cg_conv_geometry g = conv_shape_geometry(&narrow_wgrad_shapes[i]);
+            int64_t isz = g.batch * g.image_channels * g.image_h * g.image_w;
+            int64_t csz = g.batch * g.cols_channels * g.cols_h * g.cols_w;
+            int64_t wsz = g.cols_channels * cg_conv_col_rows(&g);
+            float *image = random_floats(isz), *columns = random_floats(csz);
+            float *first = calloc((size_t)wsz, sizeof(float));
+            float *second = calloc((size_t)wsz, sizeof(float));
+            cg_conv_operands x = {.image = image, .columns = columns, .out = first};
+            assert_int_equal(cg_conv_execute(CG_CONV_WEIGHT_GRAD, &g, &x), 0);
+            x.out = second;
+            assert_int_equal(cg_conv_execute(CG_CONV_WEIGHT_GRAD, &g, &x), 0);
+            assert_memory_equal(first, second, (size_t)wsz * sizeof(float));
+            free(image), free(columns), free(first), free(second);
+        }
+    }
+    cg_conv_set_algorithm(CG_CONV_ALGO_AUTO);
+    cg_set_num_threads(0);
+}
+
 // Winograd fits exactly 3x3, stride 1, dilation 1, one group; the driver takes it when
 // forced or when the channels are wide enough to pay for the transforms, never under EXACT
 // (tests/test_conv_strategy.c pins every rule).
@@ -278,6 +345,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_shape_every_direction),
         cmocka_unit_test(direct_portable_every_shape),
+        cmocka_unit_test(direct_narrow_weight_gradient),
+        cmocka_unit_test(direct_weight_gradient_is_deterministic),
         cmocka_unit_test(winograd_is_chosen_by_shape),
         cmocka_unit_test(winograd_error_is_bounded),
         cmocka_unit_test(workspace_failure_is_reported),
