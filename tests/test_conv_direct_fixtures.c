@@ -108,22 +108,7 @@ static void test_case_count(void **state) {
 }
 
 int main(void) {
-    fixture = cg_fixture_load(FIXTURE);
-    if (!fixture) {
-        fprintf(stderr, "cannot load %s: %s\n", FIXTURE, cg_last_error_message());
-        return 1;
-    }
-    cg_test_capture_errors();
-    int n = cg_fixture_count(fixture);
-    struct CMUnitTest *tests = cg_alloc_zeroed(((size_t)n + 1) * sizeof *tests);
-    tests[0] = (struct CMUnitTest){"case_count", test_case_count, NULL, cg_test_teardown, NULL};
-    for (int i = 0; i < n; i++) {
-        const cg_fixture_case *c = cg_fixture_case_at(fixture, i);
-        tests[i + 1] = (struct CMUnitTest){cg_fixture_case_name(c), test_case, NULL,
-                                           cg_test_teardown, (void *)c};
-    }
-    int failed = _cmocka_run_group_tests("conv_direct_fixtures", tests, (size_t)n + 1, NULL, NULL);
-    cg_dealloc(tests);
-    cg_fixture_free(fixture);
-    return failed;
+    const struct CMUnitTest first = cmocka_unit_test_teardown(test_case_count, cg_test_teardown);
+    return cg_test_run_fixture_cases("conv_direct_fixtures", FIXTURE, &fixture, first, test_case,
+                                     cg_test_teardown, NULL);
 }

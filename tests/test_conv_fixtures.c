@@ -292,23 +292,8 @@ static void test_all_cases_passed(void **state) {
 }
 
 int main(void) {
-    fixture = cg_fixture_load(FIXTURE);
-    if (!fixture) {
-        fprintf(stderr, "cannot load %s: %s\n", FIXTURE, cg_last_error_message());
-        return 1;
-    }
-    cg_test_capture_errors();
-    int n = cg_fixture_count(fixture);
-    struct CMUnitTest *tests = cg_alloc_zeroed(((size_t)n + 2) * sizeof *tests);
-    tests[0] = (struct CMUnitTest){"case_count", test_case_count, NULL, cg_test_teardown, NULL};
-    for (int i = 0; i < n; i++) {
-        const cg_fixture_case *c = cg_fixture_case_at(fixture, i);
-        tests[i + 1] =
-            (struct CMUnitTest){cg_fixture_case_name(c), test_case, NULL, teardown_case, (void *)c};
-    }
-    tests[n + 1] = (struct CMUnitTest){"all_cases_passed", test_all_cases_passed, NULL, NULL, NULL};
-    int failed = _cmocka_run_group_tests("conv_fixtures", tests, (size_t)n + 2, NULL, NULL);
-    cg_dealloc(tests);
-    cg_fixture_free(fixture);
-    return failed;
+    const struct CMUnitTest first = cmocka_unit_test_teardown(test_case_count, cg_test_teardown);
+    const struct CMUnitTest last = cmocka_unit_test(test_all_cases_passed);
+    return cg_test_run_fixture_cases("conv_fixtures", FIXTURE, &fixture, first, test_case,
+                                     teardown_case, &last);
 }

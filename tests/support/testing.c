@@ -342,6 +342,30 @@ int cg_test_run_with_fixture(const char *group, const struct CMUnitTest *tests, 
     return failed;
 }
 
+int cg_test_run_fixture_cases(const char *group, const char *file, cg_fixture **fx,
+                              struct CMUnitTest first, CMUnitTestFunction run,
+                              CMFixtureFunction teardown, const struct CMUnitTest *last) {
+    *fx = cg_fixture_load(file);
+    if (!*fx) {
+        fprintf(stderr, "%s: %s\n", group, cg_last_error_message());
+        return 1;
+    }
+    cg_test_capture_errors();
+    int n = cg_fixture_count(*fx);
+    struct CMUnitTest *tests = cg_alloc_zeroed(((size_t)n + 2) * sizeof *tests);
+    tests[0] = first;
+    for (int i = 0; i < n; i++) {
+        const cg_fixture_case *c = cg_fixture_case_at(*fx, i);
+        tests[i + 1] = (struct CMUnitTest){cg_fixture_case_name(c), run, NULL, teardown, (void *)c};
+    }
+    if (last) tests[n + 1] = *last;
+    int failed = _cmocka_run_group_tests(group, tests, (size_t)n + 1 + (last != NULL), NULL, NULL);
+    cg_dealloc(tests);
+    cg_fixture_free(*fx);
+    *fx = NULL;
+    return failed;
+}
+
 // ---- files -----------------------------------------------------------------------------
 
 void cg_test_write_file(const char *path, const void *bytes, size_t n) {

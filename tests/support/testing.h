@@ -135,6 +135,12 @@ int cg_test_check_memory(void **state);
 int cg_test_run_with_fixture(const char *group, const struct CMUnitTest *tests, size_t n,
                              const char *file, cg_fixture **fx);
 #define CG_COUNT(array) (sizeof(array) / sizeof *(array))
+// The same, with a test per case of the fixture: `first`, then a test named after each case
+// running `run` with the case as its state (and `teardown` after it), then `last` (NULL:
+// none), each test after the first also with cg_test_capture_errors's handler.
+int cg_test_run_fixture_cases(const char *group, const char *file, cg_fixture **fx,
+                              struct CMUnitTest first, CMUnitTestFunction run,
+                              CMFixtureFunction teardown, const struct CMUnitTest *last);
 
 // ---- files -----------------------------------------------------------------------------
 // Write n bytes to path (the test fails if it cannot); read at most cap bytes of path into
