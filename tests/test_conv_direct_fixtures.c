@@ -45,12 +45,6 @@ static cg_conv_options options_of(const cg_fixture_case *c) {
                              .groups = (int)cg_fixture_param(c, "groups", 1)};
 }
 
-static double max_abs(const cg_tensor *t) {
-    double m = 0;
-    for (int64_t i = 0; i < t->numel; i++) m = fmax(m, fabs(t->data[i]));
-    return m;
-}
-
 static void check(const cg_fixture_case *c, const char *setting, const cg_tensor *actual,
                   const char *key) {
     const cg_tensor *expected = cg_fixture_tensor(c, key);
@@ -58,7 +52,7 @@ static void check(const cg_fixture_case *c, const char *setting, const cg_tensor
     snprintf(label, sizeof label, "%s (%s): %s", cg_fixture_case_name(c), setting, key);
     if (!expected) fail_msg("%s: not in the fixture", label);
     if (!actual) fail_msg("%s: not computed (last error: %s)", label, cg_last_error_message());
-    cg_assert_close(actual, expected, RTOL, ATOL * fmax(1.0, max_abs(expected)), label);
+    cg_assert_close_scaled(actual, expected, RTOL, ATOL, label);
 }
 
 // conv2d forward and backward of one case under the current settings.

@@ -32,6 +32,14 @@ static bool values_close(double a, double e, double rtol, double atol) {
     return fabs(a - e) <= atol + rtol * fabs(e);
 }
 
+void cg_assert_close_scaled(const cg_tensor *actual, const cg_tensor *expected, double rtol,
+                            double atol, const char *what) {
+    double largest = 1.0;
+    for (int64_t i = 0; expected && i < expected->numel; i++)
+        largest = fmax(largest, fabs(expected->data[i]));
+    cg_assert_close(actual, expected, rtol, atol * largest, what);
+}
+
 void cg_assert_close(const cg_tensor *actual, const cg_tensor *expected, double rtol, double atol,
                      const char *what) {
     if (!what) what = "tensor";

@@ -27,6 +27,10 @@
 // shapes. A NULL actual fails with the last cgrad error message.
 void cg_assert_close(const cg_tensor *actual, const cg_tensor *expected, double rtol, double atol,
                      const char *what);
+// The same with the absolute floor scaled by the expected tensor's size: atol * max(1,
+// max |expected|) (for outputs whose magnitude grows with the reduction, as a convolution's).
+void cg_assert_close_scaled(const cg_tensor *actual, const cg_tensor *expected, double rtol,
+                            double atol, const char *what);
 
 // Install a silent error handler that records the status and message of every error.
 void cg_test_capture_errors(void);
