@@ -16,6 +16,13 @@
 // machine, 32 -> 64 channels is a tie, 64 -> 64 wins 1.2x at 28x28 and 2x at 56x56,
 // 128 -> 128 1.5x at 14x14 (every direction).
 #define WINOGRAD_MIN_CHANNELS 48
+// Below this many output columns the direct loops beat Winograd (F(2x2, 3x3) pads a 7x7
+// plane to 16 tiles of 2x2, and its transforms cost per tile what the direct blocks do per
+// row): 64 -> 64 channels, forward at 1 thread, Winograd took 2.0x the direct loops' time
+// at 7x7 (64 images), 1.36x at 14x14, 1.19x at 28x28 and tied at 42x42, and won 1.18x at
+// 56x56. With 128 or 256 channels at 14x14 or 28x28 the two were within 15% either way
+// (Winograd ahead at 1 thread, behind at 2).
+#define WINOGRAD_MIN_WIDTH 40
 
 static cg_conv_algorithm current_algorithm = CG_CONV_ALGO_AUTO;
 
@@ -93,9 +100,11 @@ cg_conv_strategy cg_conv_choose_strategy(cg_conv_direction direction, const cg_c
     // The weight gradient goes direct before Winograd: the direct channel blocks measured
     // 1.2-1.3x Winograd's on config c at 1 and 2 threads (forward and transposed tie).
     if (wgrad && direct_pays) return CG_CONV_STRATEGY_DIRECT;
-    // Winograd for 3x3 stride-1 convolutions deep enough on both sides for its 16 GEMMs.
+    // Winograd for 3x3 stride-1 convolutions deep enough on both sides for its 16 GEMMs,
+    // unless the plane is too narrow for its tiles and the direct loops can take it.
     if (automatic && winograd && g->image_channels >= WINOGRAD_MIN_CHANNELS &&
-        g->cols_channels >= WINOGRAD_MIN_CHANNELS)
+        g->cols_channels >= WINOGRAD_MIN_CHANNELS &&
+        (g->cols_w >= WINOGRAD_MIN_WIDTH || !direct_pays))
         return CG_CONV_STRATEGY_WINOGRAD;
     // Direct loops on AVX-512 where their register blocks fill the vectors: shallow
     // convolutions and small images, whose column matrix costs as much as the multiply.

@@ -8,12 +8,17 @@
 
 #include "optimizer_internal.h"
 
-// ||g||_p^p (or max |g| for p = inf) of one gradient.
+// ||g||_p^p (or max |g| for p = inf) of one gradient. p = 2 squares instead of calling pow
+// (which cost 1.3% of the ResNet's training step): a float squared is exact in double, so
+// the sum is the same to the bit.
 static double grad_power_sum(const cg_tensor *g, double p) {
     double acc = 0;
     for (int64_t i = 0; i < g->numel; i++) {
         double a = fabs((double)g->data[i]);
-        acc = isinf(p) ? (a > acc || isnan(a) ? a : acc) : acc + pow(a, p);
+        if (isinf(p))
+            acc = a > acc || isnan(a) ? a : acc;
+        else
+            acc += p == 2 ? a * a : pow(a, p);
     }
     return acc;
 }

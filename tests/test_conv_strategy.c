@@ -86,7 +86,7 @@ static const choices kernel_shape_choices[] = {
     {"iiii iiii iiii IIII DDDD", "iiii iiii iiii iiii DDDD", "DiDi iiii iiii iiii DDDD"},
     {"iiii iiii WWWW IIII DDDD", "iiii iiii WWWW iiii DDDD", "DiDi iiii WWWW iiii DDDD"},
     {"DiDi iiii WWWW IIII DDDD", "DiDi iiii WWWW iiii DDDD", "DiDi iiii WWWW iiii DDDD"},
-    {"WWWW iiii WWWW IIII DDDD", "WWWW iiii WWWW iiii DDDD", "DWDW iiii WWWW iiii DDDD"},
+    {"DWDW iiii WWWW IIII DDDD", "DWDW iiii WWWW iiii DDDD", "DWDW iiii WWWW iiii DDDD"},
     {"iiii iiii iiii IIII DDDD", "iiii iiii iiii iiii DDDD", "iiii iiii iiii iiii DDDD"},
     {"iiii iiii iiii IIII DDDD", "iiii iiii iiii iiii DDDD", "iiii iiii iiii iiii DDDD"},
     {"iiii iiii iiii IIII DDDD", "iiii iiii iiii iiii DDDD", "iiii iiii iiii iiii DDDD"},
@@ -104,7 +104,7 @@ static const choices kernel_shape_choices[] = {
 static const pinned table[] = {
     // {n, c, o, h, w, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, groups}, {forward, transposed, wgrad}
     {{2, 64, 64, 15, 18, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-     {"WWWW iiii WWWW IIII DDDD", "WWWW iiii WWWW iiii DDDD", "DWDW iiii WWWW iiii DDDD"}},
+     {"DWDW iiii WWWW IIII DDDD", "DWDW iiii WWWW iiii DDDD", "DWDW iiii WWWW iiii DDDD"}},
     // bench/bench_conv's configs a-d, and e (ConvTranspose2d 64 -> 32, 14x14, k4 s2 p1) as
     // its conv2d geometry: image 32 x 28x28, columns 64 x 14x14
     {{64, 1, 32, 28, 28, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1},
@@ -137,13 +137,13 @@ static const pinned table[] = {
     {{8, 64, 128, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
      {"DiDi iiii iiii IIII DDDD", "DiDi iiii iiii iiii DDDD", "DiDi iiii iiii iiii DDDD"}},
     {{8, 128, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-     {"WWWW iiii WWWW IIII DDDD", "WWWW iiii WWWW iiii DDDD", "DWDW iiii WWWW iiii DDDD"}},
+     {"DWDW iiii WWWW IIII DDDD", "DWDW iiii WWWW iiii DDDD", "DWDW iiii WWWW iiii DDDD"}},
     {{8, 3, 64, 224, 224, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},
      {"DiDi iiii iiii IIII DDDD", "iiii iiii iiii iiii DDDD", "DiDi iiii iiii iiii DDDD"}},
     {{2, 47, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
      {"DiDi iiii WWWW IIII DDDD", "DiDi iiii WWWW iiii DDDD", "DiDi iiii WWWW iiii DDDD"}},
     {{2, 48, 48, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-     {"WWWW iiii WWWW IIII DDDD", "WWWW iiii WWWW iiii DDDD", "DWDW iiii WWWW iiii DDDD"}},
+     {"DWDW iiii WWWW IIII DDDD", "DWDW iiii WWWW iiii DDDD", "DWDW iiii WWWW iiii DDDD"}},
     {{1, 64, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
      {"WWWW iibb WWWW IIII DDDD", "WWWW iibb WWWW iibb DDDD", "DWDW iibb WWWW iibb DDDD"}},
     {{1, 32, 32, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},
