@@ -96,21 +96,24 @@ typedef struct stats_job {
     double *mean, *var;
 } stats_job;
 
+// mean[st] and var[st] of statistic st.
+static void stat_moments(const cg_norm_layout *l, const float *x, int64_t st, double *mean,
+                         double *var) {
+    double count = (double)cg_norm_stat_members(l);
+    stat_runs r = runs_of(l, st);
+    double shift = count > 0 ? x[(r.n0 * l->C + r.c0) * l->S] : 0.0, sum = 0, sq = 0;
+    if (!isfinite(shift)) shift = 0.0; // an infinite mean stays infinite, as two-pass
+    for (int64_t n = r.n0; n < r.n1; n++)
+        shifted_sums(x + (n * l->C + r.c0) * l->S, r.per * l->S, shift, &sum, &sq);
+    double centred = sum / count; // mean - shift
+    mean[st] = shift + centred;
+    double v = sq / count - centred * centred;
+    var[st] = v > 0 ? v : v == v ? 0.0 : v; // rounding below 0 is 0
+}
+
 static void stats_range(void *ctx, int64_t s0, int64_t s1) {
     const stats_job *j = ctx;
-    const cg_norm_layout *l = j->l;
-    double count = (double)cg_norm_stat_members(l);
-    for (int64_t st = s0; st < s1; st++) {
-        stat_runs r = runs_of(l, st);
-        double shift = count > 0 ? j->x[(r.n0 * l->C + r.c0) * l->S] : 0.0, sum = 0, sq = 0;
-        if (!isfinite(shift)) shift = 0.0; // an infinite mean stays infinite, as two-pass
-        for (int64_t n = r.n0; n < r.n1; n++)
-            shifted_sums(j->x + (n * l->C + r.c0) * l->S, r.per * l->S, shift, &sum, &sq);
-        double centred = sum / count; // mean - shift
-        j->mean[st] = shift + centred;
-        double var = sq / count - centred * centred;
-        j->var[st] = var > 0 ? var : var == var ? 0.0 : var; // rounding below 0 is 0
-    }
+    for (int64_t st = s0; st < s1; st++) stat_moments(j->l, j->x, st, j->mean, j->var);
 }
 
 void cg_norm_stats(const cg_norm_layout *l, const float *x, double *mean, double *var) {
@@ -153,24 +156,26 @@ typedef struct pass_job {
     double *sum_g, *sum_gxhat;
 } pass_job;
 
-static void apply_range(void *ctx, int64_t s0, int64_t s1) {
-    const pass_job *j = ctx;
+// y of statistic st.
+static void apply_stat(const pass_job *j, int64_t st) {
     const cg_norm_layout *l = j->l;
-    for (int64_t st = s0; st < s1; st++) {
-        stat_runs r = runs_of(l, st);
-        float m = j->mean[st], a = j->invstd[st];
-        for (int64_t n = r.n0; n < r.n1; n++) {
-            int64_t at = (n * l->C + r.c0) * l->S;
-            if (l->S == 1 || (!j->w && !j->b)) { // the run as one row
-                row_apply(j->x + at, j->out + at, r.per * l->S, m, a, j->w ? j->w + r.c0 : NULL,
-                          j->b ? j->b + r.c0 : NULL, j->relu);
-                continue;
-            }
-            for (int64_t c = r.c0; c < r.c0 + r.per; c++, at += l->S)
-                plane_apply(j->x + at, j->out + at, l->S, m, a, j->w ? j->w[c] : 1.0f,
-                            j->b ? j->b[c] : 0.0f, j->relu);
+    stat_runs r = runs_of(l, st);
+    float m = j->mean[st], a = j->invstd[st];
+    for (int64_t n = r.n0; n < r.n1; n++) {
+        int64_t at = (n * l->C + r.c0) * l->S;
+        if (l->S == 1 || (!j->w && !j->b)) { // the run as one row
+            row_apply(j->x + at, j->out + at, r.per * l->S, m, a, j->w ? j->w + r.c0 : NULL,
+                      j->b ? j->b + r.c0 : NULL, j->relu);
+            continue;
         }
+        for (int64_t c = r.c0; c < r.c0 + r.per; c++, at += l->S)
+            plane_apply(j->x + at, j->out + at, l->S, m, a, j->w ? j->w[c] : 1.0f,
+                        j->b ? j->b[c] : 0.0f, j->relu);
     }
+}
+
+static void apply_range(void *ctx, int64_t s0, int64_t s1) {
+    for (int64_t st = s0; st < s1; st++) apply_stat(ctx, st);
 }
 
 void cg_norm_apply(const cg_norm_layout *l, const float *x, const float *mean, const float *invstd,
@@ -244,19 +249,20 @@ CG_SIMD_CLONES static void row_stat_sums(const float *x, const float *dy, const 
     *sum_d = ts, *sum_dxhat = tq;
 }
 
-// Per plane (n, c) sums of g and g * xhat (S > 1).
-static void plane_sums_range(void *ctx, int64_t s0, int64_t s1) {
-    const pass_job *j = ctx;
+// Per plane (n, c) sums of g and g * xhat (S > 1) of statistic st's planes.
+static void plane_sums_stat(const pass_job *j, int64_t st) {
     const cg_norm_layout *l = j->l;
-    for (int64_t st = s0; st < s1; st++) {
-        stat_runs r = runs_of(l, st);
-        for (int64_t n = r.n0; n < r.n1; n++) {
-            int64_t plane = n * l->C + r.c0, at = plane * l->S;
-            for (int64_t c = 0; c < r.per; c++, plane++, at += l->S)
-                plane_grad_sums(j->x + at, j->dy + at, j->relu_y ? j->relu_y + at : NULL, l->S,
-                                j->mean[st], j->invstd[st], j->sum_g + plane, j->sum_gxhat + plane);
-        }
+    stat_runs r = runs_of(l, st);
+    for (int64_t n = r.n0; n < r.n1; n++) {
+        int64_t plane = n * l->C + r.c0, at = plane * l->S;
+        for (int64_t c = 0; c < r.per; c++, plane++, at += l->S)
+            plane_grad_sums(j->x + at, j->dy + at, j->relu_y ? j->relu_y + at : NULL, l->S,
+                            j->mean[st], j->invstd[st], j->sum_g + plane, j->sum_gxhat + plane);
     }
+}
+
+static void plane_sums_range(void *ctx, int64_t s0, int64_t s1) {
+    for (int64_t st = s0; st < s1; st++) plane_sums_stat(ctx, st);
 }
 
 // Per statistic (n, g) means of d and d * xhat, straight from the rows (S = 1, per sample).
@@ -276,23 +282,29 @@ static void row_means_range(void *ctx, int64_t s0, int64_t s1) {
 }
 
 // From per (n, c) sums over `rows` rows of them (N, or 1 for sums already over the batch):
-// the per-statistic means of d = g * w and d * xhat and the per-channel totals.
+// statistic st's means of d = g * w and d * xhat.
+static void stat_grad_means(const cg_norm_layout *l, int64_t rows, const float *weight,
+                            const double *sum_g, const double *sum_gxhat, int64_t st, float *mean_d,
+                            float *mean_dxhat) {
+    double count = (double)cg_norm_stat_members(l);
+    stat_runs r = runs_of(l, st);
+    double d = 0, dxhat = 0;
+    for (int64_t n = r.n0; n < (l->across_batch ? rows : r.n1); n++)
+        for (int64_t c = r.c0; c < r.c0 + r.per; c++) {
+            double w = weight ? weight[c] : 1.0;
+            d += w * sum_g[n * l->C + c];
+            dxhat += w * sum_gxhat[n * l->C + c];
+        }
+    mean_d[st] = (float)(d / count);
+    mean_dxhat[st] = (float)(dxhat / count);
+}
+
+// The same, for every statistic, and the per-channel totals.
 static void reduce_sums(const cg_norm_layout *l, int64_t rows, const float *weight,
                         const double *sum_g, const double *sum_gxhat, float *mean_d,
                         float *mean_dxhat, float *dweight, float *dbias) {
-    double count = (double)cg_norm_stat_members(l);
-    for (int64_t st = 0; mean_d && st < cg_norm_stat_count(l); st++) {
-        stat_runs r = runs_of(l, st);
-        double d = 0, dxhat = 0;
-        for (int64_t n = r.n0; n < (l->across_batch ? rows : r.n1); n++)
-            for (int64_t c = r.c0; c < r.c0 + r.per; c++) {
-                double w = weight ? weight[c] : 1.0;
-                d += w * sum_g[n * l->C + c];
-                dxhat += w * sum_gxhat[n * l->C + c];
-            }
-        mean_d[st] = (float)(d / count);
-        mean_dxhat[st] = (float)(dxhat / count);
-    }
+    for (int64_t st = 0; mean_d && st < cg_norm_stat_count(l); st++)
+        stat_grad_means(l, rows, weight, sum_g, sum_gxhat, st, mean_d, mean_dxhat);
     for (int64_t c = 0; (dweight || dbias) && c < l->C; c++) {
         double g = 0, gxhat = 0;
         for (int64_t n = 0; n < rows; n++)
@@ -365,32 +377,33 @@ CG_SIMD_CLONES static void row_input_grad(const float *x, const float *dy, const
     }
 }
 
-static void input_grad_range(void *ctx, int64_t s0, int64_t s1) {
-    const pass_job *j = ctx;
+// dx of statistic st.
+static void input_grad_stat(const pass_job *j, int64_t st) {
     const cg_norm_layout *l = j->l;
-    for (int64_t st = s0; st < s1; st++) {
-        stat_runs r = runs_of(l, st);
-        float m = j->mean[st], a = j->invstd[st];
-        float md = j->mean_d ? j->mean_d[st] : 0.0f, mdx = j->mean_d ? j->mean_dxhat[st] : 0.0f;
-        for (int64_t n = r.n0; n < r.n1; n++) {
-            int64_t at = (n * l->C + r.c0) * l->S;
-            const float *relu_y = j->relu_y ? j->relu_y + at : NULL;
-            if (j->mean_d && (l->S == 1 || !j->w)) { // the run as one row
-                row_input_grad(j->x + at, j->dy + at, relu_y, j->out + at, r.per * l->S, m, a,
-                               j->w ? j->w + r.c0 : NULL, md, mdx);
-                continue;
-            }
-            for (int64_t c = r.c0; c < r.c0 + r.per; c++, at += l->S) {
-                const float *ry = j->relu_y ? j->relu_y + at : NULL;
-                float w = j->w ? j->w[c] : 1.0f;
-                if (j->mean_d)
-                    plane_input_grad(j->x + at, j->dy + at, ry, j->out + at, l->S, m, a, w, md,
-                                     mdx);
-                else
-                    plane_input_grad_fixed(j->dy + at, ry, j->out + at, l->S, a, w);
-            }
+    stat_runs r = runs_of(l, st);
+    float m = j->mean[st], a = j->invstd[st];
+    float md = j->mean_d ? j->mean_d[st] : 0.0f, mdx = j->mean_d ? j->mean_dxhat[st] : 0.0f;
+    for (int64_t n = r.n0; n < r.n1; n++) {
+        int64_t at = (n * l->C + r.c0) * l->S;
+        const float *relu_y = j->relu_y ? j->relu_y + at : NULL;
+        if (j->mean_d && (l->S == 1 || !j->w)) { // the run as one row
+            row_input_grad(j->x + at, j->dy + at, relu_y, j->out + at, r.per * l->S, m, a,
+                           j->w ? j->w + r.c0 : NULL, md, mdx);
+            continue;
+        }
+        for (int64_t c = r.c0; c < r.c0 + r.per; c++, at += l->S) {
+            const float *ry = j->relu_y ? j->relu_y + at : NULL;
+            float w = j->w ? j->w[c] : 1.0f;
+            if (j->mean_d)
+                plane_input_grad(j->x + at, j->dy + at, ry, j->out + at, l->S, m, a, w, md, mdx);
+            else
+                plane_input_grad_fixed(j->dy + at, ry, j->out + at, l->S, a, w);
         }
     }
+}
+
+static void input_grad_range(void *ctx, int64_t s0, int64_t s1) {
+    for (int64_t st = s0; st < s1; st++) input_grad_stat(ctx, st);
 }
 
 void cg_norm_input_grad(const cg_norm_layout *l, const float *x, const float *dy,
@@ -412,4 +425,81 @@ void cg_norm_input_grad(const cg_norm_layout *l, const float *x, const float *dy
                   .mean_dxhat = mean_dxhat,
                   .out = dx};
     for_stats(l, input_grad_range, &j);
+}
+
+// ---- forward and backward, a statistic at a time ---------------------------------------
+// A statistic's planes are read for its sums and read again for its outputs straight after,
+// while they are still in cache (a ResNet batch norm's channel across 64 images of 28x28 is
+// 200 KB an array), rather than after every other statistic's sums have been through.
+
+typedef struct forward_job {
+    pass_job pass; // mean, invstd: the float statistics below, written before they are read
+    double *mean, *var, eps;
+    float *mean_f, *invstd_f;
+} forward_job;
+
+static void forward_range(void *ctx, int64_t s0, int64_t s1) {
+    const forward_job *f = ctx;
+    for (int64_t st = s0; st < s1; st++) {
+        stat_moments(f->pass.l, f->pass.x, st, f->mean, f->var);
+        f->mean_f[st] = (float)f->mean[st];
+        f->invstd_f[st] = cg_norm_invstd(f->var[st], f->eps);
+        apply_stat(&f->pass, st);
+    }
+}
+
+void cg_norm_forward(const cg_norm_layout *l, const float *x, double eps, const float *weight,
+                     const float *bias, bool relu, double *mean, double *var, float *mean_f,
+                     float *invstd_f, float *y) {
+    if (cg_norm_by_columns(l)) {
+        cg_norm_stats(l, x, mean, var);
+        for (int64_t st = 0; st < cg_norm_stat_count(l); st++)
+            mean_f[st] = (float)mean[st], invstd_f[st] = cg_norm_invstd(var[st], eps);
+        cg_norm_apply(l, x, mean_f, invstd_f, weight, bias, relu, y);
+        return;
+    }
+    forward_job f = {.pass = {.l = l, .x = x, .mean = mean_f, .invstd = invstd_f, .w = weight},
+                     .mean = mean,
+                     .var = var,
+                     .eps = eps,
+                     .mean_f = mean_f,
+                     .invstd_f = invstd_f};
+    f.pass.b = bias, f.pass.relu = relu, f.pass.out = y;
+    for_stats(l, forward_range, &f);
+}
+
+// Planes with the batch's statistics: sums, means, dx per statistic.
+static void backward_range(void *ctx, int64_t s0, int64_t s1) {
+    const pass_job *j = ctx;
+    for (int64_t st = s0; st < s1; st++) {
+        plane_sums_stat(j, st);
+        stat_grad_means(j->l, j->l->N, j->w, j->sum_g, j->sum_gxhat, st, j->mean_d_out,
+                        j->mean_dxhat_out);
+        input_grad_stat(j, st);
+    }
+}
+
+bool cg_norm_backward(const cg_norm_layout *l, const float *x, const float *dy, const float *relu_y,
+                      const float *mean, const float *invstd, const float *weight, bool batch_stats,
+                      float *dx, float *dweight, float *dbias) {
+    int64_t ns = cg_norm_stat_count(l);
+    bool means = dx && batch_stats, fused = means && l->S > 1;
+    float *md = means ? cg_alloc((size_t)(2 * ns + 1) * sizeof(float)) : NULL;
+    double *sums = fused ? cg_alloc((size_t)(2 * l->N * l->C + 1) * sizeof(double)) : NULL;
+    bool ok = (!means || md) && (!fused || sums);
+    if (ok && fused) {
+        pass_job j = {.l = l, .x = x, .dy = dy, .relu_y = relu_y, .mean = mean, .invstd = invstd};
+        j.w = weight, j.mean_d = j.mean_d_out = md, j.mean_dxhat = j.mean_dxhat_out = md + ns;
+        j.out = dx, j.sum_g = sums, j.sum_gxhat = sums + l->N * l->C;
+        for_stats(l, backward_range, &j);
+        reduce_sums(l, l->N, weight, j.sum_g, j.sum_gxhat, NULL, NULL, dweight, dbias);
+    } else if (ok) {
+        ok = cg_norm_grad_stats(l, x, dy, relu_y, mean, invstd, weight, md, md ? md + ns : NULL,
+                                dweight, dbias);
+        if (ok && dx)
+            cg_norm_input_grad(l, x, dy, relu_y, mean, invstd, weight, md, md ? md + ns : NULL, dx);
+    }
+    cg_dealloc(sums);
+    cg_dealloc(md);
+    return ok;
 }

@@ -19,6 +19,7 @@
 #ifndef CG_KERNELS_NORM_H
 #define CG_KERNELS_NORM_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -62,5 +63,27 @@ void cg_norm_input_grad(const cg_norm_layout *l, const float *x, const float *dy
                         const float *relu_y, const float *mean, const float *invstd,
                         const float *weight, const float *mean_d, const float *mean_dxhat,
                         float *dx);
+
+// 1/std of a statistic as a float: 1 / sqrt(var + eps), in double, rounded once.
+static inline float cg_norm_invstd(double var, double eps) {
+    return (float)(1.0 / sqrt(var + eps));
+}
+
+// The training forward, fused: cg_norm_stats into mean, var (double), their floats
+// mean_f[st] = mean[st] and invstd_f[st] = cg_norm_invstd(var[st], eps), then cg_norm_apply
+// with them into y, one statistic at a time so its planes are still in cache for the
+// apply. The same values as those calls.
+void cg_norm_forward(const cg_norm_layout *l, const float *x, double eps, const float *weight,
+                     const float *bias, bool relu, double *mean, double *var, float *mean_f,
+                     float *invstd_f, float *y);
+
+// The backward, fused: what cg_norm_grad_stats and cg_norm_input_grad give for dx, dweight
+// and dbias (each NULL: not wanted), with mean_d and mean_dxhat taken from x's sums when
+// batch_stats (else the statistics are constants). Planes with batch statistics go one
+// statistic at a time: its sums, its means, its dx. The same values as the two calls.
+// Returns false when out of memory.
+bool cg_norm_backward(const cg_norm_layout *l, const float *x, const float *dy, const float *relu_y,
+                      const float *mean, const float *invstd, const float *weight, bool batch_stats,
+                      float *dx, float *dweight, float *dbias);
 
 #endif

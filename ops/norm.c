@@ -19,34 +19,23 @@
 #include "../tensor/alloc.h"
 #include "norm_internal.h"
 
-// dx, dweight, dbias (kernels/norm.h): the sums of g and g * xhat in one pass, giving the
-// per-statistic means dx needs (statistics of x only) and the per-channel sums; then dx.
+// dx, dweight, dbias in one call (kernels/norm.h): the sums of g and g * xhat, the
+// per-statistic means dx needs (statistics of x only) and the per-channel sums, then dx.
 static void norm_backward(cg_node *node, const cg_tensor *grad) {
     const cg_norm_plan *p = node->ctx;
-    const cg_norm_layout *l = &p->layout;
     cg_tensor *x = node->inputs[0], *weight = node->inputs[1], *bias = node->inputs[2];
-    int64_t ns = cg_norm_stat_count(l);
-    const float *mean = node->saved[0]->data, *invstd = mean + ns;
+    const float *mean = node->saved[0]->data, *invstd = mean + cg_norm_stat_count(&p->layout);
     const float *relu_y = p->relu ? node->output->data : NULL, *w = weight ? weight->data : NULL;
     cg_tensor *dw = weight && cg_needs_grad(node, 1) ? cg_empty_like(weight) : NULL;
     cg_tensor *db = bias && cg_needs_grad(node, 2) ? cg_empty_like(bias) : NULL;
     cg_tensor *dx = cg_needs_grad(node, 0) ? cg_empty_like(x) : NULL;
-    float *means = dx && p->batch_stats ? cg_alloc((size_t)(2 * ns + 1) * sizeof(float)) : NULL;
-    if ((dx && p->batch_stats && !means) ||
-        !cg_norm_grad_stats(l, x->data, grad->data, relu_y, mean, invstd, w, means,
-                            means ? means + ns : NULL, dw ? dw->data : NULL,
-                            db ? db->data : NULL)) {
-        cg_dealloc(means); // dw, db, dx: temporaries of the backward's scope
+    // dw, db, dx: temporaries of the backward's scope
+    if (!cg_norm_backward(&p->layout, x->data, grad->data, relu_y, mean, invstd, w, p->batch_stats,
+                          dx ? dx->data : NULL, dw ? dw->data : NULL, db ? db->data : NULL))
         return;
-    }
     if (dw) cg_accumulate_grad(weight, dw);
     if (db) cg_accumulate_grad(bias, db);
-    if (dx) {
-        cg_norm_input_grad(l, x->data, grad->data, relu_y, mean, invstd, w, means,
-                           means ? means + ns : NULL, dx->data);
-        cg_accumulate_grad(x, dx);
-    }
-    cg_dealloc(means);
+    if (dx) cg_accumulate_grad(x, dx);
 }
 
 const cg_op cg_op_batch_norm1d = {"batch_norm1d", norm_backward, "mean and 1/std per channel"};
@@ -94,22 +83,19 @@ cg_tensor *cg_norm_run(const cg_op *op, cg_tensor *x, const cg_norm_plan *p, cg_
         return NULL;
     }
     double *mean = work, *var = work + ns;
+    const float *w = weight ? weight->data : NULL, *b = bias ? bias->data : NULL;
     if (p->batch_stats) {
-        cg_norm_stats(l, x->data, mean, var);
+        cg_norm_forward(l, x->data, eps, w, b, p->relu, mean, var, stats->data, stats->data + ns,
+                        y->data);
         if (running) update_running(l, mean, var, running);
     } else {
         for (int64_t st = 0; st < ns; st++) {
-            mean[st] = running->mean->data[st % l->G];
-            var[st] = running->var->data[st % l->G];
+            stats->data[st] = running->mean->data[st % l->G];
+            stats->data[ns + st] = cg_norm_invstd(running->var->data[st % l->G], eps);
         }
-    }
-    for (int64_t st = 0; st < ns; st++) {
-        stats->data[st] = (float)mean[st];
-        stats->data[ns + st] = (float)(1.0 / sqrt(var[st] + eps));
+        cg_norm_apply(l, x->data, stats->data, stats->data + ns, w, b, p->relu, y->data);
     }
     cg_dealloc(work);
-    cg_norm_apply(l, x->data, stats->data, stats->data + ns, weight ? weight->data : NULL,
-                  bias ? bias->data : NULL, p->relu, y->data);
     cg_node *n = cg_record(y, op, 3, (cg_tensor *[]){x, weight, bias});
     if (n) {
         cg_norm_plan recorded = *p;

@@ -2,7 +2,8 @@
 // reference written from the definitions (two-pass mean and variance, the closed-form
 // backward), for each layout the norms use (batch: across the batch; instance, group: per
 // sample; layer: S = 1), planes on both sides of the vector widths and of the threading
-// threshold, 1 to 4 threads, with and without weight/bias and the ReLU. Also: the
+// threshold, 1 to 4 threads, with and without weight/bias and the ReLU; the fused forward
+// and backward (a statistic at a time) give the separate calls' bits. Also: the
 // statistics keep their precision for values far from 0 (where a plain sum of squares
 // would not).
 
@@ -16,6 +17,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cgrad.h"
 #include "kernels/norm.h"
@@ -37,6 +39,54 @@ static int64_t stat_of(const cg_norm_layout *l, int64_t k) {
 static void close_to(double actual, double expected, double tol, const char *what, int64_t i) {
     if (fabs(actual - expected) <= tol * (1.0 + fabs(expected))) return;
     fail_msg("%s[%lld] = %.9g, reference %.9g", what, (long long)i, actual, expected);
+}
+
+// The same bits (NaN payloads included).
+static void assert_same(const void *a, const void *b, size_t bytes, const char *what) {
+    if (memcmp(a, b, bytes) != 0) fail_msg("fused %s differs from the separate calls", what);
+}
+
+// cg_norm_forward and cg_norm_backward against the separate calls' results (m, v: the
+// statistics; mean, invstd their floats; y; dx, dw, db with the batch's statistics).
+static void check_fused(const cg_norm_layout *l, const float *x, const float *dy, const float *W,
+                        const float *B, bool relu, const double *m, const double *v,
+                        const float *mean, const float *invstd, const float *y, const float *dx,
+                        const float *dw, const float *db) {
+    int64_t n = l->N * l->C * l->S, ns = cg_norm_stat_count(l);
+    double *fm = malloc((size_t)ns * sizeof(double)), *fv = malloc((size_t)ns * sizeof(double));
+    float *fs = malloc((size_t)ns * 2 * sizeof(float)), *fy = malloc((size_t)n * sizeof(float));
+    float *fdx = malloc((size_t)n * sizeof(float)), *fw = malloc((size_t)l->C * 2 * sizeof(float));
+    cg_norm_forward(l, x, 1e-5, W, B, relu, fm, fv, fs, fs + ns, fy);
+    assert_same(fm, m, (size_t)ns * sizeof(double), "mean");
+    assert_same(fv, v, (size_t)ns * sizeof(double), "var");
+    assert_same(fs, mean, (size_t)ns * sizeof(float), "float mean");
+    assert_same(fs + ns, invstd, (size_t)ns * sizeof(float), "invstd");
+    assert_same(fy, y, (size_t)n * sizeof(float), "y");
+    assert_true(
+        cg_norm_backward(l, x, dy, relu ? y : NULL, mean, invstd, W, true, fdx, fw, fw + l->C));
+    assert_same(fdx, dx, (size_t)n * sizeof(float), "dx");
+    assert_same(fw, dw, (size_t)l->C * sizeof(float), "dweight");
+    assert_same(fw + l->C, db, (size_t)l->C * sizeof(float), "dbias");
+    // dx alone, and the parameters' gradients alone
+    assert_true(
+        cg_norm_backward(l, x, dy, relu ? y : NULL, mean, invstd, W, true, fdx, NULL, NULL));
+    assert_same(fdx, dx, (size_t)n * sizeof(float), "dx alone");
+    assert_true(
+        cg_norm_backward(l, x, dy, relu ? y : NULL, mean, invstd, W, true, NULL, fw, fw + l->C));
+    assert_same(fw, dw, (size_t)l->C * sizeof(float), "dweight alone");
+    assert_same(fw + l->C, db, (size_t)l->C * sizeof(float), "dbias alone");
+    free(fm), free(fv), free(fs), free(fy), free(fdx), free(fw);
+}
+
+// cg_norm_backward with constant statistics against cg_norm_input_grad's dx.
+static void check_fused_eval(const cg_norm_layout *l, const float *x, const float *dy,
+                             const float *W, const float *relu_y, const float *mean,
+                             const float *invstd, const float *dx) {
+    int64_t n = l->N * l->C * l->S;
+    float *fdx = malloc((size_t)n * sizeof(float));
+    assert_true(cg_norm_backward(l, x, dy, relu_y, mean, invstd, W, false, fdx, NULL, NULL));
+    assert_same(fdx, dx, (size_t)n * sizeof(float), "dx eval");
+    free(fdx);
 }
 
 // One layout: forward and backward against the reference.
@@ -109,6 +159,7 @@ static void check_layout(const cg_norm_layout *l, bool affine, bool relu) {
                                        alone + ns, NULL, NULL));
         for (int64_t t = 0; t < ns; t++) assert_true(alone[t] == md[t] && alone[ns + t] == mdx[t]);
         free(alone);
+        check_fused(l, x, dy, W, B, relu, m, v, mean, invstd, y, dx, dw, db);
         // constant statistics (eval): dx = invstd * g * w
         cg_norm_input_grad(l, x, dy, relu ? y : NULL, mean, invstd, W, NULL, NULL, dx);
         for (int64_t i = 0; i < n; i++) {
@@ -116,6 +167,7 @@ static void check_layout(const cg_norm_layout *l, bool affine, bool relu) {
             double g = relu && y[i] <= 0 ? 0.0 : dy[i];
             close_to(dx[i], g * (affine ? w[c] : 1.0) / sqrt(rv[s] + 1e-5), 1e-5, "dx eval", i);
         }
+        check_fused_eval(l, x, dy, W, relu ? y : NULL, mean, invstd, dx);
         free(sd), free(sdx), free(rdw), free(rdb);
     }
     cg_set_num_threads(0);
@@ -143,6 +195,47 @@ static void test_layouts(void **state) {
         for (int mode = 0; mode < 4; mode++) check_layout(&layouts[i], mode & 1, mode & 2);
 }
 
+// The fused calls on NaN, infinities, signed zeros and ReLU ties (a constant channel with
+// bias 0 normalises to exactly 0): the separate calls' bits, at 1 to 4 threads.
+static void test_fused_special_values(void **state) {
+    (void)state;
+    static const cg_norm_layout layouts[] = {
+        {4, 3, 25, 3, true}, {16, 8, 784, 8, true}, {3, 4, 9, 4, false}, {2, 6, 13, 3, false}};
+    for (size_t k = 0; k < sizeof layouts / sizeof *layouts; k++) {
+        const cg_norm_layout *l = &layouts[k];
+        int64_t n = l->N * l->C * l->S, ns = cg_norm_stat_count(l);
+        float *x = malloc((size_t)n * sizeof(float)), *dy = malloc((size_t)n * sizeof(float));
+        float *y = malloc((size_t)n * sizeof(float)), *dx = malloc((size_t)n * sizeof(float));
+        float *w = malloc((size_t)l->C * 3 * sizeof(float)),
+              *st = malloc((size_t)ns * 2 * sizeof(float));
+        double *m = malloc((size_t)ns * sizeof(double)), *v = malloc((size_t)ns * sizeof(double));
+        for (int64_t i = 0; i < n; i++) {
+            int64_t c = i / l->S % l->C;
+            x[i] = c == 0 ? 0.5f : random_uniform(); // channel 0 constant: xhat = 0, y = b
+            dy[i] = i % 7 == 0 ? -0.0f : i % 11 == 0 ? NAN : random_uniform();
+        }
+        x[n - 1] = l->C > 2 ? NAN : x[n - 1]; // a NaN statistic
+        x[n / 2] = l->C > 2 && n / 2 / l->S % l->C ? INFINITY : x[n / 2];
+        for (int64_t c = 0; c < l->C; c++)
+            w[c] = c == 1 ? -0.0f : 1.0f + random_uniform(), w[l->C + c] = c == 0 ? 0.0f : -0.25f;
+        for (int threads = 1; threads <= 4; threads++)
+            for (int relu = 0; relu <= 1; relu++) {
+                cg_set_num_threads(threads);
+                float *dw = w + 2 * l->C, db[16], md[64], mdx[64]; // C <= 16, stats <= 64
+                cg_norm_stats(l, x, m, v);
+                for (int64_t t = 0; t < ns; t++)
+                    st[t] = (float)m[t], st[ns + t] = cg_norm_invstd(v[t], 1e-5);
+                cg_norm_apply(l, x, st, st + ns, w, w + l->C, relu, y);
+                assert_true(
+                    cg_norm_grad_stats(l, x, dy, relu ? y : NULL, st, st + ns, w, md, mdx, dw, db));
+                cg_norm_input_grad(l, x, dy, relu ? y : NULL, st, st + ns, w, md, mdx, dx);
+                check_fused(l, x, dy, w, w + l->C, relu, m, v, st, st + ns, y, dx, dw, db);
+            }
+        cg_set_num_threads(0);
+        free(x), free(dy), free(y), free(dx), free(w), free(st), free(m), free(v);
+    }
+}
+
 // Values 1e4 with spread 1e-2: a one-pass sum of squares in float loses the variance
 // entirely; the shifted sums keep it to double precision.
 static void test_stats_far_from_zero(void **state) {
@@ -161,6 +254,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layouts),
         cmocka_unit_test(test_stats_far_from_zero),
+        cmocka_unit_test(test_fused_special_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
