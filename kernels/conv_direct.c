@@ -362,6 +362,7 @@ typedef struct direct_job {
     float *out, *planes, *sums, *dyt;
     double *bias_sums;
     int64_t parts, lanes, nb, n0, tblocks;
+    int64_t region; // weight gradient split by images: floats of planes per part
 } direct_job;
 
 // Part `part` of the forward's work items (image, channel block), in its own planes: the
@@ -445,34 +446,48 @@ static void wgrad_items(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-static void weight_grad(const direct *p, const kernels *k, const float *image, const float *dy,
-                        const int64_t *toff, float *sums, int64_t parts, int64_t lanes,
-                        float *planes, int64_t chunk, double *bias_sums, int threads) {
-    bool wchannels = p->channel_blocks;
-    int64_t P = p->ho * p->wo;
-    int64_t blocks = p->groups * p->blocks, tblocks = wchannels ? ceil_div(p->taps, p->wt) : 1;
-    float *dyt = planes + chunk * p->image_floats; // then cb floats of slack, read, unused
-    if (wchannels) memset(dyt + chunk * P * p->co, 0, (size_t)p->cb * sizeof(float));
-    int64_t serial = threads > 1 ? 0 : INT64_MAX; // the caller's choice of thread count
+// Part `part` of a weight gradient split by images: its share of the batch, a chunk of j->nb
+// images at a time in its own planes and into its own sums. The thread that prepares an
+// image's planes is the one that reads them (on this VM's two cores, with no shared cache,
+// moving them across made config b's 2-thread weight gradient slower than 1 thread), and
+// the part runs with no barrier: chunks in lockstep across the threads cost a barrier per
+// step, and the ResNet's 2-thread weight gradients took as long as at 1 thread.
+static void wgrad_part(void *ctx, int64_t part) {
+    const direct_job *all = ctx;
+    const direct *p = all->p;
+    int64_t P = p->ho * p->wo, end = cg_part_begin(p->batch, part + 1, all->parts);
+    direct_job j = *all;
+    j.parts = 1;
+    j.planes = all->planes + part * all->region;
+    j.dyt = j.planes + all->nb * p->image_floats; // then cb floats of slack, read, unused
+    j.sums = all->sums + part * p->co * p->taps * all->lanes;
+    if (p->channel_blocks) memset(j.dyt + all->nb * P * p->co, 0, (size_t)p->cb * sizeof(float));
+    for (int64_t n0 = cg_part_begin(p->batch, part, all->parts); n0 < end; n0 += all->nb) {
+        j.dy = all->dy + n0 * p->co * P;
+        j.bias_sums = all->bias_sums ? all->bias_sums + n0 * p->co : NULL;
+        j.n0 = n0, j.nb = end - n0 < all->nb ? end - n0 : all->nb;
+        prepare_chunk(&j, 0, j.nb * p->ci);
+        if (p->channel_blocks) transpose_chunk(&j, 0, j.nb);
+        wgrad_items(&j, 0, p->groups * p->blocks * j.tblocks);
+    }
+}
+
+// A weight gradient split by work items: one chunk of images at a time, its planes
+// prepared by all threads, then its (channel block, tap block) items shared out (images
+// too large to share a chunk between threads: config c).
+static void wgrad_by_items(direct_job *j, int64_t chunk) {
+    const direct *p = j->p;
+    int64_t P = p->ho * p->wo, blocks = p->groups * p->blocks;
+    const float *dy = j->dy;
+    double *bias_sums = j->bias_sums;
+    j->dyt = j->planes + chunk * p->image_floats; // then cb floats of slack, read, unused
+    if (p->channel_blocks) memset(j->dyt + chunk * P * p->co, 0, (size_t)p->cb * sizeof(float));
     for (int64_t n0 = 0; n0 < p->batch; n0 += chunk) {
         int64_t nb = p->batch - n0 < chunk ? p->batch - n0 : chunk;
-        direct_job j = {.p = p,
-                        .k = k,
-                        .input = image,
-                        .dy = dy + n0 * p->co * P,
-                        .toff = toff,
-                        .planes = planes,
-                        .sums = sums,
-                        .dyt = dyt,
-                        .bias_sums = bias_sums,
-                        .parts = parts,
-                        .lanes = lanes,
-                        .nb = nb,
-                        .n0 = n0,
-                        .tblocks = tblocks};
-        cg_parallel_for(nb * p->ci, serial, prepare_chunk, &j);
-        if (wchannels) cg_parallel_for(nb, serial, transpose_chunk, &j);
-        cg_parallel_for(parts * blocks * tblocks, serial, wgrad_items, &j);
+        j->dy = dy + n0 * p->co * P, j->n0 = n0, j->nb = nb;
+        cg_parallel_for(nb * p->ci, 0, prepare_chunk, j);
+        if (p->channel_blocks) cg_parallel_for(nb, 0, transpose_chunk, j);
+        cg_parallel_for(blocks * j->tblocks, 0, wgrad_items, j);
         // the chunk's per-image channel sums, in image order (any thread count)
         for (int64_t n = 0; bias_sums && n < nb; n++)
             for (int64_t o = 0; o < p->co; o++) bias_sums[o] += bias_sums[(1 + n) * p->co + o];
@@ -520,39 +535,55 @@ static int weight_gradient(const cg_conv_geometry *g, const cg_conv_operands *x)
     int64_t P = p.ho * p.wo;
     int threads = threads_for(&p);
     int64_t blocks = p.groups * p.blocks;
-    // A chunk of images' planes (and transposed output gradient, for channel blocks), and
-    // parts that split the images when there are few blocks to share.
+    // Chunks of images' planes (and transposed output gradient, for channel blocks) sized
+    // for L2, split between the threads by images (each part its own chunks, wgrad_part)
+    // unless a chunk holds fewer images than threads and there are blocks to share.
     bool wchannels = p.channel_blocks;
     int64_t dyt_floats = wchannels ? P * p.co : 0, tblocks = wchannels ? ceil_div(p.taps, p.wt) : 1;
     int64_t chunk = WGRAD_CHUNK_FLOATS / (p.image_floats + dyt_floats);
     chunk = chunk < 1 ? 1 : chunk > p.batch ? p.batch : chunk;
-    // Parts split a chunk's images between the threads whenever it holds one per thread: each
-    // thread then reads the planes it prepared itself. Split by blocks instead, every thread
-    // read every image's planes, and on this VM's two cores (no shared cache) moving them
-    // across made config b's 2-thread weight gradient slower than 1 thread (2.9 -> 3.1 ms;
-    // 2.1 ms split by images). Chunks of one image (config c) split their blocks.
     int64_t parts = chunk >= threads || blocks * tblocks < 4 * threads ? threads : 1;
+    if (parts > 1) chunk = chunk / parts < 1 ? 1 : chunk / parts; // per part
     int64_t lanes = wchannels ? 1 : LANES, sums_size = p.co * p.taps * lanes;
     // conv2d's bias gradient, summed by the transposes of the channel weight gradient:
-    // the total, then each image of a chunk (doubles).
-    int64_t bias_doubles = wchannels && x->dbias ? (1 + chunk) * p.co : 0;
+    // the total, then each image (of the batch, or of a chunk split by items; doubles).
+    int64_t bias_images = parts > 1 || threads == 1 ? p.batch : chunk;
+    int64_t bias_doubles = wchannels && x->dbias ? (1 + bias_images) * p.co : 0;
     // Each part's sums, the tap offsets (int64: two floats each, 8-byte aligned), the bias
-    // sums, then the chunk's planes.
+    // sums, then each part's planes (16-float aligned).
     int64_t w_floats = parts * sums_size;
     int64_t toff_at = (w_floats + 1) / 2 * 2, bias_at = toff_at + 2 * p.taps;
     int64_t head = (bias_at + 2 * bias_doubles + 15) / 16 * 16;
-    int64_t plane_floats = chunk * (p.image_floats + dyt_floats) + p.cb;
-    float *wpack = cg_alloc((size_t)(head + plane_floats) * sizeof(float));
+    int64_t region = (chunk * (p.image_floats + dyt_floats) + p.cb + 15) / 16 * 16;
+    float *wpack = cg_alloc((size_t)(head + parts * region) * sizeof(float));
     if (!wpack) return -1;
     int64_t *toff = (int64_t *)(wpack + toff_at);
     double *bias_sums = bias_doubles ? (double *)(wpack + bias_at) : NULL;
-    float *planes = wpack + head;
     tap_offsets(&p, toff);
     kernels k = kernels_of(&p);
     memset(wpack, 0, (size_t)w_floats * sizeof(float));
     if (bias_sums) memset(bias_sums, 0, (size_t)p.co * sizeof(double));
-    weight_grad(&p, &k, x->image, x->columns, toff, wpack, parts, lanes, planes, chunk, bias_sums,
-                threads);
+    direct_job j = {.p = &p,
+                    .k = &k,
+                    .input = x->image,
+                    .dy = x->columns,
+                    .toff = toff,
+                    .planes = wpack + head,
+                    .sums = wpack,
+                    .bias_sums = bias_sums,
+                    .parts = parts,
+                    .lanes = lanes,
+                    .nb = chunk,
+                    .tblocks = tblocks,
+                    .region = region};
+    if (parts > 1 || threads == 1) {
+        cg_parallel_parts(parts, wgrad_part, &j);
+        // the per-image channel sums, in image order (any thread count)
+        for (int64_t n = 0; bias_sums && n < p.batch; n++)
+            for (int64_t o = 0; o < p.co; o++) bias_sums[o] += bias_sums[(1 + n) * p.co + o];
+    } else {
+        wgrad_by_items(&j, chunk);
+    }
     if (x->dbias && bias_sums)
         for (int64_t o = 0; o < p.co; o++) x->dbias[o] += (float)bias_sums[o];
     else if (x->dbias) // row blocks read the output gradient in place: a pass of its own
