@@ -117,9 +117,43 @@ cg_direct_transpose_fn cg_direct_transpose_kernel(bool portable);
 cg_direct_pad_row_fn cg_direct_pad_row_kernel(bool portable);
 cg_direct_split2_fn cg_direct_split2_kernel(bool portable);
 
+static inline int64_t cg_direct_ceil_div(int64_t x, int64_t y) {
+    return (x + y - 1) / y;
+}
+
+// ---- the plan (conv_direct_plan.c) ----
+
+// The plan of direction d of g (transposed: its phase with the most taps).
+direct cg_direct_plan(const cg_conv_geometry *g, cg_conv_direction d);
+
 // The fields of p that follow from its shape (the phase planes, blocks and strips), for
 // direction d.
 void cg_direct_plan_finish(direct *p, cg_conv_direction d);
+
+// A stride-1 plan's padded frame set to hq rows of wq floats with the input's origin at
+// (pad_top, pad_left), and the fields that follow from it (row_stride, image_floats).
+void cg_direct_set_frame(direct *p, int64_t pad_top, int64_t pad_left, int64_t hq, int64_t wq);
+
+// wpack (groups * blocks * taps * cb floats): the weights in block order, zero past og; the
+// op's weight, or transposed: read with its channels swapped (conv_transpose2d's).
+void cg_direct_pack_weights(const direct *p, bool transposed, const float *weight, float *wpack);
+
+// toff[t] (taps of them): where tap t = (c, i, j) of a group reads, relative to output
+// (0, 0) of the group's first phase plane.
+void cg_direct_tap_offsets(const direct *p, int64_t *toff);
+
+// ---- the driver (conv_direct.c) ----
+
+// How many threads a call of plan p takes (one for small ones or inside a parallel part).
+int cg_direct_threads(const direct *p);
+
+// One image's phase planes (image: (ci, hi, wi)) in p's frame.
+void cg_direct_prepare(const direct *p, const float *image, float *planes);
+
+// Every block of one image: out (co, ho, wo) = its convolution (+ bias, ReLU as p says), the
+// taps read at toff from the image's planes.
+void cg_direct_run_image(const direct *p, const float *planes, const int64_t *toff,
+                         const float *wpack, const float *bias, float *out);
 
 // The forward pass of plan p into out (N, co, ho, wo), reading input (N, ci, hi, wi), the
 // op's weight (transposed: read with its channels swapped, as conv_transpose2d's) and bias
