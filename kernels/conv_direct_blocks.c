@@ -13,6 +13,8 @@
 // weight-gradient blocks 32 channels x 14 taps (2 x 14 accumulators) or, for groups of at
 // most 16 output channels, 16 x 28 (see the driver).
 #include "avx512_transpose.h"
+#include <string.h>
+
 #include "conv_direct_internal.h"
 #include "simd_clones.h"
 
@@ -325,15 +327,19 @@ INLINE_AVX512 void wgrad_channels16_n(int T, const direct *p, int64_t nb, const 
             const float *x = in + oh * p->row_stride, *y = dyt + oh * p->wo * p->co;
             int64_t ow = 0;
             // Two positions at a time: the offsets (most in memory: too few general
-            // registers) are loaded once for 2 FMAs. Each sum still adds position ow before
-            // ow + 1.
+            // registers) are loaded once for 2 FMAs, and so are the two inputs (one 8-byte
+            // broadcast, split by in-lane shuffles: with a broadcast load each, the loads
+            // bound the loop; the ResNet's 16 -> 16 channel weight gradient 1.97 -> 1.81 ms).
+            // Each sum still adds position ow before ow + 1.
             for (; ow + 1 < p->wo; ow += 2, x += 2, y += 2 * p->co) {
                 __m512 y0 = _mm512_loadu_ps(y), y1 = _mm512_loadu_ps(y + p->co);
 #pragma GCC unroll 28
                 for (int t = 0; t < T; t++) {
-                    const float *xt = x + off[t];
-                    acc[t] = _mm512_fmadd_ps(y0, _mm512_set1_ps(xt[0]), acc[t]);
-                    acc[t] = _mm512_fmadd_ps(y1, _mm512_set1_ps(xt[1]), acc[t]);
+                    double pair; // x[off[t]] and the next float: one load, two in-lane shuffles
+                    memcpy(&pair, x + off[t], sizeof pair);
+                    __m512 xx = _mm512_castpd_ps(_mm512_set1_pd(pair));
+                    acc[t] = _mm512_fmadd_ps(y0, _mm512_permute_ps(xx, 0x00), acc[t]);
+                    acc[t] = _mm512_fmadd_ps(y1, _mm512_permute_ps(xx, 0x55), acc[t]);
                 }
             }
             if (ow < p->wo) {
