@@ -70,9 +70,9 @@ static inline double lanes_total(const d8 *v) {
     return t;
 }
 
-// sum += sum of (x - shift), sq += sum of (x - shift)^2 over x[0:n].
-CG_SIMD_CLONES static void shifted_sums(const float *x, int64_t n, double shift, double *sum,
-                                        double *sq) {
+// The lanes of the sums of (x - shift) and (x - shift)^2 over x[0:n] (the tail in lane 0).
+CG_SIMD_CLONES static void shifted_lanes(const float *x, int64_t n, double shift, double sum[LANES],
+                                         double sq[LANES]) {
     d8 s = {0}, q = {0};
     int64_t i = 0;
     for (; i + LANES <= n; i += LANES) {
@@ -87,7 +87,13 @@ CG_SIMD_CLONES static void shifted_sums(const float *x, int64_t n, double shift,
         s[0] += d;
         q[0] += d * d;
     }
-    for (int j = 0; j < LANES; j++) *sum += s[j], *sq += q[j];
+    memcpy(sum, &s, sizeof s);
+    memcpy(sq, &q, sizeof q);
+}
+
+// *sum += the lanes of sum, *sq those of sq, lane 0 first.
+static void add_lanes(double *sum, double *sq, const double *lanes_sum, const double *lanes_sq) {
+    for (int j = 0; j < LANES; j++) *sum += lanes_sum[j], *sq += lanes_sq[j];
 }
 
 typedef struct stats_job {
@@ -96,19 +102,34 @@ typedef struct stats_job {
     double *mean, *var;
 } stats_job;
 
-// mean[st] and var[st] of statistic st.
-static void stat_moments(const cg_norm_layout *l, const float *x, int64_t st, double *mean,
-                         double *var) {
-    double count = (double)cg_norm_stat_members(l);
+// Statistic st's shift: its first value (0 if not finite: an infinite mean stays infinite,
+// as two-pass).
+static double stat_shift(const cg_norm_layout *l, const float *x, int64_t st) {
     stat_runs r = runs_of(l, st);
-    double shift = count > 0 ? x[(r.n0 * l->C + r.c0) * l->S] : 0.0, sum = 0, sq = 0;
-    if (!isfinite(shift)) shift = 0.0; // an infinite mean stays infinite, as two-pass
-    for (int64_t n = r.n0; n < r.n1; n++)
-        shifted_sums(x + (n * l->C + r.c0) * l->S, r.per * l->S, shift, &sum, &sq);
+    double shift = cg_norm_stat_members(l) > 0 ? x[(r.n0 * l->C + r.c0) * l->S] : 0.0;
+    return isfinite(shift) ? shift : 0.0;
+}
+
+// mean[st] and var[st] from the sums of x - shift and its squares.
+static void finish_moments(const cg_norm_layout *l, int64_t st, double shift, double sum, double sq,
+                           double *mean, double *var) {
+    double count = (double)cg_norm_stat_members(l);
     double centred = sum / count; // mean - shift
     mean[st] = shift + centred;
     double v = sq / count - centred * centred;
     var[st] = v > 0 ? v : v == v ? 0.0 : v; // rounding below 0 is 0
+}
+
+// mean[st] and var[st] of statistic st.
+static void stat_moments(const cg_norm_layout *l, const float *x, int64_t st, double *mean,
+                         double *var) {
+    stat_runs r = runs_of(l, st);
+    double shift = stat_shift(l, x, st), sum = 0, sq = 0, ls[LANES], lq[LANES];
+    for (int64_t n = r.n0; n < r.n1; n++) {
+        shifted_lanes(x + (n * l->C + r.c0) * l->S, r.per * l->S, shift, ls, lq);
+        add_lanes(&sum, &sq, ls, lq);
+    }
+    finish_moments(l, st, shift, sum, sq, mean, var);
 }
 
 static void stats_range(void *ctx, int64_t s0, int64_t s1) {
@@ -154,24 +175,31 @@ typedef struct pass_job {
     bool relu;
     float *out, *mean_d_out, *mean_dxhat_out;
     double *sum_g, *sum_gxhat;
+    const double *shift; // by planes: each statistic's shift, and each plane's lanes
+    double *lanes;
 } pass_job;
 
 // y of statistic st.
-static void apply_stat(const pass_job *j, int64_t st) {
+// y of statistic st's run in sample n.
+static void apply_run(const pass_job *j, int64_t st, int64_t n) {
     const cg_norm_layout *l = j->l;
     stat_runs r = runs_of(l, st);
     float m = j->mean[st], a = j->invstd[st];
-    for (int64_t n = r.n0; n < r.n1; n++) {
-        int64_t at = (n * l->C + r.c0) * l->S;
-        if (l->S == 1 || (!j->w && !j->b)) { // the run as one row
-            row_apply(j->x + at, j->out + at, r.per * l->S, m, a, j->w ? j->w + r.c0 : NULL,
-                      j->b ? j->b + r.c0 : NULL, j->relu);
-            continue;
-        }
-        for (int64_t c = r.c0; c < r.c0 + r.per; c++, at += l->S)
-            plane_apply(j->x + at, j->out + at, l->S, m, a, j->w ? j->w[c] : 1.0f,
-                        j->b ? j->b[c] : 0.0f, j->relu);
+    int64_t at = (n * l->C + r.c0) * l->S;
+    if (l->S == 1 || (!j->w && !j->b)) { // the run as one row
+        row_apply(j->x + at, j->out + at, r.per * l->S, m, a, j->w ? j->w + r.c0 : NULL,
+                  j->b ? j->b + r.c0 : NULL, j->relu);
+        return;
     }
+    for (int64_t c = r.c0; c < r.c0 + r.per; c++, at += l->S)
+        plane_apply(j->x + at, j->out + at, l->S, m, a, j->w ? j->w[c] : 1.0f,
+                    j->b ? j->b[c] : 0.0f, j->relu);
+}
+
+// y of statistic st.
+static void apply_stat(const pass_job *j, int64_t st) {
+    stat_runs r = runs_of(j->l, st);
+    for (int64_t n = r.n0; n < r.n1; n++) apply_run(j, st, n);
 }
 
 static void apply_range(void *ctx, int64_t s0, int64_t s1) {
@@ -249,16 +277,20 @@ CG_SIMD_CLONES static void row_stat_sums(const float *x, const float *dy, const 
     *sum_d = ts, *sum_dxhat = tq;
 }
 
-// Per plane (n, c) sums of g and g * xhat (S > 1) of statistic st's planes.
-static void plane_sums_stat(const pass_job *j, int64_t st) {
+// Per plane (n, c) sums of g and g * xhat (S > 1) of statistic st's run in sample n.
+static void plane_sums_run(const pass_job *j, int64_t st, int64_t n) {
     const cg_norm_layout *l = j->l;
     stat_runs r = runs_of(l, st);
-    for (int64_t n = r.n0; n < r.n1; n++) {
-        int64_t plane = n * l->C + r.c0, at = plane * l->S;
-        for (int64_t c = 0; c < r.per; c++, plane++, at += l->S)
-            plane_grad_sums(j->x + at, j->dy + at, j->relu_y ? j->relu_y + at : NULL, l->S,
-                            j->mean[st], j->invstd[st], j->sum_g + plane, j->sum_gxhat + plane);
-    }
+    int64_t plane = n * l->C + r.c0, at = plane * l->S;
+    for (int64_t c = 0; c < r.per; c++, plane++, at += l->S)
+        plane_grad_sums(j->x + at, j->dy + at, j->relu_y ? j->relu_y + at : NULL, l->S, j->mean[st],
+                        j->invstd[st], j->sum_g + plane, j->sum_gxhat + plane);
+}
+
+// ... of every run of statistic st.
+static void plane_sums_stat(const pass_job *j, int64_t st) {
+    stat_runs r = runs_of(j->l, st);
+    for (int64_t n = r.n0; n < r.n1; n++) plane_sums_run(j, st, n);
 }
 
 static void plane_sums_range(void *ctx, int64_t s0, int64_t s1) {
@@ -377,29 +409,33 @@ CG_SIMD_CLONES static void row_input_grad(const float *x, const float *dy, const
     }
 }
 
-// dx of statistic st.
-static void input_grad_stat(const pass_job *j, int64_t st) {
+// dx of statistic st's run in sample n.
+static void input_grad_run(const pass_job *j, int64_t st, int64_t n) {
     const cg_norm_layout *l = j->l;
     stat_runs r = runs_of(l, st);
     float m = j->mean[st], a = j->invstd[st];
     float md = j->mean_d ? j->mean_d[st] : 0.0f, mdx = j->mean_d ? j->mean_dxhat[st] : 0.0f;
-    for (int64_t n = r.n0; n < r.n1; n++) {
-        int64_t at = (n * l->C + r.c0) * l->S;
-        const float *relu_y = j->relu_y ? j->relu_y + at : NULL;
-        if (j->mean_d && (l->S == 1 || !j->w)) { // the run as one row
-            row_input_grad(j->x + at, j->dy + at, relu_y, j->out + at, r.per * l->S, m, a,
-                           j->w ? j->w + r.c0 : NULL, md, mdx);
-            continue;
-        }
-        for (int64_t c = r.c0; c < r.c0 + r.per; c++, at += l->S) {
-            const float *ry = j->relu_y ? j->relu_y + at : NULL;
-            float w = j->w ? j->w[c] : 1.0f;
-            if (j->mean_d)
-                plane_input_grad(j->x + at, j->dy + at, ry, j->out + at, l->S, m, a, w, md, mdx);
-            else
-                plane_input_grad_fixed(j->dy + at, ry, j->out + at, l->S, a, w);
-        }
+    int64_t at = (n * l->C + r.c0) * l->S;
+    const float *relu_y = j->relu_y ? j->relu_y + at : NULL;
+    if (j->mean_d && (l->S == 1 || !j->w)) { // the run as one row
+        row_input_grad(j->x + at, j->dy + at, relu_y, j->out + at, r.per * l->S, m, a,
+                       j->w ? j->w + r.c0 : NULL, md, mdx);
+        return;
     }
+    for (int64_t c = r.c0; c < r.c0 + r.per; c++, at += l->S) {
+        const float *ry = j->relu_y ? j->relu_y + at : NULL;
+        float w = j->w ? j->w[c] : 1.0f;
+        if (j->mean_d)
+            plane_input_grad(j->x + at, j->dy + at, ry, j->out + at, l->S, m, a, w, md, mdx);
+        else
+            plane_input_grad_fixed(j->dy + at, ry, j->out + at, l->S, a, w);
+    }
+}
+
+// dx of statistic st.
+static void input_grad_stat(const pass_job *j, int64_t st) {
+    stat_runs r = runs_of(j->l, st);
+    for (int64_t n = r.n0; n < r.n1; n++) input_grad_run(j, st, n);
 }
 
 static void input_grad_range(void *ctx, int64_t s0, int64_t s1) {
@@ -414,17 +450,48 @@ void cg_norm_input_grad(const cg_norm_layout *l, const float *x, const float *dy
         cg_norm_columns_input_grad(l, x, dy, relu_y, mean, invstd, weight, mean_d, mean_dxhat, dx);
         return;
     }
-    pass_job j = {.l = l,
-                  .x = x,
-                  .dy = dy,
-                  .relu_y = relu_y,
-                  .mean = mean,
-                  .invstd = invstd,
-                  .w = weight,
-                  .mean_d = mean_d,
-                  .mean_dxhat = mean_dxhat,
-                  .out = dx};
+    pass_job j = {.l = l, .x = x, .dy = dy, .relu_y = relu_y, .mean = mean, .invstd = invstd};
+    j.w = weight, j.mean_d = mean_d, j.mean_dxhat = mean_dxhat, j.out = dx;
     for_stats(l, input_grad_range, &j);
+}
+
+// ---- batch norm on several threads: by planes -------------------------------------------
+// A statistic at a time (below) gives each thread whole channels of every sample, while the
+// convolutions and elementwise ops around a batch norm give each thread a share of the
+// samples: on this VM's two cores (no shared cache) half of every channel was then read
+// from, or written for, the other core. With several threads batch norm goes by planes
+// instead, thread t taking the same share of the samples, in passes: each plane's sums,
+// the statistics from them in a fixed order (the same bits as a statistic at a time), each
+// plane's outputs.
+
+static bool by_planes(const cg_norm_layout *l) {
+    return l->across_batch && l->G == l->C && l->S > 1 && cg_num_threads() > 1 &&
+           !cg_in_parallel() && l->N * l->C * l->S > CG_PARALLEL_MIN;
+}
+
+typedef void (*run_fn)(const pass_job *j, int64_t st, int64_t n);
+typedef struct planes_job {
+    const pass_job *j;
+    run_fn fn;
+} planes_job;
+
+static void planes_range(void *ctx, int64_t p0, int64_t p1) {
+    const planes_job *pj = ctx;
+    for (int64_t plane = p0; plane < p1; plane++)
+        pj->fn(pj->j, plane % pj->j->l->C, plane / pj->j->l->C);
+}
+
+// fn over the planes (n, c) of a batch norm (one channel a statistic), in equal shares.
+static void for_planes(const pass_job *j, run_fn fn) {
+    planes_job pj = {j, fn};
+    cg_parallel_for(j->l->N * j->l->C, CG_PARALLEL_MIN / j->l->S, planes_range, &pj);
+}
+
+// The lanes of plane (n, st)'s shifted sums.
+static void lanes_run(const pass_job *j, int64_t st, int64_t n) {
+    int64_t plane = n * j->l->C + st;
+    double *lanes = j->lanes + plane * 2 * LANES;
+    shifted_lanes(j->x + plane * j->l->S, j->l->S, j->shift[st], lanes, lanes + LANES);
 }
 
 // ---- forward and backward, a statistic at a time ---------------------------------------
@@ -458,14 +525,31 @@ void cg_norm_forward(const cg_norm_layout *l, const float *x, double eps, const 
         cg_norm_apply(l, x, mean_f, invstd_f, weight, bias, relu, y);
         return;
     }
-    forward_job f = {.pass = {.l = l, .x = x, .mean = mean_f, .invstd = invstd_f, .w = weight},
-                     .mean = mean,
-                     .var = var,
-                     .eps = eps,
-                     .mean_f = mean_f,
-                     .invstd_f = invstd_f};
+    forward_job f = {.pass = {.l = l, .x = x, .mean = mean_f, .invstd = invstd_f, .w = weight}};
     f.pass.b = bias, f.pass.relu = relu, f.pass.out = y;
-    for_stats(l, forward_range, &f);
+    f.mean = mean, f.var = var, f.eps = eps, f.mean_f = mean_f, f.invstd_f = invstd_f;
+    int64_t planes = l->N * l->C;
+    double *lanes =
+        by_planes(l) ? cg_alloc((size_t)(2 * LANES * planes + l->C) * sizeof(double)) : NULL;
+    if (!lanes) { // one thread (or no memory for the lanes): a statistic at a time
+        for_stats(l, forward_range, &f);
+        return;
+    }
+    double *shift = lanes + 2 * LANES * planes;
+    for (int64_t st = 0; st < l->C; st++) shift[st] = stat_shift(l, x, st);
+    f.pass.shift = shift, f.pass.lanes = lanes;
+    for_planes(&f.pass, lanes_run);
+    for (int64_t st = 0; st < l->C; st++) {
+        double sum = 0, sq = 0;
+        for (int64_t n = 0; n < l->N; n++) {
+            const double *at = lanes + (n * l->C + st) * 2 * LANES;
+            add_lanes(&sum, &sq, at, at + LANES);
+        }
+        finish_moments(l, st, shift[st], sum, sq, mean, var);
+        mean_f[st] = (float)mean[st], invstd_f[st] = cg_norm_invstd(var[st], eps);
+    }
+    for_planes(&f.pass, apply_run);
+    cg_dealloc(lanes);
 }
 
 // Planes with the batch's statistics: sums, means, dx per statistic.
@@ -491,7 +575,14 @@ bool cg_norm_backward(const cg_norm_layout *l, const float *x, const float *dy, 
         pass_job j = {.l = l, .x = x, .dy = dy, .relu_y = relu_y, .mean = mean, .invstd = invstd};
         j.w = weight, j.mean_d = j.mean_d_out = md, j.mean_dxhat = j.mean_dxhat_out = md + ns;
         j.out = dx, j.sum_g = sums, j.sum_gxhat = sums + l->N * l->C;
-        for_stats(l, backward_range, &j);
+        if (by_planes(l)) {
+            for_planes(&j, plane_sums_run);
+            for (int64_t st = 0; st < ns; st++)
+                stat_grad_means(l, l->N, weight, j.sum_g, j.sum_gxhat, st, md, md + ns);
+            for_planes(&j, input_grad_run);
+        } else {
+            for_stats(l, backward_range, &j);
+        }
         reduce_sums(l, l->N, weight, j.sum_g, j.sum_gxhat, NULL, NULL, dweight, dbias);
     } else if (ok) {
         ok = cg_norm_grad_stats(l, x, dy, relu_y, mean, invstd, weight, md, md ? md + ns : NULL,
