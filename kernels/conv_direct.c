@@ -80,36 +80,39 @@ bool cg_conv_direct_has_avx512(void) {
 // Channel c of one image -> its ph*pw phase planes (their rows row_stride apart, between
 // the other channels'): phase (a, b) [i][j] = input[a + sh*i - pad_top][b + sw*j -
 // pad_left], zero outside the input.
-CG_SIMD_CLONES static void prepare_channel(const direct *p, cg_direct_pad_row_fn pad_row,
+CG_SIMD_CLONES static void prepare_channel(const direct *p, cg_direct_pad_rows_fn pad_rows,
                                            cg_direct_split2_fn split2, const float *input,
                                            float *planes) {
-    // Stride 1: a plane's row is the padded row. Stride 2: split2 pads and splits it in one
-    // pass. Other strides: a row is padded once into `row` and each column phase read out
-    // of it with a constant stride (no bounds per phase); rows wider than the buffer take
-    // the bounded copy per phase.
+    // Stride 1: a plane's rows are the padded rows, and stride 2: split2 pads and splits
+    // them in one pass, each in one call for the rows inside the input. Other strides: a row
+    // is padded once into `row` and each column phase read out of it with a constant stride
+    // (no bounds per phase); rows wider than the buffer take the bounded copy per phase.
     float row[ROW_FLOATS];
     int64_t width = p->wq * p->sw, lo, hi; // the padded row, columns [lo, hi) from the input
     bool padded_row = p->sw > 1 && width <= ROW_FLOATS;
     cg_conv_tap_range(-p->pad_left, 1, p->wi, width, &lo, &hi);
-    for (int64_t a = 0; a < p->ph; a++)
-        for (int64_t i = 0; i < p->hq; i++) {
-            int64_t r = a + p->sh * i - p->pad_top;
-            float *dst = planes + a * p->pw * p->wq + i * p->row_stride; // phase (a, 0)
-            if (r < 0 || r >= p->hi) {
-                for (int64_t j = 0; j < p->pw * p->wq; j++) dst[j] = 0.0f;
-                continue;
-            }
-            const float *src = input + r * p->wi - p->pad_left; // src[q] for padded column q
-            if (p->sw == 1) {
-                pad_row(dst, src, lo, hi, width);
-                continue;
-            }
-            if (p->sw == 2) {
-                split2(dst, p->wq, src, lo, hi, p->wq, (int)p->pw);
-                continue;
-            }
+    for (int64_t a = 0; a < p->ph; a++) {
+        int64_t i0, i1; // the plane rows inside the input: input rows a + sh*i - pad_top
+        cg_conv_tap_range(a - p->pad_top, p->sh, p->hi, p->hq, &i0, &i1);
+        float *plane = planes + a * p->pw * p->wq; // phase (a, 0)
+        for (int64_t i = 0; i < p->hq; i++)        // the rows above and below the input: zeros
+            if (i < i0 || i >= i1)
+                memset(plane + i * p->row_stride, 0, (size_t)(p->pw * p->wq) * sizeof(float));
+        // src[q]: padded column q of input row r
+        const float *src = input + (a + p->sh * i0 - p->pad_top) * p->wi - p->pad_left;
+        float *dst = plane + i0 * p->row_stride;
+        int64_t rows = i1 - i0, src_stride = p->sh * p->wi;
+        if (p->sw == 1) {
+            pad_rows(dst, p->row_stride, src, src_stride, rows, lo, hi, width);
+            continue;
+        }
+        if (p->sw == 2) {
+            split2(dst, p->row_stride, p->wq, src, src_stride, rows, lo, hi, p->wq, (int)p->pw);
+            continue;
+        }
+        for (int64_t i = 0; i < rows; i++, src += src_stride, dst += p->row_stride) {
             if (padded_row) {
-                pad_row(row, src, lo, hi, width);
+                pad_rows(row, 0, src, 0, 1, lo, hi, width);
                 for (int64_t b = 0; b < p->pw; b++)
                     cg_conv_strided_copy(dst + b * p->wq, row + b, 0, p->wq, p->sw);
                 continue;
@@ -123,6 +126,7 @@ CG_SIMD_CLONES static void prepare_channel(const direct *p, cg_direct_pad_row_fn
                 for (int64_t j = h; j < p->wq; j++) d[j] = 0.0f;
             }
         }
+    }
 }
 
 // ---- the driver ------------------------------------------------------------------------------
@@ -134,7 +138,7 @@ typedef struct kernels {
     cg_direct_wgrad_fn wgrad;
     cg_direct_wgrad_channels_fn wgrad_channels;
     cg_direct_transpose_fn transpose;
-    cg_direct_pad_row_fn pad_row;
+    cg_direct_pad_rows_fn pad_rows;
     cg_direct_split2_fn split2;
 } kernels;
 
@@ -218,7 +222,7 @@ static void run_wgrad_channels(const direct *p, cg_direct_wgrad_channels_fn kern
 static void prepare_image(const direct *p, const kernels *k, const float *image, float *planes,
                           int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; c++)
-        prepare_channel(p, k->pad_row, k->split2, image + c * p->hi * p->wi,
+        prepare_channel(p, k->pad_rows, k->split2, image + c * p->hi * p->wi,
                         planes + c * p->channel_floats);
     if (c1 == p->ci)
         memset(planes + p->hq * p->row_stride, 0,
@@ -373,7 +377,7 @@ static kernels kernels_of(const direct *p) {
                      cg_direct_wgrad_kernel(portable_only),
                      cg_direct_wgrad_channels_kernel(portable_only, p->cb),
                      cg_direct_transpose_kernel(portable_only),
-                     cg_direct_pad_row_kernel(portable_only),
+                     cg_direct_pad_rows_kernel(portable_only),
                      cg_direct_split2_kernel(portable_only)};
 }
 

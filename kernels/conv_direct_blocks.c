@@ -99,20 +99,25 @@ CG_SIMD_CLONES static void transpose_portable(const float *src, int64_t rows, in
     }
 }
 
-CG_SIMD_CLONES static void pad_row_portable(float *dst, const float *src, int64_t lo, int64_t hi,
-                                            int64_t n) {
-    for (int64_t j = 0; j < lo; j++) dst[j] = 0.0f;
-    for (int64_t j = lo; j < hi; j++) dst[j] = src[j];
-    for (int64_t j = hi; j < n; j++) dst[j] = 0.0f;
+CG_SIMD_CLONES static void pad_rows_portable(float *dst, int64_t dst_stride, const float *src,
+                                             int64_t src_stride, int64_t rows, int64_t lo,
+                                             int64_t hi, int64_t n) {
+    for (int64_t r = 0; r < rows; r++, dst += dst_stride, src += src_stride) {
+        for (int64_t j = 0; j < lo; j++) dst[j] = 0.0f;
+        for (int64_t j = lo; j < hi; j++) dst[j] = src[j];
+        for (int64_t j = hi; j < n; j++) dst[j] = 0.0f;
+    }
 }
 
-CG_SIMD_CLONES static void split2_portable(float *dst, int64_t phase_floats, const float *src,
+CG_SIMD_CLONES static void split2_portable(float *dst, int64_t dst_stride, int64_t phase_floats,
+                                           const float *src, int64_t src_stride, int64_t rows,
                                            int64_t lo, int64_t hi, int64_t n, int phases) {
-    for (int b = 0; b < phases; b++, dst += phase_floats)
-        for (int64_t j = 0; j < n; j++) {
-            int64_t q = b + 2 * j;
-            dst[j] = q >= lo && q < hi ? src[q] : 0.0f;
-        }
+    for (int64_t r = 0; r < rows; r++, dst += dst_stride, src += src_stride)
+        for (int b = 0; b < phases; b++)
+            for (int64_t j = 0; j < n; j++) {
+                int64_t q = b + 2 * j;
+                dst[b * phase_floats + j] = q >= lo && q < hi ? src[q] : 0.0f;
+            }
 }
 
 #if CG_X86_SIMD
@@ -367,17 +372,20 @@ AVX512 static void wgrad_channels16_avx512(const direct *p, int64_t nb, const fl
 // 16 floats at a time, the lanes outside [lo, hi) masked: neither loaded (no fault past the
 // input's ends) nor taken from memory (zeros). A plain loop here becomes calls to memset
 // and memcpy for a few floats each, per row.
-AVX512 static void pad_row_avx512(float *dst, const float *src, int64_t lo, int64_t hi, int64_t n) {
-    for (int64_t j = 0; j < n; j += 16) {
-        int64_t a = lo > j ? lo - j : 0, b = hi - j < 16 ? hi - j : 16; // lanes [a, b) load
-        __mmask16 load = b > a ? (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1)) : 0;
-        _mm_prefetch((const char *)(src + j + 512), _MM_HINT_T0);
-        __m512 v = _mm512_maskz_loadu_ps(load, src + j);
-        if (n - j >= 16)
-            _mm512_storeu_ps(dst + j, v);
-        else
-            _mm512_mask_storeu_ps(dst + j, (__mmask16)((1u << (n - j)) - 1), v);
-    }
+AVX512 static void pad_rows_avx512(float *dst, int64_t dst_stride, const float *src,
+                                   int64_t src_stride, int64_t rows, int64_t lo, int64_t hi,
+                                   int64_t n) {
+    for (int64_t r = 0; r < rows; r++, dst += dst_stride, src += src_stride)
+        for (int64_t j = 0; j < n; j += 16) {
+            int64_t a = lo > j ? lo - j : 0, b = hi - j < 16 ? hi - j : 16; // lanes [a, b) load
+            __mmask16 load = b > a ? (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1)) : 0;
+            _mm_prefetch((const char *)(src + j + 512), _MM_HINT_T0);
+            __m512 v = _mm512_maskz_loadu_ps(load, src + j);
+            if (n - j >= 16)
+                _mm512_storeu_ps(dst + j, v);
+            else
+                _mm512_mask_storeu_ps(dst + j, (__mmask16)((1u << (n - j)) - 1), v);
+        }
 }
 
 // Lanes [a, b) of 16 (clamped) as a mask.
@@ -387,25 +395,28 @@ AVX512 static inline __mmask16 lanes_between(int64_t a, int64_t b) {
     return b > a ? (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1)) : 0;
 }
 
-// 32 padded columns (masked loads, as pad_row) split into 16 even and 16 odd ones by two
+// 32 padded columns (masked loads, as pad_rows) split into 16 even and 16 odd ones by two
 // permutes: a strided row's phases in one pass (a scalar copy per phase was 16% of the
 // stride-2 autoencoder's training step).
-AVX512 static void split2_avx512(float *dst, int64_t phase_floats, const float *src, int64_t lo,
+AVX512 static void split2_avx512(float *dst, int64_t dst_stride, int64_t phase_floats,
+                                 const float *src, int64_t src_stride, int64_t rows, int64_t lo,
                                  int64_t hi, int64_t n, int phases) {
     const __m512i even =
         _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    for (int64_t j = 0; j < n; j += 16) {
-        int64_t q = 2 * j;
-        _mm_prefetch((const char *)(src + q + 512), _MM_HINT_T0); // as pad_row: 2 KB ahead
-        _mm_prefetch((const char *)(src + q + 528), _MM_HINT_T0);
-        __m512 x = _mm512_maskz_loadu_ps(lanes_between(lo - q, hi - q), src + q);
-        __m512 y = _mm512_maskz_loadu_ps(lanes_between(lo - q - 16, hi - q - 16), src + q + 16);
-        __mmask16 store = lanes_between(0, n - j);
-        _mm512_mask_storeu_ps(dst + j, store, _mm512_permutex2var_ps(x, even, y));
-        if (phases > 1)
-            _mm512_mask_storeu_ps(dst + phase_floats + j, store, _mm512_permutex2var_ps(x, odd, y));
-    }
+    for (int64_t r = 0; r < rows; r++, dst += dst_stride, src += src_stride)
+        for (int64_t j = 0; j < n; j += 16) {
+            int64_t q = 2 * j;
+            _mm_prefetch((const char *)(src + q + 512), _MM_HINT_T0); // as pad_rows: 2 KB ahead
+            _mm_prefetch((const char *)(src + q + 528), _MM_HINT_T0);
+            __m512 x = _mm512_maskz_loadu_ps(lanes_between(lo - q, hi - q), src + q);
+            __m512 y = _mm512_maskz_loadu_ps(lanes_between(lo - q - 16, hi - q - 16), src + q + 16);
+            __mmask16 store = lanes_between(0, n - j);
+            _mm512_mask_storeu_ps(dst + j, store, _mm512_permutex2var_ps(x, even, y));
+            if (phases > 1)
+                _mm512_mask_storeu_ps(dst + phase_floats + j, store,
+                                      _mm512_permutex2var_ps(x, odd, y));
+        }
 }
 
 // 16 x 16 tiles through registers; the edges (rows or columns past a multiple of 16) in C.
@@ -470,8 +481,8 @@ cg_direct_wgrad_channels_fn cg_direct_wgrad_channels_kernel(bool portable, int64
     return cb == CB16 ? AVX512_KERNEL(wgrad_channels16_avx512, wgrad_channels_portable)
                       : AVX512_KERNEL(wgrad_channels_avx512, wgrad_channels_portable);
 }
-cg_direct_pad_row_fn cg_direct_pad_row_kernel(bool portable) {
-    return AVX512_KERNEL(pad_row_avx512, pad_row_portable);
+cg_direct_pad_rows_fn cg_direct_pad_rows_kernel(bool portable) {
+    return AVX512_KERNEL(pad_rows_avx512, pad_rows_portable);
 }
 cg_direct_split2_fn cg_direct_split2_kernel(bool portable) {
     return AVX512_KERNEL(split2_avx512, split2_portable);

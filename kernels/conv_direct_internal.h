@@ -96,15 +96,19 @@ typedef void (*cg_direct_wgrad_channels_fn)(const direct *p, int64_t nb, const f
 typedef void (*cg_direct_transpose_fn)(const float *src, int64_t rows, int64_t cols, float *dst,
                                        double *row_sums);
 
-// dst[j] = src[j] for j in [lo, hi), 0 for the rest of [0, n): one zero-padded row of a
-// stride-1 phase plane (src[j] is read only for j in [lo, hi)).
-typedef void (*cg_direct_pad_row_fn)(float *dst, const float *src, int64_t lo, int64_t hi,
-                                     int64_t n);
+// dst[j] = src[j] for j in [lo, hi), 0 for the rest of [0, n), for `rows` rows (dst and src
+// advancing by dst_stride and src_stride): zero-padded rows of a stride-1 phase plane
+// (src[j] is read only for j in [lo, hi)). One call a plane, not a row: a 7x7 plane's rows
+// cost their call and bounds more than their copy.
+typedef void (*cg_direct_pad_rows_fn)(float *dst, int64_t dst_stride, const float *src,
+                                      int64_t src_stride, int64_t rows, int64_t lo, int64_t hi,
+                                      int64_t n);
 
 // dst[b * phase_floats + j] = src[b + 2*j] if b + 2*j is in [lo, hi), else 0, for j < n and
-// b < phases (1 or 2): the column phases of one zero-padded row of a stride-2 convolution
-// (src[q] is read only for q in [lo, hi)).
-typedef void (*cg_direct_split2_fn)(float *dst, int64_t phase_floats, const float *src, int64_t lo,
+// b < phases (1 or 2), for `rows` rows as pad_rows: the column phases of zero-padded rows of
+// a stride-2 convolution (src[q] is read only for q in [lo, hi)).
+typedef void (*cg_direct_split2_fn)(float *dst, int64_t dst_stride, int64_t phase_floats,
+                                    const float *src, int64_t src_stride, int64_t rows, int64_t lo,
                                     int64_t hi, int64_t n, int phases);
 
 // The kernels for this CPU (AVX-512), or the portable C loops.
@@ -114,7 +118,7 @@ cg_direct_wgrad_fn cg_direct_wgrad_kernel(bool portable);
 // The channel weight-gradient block for blocks of cb (CB or CB16) channels.
 cg_direct_wgrad_channels_fn cg_direct_wgrad_channels_kernel(bool portable, int64_t cb);
 cg_direct_transpose_fn cg_direct_transpose_kernel(bool portable);
-cg_direct_pad_row_fn cg_direct_pad_row_kernel(bool portable);
+cg_direct_pad_rows_fn cg_direct_pad_rows_kernel(bool portable);
 cg_direct_split2_fn cg_direct_split2_kernel(bool portable);
 
 static inline int64_t cg_direct_ceil_div(int64_t x, int64_t y) {
