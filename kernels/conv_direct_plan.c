@@ -105,22 +105,26 @@ bool cg_conv_direct_fills_vectors(cg_conv_direction d, const cg_conv_geometry *g
 // wpack[(gi*blocks + ob)][t][o] = weight of output channel gi*og + ob*8 + o at tap t = (c, i, j)
 // of the group (zero past og): the 8 broadcasts of one tap are one cache line's half.
 void cg_direct_pack_weights(const direct *p, bool transposed, const float *weight, float *wpack) {
-    int64_t kk = p->kh * p->kw;
+    // Where output channel oc's weight for input channel c starts (the op's tap 0), and the
+    // step between consecutive oc: the conv weight is (O, C/g, kh, kw), read with O and C
+    // swapped when transposed.
+    int64_t oc_step = transposed ? p->okk : p->cg * p->okk,
+            c_step = transposed ? p->og * p->okk : p->okk;
     for (int64_t gi = 0; gi < p->groups; gi++)
-        for (int64_t ob = 0; ob < p->blocks; ob++)
-            for (int64_t t = 0; t < p->taps; t++)
-                for (int64_t o = 0; o < p->cb; o++, wpack++) {
-                    int64_t oc = ob * p->cb + o, c = t / kk, i = t % kk / p->kw, j = t % p->kw;
-                    if (oc >= p->og) {
-                        *wpack = 0.0f;
-                        continue;
+        for (int64_t ob = 0; ob < p->blocks; ob++) {
+            int64_t oc0 = ob * p->cb, valid = p->og - oc0 < p->cb ? p->og - oc0 : p->cb;
+            const float *group =
+                weight + (transposed ? gi * p->cg * p->og : gi * p->og * p->cg) * p->okk;
+            for (int64_t c = 0; c < p->cg; c++)
+                for (int64_t i = 0; i < p->kh; i++)
+                    for (int64_t j = 0; j < p->kw; j++, wpack += p->cb) {
+                        // the op's tap of this plan's tap (i, j)
+                        int64_t ij = (p->i0 + i * p->istep) * p->okw + p->j0 + j * p->jstep;
+                        const float *src = group + c * c_step + oc0 * oc_step + ij;
+                        for (int64_t o = 0; o < valid; o++) wpack[o] = src[o * oc_step];
+                        for (int64_t o = valid; o < p->cb; o++) wpack[o] = 0.0f; // past og
                     }
-                    // the op's tap; transposed: the conv weight (O, C/g, kh, kw) read with O
-                    // and C swapped
-                    int64_t ij = (p->i0 + i * p->istep) * p->okw + p->j0 + j * p->jstep;
-                    *wpack = transposed ? weight[((gi * p->cg + c) * p->og + oc) * p->okk + ij]
-                                        : weight[((gi * p->og + oc) * p->cg + c) * p->okk + ij];
-                }
+        }
 }
 
 // toff[t]: where tap t = (c, i, j) of the group reads, relative to output (0, 0) of the
