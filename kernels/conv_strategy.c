@@ -23,6 +23,13 @@
 // 56x56. With 128 or 256 channels at 14x14 or 28x28 the two were within 15% either way
 // (Winograd ahead at 1 thread, behind at 2).
 #define WINOGRAD_MIN_WIDTH 40
+// With two or more threads, below this many channels (on either side) the direct loops beat
+// Winograd even on wide planes: its transforms move 4x the input through memory, which the
+// two cores (no shared cache) share less well than the direct blocks' FMAs. Config c (8
+// images, 64 -> 64 channels, 56x56), 2 threads: forward 4.5 ms direct against 5.1-5.2
+// Winograd, forward+backward 16.4-16.9 against 17.7-18.0 (at 1 thread Winograd's forward
+// wins, 7.8 against 9.2); 128 channels at 56x56 Winograd still won 1.2x at 2 threads.
+#define WINOGRAD_MIN_CHANNELS_THREADED 128
 
 static cg_conv_algorithm current_algorithm = CG_CONV_ALGO_AUTO;
 
@@ -101,10 +108,12 @@ cg_conv_strategy cg_conv_choose_strategy(cg_conv_direction direction, const cg_c
     // 1.2-1.3x Winograd's on config c at 1 and 2 threads (forward and transposed tie).
     if (wgrad && direct_pays) return CG_CONV_STRATEGY_DIRECT;
     // Winograd for 3x3 stride-1 convolutions deep enough on both sides for its 16 GEMMs,
-    // unless the plane is too narrow for its tiles and the direct loops can take it.
-    if (automatic && winograd && g->image_channels >= WINOGRAD_MIN_CHANNELS &&
-        g->cols_channels >= WINOGRAD_MIN_CHANNELS &&
-        (g->cols_w >= WINOGRAD_MIN_WIDTH || !direct_pays))
+    // unless the direct loops can take it and the plane is too narrow for Winograd's tiles,
+    // or there are several threads and too few channels.
+    int64_t channels = g->image_channels < g->cols_channels ? g->image_channels : g->cols_channels;
+    bool direct_wins = direct_pays && (g->cols_w < WINOGRAD_MIN_WIDTH ||
+                                       (threads > 1 && channels < WINOGRAD_MIN_CHANNELS_THREADED));
+    if (automatic && winograd && channels >= WINOGRAD_MIN_CHANNELS && !direct_wins)
         return CG_CONV_STRATEGY_WINOGRAD;
     // Direct loops on AVX-512 where their register blocks fill the vectors: shallow
     // convolutions and small images, whose column matrix costs as much as the multiply.
