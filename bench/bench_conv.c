@@ -2,7 +2,7 @@
 //
 //   bench_conv [--threads N] [--json] [--repeats R] [--only a..e] [--algo
 //   auto|exact|winograd|implicit|direct]
-//              [--clock wall|cpu]
+//              [--clock wall|cpu] [--resnet]
 //
 // For each config: forward only (grad mode off) and forward + backward (input and weight
 // gradients, as PyTorch's x.requires_grad and w.requires_grad), median of R runs after
@@ -25,6 +25,19 @@ static const config configs[] = {
     {"a", false, 64, 1, 32, 28, 28, 5, 1, 2, 1, 1}, {"b", false, 64, 32, 64, 14, 14, 3, 1, 1, 1, 1},
     {"c", false, 8, 64, 64, 56, 56, 3, 1, 1, 1, 1}, {"d", false, 8, 64, 128, 56, 56, 3, 2, 2, 2, 4},
     {"e", true, 16, 64, 32, 14, 14, 4, 2, 1, 1, 1},
+};
+
+// --resnet: the convolutions of bench_models' ResNet (batch 64 of 28x28 images), one row per
+// distinct layer (b1's two are alike): where its training step's convolution time goes.
+static const config resnet_configs[] = {
+    {"stem", false, 64, 1, 16, 28, 28, 3, 1, 1, 1, 1},
+    {"b1", false, 64, 16, 16, 28, 28, 3, 1, 1, 1, 1},
+    {"b2c1", false, 64, 16, 32, 28, 28, 3, 2, 1, 1, 1},
+    {"b2c2", false, 64, 32, 32, 14, 14, 3, 1, 1, 1, 1},
+    {"b2sc", false, 64, 16, 32, 28, 28, 1, 2, 0, 1, 1},
+    {"b3c1", false, 64, 32, 64, 14, 14, 3, 2, 1, 1, 1},
+    {"b3c2", false, 64, 64, 64, 7, 7, 3, 1, 1, 1, 1},
+    {"b3sc", false, 64, 32, 64, 14, 14, 1, 2, 0, 1, 1},
 };
 
 // --clock cpu times the process's CPU time instead of the wall clock: on a machine shared
@@ -78,6 +91,8 @@ int main(int argc, char **argv) {
     int threads = 2, repeats = 15;
     bool json = false;
     const char *only = NULL;
+    const config *set = configs;
+    size_t n_set = sizeof configs / sizeof configs[0];
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = atoi(argv[++i]);
@@ -87,6 +102,8 @@ int main(int argc, char **argv) {
             json = true;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--resnet"))
+            set = resnet_configs, n_set = sizeof resnet_configs / sizeof resnet_configs[0];
         else if (!strcmp(argv[i], "--clock") && i + 1 < argc)
             bench_clock = !strcmp(argv[++i], "cpu") ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC;
         else if (!strcmp(argv[i], "--algo") && i + 1 < argc) {
@@ -98,7 +115,8 @@ int main(int argc, char **argv) {
                                                            : CG_CONV_ALGO_AUTO);
         } else {
             fprintf(stderr, "usage: bench_conv [--threads N] [--repeats R] [--json] [--only a..e] "
-                            "[--algo auto|exact|winograd|implicit|direct] [--clock wall|cpu]\n");
+                            "[--algo auto|exact|winograd|implicit|direct] [--clock wall|cpu] "
+                            "[--resnet]\n");
             return 2;
         }
     }
@@ -109,8 +127,8 @@ int main(int argc, char **argv) {
     cg_set_num_threads(threads);
     cg_manual_seed(0);
     if (!json) printf("%-9s %10s %10s   (%d threads)\n", "config", "ms", "GFLOP/s", threads);
-    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
-        const config *c = &configs[i];
+    for (size_t i = 0; i < n_set; i++) {
+        const config *c = &set[i];
         if (only && !strchr(only, c->name[0])) continue;
         run r = {.c = c};
         r.opt = (cg_conv_options){.stride = c->stride,

@@ -118,7 +118,8 @@ for r in gemm_doc["rows"]:
     print(f"  {r['shape'] + ' ' + r['dims']:<44}{r['gflops']:11.1f}{share(r['gflops']):>6}"
           f"{obs}{ratio}")
 
-print("Convolution (configs a-e) vs PyTorch: ms, lower is better; speedup = torch ms / cgrad ms")
+print("Convolution (configs a-e, then the ResNet's layers stem-b3sc) vs PyTorch: ms, lower is "
+      "better; speedup = torch ms / cgrad ms")
 print(f"  {'config':<12}{'cgrad ms':>10}{'torch ms':>10}{'speedup':>9}{'cgrad GF/s':>12}"
       f"{'peak':>6}{'torch GF/s':>12}{'peak':>6}")
 for name, r in cg.items():

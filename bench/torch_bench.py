@@ -3,7 +3,7 @@
 Fashion-MNIST CNN as bench/bench_conv.c and bench/bench_train.c, same thread count.
 
 Run through bench/compare (which runs both sides in one session and prints ratios), or:
-    /usr/bin/python3 bench/torch_bench.py --threads 2 [--gemm] [--conv] [--train STEPS]
+    /usr/bin/python3 bench/torch_bench.py --threads 2 [--gemm] [--conv [--resnet]] [--train STEPS]
 Prints one JSON object per line: {"bench": ..., "name": ..., "ms": ..., "gflops": ...}.
 """
 import argparse
@@ -21,6 +21,7 @@ def parse():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--gemm", action="store_true")
     p.add_argument("--conv", action="store_true")
+    p.add_argument("--resnet", action="store_true", help="--conv on the ResNet's layers")
     p.add_argument("--train", type=int, default=0, help="training steps to time (0: skip)")
     p.add_argument("--repeats", type=int, default=15)
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
@@ -63,6 +64,19 @@ CONVS = [
 ]
 
 
+# bench/bench_conv.c --resnet: the convolutions of bench/torch_models.py's ResNet.
+RESNET_CONVS = [
+    ("stem", False, 64, 1, 16, 28, 28, 3, 1, 1, 1, 1),
+    ("b1", False, 64, 16, 16, 28, 28, 3, 1, 1, 1, 1),
+    ("b2c1", False, 64, 16, 32, 28, 28, 3, 2, 1, 1, 1),
+    ("b2c2", False, 64, 32, 32, 14, 14, 3, 1, 1, 1, 1),
+    ("b2sc", False, 64, 16, 32, 28, 28, 1, 2, 0, 1, 1),
+    ("b3c1", False, 64, 32, 64, 14, 14, 3, 2, 1, 1, 1),
+    ("b3c2", False, 64, 64, 64, 7, 7, 3, 1, 1, 1, 1),
+    ("b3sc", False, 64, 32, 64, 14, 14, 1, 2, 0, 1, 1),
+]
+
+
 def conv_flops(transposed, n, cin, cout, oh, ow, ih, iw, k, groups):
     # multiply-adds of the forward pass x 2; a transposed conv does the work of the conv
     # from its output back to its input.
@@ -72,7 +86,7 @@ def conv_flops(transposed, n, cin, cout, oh, ow, ih, iw, k, groups):
 
 
 def bench_conv():
-    for name, tr, n, cin, cout, h, w, k, s, p, d, g in CONVS:
+    for name, tr, n, cin, cout, h, w, k, s, p, d, g in RESNET_CONVS if args.resnet else CONVS:
         x = torch.randn(n, cin, h, w, requires_grad=True)
         if tr:
             wt = torch.randn(cin, cout // g, k, k, requires_grad=True)
