@@ -35,10 +35,10 @@
 // width; the driver is one for both. Fewer than 16 channels take the 16-channel blocks
 // too when the taps are too deep for row blocks (MAX_WGRAD_TAPS). Else a row block keeps 8
 // channels x 3 taps of 16-lane partial sums over every strip, a few images at a time,
-// summed at the end. Each (channel block, tap block) belongs to one thread, so the sums do
-// not depend on the thread count unless there are too few blocks to share, when each
-// thread takes a part of the images into its own copy of the gradient, added in thread
-// order (deterministic for a given thread count, like the GEMM path).
+// summed at the end. The threads split the batch by images, each in chunks of its own and
+// into its own copy of the gradient, added in thread order (deterministic for a given
+// thread count, like the GEMM path); images too large for a chunk to hold one per thread
+// split their (channel block, tap block) pairs instead, each owned by one thread.
 #include <string.h>
 
 #include "../tensor/alloc.h"
